@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Risk configuration (issue #4 keys). Every key optional: in a backtest only named rules apply. */
+export const riskConfigSchema = z.strictObject({
+  sizing: z
+    .strictObject({
+      method: z.enum(['fixed', 'fraction', 'risk', 'kelly']),
+      amount: z.number().positive().optional(),
+      fraction: z.number().positive().max(1).optional(),
+      riskPerTrade: z.number().positive().max(1).optional(),
+      kellyFraction: z.number().positive().max(1).optional(),
+      minSize: z.number().nonnegative().optional(),
+      maxSize: z.number().positive().optional(),
+    })
+    .optional(),
+  maxOrderNotional: z.number().positive().optional(),
+  maxPositionNotional: z.number().positive().optional(),
+  capitalCap: z.number().positive().optional(),
+  maxGrossExposure: z.number().positive().optional(),
+  maxConcentration: z.number().positive().max(1).optional(),
+  priceBandAtr: z.number().positive().optional(),
+  marginFloor: z.number().min(0).max(1).optional(),
+  orderRate: z
+    .strictObject({ perMinute: z.number().int().positive(), perSecond: z.number().int().positive() })
+    .optional(),
+  venueRequestsPerMinute: z.number().int().positive().optional(),
+  duplicateSignals: z.boolean().optional(),
+  staleOrderMinutes: z.strictObject({ buy: z.number().positive(), sell: z.number().positive() }).optional(),
+  breakeven: z.strictObject({ trigger: z.number().positive(), offset: z.number().min(0).optional() }).optional(),
+  breakers: z
+    .strictObject({
+      dailyLoss: z.number().positive().max(1).optional(),
+      emergencyLoss: z.number().positive().max(1).optional(),
+      maxDrawdown: z.number().positive().max(1).optional(),
+      consecutiveLosses: z.number().int().positive().optional(),
+      consecutiveLossesCooldownMinutes: z.number().positive().optional(),
+      stoplossGuard: z
+        .strictObject({
+          trades: z.number().int().positive(),
+          lookbackMinutes: z.number().positive(),
+          lockMinutes: z.number().positive(),
+        })
+        .optional(),
+      cooldownMinutes: z.number().min(0).optional(),
+    })
+    .optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/** Risk settings as configured. */
+export type RiskConfig = z.infer<typeof riskConfigSchema>;
+
+/** Platform configuration: file (JSON/YAML) plus `TRADEFORGE__SECTION__KEY` environment overrides. */
+export const configSchema = z.strictObject({
+  /** Data directory; `TRADEFORGE_HOME` or `~/.tradeforge` when unset. */
+  home: z.string().optional(),
+  profile: z.enum(['dev', 'dry_run', 'live']).default('dev'),
+  database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      corsOrigins: z.array(z.string()).default([]),
+      ipAllowList: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      file: z.string().optional(),
+      maxBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 1024 * 1024),
+      maxFiles: z.number().int().positive().default(5),
+    })
+    .prefault({}),
+  risk: riskConfigSchema.prefault({}),
+  venues: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        type: z.enum(['paper', 'ccxt', 'ig', 'ibkr', 'simulator']),
+        exchange: z.string().optional(),
+        sandbox: z.boolean().default(false),
+        /** Names of vault secrets holding credentials; never the credentials themselves. */
+        secrets: z.record(z.string(), z.string()).default({}),
+        urls: z.record(z.string(), z.string()).optional(),
+        options: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .default([]),
+  deployments: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        strategy: z.string(),
+        strategyVersion: z.string().optional(),
+        params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+        venue: z.string(),
+        symbols: z.array(z.string()).min(1),
+        timeframe: z.string().default('1m'),
+        capitalCap: z.number().positive().optional(),
+        risk: riskConfigSchema.optional(),
+      }),
+    )
+    .default([]),
+  alerts: z
+    .strictObject({
+      telegram: z
+        .strictObject({
+          tokenSecret: z.string().default('telegram.token'),
+          chatIds: z.array(z.union([z.number(), z.string()])).default([]),
+          apiRoot: z.string().optional(),
+          minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
+        })
+        .optional(),
+      discord: z
+        .strictObject({
+          webhookSecret: z.string().default('discord.webhook'),
+          minSeverity: z.enum(['info', 'warning', 'critical']).default('warning'),
+        })
+        .optional(),
+      email: z
+        .strictObject({
+          host: z.string(),
+          port: z.number().int().default(587),
+          secure: z.boolean().default(false),
+          user: z.string().optional(),
+          passwordSecret: z.string().default('smtp.password'),
+          from: z.string(),
+          to: z.array(z.string()).min(1),
+          minSeverity: z.enum(['info', 'warning', 'critical']).default('critical'),
+        })
+        .optional(),
+      ratePerMinute: z.number().int().positive().default(20),
+      dedupSeconds: z.number().int().min(0).default(300),
+    })
+    .prefault({}),
+});
+
+/** Parsed platform configuration. */
+export type Config = z.infer<typeof configSchema>;
+
+/** The prefix of environment overrides: `TRADEFORGE__SERVER__PORT=9000` sets `server.port`. */
+export const ENV_PREFIX = 'TRADEFORGE__';
+
+const normalise = (s: string): string => s.toLowerCase().replace(/[_-]/g, '');
+
+// Walks the zod schema to find the real (camelCase) key matching an env segment such as MAX_ORDER_NOTIONAL.
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  let s: z.ZodType = schema;
+  for (let i = 0; i < 8; i++) {
+    const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } })
+      .def;
+    if (def.type === 'object') return def.shape;
+    if (def.innerType) s = def.innerType;
+    else return undefined;
+  }
+  return undefined;
+}
+
+function parseEnvValue(raw: string): unknown {
+  const t = raw.trim();
+  if (t === '') return raw;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Merges `TRADEFORGE__A__B` variables into `raw` (a copy). Returns the merged object and, per dotted key, the
+ * variable that set it, so errors can name the source.
+ */
+export function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): { merged: Record<string, unknown>; sources: Map<string, string> } {
+  const merged: Record<string, unknown> = structuredClone(raw);
+  const sources = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
+    if (segments.length === 0) continue;
+    let shape: Record<string, z.ZodType> | undefined = objectShape(configSchema);
+    let target: Record<string, unknown> = merged;
+    const path: string[] = [];
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i];
+      const key = shape ? Object.keys(shape).find((k) => normalise(k) === normalise(seg)) : undefined;
+      if (!key) {
+        const where = path.length ? path.join('.') : 'the top level';
+        throw new ConfigError(
+          path.concat(seg.toLowerCase()).join('.'),
+          `unknown key "${seg}" in ${where} (from environment variable ${name})`,
+        );
+      }
+      path.push(key);
+      if (i === segments.length - 1) {
+        target[key] = parseEnvValue(value);
+      } else {
+        const next = target[key];
+        if (typeof next !== 'object' || next === null || Array.isArray(next)) target[key] = {};
+        target = target[key] as Record<string, unknown>;
+        shape = shape ? objectShape(shape[key]) : undefined;
+      }
+    }
+    sources.set(path.join('.'), name);
+  }
+  return { merged, sources };
+}
+
+/** Validates a raw config object (already read from a file) plus environment overrides. Throws ConfigError. */
+export function resolveConfig(raw: unknown, env: Record<string, string | undefined> = {}, fileName?: string): Config {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError('', `${fileName ?? 'config'} must hold an object at the top level`);
+  }
+  const { merged, sources } = applyEnvOverrides((raw as Record<string, unknown>) ?? {}, env);
+  const result = configSchema.safeParse(merged);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = issue.path.map(String).join('.');
+  let origin = fileName ? ` (in ${fileName})` : '';
+  for (const [k, v] of sources) if (key === k || key.startsWith(`${k}.`)) origin = ` (from environment variable ${v})`;
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  throw new ConfigError(key || '(root)', `${message}${origin}`);
+}

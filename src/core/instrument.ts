@@ -1,0 +1,90 @@
+import { ValidationError } from './errors.js';
+
+/** What kind of contract an instrument is; decides margin and shorting rules. */
+export type InstrumentKind = 'spot' | 'cfd' | 'future' | 'index' | 'stock' | 'forex';
+
+/** A tradable instrument with its venue precision and limits. */
+export interface Instrument {
+  symbol: string;
+  base: string;
+  quote: string;
+  kind: InstrumentKind;
+  /** Smallest price increment. */
+  tickSize: number;
+  /** Smallest quantity increment. */
+  lotSize: number;
+  /** Smallest order quantity (defaults to lotSize). */
+  minQty: number;
+  /** Smallest order value in quote currency (0 = none). */
+  minNotional: number;
+  /** Contract multiplier: value of one unit per price point (1 for spot). */
+  multiplier: number;
+}
+
+/** Creates an instrument, validating that increments are positive. */
+export function defineInstrument(spec: Partial<Instrument> & { symbol: string }): Instrument {
+  const [base = spec.symbol, quote = 'USD'] = spec.symbol.split('/');
+  const inst: Instrument = {
+    base,
+    quote,
+    kind: 'spot',
+    tickSize: 0.01,
+    lotSize: 1e-8,
+    minNotional: 0,
+    multiplier: 1,
+    ...spec,
+    minQty: spec.minQty ?? spec.lotSize ?? 1e-8,
+  };
+  for (const k of ['tickSize', 'lotSize', 'multiplier'] as const) {
+    if (!(inst[k] > 0) || !Number.isFinite(inst[k])) {
+      throw new ValidationError(`instrument ${inst.symbol}: ${k} must be a positive number, got ${inst[k]}`, k);
+    }
+  }
+  return inst;
+}
+
+/** Number of decimals needed to print multiples of `step` exactly (e.g. 0.01 -> 2). */
+export function decimalsOf(step: number): number {
+  if (!Number.isFinite(step) || step <= 0) return 0;
+  const s = step.toString();
+  const e = s.indexOf('e-');
+  if (e >= 0) return Number(s.slice(e + 2)) + (s.indexOf('.') >= 0 ? s.slice(0, e).split('.')[1].length : 0);
+  const dot = s.indexOf('.');
+  return dot < 0 ? 0 : s.length - dot - 1;
+}
+
+// Increments like 0.1 are not exact in binary; dividing then nudging by a relative epsilon keeps
+// 0.3 / 0.1 from becoming 2.9999999999999996 and flooring to 2.
+const EPS = 1e-9;
+
+/** Rounds `value` to a multiple of `step`: 'nearest', 'down' (toward -inf) or 'up' (toward +inf). */
+export function roundToStep(value: number, step: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
+  const q = value / step;
+  let n: number;
+  if (mode === 'down') n = Math.floor(q + EPS);
+  else if (mode === 'up') n = Math.ceil(q - EPS);
+  else n = Math.round(q);
+  const d = decimalsOf(step);
+  return Number((n * step).toFixed(Math.min(d, 20)));
+}
+
+/** Rounds a price to the instrument's tick. */
+export function roundPrice(inst: Instrument, price: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
+  return roundToStep(price, inst.tickSize, mode);
+}
+
+/** Rounds a quantity down to the instrument's lot (never buys more than asked). */
+export function roundQuantity(inst: Instrument, qty: number): number {
+  return roundToStep(qty, inst.lotSize, 'down');
+}
+
+/** Why an order size does not meet the instrument's limits, or null when it does. */
+export function checkOrderSize(inst: Instrument, qty: number, price: number): string | null {
+  if (!(qty > 0)) return `quantity ${qty} must be positive`;
+  if (qty < inst.minQty - EPS * inst.minQty) return `quantity ${qty} below minimum ${inst.minQty}`;
+  const notional = qty * price * inst.multiplier;
+  if (inst.minNotional > 0 && notional < inst.minNotional) {
+    return `notional ${notional} below minimum ${inst.minNotional}`;
+  }
+  return null;
+}

@@ -1,0 +1,137 @@
+import { IllegalTransitionError, ValidationError } from './errors.js';
+
+/** Buy or sell. */
+export type OrderSide = 'buy' | 'sell';
+/** Supported order types. */
+export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit';
+/** Time in force. */
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'DAY';
+/** Order lifecycle states. */
+export type OrderStatus =
+  | 'new'
+  | 'submitted'
+  | 'accepted'
+  | 'partially_filled'
+  | 'filled'
+  | 'cancelled'
+  | 'rejected'
+  | 'expired';
+
+/** Where an order came from; every source goes through the same risk path. */
+export type OrderSource = 'strategy' | 'manual' | 'llm' | 'telegram' | 'mcp' | 'kill_switch' | 'exit' | 'reconcile';
+
+/**
+ * What a strategy (or a person) wants: not yet an order. It becomes one only after RiskEngine.check accepts it.
+ */
+export interface OrderIntent {
+  strategyId: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: number;
+  /** Limit price (limit, stop_limit). */
+  price?: number;
+  /** Trigger price (stop, stop_limit). */
+  stopPrice?: number;
+  timeInForce?: TimeInForce;
+  /** Only reduces an existing position; never blocked by exposure limits. */
+  reduceOnly?: boolean;
+  /** Caller-chosen id; the execution engine accepts each id once (idempotency). */
+  clientOrderId?: string;
+  /** Time of the bar/tick that produced the signal (duplicate-signal prevention). */
+  signalTime?: number;
+  /** Free-form entry tag carried to the trade record. */
+  tag?: string;
+  source?: OrderSource;
+  /** Correlation id tying the signal, risk decision, venue messages and fills together. */
+  correlationId?: string;
+}
+
+/** A live order tracked by the execution engine. Mutated only through `transitionOrder`. */
+export interface Order {
+  id: string;
+  clientOrderId: string;
+  venueOrderId?: string;
+  strategyId: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: number;
+  price?: number;
+  stopPrice?: number;
+  timeInForce: TimeInForce;
+  reduceOnly: boolean;
+  status: OrderStatus;
+  filledQuantity: number;
+  averageFillPrice: number;
+  fees: number;
+  createdAt: number;
+  updatedAt: number;
+  signalTime?: number;
+  tag?: string;
+  source: OrderSource;
+  correlationId: string;
+  /** Why the order was rejected/cancelled, when it was. */
+  reason?: string;
+}
+
+/** The states an order may move to from each state. Terminal states have none. */
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  new: ['submitted', 'rejected'],
+  submitted: ['accepted', 'rejected', 'partially_filled', 'filled', 'cancelled', 'expired'],
+  accepted: ['partially_filled', 'filled', 'cancelled', 'expired'],
+  partially_filled: ['partially_filled', 'filled', 'cancelled', 'expired'],
+  filled: [],
+  cancelled: [],
+  rejected: [],
+  expired: [],
+};
+
+/** True when no further transition is possible. */
+export function isTerminal(status: OrderStatus): boolean {
+  return ORDER_TRANSITIONS[status].length === 0;
+}
+
+/** True when the order may still fill. */
+export function isOpen(status: OrderStatus): boolean {
+  return status === 'submitted' || status === 'accepted' || status === 'partially_filled';
+}
+
+/** Whether `from -> to` is a legal move. */
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return ORDER_TRANSITIONS[from].includes(to);
+}
+
+/** Moves an order to `to`, throwing IllegalTransitionError for a move the state machine forbids. */
+export function transitionOrder(order: Order, to: OrderStatus, time: number, reason?: string): Order {
+  if (!canTransition(order.status, to)) throw new IllegalTransitionError(order.id, order.status, to);
+  order.status = to;
+  order.updatedAt = time;
+  if (reason !== undefined) order.reason = reason;
+  return order;
+}
+
+/** Checks an intent's fields are coherent (prices present for their types, positive quantity). */
+export function validateIntent(intent: OrderIntent): void {
+  if (!intent.symbol) throw new ValidationError('order symbol is required', 'symbol');
+  if (intent.side !== 'buy' && intent.side !== 'sell') throw new ValidationError(`bad side "${intent.side}"`, 'side');
+  if (!(intent.quantity > 0) || !Number.isFinite(intent.quantity)) {
+    throw new ValidationError(`order quantity must be a positive number, got ${intent.quantity}`, 'quantity');
+  }
+  const needsPrice = intent.type === 'limit' || intent.type === 'stop_limit';
+  const needsStop = intent.type === 'stop' || intent.type === 'stop_limit';
+  if (needsPrice && !(intent.price !== undefined && intent.price > 0)) {
+    throw new ValidationError(`${intent.type} order needs a positive price`, 'price');
+  }
+  if (needsStop && !(intent.stopPrice !== undefined && intent.stopPrice > 0)) {
+    throw new ValidationError(`${intent.type} order needs a positive stopPrice`, 'stopPrice');
+  }
+  if (!['market', 'limit', 'stop', 'stop_limit'].includes(intent.type)) {
+    throw new ValidationError(`bad order type "${intent.type}"`, 'type');
+  }
+}
+
+/** +1 for buy, -1 for sell. */
+export function sideSign(side: OrderSide): 1 | -1 {
+  return side === 'buy' ? 1 : -1;
+}
