@@ -60,10 +60,12 @@ const EPS = 1e-9;
 /** Rounds `value` to a multiple of `step`: 'nearest', 'down' (toward -inf) or 'up' (toward +inf). */
 export function roundToStep(value: number, step: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
   const q = value / step;
+  // The division's error grows with q (1.23456789 / 1e-8 = 123456788.99999999), so the nudge does too.
+  const nudge = EPS + Math.abs(q) * 1e-12;
   let n: number;
-  if (mode === 'down') n = Math.floor(q + EPS);
-  else if (mode === 'up') n = Math.ceil(q - EPS);
-  else n = Math.round(q);
+  if (mode === 'down') n = Math.floor(q + nudge);
+  else if (mode === 'up') n = Math.ceil(q - nudge);
+  else n = Math.round(q + nudge); // 1.005 / 0.01 is 100.49999999999999; decimal half-up means 101
   const d = decimalsOf(step);
   return Number((n * step).toFixed(Math.min(d, 20)));
 }
