@@ -1,0 +1,76 @@
+/** Market data benchmark: 1M-bar store load time (PERF-5: < 100 ms), generator and CSV import throughput. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateBars, importFile, MarketDataStore, writeCsvFile } from '../src/data/index.js';
+
+const BARS = 1_000_000;
+const LOADS = 11;
+const CSV_ROWS = 200_000;
+const TARGET_MS = 100;
+
+function stats(samples: number[]): { best: number; median: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { best: s[0], median: s[s.length >> 1] };
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Runs the data benchmark and prints its figures. */
+export default async function dataBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tradeforge-bench-data-'));
+  try {
+    let t = performance.now();
+    let bars = generateBars({ bars: BARS, seed: 42, timeframe: '1m', regimes: true, volatilityClustering: true });
+    const genMs = performance.now() - t;
+    console.log(`generate  ${fmt(BARS)} 1m bars in ${genMs.toFixed(0)} ms (${fmt(BARS / (genMs / 1000))} bars/s)`);
+
+    const store = new MarketDataStore(join(dir, 'data'));
+    t = performance.now();
+    store.write('BENCH/USD', '1m', bars);
+    console.log(`write     ${fmt(BARS)} bars (atomic, fsync) in ${(performance.now() - t).toFixed(0)} ms`);
+    const lastClose = bars.close[BARS - 1];
+    bars = generateBars({ bars: 0, seed: 0 });
+
+    const samples: number[] = [];
+    const cpuSamples: number[] = [];
+    let checksum = 0;
+    for (let i = 0; i < LOADS; i++) {
+      const cpu0 = process.cpuUsage();
+      const s = performance.now();
+      const c = store.read('BENCH/USD', '1m');
+      samples.push(performance.now() - s);
+      const cpu = process.cpuUsage(cpu0);
+      cpuSamples.push((cpu.user + cpu.system) / 1000);
+      if (c.length !== BARS || c.close[BARS - 1] !== lastClose) throw new Error('store round trip mismatch');
+      checksum += c.close[i];
+    }
+    const { best, median } = stats(samples);
+    console.log(
+      `load      ${fmt(BARS)} bars: best ${best.toFixed(1)} ms, median ${median.toFixed(1)} ms over ${LOADS} loads ` +
+        `(${fmt(BARS / (median / 1000))} bars/s at the median; cpu time median ${stats(cpuSamples).median.toFixed(1)} ms)`,
+    );
+    console.log(
+      `PERF-5    1M bars from the store in < ${TARGET_MS} ms: ${median < TARGET_MS ? 'MET' : 'NOT MET'} (median ${median.toFixed(1)} ms)`,
+    );
+
+    const csv = join(dir, 'bars.csv');
+    writeCsvFile(csv, generateBars({ bars: CSV_ROWS, seed: 7 }));
+    const importSamples: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = performance.now();
+      const r = importFile(csv);
+      importSamples.push(performance.now() - s);
+      if (r.columns.length !== CSV_ROWS) throw new Error('CSV import row count mismatch');
+    }
+    const imp = stats(importSamples);
+    console.log(
+      `import    CSV ${fmt(CSV_ROWS)} rows (parse + validate): median ${imp.median.toFixed(0)} ms (${fmt(CSV_ROWS / (imp.median / 1000))} rows/s)`,
+    );
+    if (Number.isNaN(checksum)) throw new Error('bad checksum');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

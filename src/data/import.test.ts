@@ -1,0 +1,250 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError } from '../core/index.js';
+import { writeCsv } from './export.js';
+import { importFile, importText } from './import.js';
+import { epochToMs, parseTime } from './time-parse.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tf-import-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function dataError(fn: () => unknown): DataError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DataError) return err;
+    throw err;
+  }
+  throw new Error('expected a DataError');
+}
+
+const D1 = Date.UTC(2024, 0, 1);
+const D2 = Date.UTC(2024, 0, 2);
+const D3 = Date.UTC(2024, 0, 3);
+
+describe('parseTime', () => {
+  it('reads ISO dates and datetimes as UTC unless an offset is given', () => {
+    expect(parseTime('2024-01-02')).toBe(D2);
+    expect(parseTime('2024-01-02T03:04:05')).toBe(D2 + (3 * 3600 + 4 * 60 + 5) * 1000);
+    expect(parseTime('2024-01-02 03:04:05Z')).toBe(D2 + (3 * 3600 + 4 * 60 + 5) * 1000);
+    expect(parseTime('2024-01-02T03:04:05.250Z')).toBe(D2 + (3 * 3600 + 4 * 60 + 5) * 1000 + 250);
+    expect(parseTime('2024-01-02T02:00:00+02:00')).toBe(D2);
+    expect(parseTime('2024-01-01T19:00:00-0500')).toBe(D2);
+    expect(parseTime('2024/01/02')).toBe(D2);
+    // the same day twice, then a time on it (the fast path caches the day)
+    expect(parseTime('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseTime('2024-02-29 23:59:59')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+    expect(parseTime(' 2024-01-02 ')).toBe(D2);
+  });
+  it('reads epoch seconds and milliseconds by magnitude', () => {
+    expect(parseTime('1704153600')).toBe(D2);
+    expect(parseTime('1704153600000')).toBe(D2);
+    expect(epochToMs(1704153600000000)).toBe(D2);
+  });
+  it('rejects impossible dates and text', () => {
+    expect(parseTime('2023-02-29')).toBeNaN();
+    expect(parseTime('2024-02-30')).toBeNaN();
+    expect(parseTime('2024-01-02T24:00:00')).toBeNaN();
+    expect(parseTime('2024-01-02T23:60:00Z')).toBeNaN();
+    expect(parseTime('2024-01-0x')).toBeNaN();
+    expect(parseTime('2024-13-01')).toBeNaN();
+    expect(parseTime('yesterday')).toBeNaN();
+    expect(parseTime('')).toBeNaN();
+  });
+});
+
+describe('CSV import', () => {
+  it('reads the default header', () => {
+    const r = importText('time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1.5,2.5,1,2,20\n');
+    expect(r.columns.length).toBe(2);
+    expect(Array.from(r.columns.time)).toEqual([D1, D2]);
+    expect(Array.from(r.columns.close)).toEqual([1.5, 2]);
+    expect(Array.from(r.columns.volume)).toEqual([10, 20]);
+    expect(r.timeframe).toBe('1d');
+    expect(r.report.clean).toBe(true);
+  });
+
+  it.each([
+    [',', 'comma'],
+    [';', 'semicolon'],
+    ['\t', 'tab'],
+    ['|', 'pipe'],
+  ])('detects the %s delimiter (%s) and maps other column orders and aliases', (d) => {
+    const text = [
+      ['Close', 'Date', 'Vol', 'H', 'L', 'O'].join(d),
+      ['1.5', '2024-01-01', '10', '2', '0.5', '1'].join(d),
+      ['2', '2024-01-02', '20', '2.5', '1', '1.5'].join(d),
+    ].join('\n');
+    const r = importText(text);
+    expect(Array.from(r.columns.open)).toEqual([1, 1.5]);
+    expect(Array.from(r.columns.high)).toEqual([2, 2.5]);
+    expect(Array.from(r.columns.low)).toEqual([0.5, 1]);
+    expect(Array.from(r.columns.close)).toEqual([1.5, 2]);
+    expect(Array.from(r.columns.volume)).toEqual([10, 20]);
+    expect(Array.from(r.columns.time)).toEqual([D1, D2]);
+  });
+
+  it('accepts a configured delimiter and column mapping, and decimal commas with ;', () => {
+    const r = importText('ts;a;b;c;d\n1704067200;1,5;2,5;1,0;2,0\n1704153600;2;3;1,5;2,5\n', {
+      delimiter: ';',
+      columns: { time: 'ts', open: 'a', high: 'b', low: 'c', close: 'd' },
+    });
+    expect(Array.from(r.columns.time)).toEqual([D1, D2]);
+    expect(Array.from(r.columns.open)).toEqual([1.5, 2]);
+    expect(Array.from(r.columns.volume)).toEqual([0, 0]);
+  });
+
+  it('reads headerless ccxt-style rows with epoch ms', () => {
+    const r = importText(`${D1},1,2,0.5,1.5,10\n${D2},1.5,2.5,1,2,20\n`);
+    expect(Array.from(r.columns.time)).toEqual([D1, D2]);
+    expect(r.columns.close[1]).toBe(2);
+  });
+
+  it('puts extra numeric columns in extra and text columns in extraText', () => {
+    const r = importText(
+      'date,open,high,low,close,volume,enter_long,exit_long,enter_tag\n' +
+        '2024-01-01,1,2,0.5,1.5,10,1,0,breakout\n' +
+        '2024-01-02,1.5,2.5,1,2,20,0,,\n',
+    );
+    expect(Array.from(r.columns.extra?.enter_long ?? [])).toEqual([1, 0]);
+    expect(r.columns.extra?.exit_long[0]).toBe(0);
+    expect(r.columns.extra?.exit_long[1]).toBeNaN();
+    expect(r.columns.extraText?.enter_tag).toEqual(['breakout', '']);
+  });
+
+  it('handles quoted cells, CRLF and a BOM', () => {
+    const r = importText(
+      '\ufeff"time","open","high","low","close","volume"\r\n"2024-01-01","1","2","0.5","1.5","10"\r\n',
+    );
+    expect(r.columns.length).toBe(1);
+    expect(r.columns.close[0]).toBe(1.5);
+  });
+
+  it('reports a missing required column in one line', () => {
+    const e = dataError(() => importFile(file('nocl.csv', 'time,open,high,low,volume\n2024-01-01,1,2,0.5,10\n')));
+    expect(e.message).toMatch(/nocl\.csv, row 1, column close: missing column close/);
+    expect(e.message).not.toContain('\n');
+    expect(e.location.column).toBe('close');
+  });
+
+  it('reports text in a numeric field with row and column', () => {
+    const text = 'time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,abc,0.5,1,5\n';
+    const e = dataError(() => importFile(file('text.csv', text)));
+    expect(e.message).toMatch(/text\.csv, row 3, column high: 'abc' is not a number$/);
+    expect(e.location).toMatchObject({ row: 3, column: 'high' });
+  });
+
+  it('reports an empty value and a bad time with row and column', () => {
+    const e1 = dataError(() => importText('time,open,high,low,close\n2024-01-01,1,2,,1.5\n'));
+    expect(e1.location).toMatchObject({ row: 2, column: 'low' });
+    const e2 = dataError(() => importText('time,open,high,low,close\nsoon,1,2,0.5,1.5\n'));
+    expect(e2.location).toMatchObject({ row: 2, column: 'time' });
+  });
+
+  it('reports an empty file and a header without rows', () => {
+    expect(dataError(() => importFile(file('empty.csv', ''))).message).toMatch(/empty\.csv: file is empty/);
+    expect(dataError(() => importFile(file('blank.csv', '\n \n'))).message).toMatch(/file is empty/);
+    expect(dataError(() => importFile(file('head.csv', 'time,open,high,low,close\n'))).message).toMatch(/no data rows/);
+  });
+
+  it('rejects unsorted and duplicate times under the default policy, naming row and column', () => {
+    const unsorted = 'time,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n2024-01-01,1,2,0.5,1.5\n';
+    const e = dataError(() => importFile(file('unsorted.csv', unsorted)));
+    expect(e.message).toMatch(/unsorted\.csv, row 3, column time: out-of-order/);
+    const dup = 'time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-01,1,2,0.5,1.5\n';
+    expect(dataError(() => importText(dup)).location).toMatchObject({ row: 3, column: 'time' });
+  });
+
+  it('counts rows by file line even with blank lines', () => {
+    const text = 'time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n\n2024-01-02,1,x,0.5,1.5\n';
+    expect(dataError(() => importText(text)).location.row).toBe(4);
+  });
+
+  it('reports a row with the wrong number of values', () => {
+    const e = dataError(() => importText('time,open,high,low,close\n2024-01-01,1,2,0.5\n'));
+    expect(e.message).toMatch(/row 2: 4 values but the header has 5 columns/);
+  });
+
+  it('reports a missing file and a directory', () => {
+    expect(dataError(() => importFile(join(dir, 'nope.csv'))).message).toMatch(/nope\.csv: file not found/);
+    expect(dataError(() => importFile(dir)).message).toMatch(/directory/);
+  });
+
+  it('applies drop and ffill policies on import', () => {
+    const text = 'time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,1,0.5,2,1.5\n2024-01-03,1.5,2,1,1.8\n';
+    expect(importText(text, { policy: 'drop' }).columns.length).toBe(2);
+    const ff = importText(text, { policy: 'ffill' });
+    expect(ff.columns.length).toBe(3);
+    expect([ff.columns.open[1], ff.columns.high[1], ff.columns.low[1], ff.columns.close[1]]).toEqual([
+      1.5, 1.5, 1.5, 1.5,
+    ]);
+    const none = importText(text, { policy: 'none' });
+    expect(none.columns.high[1]).toBe(0.5);
+    expect(none.report.issues[0]).toMatchObject({ row: 3, kind: 'high-below-low' });
+  });
+});
+
+describe('CSV export', () => {
+  it('round-trips through writeCsv with full precision and extra columns', () => {
+    const src = importText(
+      'time,open,high,low,close,volume,sig,tag\n' +
+        '2024-01-01T00:00:00Z,0.1,0.30000000000000004,0.05,0.2,1e-7,1,"a,b"\n' +
+        '2024-01-01T00:01:00Z,0.2,0.3,0.1,0.25,2,,x\n',
+    ).columns;
+    const text = writeCsv(src);
+    expect(text.split('\n')[0]).toBe('time,open,high,low,close,volume,sig,tag');
+    const back = importText(text).columns;
+    expect(Array.from(back.high)).toEqual(Array.from(src.high));
+    expect(Array.from(back.time)).toEqual(Array.from(src.time));
+    expect(back.volume[0]).toBe(1e-7);
+    expect(back.extra?.sig[1]).toBeNaN();
+    expect(back.extraText?.tag).toEqual(['a,b', 'x']);
+  });
+});
+
+describe('JSON import', () => {
+  it('reads an array of objects', () => {
+    const r = importFile(
+      file(
+        'objs.json',
+        JSON.stringify([
+          { date: '2024-01-01', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, signal: 1 },
+          { date: '2024-01-02', open: 1.5, high: 2.5, low: 1, close: 2, volume: 20, signal: 0 },
+        ]),
+      ),
+    );
+    expect(Array.from(r.columns.time)).toEqual([D1, D2]);
+    expect(Array.from(r.columns.extra?.signal ?? [])).toEqual([1, 0]);
+  });
+
+  it('reads ccxt-style arrays, wrapped in {data}, detected by content', () => {
+    const rows = [
+      [D1, 1, 2, 0.5, 1.5, 10],
+      [D2, 1.5, 2.5, 1, 2, 20],
+      [D3, 2, 3, 1.5, 2.5, 30],
+    ];
+    const r = importFile(file('wrapped.txt', JSON.stringify({ data: rows })));
+    expect(r.columns.length).toBe(3);
+    expect(r.columns.close[2]).toBe(2.5);
+    expect(r.timeframe).toBe('1d');
+  });
+
+  it('names the element and field of a bad value', () => {
+    const bad = JSON.stringify([
+      { time: D1, open: 1, high: 2, low: 0.5, close: 1.5 },
+      { time: D2, open: 1, high: 'abc', low: 0.5, close: 1.5 },
+    ]);
+    expect(dataError(() => importText(bad)).message).toMatch(/row 2, column high: 'abc' is not a number/);
+    expect(dataError(() => importText('[{"time": 1, "open": 1}]')).message).toMatch(/missing column high/);
+    expect(dataError(() => importText('{"x": 1}')).message).toMatch(/expected an array/);
+    expect(dataError(() => importFile(file('broken.json', '[1,'))).message).toMatch(/broken\.json: not valid JSON/);
+  });
+});

@@ -1,0 +1,107 @@
+/** Parsing of bar times: ISO-8601 dates/datetimes (UTC unless an offset is given) and epoch numbers. */
+
+const ISO =
+  /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+const NUMERIC = /^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Converts an epoch number to milliseconds, choosing the unit by magnitude: below 1e11 seconds (1e11 s is
+ * the year 5138, 1e11 ms is 1973), then milliseconds, from 1e14 microseconds, from 1e17 nanoseconds.
+ */
+export function epochToMs(value: number): number {
+  const a = Math.abs(value);
+  if (a >= 1e17) return Math.round(value / 1e6);
+  if (a >= 1e14) return Math.round(value / 1e3);
+  if (a >= 1e11) return Math.round(value);
+  return Math.round(value * 1000);
+}
+
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+let cachedDate = '';
+let cachedDay = Number.NaN;
+
+/**
+ * Fast path for the common fixed layouts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM:SS` and the same with `Z`
+ * (undefined when the text has another shape). The day is cached because consecutive bars share it.
+ */
+function parseFixed(s: string): number | undefined {
+  const len = s.length;
+  if (len !== 10 && len !== 19 && !(len === 20 && s.charCodeAt(19) === 90)) return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
+  const date = s.slice(0, 10);
+  let day: number;
+  if (date === cachedDate) day = cachedDay;
+  else {
+    const y = digits(s, 0, 4);
+    const m = digits(s, 5, 2);
+    const d = digits(s, 8, 2);
+    if (y < 0 || m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m === 2 && d === 29 && !isLeap(y))) {
+      return undefined;
+    }
+    day = Date.UTC(y, m - 1, d);
+    cachedDate = date;
+    cachedDay = day;
+  }
+  if (len === 10) return day;
+  const sep = s.charCodeAt(10);
+  if ((sep !== 84 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const hh = digits(s, 11, 2);
+  const mm = digits(s, 14, 2);
+  const ss = digits(s, 17, 2);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return undefined;
+  return day + ((hh * 60 + mm) * 60 + ss) * 1000;
+}
+
+/** Parses a time cell into epoch ms UTC; returns NaN when the text is neither an ISO time nor an epoch number. */
+export function parseTime(text: string): number {
+  const fixed = parseFixed(text);
+  if (fixed !== undefined) return fixed;
+  const s = text.trim();
+  if (s.length === 0) return Number.NaN;
+  if (NUMERIC.test(s)) return epochToMs(Number(s));
+  const m = ISO.exec(s);
+  if (!m) return Number.NaN;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] ? Number(m[4]) : 0;
+  const minute = m[5] ? Number(m[5]) : 0;
+  const second = m[6] ? Number(m[6]) : 0;
+  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]) return Number.NaN;
+  if (month === 2 && day === 29 && !isLeap(year)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const zone = m[8];
+  if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offH = Number(digits.slice(0, 2));
+    const offM = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (offH > 23 || offM > 59) return Number.NaN;
+    t -= sign * (offH * 60 + offM) * 60_000;
+  }
+  return t;
+}
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** Formats epoch ms as ISO-8601 UTC, as a plain date when the time is midnight. */
+export function formatTime(ms: number, dateOnly?: boolean): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const iso = new Date(ms).toISOString();
+  if (dateOnly ?? ms % 86_400_000 === 0) return iso.slice(0, 10);
+  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+}
