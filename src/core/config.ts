@@ -12,6 +12,8 @@ export const riskConfigSchema = z.strictObject({
       kellyFraction: z.number().positive().max(1).optional(),
       minSize: z.number().nonnegative().optional(),
       maxSize: z.number().positive().optional(),
+      /** Closed trades needed before Kelly sizing trusts the strategy's statistics (default 20). */
+      kellyMinTrades: z.number().int().positive().optional(),
     })
     .optional(),
   maxOrderNotional: z.number().positive().optional(),
@@ -26,6 +28,8 @@ export const riskConfigSchema = z.strictObject({
     .optional(),
   venueRequestsPerMinute: z.number().int().positive().optional(),
   duplicateSignals: z.boolean().optional(),
+  /** Cash accounts: refuse buys whose cost plus estimated fees exceed cash (INSUFFICIENT_FUNDS). */
+  insufficientFunds: z.strictObject({ feeRate: z.number().min(0).max(0.1).optional() }).optional(),
   staleOrderMinutes: z.strictObject({ buy: z.number().positive(), sell: z.number().positive() }).optional(),
   breakeven: z.strictObject({ trigger: z.number().positive(), offset: z.number().min(0).optional() }).optional(),
   breakers: z

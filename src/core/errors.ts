@@ -83,12 +83,21 @@ export class RiskLimitError extends TradeforgeError {
   readonly detail: string;
   readonly limit: number | string | undefined;
   readonly actual: number | string | undefined;
-  constructor(reason: RiskReasonCode, detail: string, limit?: number | string, actual?: number | string) {
+  /** True when a risk engine in dry-run mode (RISK-9) reports this rejection but lets the order through. */
+  readonly dryRun: boolean;
+  constructor(
+    reason: RiskReasonCode,
+    detail: string,
+    limit?: number | string,
+    actual?: number | string,
+    dryRun = false,
+  ) {
     super(reason, `${reason}: ${detail}`);
     this.reason = reason;
     this.detail = detail;
     this.limit = limit;
     this.actual = actual;
+    this.dryRun = dryRun;
   }
 }
 

@@ -1,0 +1,472 @@
+import type { RiskConfig } from '../core/config.js';
+import { ConfigError, RiskLimitError, ValidationError } from '../core/errors.js';
+import type { ClosedTrade, EventMap, EventName } from '../core/events.js';
+import type { Fill } from '../core/fill.js';
+import type { OrderIntent } from '../core/order.js';
+import type { EngineMode, RiskActions, RiskHook, RiskView } from '../core/risk-port.js';
+import { BreakerBoard, type BreakerName, type BreakerState, type BreakerTrip } from './breakers.js';
+import { DuplicateSignalGuard } from './duplicate-signals.js';
+import { mergeRiskConfig } from './defaults.js';
+import { NO_PUBLISH, type RiskPublisher } from './publisher.js';
+import { buildRuleSet, CheckContext, fmt, OrderRateRule, type PreTradeRule, type RuleSet, riskError } from './rules.js';
+import { type SizingResult, sizeOrder, sizingConfigProblem, TradeStats } from './sizing.js';
+import { DEFAULT_STALE_ORDER_MINUTES, StaleOrderTracker, type TrackedOrder } from './stale-orders.js';
+
+/** Options of a RiskEngine. */
+export interface RiskEngineOptions {
+  /** The kernel's mode; dry-run is refused in 'live'. */
+  mode: EngineMode;
+  /** Receives `breaker.*` and `killswitch.*` events (the kernel publishes `risk.rejected.v1` itself). */
+  publish?: RiskPublisher;
+  /** Per-strategy settings merged over the account config, keyed by strategyId. */
+  strategyOverrides?: Record<string, RiskConfig>;
+  /** Further pre-trade rules run after the built-in ones for every strategy (room for RISK-7 rule sets). */
+  extraRules?: readonly PreTradeRule[];
+  /** How many risk events `riskEvents()` keeps (default 10 000; later ones are counted, not kept). */
+  maxEvents?: number;
+}
+
+/** One line of the backtest result's `riskEvents`: a rejection, breaker trip, reset or kill-switch action. */
+export interface RiskEvent {
+  time: number;
+  kind: 'rejected' | 'tripped' | 'reset' | 'killswitch' | 'recovered';
+  code: string;
+  detail: string;
+  strategyId?: string;
+  symbol?: string;
+  /** Rejections only: the order went through because the engine runs in dry-run mode. */
+  dryRun?: boolean;
+}
+
+/** Counters of the risk engine. */
+export interface RiskStats {
+  checked: number;
+  accepted: number;
+  rejected: number;
+  /** Rejections let through by dry-run mode (included in `rejected`). */
+  dryRunPassed: number;
+  /** Rejections per reason code. */
+  byCode: Record<string, number>;
+}
+
+/** What a RiskEngine persists across a restart (a halt survives it). */
+export interface RiskEngineState {
+  version: 1;
+  breakers: BreakerState;
+  tradeStats: Record<string, { trades: number; wins: number; losses: number; grossWin: number; grossLoss: number }>;
+}
+
+/** A sizing request for `RiskEngine.size`. */
+export interface SizeRequest {
+  strategyId: string;
+  symbol: string;
+  /** Expected entry price; the last price when omitted. */
+  price?: number;
+  /** Protective stop (risk-per-trade sizing). */
+  stopPrice?: number;
+}
+
+// Keys a strategy override may not set: they act on the whole account.
+const ACCOUNT_ONLY_KEYS = ['breakers', 'dryRun', 'venueRequestsPerMinute'] as const;
+
+/**
+ * The pre-trade risk engine (RISK-1..6, RISK-9) behind the kernel's RiskHook. `check` is pure apart from the
+ * order-budget and duplicate-signal memory it updates on acceptance, synchronous, and allocates nothing when it
+ * accepts. Exposure-reducing orders (reduce-only, or opposite to the position and no larger than it) pass every
+ * exposure, halt and rate rule.
+ */
+export class RiskEngine implements RiskHook {
+  /** The effective account config (after defaults). */
+  readonly config: RiskConfig;
+  readonly mode: EngineMode;
+  readonly dryRun: boolean;
+  readonly wantsEquityUpdates: boolean;
+  /** Stale-order timers (RISK-5); the kernel tracks open limit orders here, polled on every equity update. */
+  readonly staleOrders: StaleOrderTracker;
+  private readonly board: BreakerBoard;
+  private readonly accountSet: RuleSet;
+  private readonly sets = new Map<string, RuleSet>();
+  private readonly dup = new DuplicateSignalGuard();
+  private readonly ctx = new CheckContext();
+  private readonly tradeStatsByStrategy = new Map<string, TradeStats>();
+  private readonly counters = { checked: 0, accepted: 0, rejected: 0, dryRunPassed: 0 };
+  private readonly byCode = new Map<string, number>();
+  private readonly events: RiskEvent[] = [];
+  private readonly maxEvents: number;
+  private droppedEvents = 0;
+  private readonly publishOut: RiskPublisher;
+  private actions: RiskActions | undefined;
+  private view: RiskView | undefined;
+  private lastSet: RuleSet;
+  private reducing = false;
+
+  /** `config` is the effective account config (validated; defaults already merged by createRiskEngine). */
+  constructor(config: RiskConfig, opts: RiskEngineOptions) {
+    this.config = config;
+    this.mode = opts.mode;
+    this.dryRun = config.dryRun === true;
+    if (this.dryRun && opts.mode === 'live') {
+      throw new ConfigError('risk.dryRun', 'dry-run risk mode is refused in live mode (research only, RISK-9)');
+    }
+    this.maxEvents = opts.maxEvents ?? 10_000;
+    this.publishOut = opts.publish ?? NO_PUBLISH;
+    validateSizing(config, 'risk.sizing');
+    this.board = new BreakerBoard(config.breakers ?? {}, this.recordAndPublish);
+    const accountRate = config.orderRate
+      ? new OrderRateRule(config.orderRate.perMinute, config.orderRate.perSecond)
+      : undefined;
+    this.accountSet = buildRuleSet(config, accountRate, undefined, opts.extraRules);
+    this.lastSet = this.accountSet;
+    let anyStale = config.staleOrderMinutes !== undefined;
+    for (const [strategyId, over] of Object.entries(opts.strategyOverrides ?? {})) {
+      const where = `risk.strategyOverrides.${strategyId}`;
+      for (const key of ACCOUNT_ONLY_KEYS) {
+        if (over[key] !== undefined)
+          throw new ConfigError(`${where}.${key}`, `"${key}" is account-wide and cannot be set per strategy`);
+      }
+      validateSizing(over, `${where}.sizing`);
+      const effective = mergeRiskConfig(config, over);
+      const ownRate = over.orderRate
+        ? new OrderRateRule(
+            over.orderRate.perMinute,
+            over.orderRate.perSecond,
+            `${where}.orderRate`,
+            `strategy ${strategyId}`,
+          )
+        : undefined;
+      this.sets.set(strategyId, buildRuleSet(effective, accountRate, ownRate, opts.extraRules));
+      if (effective.staleOrderMinutes !== undefined) anyStale = true;
+    }
+    this.staleOrders = new StaleOrderTracker(config.staleOrderMinutes ?? DEFAULT_STALE_ORDER_MINUTES);
+    this.wantsEquityUpdates = this.board.wantsEquity || anyStale;
+  }
+
+  /** Pre-trade check: null accepts; a rejection flagged `dryRun` must be reported and the order let through. */
+  check(intent: OrderIntent, view: RiskView): RiskLimitError | null {
+    this.view = view;
+    this.counters.checked++;
+    const err = this.evaluate(intent, view);
+    if (err === null) {
+      this.commit();
+      this.counters.accepted++;
+      return null;
+    }
+    this.counters.rejected++;
+    this.byCode.set(err.reason, (this.byCode.get(err.reason) ?? 0) + 1);
+    // Dry-run never applies to live money, even if a live view reaches an engine built for another mode.
+    const dry = this.dryRun && view.mode !== 'live';
+    this.pushEvent({
+      time: this.ctx.now,
+      kind: 'rejected',
+      code: err.reason,
+      detail: err.detail,
+      strategyId: intent.strategyId,
+      symbol: intent.symbol,
+      ...(dry ? { dryRun: true } : {}),
+    });
+    if (!dry) return err;
+    this.counters.dryRunPassed++;
+    this.commit();
+    return riskError(err.reason, err.detail, err.limit, err.actual, true);
+  }
+
+  /** Breakers evaluated after every fill (equity moved by fees and realised P&L). */
+  afterFill(_fill: Fill, view: RiskView): void {
+    this.view = view;
+    if (this.board.wantsEquity) this.board.onEquity(view);
+  }
+
+  /** Consecutive losses, stop-loss guard, cooldown and the strategy's Kelly statistics. */
+  onTradeClosed(trade: ClosedTrade, view: RiskView): void {
+    this.view = view;
+    let stats = this.tradeStatsByStrategy.get(trade.strategyId);
+    if (stats === undefined) this.tradeStatsByStrategy.set(trade.strategyId, (stats = new TradeStats()));
+    stats.record(trade.pnl);
+    this.board.onTradeClosed(trade, view.now());
+  }
+
+  /** Equity breakers and stale-order timers on every equity update. */
+  onEquity(view: RiskView): void {
+    this.view = view;
+    if (this.board.wantsEquity) this.board.onEquity(view);
+    if (this.staleOrders.size > 0) this.staleOrders.poll(view.now(), this.actions);
+  }
+
+  /** Receives the kernel's cancel/flatten actions. */
+  attach(actions: RiskActions): void {
+    this.actions = actions;
+    this.board.attach(actions);
+  }
+
+  /** Sizes an order with the strategy's effective `sizing` config (RISK-1). */
+  size(req: SizeRequest, view: RiskView): SizingResult {
+    const cfg = this.setFor(req.strategyId).config.sizing;
+    if (cfg === undefined) {
+      return {
+        ok: false,
+        error: new RiskLimitError('SIZING_INVALID', `no risk.sizing configured for ${req.strategyId}`),
+      };
+    }
+    const stats = this.tradeStatsByStrategy.get(req.strategyId);
+    return sizeOrder(cfg, {
+      equity: view.equity(),
+      price: req.price ?? view.lastPrice(req.symbol),
+      instrument: view.instrument(req.symbol),
+      ...(req.stopPrice !== undefined ? { stopPrice: req.stopPrice } : {}),
+      ...(stats !== undefined ? { stats } : {}),
+    });
+  }
+
+  /**
+   * Starts the stale-order timer of an open order when its strategy's config has `staleOrderMinutes`
+   * (stop orders are never timed). Returns whether it is tracked.
+   */
+  trackOrder(order: TrackedOrder & { strategyId: string }): boolean {
+    const minutes = this.setFor(order.strategyId).config.staleOrderMinutes;
+    return minutes === undefined ? false : this.staleOrders.track(order, minutes);
+  }
+
+  /** Stops an order's stale timer (it filled, was cancelled, rejected or expired). */
+  untrackOrder(orderId: string): void {
+    this.staleOrders.untrack(orderId);
+  }
+
+  /**
+   * Kill switch (RISK-6): blocks every order that adds exposure, asks the kernel to cancel all orders and flatten
+   * every position (exposure-reducing orders, which still pass), and returns the trigger time.
+   */
+  killSwitch(actor: string, reason: string, now = this.now()): { triggeredAt: number } {
+    this.board.killSwitch(actor, reason, now);
+    return { triggeredAt: now };
+  }
+
+  /** Clears the kill switch; false when it was not engaged. */
+  recover(actor: string, now = this.now()): boolean {
+    return this.board.recover(actor, now);
+  }
+
+  /** Manual halt (HALTED) of new exposure until `until` or an explicit `reset('HALTED', actor)`. */
+  halt(actor: string, reason: string, until?: number, now = this.now()): void {
+    this.board.halt(actor, reason, now, until);
+  }
+
+  /**
+   * Explicit reset of a breaker (recorded and published as `breaker.reset.v1`); `symbol` narrows a
+   * STOPLOSS_GUARD or COOLDOWN reset to one symbol. Returns whether something was active.
+   */
+  reset(breaker: BreakerName, actor: string, symbol?: string, now = this.now()): boolean {
+    if (!actor) throw new ValidationError('a breaker reset needs an actor', 'actor');
+    return this.board.reset(breaker, actor, now, symbol);
+  }
+
+  /** True when the kill switch or a halt blocks new exposure at `now`. */
+  isHalted(now = this.now()): boolean {
+    return this.board.activeHalt(now) !== null;
+  }
+
+  /** Whether the kill switch is engaged, and by whom. */
+  killSwitchState(): { at: number; actor: string; reason: string } | null {
+    return this.board.killSwitchInfo ? { ...this.board.killSwitchInfo } : null;
+  }
+
+  /** Active halts and per-symbol locks. */
+  status(now = this.now()): ReturnType<BreakerBoard['status']> {
+    return this.board.status(now);
+  }
+
+  /** Counters: checks, acceptances, rejections by reason code. */
+  stats(): RiskStats {
+    return { ...this.counters, byCode: Object.fromEntries(this.byCode) };
+  }
+
+  /** Rejections, trips, resets and kill-switch actions in time order (the backtest's `riskEvents`). */
+  riskEvents(): readonly RiskEvent[] {
+    return this.events;
+  }
+
+  /** Number of risk events not kept because `maxEvents` was reached. */
+  get droppedEventCount(): number {
+    return this.droppedEvents;
+  }
+
+  /** Every breaker trip so far. */
+  trips(): readonly BreakerTrip[] {
+    return this.board.trips;
+  }
+
+  /** The realised statistics Kelly sizing uses for one strategy. */
+  tradeStats(strategyId: string): Readonly<TradeStats> | undefined {
+    return this.tradeStatsByStrategy.get(strategyId);
+  }
+
+  /** JSON-serialisable state: halts, locks, kill switch, equity baselines, trade statistics. */
+  getState(): RiskEngineState {
+    const tradeStats: RiskEngineState['tradeStats'] = {};
+    for (const [id, s] of this.tradeStatsByStrategy) {
+      tradeStats[id] = {
+        trades: s.trades,
+        wins: s.wins,
+        losses: s.losses,
+        grossWin: s.grossWin,
+        grossLoss: s.grossLoss,
+      };
+    }
+    return { version: 1, breakers: this.board.getState(), tradeStats };
+  }
+
+  /** Restores `getState` output (a restart keeps a halt). */
+  restore(state: RiskEngineState): void {
+    if (state?.version !== 1) throw new ValidationError('risk engine state: unsupported version', 'version');
+    this.board.restore(state.breakers);
+    this.tradeStatsByStrategy.clear();
+    for (const [id, s] of Object.entries(state.tradeStats ?? {}))
+      this.tradeStatsByStrategy.set(id, Object.assign(new TradeStats(), s));
+  }
+
+  private setFor(strategyId: string): RuleSet {
+    return this.sets.get(strategyId) ?? this.accountSet;
+  }
+
+  private now(): number {
+    return this.view !== undefined ? this.view.now() : Date.now();
+  }
+
+  private evaluate(intent: OrderIntent, view: RiskView): RiskLimitError | null {
+    const c = this.ctx;
+    c.intent = intent;
+    c.view = view;
+    c.now = view.now();
+    this.reducing = false;
+    const set = this.setFor(intent.strategyId);
+    this.lastSet = set;
+    const q = intent.quantity;
+    if (!(q > 0) || q === Number.POSITIVE_INFINITY) {
+      return riskError('INVALID_ORDER', `quantity must be a positive number, got ${q}`, undefined, q);
+    }
+    const p = view.positionQuantity(intent.symbol);
+    const sign = intent.side === 'buy' ? 1 : -1;
+    c.position = p;
+    const opposite = p * sign < 0;
+    if (intent.reduceOnly === true && !opposite) {
+      return riskError(
+        'INVALID_ORDER',
+        `reduce-only ${intent.side} of ${intent.symbol} has no position to reduce (position ${fmt(p)})`,
+        undefined,
+        p,
+      );
+    }
+    if (set.duplicateSignals && intent.signalTime !== undefined) {
+      if (this.dup.seen(intent.strategyId, intent.symbol, intent.side, intent.signalTime)) {
+        return riskError(
+          'DUPLICATE_SIGNAL',
+          `${intent.strategyId} ${intent.side} ${intent.symbol} for signal time ${intent.signalTime} was already accepted`,
+          undefined,
+          intent.signalTime,
+        );
+      }
+    }
+    // A venue caps a reduce-only order at the position, so either kind leaves |position| no larger.
+    if (opposite && (intent.reduceOnly === true || q <= Math.abs(p) * (1 + 1e-9))) {
+      this.reducing = true;
+      return null;
+    }
+    const halt = this.board.activeHalt(c.now);
+    if (halt !== null) {
+      const until = halt.until === Number.POSITIVE_INFINITY ? 'an explicit reset' : new Date(halt.until).toISOString();
+      return riskError(
+        halt.name,
+        `${halt.detail}; only exposure-reducing orders pass until ${until} (${intent.strategyId} ${intent.side} ${intent.symbol})`,
+        halt.until === Number.POSITIVE_INFINITY ? 'reset' : halt.until,
+        c.now,
+      );
+    }
+    const lock = this.board.activeLock(intent.symbol, c.now);
+    if (lock !== null) {
+      const until = this.board.locks[lock].get(intent.symbol) ?? c.now;
+      return riskError(
+        lock,
+        `${intent.symbol} is locked by ${lock === 'COOLDOWN' ? 'the post-exit cooldown' : 'the stop-loss guard'} until ${new Date(until).toISOString()}`,
+        until,
+        c.now,
+      );
+    }
+    const inst = view.instrument(intent.symbol);
+    c.instrument = inst;
+    const px =
+      intent.type === 'market'
+        ? view.lastPrice(intent.symbol)
+        : intent.type === 'stop'
+          ? (intent.stopPrice ?? Number.NaN)
+          : (intent.price ?? Number.NaN);
+    const m = inst.multiplier;
+    const np = p + sign * q;
+    c.price = px;
+    c.newPosition = np;
+    c.orderNotional = q * px * m;
+    c.positionNotionalAfter = Math.abs(np) * px * m;
+    c.deltaNotional = (Math.abs(np) - Math.abs(p)) * px * m;
+    c.equity = view.equity();
+    if (set.needsPrice && !(px > 0 && px < Number.POSITIVE_INFINITY)) {
+      return riskError(
+        'INVALID_ORDER',
+        `no usable price to value ${intent.type} ${intent.side} ${intent.symbol} (got ${px})`,
+        undefined,
+        px,
+      );
+    }
+    const rules = set.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const err = rules[i].check(c);
+      if (err !== null) return err;
+    }
+    return null;
+  }
+
+  // Records an order that goes through (accepted, or let through by dry-run) in the stateful rules.
+  private commit(): void {
+    const c = this.ctx;
+    const intent = c.intent;
+    const set = this.lastSet;
+    if (set.duplicateSignals && intent.signalTime !== undefined) {
+      this.dup.record(intent.strategyId, intent.symbol, intent.side, intent.signalTime);
+    }
+    if (this.reducing) return;
+    const rules = set.rules;
+    for (let i = 0; i < rules.length; i++) rules[i].onAccept?.(c);
+  }
+
+  private pushEvent(e: RiskEvent): void {
+    if (this.events.length < this.maxEvents) this.events.push(e);
+    else this.droppedEvents++;
+  }
+
+  // Arrow property so the breaker board can call it unbound.
+  private readonly recordAndPublish: RiskPublisher = <N extends EventName>(
+    name: N,
+    payload: EventMap[N],
+    time: number,
+  ) => {
+    const p = payload as Record<string, unknown>;
+    if (name === 'breaker.tripped.v1') {
+      this.pushEvent({ time, kind: 'tripped', code: String(p.breaker), detail: String(p.detail) });
+    } else if (name === 'breaker.reset.v1') {
+      this.pushEvent({ time, kind: 'reset', code: String(p.breaker), detail: `reset by ${String(p.actor)}` });
+    } else if (name === 'killswitch.triggered.v1') {
+      this.pushEvent({
+        time,
+        kind: 'killswitch',
+        code: 'KILL_SWITCH',
+        detail: `engaged by ${String(p.actor)}: ${String(p.reason)}`,
+      });
+    } else if (name === 'killswitch.recovered.v1') {
+      this.pushEvent({ time, kind: 'recovered', code: 'KILL_SWITCH', detail: `recovered by ${String(p.actor)}` });
+    }
+    this.publishOut(name, payload, time);
+  };
+}
+
+function validateSizing(config: RiskConfig, where: string): void {
+  if (config.sizing === undefined) return;
+  const problem = sizingConfigProblem(config.sizing);
+  if (problem) throw new ConfigError(`${where}.${problem.key}`, problem.message);
+}
