@@ -1,0 +1,540 @@
+/** The ccxt adapter (VENUE-2): any ccxt exchange by id behind the core `Venue` interface. */
+import ccxt, { type Exchange, type Market, type OHLCV, type Order } from 'ccxt';
+import {
+  type Balance,
+  type Bar,
+  ConfigError,
+  type Instrument,
+  type OrderBook,
+  type OrderRef,
+  type Position,
+  type Subscription,
+  type Ticker,
+  type Timeframe,
+  ValidationError,
+  type Venue,
+  type VenueCapabilities,
+  VenueError,
+  type VenueFill,
+  type VenueOrder,
+  type VenueOrderRequest,
+} from '../../core/index.js';
+import type { RequestBudget } from '../request-budget.js';
+import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
+import { mapCcxtError, VENUE_CODES } from './errors.js';
+
+/**
+ * Exchanges whose ccxt sandbox mode points at a real testnet. Others (kraken spot, coinbase, kucoin) have none, and
+ * ccxt's setSandboxMode would leave their URLs empty, so we refuse instead of failing later in a confusing way.
+ */
+export const SANDBOX_EXCHANGES: readonly string[] = ['binance', 'bybit', 'okx', 'bitmex'];
+
+/** Options of the ccxt adapter. */
+export interface CcxtVenueOptions {
+  /** ccxt exchange id, e.g. `binance`, `kraken`. */
+  exchange: string;
+  apiKey?: string;
+  secret?: string;
+  password?: string;
+  /** Use the exchange's testnet (only for SANDBOX_EXCHANGES). */
+  sandbox?: boolean;
+  /** Entries merged into ccxt's `urls.api` (tests point REST and `ws` at the simulator). */
+  urls?: Record<string, unknown>;
+  /** Extra ccxt `options`, merged over our defaults. */
+  options?: Record<string, unknown>;
+  /** ccxt's own rate limiter (default true). */
+  enableRateLimit?: boolean;
+  /** Override ccxt's per-request spacing in ms (tests use a small value). */
+  rateLimitMs?: number;
+  /** ccxt's request timeout in ms (default 10,000). */
+  timeoutMs?: number;
+  /** Our request budget on top of ccxt's limiter; any object with tryAcquire/waitTime. */
+  budget?: RequestBudget;
+  /** Longest we wait for the budget before failing with a retryable VENUE_BUDGET error (default 5,000 ms). */
+  budgetMaxWaitMs?: number;
+  /** REST polling period for streams the exchange does not push, and for orders/fills (default 1,000 ms). */
+  pollIntervalMs?: number;
+  /** Symbols to scan when a call needs one but none is given (fills, order polling). */
+  symbols?: string[];
+  /** Force REST polling for market data even where ccxt pro has WebSocket support. */
+  disableStreaming?: boolean;
+  now?: () => number;
+}
+
+// Per-exchange tweaks for the calls we make.
+const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
+  // We trade spot only: skip futures/margin market loads and the private currencies call.
+  binance: {
+    fetchMarkets: { types: ['spot'] },
+    fetchMargins: false,
+    fetchCurrencies: false,
+    fetchOpenOrders: { warnWithoutSymbol: false },
+  },
+};
+// Binance's default watchTicker stream is the mini ticker, which has no bid/ask.
+const WATCH_TICKER_PARAMS: Record<string, Record<string, unknown>> = { binance: { name: 'ticker' } };
+
+type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A `Venue` over one ccxt exchange instance. */
+export class CcxtVenue implements Venue {
+  readonly id: string;
+  readonly capabilities: VenueCapabilities;
+  /** The ccxt instance (exposed for diagnostics and tests). */
+  readonly exchange: Exchange;
+  private readonly opts: CcxtVenueOptions;
+  private readonly now: () => number;
+  private readonly streaming: boolean;
+  private readonly clientIds = new Map<string, string>();
+  private readonly touchedSymbols = new Set<string>();
+  private readonly subs = new Set<{ closed: boolean }>();
+  private connected = false;
+
+  constructor(opts: CcxtVenueOptions) {
+    const id = opts.exchange;
+    const pro = ccxt.pro as unknown as Record<string, ExchangeClass | undefined>;
+    const rest = ccxt as unknown as Record<string, ExchangeClass | undefined>;
+    const Cls = (pro[id] ?? (ccxt.exchanges.includes(id) ? rest[id] : undefined)) as ExchangeClass | undefined;
+    if (!Cls) throw new ConfigError('venue.exchange', `unknown ccxt exchange "${id}"`);
+    if (opts.sandbox && !SANDBOX_EXCHANGES.includes(id)) {
+      throw new ConfigError(
+        'venue.sandbox',
+        `${id} has no testnet that ccxt supports (sandbox works for: ${SANDBOX_EXCHANGES.join(', ')}); use the paper venue instead`,
+      );
+    }
+    this.opts = opts;
+    this.id = id;
+    this.now = opts.now ?? Date.now;
+    const ex = new Cls({
+      apiKey: opts.apiKey,
+      secret: opts.secret,
+      password: opts.password,
+      enableRateLimit: opts.enableRateLimit ?? true,
+      timeout: opts.timeoutMs ?? 10_000,
+      options: { ...(EXCHANGE_DEFAULTS[id] ?? {}), ...(opts.options ?? {}) },
+    });
+    if (opts.sandbox) ex.setSandboxMode(true);
+    if (opts.rateLimitMs !== undefined) ex.rateLimit = opts.rateLimitMs;
+    if (opts.urls) {
+      const api = (ex.urls as { api?: Record<string, unknown> }).api ?? {};
+      (ex.urls as { api?: Record<string, unknown> }).api = { ...api, ...opts.urls };
+    }
+    this.exchange = ex;
+    const has = ex.has as Record<string, boolean | string | undefined>;
+    this.streaming = !opts.disableStreaming && !!has.ws && !!has.watchTicker;
+    this.capabilities = {
+      stopOrders: !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
+      modifyOrder: false,
+      streaming: this.streaming,
+      positions: false,
+      clientOrderIds: true,
+    };
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    // ccxt refuses plain ws:// URLs (the simulator) until its http agent is loaded.
+    await this.exchange.loadHttpProxyAgent();
+    await this.call(() => this.exchange.loadMarkets());
+    this.connected = true;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subs) s.closed = true;
+    this.subs.clear();
+    try {
+      await this.exchange.close();
+    } catch {
+      // closing an instance that never opened a socket may throw; nothing is left to release
+    }
+  }
+
+  async fetchInstruments(): Promise<Instrument[]> {
+    await this.connect();
+    const out: Instrument[] = [];
+    const markets = (this.exchange.markets ?? {}) as Record<string, Market | undefined>;
+    for (const m of Object.values(markets)) {
+      if (!m || m.active === false) continue;
+      const inst = toInstrument(m, Number(this.exchange.precisionMode));
+      if (inst) out.push(inst);
+    }
+    return out;
+  }
+
+  async fetchBalances(): Promise<Balance[]> {
+    await this.connect();
+    const b = await this.call(() => this.exchange.fetchBalance());
+    const out: Balance[] = [];
+    const total = (b.total ?? {}) as unknown as Record<string, number | undefined>;
+    const free = (b.free ?? {}) as unknown as Record<string, number | undefined>;
+    const used = (b.used ?? {}) as unknown as Record<string, number | undefined>;
+    for (const asset of Object.keys(total)) {
+      out.push({ asset, free: free[asset] ?? 0, used: used[asset] ?? 0, total: total[asset] ?? 0 });
+    }
+    return out;
+  }
+
+  async fetchPositions(): Promise<Position[]> {
+    // Spot venues report balances, not positions (capabilities.positions is false).
+    return [];
+  }
+
+  async placeOrder(req: VenueOrderRequest): Promise<VenueOrder> {
+    await this.connect();
+    const market = (this.exchange.markets as Record<string, Market | undefined>)[req.symbol];
+    if (!market)
+      throw new VenueError(`${this.id}: unknown symbol ${req.symbol}`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.badSymbol,
+      });
+    const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
+    if (req.timeInForce && req.type !== 'market' && req.type !== 'stop')
+      params.timeInForce = req.timeInForce === 'DAY' ? 'GTC' : req.timeInForce;
+    if (req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
+      params.triggerPrice = req.stopPrice;
+    if (req.reduceOnly && market.contract) params.reduceOnly = true;
+    const ccxtType = req.type === 'market' || req.type === 'stop' ? 'market' : 'limit';
+    const price = ccxtType === 'limit' ? req.price : undefined;
+    this.clientIds.set(req.clientOrderId, req.clientOrderId);
+    this.touchedSymbols.add(req.symbol);
+    try {
+      const o = await this.call(() =>
+        this.exchange.createOrder(req.symbol, ccxtType, req.side, req.quantity, price, params),
+      );
+      return this.remember(o, req.clientOrderId);
+    } catch (err) {
+      // Idempotency: a duplicate client id means the venue already has this order; return it instead of failing.
+      if (err instanceof VenueError && err.code === VENUE_CODES.duplicateOrder) {
+        const existing = await this.fetchOrder({ symbol: req.symbol, clientOrderId: req.clientOrderId });
+        if (existing) return existing;
+      }
+      throw err;
+    }
+  }
+
+  async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
+    await this.connect();
+    const params: Record<string, unknown> = {};
+    let id = ref.venueOrderId;
+    if (!id && ref.clientOrderId) {
+      if (this.id === 'binance') params.clientOrderId = ref.clientOrderId;
+      else {
+        const found = await this.fetchOrder(ref);
+        if (!found)
+          throw new VenueError(`${this.id}: order ${ref.clientOrderId} not found`, {
+            retryable: false,
+            venue: this.id,
+            code: VENUE_CODES.orderNotFound,
+          });
+        id = found.venueOrderId;
+      }
+    }
+    const o = await this.call(() => this.exchange.cancelOrder(id as string, ref.symbol, params));
+    const v = this.remember(o, ref.clientOrderId);
+    // Some venues answer a cancel with a partial order; the full state comes from a fetch.
+    if (v.status !== 'cancelled' && v.status !== 'filled' && v.status !== 'expired') {
+      return (
+        (await this.fetchOrder({ symbol: ref.symbol, venueOrderId: v.venueOrderId })) ?? { ...v, status: 'cancelled' }
+      );
+    }
+    return v;
+  }
+
+  async modifyOrder(): Promise<VenueOrder> {
+    throw new VenueError(`${this.id}: modifyOrder is not supported by the ccxt adapter; cancel and place again`, {
+      retryable: false,
+      venue: this.id,
+      code: VENUE_CODES.notSupported,
+    });
+  }
+
+  async fetchOrder(ref: OrderRef): Promise<VenueOrder | null> {
+    await this.connect();
+    try {
+      if (ref.venueOrderId)
+        return this.remember(
+          await this.call(() => this.exchange.fetchOrder(ref.venueOrderId as string, ref.symbol)),
+          ref.clientOrderId,
+        );
+      if (!ref.clientOrderId) throw new ValidationError('fetchOrder needs venueOrderId or clientOrderId', 'ref');
+      if (this.id === 'binance') {
+        const cid = ref.clientOrderId;
+        return this.remember(
+          await this.call(() =>
+            this.exchange.fetchOrder(undefined as unknown as string, ref.symbol, { clientOrderId: cid }),
+          ),
+          cid,
+        );
+      }
+      // Generic path: look through open then closed orders for the client id.
+      const open = await this.call(() => this.exchange.fetchOpenOrders(ref.symbol));
+      const closed = (this.exchange.has as Record<string, unknown>).fetchClosedOrders
+        ? await this.call(() => this.exchange.fetchClosedOrders(ref.symbol))
+        : [];
+      const hit = [...open, ...closed].find((o) => o.clientOrderId === ref.clientOrderId);
+      return hit ? this.remember(hit, ref.clientOrderId) : null;
+    } catch (err) {
+      if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;
+      throw err;
+    }
+  }
+
+  async fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
+    await this.connect();
+    const list = await this.call(() => this.exchange.fetchOpenOrders(symbol));
+    return list.map((o) => this.remember(o));
+  }
+
+  async fetchFills(symbol?: string, since?: number): Promise<VenueFill[]> {
+    await this.connect();
+    const out: VenueFill[] = [];
+    for (const s of this.scanSymbols(symbol)) {
+      const trades = await this.call(() => this.exchange.fetchMyTrades(s, since));
+      for (const t of trades) out.push(toVenueFill(t, this.clientIds.get(`#${t.order}`)));
+    }
+    return out.sort((a, b) => a.time - b.time);
+  }
+
+  async fetchTicker(symbol: string): Promise<Ticker> {
+    await this.connect();
+    return toTicker(await this.call(() => this.exchange.fetchTicker(symbol)), symbol);
+  }
+
+  async fetchCandles(symbol: string, timeframe: Timeframe, since?: number, limit?: number): Promise<Bar[]> {
+    await this.connect();
+    const rows = await this.call(() => this.exchange.fetchOHLCV(symbol, timeframe, since, limit));
+    return rows.map(toBar);
+  }
+
+  async fetchOrderBook(symbol: string, depth = 20): Promise<OrderBook> {
+    await this.connect();
+    return toOrderBook(await this.call(() => this.exchange.fetchOrderBook(symbol, depth)), symbol, depth);
+  }
+
+  async fetchServerTime(): Promise<number> {
+    await this.connect();
+    const t = await this.call(() => this.exchange.fetchTime());
+    if (t === undefined || t === null)
+      throw new VenueError(`${this.id}: no server time`, {
+        retryable: true,
+        venue: this.id,
+        code: VENUE_CODES.network,
+      });
+    return t;
+  }
+
+  watchTicker(symbol: string, onTicker: (t: Ticker) => void, onError?: (e: Error) => void): Subscription {
+    const params = WATCH_TICKER_PARAMS[this.id] ?? {};
+    if (!this.streaming) return this.poll(() => this.fetchTicker(symbol), onTicker, onError);
+    return this.stream(
+      async () => toTicker(await this.exchange.watchTicker(symbol, params), symbol),
+      onTicker,
+      onError,
+      () => this.exchange.unWatchTicker?.(symbol, params),
+    );
+  }
+
+  watchCandles(
+    symbol: string,
+    timeframe: Timeframe,
+    onBar: (b: Bar, closed: boolean) => void,
+    onError?: (e: Error) => void,
+  ): Subscription {
+    let lastTime = -1;
+    let lastRow: OHLCV | undefined;
+    // A candle is closed once a newer one appears; the venue's own `closed` flag is not in ccxt's OHLCV rows.
+    const deliver = (rows: OHLCV[]) => {
+      const latest = rows[rows.length - 1];
+      if (!latest) return;
+      if (lastTime >= 0 && (latest[0] ?? 0) > lastTime) {
+        const prev = rows.find((r) => r[0] === lastTime) ?? lastRow;
+        if (prev) onBar(toBar(prev), true);
+      }
+      lastTime = latest[0] ?? 0;
+      lastRow = latest;
+      onBar(toBar(latest), false);
+    };
+    if (!this.streaming || !(this.exchange.has as Record<string, unknown>).watchOHLCV) {
+      return this.poll(
+        () => this.call(() => this.exchange.fetchOHLCV(symbol, timeframe, undefined, 2)),
+        deliver,
+        onError,
+      );
+    }
+    return this.stream(
+      () => this.exchange.watchOHLCV(symbol, timeframe),
+      deliver,
+      onError,
+      () => this.exchange.unWatchOHLCV?.(symbol, timeframe),
+    );
+  }
+
+  watchOrderBook(symbol: string, onBook: (b: OrderBook) => void, onError?: (e: Error) => void): Subscription {
+    if (!this.streaming || !(this.exchange.has as Record<string, unknown>).watchOrderBook) {
+      return this.poll(() => this.fetchOrderBook(symbol), onBook, onError);
+    }
+    return this.stream(
+      async () => toOrderBook(await this.exchange.watchOrderBook(symbol), symbol, 50),
+      onBook,
+      onError,
+      () => this.exchange.unWatchOrderBook?.(symbol),
+    );
+  }
+
+  /** Orders are polled over REST (open orders, then a fetch of any that left the open list). */
+  watchOrders(onOrder: (o: VenueOrder) => void, onError?: (e: Error) => void): Subscription {
+    const seen = new Map<string, string>();
+    const tracked = new Map<string, string>();
+    const emit = (o: VenueOrder) => {
+      const key = `${o.status}|${o.filledQuantity}`;
+      if (seen.get(o.venueOrderId) === key) return;
+      seen.set(o.venueOrderId, key);
+      onOrder(o);
+    };
+    return this.poll(
+      async () => {
+        const open = await this.fetchOpenOrders();
+        const openIds = new Set(open.map((o) => o.venueOrderId));
+        for (const o of open) tracked.set(o.venueOrderId, o.symbol);
+        const gone: VenueOrder[] = [];
+        for (const [id, symbol] of tracked) {
+          if (openIds.has(id)) continue;
+          const final = await this.fetchOrder({ symbol, venueOrderId: id });
+          tracked.delete(id);
+          if (final) gone.push(final);
+        }
+        return [...open, ...gone];
+      },
+      (orders) => {
+        for (const o of orders) emit(o);
+      },
+      onError,
+    );
+  }
+
+  /** Fills are polled over REST (my trades per symbol since the last one seen). */
+  watchFills(onFill: (f: VenueFill) => void, onError?: (e: Error) => void): Subscription {
+    const seen = new Set<string>();
+    let since = this.now();
+    return this.poll(
+      () => this.fetchFills(undefined, since),
+      (fills) => {
+        for (const f of fills) {
+          if (seen.has(f.venueTradeId)) continue;
+          seen.add(f.venueTradeId);
+          since = Math.max(since, f.time);
+          onFill(f);
+        }
+      },
+      onError,
+    );
+  }
+
+  // Every REST call goes through our budget, then ccxt (with its own limiter), and errors come out as VenueError.
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    const budget = this.opts.budget;
+    if (budget) {
+      const maxWait = this.opts.budgetMaxWaitMs ?? 5_000;
+      for (;;) {
+        if (budget.tryAcquire(this.now())) break;
+        const wait = budget.waitTime(this.now());
+        if (wait > maxWait) {
+          throw new VenueError(`${this.id}: request budget exhausted for ${wait} ms`, {
+            retryable: true,
+            venue: this.id,
+            code: VENUE_CODES.budget,
+            retryAfterMs: wait,
+          });
+        }
+        await sleep(Math.max(1, wait));
+      }
+    }
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapCcxtError(err, this.id, this.exchange.last_response_headers as Record<string, unknown> | undefined);
+    }
+  }
+
+  private remember(o: Order, clientOrderId?: string): VenueOrder {
+    const v = toVenueOrder(o, clientOrderId);
+    if (v.clientOrderId) this.clientIds.set(`#${v.venueOrderId}`, v.clientOrderId);
+    this.touchedSymbols.add(v.symbol);
+    return v;
+  }
+
+  private scanSymbols(symbol?: string): string[] {
+    if (symbol) return [symbol];
+    const set = new Set([...(this.opts.symbols ?? []), ...this.touchedSymbols]);
+    if (set.size > 0) return [...set];
+    const all = Object.keys(this.exchange.markets ?? {});
+    if (all.length <= 20) return all;
+    throw new ValidationError(`${this.id}: fetchFills needs a symbol (or the venue's \`symbols\` option)`, 'symbol');
+  }
+
+  // A WebSocket loop: ends at the first error (reported through onError); ReconnectingStream resubscribes.
+  private stream<T>(
+    next: () => Promise<T>,
+    deliver: (v: T) => void,
+    onError?: (e: Error) => void,
+    unwatch?: () => unknown,
+  ): Subscription {
+    const state = { closed: false };
+    this.subs.add(state);
+    const loop = async () => {
+      try {
+        await this.connect();
+        while (!state.closed) {
+          const v = await next();
+          if (state.closed) break;
+          deliver(v);
+        }
+      } catch (err) {
+        if (!state.closed) onError?.(mapCcxtError(err, this.id));
+      } finally {
+        this.subs.delete(state);
+      }
+    };
+    void loop();
+    return {
+      close: () => {
+        if (state.closed) return;
+        state.closed = true;
+        try {
+          Promise.resolve(unwatch?.()).catch(() => undefined);
+        } catch {
+          // unwatching is best effort; the loop exits on its next message either way
+        }
+      },
+    };
+  }
+
+  // A REST polling loop for what the venue does not push; errors are reported and polling continues.
+  private poll<T>(fetch: () => Promise<T>, deliver: (v: T) => void, onError?: (e: Error) => void): Subscription {
+    const state = { closed: false };
+    this.subs.add(state);
+    const period = this.opts.pollIntervalMs ?? 1_000;
+    let timer: NodeJS.Timeout | undefined;
+    const run = async () => {
+      if (state.closed) return;
+      try {
+        const v = await fetch();
+        if (!state.closed) deliver(v);
+      } catch (err) {
+        if (!state.closed) onError?.(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (!state.closed) timer = setTimeout(run, period);
+    };
+    void run();
+    return {
+      close: () => {
+        state.closed = true;
+        this.subs.delete(state);
+        if (timer) clearTimeout(timer);
+      },
+    };
+  }
+}

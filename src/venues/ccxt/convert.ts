@@ -1,0 +1,143 @@
+/** Conversions between ccxt's unified structures and the core's venue types. */
+import type { Market, Order, OrderBook as CcxtBook, Ticker as CcxtTicker, OHLCV, Trade } from 'ccxt';
+import type {
+  Bar,
+  Instrument,
+  OrderBook,
+  OrderStatus,
+  OrderType,
+  Ticker,
+  VenueFill,
+  VenueOrder,
+} from '../../core/index.js';
+
+const DECIMAL_PLACES = 2;
+const SIGNIFICANT_DIGITS = 3;
+
+// ccxt precision is a tick size on most exchanges now, but a few still report decimal places.
+function step(value: number | undefined, mode: number): number {
+  if (value === undefined || value === null || !Number.isFinite(value)) return Number.NaN;
+  if (mode === DECIMAL_PLACES || mode === SIGNIFICANT_DIGITS) return 10 ** -value;
+  return value;
+}
+
+/** A ccxt market as a core Instrument, or undefined when its precision is unusable. */
+export function toInstrument(m: Market, precisionMode: number): Instrument | undefined {
+  if (!m) return undefined;
+  const tickSize = step(m.precision?.price, precisionMode);
+  const lotSize = step(m.precision?.amount, precisionMode);
+  if (!(tickSize > 0) || !(lotSize > 0)) return undefined;
+  const minQty = m.limits?.amount?.min;
+  const minNotional = m.limits?.cost?.min;
+  return {
+    symbol: m.symbol,
+    base: m.base,
+    quote: m.quote,
+    kind: m.spot ? 'spot' : 'future',
+    tickSize,
+    lotSize,
+    minQty: minQty !== undefined && minQty > 0 ? minQty : lotSize,
+    minNotional: minNotional !== undefined && minNotional > 0 ? minNotional : 0,
+    multiplier: m.contractSize && m.contractSize > 0 ? m.contractSize : 1,
+  };
+}
+
+/** ccxt's order status plus the filled amount as the core's lifecycle state. */
+export function toStatus(o: Order): OrderStatus {
+  const filled = o.filled ?? 0;
+  switch (o.status) {
+    case 'open':
+      return filled > 0 ? 'partially_filled' : 'accepted';
+    case 'closed':
+      return 'filled';
+    case 'canceled':
+      return 'cancelled';
+    case 'expired':
+      return 'expired';
+    case 'rejected':
+      return 'rejected';
+    default:
+      return 'submitted';
+  }
+}
+
+function toType(o: Order): OrderType {
+  const trig = o.triggerPrice ?? o.stopPrice;
+  const t = (o.type ?? '').toLowerCase();
+  if (trig !== undefined && trig !== null && trig > 0)
+    return t.includes('limit') || (o.price ?? 0) > 0 ? 'stop_limit' : 'stop';
+  return t === 'market' ? 'market' : 'limit';
+}
+
+/** A ccxt order as a VenueOrder; `fallbackClientId` fills in when the venue does not echo client ids. */
+export function toVenueOrder(o: Order, fallbackClientId?: string): VenueOrder {
+  const trig = o.triggerPrice ?? o.stopPrice;
+  const created = o.timestamp ?? Date.now();
+  return {
+    venueOrderId: String(o.id),
+    clientOrderId: o.clientOrderId ?? fallbackClientId ?? '',
+    symbol: o.symbol ?? '',
+    side: o.side === 'sell' ? 'sell' : 'buy',
+    type: toType(o),
+    status: toStatus(o),
+    quantity: o.amount ?? 0,
+    filledQuantity: o.filled ?? 0,
+    averagePrice: o.average ?? (o.filled && o.cost ? o.cost / o.filled : 0),
+    ...(o.price ? { price: o.price } : {}),
+    ...(trig ? { stopPrice: trig } : {}),
+    createdAt: created,
+    updatedAt: o.lastUpdateTimestamp ?? o.lastTradeTimestamp ?? created,
+  };
+}
+
+/** A ccxt trade of ours as a VenueFill. */
+export function toVenueFill(t: Trade, clientOrderId?: string): VenueFill {
+  return {
+    venueTradeId: String(t.id),
+    venueOrderId: String(t.order ?? ''),
+    ...(clientOrderId ? { clientOrderId } : {}),
+    symbol: t.symbol ?? '',
+    side: t.side === 'sell' ? 'sell' : 'buy',
+    price: t.price ?? 0,
+    quantity: t.amount ?? 0,
+    fee: t.fee?.cost ?? 0,
+    feeCurrency: t.fee?.currency ?? '',
+    liquidity: t.takerOrMaker === 'maker' ? 'maker' : 'taker',
+    time: t.timestamp ?? Date.now(),
+  };
+}
+
+/** A ccxt ticker as a core Ticker. */
+export function toTicker(t: CcxtTicker, symbol: string): Ticker {
+  const last = t.last ?? t.close ?? 0;
+  return {
+    symbol,
+    time: t.timestamp ?? Date.now(),
+    bid: t.bid ?? last,
+    ask: t.ask ?? last,
+    last,
+    ...(t.high !== undefined ? { high: t.high } : {}),
+    ...(t.low !== undefined ? { low: t.low } : {}),
+    ...(t.baseVolume !== undefined ? { volume: t.baseVolume } : {}),
+  };
+}
+
+/** A ccxt OHLCV row as a Bar. */
+export function toBar(r: OHLCV): Bar {
+  return { time: r[0] ?? 0, open: r[1] ?? 0, high: r[2] ?? 0, low: r[3] ?? 0, close: r[4] ?? 0, volume: r[5] ?? 0 };
+}
+
+/** A ccxt book (first `depth` levels) as a core OrderBook. */
+export function toOrderBook(b: CcxtBook, symbol: string, depth: number): OrderBook {
+  const levels = (side: [number | undefined, number | undefined][]) => {
+    const out = [];
+    for (let i = 0; i < side.length && i < depth; i++) out.push({ price: side[i][0] ?? 0, quantity: side[i][1] ?? 0 });
+    return out;
+  };
+  return {
+    symbol,
+    time: b.timestamp ?? Date.now(),
+    bids: levels(b.bids as [number, number][]),
+    asks: levels(b.asks as [number, number][]),
+  };
+}

@@ -1,0 +1,439 @@
+/** The simulator's authoritative record: balances, orders and trades, with Binance's matching and filter rules. */
+import { createRng, type Rng } from './rng.js';
+import { isMultiple, r8, SimMarket, type SimMarketSpec } from './market-model.js';
+
+/** An error the simulated Binance returns: HTTP status plus Binance's `{code, msg}` body. */
+export class BinanceApiError extends Error {
+  readonly status: number;
+  readonly code: number;
+  constructor(status: number, code: number, msg: string) {
+    super(msg);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Binance order status strings. */
+export type SimOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
+/** Binance order types the simulator supports. */
+export type SimOrderType = 'MARKET' | 'LIMIT' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT';
+
+/** An order as the simulator records it. */
+export interface SimOrder {
+  orderId: number;
+  clientOrderId: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: SimOrderType;
+  timeInForce: string;
+  price: number;
+  stopPrice: number;
+  origQty: number;
+  executedQty: number;
+  cummulativeQuoteQty: number;
+  status: SimOrderStatus;
+  time: number;
+  updateTime: number;
+  /** Stop orders become working when triggered. */
+  triggered: boolean;
+  /** Fault injection: the order never fills beyond this quantity. */
+  maxFillQty: number;
+  fills: SimTrade[];
+}
+
+/** One execution as the simulator records it. */
+export interface SimTrade {
+  id: number;
+  orderId: number;
+  clientOrderId: string;
+  symbol: string;
+  price: number;
+  qty: number;
+  quoteQty: number;
+  commission: number;
+  commissionAsset: string;
+  time: number;
+  isBuyer: boolean;
+  isMaker: boolean;
+}
+
+/** Free and locked amounts of one asset. */
+export interface SimBalance {
+  free: number;
+  locked: number;
+}
+
+/** A new-order request after parsing (Binance parameter names). */
+export interface NewOrderParams {
+  symbol: string;
+  side: string;
+  type: string;
+  quantity?: number;
+  price?: number;
+  stopPrice?: number;
+  timeInForce?: string;
+  newClientOrderId?: string;
+}
+
+/** Listener for order/trade changes (the server turns them into events; tests may count them). */
+export type ExchangeListener = (order: SimOrder, trade?: SimTrade) => void;
+
+/** Default markets: BTCUSDT and ETHUSDT with Binance-like filters. */
+export const DEFAULT_MARKETS: readonly SimMarketSpec[] = [
+  {
+    symbol: 'BTCUSDT',
+    base: 'BTC',
+    quote: 'USDT',
+    price: 30_000,
+    tickSize: 0.01,
+    stepSize: 0.00001,
+    minQty: 0.00001,
+    minNotional: 5,
+  },
+  {
+    symbol: 'ETHUSDT',
+    base: 'ETH',
+    quote: 'USDT',
+    price: 2_000,
+    tickSize: 0.01,
+    stepSize: 0.0001,
+    minQty: 0.0001,
+    minNotional: 5,
+  },
+];
+
+/** Options of the exchange core. */
+export interface SimExchangeOptions {
+  seed?: number;
+  markets?: readonly SimMarketSpec[];
+  balances?: Record<string, number>;
+  /** Maker and taker fee rate (default 0.001). */
+  feeRate?: number;
+  /** 1m candles of history generated before now (default 600). */
+  historyBars?: number;
+  now?: () => number;
+}
+
+/** The exchange core: no I/O; the HTTP server calls it. */
+export class SimExchange {
+  readonly markets = new Map<string, SimMarket>();
+  readonly balances = new Map<string, SimBalance>();
+  readonly orders: SimOrder[] = [];
+  readonly trades: SimTrade[] = [];
+  readonly feeRate: number;
+  readonly now: () => number;
+  /** Fault hooks the server sets per request. */
+  pendingPartialFill: number | undefined;
+  private readonly listeners: ExchangeListener[] = [];
+  private readonly rng: Rng;
+  private nextOrderId = 1000;
+  private nextTradeId = 5000;
+
+  constructor(opts: SimExchangeOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.rng = createRng(opts.seed ?? 42);
+    this.feeRate = opts.feeRate ?? 0.001;
+    for (const spec of opts.markets ?? DEFAULT_MARKETS) {
+      this.markets.set(spec.symbol, new SimMarket(spec, this.rng, this.now(), opts.historyBars ?? 600));
+    }
+    const balances = opts.balances ?? { USDT: 100_000, BTC: 1, ETH: 10 };
+    for (const [asset, free] of Object.entries(balances)) this.balances.set(asset, { free, locked: 0 });
+  }
+
+  /** Subscribes to order updates and fills. */
+  onUpdate(listener: ExchangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The market for a Binance symbol id, or -1121 like Binance. */
+  market(symbol: string | undefined): SimMarket {
+    const m = symbol ? this.markets.get(symbol) : undefined;
+    if (!m) throw new BinanceApiError(400, -1121, 'Invalid symbol.');
+    return m;
+  }
+
+  balance(asset: string): SimBalance {
+    let b = this.balances.get(asset);
+    if (!b) {
+      b = { free: 0, locked: 0 };
+      this.balances.set(asset, b);
+    }
+    return b;
+  }
+
+  /** Advances every market by one GBM step and matches resting orders against the new book. */
+  tick(dtMs: number): void {
+    const now = this.now();
+    for (const m of this.markets.values()) {
+      m.step(now, dtMs);
+      this.matchResting(m);
+    }
+  }
+
+  /** Moves one market's mid (tests: cross a resting order deterministically). */
+  setPrice(symbol: string, price: number): void {
+    const m = this.market(symbol);
+    m.setMid(price, this.now());
+    this.matchResting(m);
+  }
+
+  /** Places an order following Binance's validation order; throws BinanceApiError on rejection. */
+  placeOrder(p: NewOrderParams, clientOrderId: string): SimOrder {
+    const m = this.market(p.symbol);
+    const { spec } = m;
+    if (p.side !== 'BUY' && p.side !== 'SELL')
+      throw new BinanceApiError(400, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
+    const type = p.type as SimOrderType;
+    if (!['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT'].includes(type))
+      throw new BinanceApiError(400, -1116, 'Invalid orderType.');
+    const qty = p.quantity;
+    if (qty === undefined || !(qty > 0))
+      throw new BinanceApiError(
+        400,
+        -1102,
+        "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.",
+      );
+    const needsPrice = type === 'LIMIT' || type === 'STOP_LOSS_LIMIT';
+    const needsStop = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
+    if (needsPrice && !(p.price !== undefined && p.price > 0))
+      throw new BinanceApiError(400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.");
+    if (needsPrice && !p.timeInForce)
+      throw new BinanceApiError(
+        400,
+        -1102,
+        "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+      );
+    if (needsStop && !(p.stopPrice !== undefined && p.stopPrice > 0))
+      throw new BinanceApiError(
+        400,
+        -1102,
+        "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.",
+      );
+    if (needsPrice && !isMultiple(p.price!, spec.tickSize))
+      throw new BinanceApiError(400, -1013, 'Filter failure: PRICE_FILTER');
+    if (needsStop && !isMultiple(p.stopPrice!, spec.tickSize))
+      throw new BinanceApiError(400, -1013, 'Filter failure: PRICE_FILTER');
+    if (qty < spec.minQty - 1e-12 || !isMultiple(qty, spec.stepSize))
+      throw new BinanceApiError(400, -1013, 'Filter failure: LOT_SIZE');
+    const refPrice = needsPrice ? p.price! : m.last;
+    if (qty * refPrice < spec.minNotional) throw new BinanceApiError(400, -1013, 'Filter failure: NOTIONAL');
+    // Binance: newClientOrderId must be unique among open orders.
+    if (
+      this.orders.some(
+        (o) => o.clientOrderId === clientOrderId && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'),
+      )
+    ) {
+      throw new BinanceApiError(400, -2010, 'Duplicate order sent.');
+    }
+    if (needsStop) {
+      const trig = p.side === 'SELL' ? m.last <= p.stopPrice! : m.last >= p.stopPrice!;
+      if (trig) throw new BinanceApiError(400, -2010, 'Stop price would trigger immediately.');
+    }
+    const side = p.side;
+    const now = this.now();
+    const partial = this.pendingPartialFill;
+    this.pendingPartialFill = undefined;
+    const order: SimOrder = {
+      orderId: this.nextOrderId++,
+      clientOrderId,
+      symbol: spec.symbol,
+      side,
+      type,
+      timeInForce: p.timeInForce ?? (needsPrice ? 'GTC' : ''),
+      price: needsPrice ? p.price! : 0,
+      stopPrice: needsStop ? p.stopPrice! : 0,
+      origQty: qty,
+      executedQty: 0,
+      cummulativeQuoteQty: 0,
+      status: 'NEW',
+      time: now,
+      updateTime: now,
+      triggered: !needsStop,
+      maxFillQty: partial !== undefined ? r8(Math.floor((qty * partial) / spec.stepSize) * spec.stepSize) : qty,
+      fills: [],
+    };
+    this.lockFunds(order, m);
+    this.orders.push(order);
+    if (order.triggered) this.execute(order, m, true);
+    this.emit(order);
+    return order;
+  }
+
+  /** Finds an order by id or client id (the latest with that client id, as Binance does). */
+  findOrder(symbol: string, orderId?: number, clientOrderId?: string): SimOrder | undefined {
+    for (let i = this.orders.length - 1; i >= 0; i--) {
+      const o = this.orders[i];
+      if (o.symbol !== symbol) continue;
+      if (orderId !== undefined && o.orderId === orderId) return o;
+      if (orderId === undefined && clientOrderId !== undefined && o.clientOrderId === clientOrderId) return o;
+    }
+    return undefined;
+  }
+
+  /** Cancels an open order; -2011 "Unknown order sent." when unknown or already final, like Binance. */
+  cancelOrder(symbol: string, orderId?: number, clientOrderId?: string): SimOrder {
+    this.market(symbol);
+    const o = this.findOrder(symbol, orderId, clientOrderId);
+    if (!o || (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED'))
+      throw new BinanceApiError(400, -2011, 'Unknown order sent.');
+    this.unlockRemaining(o);
+    o.status = 'CANCELED';
+    o.updateTime = this.now();
+    this.emit(o);
+    return o;
+  }
+
+  /** Open orders, optionally of one symbol. */
+  openOrders(symbol?: string): SimOrder[] {
+    return this.orders.filter(
+      (o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (!symbol || o.symbol === symbol),
+    );
+  }
+
+  private emit(order: SimOrder, trade?: SimTrade): void {
+    for (const l of this.listeners) l(order, trade);
+  }
+
+  private lockFunds(o: SimOrder, m: SimMarket): void {
+    const { base, quote } = m.spec;
+    if (o.side === 'SELL') {
+      const b = this.balance(base);
+      if (b.free + 1e-12 < o.origQty)
+        throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
+      b.free = r8(b.free - o.origQty);
+      b.locked = r8(b.locked + o.origQty);
+      return;
+    }
+    const q = this.balance(quote);
+    // A market buy locks nothing up front, but must be affordable at the current ask.
+    const cost = o.type === 'MARKET' || o.type === 'STOP_LOSS' ? o.origQty * m.bestAsk() : o.origQty * o.price;
+    if (q.free + 1e-9 < cost)
+      throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
+    if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
+      q.free = r8(q.free - cost);
+      q.locked = r8(q.locked + cost);
+    }
+  }
+
+  private unlockRemaining(o: SimOrder): void {
+    const m = this.market(o.symbol);
+    const remaining = r8(o.origQty - o.executedQty);
+    if (o.side === 'SELL') {
+      const b = this.balance(m.spec.base);
+      b.locked = r8(b.locked - remaining);
+      b.free = r8(b.free + remaining);
+    } else if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
+      const q = this.balance(m.spec.quote);
+      q.locked = r8(q.locked - remaining * o.price);
+      q.free = r8(q.free + remaining * o.price);
+    }
+  }
+
+  // Fills `o` against the book as far as its price, fault cap and time in force allow.
+  private execute(o: SimOrder, m: SimMarket, taker: boolean): void {
+    const isMarket = o.type === 'MARKET' || o.type === 'STOP_LOSS';
+    const levels = o.side === 'BUY' ? m.asks : m.bids;
+    const limitOk = (px: number) => isMarket || (o.side === 'BUY' ? px <= o.price : px >= o.price);
+    if (o.timeInForce === 'FOK') {
+      let avail = 0;
+      for (const l of levels) if (limitOk(l.price)) avail += l.qty;
+      if (avail + 1e-12 < o.origQty || o.maxFillQty < o.origQty) {
+        this.finish(o, 'EXPIRED');
+        return;
+      }
+    }
+    let bookChanged = false;
+    for (const l of levels) {
+      const want = r8(Math.min(o.origQty, o.maxFillQty) - o.executedQty);
+      if (want <= 0 || !limitOk(l.price)) break;
+      const q = Math.min(want, l.qty);
+      if (q <= 0) continue;
+      l.qty = r8(l.qty - q);
+      bookChanged = true;
+      // A resting limit that the market crossed fills at its own price (maker); a taker pays the level price.
+      this.fill(o, m, taker ? l.price : o.price, q, !taker);
+    }
+    if (bookChanged) {
+      const side = o.side === 'BUY' ? m.asks : m.bids;
+      for (let i = side.length - 1; i >= 0; i--) if (side[i].qty <= 0) side.splice(i, 1);
+      m.updateId++;
+    }
+    const done = o.executedQty + 1e-12 >= o.origQty;
+    if (done) this.finish(o, 'FILLED');
+    else if (isMarket || o.timeInForce === 'IOC') this.finish(o, 'EXPIRED');
+    else if (o.executedQty > 0) o.status = 'PARTIALLY_FILLED';
+  }
+
+  private finish(o: SimOrder, status: SimOrderStatus): void {
+    if (status !== 'FILLED') this.unlockRemaining(o);
+    o.status = status;
+    o.updateTime = this.now();
+  }
+
+  private fill(o: SimOrder, m: SimMarket, price: number, qty: number, maker: boolean): void {
+    const { base, quote } = m.spec;
+    const now = this.now();
+    const quoteQty = r8(price * qty);
+    const isBuy = o.side === 'BUY';
+    // Binance charges the fee in the asset received (no BNB discount here).
+    const commission = r8((isBuy ? qty : quoteQty) * this.feeRate);
+    const b = this.balance(base);
+    const q = this.balance(quote);
+    if (isBuy) {
+      if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
+        q.locked = r8(q.locked - qty * o.price);
+        q.free = r8(q.free + qty * o.price - quoteQty);
+      } else {
+        q.free = r8(q.free - quoteQty);
+      }
+      b.free = r8(b.free + qty - commission);
+    } else {
+      b.locked = r8(b.locked - qty);
+      q.free = r8(q.free + quoteQty - commission);
+    }
+    o.executedQty = r8(o.executedQty + qty);
+    o.cummulativeQuoteQty = r8(o.cummulativeQuoteQty + quoteQty);
+    o.updateTime = now;
+    const trade: SimTrade = {
+      id: this.nextTradeId++,
+      orderId: o.orderId,
+      clientOrderId: o.clientOrderId,
+      symbol: o.symbol,
+      price,
+      qty,
+      quoteQty,
+      commission,
+      commissionAsset: isBuy ? base : quote,
+      time: now,
+      isBuyer: isBuy,
+      isMaker: maker,
+    };
+    o.fills.push(trade);
+    this.trades.push(trade);
+    m.recordTrade(now, price, qty);
+    if (o.executedQty + 1e-12 >= o.origQty) o.status = 'FILLED';
+    else o.status = 'PARTIALLY_FILLED';
+    this.emit(o, trade);
+  }
+
+  // Resting orders: stops trigger on the last price, limits fill when the book crosses them.
+  private matchResting(m: SimMarket): void {
+    for (const o of this.orders) {
+      if (o.symbol !== m.spec.symbol || (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED')) continue;
+      if (!o.triggered) {
+        const hit = o.side === 'SELL' ? m.last <= o.stopPrice : m.last >= o.stopPrice;
+        if (!hit) continue;
+        o.triggered = true;
+        this.execute(o, m, true);
+        this.emit(o);
+        continue;
+      }
+      if (o.executedQty >= o.maxFillQty) continue;
+      const crosses = o.side === 'BUY' ? m.bestAsk() <= o.price : m.bestBid() >= o.price;
+      if (!crosses) continue;
+      const before = o.executedQty;
+      this.execute(o, m, false);
+      if (o.executedQty !== before) this.emit(o);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Exchange simulator: a loopback Binance-spot look-alike with a seeded market and fault injection. */
+export { BinanceApiError, DEFAULT_MARKETS, SimExchange } from './exchange.js';
+export type {
+  NewOrderParams,
+  SimBalance,
+  SimExchangeOptions,
+  SimOrder,
+  SimOrderStatus,
+  SimOrderType,
+  SimTrade,
+} from './exchange.js';
+export { FaultController } from './faults.js';
+export type { FaultMatch, FaultRule } from './faults.js';
+export type { SimMarketSpec } from './market-model.js';
+export { startSimulator } from './server.js';
+export type { RequestLogEntry, SimulatorHandle, SimulatorOptions } from './server.js';
