@@ -1,0 +1,262 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type BarColumns, barsToColumns } from '../../core/bar.js';
+import type { ClosedTrade } from '../../core/events.js';
+import { tradeFingerprint } from '../fingerprint.js';
+import { computeMetrics, type EquityCurve } from '../metrics.js';
+import {
+  EQUITY_CSV_HEADER,
+  type ReportInput,
+  renderEquityCsv,
+  renderHtml,
+  renderJson,
+  renderTradesCsv,
+  TRADES_CSV_HEADER,
+  writeCsvReports,
+  writeHtmlReport,
+  writeJsonReport,
+} from './index.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2024, 0, 1);
+
+function candles(n: number): BarColumns {
+  return barsToColumns(
+    Array.from({ length: n }, (_, i) => {
+      const o = 100 + 10 * Math.sin(i / 7);
+      const cl = 100 + 10 * Math.sin((i + 1) / 7);
+      return {
+        time: T0 + i * DAY,
+        open: o,
+        high: Math.max(o, cl) + 1,
+        low: Math.min(o, cl) - 1,
+        close: cl,
+        volume: 1000,
+      };
+    }),
+  );
+}
+
+const trades: ClosedTrade[] = [
+  {
+    strategyId: 'sma-cross',
+    symbol: 'SPX',
+    side: 'long',
+    entryTime: T0 + 2 * DAY,
+    entryPrice: 101.5,
+    exitTime: T0 + 5 * DAY,
+    exitPrice: 104.25,
+    quantity: 10,
+    fees: 2.06,
+    pnl: 25.44,
+    pnlPct: 0.025,
+    exitReason: 'exit_signal',
+    entryTag: 'cross, "up"',
+  },
+  {
+    strategyId: 'sma-cross',
+    symbol: 'SPX',
+    side: 'short',
+    entryTime: T0 + 7 * DAY,
+    entryPrice: 106,
+    exitTime: T0 + 9 * DAY,
+    exitPrice: 107,
+    quantity: 10,
+    fees: 2.13,
+    pnl: -12.13,
+    pnlPct: -0.0114,
+    exitReason: 'stop_loss',
+  },
+];
+
+function result(nBars = 12, extra: Partial<ReportInput> = {}): ReportInput {
+  const values = Array.from({ length: nBars }, (_, i) => 1000 + (i < 6 ? i * 5 : 30 - (i - 6) * 3));
+  values[3] = Number.NaN; // a broken point must not leak NaN into JSON
+  const equity: EquityCurve = {
+    time: Float64Array.from(values.map((_, i) => T0 + i * DAY)),
+    value: Float64Array.from(values),
+  };
+  const clean = { time: equity.time, value: Float64Array.from(values.map((v) => (Number.isNaN(v) ? 1010 : v))) };
+  return {
+    trades,
+    equity,
+    metrics: computeMetrics({ trades, equity: clean, initialCash: 1000, timeframe: '1d', tradingDaysPerYear: 252 }),
+    fingerprint: tradeFingerprint(trades),
+    timing: { loadMs: 3, runMs: 1.5, bars: nBars, barsPerSecond: nBars / 0.0015 },
+    riskEvents: [{ time: T0 + 4 * DAY, code: 'INSUFFICIENT_FUNDS', detail: 'cost 1200 > cash 1000 <b>' }],
+    config: { strategy: 'sma-cross', symbol: 'SPX', params: { fast: 2, slow: 4 } },
+    ...extra,
+  };
+}
+
+describe('renderJson', () => {
+  const doc = JSON.parse(renderJson(result()));
+
+  it('holds trades, metrics, equity, fingerprint, timing, riskEvents and config', () => {
+    expect(Object.keys(doc)).toEqual([
+      'version',
+      'fingerprint',
+      'config',
+      'timing',
+      'metrics',
+      'trades',
+      'equity',
+      'riskEvents',
+    ]);
+    expect(doc.fingerprint).toBe(tradeFingerprint(trades));
+    expect(doc.timing.runMs).toBe(1.5);
+    expect(doc.config.params).toEqual({ fast: 2, slow: 4 });
+    expect(doc.riskEvents[0].code).toBe('INSUFFICIENT_FUNDS');
+    expect(doc.metrics.trades).toBe(2);
+  });
+
+  it('writes trades with the documented fields and entryTag null when absent', () => {
+    expect(Object.keys(doc.trades[0]).slice(0, 12)).toEqual([
+      'symbol',
+      'side',
+      'entryTime',
+      'entryPrice',
+      'exitTime',
+      'exitPrice',
+      'quantity',
+      'fees',
+      'pnl',
+      'pnlPct',
+      'exitReason',
+      'entryTag',
+    ]);
+    expect(doc.trades[0].entryTag).toBe('cross, "up"');
+    expect(doc.trades[1].entryTag).toBeNull();
+  });
+
+  it('writes equity as parallel arrays and NaN as null', () => {
+    expect(doc.equity.time).toHaveLength(12);
+    expect(doc.equity.value).toHaveLength(12);
+    expect(doc.equity.time[1]).toBe(T0 + DAY);
+    expect(doc.equity.value[3]).toBeNull();
+    expect(doc.equity.value[5]).toBe(1025);
+    expect(renderJson(result())).not.toMatch(/NaN|Infinity/);
+  });
+});
+
+describe('CSV renderers', () => {
+  it('trades.csv: header, ISO times, RFC 4180 quoting', () => {
+    const lines = renderTradesCsv(trades).trimEnd().split('\n');
+    expect(lines[0]).toBe(TRADES_CSV_HEADER);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toBe(
+      'SPX,long,2024-01-03T00:00:00.000Z,101.5,2024-01-06T00:00:00.000Z,104.25,10,2.06,25.44,0.025,exit_signal,"cross, ""up""",sma-cross',
+    );
+    expect(lines[2].split(',')).toHaveLength(13);
+    expect(lines[2]).toContain(',stop_loss,,sma-cross');
+  });
+
+  it('trades.csv of no trades is just the header', () => {
+    expect(renderTradesCsv([])).toBe(`${TRADES_CSV_HEADER}\n`);
+  });
+
+  it('equity.csv: one row per bar with drawdown below the running peak', () => {
+    const eq = { time: Float64Array.of(T0, T0 + DAY, T0 + 2 * DAY), value: Float64Array.of(100, 120, 90) };
+    expect(renderEquityCsv(eq, 100)).toBe(
+      `${EQUITY_CSV_HEADER}\n2024-01-01T00:00:00.000Z,100,0\n2024-01-02T00:00:00.000Z,120,0\n2024-01-03T00:00:00.000Z,90,25\n`,
+    );
+    // Below the initial cash from the start: drawdown from the initial cash.
+    expect(renderEquityCsv({ time: Float64Array.of(T0), value: Float64Array.of(80) }, 100)).toContain(',80,20\n');
+  });
+});
+
+describe('renderHtml', () => {
+  it('is self-contained: no external script, stylesheet, image or any http(s) URL', () => {
+    const html = renderHtml(result(), candles(12));
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/https?:\/\//i);
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
+    expect(html).not.toMatch(/<link[^>]*href=/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).not.toMatch(/@import|url\(/i);
+  });
+
+  it('has the summary, equity, drawdown and candle charts, markers for every entry and exit', () => {
+    const html = renderHtml(result(), candles(12));
+    for (const id of ['metrics', 'equity-chart', 'drawdown-chart', 'candles-chart', 'trades', 'by-exit-reason']) {
+      expect(html, id).toContain(`id="${id}"`);
+    }
+    expect(html.match(/class="marker entry long"/g)).toHaveLength(1);
+    expect(html.match(/class="marker entry short"/g)).toHaveLength(1);
+    expect(html.match(/class="marker exit win"/g)).toHaveLength(1);
+    expect(html.match(/class="marker exit loss"/g)).toHaveLength(1);
+    expect(html).toContain('<title>long SPX entry 2024-01-03T00:00:00.000Z @ 101.5 [cross, &quot;up&quot;]</title>');
+    expect(html.match(/<rect class="(up|down)"/g)).toHaveLength(12);
+    expect(html).toContain(tradeFingerprint(trades));
+  });
+
+  it('shows risk events, escaped, and leaves the table out when there are none', () => {
+    const html = renderHtml(result(), candles(12));
+    expect(html).toContain('id="risk-events"');
+    expect(html).toContain('INSUFFICIENT_FUNDS');
+    expect(html).toContain('cost 1200 &gt; cash 1000 &lt;b&gt;');
+    expect(html).not.toContain('<b>');
+    expect(renderHtml(result(12, { riskEvents: [] }), candles(12))).not.toContain('id="risk-events"');
+  });
+
+  it('merges candles above the limit but keeps every marker at its exact time and price', () => {
+    const many = 5000;
+    const r = result(many);
+    const html = renderHtml(r, candles(many), { maxCandles: 1000 });
+    expect(html.match(/<rect class="(up|down)"/g)).toHaveLength(1000);
+    expect(html).toContain('5000 bars shown as 1000 candles of 5 bars each');
+    expect(html.match(/class="marker entry/g)).toHaveLength(2);
+    expect(html.match(/class="marker exit/g)).toHaveLength(2);
+    // The equity path is thinned to at most two points per pixel column.
+    const path = /<path class="eq" d="([^"]+)"/.exec(html)![1];
+    expect(path.split(/[ML]/).length - 1).toBeLessThanOrEqual(2 * 1000);
+    expect(html.length).toBeLessThan(600_000);
+  });
+
+  it('filters markers by symbol and renders an empty run without failing', () => {
+    const html = renderHtml(result(), candles(12), { symbol: 'OTHER' });
+    expect(html).not.toContain('class="marker ');
+    const empty: ReportInput = {
+      trades: [],
+      equity: { time: new Float64Array(0), value: new Float64Array(0) },
+      metrics: computeMetrics({
+        trades: [],
+        equity: { time: new Float64Array(0), value: new Float64Array(0) },
+        initialCash: 1,
+      }),
+      fingerprint: tradeFingerprint([]),
+    };
+    const out = renderHtml(empty, candles(0));
+    expect(out).toContain('No trades.');
+    expect(out).not.toMatch(/NaN|Infinity/);
+  });
+});
+
+describe('report writers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-report-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('write JSON, CSV and HTML atomically, leaving no temp files', () => {
+    const r = result();
+    writeJsonReport(join(dir, 'out', 'run.json'), r);
+    const csv = writeCsvReports(join(dir, 'csv'), r);
+    writeHtmlReport(join(dir, 'run.html'), r, candles(12));
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8')).fingerprint).toBe(r.fingerprint);
+    expect(readFileSync(csv.trades, 'utf8')).toBe(renderTradesCsv(trades));
+    expect(readFileSync(csv.equity, 'utf8').split('\n')[0]).toBe(EQUITY_CSV_HEADER);
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toBe(renderHtml(r, candles(12)));
+    expect(readdirSync(join(dir, 'csv')).sort()).toEqual(['equity.csv', 'trades.csv']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('replaces an existing report and fails cleanly on an unwritable path', () => {
+    const p = join(dir, 'again.json');
+    writeJsonReport(p, result());
+    writeJsonReport(p, result(12, { fingerprint: 'x' }));
+    expect(JSON.parse(readFileSync(p, 'utf8')).fingerprint).toBe('x');
+    expect(() => writeJsonReport(join(dir, 'again.json', 'nested.json'), result())).toThrow();
+    expect(JSON.parse(readFileSync(p, 'utf8')).fingerprint).toBe('x');
+  });
+});

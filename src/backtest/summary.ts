@@ -1,0 +1,55 @@
+import type { BacktestResult } from './runner.js';
+
+function pct(x: number | null): string {
+  return x === null ? '-' : `${x.toFixed(2)}%`;
+}
+
+function money(x: number): string {
+  return x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+function day(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z');
+}
+
+/** The human summary of a run, as the CLI prints it (aligned two-column table). */
+export function formatSummary(r: BacktestResult): string {
+  const m = r.metrics;
+  const params = Object.entries(r.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const byReason = m.byExitReason.map((x) => `${x.exitReason} ${x.trades}`).join(', ');
+  const rows: [string, string][] = [
+    ['strategy', `${r.strategy}${params ? ` (${params})` : ''}`],
+    ['data', `${r.symbols.join(', ')} ${r.timeframe}, ${day(m.startTime)} .. ${day(m.endTime)}, ${r.timing.bars} bars`],
+    ['initial cash', money(m.initialCash)],
+    ['final equity', money(m.finalEquity)],
+    ['total return', pct(m.totalReturnPct)],
+    ['CAGR', pct(m.cagrPct)],
+    ['buy and hold', pct(m.benchmarkReturnPct)],
+    ['max drawdown', `${pct(m.maxDrawdownPct)} (${money(m.maxDrawdownAbs)})`],
+    [
+      'sharpe / sortino',
+      `${m.sharpe === null ? '-' : m.sharpe.toFixed(2)} / ${m.sortino === null ? '-' : m.sortino.toFixed(2)}`,
+    ],
+    [
+      'trades',
+      `${m.trades} (win rate ${pct(m.winRatePct)}, profit factor ${m.profitFactor === null ? '-' : m.profitFactor.toFixed(2)})`,
+    ],
+    ['exit reasons', byReason || '-'],
+    ['exposure', pct(m.exposurePct)],
+    ['fees', money(m.totalFees)],
+    ['risk events', String(r.riskEvents.length)],
+    ['fingerprint', r.fingerprint],
+    [
+      'timing',
+      `load ${r.timing.loadMs.toFixed(0)} ms, run ${r.timing.runMs.toFixed(1)} ms, ${Math.round(r.timing.barsPerSecond).toLocaleString('en-US')} bars/s`,
+    ],
+  ];
+  if (r.strategyErrors.length > 0) {
+    const e = r.strategyErrors[0];
+    rows.push(['strategy error', `${day(e.time)} in ${e.hook}: ${e.message} (strategy stopped)`]);
+  }
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}

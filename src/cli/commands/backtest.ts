@@ -1,0 +1,141 @@
+import type { Command } from 'commander';
+
+interface BacktestFlags {
+  data?: string;
+  strategy?: string;
+  param: string[];
+  config?: string;
+  cash?: string;
+  fee?: string;
+  stake?: string;
+  lot?: string;
+  allowShort?: boolean;
+  margin?: boolean;
+  leverage?: string;
+  from?: string;
+  to?: string;
+  timeframe?: string;
+  json?: string;
+  csv?: string;
+  html?: string;
+  riskDefaults?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** Registers `tradeforge backtest`. Heavy modules load inside the action so `--help` stays fast. */
+export function register(program: Command): void {
+  program
+    .command('backtest')
+    .description('Backtest a strategy on a data file or a stored symbol')
+    .option('--data <fileOrSymbol>', 'CSV/JSON file, or a stored symbol (SYMBOL or SYMBOL@1d)')
+    .option('--strategy <name>', 'strategy name (see `tradeforge strategies`)')
+    .option('--param <k=v>', 'strategy parameter (repeatable)', collect, [])
+    .option('--config <file>', 'JSON or YAML file with the same settings plus exits and risk')
+    .option('--cash <amount>', 'starting cash (default 100000)')
+    .option('--fee <rate>', 'fee rate for maker and taker (default 0.001 = 0.1%)')
+    .option('--stake <amount|P%>', 'entry size: P% of available cash, or an amount of quote currency (default 95%)')
+    .option('--lot <size>', 'lot size quantities are rounded down to (default 0.00000001)')
+    .option('--allow-short', 'let strategies short (implies a margin account at leverage 1)')
+    .option('--margin', 'margin account: short and borrow up to --leverage')
+    .option('--leverage <n>', 'leverage of a margin account (default 1)')
+    .option('--from <date>', 'first bar (YYYY-MM-DD or ISO time, UTC)')
+    .option('--to <date>', 'last bar, inclusive (YYYY-MM-DD includes the whole day)')
+    .option('--timeframe <tf>', 'timeframe of the data when it cannot be inferred or the symbol has several')
+    .option('--json <file>', 'write the full result as JSON')
+    .option('--csv <dir>', 'write trades.csv and equity.csv into this folder')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--risk-defaults', 'apply the live risk defaults (otherwise only rules named in the config apply)')
+    .option('--quiet', 'no summary table on stdout')
+    .action(async (flags: BacktestFlags) => {
+      await runBacktestCommand(flags);
+    });
+}
+
+/** The action of `tradeforge backtest`: config + flags -> load -> run -> summary and reports. */
+export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
+  const core = await import('../../core/index.js');
+  const num = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) {
+      throw new core.ValidationError(`--${flag} expects a number, got "${value}"`, flag);
+    }
+    return n;
+  };
+  const { readStructuredFile } = await import('../../app/load-config.js');
+  const { loadBars } = await import('../../data/index.js');
+  const { runBacktest } = await import('../../backtest/runner.js');
+  const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
+  const { buildRiskHook } = await import('../../backtest/risk-wiring.js');
+  const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
+  const { getStrategy } = await import('../../strategy/registry.js');
+  const { formatSummary } = await import('../../backtest/summary.js');
+
+  const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
+  const source = flags.data ?? cfg.data;
+  if (!source) throw new core.ValidationError('--data is required (a data file or a stored symbol)', 'data');
+  const strategyName = flags.strategy ?? cfg.strategy;
+  if (!strategyName) throw new core.ValidationError('--strategy is required', 'strategy');
+  // Validate the strategy and its parameters before touching the data (fast feedback on typos).
+  const def = getStrategy(strategyName);
+  const params = { ...(cfg.params ?? {}), ...parseParamArgs(flags.param) };
+  resolveParams(def, params);
+
+  const tfRaw = flags.timeframe ?? cfg.timeframe;
+  const timeframe = tfRaw ? core.parseTimeframe(tfRaw) : undefined;
+  const t0 = performance.now();
+  const loaded = loadBars(source, timeframe ? { timeframe } : {});
+  const loadMs = performance.now() - t0;
+  const tf = loaded.timeframe ?? timeframe;
+  if (!tf) {
+    throw new core.ValidationError(`cannot infer the timeframe of ${source}; pass --timeframe (e.g. 1d)`, 'timeframe');
+  }
+
+  const stakeRaw = flags.stake ?? cfg.stake;
+  const fromRaw = flags.from ?? cfg.from;
+  const toRaw = flags.to ?? cfg.to;
+  const fee = num('fee', flags.fee) ?? cfg.fee;
+  if (fee !== undefined && !(fee >= 0 && fee < 0.5))
+    throw new core.ValidationError(`--fee must be in [0, 0.5), got ${fee}`, 'fee');
+  const lot = num('lot', flags.lot) ?? cfg.lot;
+  if (lot !== undefined && !(lot > 0)) throw new core.ValidationError(`--lot must be positive, got ${lot}`, 'lot');
+  const leverage = num('leverage', flags.leverage) ?? cfg.leverage;
+  const margin = flags.margin ?? cfg.margin;
+  const cash = num('cash', flags.cash) ?? cfg.cash;
+  const risk = buildRiskHook(cfg.risk, flags.riskDefaults ?? cfg.riskDefaults ?? false);
+  const result = runBacktest({
+    data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
+    strategy: def,
+    params,
+    ...(cash !== undefined ? { cash } : {}),
+    ...(fee !== undefined ? { fee } : cfg.fees ? { fees: cfg.fees } : {}),
+    ...(stakeRaw !== undefined ? { stake: parseStake(stakeRaw) } : {}),
+    ...(lot !== undefined ? { lot } : {}),
+    ...((flags.allowShort ?? cfg.allowShort) !== undefined ? { allowShort: flags.allowShort ?? cfg.allowShort } : {}),
+    ...(margin !== undefined ? { margin } : {}),
+    ...(leverage !== undefined ? { leverage } : {}),
+    ...(fromRaw !== undefined ? { from: parseDateBound(fromRaw, 'from') } : {}),
+    ...(toRaw !== undefined ? { to: parseDateBound(toRaw, 'to') } : {}),
+    ...(cfg.exits ? { exits: cfg.exits } : {}),
+    ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
+    ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
+    ...(cfg.latency ? { latency: cfg.latency } : {}),
+    ...(cfg.marketFill ? { marketFill: cfg.marketFill } : {}),
+    ...(cfg.tradingDaysPerYear ? { tradingDaysPerYear: cfg.tradingDaysPerYear } : {}),
+    risk,
+    loadMs,
+    log: (level, message) => {
+      if (level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
+    },
+  });
+
+  if (flags.json || flags.csv || flags.html) {
+    const report = await import('../../backtest/report/index.js');
+    if (flags.json) report.writeJsonReport(flags.json, result);
+    if (flags.csv) report.writeCsvReports(flags.csv, result);
+    if (flags.html) report.writeHtmlReport(flags.html, result, loaded.columns);
+  }
+  if (!flags.quiet) process.stdout.write(formatSummary(result));
+}

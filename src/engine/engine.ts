@@ -1,0 +1,634 @@
+import type { Tick } from '../core/bar.js';
+import { RiskLimitError } from '../core/errors.js';
+import type { ClosedTrade, EventBus, EventMap, EventName } from '../core/events.js';
+import type { Fill, Liquidity } from '../core/fill.js';
+import { decimalsOf, type Instrument, roundToStep } from '../core/instrument.js';
+import type { Order, OrderIntent, OrderSide } from '../core/order.js';
+import { type EngineMode, PASS_THROUGH_RISK, type RiskActions, type RiskHook } from '../core/risk-port.js';
+import type { Timeframe } from '../core/timeframe.js';
+import { compileExits, ExitDecision, type ExitRules, ExitState, evaluateExits } from '../risk/exits.js';
+import type { ParamValues, Strategy } from '../strategy/types.js';
+import { type Clock, SimulatedClock } from './clock.js';
+import { EngineContext } from './context.js';
+import { InProcessEventBus } from './event-bus.js';
+import { ExecutionEngine, type ExecutionSink } from './execution-engine.js';
+import type { ExecutionVenue } from './execution-venue.js';
+import type { SymbolFeed } from './market-data.js';
+import { Portfolio } from './portfolio.js';
+import { type AtrLike, EngineRiskView } from './risk-view.js';
+
+/** How entries are sized when a strategy does not give a quantity. */
+export type StakeSpec = { kind: 'percent'; value: number } | { kind: 'amount'; value: number };
+
+/** A rejection or breaker decision recorded for the run's report. */
+export interface RiskEvent {
+  time: number;
+  code: string;
+  detail: string;
+}
+
+/** A strategy failure the engine caught. */
+export interface StrategyFailure {
+  time: number;
+  hook: string;
+  message: string;
+}
+
+/** Log sink of the engine and of `ctx.log`. */
+export type EngineLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, time: number) => void;
+
+/** Everything an Engine needs; the same shape for backtest, paper and live. */
+export interface EngineOptions {
+  mode: EngineMode;
+  strategy: Strategy;
+  strategyId?: string;
+  params?: ParamValues;
+  /** One feed per symbol, all at the base `timeframe`; their order is the symbol index order. */
+  feeds: readonly SymbolFeed[];
+  timeframe: Timeframe;
+  /** Instrument per feed (lot size for stake rounding, multiplier for P&L). */
+  instruments: readonly Instrument[];
+  venue: ExecutionVenue;
+  clock: Clock;
+  bus?: EventBus;
+  risk?: RiskHook;
+  cash: number;
+  margin?: boolean;
+  leverage?: number;
+  /** Default: 95% of available cash. */
+  stake?: StakeSpec;
+  /** Fee rate used to estimate the cash a pending close frees for a same-bar re-entry, and by break-even. */
+  feeRate?: number;
+  allowShort?: boolean;
+  exits?: ExitRules;
+  /** One open position per symbol: `buy()`/`short()` while in a position do nothing (default true). */
+  oneOpenPositionPerSymbol?: boolean;
+  /** Rows to preallocate for the equity curve (the backtest passes the exact count). */
+  equityCapacity?: number;
+  /** Builds the ATR(14) the risk view keeps for symbols a risk rule asks about. */
+  atrFactory?: () => AtrLike;
+  log?: EngineLog;
+}
+
+const QTY_EPS = 1e-9;
+
+/**
+ * The kernel: one Engine for backtest, paper and live. It routes market data to the strategy, sends every
+ * order intent through the risk hook and the execution engine to the venue port, books fills in the portfolio,
+ * evaluates exits, records equity, and keeps going when a strategy throws (that strategy is stopped).
+ * In a backtest the runner calls `onBar` for each bar in time order and the simulated venue answers
+ * synchronously; live adapters call the same methods as their events arrive.
+ */
+export class Engine implements ExecutionSink, RiskActions {
+  readonly mode: EngineMode;
+  readonly strategyId: string;
+  readonly portfolio: Portfolio;
+  readonly exec: ExecutionEngine;
+  readonly riskView: EngineRiskView;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly feeds: readonly SymbolFeed[];
+  readonly instruments: readonly Instrument[];
+  readonly ctx: EngineContext;
+  /** Rejections (risk, funds) in time order. */
+  readonly riskEvents: RiskEvent[] = [];
+  readonly strategyFailures: StrategyFailure[] = [];
+  /** Equity curve: the first `equityLength` rows are valid. */
+  equityTime: Float64Array;
+  equityValue: Float64Array;
+  equityLength = 0;
+  /** Non-null while halted (kill switch or a caller's halt): only exposure-reducing orders pass. */
+  haltCode: string | null = null;
+  /** True once the strategy threw (or was stopped); its hooks are no longer called. */
+  strategyStopped = false;
+  fills = 0;
+
+  readonly stake: StakeSpec;
+  readonly allowShort: boolean;
+  readonly oneOpenPositionPerSymbol: boolean;
+  readonly feeRate: number;
+  readonly exits: ExitRules;
+  /** 10^decimals of each symbol's lot size (0 when the lot needs more than 15 decimals). */
+  private readonly lotScale: Float64Array;
+  private readonly strategy: Strategy;
+  private readonly risk: RiskHook;
+  private readonly riskIsPassThrough: boolean;
+  private readonly exitStates: ExitState[];
+  private readonly decision = new ExitDecision();
+  private readonly symbolIndex = new Map<string, number>();
+  private readonly log: EngineLog;
+  private readonly hasOnBar: boolean;
+  private readonly hasOnFill: boolean;
+  private readonly hasOnOrderUpdate: boolean;
+  private readonly simClock: SimulatedClock | null;
+  /** The venue when it matches orders against bars (simulated venues), else null. */
+  private readonly barVenue: ExecutionVenue | null;
+  private fillSeq = 0;
+  private started = false;
+  /** Backtests decide once, at start, whether anyone listens to per-bar equity events. */
+  private equitySubscribed = false;
+
+  constructor(opts: EngineOptions) {
+    this.mode = opts.mode;
+    this.strategy = opts.strategy;
+    this.strategyId = opts.strategyId ?? 'strategy';
+    this.feeds = opts.feeds;
+    this.instruments = opts.instruments;
+    this.clock = opts.clock;
+    this.simClock = opts.clock instanceof SimulatedClock ? opts.clock : null;
+    this.barVenue = typeof opts.venue.onMarketBar === 'function' ? opts.venue : null;
+    this.bus = opts.bus ?? new InProcessEventBus();
+    this.risk = opts.risk ?? PASS_THROUGH_RISK;
+    this.riskIsPassThrough = this.risk === PASS_THROUGH_RISK;
+    this.stake = opts.stake ?? { kind: 'percent', value: 95 };
+    this.allowShort = opts.allowShort ?? false;
+    this.oneOpenPositionPerSymbol = opts.oneOpenPositionPerSymbol ?? true;
+    this.feeRate = opts.feeRate ?? 0;
+    this.exits = opts.exits ?? compileExits(undefined, this.feeRate);
+    this.log = opts.log ?? (() => {});
+    const symbols = opts.feeds.map((f) => f.symbol);
+    for (let i = 0; i < symbols.length; i++) this.symbolIndex.set(symbols[i], i);
+    this.portfolio = new Portfolio(symbols, {
+      cash: opts.cash,
+      margin: opts.margin ?? false,
+      leverage: opts.leverage ?? 1,
+      multipliers: opts.instruments.map((i) => i.multiplier),
+      strategyId: this.strategyId,
+    });
+    this.exec = new ExecutionEngine(opts.venue, this.clock, this.bus, this);
+    this.riskView = new EngineRiskView(
+      this.mode,
+      this.clock,
+      this.portfolio,
+      this.exec,
+      opts.feeds,
+      opts.instruments,
+      this.strategyId,
+      opts.atrFactory,
+    );
+    this.exitStates = symbols.map(() => new ExitState());
+    this.lotScale = Float64Array.from(opts.instruments, (inst) => {
+      const d = decimalsOf(inst.lotSize);
+      return d <= 15 ? 10 ** d : 0;
+    });
+    const cap = Math.max(16, opts.equityCapacity ?? 1024);
+    this.equityTime = new Float64Array(cap);
+    this.equityValue = new Float64Array(cap);
+    this.hasOnBar = typeof opts.strategy.onBar === 'function';
+    this.hasOnFill = typeof opts.strategy.onFill === 'function';
+    this.hasOnOrderUpdate = typeof opts.strategy.onOrderUpdate === 'function';
+    this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
+    this.exec.attach(symbols);
+  }
+
+  /** Index of a symbol; throws for a symbol the run does not trade. */
+  indexOf(symbol: string): number {
+    const s = this.symbolIndex.get(symbol);
+    if (s === undefined) throw new RiskLimitError('INVALID_ORDER', `symbol ${symbol} is not part of this run`);
+    return s;
+  }
+
+  /** Attaches the risk hook and runs the strategy's onStart. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.equitySubscribed = this.bus.hasSubscribers('equity.updated.v1');
+    this.risk.attach(this);
+    this.emit('strategy.started.v1', this.strategyId, { strategyId: this.strategyId });
+    if (this.strategy.onStart) this.guard('onStart', this.strategy.onStart, this.strategy);
+  }
+
+  /**
+   * Delivers row `i` of feed `s`: the venue matches resting orders against it, exits are evaluated, the
+   * position is marked at the close and the strategy sees the closed bar.
+   */
+  onBar(s: number, i: number): void {
+    const feed = this.feeds[s];
+    feed.advance(i);
+    const bar = feed.bar;
+    if (this.simClock !== null) this.simClock.set(bar.time);
+    if (this.exec.timersActive) this.exec.checkTimers(bar.time);
+    const venue = this.barVenue;
+    if (venue !== null) venue.onMarketBar!(s, bar);
+    const pf = this.portfolio;
+    if (this.exits.active && pf.qty[s] !== 0) {
+      if (evaluateExits(this.exits, this.exitStates[s], bar, false, this.decision)) {
+        this.exitPosition(s, this.decision.reason, this.decision.price);
+      }
+    }
+    pf.last[s] = bar.close;
+    if (this.hasOnBar && !this.strategyStopped) {
+      const ctx = this.ctx;
+      ctx.bar = bar;
+      ctx.symbol = feed.symbol;
+      ctx.symbolIndex = s;
+      ctx.time = bar.time;
+      try {
+        this.strategy.onBar!(ctx);
+      } catch (err) {
+        this.failStrategy('onBar', err);
+      }
+    }
+  }
+
+  /** Delivers a tick to the strategy (live and paper); marks the symbol at the last price. */
+  onTick(tick: Tick): void {
+    const s = this.symbolIndex.get(tick.symbol);
+    if (s === undefined) return;
+    this.portfolio.last[s] = tick.last;
+    const onTick = this.strategy.onTick;
+    if (onTick === undefined || this.strategyStopped) return;
+    this.ctx.time = tick.time;
+    this.ctx.symbol = tick.symbol;
+    this.ctx.symbolIndex = s;
+    try {
+      onTick.call(this.strategy, this.ctx, tick);
+    } catch (err) {
+      this.failStrategy('onTick', err);
+    }
+  }
+
+  /** Appends one point to the equity curve (once per timestamp) and feeds the risk hook's equity rules. */
+  recordEquity(time: number): void {
+    let k = this.equityLength;
+    if (k === this.equityTime.length) this.growEquity();
+    const eq = this.portfolio.equity();
+    this.equityTime[k] = time;
+    this.equityValue[k++] = eq;
+    this.equityLength = k;
+    if (this.risk.wantsEquityUpdates) this.risk.onEquity(this.riskView);
+    if (this.mode === 'backtest' ? this.equitySubscribed : this.bus.hasSubscribers('equity.updated.v1')) {
+      this.emit('equity.updated.v1', this.strategyId, { equity: eq, cash: this.portfolio.cash });
+    }
+  }
+
+  /**
+   * Ends a run: cancels open orders (an entry signalled on the last bar never fills), closes every position at
+   * its last price with exit reason `end_of_data`, and runs the strategy's onStop.
+   */
+  finish(reason = 'end_of_data'): void {
+    this.exec.cancelAll(reason);
+    for (let s = 0; s < this.feeds.length; s++) {
+      const q = this.portfolio.qty[s];
+      if (q === 0) continue;
+      this.submitIntent(
+        {
+          strategyId: this.strategyId,
+          symbol: this.feeds[s].symbol,
+          side: q > 0 ? 'sell' : 'buy',
+          type: 'market',
+          quantity: Math.abs(q),
+          reduceOnly: true,
+          source: 'exit',
+          tag: reason,
+        },
+        this.portfolio.last[s],
+      );
+    }
+    if (this.strategy.onStop && !this.strategyStopped) this.guard('onStop', this.strategy.onStop, this.strategy);
+    this.emit('strategy.stopped.v1', this.strategyId, { strategyId: this.strategyId, reason });
+  }
+
+  /**
+   * The one order path: halted check (only exposure-reducing orders pass), reduce-only trimming, the risk
+   * hook's check, then the execution engine. Returns the order, or null when nothing was placed.
+   * `atPrice` makes a simulated venue execute now at that price (exits, end of data).
+   */
+  submitIntent(intent: OrderIntent, atPrice?: number): Order | null {
+    const s = this.symbolIndex.get(intent.symbol);
+    if (s === undefined) {
+      this.recordRisk(intent, 'INVALID_ORDER', `symbol ${intent.symbol} is not part of this run`);
+      return null;
+    }
+    if (intent.reduceOnly === true) {
+      const q = this.portfolio.qty[s];
+      const sideSign = intent.side === 'buy' ? 1 : -1;
+      const room = Math.abs(q) - this.pendingReduce(s);
+      if (q === 0 || Math.sign(q) === sideSign || room <= QTY_EPS * Math.abs(q)) return null;
+      if (intent.quantity > room) intent.quantity = room;
+    } else if (this.haltCode !== null) {
+      this.recordRisk(intent, this.haltCode, 'trading is halted: only exposure-reducing orders are accepted');
+      return null;
+    }
+    const err = this.risk.check(intent, this.riskView);
+    if (err !== null) {
+      this.recordRisk(intent, err.reason, err.detail, err.limit, err.actual);
+      return null;
+    }
+    return this.exec.submit(intent, atPrice);
+  }
+
+  /** Quantity the stake buys of symbol `s` at `price`, rounded down to the lot. */
+  stakeQuantity(s: number, price: number): number {
+    if (!(price > 0)) return 0;
+    const pf = this.portfolio;
+    const inst = this.instruments[s];
+    let amount: number;
+    if (this.stake.kind === 'amount') {
+      amount = this.stake.value;
+    } else {
+      // A close issued on this bar frees its proceeds (cash) or its margin for a same-bar re-entry.
+      const q = pf.qty[s];
+      const closing = q !== 0 && this.pendingReduce(s) >= Math.abs(q) * (1 - QTY_EPS);
+      const value = closing ? Math.abs(q) * pf.last[s] * inst.multiplier : 0;
+      const avail = pf.margin
+        ? (pf.freeMargin() + value / pf.leverage) * pf.leverage
+        : pf.cash + (q > 0 ? value * (1 - this.feeRate) : 0);
+      amount = (Math.max(0, avail) * this.stake.value) / 100;
+    }
+    const lot = inst.lotSize;
+    const q = amount / (price * inst.multiplier) / lot;
+    // The same nudge as core roundToStep, so both agree to the unit.
+    const units = Math.floor(q + 1e-9 + Math.abs(q) * 1e-12);
+    if (units <= 0) return 0;
+    // Same value as roundToStep(..., 'down') without its string round trip: units x lot at the lot's decimals.
+    const scale = this.lotScale[s];
+    return scale > 0 ? Math.round(units * lot * scale) / scale : roundToStep(units * lot, lot, 'down');
+  }
+
+  /** Remaining quantity of open reduce-only orders of symbol `s`. */
+  pendingReduce(s: number): number {
+    const open = this.exec.openOrders();
+    if (open.length === 0) return 0;
+    const sym = this.feeds[s].symbol;
+    let n = 0;
+    for (let k = 0; k < open.length; k++) {
+      const o = open[k];
+      if (o.reduceOnly && o.symbol === sym) n += o.quantity - o.filledQuantity;
+    }
+    return n;
+  }
+
+  /** Whether an exposure-increasing market order of `side` is still open for symbol `s`. */
+  hasOpenEntry(s: number, side: OrderSide): boolean {
+    const open = this.exec.openOrders();
+    if (open.length === 0) return false;
+    const sym = this.feeds[s].symbol;
+    for (let k = 0; k < open.length; k++) {
+      const o = open[k];
+      if (!o.reduceOnly && o.side === side && o.type === 'market' && o.symbol === sym) return true;
+    }
+    return false;
+  }
+
+  /** Stops the strategy's hooks (positions stay under the exit rules and are closed at the end). */
+  stopStrategy(reason: string): void {
+    if (this.strategyStopped) return;
+    this.strategyStopped = true;
+    this.emit('strategy.stopped.v1', this.strategyId, { strategyId: this.strategyId, reason });
+  }
+
+  // ---- kill switch and halts (the risk engine's override path) ----
+
+  /**
+   * Kill switch: cancels every open order, closes every position with reduce-only market orders through the
+   * execution engine, and halts (only exposure-reducing orders pass) until `recover`.
+   */
+  killSwitch(actor: string, reason: string): { cancelled: number; closing: number; elapsedMs: number } {
+    const t0 = performance.now();
+    this.haltCode = 'KILL_SWITCH';
+    this.emit('killswitch.triggered.v1', this.strategyId, { actor, reason });
+    const cancelled = this.exec.cancelAll('KILL_SWITCH');
+    const closing = this.flatten('KILL_SWITCH', undefined, 'kill_switch');
+    const out = { cancelled, closing, elapsedMs: performance.now() - t0 };
+    this.emit('killswitch.completed.v1', this.strategyId, out);
+    return out;
+  }
+
+  /** Leaves the halted state (after a kill switch or `halt`). */
+  recover(actor: string): void {
+    this.haltCode = null;
+    this.emit('killswitch.recovered.v1', this.strategyId, { actor });
+  }
+
+  /** Halts new exposure with a reason code (e.g. a breaker) until `recover`. */
+  halt(code: string): void {
+    this.haltCode = code;
+  }
+
+  // ---- RiskActions ----
+
+  cancelAllOrders(reason: string): void {
+    this.exec.cancelAll(reason);
+  }
+
+  flattenAll(reason: string, symbol?: string): void {
+    this.flatten(reason, symbol, 'exit');
+  }
+
+  cancelOrder(orderId: string, reason: string): void {
+    this.exec.cancel(orderId, reason);
+  }
+
+  // ---- ExecutionSink ----
+
+  onOrderUpdate(order: Order): void {
+    if (this.hasOnOrderUpdate && !this.strategyStopped && order.strategyId === this.strategyId) {
+      try {
+        this.strategy.onOrderUpdate!(this.ctx, order);
+      } catch (err) {
+        this.failStrategy('onOrderUpdate', err);
+      }
+    }
+    if (order.status === 'rejected' || (order.status === 'cancelled' && order.reason === 'INSUFFICIENT_FUNDS')) {
+      const reason = order.reason ?? 'REJECTED';
+      if (reason === 'INSUFFICIENT_FUNDS' || reason === 'VENUE_RATE_LIMIT') {
+        this.riskEvents.push({
+          time: order.updatedAt,
+          code: reason,
+          detail: `${order.side} ${order.quantity} ${order.symbol} (${order.type}) ${order.id}`,
+        });
+      }
+    }
+  }
+
+  onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void {
+    const s = this.symbolIndex.get(order.symbol);
+    if (s === undefined) return;
+    const pf = this.portfolio;
+    const before = pf.qty[s];
+    const sideSign = order.side === 'buy' ? 1 : -1;
+    const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
+    this.fills++;
+    const after = pf.qty[s];
+    const st = this.exitStates[s];
+    if (after === 0) st.reset();
+    else if (before === 0 || Math.sign(before) !== Math.sign(after)) {
+      // A market order executes at the bar's open, so exits watch the rest of that bar; an intrabar fill
+      // (limit, stop, exit at a price) starts being watched on the next bar.
+      const activeFrom = order.type === 'market' && order.source === 'strategy' ? time : time + 1;
+      st.open(after > 0 ? 1 : -1, pf.avg[s], time, activeFrom);
+    } else if (Math.abs(after) > Math.abs(before)) st.reprice(pf.avg[s]);
+    const needFill = !this.riskIsPassThrough || this.hasOnFill || this.bus.hasSubscribers('fill.executed.v1');
+    if (needFill) {
+      const fill: Fill = {
+        id: `f${++this.fillSeq}`,
+        orderId: order.id,
+        clientOrderId: order.clientOrderId,
+        strategyId: order.strategyId,
+        symbol: order.symbol,
+        side: order.side,
+        price,
+        quantity,
+        fee,
+        liquidity,
+        time,
+        correlationId: order.correlationId,
+      };
+      this.emit('fill.executed.v1', order.correlationId, { fill });
+      if (!this.riskIsPassThrough) this.risk.afterFill(fill, this.riskView);
+      if (this.hasOnFill && !this.strategyStopped && order.strategyId === this.strategyId) {
+        try {
+          this.strategy.onFill!(this.ctx, fill);
+        } catch (err) {
+          this.failStrategy('onFill', err);
+        }
+      }
+    }
+    if (trade !== null) this.tradeClosed(trade);
+  }
+
+  checkFill(order: Order, price: number, quantity: number, fee: number): string | null {
+    const s = this.symbolIndex.get(order.symbol);
+    if (s === undefined) return 'INVALID_ORDER';
+    const pf = this.portfolio;
+    const sideSign = order.side === 'buy' ? 1 : -1;
+    if (order.reduceOnly) {
+      const q = pf.qty[s];
+      return q !== 0 && Math.sign(q) !== sideSign && quantity <= Math.abs(q) * (1 + QTY_EPS) ? null : 'REDUCE_ONLY';
+    }
+    return pf.canAfford(s, sideSign, quantity, price, fee) ? null : 'INSUFFICIENT_FUNDS';
+  }
+
+  // ---- internals ----
+
+  private exitPosition(s: number, reason: string, price: number): void {
+    const pf = this.portfolio;
+    const q = pf.qty[s];
+    const sym = this.feeds[s].symbol;
+    // Resting reduce-only orders (e.g. a take-profit limit) would double the close: cancel them first.
+    const open = this.exec.openOrders();
+    for (let k = open.length - 1; k >= 0; k--) {
+      const o = open[k];
+      if (o?.reduceOnly && o.symbol === sym) this.exec.cancel(o.id, reason);
+    }
+    this.submitIntent(
+      {
+        strategyId: this.strategyId,
+        symbol: sym,
+        side: q > 0 ? 'sell' : 'buy',
+        type: 'market',
+        quantity: Math.abs(q),
+        reduceOnly: true,
+        source: 'exit',
+        tag: reason,
+      },
+      price,
+    );
+  }
+
+  private flatten(reason: string, symbol: string | undefined, source: 'exit' | 'kill_switch'): number {
+    let n = 0;
+    for (let s = 0; s < this.feeds.length; s++) {
+      const sym = this.feeds[s].symbol;
+      const q = this.portfolio.qty[s];
+      if (q === 0 || (symbol !== undefined && sym !== symbol)) continue;
+      const order = this.submitIntent({
+        strategyId: this.strategyId,
+        symbol: sym,
+        side: q > 0 ? 'sell' : 'buy',
+        type: 'market',
+        quantity: Math.abs(q) - this.pendingReduce(s),
+        reduceOnly: true,
+        source,
+        tag: reason,
+      });
+      if (order !== null) n++;
+    }
+    return n;
+  }
+
+  private tradeClosed(trade: ClosedTrade): void {
+    if (!this.riskIsPassThrough) this.risk.onTradeClosed(trade, this.riskView);
+    this.emit('trade.closed.v1', trade.symbol, { trade });
+  }
+
+  private recordRisk(
+    intent: OrderIntent,
+    code: string,
+    detail: string,
+    limit?: number | string,
+    actual?: number | string,
+  ): void {
+    const time = this.clock.now();
+    this.riskEvents.push({ time, code, detail });
+    if (this.bus.hasSubscribers('risk.rejected.v1')) {
+      this.bus.publish({
+        name: 'risk.rejected.v1',
+        time,
+        correlationId: intent.correlationId ?? `${intent.strategyId}:${intent.symbol}:${time}`,
+        source: 'engine',
+        payload: {
+          intent,
+          code,
+          detail,
+          ...(limit !== undefined ? { limit } : {}),
+          ...(actual !== undefined ? { actual } : {}),
+        },
+      });
+    }
+  }
+
+  private failStrategy(hook: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const time = this.clock.now();
+    this.strategyFailures.push({ time, hook, message });
+    this.log(
+      'error',
+      `strategy ${this.strategyId} threw in ${hook} at ${new Date(time).toISOString()}: ${message}`,
+      time,
+    );
+    this.emit('strategy.error.v1', this.strategyId, { strategyId: this.strategyId, barTime: time, message });
+    this.stopStrategy(`error in ${hook}: ${message}`);
+  }
+
+  private guard(hook: string, fn: (ctx: EngineContext) => void, self: Strategy): void {
+    try {
+      fn.call(self, this.ctx);
+    } catch (err) {
+      this.failStrategy(hook, err);
+    }
+  }
+
+  private emit<N extends EventName>(name: N, correlationId: string, payload: EventMap[N]): void {
+    if (!this.bus.hasSubscribers(name)) return;
+    this.bus.publish({ name, time: this.clock.now(), correlationId, source: 'engine', payload });
+  }
+
+  private growEquity(): void {
+    const cap = this.equityTime.length * 2;
+    const t = new Float64Array(cap);
+    const v = new Float64Array(cap);
+    t.set(this.equityTime);
+    v.set(this.equityValue);
+    this.equityTime = t;
+    this.equityValue = v;
+  }
+
+  /** Writes a log line on behalf of the strategy. */
+  writeLog(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.log(level, message, this.clock.now());
+  }
+
+  /** Records a rejection decided outside the risk hook (e.g. a stake too small to buy one lot). */
+  reject(intent: OrderIntent, code: string, detail: string): void {
+    this.recordRisk(intent, code, detail);
+  }
+}
+
+/** The exit reason a closing order gives its round trip. */
+function exitReasonOf(order: Order): string {
+  if (order.source === 'strategy') return 'exit_signal';
+  if (order.source === 'exit') return order.tag ?? 'exit';
+  return order.source;
+}

@@ -1,0 +1,268 @@
+import type { EventBus, EventMap, EventName } from '../core/events.js';
+import type { Liquidity } from '../core/fill.js';
+import { isOpen, isTerminal, type Order, type OrderIntent, transitionOrder, validateIntent } from '../core/order.js';
+import type { Clock } from './clock.js';
+import type { ExecutionVenue, VenueListener } from './execution-venue.js';
+
+/** Receives what happened to orders, after the execution engine has updated their state. */
+export interface ExecutionSink {
+  /** Any state change (submitted, accepted, partially filled, filled, cancelled, rejected, expired). */
+  onOrderUpdate(order: Order): void;
+  /** One execution, already applied to the order's filled quantity and average price. */
+  onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void;
+  /** Why the execution cannot happen, or null (asked by simulated venues before each fill). */
+  checkFill(order: Order, price: number, quantity: number, fee: number): string | null;
+}
+
+/** A budget of venue requests (e.g. IG's 30/min); when it says no, the order is rejected, not queued. */
+export interface RequestBudget {
+  tryAcquire(now: number): boolean;
+}
+
+const ORDER_EVENT: Readonly<Record<Order['status'], EventName>> = {
+  new: 'order.submitted.v1',
+  submitted: 'order.submitted.v1',
+  accepted: 'order.accepted.v1',
+  partially_filled: 'order.partially_filled.v1',
+  filled: 'order.filled.v1',
+  cancelled: 'order.cancelled.v1',
+  rejected: 'order.rejected.v1',
+  expired: 'order.expired.v1',
+};
+
+/**
+ * Order lifecycle owner: turns accepted intents into orders, enforces the order state machine, makes placement
+ * idempotent by client order id (an id seen before returns the existing order and places nothing), tracks
+ * partial fills and open orders, applies the venue request budget and stale-order timers. It is the only
+ * component that calls the venue's order methods.
+ */
+export class ExecutionEngine implements VenueListener {
+  private readonly byClientId = new Map<string, Order>();
+  private readonly byId = new Map<string, Order>();
+  private readonly open: Order[] = [];
+  private seq = 0;
+  private budget: RequestBudget | null = null;
+  private staleBuyMs = 0;
+  private staleSellMs = 0;
+  /** Orders created (every accepted intent, whatever became of it). */
+  ordersCreated = 0;
+  /** Placements skipped because their client order id was already used. */
+  duplicatesIgnored = 0;
+
+  constructor(
+    private readonly venue: ExecutionVenue,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly sink: ExecutionSink,
+    private readonly idPrefix = 'o',
+  ) {}
+
+  /** Connects the venue; `symbols` fixes the symbol index order both sides use. */
+  attach(symbols: readonly string[]): void {
+    this.venue.attach(this, symbols);
+  }
+
+  /** Sets (or clears) the venue request budget. */
+  setRequestBudget(budget: RequestBudget | null): void {
+    this.budget = budget;
+  }
+
+  /** Cancels open buy orders older than `buyMs` and sells older than `sellMs` (0 = never) in `checkTimers`. */
+  setStaleOrderTimeouts(buyMs: number, sellMs: number): void {
+    this.staleBuyMs = buyMs;
+    this.staleSellMs = sellMs;
+  }
+
+  /** True when stale-order timers are configured and some order is open (cheap per-bar guard). */
+  get timersActive(): boolean {
+    return (this.staleBuyMs > 0 || this.staleSellMs > 0) && this.open.length > 0;
+  }
+
+  /** Cancels open orders whose age exceeds their side's stale timeout. */
+  checkTimers(now: number): void {
+    for (let k = this.open.length - 1; k >= 0; k--) {
+      const o = this.open[k];
+      if (o === undefined) continue;
+      const limit = o.side === 'buy' ? this.staleBuyMs : this.staleSellMs;
+      if (limit > 0 && now - o.createdAt >= limit) this.cancel(o.id, 'STALE_ORDER');
+    }
+  }
+
+  /**
+   * Places an intent (already accepted by risk). Returns the order; a repeated client order id returns the
+   * existing order without placing anything. `atPrice` asks a simulated venue to execute now at that price.
+   */
+  submit(intent: OrderIntent, atPrice?: number): Order {
+    if (intent.clientOrderId !== undefined) {
+      const existing = this.byClientId.get(intent.clientOrderId);
+      if (existing !== undefined) {
+        this.duplicatesIgnored++;
+        return existing;
+      }
+    }
+    validateIntent(intent);
+    const now = this.clock.now();
+    const id = `${this.idPrefix}${++this.seq}`;
+    const clientOrderId = intent.clientOrderId ?? id;
+    const order: Order = {
+      id,
+      clientOrderId,
+      strategyId: intent.strategyId,
+      symbol: intent.symbol,
+      side: intent.side,
+      type: intent.type,
+      quantity: intent.quantity,
+      price: intent.price,
+      stopPrice: intent.stopPrice,
+      timeInForce: intent.timeInForce ?? 'GTC',
+      reduceOnly: intent.reduceOnly ?? false,
+      status: 'new',
+      filledQuantity: 0,
+      averageFillPrice: 0,
+      fees: 0,
+      createdAt: now,
+      updatedAt: now,
+      signalTime: intent.signalTime,
+      tag: intent.tag,
+      source: intent.source ?? 'strategy',
+      correlationId: intent.correlationId ?? id,
+    };
+    this.ordersCreated++;
+    // Only caller-chosen ids can repeat; generated ones are unique by construction.
+    if (intent.clientOrderId !== undefined) this.byClientId.set(clientOrderId, order);
+    if (this.budget !== null && !this.budget.tryAcquire(now)) {
+      transitionOrder(order, 'rejected', now, 'VENUE_RATE_LIMIT');
+      this.changed(order);
+      return order;
+    }
+    transitionOrder(order, 'submitted', now);
+    this.open.push(order);
+    this.byId.set(id, order);
+    this.changed(order);
+    this.venue.submit(order, atPrice);
+    return order;
+  }
+
+  /** Asks the venue to cancel an open order; unknown or finished orders are ignored. */
+  cancel(orderId: string, reason: string): void {
+    const o = this.byId.get(orderId);
+    if (o === undefined || !isOpen(o.status)) return;
+    this.venue.cancel(o, reason);
+  }
+
+  /** Cancels every open order (of one symbol when given). */
+  cancelAll(reason: string, symbol?: string): number {
+    let n = 0;
+    for (let k = this.open.length - 1; k >= 0; k--) {
+      const o = this.open[k];
+      if (o !== undefined && (symbol === undefined || o.symbol === symbol)) {
+        this.venue.cancel(o, reason);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** An open order by id (finished orders are not kept). */
+  getOrder(id: string): Order | undefined {
+    return this.byId.get(id);
+  }
+
+  /** An order by the client id its intent gave (generated ids: use getOrder). */
+  getByClientId(clientOrderId: string): Order | undefined {
+    return this.byClientId.get(clientOrderId) ?? this.byId.get(clientOrderId);
+  }
+
+  /** Open orders (live array; do not mutate). */
+  openOrders(): readonly Order[] {
+    return this.open;
+  }
+
+  /** Number of open orders, optionally of one strategy and symbol. */
+  openOrderCount(strategyId?: string, symbol?: string): number {
+    if (strategyId === undefined && symbol === undefined) return this.open.length;
+    let n = 0;
+    for (const o of this.open) {
+      const mine = strategyId === undefined || o.strategyId === strategyId;
+      if (mine && (symbol === undefined || o.symbol === symbol)) n++;
+    }
+    return n;
+  }
+
+  // ---- VenueListener ----
+
+  onAccepted(order: Order, time: number): void {
+    if (order.status !== 'submitted') return;
+    transitionOrder(order, 'accepted', time);
+    this.changed(order);
+  }
+
+  onFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void {
+    const filledBefore = order.filledQuantity;
+    const filled = filledBefore + quantity;
+    order.averageFillPrice = (order.averageFillPrice * filledBefore + price * quantity) / filled;
+    order.filledQuantity = filled;
+    order.fees += fee;
+    if (isTerminal(order.status)) {
+      // A venue fill after we saw the order finish: the money moved, so book it and say so loudly.
+      if (this.bus.hasSubscribers('venue.message.v1')) {
+        this.publish('venue.message.v1', time, order.correlationId, {
+          venue: this.venue.id,
+          orderId: order.id,
+          clientOrderId: order.clientOrderId,
+          message: `fill after terminal state ${order.status}`,
+        });
+      }
+    } else {
+      const full = filled >= order.quantity * (1 - 1e-12);
+      transitionOrder(order, full ? 'filled' : 'partially_filled', time);
+      if (full) this.removeOpen(order);
+    }
+    this.sink.onOrderFill(order, price, quantity, fee, liquidity, time);
+    this.changed(order);
+  }
+
+  onCancelled(order: Order, reason: string, time: number): void {
+    if (isTerminal(order.status)) return;
+    transitionOrder(order, 'cancelled', time, reason);
+    this.removeOpen(order);
+    this.changed(order);
+  }
+
+  onRejected(order: Order, reason: string, time: number): void {
+    if (isTerminal(order.status)) return;
+    // Once working (accepted / partly filled) an order can only be cancelled, per the state machine.
+    transitionOrder(
+      order,
+      order.status === 'submitted' || order.status === 'new' ? 'rejected' : 'cancelled',
+      time,
+      reason,
+    );
+    this.removeOpen(order);
+    this.changed(order);
+  }
+
+  checkFill(order: Order, price: number, quantity: number, fee: number): string | null {
+    return this.sink.checkFill(order, price, quantity, fee);
+  }
+
+  // Finished orders are forgotten (only caller-chosen client ids are remembered, for idempotency): a long
+  // backtest then keeps no order objects alive and the garbage collector has nothing to promote.
+  private removeOpen(order: Order): void {
+    const k = this.open.indexOf(order);
+    if (k >= 0) this.open.splice(k, 1);
+    this.byId.delete(order.id);
+  }
+
+  private changed(order: Order): void {
+    const name = ORDER_EVENT[order.status];
+    if (this.bus.hasSubscribers(name)) {
+      this.publish(name, order.updatedAt, order.correlationId, { order } as EventMap[typeof name]);
+    }
+    this.sink.onOrderUpdate(order);
+  }
+
+  private publish<N extends EventName>(name: N, time: number, correlationId: string, payload: EventMap[N]): void {
+    this.bus.publish({ name, time, correlationId, source: 'execution', payload });
+  }
+}

@@ -1,0 +1,54 @@
+import type { Liquidity } from '../core/fill.js';
+import type { Order } from '../core/order.js';
+
+/** The current bar of one symbol as the kernel sees it (a reused object; fields are overwritten each bar). */
+export interface BarLike {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/**
+ * What an execution venue reports back to the kernel. In a backtest the simulated venue calls these
+ * synchronously inside `submit`/`onMarketBar`; a live adapter bridge calls them when the broker's messages
+ * arrive.
+ */
+export interface VenueListener {
+  /** The venue accepted a resting (limit/stop) order. */
+  onAccepted(order: Order, time: number): void;
+  /** A (partial) execution. `fee` is in quote currency. */
+  onFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void;
+  onCancelled(order: Order, reason: string, time: number): void;
+  onRejected(order: Order, reason: string, time: number): void;
+  /**
+   * Why this execution cannot happen (`INSUFFICIENT_FUNDS`: cost plus fee above available cash or free margin;
+   * `REDUCE_ONLY`: it would grow a position), or null when it can. Simulated venues ask before every fill and
+   * reject/cancel the order with that reason; a broker checks this itself.
+   */
+  checkFill(order: Order, price: number, quantity: number, fee: number): string | null;
+}
+
+/**
+ * The execution venue port of the kernel: the only thing the ExecutionEngine talks to. The backtest uses the
+ * SimulatedVenue, paper trading the same simulated venue on live bars, live trading a bridge over a core
+ * `Venue` adapter.
+ */
+export interface ExecutionVenue {
+  readonly id: string;
+  /** Called once by the engine before the first order; `symbols` fixes the symbol index order. */
+  attach(listener: VenueListener, symbols: readonly string[]): void;
+  /**
+   * Places an order. `atPrice` asks a simulated venue to execute a market order now at that price (exits
+   * evaluated against the current bar, end-of-data closes); a live bridge ignores it and sends a market order.
+   */
+  submit(order: Order, atPrice?: number): void;
+  cancel(order: Order, reason: string): void;
+  /**
+   * Simulated venues match resting orders against each new bar of a symbol. Absent on live bridges, whose
+   * fills arrive from the broker.
+   */
+  onMarketBar?(symbolIndex: number, bar: BarLike): void;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { Portfolio } from './portfolio.js';
+
+describe('Portfolio accounting', () => {
+  it('long: average price on adds, realised P&L on a partial close, unrealised on the rest', () => {
+    const p = new Portfolio(['X'], { cash: 10_000 });
+    p.applyFill(0, 1, 10, 100, 1, 1, 'x', 'tagA');
+    p.applyFill(0, 1, 10, 110, 1, 2, 'x', undefined);
+    expect(p.qty[0]).toBe(20);
+    expect(p.avg[0]).toBe(105);
+    expect(p.cash).toBe(10_000 - 1000 - 1 - 1100 - 1);
+    p.applyFill(0, -1, 5, 120, 0.5, 3, 'x', undefined);
+    expect(p.realizedPnl).toBe(75);
+    expect(p.avg[0]).toBe(105);
+    p.mark(0, 130);
+    expect(p.unrealizedPnl('X')).toBe(15 * 25);
+    expect(p.equity()).toBeCloseTo(p.cash + 15 * 130, 10);
+    const t = p.applyFill(0, -1, 15, 90, 1, 4, 'stop_loss', undefined)!;
+    expect(t.side).toBe('long');
+    expect(t.quantity).toBe(20);
+    expect(t.entryPrice).toBe(105);
+    expect(t.exitPrice).toBeCloseTo((5 * 120 + 15 * 90) / 20, 10);
+    expect(t.fees).toBeCloseTo(3.5, 10);
+    expect(t.pnl).toBeCloseTo(75 + 15 * (90 - 105) - 3.5, 10);
+    expect(t.exitReason).toBe('stop_loss');
+    expect(t.entryTag).toBe('tagA');
+    expect(p.cash).toBeCloseTo(10_000 + t.pnl, 10);
+    expect(p.openPositions).toBe(0);
+  });
+
+  it('short in a margin account: proceeds held as cash, profit when covering lower', () => {
+    const p = new Portfolio(['X'], { cash: 1000, margin: true, leverage: 2 });
+    p.applyFill(0, -1, 10, 100, 0, 1, 'x', undefined);
+    expect(p.cash).toBe(2000);
+    p.mark(0, 90);
+    expect(p.equity()).toBe(1100);
+    expect(p.marginUsed()).toBe(450);
+    expect(p.freeMargin()).toBe(650);
+    const t = p.applyFill(0, 1, 10, 90, 0, 2, 'exit_signal', undefined)!;
+    expect(t.side).toBe('short');
+    expect(t.pnl).toBe(100);
+    expect(p.cash).toBe(1100);
+  });
+
+  it('a fill larger than the position flips it and splits the fee', () => {
+    const p = new Portfolio(['X'], { cash: 10_000, margin: true });
+    p.applyFill(0, 1, 10, 100, 2, 1, 'x', undefined);
+    const t = p.applyFill(0, -1, 15, 110, 3, 2, 'exit_signal', undefined)!;
+    expect(t.quantity).toBe(10);
+    expect(t.fees).toBeCloseTo(2 + 2, 10);
+    expect(p.qty[0]).toBe(-5);
+    expect(p.avg[0]).toBe(110);
+  });
+
+  it('buying power: a cash account needs cost + fee within cash and cannot short; margin uses leverage', () => {
+    const cashAcct = new Portfolio(['X'], { cash: 1000 });
+    expect(cashAcct.canAfford(0, 1, 9, 110, 1)).toBe(true);
+    expect(cashAcct.canAfford(0, 1, 10, 100, 1)).toBe(false);
+    expect(cashAcct.canAfford(0, -1, 1, 100, 0)).toBe(false);
+    const m = new Portfolio(['X'], { cash: 1000, margin: true, leverage: 3 });
+    expect(m.canAfford(0, 1, 29, 100, 0)).toBe(true);
+    expect(m.canAfford(0, 1, 31, 100, 0)).toBe(false);
+    expect(m.canAfford(0, -1, 29, 100, 0)).toBe(true);
+  });
+});
