@@ -29,6 +29,10 @@ describe('roundToStep with binary-inexact steps', () => {
     expect(roundToStep(0.31, 0.1, 'up')).toBe(0.4);
     expect(roundToStep(0.000123, 1e-5, 'down')).toBe(0.00012);
     expect(roundToStep(1.23456789, 1e-8, 'down')).toBe(1.23456789);
+    // 0.99 lot above a multiple: flooring must never round up (that would buy more than the cash allows).
+    expect(roundToStep(297.5263824599, 1e-8, 'down')).toBe(297.52638245);
+    expect(roundToStep(123456789.129, 0.01, 'down')).toBe(123456789.12);
+    expect(roundToStep(297.5263824501, 1e-8, 'up')).toBe(297.52638246);
   });
 
   it('rounds to nearest with decimal half-up on .5 cases', () => {

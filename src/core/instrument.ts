@@ -53,19 +53,25 @@ export function decimalsOf(step: number): number {
   return dot < 0 ? 0 : s.length - dot - 1;
 }
 
-// Increments like 0.1 are not exact in binary; dividing then nudging by a relative epsilon keeps
-// 0.3 / 0.1 from becoming 2.9999999999999996 and flooring to 2.
+// Increments like 0.1 are not exact in binary: 0.3 / 0.1 is 2.9999999999999996 and 1.23456789 / 1e-8 is
+// 123456788.99999999. Value, step and quotient each carry at most ~1.1e-16 relative error, so a nudge of
+// 1e-15 x q (plus an absolute 1e-9 for small q) absorbs the division's noise without ever reaching a real
+// fraction of a step: 297.5263824599 with lot 1e-8 is 0.99 lot above a multiple and must floor, not ceil.
 const EPS = 1e-9;
+const REL_EPS = 1e-15;
+
+/** Whole number of `step`s in `value`: 'nearest' (half-up), 'down' (toward -inf) or 'up' (toward +inf). */
+export function stepUnits(value: number, step: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
+  const q = value / step;
+  const nudge = EPS + Math.abs(q) * REL_EPS;
+  if (mode === 'down') return Math.floor(q + nudge);
+  if (mode === 'up') return Math.ceil(q - nudge);
+  return Math.round(q + nudge); // 1.005 / 0.01 is 100.49999999999999; decimal half-up means 101
+}
 
 /** Rounds `value` to a multiple of `step`: 'nearest', 'down' (toward -inf) or 'up' (toward +inf). */
 export function roundToStep(value: number, step: number, mode: 'nearest' | 'down' | 'up' = 'nearest'): number {
-  const q = value / step;
-  // The division's error grows with q (1.23456789 / 1e-8 = 123456788.99999999), so the nudge does too.
-  const nudge = EPS + Math.abs(q) * 1e-12;
-  let n: number;
-  if (mode === 'down') n = Math.floor(q + nudge);
-  else if (mode === 'up') n = Math.ceil(q - nudge);
-  else n = Math.round(q + nudge); // 1.005 / 0.01 is 100.49999999999999; decimal half-up means 101
+  const n = stepUnits(value, step, mode);
   const d = decimalsOf(step);
   return Number((n * step).toFixed(Math.min(d, 20)));
 }

@@ -2,7 +2,7 @@ import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade, EventBus, EventMap, EventName } from '../core/events.js';
 import type { Fill, Liquidity } from '../core/fill.js';
-import { decimalsOf, type Instrument, roundToStep } from '../core/instrument.js';
+import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { type EngineMode, PASS_THROUGH_RISK, type RiskActions, type RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
@@ -337,9 +337,7 @@ export class Engine implements ExecutionSink, RiskActions {
       amount = (Math.max(0, avail) * this.stake.value) / 100;
     }
     const lot = inst.lotSize;
-    const q = amount / (price * inst.multiplier) / lot;
-    // The same nudge as core roundToStep, so both agree to the unit.
-    const units = Math.floor(q + 1e-9 + Math.abs(q) * 1e-12);
+    const units = stepUnits(amount / (price * inst.multiplier), lot, 'down');
     if (units <= 0) return 0;
     // Same value as roundToStep(..., 'down') without its string round trip: units x lot at the lot's decimals.
     const scale = this.lotScale[s];
