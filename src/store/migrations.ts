@@ -1,0 +1,314 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import type { Dialect } from './schema.js';
+
+/*
+ * Versioned migrations, compiled into the program (no files read at run time). Names sort in order of application;
+ * a released migration never changes — a change is a new migration.
+ */
+
+// Migrations run before the typed schema exists, so they use an untyped handle.
+type AnyDb = Kysely<unknown>;
+
+function autoId(dialect: Dialect): 'bigserial' | 'integer' {
+  return dialect === 'postgres' ? 'bigserial' : 'integer';
+}
+
+async function initialSchema(db: AnyDb, dialect: Dialect): Promise<void> {
+  const s = db.schema;
+  await s
+    .createTable('strategies')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('description', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await s
+    .createTable('strategy_versions')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('strategy_id', 'text', (c) => c.notNull().references('strategies.id'))
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('params', 'text', (c) => c.notNull())
+    .addColumn('source_hash', 'text', (c) => c.notNull())
+    .addColumn('note', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addUniqueConstraint('strategy_versions_strategy_version_uq', ['strategy_id', 'version'])
+    .execute();
+  await s
+    .createTable('backtests')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('strategy_id', 'text')
+    .addColumn('strategy_version_id', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('config', 'text', (c) => c.notNull())
+    .addColumn('metrics', 'text')
+    .addColumn('fingerprint', 'text')
+    .addColumn('artefacts', 'text', (c) => c.notNull())
+    .addColumn('started_at', 'bigint', (c) => c.notNull())
+    .addColumn('finished_at', 'bigint')
+    .execute();
+  await s.createIndex('backtests_strategy_idx').on('backtests').column('strategy_id').execute();
+  await s
+    .createTable('deployments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('strategy_version_id', 'text')
+    .addColumn('venue', 'text', (c) => c.notNull())
+    .addColumn('mode', 'text', (c) => c.notNull())
+    .addColumn('symbols', 'text', (c) => c.notNull())
+    .addColumn('config', 'text', (c) => c.notNull())
+    .addColumn('config_hash', 'text', (c) => c.notNull())
+    .addColumn('app_version', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('stopped_at', 'bigint')
+    .execute();
+  await s
+    .createTable('orders')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('client_order_id', 'text', (c) => c.notNull().unique())
+    .addColumn('venue_order_id', 'text')
+    .addColumn('deployment_id', 'text')
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('side', 'text', (c) => c.notNull())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('quantity', 'text', (c) => c.notNull())
+    .addColumn('price', 'text')
+    .addColumn('stop_price', 'text')
+    .addColumn('time_in_force', 'text', (c) => c.notNull())
+    .addColumn('reduce_only', 'integer', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('filled_quantity', 'text', (c) => c.notNull())
+    .addColumn('average_fill_price', 'text', (c) => c.notNull())
+    .addColumn('fees', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('signal_time', 'bigint')
+    .addColumn('tag', 'text')
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('correlation_id', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .execute();
+  await s.createIndex('orders_status_idx').on('orders').column('status').execute();
+  await s.createIndex('orders_strategy_idx').on('orders').columns(['strategy_id', 'created_at']).execute();
+  await s
+    .createTable('fills')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('order_id', 'text', (c) => c.notNull())
+    .addColumn('client_order_id', 'text', (c) => c.notNull())
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('side', 'text', (c) => c.notNull())
+    .addColumn('price', 'text', (c) => c.notNull())
+    .addColumn('quantity', 'text', (c) => c.notNull())
+    .addColumn('fee', 'text', (c) => c.notNull())
+    .addColumn('liquidity', 'text', (c) => c.notNull())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .addColumn('venue_trade_id', 'text')
+    .addColumn('correlation_id', 'text')
+    .execute();
+  await s.createIndex('fills_order_idx').on('fills').column('order_id').execute();
+  await s
+    .createTable('trades')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('side', 'text', (c) => c.notNull())
+    .addColumn('entry_time', 'bigint', (c) => c.notNull())
+    .addColumn('entry_price', 'text', (c) => c.notNull())
+    .addColumn('exit_time', 'bigint', (c) => c.notNull())
+    .addColumn('exit_price', 'text', (c) => c.notNull())
+    .addColumn('quantity', 'text', (c) => c.notNull())
+    .addColumn('fees', 'text', (c) => c.notNull())
+    .addColumn('pnl', 'text', (c) => c.notNull())
+    .addColumn('pnl_pct', 'text', (c) => c.notNull())
+    .addColumn('exit_reason', 'text', (c) => c.notNull())
+    .addColumn('entry_tag', 'text')
+    .execute();
+  await s.createIndex('trades_strategy_idx').on('trades').columns(['strategy_id', 'exit_time']).execute();
+  await s
+    .createTable('positions')
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('quantity', 'text', (c) => c.notNull())
+    .addColumn('average_price', 'text', (c) => c.notNull())
+    .addColumn('realized_pnl', 'text', (c) => c.notNull())
+    .addColumn('fees', 'text', (c) => c.notNull())
+    .addColumn('opened_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('positions_pk', ['strategy_id', 'symbol'])
+    .execute();
+  await s
+    .createTable('balance_snapshots')
+    .addColumn('id', autoId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('venue', 'text', (c) => c.notNull())
+    .addColumn('asset', 'text', (c) => c.notNull())
+    .addColumn('free', 'text', (c) => c.notNull())
+    .addColumn('used', 'text', (c) => c.notNull())
+    .addColumn('total', 'text', (c) => c.notNull())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .execute();
+  await s.createIndex('balance_snapshots_time_idx').on('balance_snapshots').columns(['venue', 'time']).execute();
+  await s
+    .createTable('risk_events')
+    .addColumn('id', autoId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('code', 'text', (c) => c.notNull())
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addColumn('limit_value', 'text')
+    .addColumn('actual_value', 'text')
+    .addColumn('dry_run', 'integer', (c) => c.notNull())
+    .addColumn('intent', 'text', (c) => c.notNull())
+    .addColumn('correlation_id', 'text')
+    .execute();
+  await s.createIndex('risk_events_time_idx').on('risk_events').column('time').execute();
+  await s
+    .createTable('breaker_states')
+    .addColumn('breaker', 'text', (c) => c.primaryKey())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addColumn('values', 'text', (c) => c.notNull())
+    .addColumn('until', 'bigint')
+    .addColumn('actor', 'text')
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await s
+    .createTable('agent_runs')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('agent', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('input', 'text', (c) => c.notNull())
+    .addColumn('output', 'text')
+    .addColumn('steps', 'text', (c) => c.notNull())
+    .addColumn('cost', 'text')
+    .addColumn('started_at', 'bigint', (c) => c.notNull())
+    .addColumn('finished_at', 'bigint')
+    .execute();
+  await s
+    .createTable('users')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('username', 'text', (c) => c.notNull().unique())
+    .addColumn('password_hash', 'text', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('is_owner', 'integer', (c) => c.notNull())
+    .addColumn('totp_enabled', 'integer', (c) => c.notNull())
+    .addColumn('failed_attempts', 'integer', (c) => c.notNull())
+    .addColumn('locked_until', 'bigint')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_login_at', 'bigint')
+    .execute();
+  await s
+    .createTable('sessions')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+    .addColumn('family_id', 'text', (c) => c.notNull())
+    .addColumn('access_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('access_expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('refresh_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('refresh_expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('rotated_at', 'bigint')
+    .addColumn('revoked_at', 'bigint')
+    .addColumn('revoke_reason', 'text')
+    .execute();
+  await s.createIndex('sessions_family_idx').on('sessions').column('family_id').execute();
+  await s
+    .createTable('secrets')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('ciphertext', 'text', (c) => c.notNull())
+    .addColumn('key_version', 'integer', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_used_at', 'bigint')
+    .execute();
+  await s
+    .createTable('vault_meta')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('mode', 'text', (c) => c.notNull())
+    .addColumn('kdf', 'text', (c) => c.notNull())
+    .addColumn('salt', 'text', (c) => c.notNull())
+    .addColumn('wrapped_data_key', 'text', (c) => c.notNull())
+    .addColumn('wrapped_audit_key', 'text', (c) => c.notNull())
+    .addColumn('key_version', 'integer', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('rotated_at', 'bigint')
+    .execute();
+  await s
+    .createTable('audit_events')
+    .addColumn('seq', 'bigint', (c) => c.primaryKey())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('details', 'text', (c) => c.notNull())
+    .addColumn('prev_hash', 'text', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .addColumn('hmac', 'text', (c) => c.notNull())
+    .execute();
+  await s.createIndex('audit_events_subject_idx').on('audit_events').column('subject').execute();
+  await s.createIndex('audit_events_time_idx').on('audit_events').column('time').execute();
+  await s
+    .createTable('heartbeats')
+    .addColumn('component', 'text', (c) => c.primaryKey())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .addColumn('detail', 'text')
+    .execute();
+  await s
+    .createTable('strategy_state')
+    .addColumn('deployment_id', 'text', (c) => c.notNull())
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('strategy_state_pk', ['deployment_id', 'strategy_id'])
+    .execute();
+  await s
+    .createTable('kv')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute();
+}
+
+// The audit table refuses UPDATE and DELETE at the database level; the hash chain catches raw file edits anyway.
+async function auditAppendOnly(db: AnyDb, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`CREATE OR REPLACE FUNCTION tradeforge_audit_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
+END
+$$ LANGUAGE plpgsql`.execute(db);
+    await sql`CREATE TRIGGER audit_events_no_update_delete BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION tradeforge_audit_append_only()`.execute(db);
+    await sql`CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+FOR EACH STATEMENT EXECUTE FUNCTION tradeforge_audit_append_only()`.execute(db);
+  } else {
+    await sql`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused'); END`.execute(db);
+    await sql`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END`.execute(db);
+  }
+}
+
+/** All migrations, by name, for one dialect. */
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_initial_schema': { up: (db) => initialSchema(db, dialect) },
+    '0002_audit_append_only': { up: (db) => auditAppendOnly(db, dialect) },
+  };
+}
+
+/** Kysely migration provider that serves the compiled-in migrations. */
+export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrationsFor(this.dialect);
+  }
+}

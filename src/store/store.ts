@@ -1,0 +1,179 @@
+import { join, resolve } from 'node:path';
+import { Migrator, type Kysely } from 'kysely';
+import type { EventBus } from '../core/events.js';
+import { AuditLog } from './audit-log.js';
+import { type Connection, connect } from './db.js';
+import { EventAuditor, type EventAuditorOptions } from './event-auditor.js';
+import { EventPersister, type EventPersisterOptions } from './event-persister.js';
+import { InCodeMigrationProvider } from './migrations.js';
+import { type OrderStory, reconstructOrder } from './order-story.js';
+import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
+import { SessionsRepository, UsersRepository } from './repositories/auth.js';
+import { BacktestsRepository, DeploymentsRepository, StrategiesRepository } from './repositories/catalogue.js';
+import {
+  BalanceSnapshotsRepository,
+  BreakerStatesRepository,
+  HeartbeatsRepository,
+  RiskEventsRepository,
+} from './repositories/risk.js';
+import { SecretsRepository, VaultMetaRepository } from './repositories/secrets.js';
+import { FillsRepository, OrdersRepository, PositionsRepository, TradesRepository } from './repositories/trading.js';
+import type { Database, Dialect } from './schema.js';
+
+/** Every repository, bound to one handle (the store, or a transaction). */
+export interface Repositories {
+  strategies: StrategiesRepository;
+  backtests: BacktestsRepository;
+  deployments: DeploymentsRepository;
+  orders: OrdersRepository;
+  fills: FillsRepository;
+  trades: TradesRepository;
+  positions: PositionsRepository;
+  balances: BalanceSnapshotsRepository;
+  riskEvents: RiskEventsRepository;
+  breakers: BreakerStatesRepository;
+  heartbeats: HeartbeatsRepository;
+  agentRuns: AgentRunsRepository;
+  strategyState: StrategyStateRepository;
+  kv: KvRepository;
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  secrets: SecretsRepository;
+  vaultMeta: VaultMetaRepository;
+}
+
+/** Builds the repositories over a Kysely handle (pass a transaction to group writes). */
+export function createRepositories(db: Kysely<Database>): Repositories {
+  return {
+    strategies: new StrategiesRepository(db),
+    backtests: new BacktestsRepository(db),
+    deployments: new DeploymentsRepository(db),
+    orders: new OrdersRepository(db),
+    fills: new FillsRepository(db),
+    trades: new TradesRepository(db),
+    positions: new PositionsRepository(db),
+    balances: new BalanceSnapshotsRepository(db),
+    riskEvents: new RiskEventsRepository(db),
+    breakers: new BreakerStatesRepository(db),
+    heartbeats: new HeartbeatsRepository(db),
+    agentRuns: new AgentRunsRepository(db),
+    strategyState: new StrategyStateRepository(db),
+    kv: new KvRepository(db),
+    users: new UsersRepository(db),
+    sessions: new SessionsRepository(db),
+    secrets: new SecretsRepository(db),
+    vaultMeta: new VaultMetaRepository(db),
+  };
+}
+
+/** One migration and whether it has run. */
+export interface MigrationStatus {
+  name: string;
+  executedAt?: Date;
+}
+
+/** Migration control (`tradeforge db migrate|status`). */
+export interface Migrations {
+  status(): Promise<MigrationStatus[]>;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+}
+
+/** Options of openStore. */
+export interface OpenStoreOptions {
+  /** Home folder: its path, or the resolved paths (app/home.ts); the SQLite file is `<home>/tradeforge.db`. */
+  home: string | { database: string };
+  /** `postgres://...` selects PostgreSQL (config key database.url / TRADEFORGE__DATABASE__URL). */
+  databaseUrl?: string;
+  /** PostgreSQL schema (created when missing). */
+  pgSchema?: string;
+  /** Run pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+/** The open store: repositories, the audit log, migrations, event subscribers. */
+export interface Store extends Repositories {
+  readonly dialect: Dialect;
+  /** File path or URL (password masked). */
+  readonly location: string;
+  readonly db: Kysely<Database>;
+  readonly connection: Connection;
+  readonly audit: AuditLog;
+  readonly migrations: Migrations;
+  /** Runs `fn` in one transaction with repositories bound to it. */
+  transaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
+  /** Subscribes the batched persister to a bus (orders, fills, trades, positions, risk, breakers, heartbeats). */
+  persistEvents(bus: EventBus, opts?: EventPersisterOptions): EventPersister;
+  /** Subscribes the audit log to a bus (needs an unlocked vault to append). */
+  auditEvents(bus: EventBus, opts?: EventAuditorOptions): EventAuditor;
+  /** STORE-4: the whole story of one order. */
+  orderStory(orderId: string): Promise<OrderStory | undefined>;
+  /** Flushes subscribers it created and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Opens (and by default migrates) the store: SQLite at `$TRADEFORGE_HOME/tradeforge.db`, or PostgreSQL. */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const home = typeof opts.home === 'string' ? { database: join(resolve(opts.home), 'tradeforge.db') } : opts.home;
+  const conn = await connect({ sqliteFile: home.database, databaseUrl: opts.databaseUrl, pgSchema: opts.pgSchema });
+  const migrator = new Migrator({
+    db: conn.db,
+    provider: new InCodeMigrationProvider(conn.dialect),
+    // Kysely looks its bookkeeping tables up in every schema unless told which one; name ours explicitly.
+    ...(conn.dialect === 'postgres' ? { migrationTableSchema: opts.pgSchema ?? 'public' } : {}),
+  });
+  const migrations: Migrations = {
+    async status() {
+      const list = await migrator.getMigrations();
+      return list.map((m) => (m.executedAt ? { name: m.name, executedAt: m.executedAt } : { name: m.name }));
+    },
+    async migrate() {
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+        const msg = error instanceof Error ? error.message : String(error);
+        throw new Error(`migration ${failed} failed: ${msg}`, { cause: error });
+      }
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    },
+  };
+  try {
+    if (opts.migrate !== false) await migrations.migrate();
+  } catch (err) {
+    await conn.db.destroy();
+    throw err;
+  }
+  const audit = new AuditLog(conn);
+  const subscribers: { close(): Promise<void> }[] = [];
+  const repos = createRepositories(conn.db);
+  let closed = false;
+  const store: Store = {
+    ...repos,
+    dialect: conn.dialect,
+    location: conn.location,
+    db: conn.db,
+    connection: conn,
+    audit,
+    migrations,
+    transaction: (fn) => conn.db.transaction().execute((tx) => fn(createRepositories(tx))),
+    persistEvents(bus, o) {
+      const p = new EventPersister(conn.db, o).attach(bus);
+      subscribers.push(p);
+      return p;
+    },
+    auditEvents(bus, o) {
+      const a = new EventAuditor(audit, o).attach(bus);
+      subscribers.push(a);
+      return a;
+    },
+    orderStory: (id) => reconstructOrder({ ...repos, audit }, id),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const s of subscribers) await s.close();
+      audit.setKey(undefined);
+      await conn.db.destroy();
+    },
+  };
+  return store;
+}
