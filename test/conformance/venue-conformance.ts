@@ -1,6 +1,16 @@
 /** The venue conformance suite (VENUE-1): every adapter runs it through `describeVenueConformance`. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Instrument, roundToStep, type Ticker, type Venue, VenueError } from '../../src/core/index.js';
+import {
+  type Balance,
+  type Instrument,
+  roundToStep,
+  type Ticker,
+  type Venue,
+  VenueError,
+  type VenueFill,
+  type VenueOrder,
+} from '../../src/core/index.js';
+import { placeOrderSafely } from '../../src/venues/resilience.js';
 
 /** What a factory hands the suite: a connected-or-connectable venue with funds, and the symbol to trade. */
 export interface ConformanceContext {
@@ -18,6 +28,33 @@ const cid = (tag: string) => `conf${tag}${Date.now().toString(36)}${(seq++).toSt
 function qtyFor(inst: Instrument, price: number): number {
   const need = Math.max(inst.minQty, inst.minNotional > 0 ? (inst.minNotional * 1.5) / price : 0);
   return roundToStep(Math.max(need, inst.lotSize), inst.lotSize, 'up');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Resolves with what `p` threw, failing the test when it resolved instead.
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    const v = await p;
+    throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+  } catch (err) {
+    return err;
+  }
+}
+
+function expectFinalVenueError(err: unknown): VenueError {
+  expect(err).toBeInstanceOf(VenueError);
+  expect((err as VenueError).retryable, (err as Error).message).toBe(false);
+  return err as VenueError;
+}
+
+const totalOf = (balances: Balance[], asset: string) => balances.find((b) => b.asset === asset)?.total ?? 0;
+
+// Polls `check` until it holds or `ms` pass; venues that poll REST for orders and fills need a few seconds.
+async function eventually(check: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!check() && Date.now() < until) await sleep(25);
+  return check();
 }
 
 /** Registers the conformance tests for one adapter; `factory` runs once for the whole suite. */
@@ -179,6 +216,229 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       const err = await venue.cancelOrder({ symbol: ctx.symbol, clientOrderId: cid('ghost') }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VenueError);
       expect((err as VenueError).retryable).toBe(false);
+    });
+
+    const marketBuy = async (tag: string): Promise<VenueOrder> => {
+      const t = await venue.fetchTicker(ctx.symbol);
+      const quantity = qtyFor(inst, t.ask);
+      const o = await venue.placeOrder({
+        clientOrderId: cid(tag),
+        symbol: ctx.symbol,
+        side: 'buy',
+        type: 'market',
+        quantity,
+      });
+      expect(o.status).toBe('filled');
+      return o;
+    };
+
+    it('rejects an order the account cannot pay for with a non-retryable VenueError and records nothing', async () => {
+      const t = await venue.fetchTicker(ctx.symbol);
+      const quoteFree = (await venue.fetchBalances()).find((b) => b.asset === inst.quote)?.free ?? 0;
+      const price = roundToStep(t.bid * 0.6, inst.tickSize, 'down');
+      // Three times the free quote, far from the market so only the funds check can stop it.
+      const quantity = roundToStep((quoteFree * 3) / price, inst.lotSize, 'up');
+      const clientOrderId = cid('poor');
+      const err = expectFinalVenueError(
+        await rejection(
+          venue.placeOrder({
+            clientOrderId,
+            symbol: ctx.symbol,
+            side: 'buy',
+            type: 'limit',
+            quantity,
+            price,
+            timeInForce: 'GTC',
+          }),
+        ),
+      );
+      // Adapters share the suffix: ccxt says VENUE_INSUFFICIENT_FUNDS, the paper venue INSUFFICIENT_FUNDS.
+      expect(err.code).toMatch(/INSUFFICIENT_FUNDS$/);
+      expect(await venue.fetchOrder({ symbol: ctx.symbol, clientOrderId })).toBeNull();
+      expect((await venue.fetchOpenOrders(ctx.symbol)).map((o) => o.clientOrderId)).not.toContain(clientOrderId);
+    });
+
+    it('rejects an order below the minimum size with a non-retryable VenueError', async (test) => {
+      const t = await venue.fetchTicker(ctx.symbol);
+      const price = roundToStep(t.bid * 0.6, inst.tickSize, 'down');
+      // Under the minimum notional when the venue has one, else under the minimum quantity.
+      let quantity = Number.NaN;
+      if (inst.minNotional > 0) {
+        const q = Math.max(inst.lotSize, roundToStep(inst.minNotional / 2 / price, inst.lotSize, 'down'));
+        if (q * price < inst.minNotional && q >= inst.minQty) quantity = q;
+      }
+      if (Number.isNaN(quantity) && inst.minQty > inst.lotSize) {
+        quantity = roundToStep(inst.minQty - inst.lotSize, inst.lotSize, 'down');
+      }
+      if (!(quantity > 0)) test.skip('the instrument has no minimum above one lot');
+      const clientOrderId = cid('tiny');
+      const err = expectFinalVenueError(
+        await rejection(
+          venue.placeOrder({
+            clientOrderId,
+            symbol: ctx.symbol,
+            side: 'buy',
+            type: 'limit',
+            quantity,
+            price,
+            timeInForce: 'GTC',
+          }),
+        ),
+      );
+      expect(err.code).toBe('VENUE_INVALID_ORDER');
+      expect(await venue.fetchOrder({ symbol: ctx.symbol, clientOrderId })).toBeNull();
+    });
+
+    it('accepts a native stop order away from the market and cancels it', async (test) => {
+      if (!venue.capabilities.stopOrders) test.skip('the venue has no native stop orders');
+      const t = await venue.fetchTicker(ctx.symbol);
+      // A buy stop well above the market: it must rest, untriggered, until cancelled.
+      const stopPrice = roundToStep(Math.max(t.ask, t.last) * 1.3, inst.tickSize, 'up');
+      const quantity = qtyFor(inst, stopPrice);
+      const clientOrderId = cid('stp');
+      const placed = await venue.placeOrder({
+        clientOrderId,
+        symbol: ctx.symbol,
+        side: 'buy',
+        type: 'stop',
+        quantity,
+        stopPrice,
+      });
+      expect(placed.clientOrderId).toBe(clientOrderId);
+      expect(placed.status).toBe('accepted');
+      expect(placed.type).toBe('stop');
+      expect(placed.stopPrice).toBeCloseTo(stopPrice, 8);
+      expect(placed.filledQuantity).toBe(0);
+      const listed = (await venue.fetchOpenOrders(ctx.symbol)).find((o) => o.venueOrderId === placed.venueOrderId);
+      expect(listed?.type).toBe('stop');
+      expect(listed?.stopPrice).toBeCloseTo(stopPrice, 8);
+      const cancelled = await venue.cancelOrder({ symbol: ctx.symbol, clientOrderId });
+      expect(cancelled.status).toBe('cancelled');
+      expect(cancelled.filledQuantity).toBe(0);
+      expect((await venue.fetchOrder({ symbol: ctx.symbol, venueOrderId: placed.venueOrderId }))?.status).toBe(
+        'cancelled',
+      );
+      expect((await venue.fetchOpenOrders(ctx.symbol)).map((o) => o.venueOrderId)).not.toContain(placed.venueOrderId);
+    });
+
+    it('delivers the fill of a market order through watchOrders and watchFills', async () => {
+      const orders: VenueOrder[] = [];
+      const fills: VenueFill[] = [];
+      const errors: Error[] = [];
+      const subOrders = venue.watchOrders(
+        (o) => orders.push(o),
+        (e) => errors.push(e),
+      );
+      const subFills = venue.watchFills(
+        (f) => fills.push(f),
+        (e) => errors.push(e),
+      );
+      try {
+        // Let polling watchers take their starting point before the order exists.
+        await sleep(300);
+        const o = await marketBuy('wch');
+        const mine = (list: { venueOrderId: string }[]) => list.filter((x) => x.venueOrderId === o.venueOrderId);
+        const filledQty = () => mine(fills).reduce((s, f) => s + (f as VenueFill).quantity, 0);
+        const done = await eventually(
+          () =>
+            mine(orders).some((u) => (u as VenueOrder).status === 'filled') &&
+            Math.abs(filledQty() - o.filledQuantity) < inst.lotSize / 2,
+          8_000,
+        );
+        expect(errors).toEqual([]);
+        expect(done, `orders ${JSON.stringify(mine(orders))} fills ${JSON.stringify(mine(fills))}`).toBe(true);
+        const last = mine(orders).at(-1) as VenueOrder;
+        expect(last.status).toBe('filled');
+        expect(last.clientOrderId).toBe(o.clientOrderId);
+        expect(last.filledQuantity).toBeCloseTo(o.filledQuantity, 10);
+        for (const f of mine(fills) as VenueFill[]) {
+          expect(f.symbol).toBe(ctx.symbol);
+          expect(f.side).toBe('buy');
+          expect(f.price).toBeGreaterThan(0);
+        }
+        // Each execution once: no duplicates across polls.
+        const ids = (mine(fills) as VenueFill[]).map((f) => f.venueTradeId);
+        expect(new Set(ids).size).toBe(ids.length);
+      } finally {
+        subOrders.close();
+        subFills.close();
+      }
+    });
+
+    it('moves balances on a fill: quote down by about the cost, base up by about the quantity', async () => {
+      const before = await venue.fetchBalances();
+      const o = await marketBuy('bal');
+      const after = await venue.fetchBalances();
+      const cost = o.filledQuantity * o.averagePrice;
+      const quoteDown = totalOf(before, inst.quote) - totalOf(after, inst.quote);
+      const baseUp = totalOf(after, inst.base) - totalOf(before, inst.base);
+      // Fees (a fraction of a percent) come out of either side depending on the venue.
+      expect(quoteDown).toBeGreaterThan(cost * 0.98);
+      expect(quoteDown).toBeLessThan(cost * 1.02);
+      expect(baseUp).toBeGreaterThan(o.filledQuantity * 0.98);
+      expect(baseUp).toBeLessThanOrEqual(o.filledQuantity * (1 + 1e-9));
+    });
+
+    it('does not place a second order for the client id of a filled order when placing through placeOrderSafely', async () => {
+      // Binance lets a client order id be reused once its order is closed, so a raw adapter may accept this as a
+      // new order, as the exchange would. The engine places through placeOrderSafely (ResilientVenue), and the
+      // ccxt adapter looks up ids it has already sent, so a repeated placement returns the filled order instead.
+      const first = await marketBuy('re');
+      const req = {
+        clientOrderId: first.clientOrderId,
+        symbol: ctx.symbol,
+        side: 'buy' as const,
+        type: 'market' as const,
+        quantity: first.quantity,
+      };
+      const baseBefore = totalOf(await venue.fetchBalances(), inst.base);
+      const since = Date.now();
+      const again = await placeOrderSafely(venue, req, { settleMs: 50, baseMs: 10 });
+      expect(again.venueOrderId).toBe(first.venueOrderId);
+      expect(again.status).toBe('filled');
+      expect(again.filledQuantity).toBeCloseTo(first.filledQuantity, 10);
+      await sleep(200);
+      expect(totalOf(await venue.fetchBalances(), inst.base)).toBeCloseTo(baseBefore, 10);
+      const later = await venue.fetchFills(ctx.symbol, since - 5_000);
+      expect(later.filter((f) => f.venueOrderId !== first.venueOrderId && f.time >= since)).toEqual([]);
+      const byClient = await venue.fetchOrder({ symbol: ctx.symbol, clientOrderId: first.clientOrderId });
+      expect(byClient?.venueOrderId).toBe(first.venueOrderId);
+    });
+
+    it('never reports a filled order as cancelled: cancelling it fails non-retryably or returns the filled state', async () => {
+      const o = await marketBuy('cf');
+      for (const ref of [
+        { symbol: ctx.symbol, venueOrderId: o.venueOrderId },
+        { symbol: ctx.symbol, clientOrderId: o.clientOrderId },
+      ]) {
+        let result: VenueOrder | undefined;
+        try {
+          result = await venue.cancelOrder(ref);
+        } catch (err) {
+          expectFinalVenueError(err);
+        }
+        if (result) {
+          expect(result.status).toBe('filled');
+          expect(result.filledQuantity).toBeCloseTo(o.filledQuantity, 10);
+        }
+      }
+      expect((await venue.fetchOrder({ symbol: ctx.symbol, venueOrderId: o.venueOrderId }))?.status).toBe('filled');
+    });
+
+    it('honours `since` in fetchFills', async () => {
+      const first = await marketBuy('s1');
+      const firstFills = (await venue.fetchFills(ctx.symbol)).filter((f) => f.venueOrderId === first.venueOrderId);
+      expect(firstFills.length).toBeGreaterThan(0);
+      const cut = Math.max(...firstFills.map((f) => f.time)) + 1;
+      // Make sure the second order's executions carry a later time than the cut.
+      while (Date.now() <= cut + 5) await sleep(5);
+      const second = await marketBuy('s2');
+      const after = await venue.fetchFills(ctx.symbol, cut);
+      for (const f of after) expect(f.time).toBeGreaterThanOrEqual(cut);
+      expect(after.some((f) => f.venueOrderId === second.venueOrderId)).toBe(true);
+      expect(after.some((f) => f.venueOrderId === first.venueOrderId)).toBe(false);
+      const all = await venue.fetchFills(ctx.symbol, cut - 60_000);
+      expect(all.some((f) => f.venueOrderId === first.venueOrderId)).toBe(true);
     });
 
     it('streams ticker updates until closed', async () => {

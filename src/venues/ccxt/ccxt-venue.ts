@@ -5,6 +5,7 @@ import {
   type Bar,
   ConfigError,
   type Instrument,
+  isOpen,
   type OrderBook,
   type OrderRef,
   type Position,
@@ -22,6 +23,7 @@ import {
 import type { RequestBudget } from '../request-budget.js';
 import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
+import { SharedStreams } from './shared-streams.js';
 
 /**
  * Exchanges whose ccxt sandbox mode points at a real testnet. Others (kraken spot, coinbase, kucoin) have none, and
@@ -90,6 +92,12 @@ export class CcxtVenue implements Venue {
   private readonly clientIds = new Map<string, string>();
   private readonly touchedSymbols = new Set<string>();
   private readonly subs = new Set<{ closed: boolean }>();
+  /** Client order ids this instance has sent: a repeat is looked up before it could become a second order. */
+  private readonly sentClientIds = new Set<string>();
+  /** Order pollers of `watchOrders`; placements are added to each so orders that never rest still get reported. */
+  private readonly orderTrackers = new Set<Map<string, string>>();
+  /** WebSocket loops, one per channel, shared by all its subscribers (ccxt has one future per channel). */
+  private readonly streams: SharedStreams;
   private connected = false;
 
   constructor(opts: CcxtVenueOptions) {
@@ -122,6 +130,10 @@ export class CcxtVenue implements Venue {
       (ex.urls as { api?: Record<string, unknown> }).api = { ...api, ...opts.urls };
     }
     this.exchange = ex;
+    this.streams = new SharedStreams({
+      prepare: () => this.connect(),
+      mapError: (err) => mapCcxtError(err, this.id),
+    });
     const has = ex.has as Record<string, boolean | string | undefined>;
     this.streaming = !opts.disableStreaming && !!has.ws && !!has.watchTicker;
     this.capabilities = {
@@ -144,6 +156,9 @@ export class CcxtVenue implements Venue {
   async close(): Promise<void> {
     for (const s of this.subs) s.closed = true;
     this.subs.clear();
+    this.orderTrackers.clear();
+    // Lets unsubscribes already sent behind ccxt's throttle land before the socket goes away.
+    await this.streams.close();
     try {
       await this.exchange.close();
     } catch {
@@ -198,13 +213,21 @@ export class CcxtVenue implements Venue {
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
     const ccxtType = req.type === 'market' || req.type === 'stop' ? 'market' : 'limit';
     const price = ccxtType === 'limit' ? req.price : undefined;
-    this.clientIds.set(req.clientOrderId, req.clientOrderId);
+    // Binance accepts a client id again once its order is closed, so re-sending an id we already sent (a retry
+    // after a lost answer, a restarted strategy step) could fill twice: return the order the venue has instead.
+    if (this.sentClientIds.has(req.clientOrderId)) {
+      const existing = await this.fetchOrder({ symbol: req.symbol, clientOrderId: req.clientOrderId });
+      if (existing) return existing;
+    }
+    this.sentClientIds.add(req.clientOrderId);
     this.touchedSymbols.add(req.symbol);
     try {
       const o = await this.call(() =>
         this.exchange.createOrder(req.symbol, ccxtType, req.side, req.quantity, price, params),
       );
-      return this.remember(o, req.clientOrderId);
+      const v = this.remember(o, req.clientOrderId);
+      for (const tracked of this.orderTrackers) tracked.set(v.venueOrderId, v.symbol);
+      return v;
     } catch (err) {
       // Idempotency: a duplicate client id means the venue already has this order; return it instead of failing.
       if (err instanceof VenueError && err.code === VENUE_CODES.duplicateOrder) {
@@ -329,11 +352,14 @@ export class CcxtVenue implements Venue {
   watchTicker(symbol: string, onTicker: (t: Ticker) => void, onError?: (e: Error) => void): Subscription {
     const params = WATCH_TICKER_PARAMS[this.id] ?? {};
     if (!this.streaming) return this.poll(() => this.fetchTicker(symbol), onTicker, onError);
-    return this.stream(
-      async () => toTicker(await this.exchange.watchTicker(symbol, params), symbol),
+    return this.streams.subscribe(
+      `ticker:${symbol}`,
+      () => ({
+        next: async () => toTicker(await this.exchange.watchTicker(symbol, params), symbol),
+        unwatch: this.unwatcher('unWatchTicker', () => this.exchange.unWatchTicker(symbol, params)),
+      }),
       onTicker,
       onError,
-      () => this.exchange.unWatchTicker?.(symbol, params),
     );
   }
 
@@ -364,11 +390,15 @@ export class CcxtVenue implements Venue {
         onError,
       );
     }
-    return this.stream(
-      () => this.exchange.watchOHLCV(symbol, timeframe),
+    // The loop is shared; the closed-candle bookkeeping above is this subscriber's own.
+    return this.streams.subscribe(
+      `ohlcv:${symbol}:${timeframe}`,
+      () => ({
+        next: () => this.exchange.watchOHLCV(symbol, timeframe),
+        unwatch: this.unwatcher('unWatchOHLCV', () => this.exchange.unWatchOHLCV(symbol, timeframe)),
+      }),
       deliver,
       onError,
-      () => this.exchange.unWatchOHLCV?.(symbol, timeframe),
     );
   }
 
@@ -376,18 +406,24 @@ export class CcxtVenue implements Venue {
     if (!this.streaming || !(this.exchange.has as Record<string, unknown>).watchOrderBook) {
       return this.poll(() => this.fetchOrderBook(symbol), onBook, onError);
     }
-    return this.stream(
-      async () => toOrderBook(await this.exchange.watchOrderBook(symbol), symbol, 50),
+    return this.streams.subscribe(
+      `book:${symbol}`,
+      () => ({
+        next: async () => toOrderBook(await this.exchange.watchOrderBook(symbol), symbol, 50),
+        unwatch: this.unwatcher('unWatchOrderBook', () => this.exchange.unWatchOrderBook(symbol)),
+      }),
       onBook,
       onError,
-      () => this.exchange.unWatchOrderBook?.(symbol),
     );
   }
 
   /** Orders are polled over REST (open orders, then a fetch of any that left the open list). */
   watchOrders(onOrder: (o: VenueOrder) => void, onError?: (e: Error) => void): Subscription {
     const seen = new Map<string, string>();
+    // Orders to follow until final: every open one, plus every placement of this instance (a market order may
+    // never show up as open).
     const tracked = new Map<string, string>();
+    this.orderTrackers.add(tracked);
     const emit = (o: VenueOrder) => {
       const key = `${o.status}|${o.filledQuantity}`;
       if (seen.get(o.venueOrderId) === key) return;
@@ -403,7 +439,8 @@ export class CcxtVenue implements Venue {
         for (const [id, symbol] of tracked) {
           if (openIds.has(id)) continue;
           const final = await this.fetchOrder({ symbol, venueOrderId: id });
-          tracked.delete(id);
+          // A placement that landed after the open list was read is still open: keep following it.
+          if (!final || !isOpen(final.status)) tracked.delete(id);
           if (final) gone.push(final);
         }
         return [...open, ...gone];
@@ -412,6 +449,7 @@ export class CcxtVenue implements Venue {
         for (const o of orders) emit(o);
       },
       onError,
+      () => this.orderTrackers.delete(tracked),
     );
   }
 
@@ -475,45 +513,18 @@ export class CcxtVenue implements Venue {
     throw new ValidationError(`${this.id}: fetchFills needs a symbol (or the venue's \`symbols\` option)`, 'symbol');
   }
 
-  // A WebSocket loop: ends at the first error (reported through onError); ReconnectingStream resubscribes.
-  private stream<T>(
-    next: () => Promise<T>,
-    deliver: (v: T) => void,
-    onError?: (e: Error) => void,
-    unwatch?: () => unknown,
-  ): Subscription {
-    const state = { closed: false };
-    this.subs.add(state);
-    const loop = async () => {
-      try {
-        await this.connect();
-        while (!state.closed) {
-          const v = await next();
-          if (state.closed) break;
-          deliver(v);
-        }
-      } catch (err) {
-        if (!state.closed) onError?.(mapCcxtError(err, this.id));
-      } finally {
-        this.subs.delete(state);
-      }
-    };
-    void loop();
-    return {
-      close: () => {
-        if (state.closed) return;
-        state.closed = true;
-        try {
-          Promise.resolve(unwatch?.()).catch(() => undefined);
-        } catch {
-          // unwatching is best effort; the loop exits on its next message either way
-        }
-      },
-    };
+  // The exchange's unwatch call when it has one; without it the loop just stops reading and the socket keeps the channel.
+  private unwatcher(name: string, fn: () => unknown): (() => unknown) | undefined {
+    return (this.exchange.has as Record<string, unknown>)[name] ? fn : undefined;
   }
 
   // A REST polling loop for what the venue does not push; errors are reported and polling continues.
-  private poll<T>(fetch: () => Promise<T>, deliver: (v: T) => void, onError?: (e: Error) => void): Subscription {
+  private poll<T>(
+    fetch: () => Promise<T>,
+    deliver: (v: T) => void,
+    onError?: (e: Error) => void,
+    onClose?: () => void,
+  ): Subscription {
     const state = { closed: false };
     this.subs.add(state);
     const period = this.opts.pollIntervalMs ?? 1_000;
@@ -534,6 +545,7 @@ export class CcxtVenue implements Venue {
         state.closed = true;
         this.subs.delete(state);
         if (timer) clearTimeout(timer);
+        onClose?.();
       },
     };
   }

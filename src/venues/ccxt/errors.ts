@@ -42,6 +42,9 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
     return make(VENUE_CODES.duplicateOrder, false);
   }
   if (err instanceof ccxt.InvalidOrder) return make(VENUE_CODES.invalidOrder, false);
+  // Binance's order filters (LOT_SIZE, NOTIONAL, PRICE_FILTER...) come back as -1013, which ccxt calls BadRequest.
+  if (err instanceof ccxt.ExchangeError && /Filter failure/i.test(message))
+    return make(VENUE_CODES.invalidOrder, false);
   if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied)
     return make(VENUE_CODES.auth, false);
   if (err instanceof ccxt.BadSymbol) return make(VENUE_CODES.badSymbol, false);
