@@ -22,13 +22,28 @@ const ALLOWED: Record<string, string[]> = {
   security: ['core', 'store'],
   ops: ['core'],
   app: ['*'],
-  server: ['core', 'indicators', 'strategy', 'engine', 'risk', 'backtest', 'authoring', 'data', 'venues', 'store', 'security', 'ops', 'app'],
+  server: [
+    'core',
+    'indicators',
+    'strategy',
+    'engine',
+    'risk',
+    'backtest',
+    'authoring',
+    'data',
+    'venues',
+    'store',
+    'security',
+    'ops',
+    'app',
+  ],
   cli: ['*'],
 };
 
 /** The pure core: computes, never touches the outside world. */
 const PURE = new Set(['core', 'indicators', 'strategy', 'engine', 'risk', 'backtest']);
-const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads|dns|tls|readline)$/;
+const IO_MODULES =
+  /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads|dns|tls|readline)$/;
 /** Files of the pure folders that are allowed I/O because they are the edge of that folder (report writers, worker pool). */
 const PURE_IO_EXCEPTIONS = [/^backtest\/report\/write\.ts$/, /^backtest\/optimizer\//, /\/testdata\//];
 
@@ -44,7 +59,8 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(text: string): string[] {
   const specs: string[] = [];
-  const re = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  const re =
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
   for (const m of text.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3]);
   return specs;
 }
@@ -67,7 +83,9 @@ describe('architecture', () => {
       }
       for (const spec of importsOf(readFileSync(file, 'utf8'))) {
         if (!spec.startsWith('.')) continue;
-        const target = relative(SRC, resolve(file, '..', spec)).split(sep).join('/');
+        const target = relative(SRC, resolve(file, '..', spec))
+          .split(sep)
+          .join('/');
         if (target.startsWith('..')) continue;
         const targetLayer = target.split('/')[0];
         if (targetLayer === layer || allowed.includes('*') || allowed.includes(targetLayer)) continue;
