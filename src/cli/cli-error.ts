@@ -20,6 +20,8 @@ export function reportCliError(err: unknown): number {
     return 1;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`internal error: ${e.message}\n${debug ? `${e.stack}\n` : '(set TRADEFORGE_DEBUG=1 for the stack trace)\n'}`);
+  process.stderr.write(
+    `internal error: ${e.message}\n${debug ? `${e.stack}\n` : '(set TRADEFORGE_DEBUG=1 for the stack trace)\n'}`,
+  );
   return 1;
 }
