@@ -63,8 +63,9 @@ export function register(program: Command): void {
           n++;
         }
         if (out) {
-          const { writeFileAtomic } = await import('../../store/atomic-file.js');
-          writeFileAtomic(out, lines.join(''));
+          const { writeAll, writeFileAtomic } = await import('../../data/atomic-file.js');
+          const bytes = Buffer.from(lines.join(''));
+          writeFileAtomic(out, (fd) => writeAll(fd, bytes));
           process.stderr.write(`${n} records written to ${out}\n`);
         }
       } finally {
