@@ -1,29 +1,17 @@
 import type { Command } from 'commander';
+import type { RunFlags } from '../../backtest/optimizer/run-setup.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 /** Flags of `tradeforge check-warmup`. */
-interface WarmupFlags {
-  data?: string;
-  strategy?: string;
+interface WarmupFlags extends RunFlags {
   param: string[];
   testBars?: string;
   history?: string;
   json?: string;
-  timeframe?: string;
-  cash?: string;
-  fee?: string;
-  stake?: string;
-  lot?: string;
-  allowShort?: boolean;
-  margin?: boolean;
-  leverage?: string;
-  riskDefaults?: boolean;
   config?: string;
-  from?: string;
-  to?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import type { RunFlags } from '../../backtest/optimizer/run-setup.js';
 import type { OptimizeResult, TrialResult } from '../../backtest/optimizer/search.js';
 import type { WalkForwardResult } from '../../backtest/optimizer/walk-forward.js';
 
@@ -7,9 +8,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** Flags of `tradeforge optimize`. */
-interface OptimizeFlags {
-  data?: string;
-  strategy?: string;
+interface OptimizeFlags extends RunFlags {
   param: string[];
   objective: string;
   method: 'grid' | 'random';
@@ -21,19 +20,7 @@ interface OptimizeFlags {
   json?: string;
   top: string;
   minTrades?: string;
-  timeframe?: string;
-  cash?: string;
-  fee?: string;
-  stake?: string;
-  lot?: string;
-  allowShort?: boolean;
-  margin?: boolean;
-  leverage?: string;
-  riskDefaults?: boolean;
   config?: string;
-  tradingDays?: string;
-  from?: string;
-  to?: string;
 }
 
 function int(
