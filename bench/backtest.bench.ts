@@ -1,6 +1,6 @@
 /**
  * PERF-1: bars per second of `sma-cross` (10/30) with full order/fill/portfolio accounting over 1M synthetic
- * 1-minute bars (engine run only, best of several runs after warm-up), and the end-to-end time of a 1M-bar run:
+ * 1-minute bars (engine run only, best of 15 runs after warm-up), and the end-to-end time of a 1M-bar run:
  * load from the columnar store + run + metrics. Prints the trade fingerprint so a faster engine can show it
  * changed no result.
  */
@@ -13,6 +13,9 @@ import { generateBars, MarketDataStore } from '../src/data/index.js';
 const N = 1_000_000;
 const TARGET_BARS_PER_SECOND = 10_000_000;
 const TARGET_END_TO_END_MS = 1000;
+// Timed runs: the best is the figure. Other work on a shared machine only ever slows a run down, so more runs
+// make the minimum a steadier estimate of the engine's own speed.
+const TIMED_RUNS = 15;
 
 export default async function (): Promise<void> {
   const columns = generateBars({ bars: N, seed: 42, timeframe: '1m' });
@@ -26,7 +29,7 @@ export default async function (): Promise<void> {
   for (let i = 0; i < 3; i++) runBacktest({ ...opts, data: { symbol: 'SYN', columns, timeframe: '1m' } });
   let best = Number.POSITIVE_INFINITY;
   let result = runBacktest({ ...opts, data: { symbol: 'SYN', columns, timeframe: '1m' } });
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < TIMED_RUNS; i++) {
     result = runBacktest({ ...opts, data: { symbol: 'SYN', columns, timeframe: '1m' } });
     best = Math.min(best, result.timing.runMs);
   }
@@ -34,7 +37,7 @@ export default async function (): Promise<void> {
   process.stdout.write(
     [
       `sma-cross 10/30, ${N.toLocaleString('en-US')} 1m bars, full accounting`,
-      `  engine run         ${best.toFixed(1)} ms (best of 7)`,
+      `  engine run         ${best.toFixed(1)} ms (best of ${TIMED_RUNS})`,
       `  bars/second        ${(bps / 1e6).toFixed(1)} M   (target >= ${TARGET_BARS_PER_SECOND / 1e6} M: ${bps >= TARGET_BARS_PER_SECOND ? 'PASS' : 'FAIL'})`,
       `  trades             ${result.trades.length}  orders ${result.orders}  fills ${result.fills}`,
       `  final equity       ${result.finalEquity.toFixed(2)}`,

@@ -7,11 +7,40 @@ export const FINGERPRINT_VERSION = 'tradeforge-trades-v1';
 /** Significant digits kept for prices, quantities and money: enough for any result, deaf to last-bit float noise. */
 export const FINGERPRINT_DIGITS = 12;
 
-/** Canonical text of one number: 12 significant digits, shortest form, -0 as 0; NaN/Infinity spelled out. */
+// Exact powers of ten (every 10^k with k <= 22 is a double).
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+// The definition: the exact value rounded to 12 significant digits (toPrecision), printed in shortest form.
+function preciseCanonical(x: number): string {
+  return String(Number(x.toPrecision(FINGERPRINT_DIGITS)));
+}
+
+/**
+ * Canonical text of one number: 12 significant digits, shortest form, -0 as 0; NaN/Infinity spelled out.
+ * Same output as `String(Number(x.toPrecision(12)))`, about three times faster: x is scaled by an exact power
+ * of ten to [1e11, 1e12) (one rounding, error below 1e-4) and rounded to an integer m; m / 10^k is then the
+ * double nearest the 12-digit decimal, as parsing it would give. Near a rounding tie, or outside the exact
+ * powers, it takes the toPrecision path.
+ */
 export function canonicalNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';
-  return String(Number(x.toPrecision(FINGERPRINT_DIGITS)));
+  const ax = x < 0 ? -x : x;
+  let k = 11 - Math.floor(Math.log10(ax));
+  if (k > 22 || k < -22) return preciseCanonical(x);
+  let scaled = k >= 0 ? ax * POW10[k] : ax / POW10[-k];
+  if (scaled >= 1e12 || scaled < 1e11) {
+    // log10 can be off by one next to a power of ten.
+    k += scaled >= 1e12 ? -1 : 1;
+    if (k > 22 || k < -22) return preciseCanonical(x);
+    scaled = k >= 0 ? ax * POW10[k] : ax / POW10[-k];
+  }
+  const floor = Math.floor(scaled);
+  const frac = scaled - floor;
+  if (frac > 0.499 && frac < 0.501) return preciseCanonical(x);
+  const m = frac > 0.5 ? floor + 1 : floor;
+  const y = k >= 0 ? m / POW10[k] : m * POW10[-k];
+  return String(x < 0 ? -y : y);
 }
 
 /**

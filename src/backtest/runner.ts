@@ -2,6 +2,7 @@ import type { BarColumns } from '../core/bar.js';
 import { ValidationError } from '../core/errors.js';
 import type { ClosedTrade, EventBus } from '../core/events.js';
 import { defineInstrument, type Instrument } from '../core/instrument.js';
+import type { RiskConfig } from '../core/config.js';
 import type { RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
 import { SimulatedClock } from '../engine/clock.js';
@@ -16,6 +17,7 @@ import { PercentFeeModel } from './fee-model.js';
 import { VolumeParticipation } from './fill-model.js';
 import { tradeFingerprint } from './fingerprint.js';
 import { computeMetrics, type EquityCurve, type Metrics } from './metrics.js';
+import { buildRiskHook } from './risk-wiring.js';
 import { type LatencySpec, SimulatedVenue } from './simulated-venue.js';
 import { type SlippageSpec, slippageFromSpec } from './slippage-model.js';
 
@@ -54,7 +56,12 @@ export interface BacktestOptions {
   /** Epoch ms, inclusive. */
   to?: number;
   exits?: ExitConfig;
+  /** A ready risk hook (one per run: a risk engine keeps state). Wins over `riskConfig`/`riskDefaults`. */
   risk?: RiskHook;
+  /** The config file's `risk` section: only the rules it names apply (unless `riskDefaults`). */
+  riskConfig?: RiskConfig;
+  /** Merge `riskConfig` over the live risk defaults (`--risk-defaults`). */
+  riskDefaults?: boolean;
   slippage?: SlippageSpec;
   /** Largest share of a bar's volume one symbol's orders may take (partial fills); off when absent. */
   participation?: number;
@@ -206,6 +213,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     instruments,
   });
   const feeds = data.map((d) => new SymbolFeed(d.symbol, d.columns, timeframe));
+  const risk = options.risk ?? buildRiskHook(options.riskConfig, options.riskDefaults ?? false, options.bus);
   const engine = new Engine({
     mode: 'backtest',
     strategy,
@@ -217,7 +225,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     venue,
     clock,
     ...(options.bus ? { bus: options.bus } : {}),
-    ...(options.risk ? { risk: options.risk } : {}),
+    risk,
     cash,
     margin,
     leverage,
@@ -226,6 +234,8 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     allowShort,
     exits: compileExits(options.exits, fees.taker),
     equityCapacity: totalBars,
+    // One equity point per bar: a single symbol's curve shares the bars' time column (nothing to write).
+    ...(feeds.length === 1 ? { equityTimes: data[0].columns.time } : {}),
     atrFactory: () => new Atr(14),
     ...(options.log ? { log: options.log } : {}),
   });
@@ -272,7 +282,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       bars: totalBars,
       barsPerSecond: runMs > 0 ? totalBars / (runMs / 1000) : 0,
     },
-    riskEvents: mergeRiskEvents(engine.riskEvents, options.risk),
+    riskEvents: mergeRiskEvents(engine.riskEvents, risk),
     strategyErrors: engine.strategyFailures,
     orders: engine.exec.ordersCreated,
     fills: engine.fills,
@@ -296,6 +306,8 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       ...(options.slippage ? { slippage: options.slippage } : {}),
       ...(options.participation !== undefined ? { participation: options.participation } : {}),
       ...(options.latency ? { latency: options.latency } : {}),
+      ...(options.riskConfig ? { risk: options.riskConfig } : {}),
+      ...(options.riskDefaults ? { riskDefaults: true } : {}),
     },
   };
 }

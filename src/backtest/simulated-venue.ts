@@ -57,6 +57,7 @@ export class SimulatedVenue implements ExecutionVenue {
   private lots: Float64Array = new Float64Array(0);
   private mults: Float64Array = new Float64Array(0);
   private readonly index = new Map<string, number>();
+  private firstSymbol: string | undefined;
   private readonly clock: Clock;
   private readonly fill: FillModel;
   private readonly fees: FeeModel;
@@ -93,6 +94,7 @@ export class SimulatedVenue implements ExecutionVenue {
     this.usedVolume = new Float64Array(n);
     this.lots = new Float64Array(n);
     this.mults = new Float64Array(n);
+    this.firstSymbol = symbols[0];
     symbols.forEach((s, i) => {
       this.index.set(s, i);
       const inst = this.instruments.find((x) => x.symbol === s);
@@ -103,7 +105,7 @@ export class SimulatedVenue implements ExecutionVenue {
 
   submit(order: Order, atPrice?: number): void {
     const l = this.listener!;
-    const s = this.index.get(order.symbol);
+    const s = order.symbol === this.firstSymbol ? 0 : this.index.get(order.symbol);
     const now = this.clock.now();
     if (s === undefined) {
       l.onRejected(order, `UNKNOWN_SYMBOL ${order.symbol}`, now);
@@ -143,12 +145,18 @@ export class SimulatedVenue implements ExecutionVenue {
     return n;
   }
 
+  // Called for every bar: kept small so the kernel's call inlines; matching is out of line.
   onMarketBar(s: number, bar: BarLike): void {
-    this.bars[s] = bar;
+    // The kernel passes the same reused bar object every time: store it only when it changes.
+    if (this.bars[s] !== bar) this.bars[s] = bar;
     const count = ++this.barCount[s];
+    if (this.pending[s].length !== 0) this.matchBar(s, bar, count);
+  }
+
+  // Matches the orders resting at symbol `s` against its new bar (the `count`-th).
+  private matchBar(s: number, bar: BarLike, count: number): void {
     const list = this.pending[s];
     const n = list.length;
-    if (n === 0) return;
     this.usedVolume[s] = 0;
     let dead = 0;
     for (let k = 0; k < n; k++) {
@@ -183,7 +191,9 @@ export class SimulatedVenue implements ExecutionVenue {
       }
       if (p.dead) dead++;
     }
-    if (dead > 0) {
+    if (dead === list.length) {
+      while (list.length > 0) list.pop();
+    } else if (dead > 0) {
       let w = 0;
       for (let k = 0; k < list.length; k++) if (!list[k].dead) list[w++] = list[k];
       list.length = w;

@@ -1,7 +1,7 @@
 import type { ClosedTrade } from './events.js';
 import type { Fill } from './fill.js';
 import type { Instrument } from './instrument.js';
-import type { OrderIntent } from './order.js';
+import type { OrderIntent, OrderSide, OrderType } from './order.js';
 import type { RiskLimitError } from './errors.js';
 
 /** Which mode the kernel runs in. A strategy never sees this; the risk engine and runtime do. */
@@ -59,6 +59,31 @@ export interface RiskHook {
   readonly wantsEquityUpdates: boolean;
   /** Gives the hook the kernel's actions (cancel, flatten). Called once when the engine starts. */
   attach(actions: RiskActions): void;
+  /** Starts the stale-order timer of a resting order (the kernel calls it when a limit order is accepted). */
+  trackOrder?(order: RiskTrackedOrder): boolean;
+  /** Stops an order's stale-order timer (filled, cancelled, rejected or expired). */
+  untrackOrder?(orderId: string): void;
+  /**
+   * Engages the hook's kill switch: blocks new exposure and asks the kernel (RiskActions) to cancel every order
+   * and flatten every position. The kernel's `killSwitch` calls it, so there is one kill-switch state.
+   */
+  killSwitch?(actor: string, reason: string, now?: number): { triggeredAt: number };
+  /** Clears the kill switch; false when it was not engaged. */
+  recover?(actor: string, now?: number): boolean;
+  /** Whether the kill switch or a halt blocks new exposure now. */
+  isHalted?(now?: number): boolean;
+  /** The engaged kill switch, or null. */
+  killSwitchState?(): { at: number; actor: string; reason: string } | null;
+}
+
+/** What a stale-order timer needs of an order (an `Order` satisfies it). */
+export interface RiskTrackedOrder {
+  id: string;
+  strategyId: string;
+  side: OrderSide;
+  type: OrderType;
+  createdAt: number;
+  reduceOnly?: boolean;
 }
 
 /** A hook that accepts everything: a plain backtest measures the strategy alone. */

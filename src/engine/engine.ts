@@ -25,6 +25,15 @@ export interface RiskEvent {
   time: number;
   code: string;
   detail: string;
+  /** The risk engine runs in dry-run mode (RISK-9): the rejection was reported and the order still placed. */
+  dryRun?: boolean;
+}
+
+/** What a kill switch did: orders cancelled, closing orders sent, ms from trigger to the last dispatched order. */
+export interface KillSwitchReport {
+  cancelled: number;
+  closing: number;
+  elapsedMs: number;
 }
 
 /** A strategy failure the engine caught. */
@@ -65,6 +74,11 @@ export interface EngineOptions {
   oneOpenPositionPerSymbol?: boolean;
   /** Rows to preallocate for the equity curve (the backtest passes the exact count). */
   equityCapacity?: number;
+  /**
+   * The equity curve's times when they are known up front (a single-symbol backtest: the bars' times, one point
+   * per bar). The engine then writes only equity values; `recordEquity` must be called with these times in order.
+   */
+  equityTimes?: Float64Array;
   /** Builds the ATR(14) the risk view keeps for symbols a risk rule asks about. */
   atrFactory?: () => AtrLike;
   log?: EngineLog;
@@ -113,9 +127,12 @@ export class Engine implements ExecutionSink, RiskActions {
   private readonly strategy: Strategy;
   private readonly risk: RiskHook;
   private readonly riskIsPassThrough: boolean;
+  /** The hook's `wantsEquityUpdates`, read once (a per-bar read of an interface property is not free). */
+  private readonly riskWantsEquity: boolean;
   private readonly exitStates: ExitState[];
   private readonly decision = new ExitDecision();
   private readonly symbolIndex = new Map<string, number>();
+  private readonly firstSymbol: string | undefined;
   private readonly log: EngineLog;
   private readonly hasOnBar: boolean;
   private readonly hasOnFill: boolean;
@@ -125,8 +142,23 @@ export class Engine implements ExecutionSink, RiskActions {
   private readonly barVenue: ExecutionVenue | null;
   private fillSeq = 0;
   private started = false;
+  private riskAttached = false;
+  /** True inside `flatten`: closes count only open closing market orders as pending. */
+  private flattening = false;
+  /** The hook keeps stale-order timers: resting limit orders are tracked and untracked. */
+  private readonly tracksOrders: boolean;
+  /** Set while a kill switch or an emergency flatten runs: what it did and when it last dispatched an order. */
+  private flattenRun: {
+    cancelled: number;
+    closing: number;
+    lastDispatch: number;
+    cancelledAll: boolean;
+    flattened: boolean;
+  } | null = null;
   /** Backtests decide once, at start, whether anyone listens to per-bar equity events. */
   private equitySubscribed = false;
+  /** False while `equityTime` is the caller's array of known times (never written). */
+  private ownEquityTime: boolean;
 
   constructor(opts: EngineOptions) {
     this.mode = opts.mode;
@@ -140,6 +172,11 @@ export class Engine implements ExecutionSink, RiskActions {
     this.bus = opts.bus ?? new InProcessEventBus();
     this.risk = opts.risk ?? PASS_THROUGH_RISK;
     this.riskIsPassThrough = this.risk === PASS_THROUGH_RISK;
+    this.riskWantsEquity = this.risk.wantsEquityUpdates;
+    this.tracksOrders =
+      !this.riskIsPassThrough &&
+      typeof this.risk.trackOrder === 'function' &&
+      typeof this.risk.untrackOrder === 'function';
     this.stake = opts.stake ?? { kind: 'percent', value: 95 };
     this.allowShort = opts.allowShort ?? false;
     this.oneOpenPositionPerSymbol = opts.oneOpenPositionPerSymbol ?? true;
@@ -147,6 +184,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.exits = opts.exits ?? compileExits(undefined, this.feeRate);
     this.log = opts.log ?? (() => {});
     const symbols = opts.feeds.map((f) => f.symbol);
+    this.firstSymbol = symbols[0];
     for (let i = 0; i < symbols.length; i++) this.symbolIndex.set(symbols[i], i);
     this.portfolio = new Portfolio(symbols, {
       cash: opts.cash,
@@ -172,8 +210,9 @@ export class Engine implements ExecutionSink, RiskActions {
       return d <= 15 ? 10 ** d : 0;
     });
     const cap = Math.max(16, opts.equityCapacity ?? 1024);
-    this.equityTime = new Float64Array(cap);
-    this.equityValue = new Float64Array(cap);
+    this.ownEquityTime = opts.equityTimes === undefined;
+    this.equityTime = opts.equityTimes ?? new Float64Array(cap);
+    this.equityValue = new Float64Array(Math.max(cap, this.equityTime.length));
     this.hasOnBar = typeof opts.strategy.onBar === 'function';
     this.hasOnFill = typeof opts.strategy.onFill === 'function';
     this.hasOnOrderUpdate = typeof opts.strategy.onOrderUpdate === 'function';
@@ -193,7 +232,7 @@ export class Engine implements ExecutionSink, RiskActions {
     if (this.started) return;
     this.started = true;
     this.equitySubscribed = this.bus.hasSubscribers('equity.updated.v1');
-    this.risk.attach(this);
+    this.attachRisk();
     this.emit('strategy.started.v1', this.strategyId, { strategyId: this.strategyId });
     if (this.strategy.onStart) this.guard('onStart', this.strategy.onStart, this.strategy);
   }
@@ -251,12 +290,12 @@ export class Engine implements ExecutionSink, RiskActions {
   /** Appends one point to the equity curve (once per timestamp) and feeds the risk hook's equity rules. */
   recordEquity(time: number): void {
     let k = this.equityLength;
-    if (k === this.equityTime.length) this.growEquity();
+    if (k === this.equityValue.length || k === this.equityTime.length) this.growEquity();
     const eq = this.portfolio.equity();
-    this.equityTime[k] = time;
+    if (this.ownEquityTime) this.equityTime[k] = time;
     this.equityValue[k++] = eq;
     this.equityLength = k;
-    if (this.risk.wantsEquityUpdates) this.risk.onEquity(this.riskView);
+    if (this.riskWantsEquity) this.risk.onEquity(this.riskView);
     if (this.mode === 'backtest' ? this.equitySubscribed : this.bus.hasSubscribers('equity.updated.v1')) {
       this.emit('equity.updated.v1', this.strategyId, { equity: eq, cash: this.portfolio.cash });
     }
@@ -295,7 +334,7 @@ export class Engine implements ExecutionSink, RiskActions {
    * `atPrice` makes a simulated venue execute now at that price (exits, end of data).
    */
   submitIntent(intent: OrderIntent, atPrice?: number): Order | null {
-    const s = this.symbolIndex.get(intent.symbol);
+    const s = this.slot(intent.symbol);
     if (s === undefined) {
       this.recordRisk(intent, 'INVALID_ORDER', `symbol ${intent.symbol} is not part of this run`);
       return null;
@@ -303,17 +342,19 @@ export class Engine implements ExecutionSink, RiskActions {
     if (intent.reduceOnly === true) {
       const q = this.portfolio.qty[s];
       const sideSign = intent.side === 'buy' ? 1 : -1;
-      const room = Math.abs(q) - this.pendingReduce(s);
+      const room = Math.abs(q) - this.pendingReduce(s, this.flattening);
       if (q === 0 || Math.sign(q) === sideSign || room <= QTY_EPS * Math.abs(q)) return null;
       if (intent.quantity > room) intent.quantity = room;
     } else if (this.haltCode !== null) {
       this.recordRisk(intent, this.haltCode, 'trading is halted: only exposure-reducing orders are accepted');
       return null;
     }
-    const err = this.risk.check(intent, this.riskView);
+    const err = this.riskIsPassThrough ? null : this.risk.check(intent, this.riskView);
     if (err !== null) {
-      this.recordRisk(intent, err.reason, err.detail, err.limit, err.actual);
-      return null;
+      // Dry-run (RISK-9) reports and lets through, except the kill switch: that is an action, not a rule.
+      const dry = err.dryRun === true && err.reason !== 'KILL_SWITCH';
+      this.recordRisk(intent, err.reason, err.detail, err.limit, err.actual, dry);
+      if (!dry) return null;
     }
     return this.exec.submit(intent, atPrice);
   }
@@ -344,15 +385,15 @@ export class Engine implements ExecutionSink, RiskActions {
     return scale > 0 ? Math.round(units * lot * scale) / scale : roundToStep(units * lot, lot, 'down');
   }
 
-  /** Remaining quantity of open reduce-only orders of symbol `s`. */
-  pendingReduce(s: number): number {
+  /** Remaining quantity of open reduce-only orders of symbol `s` (market orders only when `marketOnly`). */
+  pendingReduce(s: number, marketOnly = false): number {
     const open = this.exec.openOrders();
     if (open.length === 0) return 0;
     const sym = this.feeds[s].symbol;
     let n = 0;
     for (let k = 0; k < open.length; k++) {
       const o = open[k];
-      if (o.reduceOnly && o.symbol === sym) n += o.quantity - o.filledQuantity;
+      if (o.reduceOnly && o.symbol === sym && (!marketOnly || o.type === 'market')) n += o.quantity - o.filledQuantity;
     }
     return n;
   }
@@ -379,41 +420,92 @@ export class Engine implements ExecutionSink, RiskActions {
   // ---- kill switch and halts (the risk engine's override path) ----
 
   /**
-   * Kill switch: cancels every open order, closes every position with reduce-only market orders through the
-   * execution engine, and halts (only exposure-reducing orders pass) until `recover`.
+   * Kill switch (RISK-6), the one entry point: engages the risk hook's kill switch (so its checks refuse every
+   * order that adds exposure), cancels every open order and closes every position with reduce-only market
+   * orders through the execution engine, and halts until `recover`. `elapsedMs` runs from the trigger to the
+   * last dispatched order (cancel or close), also published in `killswitch.completed.v1`.
    */
-  killSwitch(actor: string, reason: string): { cancelled: number; closing: number; elapsedMs: number } {
+  killSwitch(actor: string, reason: string): KillSwitchReport {
     const t0 = performance.now();
     this.haltCode = 'KILL_SWITCH';
-    this.emit('killswitch.triggered.v1', this.strategyId, { actor, reason });
-    const cancelled = this.exec.cancelAll('KILL_SWITCH');
-    const closing = this.flatten('KILL_SWITCH', undefined, 'kill_switch');
-    const out = { cancelled, closing, elapsedMs: performance.now() - t0 };
+    const run = { cancelled: 0, closing: 0, lastDispatch: t0, cancelledAll: false, flattened: false };
+    const outer = this.flattenRun;
+    this.flattenRun = run;
+    try {
+      const hook = this.risk;
+      if (typeof hook.killSwitch === 'function') {
+        // The hook publishes killswitch.triggered.v1 and calls back cancelAllOrders and flattenAll.
+        this.attachRisk();
+        hook.killSwitch(actor, reason, this.clock.now());
+      } else {
+        this.riskEvents.push({ time: this.clock.now(), code: 'KILL_SWITCH', detail: `engaged by ${actor}: ${reason}` });
+        this.emit('killswitch.triggered.v1', this.strategyId, { actor, reason });
+      }
+      // A hook that did not call back (or none) still gets the whole kill switch.
+      if (!run.cancelledAll) this.cancelAllOrders(`kill switch: ${reason}`);
+      if (!run.flattened) this.flatten(`kill switch: ${reason}`, undefined);
+    } finally {
+      this.flattenRun = outer;
+    }
+    const out: KillSwitchReport = {
+      cancelled: run.cancelled,
+      closing: run.closing,
+      elapsedMs: run.lastDispatch - t0,
+    };
     this.emit('killswitch.completed.v1', this.strategyId, out);
     return out;
   }
 
-  /** Leaves the halted state (after a kill switch or `halt`). */
-  recover(actor: string): void {
-    this.haltCode = null;
-    this.emit('killswitch.recovered.v1', this.strategyId, { actor });
+  /** True while the kill switch is engaged here or in the risk hook. */
+  get killSwitchEngaged(): boolean {
+    return this.haltCode === 'KILL_SWITCH' || (this.risk.killSwitchState?.() ?? null) !== null;
   }
 
-  /** Halts new exposure with a reason code (e.g. a breaker) until `recover`. */
+  /** True while the engine or the risk hook blocks new exposure (kill switch, halt, breaker). */
+  get halted(): boolean {
+    return this.haltCode !== null || this.risk.isHalted?.(this.clock.now()) === true;
+  }
+
+  /** Leaves the halted state (after a kill switch or `halt`), in the risk hook too. */
+  recover(actor: string): void {
+    this.haltCode = null;
+    // A hook that held the kill switch publishes killswitch.recovered.v1 itself.
+    const hookRecovered = this.risk.recover?.(actor, this.clock.now()) === true;
+    if (!hookRecovered) this.emit('killswitch.recovered.v1', this.strategyId, { actor });
+  }
+
+  /** Halts new exposure with a reason code (e.g. a restored kill switch) until `recover`. */
   halt(code: string): void {
     this.haltCode = code;
   }
 
   // ---- RiskActions ----
 
+  /** Cancels every open order (kill switch, emergency breaker). */
   cancelAllOrders(reason: string): void {
-    this.exec.cancelAll(reason);
+    const run = this.flattenRun;
+    const n = this.exec.cancelAll(reason);
+    if (run !== null) {
+      run.cancelled += n;
+      run.cancelledAll = true;
+      if (n > 0) run.lastDispatch = performance.now();
+    }
   }
 
+  /**
+   * Closes every position (or one symbol's) with reduce-only market orders through the execution engine. While
+   * the hook's kill switch is engaged the orders are kill-switch orders (exit reason `kill_switch`) and the
+   * engine halts; otherwise the exit reason is `reason` (the emergency breaker passes its code).
+   */
   flattenAll(reason: string, symbol?: string): void {
-    this.flatten(reason, symbol, 'exit');
+    if (this.flattenRun === null && (this.risk.killSwitchState?.() ?? null) !== null) {
+      // The hook's kill switch was pressed directly: it is the same kill switch, so the engine halts too.
+      this.haltCode = 'KILL_SWITCH';
+    }
+    this.flatten(reason, symbol);
   }
 
+  /** Cancels one order (stale-order timers). */
   cancelOrder(orderId: string, reason: string): void {
     this.exec.cancel(orderId, reason);
   }
@@ -421,6 +513,7 @@ export class Engine implements ExecutionSink, RiskActions {
   // ---- ExecutionSink ----
 
   onOrderUpdate(order: Order): void {
+    if (this.tracksOrders && order.type === 'limit') this.trackStale(order);
     if (this.hasOnOrderUpdate && !this.strategyStopped && order.strategyId === this.strategyId) {
       try {
         this.strategy.onOrderUpdate!(this.ctx, order);
@@ -441,7 +534,7 @@ export class Engine implements ExecutionSink, RiskActions {
   }
 
   onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void {
-    const s = this.symbolIndex.get(order.symbol);
+    const s = this.slot(order.symbol);
     if (s === undefined) return;
     const pf = this.portfolio;
     const before = pf.qty[s];
@@ -487,7 +580,7 @@ export class Engine implements ExecutionSink, RiskActions {
   }
 
   checkFill(order: Order, price: number, quantity: number, fee: number): string | null {
-    const s = this.symbolIndex.get(order.symbol);
+    const s = this.slot(order.symbol);
     if (s === undefined) return 'INVALID_ORDER';
     const pf = this.portfolio;
     const sideSign = order.side === 'buy' ? 1 : -1;
@@ -499,6 +592,27 @@ export class Engine implements ExecutionSink, RiskActions {
   }
 
   // ---- internals ----
+
+  // Symbol index of an order's symbol (undefined when not traded here); a single-symbol run skips the map.
+  private slot(symbol: string): number | undefined {
+    return symbol === this.firstSymbol ? 0 : this.symbolIndex.get(symbol);
+  }
+
+  // Stale-order timers (RISK-5) run on resting limit orders: from acceptance to their end.
+  private trackStale(order: Order): void {
+    const st = order.status;
+    if (st === 'accepted') this.risk.trackOrder!(order);
+    else if (st === 'filled' || st === 'cancelled' || st === 'rejected' || st === 'expired') {
+      this.risk.untrackOrder!(order.id);
+    }
+  }
+
+  // The hook gets the kernel's actions once: at start, or earlier when the kill switch is pressed before it.
+  private attachRisk(): void {
+    if (this.riskAttached) return;
+    this.riskAttached = true;
+    this.risk.attach(this);
+  }
 
   private exitPosition(s: number, reason: string, price: number): void {
     const pf = this.portfolio;
@@ -525,25 +639,55 @@ export class Engine implements ExecutionSink, RiskActions {
     );
   }
 
-  private flatten(reason: string, symbol: string | undefined, source: 'exit' | 'kill_switch'): number {
+  // The override path of the kill switch and the emergency breaker: reduce-only market orders through the one
+  // order path, where only exposure-reducing orders pass. Whole-book flattens follow a cancelAllOrders; resting
+  // closes being cancelled (asynchronously on a live venue) are not counted, open closing market orders are.
+  private flatten(reason: string, symbol: string | undefined): number {
+    const kill = this.haltCode === 'KILL_SWITCH';
+    const run = this.flattenRun;
+    if (run !== null && symbol === undefined) run.flattened = true;
     let n = 0;
-    for (let s = 0; s < this.feeds.length; s++) {
-      const sym = this.feeds[s].symbol;
-      const q = this.portfolio.qty[s];
-      if (q === 0 || (symbol !== undefined && sym !== symbol)) continue;
-      const order = this.submitIntent({
-        strategyId: this.strategyId,
-        symbol: sym,
-        side: q > 0 ? 'sell' : 'buy',
-        type: 'market',
-        quantity: Math.abs(q) - this.pendingReduce(s),
-        reduceOnly: true,
-        source,
-        tag: reason,
-      });
-      if (order !== null) n++;
+    this.flattening = true;
+    try {
+      for (let s = 0; s < this.feeds.length; s++) {
+        const sym = this.feeds[s].symbol;
+        const q = this.portfolio.qty[s];
+        if (q === 0 || (symbol !== undefined && sym !== symbol)) continue;
+        if (symbol !== undefined) this.cancelRestingCloses(s, reason);
+        const quantity = Math.abs(q) - this.pendingReduce(s, true);
+        if (quantity <= QTY_EPS * Math.abs(q)) continue;
+        const order = this.submitIntent({
+          strategyId: this.strategyId,
+          symbol: sym,
+          side: q > 0 ? 'sell' : 'buy',
+          type: 'market',
+          quantity,
+          reduceOnly: true,
+          source: kill ? 'kill_switch' : 'exit',
+          tag: kill ? 'kill_switch' : reason,
+        });
+        if (order !== null) {
+          n++;
+          if (run !== null) {
+            run.closing++;
+            run.lastDispatch = performance.now();
+          }
+        }
+      }
+    } finally {
+      this.flattening = false;
     }
     return n;
+  }
+
+  // Resting reduce-only orders (take-profit, stop) of symbol `s` would double a market close: cancel them.
+  private cancelRestingCloses(s: number, reason: string): void {
+    const open = this.exec.openOrders();
+    const sym = this.feeds[s].symbol;
+    for (let k = open.length - 1; k >= 0; k--) {
+      const o = open[k];
+      if (o?.reduceOnly && o.type !== 'market' && o.symbol === sym) this.exec.cancel(o.id, reason);
+    }
   }
 
   private tradeClosed(trade: ClosedTrade): void {
@@ -557,9 +701,12 @@ export class Engine implements ExecutionSink, RiskActions {
     detail: string,
     limit?: number | string,
     actual?: number | string,
+    dryRun = false,
   ): void {
     const time = this.clock.now();
-    this.riskEvents.push({ time, code, detail });
+    this.riskEvents.push(
+      dryRun ? { time, code, detail: `dry run, order placed anyway: ${detail}`, dryRun: true } : { time, code, detail },
+    );
     if (this.bus.hasSubscribers('risk.rejected.v1')) {
       this.bus.publish({
         name: 'risk.rejected.v1',
@@ -572,6 +719,7 @@ export class Engine implements ExecutionSink, RiskActions {
           detail,
           ...(limit !== undefined ? { limit } : {}),
           ...(actual !== undefined ? { actual } : {}),
+          ...(dryRun ? { dryRun: true } : {}),
         },
       });
     }
@@ -604,13 +752,14 @@ export class Engine implements ExecutionSink, RiskActions {
   }
 
   private growEquity(): void {
-    const cap = this.equityTime.length * 2;
+    const cap = Math.max(this.equityTime.length, this.equityValue.length) * 2;
     const t = new Float64Array(cap);
     const v = new Float64Array(cap);
-    t.set(this.equityTime);
-    v.set(this.equityValue);
+    t.set(this.equityTime.subarray(0, this.equityLength));
+    v.set(this.equityValue.subarray(0, this.equityLength));
     this.equityTime = t;
     this.equityValue = v;
+    this.ownEquityTime = true;
   }
 
   /** Writes a log line on behalf of the strategy. */

@@ -9,6 +9,8 @@ type AnyHandler = (event: DomainEvent) => void;
 export class InProcessEventBus implements EventBus {
   private readonly handlers = new Map<string, AnyHandler[]>();
   private wildcard: AnyHandler[] = [];
+  /** Subscriptions ever made: while none, `hasSubscribers` answers without a map lookup (the backtest path). */
+  private subscriptions = 0;
 
   constructor(private readonly onHandlerError: (err: unknown, event: DomainEvent) => void = () => {}) {}
 
@@ -23,6 +25,7 @@ export class InProcessEventBus implements EventBus {
 
   subscribe<N extends EventName>(name: N | '*', handler: EventHandler<N> | AnyHandler): () => void {
     const h = handler as AnyHandler;
+    this.subscriptions++;
     if (name === '*') {
       this.wildcard = [...this.wildcard, h];
       return () => {
@@ -40,6 +43,7 @@ export class InProcessEventBus implements EventBus {
   }
 
   hasSubscribers(name: EventName): boolean {
+    if (this.subscriptions === 0) return false;
     return this.wildcard.length > 0 || (this.handlers.get(name)?.length ?? 0) > 0;
   }
 

@@ -180,8 +180,9 @@ export class BreakerBoard {
         `equity ${fmt(equity)} is down ${fmt(dayLoss * 100)}% from start-of-day ${fmt(start)} (emergency level ${fmt(c.emergencyLoss * 100)}%): flattening everything`,
         { equity, startOfDayEquity: start, loss: dayLoss, limit: c.emergencyLoss },
       );
-      this.actions?.cancelAllOrders('emergency loss breaker');
-      this.actions?.flattenAll('emergency loss breaker');
+      // The reason is the breaker's code: the kernel gives the closing trades that exit reason.
+      this.actions?.cancelAllOrders('BREAKER_EMERGENCY');
+      this.actions?.flattenAll('BREAKER_EMERGENCY');
     }
     if (c.dailyLoss !== undefined && dayLoss >= c.dailyLoss && !this.halts.BREAKER_DAILY_LOSS.active(now)) {
       this.tripHalt(

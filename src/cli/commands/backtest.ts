@@ -68,7 +68,6 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { loadBars } = await import('../../data/index.js');
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
-  const { buildRiskHook } = await import('../../backtest/risk-wiring.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
   const { getStrategy } = await import('../../strategy/registry.js');
   const { formatSummary } = await import('../../backtest/summary.js');
@@ -104,7 +103,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const leverage = num('leverage', flags.leverage) ?? cfg.leverage;
   const margin = flags.margin ?? cfg.margin;
   const cash = num('cash', flags.cash) ?? cfg.cash;
-  const risk = buildRiskHook(cfg.risk, flags.riskDefaults ?? cfg.riskDefaults ?? false);
+  const riskDefaults = flags.riskDefaults ?? cfg.riskDefaults ?? false;
   const result = runBacktest({
     data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
     strategy: def,
@@ -124,7 +123,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(cfg.latency ? { latency: cfg.latency } : {}),
     ...(cfg.marketFill ? { marketFill: cfg.marketFill } : {}),
     ...(cfg.tradingDaysPerYear ? { tradingDaysPerYear: cfg.tradingDaysPerYear } : {}),
-    risk,
+    ...(cfg.risk ? { riskConfig: cfg.risk } : {}),
+    riskDefaults,
     loadMs,
     log: (level, message) => {
       if (level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
