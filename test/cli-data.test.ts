@@ -159,7 +159,7 @@ describe('tradeforge demo', () => {
   it('summarises the sample data and lists commands with an empty home', () => {
     const empty = mkdtempSync(join(tmpdir(), 'tf-demo-'));
     try {
-      const r = spawnSync(process.execPath, [join(ROOT, 'bin/tradeforge.js'), 'demo'], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/tradeforge.js'), 'data', 'summary'], {
         cwd: tmpdir(),
         env: { ...process.env, TRADEFORGE_HOME: join(empty, 'home') },
         encoding: 'utf8',

@@ -108,9 +108,29 @@ export const configSchema = z.strictObject({
         timeframe: z.string().default('1m'),
         capitalCap: z.number().positive().optional(),
         risk: riskConfigSchema.optional(),
+        /** Protective stop this fraction below the entry, kept on the venue when it has stop orders (RISK-3). */
+        stopLoss: z.number().positive().max(1).optional(),
       }),
     )
     .default([]),
+  /** Strategies allowed to run with the `live` profile (until the authoring gates record approvals). */
+  approvedStrategies: z.array(z.string()).default([]),
+  /** Startup reconciliation policy (VENUE-6): what to do with open venue orders we have no record of. */
+  reconcile: z.strictObject({ unknownOrders: z.enum(['adopt', 'cancel']).default('cancel') }).prefault({}),
+  /** Live runtime timings. */
+  runtime: z
+    .strictObject({
+      heartbeatSeconds: z.number().positive().default(60),
+      /** A market-data stream silent this long marks its symbol stale (no new entries). */
+      staleAfterSeconds: z.number().positive().default(30),
+      /** Closed bars fetched on start so indicators are ready. */
+      warmupBars: z.number().int().min(0).max(5000).default(300),
+      /** Venue order/fill polling period where the venue does not push them. */
+      pollMs: z.number().int().positive().default(1000),
+      /** Build bars of this many seconds from the ticker stream instead of venue candles (demo, tests). */
+      barSeconds: z.number().positive().optional(),
+    })
+    .prefault({}),
   alerts: z
     .strictObject({
       telegram: z

@@ -1,0 +1,116 @@
+/**
+ * The runtime's trading journal in the store: write-ahead orders, fills booked once by venue trade id, order
+ * state changes, strategy state on every fill, and the replay that rebuilds a deployment's portfolio on restart.
+ * Orders are keyed by their venue client order id, which is unique across restarts (the engine's own ids restart
+ * at o1 every run).
+ */
+import type { DomainEvent, EventBus, EventName } from '../../core/events.js';
+import type { Fill } from '../../core/fill.js';
+import type { Order } from '../../core/order.js';
+import type { Engine } from '../../engine/engine.js';
+import { orderToRow, type Store } from '../../store/index.js';
+import type { BridgeJournal } from '../../venues/live/bridge.js';
+
+const ORDER_EVENTS: readonly EventName[] = [
+  'order.accepted.v1',
+  'order.partially_filled.v1',
+  'order.filled.v1',
+  'order.cancelled.v1',
+  'order.rejected.v1',
+  'order.expired.v1',
+];
+
+/** Store-backed journal of one deployment. */
+export class StoreJournal implements BridgeJournal {
+  private tail: Promise<void> = Promise.resolve();
+  private readonly offs: (() => void)[] = [];
+  /** Writes queued and not yet committed. */
+  depth = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly deploymentId: string,
+    private readonly clientIdOf: (order: Readonly<Order>) => string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  async persistOrder(order: Readonly<Order>, clientOrderId: string): Promise<void> {
+    await this.store.orders.upsertRows([orderToRow({ ...order, id: clientOrderId, clientOrderId }, this.deploymentId)]);
+  }
+
+  async persistFill(fill: Fill): Promise<void> {
+    await this.store.fills.insert(fill);
+  }
+
+  /** Persists order state changes of this deployment's strategy (in order, off the publisher's stack). */
+  attach(bus: EventBus, strategyId: string): void {
+    for (const name of ORDER_EVENTS) {
+      this.offs.push(
+        bus.subscribe(name, (e: DomainEvent) => {
+          const order = (e.payload as { order: Readonly<Order> }).order;
+          if (order.strategyId !== strategyId) return;
+          const cid = this.clientIdOf(order);
+          const row = orderToRow({ ...order, id: cid, clientOrderId: cid }, this.deploymentId);
+          this.enqueue(() => this.store.orders.upsertRows([row]));
+        }),
+      );
+    }
+  }
+
+  /** Saves the strategy's state (queued behind earlier writes). */
+  saveStrategyState(strategyId: string, state: unknown, time: number): void {
+    if (state === undefined) return;
+    this.enqueue(() => this.store.strategyState.save(this.deploymentId, strategyId, state, time));
+  }
+
+  /** Resolves once every queued write is committed. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Stops listening and writes what is queued. */
+  async close(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    await this.flush();
+  }
+
+  private enqueue(write: () => Promise<void>): void {
+    this.depth++;
+    this.tail = this.tail
+      .then(write)
+      .catch(this.onError)
+      .finally(() => {
+        this.depth--;
+      });
+  }
+}
+
+/**
+ * Rebuilds a deployment's portfolio (positions, cash, realised P&L, closed trades) by replaying its stored fills in
+ * time order — the fills are the journal's truth, so a crash anywhere leaves nothing to guess. Returns the venue
+ * trade ids booked, for the bridge's de-duplication.
+ */
+export async function replayFills(
+  store: Store,
+  engine: Engine,
+): Promise<{ fills: number; tradeIds: Set<string>; lastFillTime: number }> {
+  const fills = await store.fills.list({ strategyId: engine.strategyId });
+  const orders = new Map(
+    (await store.orders.list({ strategyId: engine.strategyId, limit: 1_000_000 })).map((o) => [o.id, o]),
+  );
+  const pf = engine.portfolio;
+  const tradeIds = new Set<string>();
+  let lastFillTime = 0;
+  for (const f of fills) {
+    if (f.venueTradeId !== undefined) tradeIds.add(f.venueTradeId);
+    const s = pf.indexOf(f.symbol);
+    if (s < 0) continue;
+    const o = orders.get(f.orderId);
+    const reason = o === undefined ? 'exit' : o.source === 'strategy' ? 'exit_signal' : (o.tag ?? o.source);
+    pf.applyFill(s, f.side === 'buy' ? 1 : -1, f.quantity, f.price, f.fee, f.time, reason, o?.tag);
+    pf.last[s] = f.price;
+    engine.fills++;
+    if (f.time > lastFillTime) lastFillTime = f.time;
+  }
+  return { fills: fills.length, tradeIds, lastFillTime };
+}

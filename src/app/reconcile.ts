@@ -1,0 +1,257 @@
+/**
+ * Startup reconciliation (VENUE-6): the venue is the truth. Every order the store says may still be working is
+ * looked up by its client order id; orders the venue never saw are closed locally, orders it has are tracked
+ * again, fills we missed while down are stored and applied exactly once, unknown open venue orders are cancelled
+ * or adopted by policy, and every mismatch raises an alert and an audit record.
+ */
+import type { EventBus } from '../core/events.js';
+import { isTerminal, type Order } from '../core/order.js';
+import type { Venue, VenueOrder } from '../core/venue.js';
+import { orderSubject, type Store } from '../store/index.js';
+import type { LiveVenueBridge } from '../venues/live/bridge.js';
+import type { StoreJournal } from './live/journal.js';
+
+/** What reconciliation found and did. */
+export interface ReconcileReport {
+  deploymentId: string;
+  /** Locally open orders looked up. */
+  checked: number;
+  /** Locally open orders the venue never saw (closed locally as NOT_PLACED). */
+  notPlaced: number;
+  /** Locally open orders the venue still works (tracked again). */
+  stillOpen: number;
+  /** Locally open orders that finished while we were down. */
+  finished: number;
+  /** Fills found on the venue and applied now. */
+  fillsApplied: number;
+  unknownCancelled: number;
+  unknownAdopted: number;
+  /** One line per mismatch (each also alerted and audited). */
+  mismatches: string[];
+}
+
+/** Inputs of reconciliation for one deployment. */
+export interface ReconcileOptions {
+  store: Store;
+  journal: StoreJournal;
+  deploymentId: string;
+  symbols: readonly string[];
+  /** The resilient venue (reads are retried). */
+  venue: Venue;
+  bridge: LiveVenueBridge;
+  bus: EventBus;
+  /** `reconcile.unknownOrders` (default cancel: an order nobody tracks is a risk nobody manages). */
+  unknownOrders: 'adopt' | 'cancel';
+  /** Venue trade lookback before the oldest open order / last fill (default 10 minutes). */
+  lookbackMs?: number;
+  now?: () => number;
+}
+
+const EPS = 1e-9;
+
+/** Reconciles one deployment's orders and fills with its venue. */
+export async function reconcileDeployment(o: ReconcileOptions): Promise<ReconcileReport> {
+  const now = o.now ?? Date.now;
+  const report: ReconcileReport = {
+    deploymentId: o.deploymentId,
+    checked: 0,
+    notPlaced: 0,
+    stillOpen: 0,
+    finished: 0,
+    fillsApplied: 0,
+    unknownCancelled: 0,
+    unknownAdopted: 0,
+    mismatches: [],
+  };
+  const mismatch = async (title: string, message: string, subject: string, details: Record<string, unknown>) => {
+    report.mismatches.push(`${title}: ${message}`);
+    const t = now();
+    o.bus.publish({
+      name: 'alert.raised.v1',
+      time: t,
+      correlationId: `reconcile:${o.deploymentId}:${subject}`,
+      source: 'reconcile',
+      payload: { severity: 'warning', title, message, key: `reconcile.${subject}` },
+    });
+    await audit(o.store, { action: `reconcile.${details.kind as string}`, subject, details, time: t });
+  };
+
+  const local = await o.store.orders.listOpen(o.deploymentId);
+  const terminal: VenueOrder[] = [];
+  const stillOpen: VenueOrder[] = [];
+  let since = Number.POSITIVE_INFINITY;
+  for (const lo of local) {
+    report.checked++;
+    const cid = lo.clientOrderId;
+    const v = await o.venue.fetchOrder({ symbol: lo.symbol, clientOrderId: cid });
+    if (v === null) {
+      // Written ahead but never sent (a crash between the two): nothing can fill, close it here.
+      report.notPlaced++;
+      await o.journal.persistOrder({ ...lo, status: 'rejected', reason: 'NOT_PLACED', updatedAt: now() }, cid);
+      await mismatch(
+        'Order never reached the venue',
+        `${cid} ${lo.side} ${lo.quantity} ${lo.symbol} closed locally`,
+        orderSubject(cid),
+        {
+          kind: 'not_placed',
+          clientOrderId: cid,
+        },
+      );
+      continue;
+    }
+    // The stored filled quantity may lag the stored fills (the order row is written after its fill).
+    const booked = await o.store.fills.byOrder(cid);
+    restoreFilled(lo, booked);
+    o.bridge.adopt(lo, cid, v.venueOrderId);
+    since = Math.min(since, lo.createdAt);
+    if (isTerminal(v.status)) {
+      report.finished++;
+      terminal.push(v);
+    } else {
+      report.stillOpen++;
+      stillOpen.push(v);
+    }
+  }
+
+  // Fills since the oldest order we still track (or a lookback window), applied once by venue trade id.
+  const lastFill = (await o.store.fills.list({ strategyId: o.deploymentId })).at(-1)?.time ?? now();
+  const from = Math.min(since, lastFill) - (o.lookbackMs ?? 10 * 60_000);
+  for (const symbol of o.symbols) {
+    const fills = await o.venue.fetchFills(symbol, from);
+    report.fillsApplied += await o.bridge.catchUpFills(fills);
+  }
+  if (report.fillsApplied > 0) {
+    await mismatch(
+      'Fills applied at startup',
+      `${report.fillsApplied} fill(s) of ${o.deploymentId} happened while the runtime was down; booked now`,
+      `deployment:${o.deploymentId}`,
+      { kind: 'fills_applied', count: report.fillsApplied },
+    );
+  }
+  for (const v of stillOpen) {
+    await o.bridge.applyReport(v);
+    const lo = local.find((x) => x.clientOrderId === v.clientOrderId);
+    if (lo) await o.journal.persistOrder(lo, lo.clientOrderId);
+  }
+  for (const v of terminal) {
+    await o.bridge.applyReport(v);
+    const lo = local.find((x) => x.clientOrderId === v.clientOrderId);
+    if (lo && v.filledQuantity > lo.filledQuantity + EPS) {
+      await mismatch(
+        'Fills missing after reconciliation',
+        `${v.clientOrderId}: venue filled ${v.filledQuantity}, booked ${lo.filledQuantity}`,
+        orderSubject(v.clientOrderId),
+        { kind: 'fills_missing', venueFilled: v.filledQuantity, booked: lo.filledQuantity },
+      );
+    } else if (lo) {
+      // Its fills were booked before the crash but its final state was not: record the venue's.
+      if (!isTerminal(lo.status)) {
+        lo.status = v.status === 'filled' || v.filledQuantity >= lo.quantity - EPS ? 'filled' : v.status;
+        lo.updatedAt = Math.max(lo.updatedAt, v.updatedAt || 0, now());
+      }
+      await o.journal.persistOrder(lo, lo.clientOrderId);
+      await mismatch(
+        'Order finished while down',
+        `${v.clientOrderId} is ${v.status} on the venue`,
+        orderSubject(v.clientOrderId),
+        { kind: 'finished', status: v.status, filled: v.filledQuantity },
+      );
+    }
+  }
+
+  // Open venue orders on our symbols that no deployment of ours knows.
+  for (const symbol of o.symbols) {
+    for (const v of await o.venue.fetchOpenOrders(symbol)) {
+      if (v.clientOrderId && (await o.store.orders.get(v.clientOrderId)) !== undefined) continue;
+      if (o.unknownOrders === 'cancel') {
+        await o.bridge.cancelForeign(v);
+        report.unknownCancelled++;
+        await mismatch(
+          'Unknown venue order cancelled',
+          `${v.venueOrderId} (${v.clientOrderId || 'no client id'}) ${v.side} ${v.quantity} ${v.symbol} was not ours; cancelled by policy`,
+          `venue-order:${v.venueOrderId}`,
+          { kind: 'unknown_cancelled', venueOrderId: v.venueOrderId, clientOrderId: v.clientOrderId },
+        );
+      } else {
+        const order = adoptedOrder(v, o.deploymentId);
+        await o.journal.persistOrder(order, order.clientOrderId);
+        o.bridge.adopt(order, order.clientOrderId, v.venueOrderId);
+        report.unknownAdopted++;
+        await mismatch(
+          'Unknown venue order adopted',
+          `${v.venueOrderId} ${v.side} ${v.quantity} ${v.symbol} is now tracked by ${o.deploymentId}`,
+          `venue-order:${v.venueOrderId}`,
+          { kind: 'unknown_adopted', venueOrderId: v.venueOrderId, clientOrderId: v.clientOrderId },
+        );
+      }
+    }
+  }
+  await o.bridge.drain();
+  await audit(o.store, {
+    action: 'reconcile.done',
+    subject: `deployment:${o.deploymentId}`,
+    details: { ...report, mismatches: report.mismatches.length },
+    time: now(),
+  });
+  return report;
+}
+
+function restoreFilled(order: Order, fills: readonly { price: number; quantity: number; fee: number }[]): void {
+  let q = 0;
+  let notional = 0;
+  let fees = 0;
+  for (const f of fills) {
+    q += f.quantity;
+    notional += f.price * f.quantity;
+    fees += f.fee;
+  }
+  order.filledQuantity = q;
+  order.averageFillPrice = q > 0 ? notional / q : 0;
+  order.fees = fees;
+  if (q > EPS && order.status !== 'partially_filled' && q < order.quantity - EPS) order.status = 'partially_filled';
+}
+
+function adoptedOrder(v: VenueOrder, strategyId: string): Order {
+  const cid = v.clientOrderId || `adopted-${v.venueOrderId}`;
+  return {
+    id: cid,
+    clientOrderId: cid,
+    venueOrderId: v.venueOrderId,
+    strategyId,
+    symbol: v.symbol,
+    side: v.side,
+    type: v.type,
+    quantity: v.quantity,
+    ...(v.price !== undefined ? { price: v.price } : {}),
+    ...(v.stopPrice !== undefined ? { stopPrice: v.stopPrice } : {}),
+    timeInForce: 'GTC',
+    reduceOnly: false,
+    status: v.status === 'partially_filled' ? 'partially_filled' : 'accepted',
+    filledQuantity: v.filledQuantity,
+    averageFillPrice: v.averagePrice,
+    fees: 0,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    source: 'reconcile',
+    correlationId: cid,
+  };
+}
+
+/** Appends an audit record when the audit log can (it needs the vault's key); never fails the caller. */
+export async function audit(
+  store: Store,
+  e: { action: string; subject: string; details: unknown; time: number; actor?: string },
+): Promise<void> {
+  if (!store.audit.canAppend) return;
+  try {
+    await store.audit.append({
+      actor: e.actor ?? 'runtime',
+      action: e.action,
+      subject: e.subject,
+      details: e.details,
+      time: e.time,
+    });
+  } catch {
+    // The audit log is best effort here; the alert already went out.
+  }
+}

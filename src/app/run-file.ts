@@ -1,0 +1,47 @@
+/** The run file of a running runtime (`$TRADEFORGE_HOME/run/runtime.json`): how the CLI finds and signals it. */
+import { existsSync, readFileSync } from 'node:fs';
+import type { HomePaths } from './home.js';
+import { runFilePath } from './runtime.js';
+
+/** What the runtime writes when it is up. */
+export interface RunFile {
+  pid: number;
+  url: string;
+  startedAt: number;
+  profile: string;
+  configFile: string | null;
+}
+
+/** True when a process with this pid exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The run file when it exists and its process is alive; undefined otherwise (a crashed runtime leaves a stale one). */
+export function readLiveRunFile(home: HomePaths): RunFile | undefined {
+  const file = runFilePath(home);
+  if (!existsSync(file)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as RunFile;
+    return typeof r.pid === 'number' && processAlive(r.pid) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls the running runtime's API (loopback). */
+export async function callRuntime<T>(
+  run: RunFile,
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const res = await fetch(`${run.url}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`runtime answered ${res.status} for ${method} ${path}`);
+  return (await res.json()) as T;
+}

@@ -1,0 +1,218 @@
+/**
+ * Builds the venues of a runtime from config, by profile (DEPLOY-4): `simulator` (the built-in exchange simulator,
+ * in process or at a URL, through the real ccxt adapter), `paper` (paper fills on live market data), `ccxt` (a real
+ * exchange, keys from the vault). `dev` refuses real-money ccxt venues (sandbox only), `dry_run` turns every ccxt
+ * venue into a paper venue on its market data, `live` uses them as configured.
+ */
+import type { Config } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { Venue } from '../core/venue.js';
+import { CcxtVenue } from '../venues/ccxt/index.js';
+import { PaperVenue } from '../venues/paper/index.js';
+import { ResilientVenue } from '../venues/resilience.js';
+import { type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
+
+/** A runtime profile. */
+export type Profile = 'dev' | 'dry_run' | 'live';
+
+/** One built venue. */
+export interface BuiltVenue {
+  id: string;
+  type: string;
+  /** The adapter (streams are wrapped by the live feed and bridge). */
+  venue: Venue;
+  /** Retries, safe placement, reconnecting streams. */
+  resilient: ResilientVenue;
+  /** True when orders move real money (a ccxt venue in the live profile). */
+  real: boolean;
+  /** The in-process simulator, when this venue started one. */
+  simulator?: SimulatorHandle;
+  close(): Promise<void>;
+}
+
+/** Looks a secret up (the vault); undefined when there is no vault or no such secret. */
+export type SecretLookup = (name: string) => Promise<string | undefined>;
+
+type VenueConfig = Config['venues'][number];
+
+/** ccxt `urls.api` entries for a simulator listening at `url` (what the simulator's own `ccxtUrls()` returns). */
+export function simulatorCcxtUrls(url: string): Record<string, unknown> {
+  const u = new URL(url);
+  const ws = `ws://${u.host}/stream/ws`;
+  return {
+    public: `${url}/api/v3`,
+    private: `${url}/api/v3`,
+    v1: `${url}/api/v1`,
+    sapi: `${url}/sapi/v1`,
+    ws: { spot: ws, margin: ws, 'ws-api': { spot: `ws://${u.host}/ws-api/v3` } },
+  };
+}
+
+function num(v: unknown, key: string, where: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ConfigError(`${where}.options.${key}`, 'must be a number');
+  return v;
+}
+
+async function simulatorCcxt(
+  vc: VenueConfig,
+  where: string,
+  pollMs: number,
+  symbols: string[],
+): Promise<{ venue: CcxtVenue; simulator?: SimulatorHandle }> {
+  const opt = vc.options;
+  let simulator: SimulatorHandle | undefined;
+  let url = typeof opt.url === 'string' ? opt.url : undefined;
+  let apiKey = typeof opt.apiKey === 'string' ? opt.apiKey : 'sim-key';
+  let secret = typeof opt.secret === 'string' ? opt.secret : 'sim-secret';
+  if (url === undefined) {
+    const volatility = num(opt.volatility, 'volatility', where);
+    simulator = await startSimulator({
+      seed: num(opt.seed, 'seed', where) ?? 7,
+      tickIntervalMs: num(opt.tickIntervalMs, 'tickIntervalMs', where) ?? 100,
+      ...(volatility !== undefined
+        ? {
+            markets: [
+              {
+                symbol: 'BTCUSDT',
+                base: 'BTC',
+                quote: 'USDT',
+                price: 30_000,
+                tickSize: 0.01,
+                stepSize: 0.00001,
+                minQty: 0.00001,
+                minNotional: 5,
+                volatility,
+              },
+              {
+                symbol: 'ETHUSDT',
+                base: 'ETH',
+                quote: 'USDT',
+                price: 2_000,
+                tickSize: 0.01,
+                stepSize: 0.0001,
+                minQty: 0.0001,
+                minNotional: 5,
+                volatility,
+              },
+            ],
+          }
+        : {}),
+    });
+    url = simulator.url;
+    apiKey = simulator.apiKey;
+    secret = simulator.secret;
+  }
+  const venue = new CcxtVenue({
+    exchange: 'binance',
+    apiKey,
+    secret,
+    urls: simulatorCcxtUrls(url),
+    rateLimitMs: 5,
+    timeoutMs: num(opt.timeoutMs, 'timeoutMs', where) ?? 5_000,
+    pollIntervalMs: pollMs,
+    symbols,
+  });
+  return { venue, ...(simulator ? { simulator } : {}) };
+}
+
+/** Builds every venue a deployment of the config uses. */
+export async function buildVenues(
+  config: Config,
+  profile: Profile,
+  secrets: SecretLookup,
+): Promise<Map<string, BuiltVenue>> {
+  const out = new Map<string, BuiltVenue>();
+  const used = new Set(config.deployments.map((d) => d.venue));
+  const pollMs = config.runtime.pollMs;
+  try {
+    for (let i = 0; i < config.venues.length; i++) {
+      const vc = config.venues[i];
+      if (!used.has(vc.id)) continue;
+      const where = `venues.${i}`;
+      const symbols = [...new Set(config.deployments.filter((d) => d.venue === vc.id).flatMap((d) => d.symbols))];
+      let venue: Venue;
+      let simulator: SimulatorHandle | undefined;
+      let closeMarket: (() => Promise<void>) | undefined;
+      let real = false;
+      if (vc.type === 'simulator') {
+        ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols));
+      } else if (vc.type === 'paper') {
+        const sim = await simulatorCcxt(vc, where, pollMs, symbols);
+        simulator = sim.simulator;
+        closeMarket = () => sim.venue.close();
+        const balances = (vc.options.balances as Record<string, number> | undefined) ?? { USDT: 100_000 };
+        venue = new PaperVenue({
+          id: vc.id,
+          market: sim.venue,
+          balances,
+          feeRate: num(vc.options.feeRate, 'feeRate', where) ?? 0.001,
+        });
+      } else if (vc.type === 'ccxt') {
+        if (!vc.exchange) throw new ConfigError(`${where}.exchange`, 'a ccxt venue needs "exchange" (e.g. binance)');
+        if (profile === 'dev' && !vc.sandbox) {
+          throw new ConfigError(
+            `${where}.sandbox`,
+            `profile dev trades no real money: set "sandbox": true for ${vc.id}, or use --profile dry_run (paper) or live`,
+          );
+        }
+        const keyName = vc.secrets.apiKey;
+        const secretName = vc.secrets.secret;
+        const apiKey = profile === 'dry_run' || !keyName ? undefined : await secrets(keyName);
+        const secret = profile === 'dry_run' || !secretName ? undefined : await secrets(secretName);
+        if (profile !== 'dry_run' && (apiKey === undefined || secret === undefined)) {
+          throw new ConfigError(
+            `${where}.secrets`,
+            `venue ${vc.id} needs its API key and secret in the vault (secrets.apiKey / secrets.secret naming vault entries; unlock with TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD)`,
+          );
+        }
+        const ccxtVenue = new CcxtVenue({
+          exchange: vc.exchange,
+          ...(apiKey !== undefined ? { apiKey } : {}),
+          ...(secret !== undefined ? { secret } : {}),
+          sandbox: vc.sandbox,
+          ...(vc.urls ? { urls: vc.urls } : {}),
+          options: vc.options,
+          pollIntervalMs: pollMs,
+          symbols,
+        });
+        if (profile === 'dry_run') {
+          closeMarket = () => ccxtVenue.close();
+          venue = new PaperVenue({ id: vc.id, market: ccxtVenue, balances: { USDT: 100_000 } });
+        } else {
+          venue = ccxtVenue;
+          real = profile === 'live' && !vc.sandbox;
+        }
+      } else {
+        throw new ConfigError(`${where}.type`, `venue type "${vc.type}" is not available in the runtime yet`);
+      }
+      const resilient = new ResilientVenue(venue, { place: { settleMs: 300 } });
+      const built: BuiltVenue = {
+        id: vc.id,
+        type: vc.type,
+        venue,
+        resilient,
+        real,
+        ...(simulator ? { simulator } : {}),
+        async close() {
+          await venue.close();
+          await closeMarket?.();
+          await simulator?.close();
+        },
+      };
+      out.set(vc.id, built);
+      await resilient.connect();
+    }
+  } catch (err) {
+    for (const v of out.values()) await v.close().catch(() => undefined);
+    throw err;
+  }
+  for (const d of config.deployments) {
+    if (!out.has(d.venue)) {
+      const k = config.deployments.indexOf(d);
+      throw new ConfigError(`deployments.${k}.venue`, `no venue "${d.venue}" in "venues"`);
+    }
+  }
+  return out;
+}
