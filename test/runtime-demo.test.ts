@@ -23,12 +23,15 @@ describe('tradeforge demo', () => {
       expect(r.stdout).toMatch(/deployment demo-sma: sma-cross on demo BTC\/USDT \(paper\)/);
       expect(r.stdout).toMatch(/^bar {3}\S+ BTC\/USDT close \d/m);
       const m =
-        /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, realised P&L (-?[\d.]+) USDT, equity ([\d.]+) USDT/.exec(
+        /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, realised P&L (-?[\d.]+) USDT before ([\d.]+) USDT fees \(net (-?[\d.]+)\), equity ([\d.]+) USDT/.exec(
           r.stdout,
         );
       expect(m, r.stdout).not.toBeNull();
       expect(Number(m?.[1])).toBeGreaterThanOrEqual(1);
       expect(Number(m?.[2])).toBeGreaterThanOrEqual(1);
+      // Net P&L is the realised P&L less every fee paid (fills always pay a fee on the paper venue).
+      expect(Number(m?.[5])).toBeGreaterThan(0);
+      expect(Number(m?.[6])).toBeCloseTo(Number(m?.[4]) - Number(m?.[5]), 1);
       expect(r.stdout).toMatch(/^order \S+ demo-sma BUY [\d.]+ BTC\/USDT market/m);
       expect(r.stdout).toMatch(/^fill {2}\S+ demo-sma BUY [\d.]+ BTC\/USDT @ [\d.]+/m);
       // The demo's throwaway home is not the user's.

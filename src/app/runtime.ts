@@ -827,7 +827,7 @@ function barLine(engine: Engine, s: number, row: number): string {
   const c = f.columns;
   const pf = engine.portfolio;
   const t = new Date(c.time[row]).toISOString().slice(11, 19);
-  return `bar   ${t} ${f.symbol} close ${fmt(c.close[row])}  position ${fmt(pf.qty[s], 5)}  equity ${fmt(pf.equity())}  realised P&L ${fmt(pf.realizedPnl)}`;
+  return `bar   ${t} ${f.symbol} close ${fmt(c.close[row])}  position ${fmt(pf.qty[s], 5)}  equity ${fmt(pf.equity())}  realised P&L ${fmt(pf.realizedPnl)} (fees ${fmt(pf.feesPaid)})`;
 }
 
 /** Prints orders, fills, trades, risk rejections and alerts as readable lines; returns the unsubscribe. */

@@ -119,7 +119,7 @@ export function register(program: Command): void {
       const st = runtime.deployments[0].engine.portfolio;
       out('');
       out(
-        `demo finished: ${runtime.deployments[0].engine.exec.ordersCreated} orders, ${runtime.deployments[0].engine.fills} fills, ${st.trades.length} closed trades, realised P&L ${st.realizedPnl.toFixed(2)} USDT, equity ${st.equity().toFixed(2)} USDT`,
+        `demo finished: ${runtime.deployments[0].engine.exec.ordersCreated} orders, ${runtime.deployments[0].engine.fills} fills, ${st.trades.length} closed trades, realised P&L ${st.realizedPnl.toFixed(2)} USDT before ${st.feesPaid.toFixed(2)} USDT fees (net ${(st.realizedPnl - st.feesPaid).toFixed(2)}), equity ${st.equity().toFixed(2)} USDT`,
       );
       out('');
       printCommands(program, out);
