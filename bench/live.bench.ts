@@ -2,15 +2,24 @@
  * PERF-3: the live order path in process — a market event (a ticker that closes a bar) -> live feed -> engine ->
  * strategy -> risk engine (live defaults + runtime gates) -> execution engine -> live bridge (write-ahead journal)
  * -> the venue's placeOrder, timed from the push to the placement call at an in-memory venue double. p50/p99 over
- * 100k events. Then the event bus: publishes per second to three subscribers.
+ * 100k events with an in-memory journal, then the same path with the runtime's SQLite store journal (the write-ahead
+ * commit is on the path, so this shows what durability costs). Then the event bus: publishes per second to three
+ * subscribers.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InProcessEventBus } from '../src/engine/event-bus.js';
 import type { Strategy } from '../src/strategy/types.js';
-import { assembleDeployment } from '../test/fixtures/runtime/kit.js';
+import { openStore, type Store } from '../src/store/index.js';
+import { assembleDeployment, MemoryJournal } from '../test/fixtures/runtime/kit.js';
 import { MemoryVenue } from '../test/fixtures/runtime/memory-venue.js';
 
-const EVENTS = 100_000;
-const WARMUP = 5_000;
+// LIVE_BENCH_EVENTS shortens a run while iterating (default 100k).
+const EVENTS = Number(process.env.LIVE_BENCH_EVENTS ?? 100_000);
+const WARMUP = Math.min(5_000, Math.floor(EVENTS / 10));
+// Every event commits to SQLite several times (fsync each): fewer events keep the run short.
+const SQLITE_EVENTS = Number(process.env.LIVE_BENCH_SQLITE_EVENTS ?? 3_000);
 const TARGET_P99_MS = 1;
 const BUS_EVENTS = 5_000_000;
 const TARGET_BUS_PER_SECOND = 1_000_000;
@@ -19,7 +28,11 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-export default async function (): Promise<void> {
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+
+/** Runs `events` market events through one deployment and prints the latency distribution. */
+async function livePath(title: string, events: number, warmup: number, store?: Store): Promise<void> {
   const venue = new MemoryVenue();
   // Every bar: buy when flat, sell when long — one order per market event.
   const flipper: Strategy = {
@@ -28,12 +41,16 @@ export default async function (): Promise<void> {
       else ctx.buy({ quantity: 0.001 });
     },
   };
-  const d = await assembleDeployment(venue, flipper, { barMs: 1, staleAfterMs: 3_600_000 });
+  const d = await assembleDeployment(venue, flipper, {
+    barMs: 1,
+    staleAfterMs: 3_600_000,
+    ...(store ? { store } : {}),
+  });
   d.bridge.start();
   d.feed.start();
-  // The bench keeps no history (a real journal writes to the store; the double would only grow the heap).
+  // The bench keeps no history in the doubles (they would only grow the heap).
   venue.keep = false;
-  d.journal.keep = false;
+  if (d.journal instanceof MemoryJournal) d.journal.keep = false;
   let filled: () => void = () => {};
   d.bus.subscribe('fill.executed.v1', () => filled());
   // Also time the synchronous decision part: push -> the order handed to the bridge (before any await).
@@ -43,17 +60,17 @@ export default async function (): Promise<void> {
     submittedAt = performance.now();
     submit(o);
   };
-  const dec = new Float64Array(EVENTS);
+  const dec = new Float64Array(events);
   let placedAt = 0;
   let resolvePlaced: () => void = () => {};
   venue.onPlace = () => {
     placedAt = performance.now();
     resolvePlaced();
   };
-  const lat = new Float64Array(EVENTS);
+  const lat = new Float64Array(events);
   const t0 = 1_700_000_000_000;
   let price = 100;
-  const total = WARMUP + EVENTS;
+  const total = warmup + events;
   for (let i = 0; i < total; i++) {
     const placed = new Promise<void>((r) => {
       resolvePlaced = r;
@@ -66,34 +83,58 @@ export default async function (): Promise<void> {
     venue.pushTicker('BTC/USDT', price, t0 + i);
     if (i === 0) continue; // the first ticker only opens a bar
     await placed;
-    if (i > WARMUP) {
-      lat[i - WARMUP - 1] = placedAt - start;
-      dec[i - WARMUP - 1] = submittedAt - start;
+    if (i > warmup) {
+      lat[i - warmup - 1] = placedAt - start;
+      dec[i - warmup - 1] = submittedAt - start;
     }
     // Let the fill come back before the next event (not timed): the strategy decides on the booked position.
     await fillDone;
   }
   d.feed.close();
+  await d.bridge.drain();
   d.bridge.close();
-  const n = EVENTS - 1;
+  if (!(d.journal instanceof MemoryJournal)) await d.journal.close();
+  const n = events - 1;
   const sorted = lat.subarray(0, n).sort();
-  const p50 = quantile(sorted, 0.5);
   const p99 = quantile(sorted, 0.99);
-  const max = sorted[n - 1];
-  const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`live path (ticker -> bar -> strategy -> risk -> execution -> bridge -> venue.placeOrder), ${n} events`);
-  out(`  p50        ${(p50 * 1000).toFixed(1)} µs`);
-  out(`  p90        ${(quantile(sorted, 0.9) * 1000).toFixed(1)} µs`);
-  out(
-    `  p99        ${(p99 * 1000).toFixed(1)} µs   (target < ${TARGET_P99_MS * 1000} µs: ${p99 < TARGET_P99_MS ? 'met' : 'NOT met'})`,
-  );
-  out(`  p99.9      ${(quantile(sorted, 0.999) * 1000).toFixed(1)} µs`);
-  out(`  max        ${(max * 1000).toFixed(1)} µs`);
+  out(`${title}, ${n} events`);
+  out(`  p50        ${us(quantile(sorted, 0.5))}`);
+  out(`  p90        ${us(quantile(sorted, 0.9))}`);
+  const target = `(target < ${TARGET_P99_MS * 1000} µs: ${p99 < TARGET_P99_MS ? 'met' : 'NOT met'})`;
+  // PERF-3's target is the in-process path; the durable figure is shown next to it, not judged by it.
+  out(`  p99        ${us(p99)}   ${store === undefined ? target : '(durable write-ahead on the path)'}`);
+  out(`  p99.9      ${us(quantile(sorted, 0.999))}`);
+  out(`  max        ${us(sorted[n - 1])}`);
   const ds = dec.subarray(0, n).sort();
   out(
-    `  decision (push -> order handed to the bridge, synchronous): p50 ${(quantile(ds, 0.5) * 1000).toFixed(1)} µs, p99 ${(quantile(ds, 0.99) * 1000).toFixed(1)} µs`,
+    `  decision (push -> order handed to the bridge, synchronous): p50 ${us(quantile(ds, 0.5))}, p99 ${us(quantile(ds, 0.99))}`,
   );
   out(`  orders     ${venue.placed}, fills ${d.engine.fills}, risk rejections ${d.engine.riskEvents.length}`);
+}
+
+export default async function (): Promise<void> {
+  await livePath(
+    'live path (ticker -> bar -> strategy -> risk -> execution -> bridge -> venue.placeOrder), in-memory journal',
+    EVENTS,
+    WARMUP,
+  );
+  // The same path with the runtime's store journal on SQLite (WAL; see docs/live.md for its synchronous setting).
+  const home = mkdtempSync(join(tmpdir(), 'tf-bench-live-'));
+  try {
+    const store = await openStore({ home });
+    try {
+      await livePath(
+        'same path with the SQLite store journal (the write-ahead commit is on the path)',
+        SQLITE_EVENTS,
+        Math.min(500, Math.floor(SQLITE_EVENTS / 10)),
+        store,
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 
   // Event bus throughput: one reused event, three subscribers.
   const bus = new InProcessEventBus();

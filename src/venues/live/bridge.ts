@@ -59,6 +59,12 @@ export interface LiveVenueBridgeOptions {
 
 type Task = () => Promise<void>;
 
+/**
+ * Finished orders kept matchable (late fills of a cancelled order, duplicate reports) before the bridge forgets them;
+ * without a bound every order of the run stays in memory.
+ */
+const FINISHED_KEPT = 4096;
+
 /** A serial async queue: tasks run one after another; a failing task never stops the queue. */
 class SerialQueue {
   private tail: Promise<void> = Promise.resolve();
@@ -102,6 +108,13 @@ export class LiveVenueBridge implements ExecutionVenue {
   private readonly byVenueId = new Map<string, Order>();
   private readonly byClientId = new Map<string, Order>();
   private readonly clientIdOf = new Map<Order, string>();
+  /**
+   * Protective stops placed or adopted and not yet seen finished: every exit looks its symbol's stop up before it
+   * is placed, so this must not be a scan of every order of the run (that grew with the run: PERF-3).
+   */
+  private readonly stops = new Set<Order>();
+  /** Finished orders, oldest first, still matchable until FINISHED_KEPT newer ones finished. */
+  private readonly finished = new Set<Order>();
   private readonly seenTrades: Set<string>;
   /** Fills whose order we could not match yet (the placement answer may still be in flight). */
   private orphanFills: VenueFill[] = [];
@@ -119,6 +132,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     const onError = (err: unknown) =>
       this.notice('critical', 'Live bridge task failed', err instanceof Error ? err.message : String(err));
     this.orders = { place: new SerialQueue(onError), events: new SerialQueue(onError) };
+  }
+
+  /** Orders the bridge can still match to venue reports: the open ones plus at most FINISHED_KEPT finished ones. */
+  get tracked(): number {
+    return this.byClientId.size;
   }
 
   /** Orders waiting to be placed or cancelled plus venue reports waiting to be applied. */
@@ -159,6 +177,7 @@ export class LiveVenueBridge implements ExecutionVenue {
     const cid = this.clientOrderIdOf(order);
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
+    if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
     this.orders.place.push(() => this.place(order, cid));
   }
 
@@ -174,6 +193,7 @@ export class LiveVenueBridge implements ExecutionVenue {
   adopt(order: Order, clientOrderId: string, venueOrderId?: string): void {
     this.clientIdOf.set(order, clientOrderId);
     this.byClientId.set(clientOrderId, order);
+    if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
     if (venueOrderId !== undefined) {
       order.venueOrderId = venueOrderId;
       this.byVenueId.set(venueOrderId, order);
@@ -189,10 +209,12 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** The open protective stop of a symbol, if any. */
   protectiveStop(symbol: string): Order | undefined {
-    for (const o of this.byClientId.values()) {
-      if (o.symbol === symbol && o.tag === PROTECTIVE_STOP_TAG && isOpen(o.status)) return o;
+    let found: Order | undefined;
+    for (const o of this.stops) {
+      if (isTerminal(o.status)) this.stops.delete(o);
+      else if (found === undefined && o.symbol === symbol && isOpen(o.status)) found = o;
     }
-    return undefined;
+    return found;
   }
 
   /** Cancels a venue order we have no record of (reconciliation policy `cancel`). */
@@ -234,6 +256,7 @@ export class LiveVenueBridge implements ExecutionVenue {
       n++;
       if (v === null) {
         this.listener?.onRejected(order, 'NOT_PLACED', this.now());
+        this.retireIfDone(order);
       } else {
         this.learn(order, v.venueOrderId);
         await this.applyOrderReport(v);
@@ -314,6 +337,7 @@ export class LiveVenueBridge implements ExecutionVenue {
         err instanceof VenueError ? (err.code ?? 'VENUE_REJECTED') : 'VENUE_ERROR',
         this.now(),
       );
+      this.retireIfDone(order);
       this.notice(
         'warning',
         'Order rejected by the venue',
@@ -348,6 +372,7 @@ export class LiveVenueBridge implements ExecutionVenue {
         const v = await this.venue.fetchOrder(ref);
         if (v !== null) await this.orders.events.push(async () => this.applyOrderReport(v, reason));
         else this.listener?.onCancelled(order, reason, this.now());
+        this.retireIfDone(order);
         return;
       }
       this.notice('warning', 'Cancel failed', `${order.id} ${order.symbol}: ${(err as Error).message}`, order);
@@ -374,6 +399,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     const l = this.listener;
     if (order === undefined || l === null) return;
     this.learn(order, v.venueOrderId);
+    this.applyStatus(order, l, v, reason);
+    this.retireIfDone(order);
+  }
+
+  private applyStatus(order: Order, l: VenueListener, v: VenueOrder, reason: string | undefined): void {
     const t = v.updatedAt || this.now();
     switch (v.status) {
       case 'accepted':
@@ -430,7 +460,23 @@ export class LiveVenueBridge implements ExecutionVenue {
     await this.o.journal.persistFill(fill);
     this.listener?.onFill(order, f.price, f.quantity, fee, f.liquidity, f.time);
     this.o.onFillApplied?.(order, fill);
+    this.retireIfDone(order);
     return true;
+  }
+
+  /** A finished order joins the bounded list of finished ones; the oldest beyond the bound is forgotten. */
+  private retireIfDone(order: Order): void {
+    if (!isTerminal(order.status) || this.finished.has(order)) return;
+    this.finished.add(order);
+    if (this.finished.size <= FINISHED_KEPT) return;
+    const oldest = this.finished.values().next().value as Order;
+    this.finished.delete(oldest);
+    const cid = this.clientIdOf.get(oldest);
+    if (cid !== undefined && this.byClientId.get(cid) === oldest) this.byClientId.delete(cid);
+    this.clientIdOf.delete(oldest);
+    if (oldest.venueOrderId !== undefined && this.byVenueId.get(oldest.venueOrderId) === oldest)
+      this.byVenueId.delete(oldest.venueOrderId);
+    this.stops.delete(oldest);
   }
 
   private notice(
