@@ -242,7 +242,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
 
   const t0 = performance.now();
   engine.start();
-  const exposureBars = feeds.length === 1 ? runSingle(engine, data[0].columns) : runMerged(engine, feeds);
+  const exposureBars = feeds.length === 1 ? engine.runSingleFeed() : runMerged(engine, feeds);
   engine.finish('end_of_data');
   // The end-of-data closes happen at the last close: refresh the last equity point to the settled cash.
   if (engine.equityLength > 0) engine.equityValue[engine.equityLength - 1] = engine.portfolio.equity();
@@ -324,20 +324,6 @@ function mergeRiskEvents(own: RiskEvent[], risk: RiskHook | undefined): RiskEven
     .map((e) => ({ time: e.time, code: e.code, detail: e.detail }));
   if (extra.length === 0) return own;
   return [...own, ...extra].sort((a, b) => a.time - b.time);
-}
-
-// The single-symbol hot loop: one call per bar, equity straight into the preallocated curve.
-function runSingle(engine: Engine, c: BarColumns): number {
-  const n = c.length;
-  const time = c.time;
-  const pf = engine.portfolio;
-  let exposure = 0;
-  for (let i = 0; i < n; i++) {
-    engine.onBar(0, i);
-    engine.recordEquity(time[i]);
-    if (pf.openPositions > 0) exposure++;
-  }
-  return exposure;
 }
 
 // Several symbols: a k-way merge by time over the feeds' cursors (no allocation per bar).

@@ -270,6 +270,94 @@ export class Engine implements ExecutionSink, RiskActions {
     }
   }
 
+  /**
+   * The single-symbol backtest loop: every row of feed 0 in order, each exactly `onBar(0, i)` followed by
+   * `recordEquity(time)`, with the run's fixed references (columns, bar view, venue, portfolio arrays,
+   * context, strategy) held in locals so the per-bar step is a handful of loads and stores.
+   * Returns the number of bars that ended with an open position.
+   */
+  runSingleFeed(): number {
+    const feed = this.feeds[0];
+    const c = feed.columns;
+    const n = c.length;
+    const time = c.time;
+    const open = c.open;
+    const high = c.high;
+    const low = c.low;
+    const close = c.close;
+    const volume = c.volume;
+    const bar = feed.bar;
+    const sym = feed.symbol;
+    const clock = this.simClock;
+    const exec = this.exec;
+    const venue = this.barVenue;
+    const pf = this.portfolio;
+    const qty = pf.qty;
+    const last = pf.last;
+    const mult0 = pf.mult[0];
+    const exits = this.exits;
+    const exitState = this.exitStates[0];
+    const decision = this.decision;
+    const ctx = this.ctx;
+    const strategy = this.strategy;
+    const hasOnBar = this.hasOnBar;
+    // Nobody listens to per-bar equity (backtest, no equity rule, no subscriber): the curve write is inline.
+    const plainEquity = this.mode === 'backtest' && !this.riskWantsEquity && !this.equitySubscribed;
+    let eqTime = this.equityTime;
+    let eqValue = this.equityValue;
+    let ownTime = this.ownEquityTime;
+    let exposure = 0;
+    for (let i = 0; i < n; i++) {
+      // feed.advance(i), spelled out on the hoisted columns.
+      const t = time[i];
+      const px = close[i];
+      feed.cursor = i;
+      bar.index = i;
+      bar.time = t;
+      bar.open = open[i];
+      bar.high = high[i];
+      bar.low = low[i];
+      bar.close = px;
+      bar.volume = volume[i];
+      if (clock !== null) clock.set(t);
+      if (exec.timersArmed && exec.timersActive) exec.checkTimers(t);
+      if (venue !== null) venue.onMarketBar!(0, bar);
+      if (exits.active && qty[0] !== 0 && evaluateExits(exits, exitState, bar, false, decision)) {
+        this.exitPosition(0, decision.reason, decision.price);
+      }
+      last[0] = px;
+      if (hasOnBar && !this.strategyStopped) {
+        // Same values every bar of a single-feed run: compare instead of storing (no write barrier).
+        if (ctx.bar !== bar) ctx.bar = bar;
+        if (ctx.symbol !== sym) ctx.symbol = sym;
+        ctx.symbolIndex = 0;
+        ctx.time = t;
+        try {
+          strategy.onBar!(ctx);
+        } catch (err) {
+          this.failStrategy('onBar', err);
+        }
+      }
+      const k = this.equityLength;
+      let openCount = pf.openPositions;
+      if (plainEquity && k < eqValue.length && k < eqTime.length) {
+        // recordEquity(t) without listeners. Portfolio.equity() with the one symbol: the cash, plus
+        // qty x last x multiplier while it is open (the same operations in the same order).
+        if (ownTime) eqTime[k] = t;
+        eqValue[k] = openCount === 0 ? pf.cash : pf.cash + qty[0] * last[0] * mult0;
+        this.equityLength = k + 1;
+      } else {
+        this.recordEquity(t);
+        eqTime = this.equityTime;
+        eqValue = this.equityValue;
+        ownTime = this.ownEquityTime;
+        openCount = pf.openPositions;
+      }
+      if (openCount > 0) exposure++;
+    }
+    return exposure;
+  }
+
   /** Delivers a tick to the strategy (live and paper); marks the symbol at the last price. */
   onTick(tick: Tick): void {
     const s = this.symbolIndex.get(tick.symbol);

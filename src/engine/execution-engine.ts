@@ -48,6 +48,8 @@ export class ExecutionEngine implements VenueListener {
   ordersCreated = 0;
   /** Placements skipped because their client order id was already used. */
   duplicatesIgnored = 0;
+  /** True once a stale-order timeout is set: a plain field the per-bar loop reads before `timersActive`. */
+  timersArmed = false;
 
   constructor(
     private readonly venue: ExecutionVenue,
@@ -71,6 +73,7 @@ export class ExecutionEngine implements VenueListener {
   setStaleOrderTimeouts(buyMs: number, sellMs: number): void {
     this.staleBuyMs = buyMs;
     this.staleSellMs = sellMs;
+    this.timersArmed = buyMs > 0 || sellMs > 0;
   }
 
   /** True when stale-order timers are configured and some order is open (cheap per-bar guard). */

@@ -10,7 +10,6 @@ export class Sma {
   private idx = 0;
   private count = 0;
   private sum = 0;
-  private out = Number.NaN;
 
   /** `period` >= 1. */
   constructor(period: number) {
@@ -21,26 +20,37 @@ export class Sma {
   /** Adds a value; returns the average, NaN until `period` values were seen. */
   update(x: number): number {
     const n = this.period;
-    if (this.count < n) {
+    const buf = this.buf;
+    let k = this.idx;
+    if (this.count === n) {
+      // (x - oldest) first, then into the sum: the operation order every stored result was computed with.
+      this.sum += x - buf[k];
+    } else {
       this.count++;
       this.sum += x;
-    } else {
-      this.sum += x - this.buf[this.idx];
     }
-    this.buf[this.idx] = x;
-    if (++this.idx === n) {
-      this.idx = 0;
-      let s = 0;
-      for (let i = 0; i < n; i++) s += this.buf[i];
-      this.sum = s;
+    buf[k] = x;
+    if (++k === n) {
+      k = 0;
+      this.resum();
     }
-    this.out = this.count === n ? this.sum / n : Number.NaN;
-    return this.out;
+    this.idx = k;
+    return this.count === n ? this.sum / n : Number.NaN;
   }
 
-  /** The latest average (NaN during warm-up). */
+  // Once per window: the sum re-added from the buffer (in index order) so rounding error cannot accumulate.
+  // Out of line so the per-update path stays small enough to inline into callers.
+  private resum(): void {
+    const buf = this.buf;
+    const n = this.period;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += buf[i];
+    this.sum = s;
+  }
+
+  /** The latest average (NaN during warm-up): the same division `update` returned, not a stored copy. */
   get value(): number {
-    return this.out;
+    return this.count === this.period ? this.sum / this.period : Number.NaN;
   }
 
   /** True once `period` values were seen. */
@@ -53,7 +63,6 @@ export class Sma {
     this.idx = 0;
     this.count = 0;
     this.sum = 0;
-    this.out = Number.NaN;
   }
 }
 

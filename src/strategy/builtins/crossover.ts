@@ -40,9 +40,10 @@ export class CrossoverStrategy implements Strategy {
     const s = ctx.symbolIndex;
     const c = ctx.bar.close;
     const d = this.fast[s].update(c) - this.slow[s].update(c);
-    const p = this.prev[s];
-    this.prev[s] = d;
-    if (Number.isNaN(p) || Number.isNaN(d)) return;
+    const prev = this.prev;
+    const p = prev[s];
+    prev[s] = d;
+    // A NaN on either side (warm-up, or the first bar with both lines) fails every comparison below.
     if (d > 0 && p <= 0) {
       if (ctx.position() < 0) ctx.cover();
       ctx.buy();
