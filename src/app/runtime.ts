@@ -32,6 +32,7 @@ import {
   type ControlStatus,
   createLogger,
   DiscordChannel,
+  EmailChannel,
   Heartbeat,
   type OpsLogger,
   OpsMetrics,
@@ -244,7 +245,11 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
         }
       }
     }
-    const vault = await tryUnlockFromEnv(store, env).catch(() => undefined);
+    let vaultError: unknown;
+    const vault = await tryUnlockFromEnv(store, env).catch((err: unknown) => {
+      vaultError = err;
+      return undefined;
+    });
     const logs: OpsLogger = createLogger({
       level: config.log.level,
       file: config.log.file ?? join(home.logs, 'runtime.log'),
@@ -262,28 +267,74 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const metrics = new OpsMetrics({ bus });
     cleanups.push(() => metrics.close());
 
+    if (vaultError)
+      log.warn({ err: vaultError }, 'the vault could not be unlocked: secrets (alerts, venue keys) unavailable');
+
     // Alerts: the channels the config names and the vault can unlock; always logged.
     const channels: AlertChannel[] = [];
     const secret = async (name: string) => (vault && (await vault.has(name)) ? vault.get(name, 'runtime') : undefined);
+    const missing = (what: string, name: string) =>
+      vault
+        ? `${what}: secret "${name}" is not in the vault (tradeforge secrets set ${name})`
+        : `${what}: the vault is locked (set TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD) so secret "${name}" cannot be read`;
+    // One bot for alerts and control (OPS-3/OPS-4): the control bot is built here so the alert channel can share
+    // its Bot API client; it starts polling once the control API exists, below.
+    let boundControl: ControlApi | undefined;
+    let telegramBot: TelegramControl | undefined;
     const tg = config.alerts.telegram;
     if (tg) {
       const token = await secret(tg.tokenSecret);
-      if (token && tg.chatIds.length > 0) {
+      if (!token)
+        log.warn(missing('alerts.telegram is configured but Telegram alerts and control are off', tg.tokenSecret));
+      else if (tg.chatIds.length === 0) {
+        log.warn('alerts.telegram.chatIds is empty: Telegram alerts and control are off (no chat to alert or obey)');
+      } else {
+        telegramBot = new TelegramControl({
+          token,
+          allowedChatIds: tg.chatIds,
+          control: lateBoundControl(() => boundControl),
+          bus,
+          ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}),
+          audit: (e) =>
+            audit(store, {
+              action: 'telegram.command',
+              subject: 'runtime',
+              details: e,
+              time: Date.now(),
+              actor: 'telegram',
+            }),
+          logger: logs.child('ops:telegram'),
+        });
         channels.push(
-          new TelegramChannel({
-            token,
-            chatIds: tg.chatIds,
-            minSeverity: tg.minSeverity,
-            ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}),
-          }),
+          new TelegramChannel({ token, chatIds: tg.chatIds, minSeverity: tg.minSeverity, api: telegramBot.bot.api }),
         );
-      } else log.warn('alerts.telegram configured but its token is not in the (unlocked) vault; Telegram alerts off');
+      }
     }
     const dc = config.alerts.discord;
     if (dc) {
       const webhookUrl = await secret(dc.webhookSecret);
       if (webhookUrl) channels.push(new DiscordChannel({ webhookUrl, minSeverity: dc.minSeverity }));
-      else log.warn('alerts.discord configured but its webhook is not in the (unlocked) vault; Discord alerts off');
+      else log.warn(missing('alerts.discord is configured but Discord alerts are off', dc.webhookSecret));
+    }
+    const em = config.alerts.email;
+    if (em) {
+      // Without a user the SMTP server takes mail unauthenticated (a local relay): there is no password to read.
+      const password = em.user !== undefined ? await secret(em.passwordSecret) : undefined;
+      if (em.user !== undefined && password === undefined) {
+        log.warn(missing('alerts.email is configured but email alerts are off', em.passwordSecret));
+      } else {
+        channels.push(
+          new EmailChannel({
+            host: em.host,
+            port: em.port,
+            secure: em.secure,
+            ...(em.user !== undefined ? { user: em.user, password } : {}),
+            from: em.from,
+            to: em.to,
+            minSeverity: em.minSeverity,
+          }),
+        );
+      }
     }
     const router = new AlertRouter({
       channels,
@@ -291,6 +342,8 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       dedupSeconds: config.alerts.dedupSeconds,
       onError: (channel, err) => log.warn({ err, channel }, 'alert delivery failed'),
     });
+    // Pending deliveries (the kill switch alert of a shutdown) get a bounded chance; then the transports close.
+    cleanups.push(() => Promise.race([router.close(), sleep(5_000)]));
     const offAlerts = subscribeAlerts(bus, (a) => {
       log.warn({ alert: a }, `alert: ${a.title}`);
       void router.notify(a);
@@ -611,30 +664,13 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       statusNow,
       lastBeat: () => lastBeat?.time,
     });
+    boundControl = control;
 
     // Telegram control (OPS-4): the same ControlApi, for the configured chat ids only.
-    if (tg && tg.chatIds.length > 0) {
-      const token = await secret(tg.tokenSecret);
-      if (token) {
-        const bot = new TelegramControl({
-          token,
-          allowedChatIds: tg.chatIds,
-          control,
-          bus,
-          ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}),
-          audit: (e) =>
-            audit(store, {
-              action: 'telegram.command',
-              subject: 'runtime',
-              details: e,
-              time: Date.now(),
-              actor: 'telegram',
-            }),
-          logger: logs.child('ops:telegram'),
-        });
-        await bot.start().catch((err: unknown) => log.error({ err }, 'telegram control could not start'));
-        cleanups.push(() => bot.stop());
-      }
+    if (telegramBot) {
+      const bot = telegramBot;
+      await bot.start().catch((err: unknown) => log.error({ err }, 'telegram control could not start'));
+      cleanups.push(() => bot.stop());
     }
 
     const app = buildOpsServer({
@@ -879,6 +915,26 @@ interface ControlDeps {
   store: Store;
   statusNow: () => Promise<RuntimeStatus>;
   lastBeat: () => number | undefined;
+}
+
+/** A ControlApi that forwards to one bound later (the Telegram bot is built before the runtime's control API). */
+function lateBoundControl(get: () => ControlApi | undefined): ControlApi {
+  const c = (): ControlApi => {
+    const api = get();
+    if (!api) throw new Error('the runtime is still starting');
+    return api;
+  };
+  return {
+    status: () => c().status(),
+    profit: () => c().profit(),
+    balance: () => c().balance(),
+    positions: () => c().positions(),
+    stopEntries: (actor) => c().stopEntries(actor),
+    startEntries: (actor) => c().startEntries(actor),
+    forceExit: (target, actor) => c().forceExit(target, actor),
+    kill: (actor) => c().kill(actor),
+    recover: (actor) => c().recover(actor),
+  };
 }
 
 /** The ControlApi of the runtime: what Telegram, the HTTP API and the CLI all call. */
