@@ -26,7 +26,9 @@ const QTY_EPS = 1e-9;
  * Round trips are recorded as ClosedTrade when a position returns to zero (or flips).
  */
 export class Portfolio implements PortfolioView {
-  cash: number;
+  // A number from the start (a bare declaration starts as `undefined`): V8 then updates it in place on each
+  // fill instead of allocating a heap number.
+  cash = Number.NaN;
   readonly initialCash: number;
   readonly margin: boolean;
   readonly leverage: number;
