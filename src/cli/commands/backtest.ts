@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { collectRepeated } from '../options.js';
 
 interface BacktestFlags {
   data?: string;
@@ -22,8 +23,6 @@ interface BacktestFlags {
   quiet?: boolean;
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
 /** Registers `tradeforge backtest`. Heavy modules load inside the action so `--help` stays fast. */
 export function register(program: Command): void {
   program
@@ -31,7 +30,7 @@ export function register(program: Command): void {
     .description('Backtest a strategy on a data file or a stored symbol')
     .option('--data <fileOrSymbol>', 'CSV/JSON file, or a stored symbol (SYMBOL or SYMBOL@1d)')
     .option('--strategy <name>', 'strategy name (see `tradeforge strategies`)')
-    .option('--param <k=v>', 'strategy parameter (repeatable)', collect, [])
+    .option('--param <k=v>', 'strategy parameter (repeatable)', collectRepeated, [])
     .option('--config <file>', 'JSON or YAML file with the same settings plus exits and risk')
     .option('--cash <amount>', 'starting cash (default 100000)')
     .option('--fee <rate>', 'fee rate for maker and taker (default 0.001 = 0.1%)')

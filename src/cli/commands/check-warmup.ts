@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import type { RunFlags } from '../../backtest/optimizer/run-setup.js';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collectRepeated } from '../options.js';
 
 /** Flags of `tradeforge check-warmup`. */
 interface WarmupFlags extends RunFlags {
@@ -24,7 +21,7 @@ export function register(program: Command): void {
     .description('check whether signals depend on the history before the test window (warm-up) or on future bars')
     .option('--data <source>', 'bar file (CSV/JSON) or stored symbol')
     .option('--strategy <name>', 'strategy name, e.g. sma-cross')
-    .option('--param <k=v>', 'strategy parameter, repeatable', collect, [])
+    .option('--param <k=v>', 'strategy parameter, repeatable', collectRepeated, [])
     .option('--test-bars <n>', 'bars in the test window at the end of the data (default: the last third)')
     .option('--history <list>', 'history lengths to try, in bars, e.g. 0,50,200 (all history is always tried)')
     .option('--json <file>', 'write the report as JSON')

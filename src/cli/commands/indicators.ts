@@ -1,12 +1,9 @@
 import { type Command, Option } from 'commander';
+import { collectRepeated } from '../options.js';
 
 const POLICIES = ['reject', 'drop', 'ffill', 'none'] as const;
 /** Rows per stdout write: big enough to be fast, small enough to keep memory flat on million-bar files. */
 const ROWS_PER_CHUNK = 2000;
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** Registers `tradeforge indicators`: computes indicator columns over a bar file and prints one row per bar. */
 export function register(program: Command): void {
@@ -18,7 +15,7 @@ export function register(program: Command): void {
       '--indicator <spec>',
       'indicator spec, repeatable: sma:10 ema:12 wma:10 rsi:14 roc:10 stddev:20 macd:12,26,9 bbands:20,2 atr:14 ' +
         'stoch:14,3,3 adx:14 cci:20 donchian:20 obv vwap vwap:1d (see --list)',
-      collect,
+      collectRepeated,
       [],
     )
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))

@@ -2,10 +2,7 @@ import { type Command, Option } from 'commander';
 import type { RunFlags } from '../../backtest/optimizer/run-setup.js';
 import type { OptimizeResult, TrialResult } from '../../backtest/optimizer/search.js';
 import type { WalkForwardResult } from '../../backtest/optimizer/walk-forward.js';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collectRepeated } from '../options.js';
 
 /** Flags of `tradeforge optimize`. */
 interface OptimizeFlags extends RunFlags {
@@ -139,7 +136,12 @@ export function register(program: Command): void {
     .description('search strategy parameters (grid or random) on all cores; optional walk-forward validation')
     .option('--data <source>', 'bar file (CSV/JSON) or stored symbol (SYMBOL or SYMBOL@1d)')
     .option('--strategy <name>', 'built-in or registered strategy, e.g. sma-cross')
-    .option('--param <spec>', 'search axis, repeatable: name=lo..hi:step, name=a,b,c or name=value', collect, [])
+    .option(
+      '--param <spec>',
+      'search axis, repeatable: name=lo..hi:step, name=a,b,c or name=value',
+      collectRepeated,
+      [],
+    )
     .option(
       '--objective <name>',
       'sharpe|sortino|calmar|profit|return|cagr|win_rate|profit_factor|max_drawdown|expectancy',
