@@ -50,6 +50,18 @@ export const riskConfigSchema = z.strictObject({
     })
     .optional(),
   dryRun: z.boolean().optional(),
+  /** A prop-firm rule set enforced as a risk rule (RISK-7; docs/prop-firms.md). Account-wide. */
+  propFirm: z
+    .strictObject({
+      /** "ftmo-2step", "ftmo-1step", "topstep", "apex" (optionally "@version"), or "custom". */
+      rules: z.string().min(1),
+      accountSize: z.number().positive().optional(),
+      /** The parameters of `rules: custom` (validated by src/risk/prop-firm-rules.ts). */
+      custom: z.record(z.string(), z.unknown()).optional(),
+      blockWithin: z.number().min(0).max(1).optional(),
+      adverseMove: z.number().positive().max(1).optional(),
+    })
+    .optional(),
 });
 
 /** Risk settings as configured. */

@@ -67,7 +67,7 @@ export interface SizeRequest {
 }
 
 // Keys a strategy override may not set: they act on the whole account.
-const ACCOUNT_ONLY_KEYS = ['breakers', 'dryRun', 'venueRequestsPerMinute'] as const;
+const ACCOUNT_ONLY_KEYS = ['breakers', 'dryRun', 'venueRequestsPerMinute', 'propFirm'] as const;
 
 /**
  * The pre-trade risk engine (RISK-1..6, RISK-9) behind the kernel's RiskHook. `check` is pure apart from the
@@ -99,6 +99,10 @@ export class RiskEngine implements RiskHook {
   private view: RiskView | undefined;
   private lastSet: RuleSet;
   private reducing = false;
+  /** Extra rules that follow the account (equity, fills, closed trades), e.g. a prop-firm rule set. */
+  private readonly followers: readonly PreTradeRule[];
+  /** The `extraRules` this engine runs after the built-in ones. */
+  readonly extraRules: readonly PreTradeRule[];
 
   /** `config` is the effective account config (validated; defaults already merged by createRiskEngine). */
   constructor(config: RiskConfig, opts: RiskEngineOptions) {
@@ -138,7 +142,9 @@ export class RiskEngine implements RiskHook {
       if (effective.staleOrderMinutes !== undefined) anyStale = true;
     }
     this.staleOrders = new StaleOrderTracker(config.staleOrderMinutes ?? DEFAULT_STALE_ORDER_MINUTES);
-    this.wantsEquityUpdates = this.board.wantsEquity || anyStale;
+    this.extraRules = opts.extraRules ?? [];
+    this.followers = this.extraRules.filter((r) => r.onEquity || r.onFill || r.onTradeClosed);
+    this.wantsEquityUpdates = this.board.wantsEquity || anyStale || this.followers.some((r) => r.onEquity);
   }
 
   /** Pre-trade check: null accepts; a rejection flagged `dryRun` must be reported and the order let through. */
@@ -171,9 +177,13 @@ export class RiskEngine implements RiskHook {
   }
 
   /** Breakers evaluated after every fill (equity moved by fees and realised P&L). */
-  afterFill(_fill: Fill, view: RiskView): void {
+  afterFill(fill: Fill, view: RiskView): void {
     this.view = view;
     if (this.board.wantsEquity) this.board.onEquity(view);
+    for (const r of this.followers) {
+      r.onFill?.(fill, view);
+      r.onEquity?.(view, this.actions);
+    }
   }
 
   /** Consecutive losses, stop-loss guard, cooldown and the strategy's Kelly statistics. */
@@ -183,12 +193,14 @@ export class RiskEngine implements RiskHook {
     if (stats === undefined) this.tradeStatsByStrategy.set(trade.strategyId, (stats = new TradeStats()));
     stats.record(trade.pnl);
     this.board.onTradeClosed(trade, view.now());
+    for (const r of this.followers) r.onTradeClosed?.(trade, view);
   }
 
   /** Equity breakers and stale-order timers on every equity update. */
   onEquity(view: RiskView): void {
     this.view = view;
     if (this.board.wantsEquity) this.board.onEquity(view);
+    for (const r of this.followers) r.onEquity?.(view, this.actions);
     if (this.staleOrders.size > 0) this.staleOrders.poll(view.now(), this.actions);
   }
 

@@ -6,12 +6,17 @@ import type { EngineMode } from '../core/risk-port.js';
 import { LIVE_RISK_DEFAULTS, mergeRiskConfig } from './defaults.js';
 import { RiskEngine } from './engine.js';
 import { busPublisher, type RiskPublisher } from './publisher.js';
+import { PropFirmRule } from './prop-firm-rule.js';
+import { parseCustomParams, resolveRuleSet } from './prop-firm-rules.js';
 import type { PreTradeRule } from './rules.js';
 
 export * from './breakers.js';
 export * from './defaults.js';
 export * from './duplicate-signals.js';
 export * from './engine.js';
+export * from './prop-firm-account.js';
+export * from './prop-firm-rule.js';
+export * from './prop-firm-rules.js';
 export * from './publisher.js';
 export * from './request-budget.js';
 export * from './rules.js';
@@ -19,6 +24,7 @@ export * from './simple-view.js';
 export * from './sizing.js';
 export * from './sliding-window.js';
 export * from './stale-orders.js';
+export * from './trading-day.js';
 
 /** Options of createRiskEngine. */
 export interface CreateRiskEngineOptions {
@@ -60,11 +66,28 @@ export function createRiskEngine(config: RiskConfig | undefined, opts: CreateRis
   for (const [id, raw] of Object.entries(opts.strategyOverrides ?? {})) {
     overrides[id] = parseRisk(raw, `risk.strategyOverrides.${id}`);
   }
+  const extraRules = [...(opts.extraRules ?? [])];
+  const pf = effective.propFirm;
+  if (pf !== undefined) {
+    const set =
+      pf.rules === 'custom'
+        ? parseCustomParams(pf.custom ?? {}, 'risk.propFirm.custom')
+        : resolveRuleSet(pf.rules, pf.accountSize, 'risk.propFirm.rules');
+    if (pf.rules !== 'custom' && pf.custom !== undefined) {
+      throw new ConfigError('risk.propFirm.custom', 'only used with rules: custom');
+    }
+    extraRules.push(
+      new PropFirmRule(set, {
+        ...(pf.blockWithin !== undefined ? { blockWithin: pf.blockWithin } : {}),
+        ...(pf.adverseMove !== undefined ? { adverseMove: pf.adverseMove } : {}),
+      }),
+    );
+  }
   return new RiskEngine(effective, {
     mode: opts.mode,
     strategyOverrides: overrides,
     ...(opts.publish ? { publish: opts.publish } : opts.bus ? { publish: busPublisher(opts.bus) } : {}),
     ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
-    ...(opts.extraRules ? { extraRules: opts.extraRules } : {}),
+    ...(extraRules.length > 0 ? { extraRules } : {}),
   });
 }

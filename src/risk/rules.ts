@@ -2,7 +2,9 @@ import type { RiskConfig } from '../core/config.js';
 import { type RiskReasonCode, RiskLimitError } from '../core/errors.js';
 import type { Instrument } from '../core/instrument.js';
 import type { OrderIntent } from '../core/order.js';
-import type { RiskView } from '../core/risk-port.js';
+import type { ClosedTrade } from '../core/events.js';
+import type { Fill } from '../core/fill.js';
+import type { RiskActions, RiskView } from '../core/risk-port.js';
 import { SlidingWindow } from './sliding-window.js';
 
 /**
@@ -40,6 +42,12 @@ export interface PreTradeRule {
   check(c: CheckContext): RiskLimitError | null;
   /** Called when the whole check accepted the order (stateful rules record it). */
   onAccept?(c: CheckContext): void;
+  /** Account-following rules (prop-firm sets): every equity update, with the kernel's cancel/flatten actions. */
+  onEquity?(view: RiskView, actions: RiskActions | undefined): void;
+  /** Account-following rules: every fill. */
+  onFill?(fill: Fill, view: RiskView): void;
+  /** Account-following rules: every closed trade. */
+  onTradeClosed?(trade: ClosedTrade, view: RiskView): void;
 }
 
 /**
