@@ -14,17 +14,22 @@ export * from './breakers.js';
 export * from './defaults.js';
 export * from './duplicate-signals.js';
 export * from './engine.js';
+export * from './exposure.js';
 export * from './prop-firm-account.js';
+export * from './prop-firm-check.js';
 export * from './prop-firm-rule.js';
 export * from './prop-firm-rules.js';
 export * from './publisher.js';
 export * from './request-budget.js';
+export * from './risk-report.js';
 export * from './rules.js';
 export * from './simple-view.js';
 export * from './sizing.js';
 export * from './sliding-window.js';
 export * from './stale-orders.js';
+export * from './stress.js';
 export * from './trading-day.js';
+export * from './var.js';
 
 /** Options of createRiskEngine. */
 export interface CreateRiskEngineOptions {
