@@ -40,7 +40,8 @@ writeFileSync(
   renderTradesCsv([trade('05', 4_000), trade('06', -1_000), trade('07', 3_500), trade('08', 3_600)]),
 );
 
-describe('tradeforge propfirm', () => {
+// Each case spawns the CLI (tsx start-up); a loaded 2-core box needs room.
+describe('tradeforge propfirm', { timeout: 180_000 }, () => {
   it('check: day-by-day report of a backtest trades.csv, exit 0 when passed', () => {
     const r = run('check', '--rules', 'ftmo-2step', '--trades', tradesCsv);
     expect(r.err).toBe('');
