@@ -1,0 +1,610 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A market the IG simulator quotes, with its dealing rules (points). */
+export interface IgSimMarket {
+  epic: string;
+  name: string;
+  bid: number;
+  offer: number;
+  decimals: number;
+  minDealSize: number;
+  minStopDistance: number;
+  minGuaranteedStopDistance: number;
+  maxStopDistance: number;
+  controlledRiskAllowed: boolean;
+}
+
+/** Options of the IG simulator. */
+export interface IgSimulatorOptions {
+  apiKey?: string;
+  identifier?: string;
+  password?: string;
+  accounts?: { accountId: string; balance: number; currency?: string }[];
+  markets?: IgSimMarket[];
+  /** Per-minute allowances, as GET /operations/application reports them. */
+  allowances?: { accountTrading?: number; accountOverall?: number; applicationOverall?: number };
+  /** Seconds an OAuth access token lives (v3). */
+  accessTokenSeconds?: number;
+  /** The simulator's clock (epoch ms); the allowances and token expiry read it. */
+  now?: () => number;
+}
+
+interface Session {
+  accountId: string;
+  expiresAt: number;
+}
+
+interface SimPosition {
+  dealId: string;
+  dealReference: string;
+  epic: string;
+  direction: 'BUY' | 'SELL';
+  size: number;
+  level: number;
+  stopLevel: number | null;
+  limitLevel: number | null;
+  controlledRisk: boolean;
+  trailingStopDistance: number | null;
+  trailingStep: number | null;
+  createdDateUTC: string;
+}
+
+interface SimWorkingOrder {
+  dealId: string;
+  epic: string;
+  direction: 'BUY' | 'SELL';
+  orderSize: number;
+  orderLevel: number;
+  orderType: 'LIMIT' | 'STOP';
+  timeInForce: string;
+  stopDistance: number | null;
+  limitDistance: number | null;
+  guaranteedStop: boolean;
+  createdDateUTC: string;
+}
+
+const DEFAULT_MARKET: IgSimMarket = {
+  epic: 'CS.D.EURUSD.CFD.IP',
+  name: 'EUR/USD',
+  bid: 11_000.2,
+  offer: 11_000.8,
+  decimals: 1,
+  minDealSize: 0.5,
+  minStopDistance: 2,
+  minGuaranteedStopDistance: 10,
+  maxStopDistance: 5_000,
+  controlledRiskAllowed: true,
+};
+
+/**
+ * A local IG REST simulator on loopback (tests only; IG is the outside world): sessions v2 (CST /
+ * X-SECURITY-TOKEN) and v3 (OAuth with refresh), account switch, per-minute allowances with IG's 403
+ * `exceeded-*-allowance` errors, weekend session invalidation, accounts, market details with dealing rules,
+ * positions with broker-side stops (normal, trailing, guaranteed) opened by deal reference and confirmed,
+ * amend, close through `_method: DELETE`, working orders, and injected faults.
+ */
+export class IgSimulator {
+  readonly apiKey: string;
+  readonly identifier: string;
+  readonly password: string;
+  readonly markets = new Map<string, IgSimMarket>();
+  readonly accounts: { accountId: string; balance: number; currency: string }[];
+  readonly positions: SimPosition[] = [];
+  readonly workingOrders: SimWorkingOrder[] = [];
+  /** Requests seen, as "METHOD path VERSION" (for tests). */
+  readonly log: string[] = [];
+  /** Requests per allowance kind and account, with their times (the per-minute windows). */
+  private readonly usage = new Map<string, number[]>();
+  private readonly sessions = new Map<string, Session>(); // CST / access token → session
+  private readonly refreshTokens = new Map<string, string>(); // refresh → accountId
+  private readonly confirms = new Map<string, Record<string, unknown>>();
+  private readonly faults: { status: number; errorCode: string }[] = [];
+  private readonly allowances: Required<NonNullable<IgSimulatorOptions['allowances']>>;
+  private readonly accessTokenSeconds: number;
+  private readonly now: () => number;
+  private server: Server | undefined;
+  private seq = 0;
+
+  constructor(opts: IgSimulatorOptions = {}) {
+    this.apiKey = opts.apiKey ?? 'sim-api-key';
+    this.identifier = opts.identifier ?? 'trader';
+    this.password = opts.password ?? 'secret';
+    this.accounts = (opts.accounts ?? [{ accountId: 'ABC123', balance: 10_000 }]).map((a) => ({
+      currency: 'USD',
+      ...a,
+    }));
+    for (const m of opts.markets ?? [DEFAULT_MARKET]) this.markets.set(m.epic, { ...m });
+    this.allowances = { accountTrading: 100, accountOverall: 30, applicationOverall: 60, ...opts.allowances };
+    this.accessTokenSeconds = opts.accessTokenSeconds ?? 60;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Starts listening on a free loopback port; returns the base URL (…/gateway/deal). */
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) =>
+        send(res, 500, { errorCode: `error.sim.${(err as Error).message}` }),
+      );
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}/gateway/deal`;
+  }
+
+  /** Stops the server. */
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  /** Invalidates every session and token, as IG does over the weekend. */
+  invalidateSessions(): void {
+    this.sessions.clear();
+    this.refreshTokens.clear();
+  }
+
+  /** Makes the next request fail with this status and IG error code (once per call). */
+  failNext(status: number, errorCode: string): void {
+    this.faults.push({ status, errorCode });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname.replace(/^\/gateway\/deal/, '');
+    const version = String(req.headers.version ?? '1');
+    const override = req.headers._method;
+    const method = typeof override === 'string' ? override.toUpperCase() : (req.method ?? 'GET');
+    const body = await readBody(req);
+    this.log.push(`${method} ${path} v${version}`);
+    if (req.headers['x-ig-api-key'] !== this.apiKey)
+      return send(res, 403, { errorCode: 'error.security.api-key-invalid' });
+    const fault = this.faults.shift();
+    if (fault) return send(res, fault.status, { errorCode: fault.errorCode });
+    if (path === '/session' && method === 'POST') return this.login(res, version, body);
+    if (path === '/session/refresh-token' && method === 'POST') return this.refresh(res, body);
+    const session = this.authenticate(req);
+    if (typeof session === 'string') return send(res, 401, { errorCode: session });
+    const trading = method !== 'GET' && /^\/(positions|workingorders)\/otc/.test(path);
+    const kind = trading ? 'accountTrading' : 'accountOverall';
+    if (!this.spend(`${kind}:${session.accountId}`, this.allowances[kind])) {
+      return send(res, 403, {
+        errorCode: trading
+          ? 'error.public-api.exceeded-account-trading-allowance'
+          : 'error.public-api.exceeded-account-allowance',
+      });
+    }
+    if (path === '/session' && method === 'PUT') {
+      const id = String(body.accountId ?? '');
+      if (!this.accounts.some((a) => a.accountId === id))
+        return send(res, 400, { errorCode: 'error.switch.accountId-invalid' });
+      session.accountId = id;
+      return send(res, 200, { trailingStopsEnabled: true, dealingEnabled: true, hasActiveDemoAccounts: true });
+    }
+    if (path === '/operations/application' && method === 'GET') {
+      return send(res, 200, [
+        {
+          apiKey: this.apiKey,
+          status: 'ENABLED',
+          allowanceApplicationOverall: this.allowances.applicationOverall,
+          allowanceAccountTrading: this.allowances.accountTrading,
+          allowanceAccountOverall: this.allowances.accountOverall,
+          allowanceAccountHistoricalData: 10_000,
+          concurrentSubscriptionsLimit: 40,
+        },
+      ]);
+    }
+    if (path === '/accounts' && method === 'GET') {
+      return send(res, 200, {
+        accounts: this.accounts.map((a) => {
+          const pnl = this.profitLoss();
+          return {
+            accountId: a.accountId,
+            accountName: a.accountId,
+            accountType: 'CFD',
+            preferred: a === this.accounts[0],
+            currency: a.currency,
+            balance: {
+              balance: a.balance,
+              deposit: this.margin(),
+              profitLoss: pnl,
+              available: a.balance + pnl - this.margin(),
+            },
+          };
+        }),
+      });
+    }
+    const market = /^\/markets\/([^/]+)$/.exec(path);
+    if (market && method === 'GET') return this.marketDetails(res, decodeURIComponent(market[1]));
+    const confirm = /^\/confirms\/([^/]+)$/.exec(path);
+    if (confirm && method === 'GET') {
+      const c = this.confirms.get(decodeURIComponent(confirm[1]));
+      return c ? send(res, 200, c) : send(res, 404, { errorCode: 'error.confirms.deal-not-found' });
+    }
+    if (path === '/positions' && method === 'GET') {
+      return send(res, 200, {
+        positions: this.positions.map((p) => {
+          const m = this.markets.get(p.epic) as IgSimMarket;
+          const { epic: _e, ...position } = p;
+          return { position: { ...position, currency: 'USD' }, market: { epic: p.epic, bid: m.bid, offer: m.offer } };
+        }),
+      });
+    }
+    if (path === '/positions/otc' && method === 'POST') return this.openPosition(res, body);
+    if (path === '/positions/otc' && method === 'DELETE') return this.closePosition(res, body);
+    const amend = /^\/positions\/otc\/([^/]+)$/.exec(path);
+    if (amend && method === 'PUT') return this.amend(res, decodeURIComponent(amend[1]), body);
+    if (path === '/workingorders' && method === 'GET') {
+      return send(res, 200, {
+        workingOrders: this.workingOrders.map((w) => ({ workingOrderData: w, marketData: { epic: w.epic } })),
+      });
+    }
+    if (path === '/workingorders/otc' && method === 'POST') return this.createWorkingOrder(res, body);
+    const wo = /^\/workingorders\/otc\/([^/]+)$/.exec(path);
+    if (wo && method === 'DELETE') {
+      const i = this.workingOrders.findIndex((w) => w.dealId === decodeURIComponent(wo[1]));
+      if (i < 0) return send(res, 404, { errorCode: 'error.service.workingorders.not-found' });
+      const [w] = this.workingOrders.splice(i, 1);
+      const ref = this.newRef();
+      this.confirms.set(ref, {
+        dealReference: ref,
+        dealId: w.dealId,
+        dealStatus: 'ACCEPTED',
+        reason: 'SUCCESS',
+        status: 'DELETED',
+        epic: w.epic,
+      });
+      return send(res, 200, { dealReference: ref });
+    }
+    return send(res, 404, { errorCode: 'error.sim.unknown-endpoint' });
+  }
+
+  private login(res: ServerResponse, version: string, body: Record<string, unknown>) {
+    if (body.identifier !== this.identifier || body.password !== this.password) {
+      return send(res, 401, { errorCode: 'error.security.invalid-details' });
+    }
+    const accountId = this.accounts[0].accountId;
+    if (version === '3') {
+      const token = this.issueToken(accountId);
+      return send(res, 200, {
+        clientId: 'C1',
+        accountId,
+        timezoneOffset: 0,
+        lightstreamerEndpoint: 'https://sim-ls',
+        oauthToken: token,
+      });
+    }
+    const cst = randomUUID();
+    this.sessions.set(cst, { accountId, expiresAt: Number.POSITIVE_INFINITY });
+    res.setHeader('CST', cst);
+    res.setHeader('X-SECURITY-TOKEN', `xst-${cst}`);
+    send(res, 200, {
+      currentAccountId: accountId,
+      clientId: 'C1',
+      lightstreamerEndpoint: 'https://sim-ls',
+      accounts: this.accounts.map((a, i) => ({ accountId: a.accountId, accountName: a.accountId, preferred: i === 0 })),
+    });
+  }
+
+  private refresh(res: ServerResponse, body: Record<string, unknown>) {
+    const accountId = this.refreshTokens.get(String(body.refresh_token ?? ''));
+    if (accountId === undefined) return send(res, 401, { errorCode: 'error.security.oauth-token-invalid' });
+    this.refreshTokens.delete(String(body.refresh_token));
+    send(res, 200, this.issueToken(accountId));
+  }
+
+  private issueToken(accountId: string) {
+    const access = randomUUID();
+    const refresh = randomUUID();
+    this.sessions.set(access, { accountId, expiresAt: this.now() + this.accessTokenSeconds * 1000 });
+    this.refreshTokens.set(refresh, accountId);
+    return {
+      access_token: access,
+      refresh_token: refresh,
+      scope: 'profile',
+      token_type: 'Bearer',
+      expires_in: String(this.accessTokenSeconds),
+    };
+  }
+
+  // The session of a request, or the IG error code explaining why there is none.
+  private authenticate(req: IncomingMessage): Session | string {
+    const auth = req.headers.authorization;
+    if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
+      const s = this.sessions.get(auth.slice(7));
+      if (!s || s.expiresAt <= this.now()) return 'error.security.oauth-token-invalid';
+      const acct = req.headers['ig-account-id'];
+      if (typeof acct === 'string' && acct !== s.accountId) {
+        if (!this.accounts.some((a) => a.accountId === acct)) return 'error.security.account-token-invalid';
+        s.accountId = acct;
+      }
+      return s;
+    }
+    const cst = req.headers.cst;
+    const xst = req.headers['x-security-token'];
+    if (typeof cst !== 'string' || typeof xst !== 'string') return 'error.security.client-token-missing';
+    const s = this.sessions.get(cst);
+    if (!s || xst !== `xst-${cst}`) return 'error.security.client-token-invalid';
+    return s;
+  }
+
+  private spend(key: string, perMinute: number): boolean {
+    const now = this.now();
+    const times = (this.usage.get(key) ?? []).filter((t) => t > now - 60_000);
+    if (times.length >= perMinute) {
+      this.usage.set(key, times);
+      return false;
+    }
+    times.push(now);
+    this.usage.set(key, times);
+    return true;
+  }
+
+  private marketDetails(res: ServerResponse, epic: string) {
+    const m = this.markets.get(epic);
+    if (!m) return send(res, 404, { errorCode: 'error.service.marketdata.instrument.epic.unavailable' });
+    const pts = (value: number) => ({ unit: 'POINTS', value });
+    send(res, 200, {
+      instrument: {
+        epic,
+        name: m.name,
+        type: 'CURRENCIES',
+        lotSize: 1,
+        currencies: [{ code: 'USD', isDefault: true }],
+        controlledRiskAllowed: m.controlledRiskAllowed,
+      },
+      dealingRules: {
+        minDealSize: pts(m.minDealSize),
+        minNormalStopOrLimitDistance: pts(m.minStopDistance),
+        minControlledRiskStopDistance: pts(m.minGuaranteedStopDistance),
+        maxStopOrLimitDistance: pts(m.maxStopDistance),
+        minStepDistance: pts(1),
+      },
+      snapshot: {
+        bid: m.bid,
+        offer: m.offer,
+        decimalPlacesFactor: m.decimals,
+        scalingFactor: 1,
+        marketStatus: 'TRADEABLE',
+      },
+    });
+  }
+
+  private openPosition(res: ServerResponse, b: Record<string, unknown>) {
+    const ref = typeof b.dealReference === 'string' && b.dealReference ? b.dealReference : this.newRef();
+    if (this.confirms.has(ref)) return send(res, 200, { dealReference: ref }); // the same reference deals once
+    const m = this.markets.get(String(b.epic));
+    const reject = (reason: string) => {
+      this.confirms.set(ref, {
+        dealReference: ref,
+        dealId: null,
+        dealStatus: 'REJECTED',
+        reason,
+        status: null,
+        epic: b.epic ?? null,
+      });
+      send(res, 200, { dealReference: ref });
+    };
+    if (!m) return reject('MARKET_NOT_FOUND');
+    const size = Number(b.size);
+    const direction = b.direction === 'SELL' ? 'SELL' : 'BUY';
+    if (!(size >= m.minDealSize)) return reject('MINIMUM_ORDER_SIZE_ERROR');
+    const level = direction === 'BUY' ? m.offer : m.bid;
+    const guaranteed = b.guaranteedStop === true;
+    if (guaranteed && !m.controlledRiskAllowed) return reject('GUARANTEED_STOP_NOT_ALLOWED');
+    let stopLevel: number | null = null;
+    const stopDistance = b.stopDistance === undefined || b.stopDistance === null ? undefined : Number(b.stopDistance);
+    const trailing = b.trailingStop === true;
+    if (stopDistance !== undefined) {
+      if (
+        stopDistance < (guaranteed ? m.minGuaranteedStopDistance : m.minStopDistance) ||
+        stopDistance > m.maxStopDistance
+      ) {
+        return reject('ATTACHED_ORDER_LEVEL_ERROR');
+      }
+      stopLevel = round(direction === 'BUY' ? level - stopDistance : level + stopDistance, m.decimals);
+    }
+    if (trailing && (stopDistance === undefined || b.trailingStopIncrement === undefined))
+      return reject('ATTACHED_ORDER_LEVEL_ERROR');
+    const limitDistance =
+      b.limitDistance === undefined || b.limitDistance === null ? undefined : Number(b.limitDistance);
+    const limitLevel =
+      limitDistance === undefined
+        ? null
+        : round(direction === 'BUY' ? level + limitDistance : level - limitDistance, m.decimals);
+    const dealId = `DIAAAA${++this.seq}`;
+    const p: SimPosition = {
+      dealId,
+      dealReference: ref,
+      epic: m.epic,
+      direction,
+      size,
+      level,
+      stopLevel,
+      limitLevel,
+      controlledRisk: guaranteed,
+      trailingStopDistance: trailing ? (stopDistance ?? null) : null,
+      trailingStep: trailing ? Number(b.trailingStopIncrement) : null,
+      createdDateUTC: new Date(this.now()).toISOString().slice(0, 19),
+    };
+    this.positions.push(p);
+    this.confirms.set(ref, {
+      dealReference: ref,
+      dealId,
+      dealStatus: 'ACCEPTED',
+      reason: 'SUCCESS',
+      status: 'OPEN',
+      epic: m.epic,
+      direction,
+      size,
+      level,
+      stopLevel,
+      limitLevel,
+      guaranteedStop: guaranteed,
+      trailingStop: trailing,
+      date: p.createdDateUTC,
+    });
+    send(res, 200, { dealReference: ref });
+  }
+
+  private closePosition(res: ServerResponse, b: Record<string, unknown>) {
+    const ref = this.newRef();
+    const i = this.positions.findIndex((p) => p.dealId === b.dealId);
+    if (i < 0) {
+      this.confirms.set(ref, {
+        dealReference: ref,
+        dealId: null,
+        dealStatus: 'REJECTED',
+        reason: 'POSITION_NOT_AVAILABLE_TO_CLOSE',
+        status: null,
+      });
+      return send(res, 200, { dealReference: ref });
+    }
+    const p = this.positions[i];
+    const m = this.markets.get(p.epic) as IgSimMarket;
+    const size = Math.min(Number(b.size), p.size);
+    const level = p.direction === 'BUY' ? m.bid : m.offer;
+    const pnl = (p.direction === 'BUY' ? level - p.level : p.level - level) * size;
+    this.accounts[0].balance += pnl;
+    p.size -= size;
+    if (p.size <= 1e-9) this.positions.splice(i, 1);
+    this.confirms.set(ref, {
+      dealReference: ref,
+      dealId: p.dealId,
+      dealStatus: 'ACCEPTED',
+      reason: 'SUCCESS',
+      status: p.size <= 1e-9 ? 'CLOSED' : 'PARTIALLY_CLOSED',
+      epic: p.epic,
+      direction: b.direction ?? null,
+      size,
+      level,
+    });
+    send(res, 200, { dealReference: ref });
+  }
+
+  private amend(res: ServerResponse, dealId: string, b: Record<string, unknown>) {
+    const p = this.positions.find((x) => x.dealId === dealId);
+    const ref = this.newRef();
+    if (!p) {
+      this.confirms.set(ref, {
+        dealReference: ref,
+        dealId,
+        dealStatus: 'REJECTED',
+        reason: 'POSITION_NOT_FOUND',
+        status: null,
+      });
+      return send(res, 200, { dealReference: ref });
+    }
+    const m = this.markets.get(p.epic) as IgSimMarket;
+    const stop = b.stopLevel === undefined || b.stopLevel === null ? p.stopLevel : Number(b.stopLevel);
+    const price = p.direction === 'BUY' ? m.bid : m.offer;
+    if (
+      stop !== null &&
+      Math.abs(price - stop) < (p.controlledRisk ? m.minGuaranteedStopDistance : m.minStopDistance)
+    ) {
+      this.confirms.set(ref, {
+        dealReference: ref,
+        dealId,
+        dealStatus: 'REJECTED',
+        reason: 'ATTACHED_ORDER_LEVEL_ERROR',
+        status: null,
+      });
+      return send(res, 200, { dealReference: ref });
+    }
+    p.stopLevel = stop;
+    if (b.limitLevel !== undefined) p.limitLevel = b.limitLevel === null ? null : Number(b.limitLevel);
+    this.confirms.set(ref, {
+      dealReference: ref,
+      dealId,
+      dealStatus: 'ACCEPTED',
+      reason: 'SUCCESS',
+      status: 'AMENDED',
+      stopLevel: p.stopLevel,
+      limitLevel: p.limitLevel,
+    });
+    send(res, 200, { dealReference: ref });
+  }
+
+  private createWorkingOrder(res: ServerResponse, b: Record<string, unknown>) {
+    const ref = typeof b.dealReference === 'string' && b.dealReference ? b.dealReference : this.newRef();
+    if (this.confirms.has(ref)) return send(res, 200, { dealReference: ref });
+    const m = this.markets.get(String(b.epic));
+    if (!m || !(Number(b.size) >= m.minDealSize)) {
+      this.confirms.set(ref, {
+        dealReference: ref,
+        dealId: null,
+        dealStatus: 'REJECTED',
+        reason: m ? 'MINIMUM_ORDER_SIZE_ERROR' : 'MARKET_NOT_FOUND',
+        status: null,
+      });
+      return send(res, 200, { dealReference: ref });
+    }
+    const dealId = `DIAAAB${++this.seq}`;
+    const w: SimWorkingOrder = {
+      dealId,
+      epic: m.epic,
+      direction: b.direction === 'SELL' ? 'SELL' : 'BUY',
+      orderSize: Number(b.size),
+      orderLevel: Number(b.level),
+      orderType: b.type === 'STOP' ? 'STOP' : 'LIMIT',
+      timeInForce: String(b.timeInForce ?? 'GOOD_TILL_CANCELLED'),
+      stopDistance: b.stopDistance === undefined ? null : Number(b.stopDistance),
+      limitDistance: b.limitDistance === undefined ? null : Number(b.limitDistance),
+      guaranteedStop: b.guaranteedStop === true,
+      createdDateUTC: new Date(this.now()).toISOString().slice(0, 19),
+    };
+    this.workingOrders.push(w);
+    this.confirms.set(ref, {
+      dealReference: ref,
+      dealId,
+      dealStatus: 'ACCEPTED',
+      reason: 'SUCCESS',
+      status: 'OPEN',
+      epic: m.epic,
+      direction: w.direction,
+      size: w.orderSize,
+      level: w.orderLevel,
+    });
+    send(res, 200, { dealReference: ref });
+  }
+
+  private profitLoss(): number {
+    let pnl = 0;
+    for (const p of this.positions) {
+      const m = this.markets.get(p.epic) as IgSimMarket;
+      pnl += (p.direction === 'BUY' ? m.bid - p.level : p.level - m.offer) * p.size;
+    }
+    return pnl;
+  }
+
+  private margin(): number {
+    // 3.33% margin on the position value, a typical FX CFD rate.
+    return this.positions.reduce((s, p) => s + p.size * p.level * 0.0333, 0);
+  }
+
+  private newRef(): string {
+    return `SIMREF${++this.seq}`;
+  }
+}
+
+const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=UTF-8');
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return {};
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
