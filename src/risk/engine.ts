@@ -24,6 +24,12 @@ export interface RiskEngineOptions {
   extraRules?: readonly PreTradeRule[];
   /** How many risk events `riskEvents()` keeps (default 10 000; later ones are counted, not kept). */
   maxEvents?: number;
+  /**
+   * Called (synchronously, possibly often) whenever `getState()` would return something new: a trip, reset, kill
+   * switch, new equity peak or day, closed trade, accepted order under an order budget. The live runtime saves
+   * the state here so a restart never lifts a halt or forgets a budget.
+   */
+  onStateChange?: () => void;
 }
 
 /** One line of the backtest result's `riskEvents`: a rejection, breaker trip, reset or kill-switch action. */
@@ -54,6 +60,8 @@ export interface RiskEngineState {
   version: 1;
   breakers: BreakerState;
   tradeStats: Record<string, { trades: number; wins: number; losses: number; grossWin: number; grossLoss: number }>;
+  /** Order-budget windows (accepted order times), keyed `account` or `strategy:<id>`. */
+  rateWindows?: Record<string, number[]>;
 }
 
 /** A sizing request for `RiskEngine.size`. */
@@ -103,6 +111,9 @@ export class RiskEngine implements RiskHook {
   private readonly followers: readonly PreTradeRule[];
   /** The `extraRules` this engine runs after the built-in ones. */
   readonly extraRules: readonly PreTradeRule[];
+  private readonly rateRules = new Map<string, OrderRateRule>();
+  private readonly onStateChange: (() => void) | undefined;
+  private seenChanges = 0;
 
   /** `config` is the effective account config (validated; defaults already merged by createRiskEngine). */
   constructor(config: RiskConfig, opts: RiskEngineOptions) {
@@ -119,6 +130,8 @@ export class RiskEngine implements RiskHook {
     const accountRate = config.orderRate
       ? new OrderRateRule(config.orderRate.perMinute, config.orderRate.perSecond)
       : undefined;
+    this.onStateChange = opts.onStateChange;
+    if (accountRate) this.rateRules.set('account', accountRate);
     this.accountSet = buildRuleSet(config, accountRate, undefined, opts.extraRules);
     this.lastSet = this.accountSet;
     let anyStale = config.staleOrderMinutes !== undefined;
@@ -138,6 +151,7 @@ export class RiskEngine implements RiskHook {
             `strategy ${strategyId}`,
           )
         : undefined;
+      if (ownRate) this.rateRules.set(`strategy:${strategyId}`, ownRate);
       this.sets.set(strategyId, buildRuleSet(effective, accountRate, ownRate, opts.extraRules));
       if (effective.staleOrderMinutes !== undefined) anyStale = true;
     }
@@ -184,6 +198,7 @@ export class RiskEngine implements RiskHook {
       r.onFill?.(fill, view);
       r.onEquity?.(view, this.actions);
     }
+    this.changedIfBoardMoved();
   }
 
   /** Consecutive losses, stop-loss guard, cooldown and the strategy's Kelly statistics. */
@@ -194,6 +209,7 @@ export class RiskEngine implements RiskHook {
     stats.record(trade.pnl);
     this.board.onTradeClosed(trade, view.now());
     for (const r of this.followers) r.onTradeClosed?.(trade, view);
+    this.changed();
   }
 
   /** Equity breakers and stale-order timers on every equity update. */
@@ -201,6 +217,7 @@ export class RiskEngine implements RiskHook {
     this.view = view;
     if (this.board.wantsEquity) this.board.onEquity(view);
     for (const r of this.followers) r.onEquity?.(view, this.actions);
+    this.changedIfBoardMoved();
     if (this.staleOrders.size > 0) this.staleOrders.poll(view.now(), this.actions);
   }
 
@@ -249,17 +266,21 @@ export class RiskEngine implements RiskHook {
    */
   killSwitch(actor: string, reason: string, now = this.now()): { triggeredAt: number } {
     this.board.killSwitch(actor, reason, now);
+    this.changed();
     return { triggeredAt: now };
   }
 
   /** Clears the kill switch; false when it was not engaged. */
   recover(actor: string, now = this.now()): boolean {
-    return this.board.recover(actor, now);
+    const was = this.board.recover(actor, now);
+    this.changed();
+    return was;
   }
 
   /** Manual halt (HALTED) of new exposure until `until` or an explicit `reset('HALTED', actor)`. */
   halt(actor: string, reason: string, until?: number, now = this.now()): void {
     this.board.halt(actor, reason, now, until);
+    this.changed();
   }
 
   /**
@@ -268,7 +289,9 @@ export class RiskEngine implements RiskHook {
    */
   reset(breaker: BreakerName, actor: string, symbol?: string, now = this.now()): boolean {
     if (!actor) throw new ValidationError('a breaker reset needs an actor', 'actor');
-    return this.board.reset(breaker, actor, now, symbol);
+    const was = this.board.reset(breaker, actor, now, symbol);
+    this.changed();
+    return was;
   }
 
   /** True when the kill switch or a halt blocks new exposure at `now`. */
@@ -323,7 +346,9 @@ export class RiskEngine implements RiskHook {
         grossLoss: s.grossLoss,
       };
     }
-    return { version: 1, breakers: this.board.getState(), tradeStats };
+    const rateWindows: Record<string, number[]> = {};
+    for (const [key, rule] of this.rateRules) rateWindows[key] = rule.window.toArray();
+    return { version: 1, breakers: this.board.getState(), tradeStats, rateWindows };
   }
 
   /** Restores `getState` output (a restart keeps a halt). */
@@ -333,6 +358,23 @@ export class RiskEngine implements RiskHook {
     this.tradeStatsByStrategy.clear();
     for (const [id, s] of Object.entries(state.tradeStats ?? {}))
       this.tradeStatsByStrategy.set(id, Object.assign(new TradeStats(), s));
+    for (const [key, times] of Object.entries(state.rateWindows ?? {})) {
+      const w = this.rateRules.get(key)?.window;
+      if (w === undefined) continue;
+      w.clear();
+      for (const t of times) w.push(t);
+    }
+    this.seenChanges = this.board.changes;
+  }
+
+  private changed(): void {
+    this.seenChanges = this.board.changes;
+    this.onStateChange?.();
+  }
+
+  // Equity updates come on every bar or tick; only a new peak, a new day or a trip is worth saving.
+  private changedIfBoardMoved(): void {
+    if (this.board.changes !== this.seenChanges) this.changed();
   }
 
   private setFor(strategyId: string): RuleSet {
@@ -445,6 +487,7 @@ export class RiskEngine implements RiskHook {
     if (this.reducing) return;
     const rules = set.rules;
     for (let i = 0; i < rules.length; i++) rules[i].onAccept?.(c);
+    if (this.rateRules.size > 0) this.changed();
   }
 
   private pushEvent(e: RiskEvent): void {

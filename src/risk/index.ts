@@ -10,6 +10,7 @@ import { PropFirmRule } from './prop-firm-rule.js';
 import { parseCustomParams, resolveRuleSet } from './prop-firm-rules.js';
 import type { PreTradeRule } from './rules.js';
 
+export * from './account.js';
 export * from './breakers.js';
 export * from './defaults.js';
 export * from './duplicate-signals.js';
@@ -44,6 +45,8 @@ export interface CreateRiskEngineOptions {
   maxEvents?: number;
   /** Further pre-trade rules (e.g. a prop-firm rule set, RISK-7), run after the built-in ones. */
   extraRules?: readonly PreTradeRule[];
+  /** Called whenever the engine's persisted state changes (see RiskEngineOptions.onStateChange). */
+  onStateChange?: () => void;
 }
 
 function parseRisk(raw: unknown, where: string): RiskConfig {
@@ -94,5 +97,6 @@ export function createRiskEngine(config: RiskConfig | undefined, opts: CreateRis
     ...(opts.publish ? { publish: opts.publish } : opts.bus ? { publish: busPublisher(opts.bus) } : {}),
     ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
     ...(extraRules.length > 0 ? { extraRules } : {}),
+    ...(opts.onStateChange ? { onStateChange: opts.onStateChange } : {}),
   });
 }
