@@ -84,6 +84,8 @@ export interface RuntimeStatus {
   /** Active breakers of the account's one risk engine (`deployment` is "account"). */
   breakers: { deployment: string; active: { breaker: string; symbol?: string; until?: number; detail?: string }[] }[];
   risk: { deployment: string; checked: number; accepted: number; rejected: number; byCode: Record<string, number> }[];
+  /** The prop-firm rule set's standing (distance to each limit, objectives), when `risk.propFirm` is set. */
+  propFirm?: import('../../risk/index.js').PropFirmStatus & { ruleSet: string };
 }
 
 /** A running runtime. */

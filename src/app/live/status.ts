@@ -1,6 +1,6 @@
 /** The runtime's full status (`GET /api/status`, `tradeforge status --json`), read from the running kernels. */
 import type { Order } from '../../core/order.js';
-import type { AccountRisk } from '../../risk/index.js';
+import { type AccountRisk, findPropFirmRule } from '../../risk/index.js';
 import type { Store } from '../../store/index.js';
 import type { Profile } from '../venues.js';
 import type { EntriesSwitch } from './gates.js';
@@ -65,6 +65,7 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
     const killed = killSwitchActive(s.deployments, s.account);
     const beat = s.lastBeat();
     const risk = s.account.engine;
+    const propFirm = findPropFirmRule(risk.extraRules)?.status(Date.now());
     return {
       source: 'runtime',
       pid: process.pid,
@@ -111,6 +112,7 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
       account: { equity: s.account.equity(), cash: s.account.cash() },
       breakers: [{ deployment: 'account', active: risk.status() }],
       risk: [{ deployment: 'account', ...risk.stats() }],
+      ...(propFirm ? { propFirm } : {}),
     };
   };
 }

@@ -56,5 +56,10 @@ export function register(program: Command): void {
         out(`  ${new Date(f.time).toISOString()} ${f.side} ${f.quantity} ${f.symbol} @ ${f.price}`);
       const active = status.breakers.flatMap((b) => b.active.map((a) => `${b.deployment}:${a.breaker}`));
       out(`breakers: ${active.length ? active.join(', ') : 'none tripped'}`);
+      const pf = status.propFirm;
+      if (pf) {
+        const limits = pf.limits.map((l) => `${l.limit} floor ${l.floor.toFixed(2)} (${l.distance.toFixed(2)} away)`);
+        out(`prop firm ${pf.ruleSet}: ${pf.state}, day ${pf.day}, ${limits.join(', ')}`);
+      }
     });
 }
