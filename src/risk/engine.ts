@@ -62,6 +62,8 @@ export interface RiskEngineState {
   tradeStats: Record<string, { trades: number; wins: number; losses: number; grossWin: number; grossLoss: number }>;
   /** Order-budget windows (accepted order times), keyed `account` or `strategy:<id>`. */
   rateWindows?: Record<string, number[]>;
+  /** State of stateful extra rules (e.g. a prop-firm account), keyed by the rule's `key`. */
+  extraRules?: Record<string, unknown>;
 }
 
 /** A sizing request for `RiskEngine.size`. */
@@ -114,6 +116,7 @@ export class RiskEngine implements RiskHook {
   private readonly rateRules = new Map<string, OrderRateRule>();
   private readonly onStateChange: (() => void) | undefined;
   private seenChanges = 0;
+  private seenFollowerChanges = 0;
 
   /** `config` is the effective account config (validated; defaults already merged by createRiskEngine). */
   constructor(config: RiskConfig, opts: RiskEngineOptions) {
@@ -348,7 +351,15 @@ export class RiskEngine implements RiskHook {
     }
     const rateWindows: Record<string, number[]> = {};
     for (const [key, rule] of this.rateRules) rateWindows[key] = rule.window.toArray();
-    return { version: 1, breakers: this.board.getState(), tradeStats, rateWindows };
+    const extra: Record<string, unknown> = {};
+    for (const r of this.followers) if (r.getState) extra[r.key] = r.getState();
+    return {
+      version: 1,
+      breakers: this.board.getState(),
+      tradeStats,
+      rateWindows,
+      ...(Object.keys(extra).length > 0 ? { extraRules: extra } : {}),
+    };
   }
 
   /** Restores `getState` output (a restart keeps a halt). */
@@ -364,17 +375,29 @@ export class RiskEngine implements RiskHook {
       w.clear();
       for (const t of times) w.push(t);
     }
+    for (const r of this.followers) {
+      const saved = state.extraRules?.[r.key];
+      if (saved !== undefined) r.restore?.(saved);
+    }
     this.seenChanges = this.board.changes;
+    this.seenFollowerChanges = this.followerChanges();
   }
 
   private changed(): void {
     this.seenChanges = this.board.changes;
+    this.seenFollowerChanges = this.followerChanges();
     this.onStateChange?.();
   }
 
   // Equity updates come on every bar or tick; only a new peak, a new day or a trip is worth saving.
   private changedIfBoardMoved(): void {
-    if (this.board.changes !== this.seenChanges) this.changed();
+    if (this.board.changes !== this.seenChanges || this.followerChanges() !== this.seenFollowerChanges) this.changed();
+  }
+
+  private followerChanges(): number {
+    let n = 0;
+    for (const r of this.followers) n += r.changes ?? 0;
+    return n;
   }
 
   private setFor(strategyId: string): RuleSet {

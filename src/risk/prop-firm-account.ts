@@ -90,6 +90,8 @@ export class PropFirmAccount {
   private maxLossFloor: number;
   private readonly days: PropFirmDay[] = [];
   private readonly breachList: PropFirmBreach[] = [];
+  /** Moves whenever the state worth saving changes (a new day, a floor, a breach, the balance). */
+  changes = 0;
 
   constructor(readonly params: PropFirmParams) {
     if (!(params.initialBalance > 0)) throw new ValidationError('initialBalance must be positive', 'initialBalance');
@@ -156,7 +158,9 @@ export class PropFirmAccount {
     const ml = this.params.maxLoss;
     if (ml.trailing === 'intraday-equity' && equity > this.peakEquity) {
       this.peakEquity = equity;
-      this.maxLossFloor = Math.max(this.maxLossFloor, this.trailFloor(equity));
+      const floor = Math.max(this.maxLossFloor, this.trailFloor(equity));
+      if (floor !== this.maxLossFloor) this.changes++;
+      this.maxLossFloor = floor;
       today.maxLossFloor = this.maxLossFloor;
     }
     const out: PropFirmBreach[] = [];
@@ -196,6 +200,7 @@ export class PropFirmAccount {
     if (!Number.isFinite(pnl)) throw new ValidationError(`trade P&L must be a number, got ${pnl}`, 'pnl');
     this.roll(time);
     this.balance += pnl;
+    this.changes++;
     const today = this.days[this.days.length - 1];
     today.pnl += pnl;
     today.endBalance = this.balance;
@@ -205,7 +210,9 @@ export class PropFirmAccount {
   /** A fill at `time`: the day counts as a trading day. */
   recordFill(time: number): void {
     this.roll(time);
-    this.days[this.days.length - 1].traded = true;
+    const today = this.days[this.days.length - 1];
+    if (!today.traded) this.changes++;
+    today.traded = true;
   }
 
   /** The standing at `now` against every rule. */
@@ -337,6 +344,7 @@ export class PropFirmAccount {
       this.dailyAnchor = dl?.anchor === 'max-balance-equity' ? Math.max(b, this.equity) : b;
     }
     this.day = day;
+    this.changes++;
     this.days.push({
       day,
       startBalance: this.dayStartBalance,
@@ -362,6 +370,7 @@ export class PropFirmAccount {
     const b: PropFirmBreach = { limit, scope, time, day: today.day, equity, floor, detail };
     today.breaches.push(b);
     this.breachList.push(b);
+    this.changes++;
     return b;
   }
 }

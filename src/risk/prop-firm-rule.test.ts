@@ -165,4 +165,33 @@ describe('PropFirmRule inside the RiskEngine', () => {
       createRiskEngine({ propFirm: { rules: 'apex', custom: {} } }, { useDefaults: false, mode: 'backtest' }),
     ).toThrow(/risk.propFirm.custom: only used with rules: custom/);
   });
+
+  it('a restart keeps the breach: the state is saved with the engine and restored', () => {
+    let saves = 0;
+    const config: RiskConfig = { propFirm: { rules: 'ftmo-2step', accountSize: 100_000 } };
+    const a = createRiskEngine(config, { useDefaults: false, mode: 'backtest', onStateChange: () => saves++ });
+    const view = new SimpleRiskView('backtest');
+    view.prices.set('ES', 5_000);
+    view.time = Z('2026-01-05T10:00:00Z');
+    view.equityValue = 100_000;
+    a.onEquity(view);
+    const before = saves;
+    view.time += 60_000;
+    a.onEquity(view); // nothing new: no save
+    expect(saves).toBe(before);
+    view.equityValue = 94_000;
+    a.onEquity(view);
+    expect(saves).toBe(before + 1); // the breach is worth saving
+    const saved = JSON.parse(JSON.stringify(a.getState()));
+    expect(saved.extraRules.propFirm.ruleSet).toBe('ftmo-2step@2025-06');
+    const b = createRiskEngine(config, { useDefaults: false, mode: 'backtest' });
+    b.restore(saved);
+    view.equityValue = 99_000;
+    expect(b.check(order('buy', 1), view)?.reason).toBe('PROPFIRM_DAILY_LOSS');
+    // Saved under other rules: ignored, the account starts afresh.
+    const c = createRiskEngine({ propFirm: { rules: 'topstep' } }, { useDefaults: false, mode: 'backtest' });
+    c.restore(saved);
+    view.equityValue = 50_000;
+    expect(c.check(order('buy', 1), view)).toBeNull();
+  });
 });

@@ -2,7 +2,12 @@ import type { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade } from '../core/events.js';
 import type { Fill } from '../core/fill.js';
 import type { RiskActions, RiskView } from '../core/risk-port.js';
-import { PropFirmAccount, type PropFirmBreach, type PropFirmStatus } from './prop-firm-account.js';
+import {
+  PropFirmAccount,
+  type PropFirmAccountState,
+  type PropFirmBreach,
+  type PropFirmStatus,
+} from './prop-firm-account.js';
 import type { ResolvedRuleSet } from './prop-firm-rules.js';
 import { type CheckContext, fmt, type PreTradeRule, riskError } from './rules.js';
 
@@ -111,6 +116,23 @@ export class PropFirmRule implements PreTradeRule {
   /** A closed trade moves the balance (the end-of-day trailing floor and tomorrow's daily anchor read it). */
   onTradeClosed(trade: ClosedTrade, view: RiskView): void {
     this.account.recordPnl(Number.isFinite(trade.exitTime) ? trade.exitTime : view.now(), trade.pnl);
+  }
+
+  /** Moves whenever the bookkeeping changes in a way worth saving. */
+  get changes(): number {
+    return this.account.changes;
+  }
+
+  /** The bookkeeping as JSON (saved with the engine's state, so a restart keeps floors and breaches). */
+  getState(): PropFirmAccountState & { ruleSet: string } {
+    return { ruleSet: this.ruleSet.label, ...this.account.getState() };
+  }
+
+  /** Restores getState output; state saved under another rule set is ignored (the account starts afresh). */
+  restore(state: unknown): void {
+    const s = state as Partial<PropFirmAccountState & { ruleSet: string }> | null;
+    if (s?.version !== 1 || s.ruleSet !== this.ruleSet.label) return;
+    this.account.restore(s as PropFirmAccountState);
   }
 
   /** Distance to each limit, target progress, trading days and the best-day rule. */

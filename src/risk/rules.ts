@@ -48,6 +48,12 @@ export interface PreTradeRule {
   onFill?(fill: Fill, view: RiskView): void;
   /** Account-following rules: every closed trade. */
   onTradeClosed?(trade: ClosedTrade, view: RiskView): void;
+  /** Stateful rules: a counter that moves whenever `getState()` would return something worth saving. */
+  readonly changes?: number;
+  /** Stateful rules: JSON-serialisable state, saved with the engine's (keyed by `key`). */
+  getState?(): unknown;
+  /** Stateful rules: restores `getState` output after a restart. */
+  restore?(state: unknown): void;
 }
 
 /**
