@@ -137,3 +137,27 @@ describe('AccountRisk: one risk engine for every deployment of an account', () =
     expect(second.hooks.b.check(buy('b'), second.views.b)?.reason).toBe('ORDER_RATE');
   });
 });
+
+describe('AccountRisk baselines', () => {
+  it('takes no equity baseline until every expected deployment is bound', () => {
+    const engine = createRiskEngine({ breakers: { dailyLoss: 0.05 } }, { useDefaults: false, mode: 'paper' });
+    const account = new AccountRisk(engine);
+    account.expectMembers(['a', 'b']);
+    const a = account.hookFor('a');
+    const b = account.hookFor('b');
+    const va = new SimpleRiskView('paper');
+    const vb = new SimpleRiskView('paper');
+    va.time = vb.time = DAY * 3;
+    va.equityValue = vb.equityValue = 10_000;
+    va.prices.set('BTC/USDT', 100);
+    account.bindView('a', va);
+    a.onEquity(va); // only a is up: no baseline yet (it would be 10 000 for a 20 000 account)
+    expect(engine.getState().breakers.dayStartEquity).toBeNull();
+    account.bindView('b', vb);
+    b.onEquity(vb);
+    expect(engine.getState().breakers.dayStartEquity).toBe(20_000);
+    va.equityValue = 9_400; // the account is 3% down: inside the 5% limit
+    a.onEquity(va);
+    expect(a.check(buy('a'), va)).toBeNull();
+  });
+});
