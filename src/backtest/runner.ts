@@ -4,7 +4,7 @@ import type { ClosedTrade, EventBus } from '../core/events.js';
 import { defineInstrument, type Instrument } from '../core/instrument.js';
 import type { RiskConfig } from '../core/config.js';
 import type { RiskHook } from '../core/risk-port.js';
-import type { Timeframe } from '../core/timeframe.js';
+import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import { SimulatedClock } from '../engine/clock.js';
 import { Engine, type EngineLog, type RiskEvent, type StakeSpec, type StrategyFailure } from '../engine/engine.js';
 import { SymbolFeed } from '../engine/market-data.js';
@@ -232,7 +232,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     ...(options.stake ? { stake: options.stake } : {}),
     feeRate: fees.taker,
     allowShort,
-    exits: compileExits(options.exits, fees.taker),
+    exits: compileExits(options.exits, fees.taker, { leverage, timeframeMs: TIMEFRAME_MS[timeframe as Timeframe] }),
     equityCapacity: totalBars,
     // One equity point per bar: a single symbol's curve shares the bars' time column (nothing to write).
     ...(feeds.length === 1 ? { equityTimes: data[0].columns.time } : {}),
