@@ -65,6 +65,38 @@ export async function saveBacktest(
   return { id, path };
 }
 
+/** What an optimisation run leaves in the store: its spec, the best trial's metrics and fingerprint, its files. */
+export interface OptimizationRecord {
+  strategy: string;
+  /** Search space, objective, method, run options and the best parameters (any JSON). */
+  spec: Record<string, unknown>;
+  source: string;
+  dataHash: string;
+  best: { metrics?: unknown; fingerprint?: string } | null;
+  outputs?: Record<string, string>;
+  startedAt: number;
+}
+
+/** Stores an optimisation run as a `backtests` row of kind `optimize` (metrics of the best trial); returns its id. */
+export async function saveOptimization(
+  repos: Pick<Repositories, 'backtests'>,
+  rec: OptimizationRecord,
+): Promise<string> {
+  const id = newBacktestId();
+  await repos.backtests.upsert({
+    id,
+    strategyId: rec.strategy,
+    status: 'done',
+    config: { kind: 'optimize', strategy: rec.strategy, ...rec.spec, data: rec.source, dataHash: rec.dataHash },
+    ...(rec.best?.metrics !== undefined ? { metrics: rec.best.metrics } : {}),
+    ...(rec.best?.fingerprint !== undefined ? { fingerprint: rec.best.fingerprint } : {}),
+    artefacts: rec.outputs ?? {},
+    startedAt: rec.startedAt,
+    finishedAt: Date.now(),
+  });
+  return id;
+}
+
 function toCurve(s: EquitySeries): { time: Float64Array; value: Float64Array } {
   return { time: Float64Array.from(s.time), value: Float64Array.from(s.value) };
 }
