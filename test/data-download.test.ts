@@ -182,3 +182,61 @@ describe('data download through ccxt fetchOHLCV (venue simulator on loopback)', 
     }
   });
 });
+
+describe('tradeforge data download (CLI against the simulator)', () => {
+  it('downloads into the home store, prints the file, and a repeat fetches nothing', async () => {
+    const { spawn } = await import('node:child_process');
+    const home = mkdtempSync(join(tmpdir(), 'tf-dl-cli-'));
+    dirs.push(home);
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((done, fail) => {
+        const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), ...args], {
+          env: { ...process.env, TRADEFORGE_HOME: home },
+        });
+        let out = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        child.on('error', fail);
+        child.on('close', (code) => done({ code, out, err }));
+      });
+    const candles = sim.state.market('BTCUSDT').candles;
+    const args = [
+      'data',
+      'download',
+      '--exchange',
+      'binance',
+      '--url',
+      sim.url,
+      '--symbols',
+      'BTC/USDT',
+      '--timeframe',
+      '1m',
+      '--from',
+      new Date(candles[0].time).toISOString(),
+      '--to',
+      new Date(candles[candles.length - 1].time).toISOString(),
+    ];
+    const r = await cli(args);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`BTC/USDT 1m: ${HISTORY} new bars in 3 requests, ${HISTORY} stored`);
+    const file = /wrote (.+\.tfb)/.exec(r.out)?.[1] as string;
+    expect(new MarketDataStore(join(home, 'data')).pathOf('BTC/USDT', '1m')).toBe(file);
+    const again = await cli(args);
+    expect(again.out).toContain('BTC/USDT 1m: 0 new bars in 0 requests');
+    const bad = await cli([
+      'data',
+      'download',
+      '--exchange',
+      'nosuchexchange',
+      '--symbols',
+      'X',
+      '--from',
+      '2024-01-01',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+    expect(bad.err).toContain('nosuchexchange');
+  }, 180_000);
+});
