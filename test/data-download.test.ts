@@ -107,6 +107,21 @@ describe('data download through ccxt fetchOHLCV (venue simulator on loopback)', 
     }
   });
 
+  it("waits at least the venue's Retry-After before asking again", async () => {
+    const store = freshStore();
+    const src = source();
+    try {
+      const before = sim.requests.length;
+      sim.faults.rateLimitNext(1, 1, KLINES);
+      await downloadCandles({ source: src, store, symbol: 'BTC/USDT', timeframe: '1m', from: first(), to: first() });
+      const seen = sim.requests.slice(before).filter((q) => q.path === KLINES.path);
+      expect(seen.map((q) => q.status)).toEqual([429, 200]);
+      expect(seen[1].time - seen[0].time).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await src.close();
+    }
+  });
+
   it('an interrupted download keeps what it got and resumes from there', async () => {
     const store = freshStore();
     const src = source(2);
