@@ -115,7 +115,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   const replay = await replayFills(store, engine);
   let stops: ProtectiveStops | null = null;
   const bridge = new LiveVenueBridge({
-    venue: deps.trail ? deps.trail.venueFor(built.resilient) : built.resilient,
+    venue: deps.trail ? deps.trail.venueFor(built.resilient, built.id) : built.resilient,
     journal,
     clientIdPrefix: `${sanitizeId(d.id)}-${deps.runTag}-`,
     strategyId: d.id,

@@ -68,10 +68,11 @@ export class TradeTrail {
     return this.bridges.get(order.strategyId)?.clientOrderIdOf(order) ?? order.id;
   }
 
-  /** The venue a bridge talks to, reporting every order message as `venue.message.v1`. */
-  venueFor(venue: Venue): Venue {
+  /** The venue a bridge talks to, reporting every order message as `venue.message.v1` from `venue:<name>`. */
+  venueFor(venue: Venue, name: string): Venue {
     return new VenueMessages(venue, {
       bus: this.o.bus,
+      name,
       correlationOf: (cid) => this.correlations.get(cid),
     });
   }

@@ -27,6 +27,8 @@ export interface VenueMessagesOptions {
   bus: EventBus;
   /** The correlation id of the signal behind a client order id, when known (default: the client order id). */
   correlationOf?: (clientOrderId: string) => string | undefined;
+  /** The venue's name in messages (the config's venue id; default the adapter's id, which stays `id`). */
+  name?: string;
 }
 
 /** Venue order ids remembered to name the order of a fill report that carries no client order id. */
@@ -37,6 +39,7 @@ export class VenueMessages implements Venue {
   readonly id: string;
   readonly capabilities: VenueCapabilities;
   private readonly clientIds = new Map<string, string>();
+  private readonly name: string;
 
   constructor(
     private readonly inner: Venue,
@@ -44,6 +47,7 @@ export class VenueMessages implements Venue {
   ) {
     this.id = inner.id;
     this.capabilities = inner.capabilities;
+    this.name = o.name ?? inner.id;
   }
 
   async placeOrder(request: VenueOrderRequest): Promise<VenueOrder> {
@@ -186,8 +190,8 @@ export class VenueMessages implements Venue {
       name: 'venue.message.v1',
       time: Date.now(),
       correlationId: this.o.correlationOf?.(clientOrderId) ?? clientOrderId,
-      source: `venue:${this.id}`,
-      payload: { venue: this.id, clientOrderId, message, raw },
+      source: `venue:${this.name}`,
+      payload: { venue: this.name, clientOrderId, message, raw },
     });
   }
 
