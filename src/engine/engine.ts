@@ -166,8 +166,9 @@ export class Engine implements ExecutionSink, RiskActions {
   private equitySubscribed = false;
   /** False while `equityTime` is the caller's array of known times (never written). */
   private ownEquityTime: boolean;
+  // Assigned last in the constructor: the hot fields above keep their in-object slots.
   private readonly correlationPrefix: string | null;
-  private signalSeq = 0;
+  private signalSeq: number;
 
   constructor(opts: EngineOptions) {
     this.mode = opts.mode;
@@ -192,7 +193,6 @@ export class Engine implements ExecutionSink, RiskActions {
     this.feeRate = opts.feeRate ?? 0;
     this.exits = opts.exits ?? compileExits(undefined, this.feeRate);
     this.log = opts.log ?? (() => {});
-    this.correlationPrefix = opts.correlationPrefix ?? null;
     const symbols = opts.feeds.map((f) => f.symbol);
     this.firstSymbol = symbols[0];
     for (let i = 0; i < symbols.length; i++) this.symbolIndex.set(symbols[i], i);
@@ -228,6 +228,8 @@ export class Engine implements ExecutionSink, RiskActions {
     this.hasOnOrderUpdate = typeof opts.strategy.onOrderUpdate === 'function';
     this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
     this.exec.attach(symbols);
+    this.correlationPrefix = opts.correlationPrefix ?? null;
+    this.signalSeq = 0;
   }
 
   /** Index of a symbol; throws for a symbol the run does not trade. */
