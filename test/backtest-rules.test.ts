@@ -114,8 +114,8 @@ describe('backtest rules (hand-built candles)', () => {
           [
             [100, 100, 100, 100],
             [100, 101, 99.5, 100.5],
-            [100.5, 104, 100.4, 103.9],
-            [103.9, 106, 103.5, 105.9],
+            [100.5, 104, 103, 103.9],
+            [103.9, 106, 105, 105.9],
             [105.5, 105.6, 104, 104.5],
           ],
           MIN,
@@ -126,7 +126,8 @@ describe('backtest rules (hand-built candles)', () => {
       fee: 0,
       exits: { stopLoss: 0.1, trailingStop: { enabled: true, positive: 0.01, offset: 0.03, onlyOffsetReached: true } },
     });
-    // bar 2 high 104 (+4%) activates a 1% trail at 102.96; bar 3 high 106 raises it to 104.94; bar 4 low 104 hits it
+    // bar 2 high 104 (+4%) activates a 1% trail at 102.96 (low 103 stays above); bar 3 high 106 raises it to 104.94;
+    // bar 4 low 104 hits it
     expect(r.trades[0].exitReason).toBe('trailing_stop');
     expect(r.trades[0].exitPrice).toBeCloseTo(104.94, 8);
     expect(r.trades[0].exitTime).toBe(T0 + 4 * MIN);

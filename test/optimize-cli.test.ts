@@ -41,7 +41,9 @@ const run = (params: Record<string, number>, from = 0, to = bars.length) =>
   });
 
 describe('tradeforge optimize (end to end, 2 workers, bundled S&P 500 data)', () => {
-  it('grid search: ranked table, JSON of every trial, skipped invalid combos, results equal a direct run', async () => {
+  it('grid search: ranked table, JSON of every trial, skipped invalid combos, results equal a direct run', {
+    timeout: 180_000,
+  }, async () => {
     const out = join(home, 'opt.json');
     const r = await cli([
       'optimize',
@@ -90,6 +92,15 @@ describe('tradeforge optimize (end to end, 2 workers, bundled S&P 500 data)', ()
     const top = r.stdout.split('\n').filter((l) => /^\s*\d+\s+fast=/.test(l));
     expect(top).toHaveLength(3);
     expect(top[0]).toContain(`fast=${best.params.fast} slow=${best.params.slow}`);
+    // The run is stored with the best trial's fingerprint and metrics, and prints the file it wrote.
+    expect(r.stdout).toContain(`wrote ${out}`);
+    const id = /stored as (bt-[0-9a-f]{10})/.exec(r.stdout)?.[1];
+    expect(id).toBeDefined();
+    const shown = await cli(['backtests', 'show', id as string, '--json']);
+    const rec = JSON.parse(shown.stdout);
+    expect(rec.fingerprint).toBe(best.fingerprint);
+    expect(rec.config).toMatchObject({ kind: 'optimize', objective: 'sharpe', bestParams: best.params });
+    expect(rec.metrics.trades).toBe(best.metrics.trades);
   });
 
   it('walk-forward: per fold in-sample winner, out-of-sample metrics equal a direct run on that window', async () => {

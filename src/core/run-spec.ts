@@ -3,15 +3,23 @@ import { riskConfigSchema } from './config-risk.js';
 import { ValidationError } from './errors.js';
 
 /**
- * Exit rules as configured under `"exits"` (ratios of the entry price; ROI keys are minutes held).
+ * Exit rules as configured under `"exits"` (ratios of the entry price; ROI keys are minutes held). They follow
+ * Freqtrade's backtesting semantics (see docs/backtesting.md, "Exits"): `stopLoss` is Freqtrade's `stoploss`
+ * written as a positive ratio, `roi` its `minimal_roi`, `trailingStop` its `trailing_*` settings.
  * `{"stopLoss": 0.1, "takeProfit": 0.2, "roi": {"0": 0.04, "30": 0.01},
  *   "trailingStop": {"enabled": true, "positive": 0.01, "offset": 0.02, "onlyOffsetReached": true},
- *   "breakeven": {"trigger": 0.02}, "useExitSignal": true}`
+ *   "breakeven": {"trigger": 0.02}, "useExitSignal": true, "exitProfitOnly": false, "exitProfitOffset": 0,
+ *   "ignoreRoiIfEntrySignal": false}`
  */
 export const exitConfigSchema = z.strictObject({
   stopLoss: z.number().positive().max(1).optional(),
   takeProfit: z.number().positive().optional(),
-  roi: z.record(z.string().regex(/^\d+(\.\d+)?$/, 'ROI keys are minutes held, e.g. "0", "30"'), z.number()).optional(),
+  roi: z
+    .record(
+      z.string().regex(/^\d+(\.\d+)?$/, 'ROI keys are minutes held, e.g. "0", "30"'),
+      z.number().min(-1, 'an ROI ratio below -1 can never be reached'),
+    )
+    .optional(),
   trailingStop: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -22,6 +30,9 @@ export const exitConfigSchema = z.strictObject({
     .optional(),
   breakeven: z.strictObject({ trigger: z.number().positive(), offset: z.number().min(0).optional() }).optional(),
   useExitSignal: z.boolean().default(true),
+  exitProfitOnly: z.boolean().default(false),
+  exitProfitOffset: z.number().default(0),
+  ignoreRoiIfEntrySignal: z.boolean().default(false),
 });
 
 /** Exit settings as written in a config file. */

@@ -116,7 +116,10 @@ export class EngineContext implements StrategyContext {
     const s = this.idx(opts?.symbol);
     const q = e.portfolio.qty[s];
     const dir = side === 'buy' ? 1 : -1;
-    if (e.oneOpenPositionPerSymbol && (q * dir > 0 || e.hasOpenEntry(s, side))) return null;
+    if (e.oneOpenPositionPerSymbol && (q * dir > 0 || e.hasOpenEntry(s, side))) {
+      if (q * dir > 0) e.noteEntrySignal(s, dir);
+      return null;
+    }
     const symbol = e.feeds[s].symbol;
     const quantity = opts?.quantity ?? e.stakeQuantity(s, e.feeds[s].bar.close);
     const intent = this.intent(symbol, side, 'market', quantity, opts);
@@ -132,7 +135,8 @@ export class EngineContext implements StrategyContext {
     const e = this.engine;
     const s = this.idx(opts?.symbol);
     const q = e.portfolio.qty[s];
-    if (q * dir <= 0) return null;
+    // useExitSignal: false ignores the strategy's closes (Freqtrade's use_exit_signal); the exit rules still run.
+    if (q * dir <= 0 || !e.exits.useExitSignal) return null;
     const quantity = Math.min(opts?.quantity ?? Math.abs(q), Math.abs(q));
     const intent = this.intent(e.feeds[s].symbol, dir > 0 ? 'sell' : 'buy', 'market', quantity, opts);
     intent.reduceOnly = true;

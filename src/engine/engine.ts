@@ -7,7 +7,14 @@ import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
 import { type EngineMode, PASS_THROUGH_RISK, type RiskActions, type RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
-import { compileExits, ExitDecision, type ExitRules, ExitState, evaluateExits } from '../risk/exits.js';
+import {
+  compileExits,
+  ExitDecision,
+  type ExitRules,
+  ExitState,
+  evaluateExits,
+  exitSignalAllowed,
+} from '../risk/exits.js';
 import type { ParamValues, Strategy } from '../strategy/types.js';
 import { type Clock, SimulatedClock } from './clock.js';
 import { EngineContext } from './context.js';
@@ -191,7 +198,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.allowShort = opts.allowShort ?? false;
     this.oneOpenPositionPerSymbol = opts.oneOpenPositionPerSymbol ?? true;
     this.feeRate = opts.feeRate ?? 0;
-    this.exits = opts.exits ?? compileExits(undefined, this.feeRate);
+    this.exits = opts.exits ?? compileExits(undefined, this.feeRate, { leverage: opts.leverage ?? 1 });
     this.log = opts.log ?? (() => {});
     const symbols = opts.feeds.map((f) => f.symbol);
     this.firstSymbol = symbols[0];
@@ -263,7 +270,7 @@ export class Engine implements ExecutionSink, RiskActions {
     if (venue !== null) venue.onMarketBar!(s, bar);
     const pf = this.portfolio;
     if (this.exits.active && pf.qty[s] !== 0) {
-      if (evaluateExits(this.exits, this.exitStates[s], bar, false, this.decision)) {
+      if (evaluateExits(this.exits, this.exitStates[s], bar, 0, this.decision)) {
         this.exitPosition(s, this.decision.reason, this.decision.price);
       }
     }
@@ -334,7 +341,7 @@ export class Engine implements ExecutionSink, RiskActions {
       if (clock !== null) clock.set(t);
       if (exec.timersArmed && exec.timersActive) exec.checkTimers(t);
       if (venue !== null) venue.onMarketBar!(0, bar);
-      if (exits.active && qty[0] !== 0 && evaluateExits(exits, exitState, bar, false, decision)) {
+      if (exits.active && qty[0] !== 0 && evaluateExits(exits, exitState, bar, 0, decision)) {
         this.exitPosition(0, decision.reason, decision.price);
       }
       last[0] = px;
@@ -397,7 +404,11 @@ export class Engine implements ExecutionSink, RiskActions {
     this.equityLength = k;
     if (this.riskWantsEquity) this.risk.onEquity(this.riskView);
     if (this.mode === 'backtest' ? this.equitySubscribed : this.bus.hasSubscribers('equity.updated.v1')) {
-      this.emit('equity.updated.v1', this.strategyId, { equity: eq, cash: this.portfolio.cash });
+      this.emit('equity.updated.v1', this.strategyId, {
+        equity: eq,
+        cash: this.portfolio.cash,
+        strategyId: this.strategyId,
+      });
     }
   }
 
@@ -692,9 +703,28 @@ export class Engine implements ExecutionSink, RiskActions {
     const sideSign = order.side === 'buy' ? 1 : -1;
     if (order.reduceOnly) {
       const q = pf.qty[s];
+      // exitProfitOnly: a strategy's close executes only when the position's profit ratio at its price is above
+      // the offset (Freqtrade's exit_profit_only); exits of the exit rules and the risk engine always pass.
+      if (
+        this.exits.exitProfitOnly &&
+        order.source === 'strategy' &&
+        order.type === 'market' &&
+        !exitSignalAllowed(this.exits, this.exitStates[s], price)
+      ) {
+        return 'EXIT_PROFIT_ONLY';
+      }
       return q !== 0 && Math.sign(q) !== sideSign && quantity <= Math.abs(q) * (1 + QTY_EPS) ? null : 'REDUCE_ONLY';
     }
     return pf.canAfford(s, sideSign, quantity, price, fee) ? null : 'INSUFFICIENT_FUNDS';
+  }
+
+  /**
+   * The strategy asked for an entry in the direction it already holds (Freqtrade: the entry signal is set while
+   * a trade is open); the next bar's exit evaluation sees it (`ignoreRoiIfEntrySignal`).
+   */
+  noteEntrySignal(s: number, dir: number): void {
+    const st = this.exitStates[s];
+    if (st.dir === dir) st.enterSignal = true;
   }
 
   // ---- internals ----

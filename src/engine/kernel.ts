@@ -2,7 +2,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { EventBus } from '../core/events.js';
 import type { EngineMode, RiskHook } from '../core/risk-port.js';
 import { type ExitConfig, type StakeSpec, specFees, specStake } from '../core/run-spec.js';
-import type { Timeframe } from '../core/timeframe.js';
+import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import { compileExits } from '../risk/exits.js';
 import type { ParamValues, Strategy } from '../strategy/types.js';
 import type { Clock } from './clock.js';
@@ -68,7 +68,11 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     stake: specStake(spec),
     feeRate: fees.taker,
     allowShort: spec.allowShort ?? false,
-    exits: compileExits(spec.exits, fees.taker),
+    // Freqtrade's exit rules divide distances by leverage and count ROI minutes by candle (docs/backtesting.md).
+    exits: compileExits(spec.exits, fees.taker, {
+      leverage: env.leverage ?? 1,
+      timeframeMs: TIMEFRAME_MS[env.timeframe],
+    }),
     ...(env.equityCapacity !== undefined ? { equityCapacity: env.equityCapacity } : {}),
     ...(env.equityTimes ? { equityTimes: env.equityTimes } : {}),
     ...(env.atrFactory ? { atrFactory: env.atrFactory } : {}),

@@ -29,3 +29,26 @@ export function fmtDuration(ms: number | null | undefined): string {
   if (h > 0) return `${h}h ${min}m`;
   return `${min}m`;
 }
+
+/** Fewest decimals (at most `max`) that write `x` back to itself within float noise: 890.159973 -> 6. */
+export function decimalsNeeded(x: number, max = 8): number {
+  if (!Number.isFinite(x)) return 0;
+  const tol = 1e-9 * Math.max(1, Math.abs(x));
+  for (let d = 0; d < max; d++) {
+    const p = 10 ** d;
+    if (Math.abs(Math.round(x * p) / p - x) <= tol) return d;
+  }
+  return max;
+}
+
+/**
+ * The precision a series is quoted in: the most decimals any of (up to `sample` evenly spread) values needs,
+ * at most `max`. Prices of the data set, quantities of the trades.
+ */
+export function precisionOf(values: ArrayLike<number>, max = 8, sample = 2000): number {
+  const n = values.length;
+  const step = Math.max(1, Math.floor(n / sample));
+  let d = 0;
+  for (let i = 0; i < n && d < max; i += step) d = Math.max(d, decimalsNeeded(values[i], max));
+  return d;
+}

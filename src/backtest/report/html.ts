@@ -1,7 +1,7 @@
 import type { BarColumns } from '../../core/bar.js';
 import type { ClosedTrade } from '../../core/events.js';
 import type { GroupStats, Metrics } from '../metrics.js';
-import { escapeHtml, fmt, fmtDuration, isoTime } from './format.js';
+import { escapeHtml, fmt, fmtDuration, isoTime, precisionOf } from './format.js';
 import { axes, c, frame, linear, linePath, niceTicks } from './svg.js';
 import type { ReportInput } from './types.js';
 
@@ -15,6 +15,10 @@ export interface HtmlReportOptions {
   readonly maxCandles?: number;
   /** Rows of the trade table; the rest are summarised in one line (the CSV/JSON exports hold them all). */
   readonly maxTradeRows?: number;
+  /** Decimals of prices; default: the precision the candles are quoted in. */
+  readonly priceDecimals?: number;
+  /** Decimals of quantities; default: the precision of the trades' quantities. */
+  readonly quantityDecimals?: number;
 }
 
 const CSS = `
@@ -179,14 +183,20 @@ function mergeCandles(b: BarColumns, per: number) {
   return out;
 }
 
-function tradeTitle(t: ClosedTrade, what: 'entry' | 'exit'): string {
-  const head = `${t.side} ${t.symbol} ${what}`;
-  return what === 'entry'
-    ? `${head} ${isoTime(t.entryTime)} @ ${t.entryPrice}${t.entryTag ? ` [${t.entryTag}]` : ''}`
-    : `${head} ${isoTime(t.exitTime)} @ ${t.exitPrice} (${t.exitReason}) pnl ${fmt(t.pnl)}`;
+/** Decimals prices and quantities are shown with (the instrument's precision, not float noise). */
+interface Precision {
+  price: number;
+  qty: number;
 }
 
-function candleChart(candles: BarColumns, trades: readonly ClosedTrade[], maxCandles: number): string {
+function tradeTitle(t: ClosedTrade, what: 'entry' | 'exit', p: Precision): string {
+  const head = `${t.side} ${t.symbol} ${what}`;
+  return what === 'entry'
+    ? `${head} ${isoTime(t.entryTime)} @ ${fmt(t.entryPrice, p.price)}${t.entryTag ? ` [${t.entryTag}]` : ''}`
+    : `${head} ${isoTime(t.exitTime)} @ ${fmt(t.exitPrice, p.price)} (${t.exitReason}) pnl ${fmt(t.pnl)}`;
+}
+
+function candleChart(candles: BarColumns, trades: readonly ClosedTrade[], maxCandles: number, p: Precision): string {
   if (candles.length === 0) return '<p class="muted">No candles.</p>';
   const per = Math.max(1, Math.ceil(candles.length / maxCandles));
   const k = mergeCandles(candles, per);
@@ -237,8 +247,8 @@ function candleChart(candles: BarColumns, trades: readonly ClosedTrade[], maxCan
     const outcome = t.pnl >= 0 ? 'win' : 'loss';
     parts.push(
       `<line class="link" x1="${c(ex)}" y1="${c(ey)}" x2="${c(xx)}" y2="${c(xy)}"/>` +
-        `<path class="marker entry ${t.side}" data-trade="${i}" d="${tri}"><title>${escapeHtml(tradeTitle(t, 'entry'))}</title></path>` +
-        `<path class="marker exit ${outcome}" data-trade="${i}" d="M${c(xx - s / 2)},${c(xy - s / 2)}l${s},${s}m0,${-s}l${-s},${s}"><title>${escapeHtml(tradeTitle(t, 'exit'))}</title></path>`,
+        `<path class="marker entry ${t.side}" data-trade="${i}" d="${tri}"><title>${escapeHtml(tradeTitle(t, 'entry', p))}</title></path>` +
+        `<path class="marker exit ${outcome}" data-trade="${i}" d="M${c(xx - s / 2)},${c(xy - s / 2)}l${s},${s}m0,${-s}l${-s},${s}"><title>${escapeHtml(tradeTitle(t, 'exit', p))}</title></path>`,
     );
   });
   parts.push('</g>');
@@ -249,7 +259,7 @@ function candleChart(candles: BarColumns, trades: readonly ClosedTrade[], maxCan
   return `<svg id="candles-chart" viewBox="0 0 ${f.width} ${f.height}" width="${f.width}" height="${f.height}" role="img" aria-label="Candles with trades">${parts.join('')}</svg>${note}`;
 }
 
-function tradeTable(trades: readonly ClosedTrade[], maxRows: number): string {
+function tradeTable(trades: readonly ClosedTrade[], maxRows: number, p: Precision): string {
   if (!trades.length) return '<p class="muted">No trades.</p>';
   const head =
     '<tr><th>#</th><th class="l">symbol</th><th class="l">side</th><th class="l">entry time</th><th>entry</th><th class="l">exit time</th><th>exit</th><th>qty</th><th>fees</th><th>pnl</th><th>pnl %</th><th class="l">exit reason</th><th class="l">tag</th></tr>';
@@ -257,7 +267,7 @@ function tradeTable(trades: readonly ClosedTrade[], maxRows: number): string {
     .slice(0, maxRows)
     .map(
       (t, i) =>
-        `<tr><td>${i + 1}</td><td class="l">${escapeHtml(t.symbol)}</td><td class="l">${t.side}</td><td class="l">${timeOrDash(t.entryTime)}</td><td>${t.entryPrice}</td><td class="l">${timeOrDash(t.exitTime)}</td><td>${t.exitPrice}</td><td>${t.quantity}</td><td>${fmt(t.fees)}</td><td>${signed(t.pnl)}</td><td>${signed(t.pnlPct * 100, 2)}</td><td class="l">${escapeHtml(t.exitReason)}</td><td class="l">${escapeHtml(t.entryTag ?? '')}</td></tr>`,
+        `<tr><td>${i + 1}</td><td class="l">${escapeHtml(t.symbol)}</td><td class="l">${t.side}</td><td class="l">${timeOrDash(t.entryTime)}</td><td>${fmt(t.entryPrice, p.price)}</td><td class="l">${timeOrDash(t.exitTime)}</td><td>${fmt(t.exitPrice, p.price)}</td><td>${fmt(t.quantity, p.qty)}</td><td>${fmt(t.fees)}</td><td>${signed(t.pnl)}</td><td>${signed(t.pnlPct * 100, 2)}</td><td class="l">${escapeHtml(t.exitReason)}</td><td class="l">${escapeHtml(t.entryTag ?? '')}</td></tr>`,
     );
   const more =
     trades.length > maxRows
@@ -296,6 +306,10 @@ export function renderHtml(result: ReportInput, candles: BarColumns, options: Ht
   const title = options.title ?? defaultTitle(result.config);
   const trades = options.symbol ? result.trades.filter((t) => t.symbol === options.symbol) : result.trades;
   const m = result.metrics;
+  const precision: Precision = {
+    price: options.priceDecimals ?? Math.max(precisionOf(candles.close), precisionOf(candles.open)),
+    qty: options.quantityDecimals ?? precisionOf(result.trades.map((t) => t.quantity)),
+  };
   const config =
     result.config === undefined
       ? ''
@@ -308,10 +322,10 @@ export function renderHtml(result: ReportInput, candles: BarColumns, options: Ht
 <h2>Summary</h2>${summaryTables(m)}
 <h2>Equity</h2>${equityChart(result)}
 <h2>Drawdown</h2>${drawdownChart(result)}
-<h2>Price and trades</h2>${candleChart(candles, trades, options.maxCandles ?? 2000)}
+<h2>Price and trades</h2>${candleChart(candles, trades, options.maxCandles ?? 2000, precision)}
 <div class="cols">${breakdown('By symbol', 'by-symbol', 'symbol', m.bySymbol, (r) => r.symbol)}${breakdown('By exit reason', 'by-exit-reason', 'exit reason', m.byExitReason, (r) => r.exitReason)}</div>
 ${riskTable(result)}
-<h2>Trades (${result.trades.length})</h2>${tradeTable(result.trades, options.maxTradeRows ?? 5000)}
+<h2>Trades (${result.trades.length})</h2>${tradeTable(result.trades, options.maxTradeRows ?? 5000, precision)}
 ${config}
 </body></html>
 `;

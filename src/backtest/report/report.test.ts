@@ -187,9 +187,39 @@ describe('renderHtml', () => {
     expect(html.match(/class="marker entry short"/g)).toHaveLength(1);
     expect(html.match(/class="marker exit win"/g)).toHaveLength(1);
     expect(html.match(/class="marker exit loss"/g)).toHaveLength(1);
-    expect(html).toContain('<title>long SPX entry 2024-01-03T00:00:00.000Z @ 101.5 [cross, &quot;up&quot;]</title>');
+    // These candles are full-precision floats, so prices show with all the decimals the data carries.
+    expect(html).toMatch(
+      /<title>long SPX entry 2024-01-03T00:00:00.000Z @ 101\.50{5,} \[cross, &quot;up&quot;\]<\/title>/,
+    );
     expect(html.match(/<rect class="(up|down)"/g)).toHaveLength(12);
     expect(html).toContain(tradeFingerprint(trades));
+  });
+
+  it('shows prices and quantities at the precision of the data, not float noise', () => {
+    const cents = barsToColumns(
+      Array.from({ length: 12 }, (_, i) => ({
+        time: T0 + i * DAY,
+        open: 890.16 + i,
+        high: 891.5 + i,
+        low: 889.25 + i,
+        close: 890.75 + i,
+        volume: 1000,
+      })),
+    );
+    const noisy: ClosedTrade = {
+      ...trades[0],
+      entryPrice: 890.1599729999999,
+      exitPrice: 893.2500000000001,
+      quantity: 0.1 + 0.2,
+    };
+    const html = renderHtml(result(12, { trades: [noisy] }), cents);
+    expect(html).not.toContain('890.1599729999999');
+    expect(html).not.toContain('0.30000000000000004');
+    expect(html).toMatch(/<td>890\.16<\/td><td class="l">[^<]+<\/td><td>893\.25<\/td><td>0\.3<\/td>/);
+    expect(html).toContain('entry 2024-01-03T00:00:00.000Z @ 890.16');
+    const fixed = renderHtml(result(12, { trades: [noisy] }), cents, { priceDecimals: 4, quantityDecimals: 3 });
+    expect(fixed).toMatch(/<td>890\.1600<\/td>/);
+    expect(fixed).toMatch(/<td>0\.300<\/td>/);
   });
 
   it('shows risk events, escaped, and leaves the table out when there are none', () => {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { collectRepeated } from '../options.js';
 
@@ -21,6 +23,8 @@ interface BacktestFlags {
   html?: string;
   riskDefaults?: boolean;
   quiet?: boolean;
+  /** False with `--no-store`. */
+  store?: boolean;
 }
 
 /** Registers `tradeforge backtest`. Heavy modules load inside the action so `--help` stays fast. */
@@ -47,6 +51,7 @@ export function register(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--risk-defaults', 'apply the live risk defaults (otherwise only rules named in the config apply)')
     .option('--quiet', 'no summary table on stdout')
+    .option('--no-store', 'do not record the run in the store (`tradeforge backtests list`)')
     .action(async (flags: BacktestFlags) => {
       await runBacktestCommand(flags);
     });
@@ -103,6 +108,9 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const margin = flags.margin ?? cfg.margin;
   const cash = num('cash', flags.cash) ?? cfg.cash;
   const riskDefaults = flags.riskDefaults ?? cfg.riskDefaults ?? false;
+  const from = fromRaw !== undefined ? parseDateBound(fromRaw, 'from') : undefined;
+  const to = toRaw !== undefined ? parseDateBound(toRaw, 'to') : undefined;
+  const startedAt = Date.now();
   const result = runBacktest({
     data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
     strategy: def,
@@ -114,8 +122,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...((flags.allowShort ?? cfg.allowShort) !== undefined ? { allowShort: flags.allowShort ?? cfg.allowShort } : {}),
     ...(margin !== undefined ? { margin } : {}),
     ...(leverage !== undefined ? { leverage } : {}),
-    ...(fromRaw !== undefined ? { from: parseDateBound(fromRaw, 'from') } : {}),
-    ...(toRaw !== undefined ? { to: parseDateBound(toRaw, 'to') } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
     ...(cfg.exits ? { exits: cfg.exits } : {}),
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
@@ -130,11 +138,41 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     },
   });
 
+  const outputs: Record<string, string> = {};
   if (flags.json || flags.csv || flags.html) {
     const report = await import('../../backtest/report/index.js');
-    if (flags.json) report.writeJsonReport(flags.json, result);
-    if (flags.csv) report.writeCsvReports(flags.csv, result);
-    if (flags.html) report.writeHtmlReport(flags.html, result, loaded.columns);
+    if (flags.json) {
+      report.writeJsonReport(flags.json, result);
+      outputs.json = resolve(flags.json);
+    }
+    if (flags.csv) {
+      const written = report.writeCsvReports(flags.csv, result);
+      outputs.trades = resolve(written.trades);
+      outputs.equity = resolve(written.equity);
+    }
+    if (flags.html) {
+      report.writeHtmlReport(flags.html, result, loaded.columns);
+      outputs.html = resolve(flags.html);
+    }
   }
   if (!flags.quiet) process.stdout.write(formatSummary(result));
+  for (const path of Object.values(outputs)) process.stdout.write(`wrote ${path}\n`);
+  if (flags.store !== false) {
+    const { windowColumns } = await import('../../backtest/runner.js');
+    const { dataHash } = await import('../../backtest/data-hash.js');
+    const { saveBacktest } = await import('../../app/backtest-records.js');
+    const { openConfiguredStore } = await import('../../app/open-store.js');
+    const { store, home } = await openConfiguredStore();
+    try {
+      const saved = await saveBacktest(store, home, result, {
+        source: existsSync(source) ? resolve(source) : source,
+        dataHash: dataHash([{ symbol: loaded.symbol, columns: windowColumns(loaded.columns, from, to) }]),
+        outputs,
+        startedAt,
+      });
+      process.stdout.write(`stored as ${saved.id} (tradeforge backtests show ${saved.id}); wrote ${saved.path}\n`);
+    } finally {
+      await store.close();
+    }
+  }
 }

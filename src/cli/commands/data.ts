@@ -306,4 +306,79 @@ export function register(program: Command): void {
       writeBarsFile(o.out, c);
       process.stdout.write(`wrote ${c.length} bars of ${o.symbol} ${timeframe} to ${o.out}\n`);
     });
+
+  registerDownload(data);
+}
+
+// `tradeforge data download`: candles from an exchange through ccxt into the store (which is also the cache).
+function registerDownload(data: Command): void {
+  data
+    .command('download')
+    .description('download candles from an exchange (ccxt fetchOHLCV) into the store; only missing bars are fetched')
+    .requiredOption('--exchange <id>', 'ccxt exchange id, e.g. binance')
+    .requiredOption('--symbols <list>', 'comma-separated symbols as the exchange names them, e.g. BTC/USDT,ETH/USDT')
+    .requiredOption('--from <date>', 'first bar (YYYY-MM-DD or ISO time, UTC)')
+    .option('--to <date>', 'last bar, inclusive (default: now)')
+    .option('--timeframe <tf>', 'bar timeframe', '1m')
+    .option(
+      '--url <url>',
+      'a Binance-compatible server instead of the exchange (the venue simulator), with --exchange binance',
+    )
+    .option('--page-limit <n>', 'candles per request (default: the exchange maximum)', positiveInt)
+    .action(async (o: Record<string, string | number | undefined>) => {
+      const { ValidationError } = await import('../../core/index.js');
+      const { parseDateBound } = await import('../../backtest/settings.js');
+      const { MarketDataStore } = await import('../../data/index.js');
+      const { resolveHome } = await import('../../app/home.js');
+      const { downloadCandles } = await import('../../app/data-download.js');
+      const { createCcxtOhlcvSource } = await import('../../venues/ccxt/ohlcv-source.js');
+      const { ProgressBar } = await import('../progress.js');
+      const timeframe = (await tf(String(o.timeframe))) as Timeframe;
+      const symbols = String(o.symbols)
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0);
+      if (symbols.length === 0) throw new ValidationError('--symbols needs at least one symbol', 'symbols');
+      const from = parseDateBound(String(o.from), 'from');
+      const to = o.to === undefined ? Date.now() : parseDateBound(String(o.to), 'to');
+      if (to < from) throw new ValidationError(`--to (${o.to}) is before --from (${o.from})`, 'to');
+      const exchange = String(o.exchange);
+      let urls: Record<string, unknown> | undefined;
+      if (o.url !== undefined) {
+        if (exchange !== 'binance') throw new ValidationError('--url works with --exchange binance only', 'url');
+        const { simulatorCcxtUrls } = await import('../../app/venues.js');
+        urls = simulatorCcxtUrls(String(o.url).replace(/\/+$/, ''));
+      }
+      const source = createCcxtOhlcvSource({ exchange, ...(urls ? { urls } : {}) });
+      const store = new MarketDataStore(resolveHome().data);
+      try {
+        for (const symbol of symbols) {
+          let bar: InstanceType<typeof ProgressBar> | undefined;
+          try {
+            const r = await downloadCandles({
+              source,
+              store,
+              symbol,
+              timeframe,
+              from,
+              to,
+              ...(o.pageLimit !== undefined ? { pageLimit: Number(o.pageLimit) } : {}),
+              onProgress: (done, expected) => {
+                bar ??= new ProgressBar(`${symbol} ${timeframe}`, expected);
+                bar.update(done);
+              },
+            });
+            bar?.finish();
+            process.stdout.write(
+              `${symbol} ${timeframe}: ${r.added} new bars in ${r.pages} request${r.pages === 1 ? '' : 's'}, ${r.stored} stored\n`,
+            );
+            process.stdout.write(`wrote ${r.path}\n`);
+          } finally {
+            bar?.finish();
+          }
+        }
+      } finally {
+        await source.close();
+      }
+    });
 }

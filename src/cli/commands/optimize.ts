@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { RunFlags } from '../../backtest/optimizer/run-setup.js';
 import type { OptimizeResult, TrialResult } from '../../backtest/optimizer/search.js';
@@ -296,10 +297,51 @@ export function register(program: Command): void {
             o.json,
             `${JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
           );
+          process.stdout.write(`wrote ${o.json}\n`);
         }
+        await storeOptimization(
+          def.name,
+          data,
+          res,
+          { objective: objective.name, method: o.method, space, options },
+          o.json,
+        );
       } finally {
         bar.finish();
         await evaluator.close();
       }
     });
+}
+
+// Every optimisation is recorded in the store (`tradeforge backtests list`) with its best trial.
+async function storeOptimization(
+  strategy: string,
+  data: { symbol: string; columns: import('../../core/bar.js').BarColumns },
+  res: OptimizeResult,
+  spec: Record<string, unknown>,
+  json: string | undefined,
+): Promise<void> {
+  const { saveOptimization } = await import('../../app/backtest-records.js');
+  const { dataHash } = await import('../../backtest/data-hash.js');
+  const { openConfiguredStore } = await import('../../app/open-store.js');
+  const { store } = await openConfiguredStore();
+  try {
+    const id = await saveOptimization(store, {
+      strategy,
+      spec: { ...spec, bestParams: res.best?.params ?? null, evaluated: res.evaluated },
+      source: data.symbol,
+      dataHash: dataHash([data]),
+      best: res.best
+        ? {
+            ...(res.best.metrics ? { metrics: res.best.metrics } : {}),
+            ...(res.best.fingerprint ? { fingerprint: res.best.fingerprint } : {}),
+          }
+        : null,
+      ...(json ? { outputs: { json: resolve(json) } } : {}),
+      startedAt: Date.now() - res.elapsedMs,
+    });
+    process.stdout.write(`stored as ${id} (tradeforge backtests show ${id})\n`);
+  } finally {
+    await store.close();
+  }
 }

@@ -1,10 +1,13 @@
 import type { Strategy, StrategyContext, StrategyDefinition } from '../types.js';
 
 /**
- * Trades precomputed signal columns of the data file: `enter_long`, `exit_long` (required), `enter_short`,
- * `exit_short` (used when present and shorting is allowed), all 0/1, and an optional text `enter_tag`.
- * A signal on bar N becomes a market order that executes at the open of bar N+1. An exit and an entry on
- * the same bar: the exit is sent first; an entry whose own exit column is also 1 is ignored.
+ * Trades precomputed signal columns of the data file the way Freqtrade reads them: `enter_long`, `exit_long`
+ * (required), `enter_short`, `exit_short` (used when `allowShort` is on), all 0/1, and an optional text
+ * `enter_tag`. A signal on bar N becomes a market order that executes at the open of bar N+1.
+ * - Entries only from flat: long when `enter_long` is set and neither `exit_long` nor `enter_short` is; short
+ *   mirrored. Both enter flags set means no trade. An open position is never reversed by an opposite entry.
+ * - An open long exits on `exit_long` unless `enter_long` is also set (shorts mirrored); an entry signal in the
+ *   position's direction is passed on to the exit rules (`ignoreRoiIfEntrySignal`).
  */
 class SignalsStrategy implements Strategy {
   constructor(private readonly allowShort: boolean) {}
@@ -13,13 +16,21 @@ class SignalsStrategy implements Strategy {
     const enterLong = ctx.value('enter_long') === 1;
     const exitLong = ctx.value('exit_long') === 1;
     const enterShort = this.allowShort && ctx.value('enter_short') === 1;
-    const exitShort = ctx.value('exit_short') === 1;
+    const exitShort = this.allowShort && ctx.value('exit_short') === 1;
     const pos = ctx.position();
-    if (pos > 0 && (exitLong || enterShort)) ctx.sell();
-    if (pos < 0 && (exitShort || (enterLong && !exitLong))) ctx.cover();
+    if (pos > 0) {
+      if (enterLong) ctx.buy();
+      else if (exitLong) ctx.sell();
+      return;
+    }
+    if (pos < 0) {
+      if (enterShort) ctx.short();
+      else if (exitShort) ctx.cover();
+      return;
+    }
     const tag = ctx.text('enter_tag') || undefined;
-    if (enterLong && !exitLong && pos <= 0) ctx.buy(tag ? { tag } : undefined);
-    else if (enterShort && !exitShort && pos >= 0) ctx.short(tag ? { tag } : undefined);
+    if (enterLong && !exitLong && !enterShort) ctx.buy(tag ? { tag } : undefined);
+    else if (enterShort && !exitShort && !enterLong) ctx.short(tag ? { tag } : undefined);
   }
 }
 
