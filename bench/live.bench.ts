@@ -2,15 +2,18 @@
  * PERF-3: the live order path in process — a market event (a ticker that closes a bar) -> live feed -> engine ->
  * strategy -> risk engine (live defaults + runtime gates) -> execution engine -> live bridge (write-ahead journal)
  * -> the venue's placeOrder, timed from the push to the placement call at an in-memory venue double. p50/p99 over
- * 100k events with an in-memory journal, then the same path with the runtime's SQLite store journal (the write-ahead
- * commit is on the path, so this shows what durability costs). Then the event bus: publishes per second to three
- * subscribers.
+ * 100k events with an in-memory journal (the bare path), then the shipping configuration: the runtime's SQLite
+ * store journal with group commit (WAL, synchronous = FULL: the write-ahead commit is on the path), the
+ * ResilientVenue layer and a request budget on the execution engine. Then the event bus: publishes per second to
+ * three subscribers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessEventBus } from '../src/engine/event-bus.js';
+import { RequestBudget } from '../src/risk/request-budget.js';
 import type { Strategy } from '../src/strategy/types.js';
+import { ResilientVenue } from '../src/venues/resilience.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { assembleDeployment, MemoryJournal } from '../test/fixtures/runtime/kit.js';
 import { MemoryVenue } from '../test/fixtures/runtime/memory-venue.js';
@@ -32,7 +35,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
 
 /** Runs `events` market events through one deployment and prints the latency distribution. */
-async function livePath(title: string, events: number, warmup: number, store?: Store): Promise<void> {
+async function livePath(title: string, events: number, warmup: number, store?: Store): Promise<number> {
   const venue = new MemoryVenue();
   // Every bar: buy when flat, sell when long — one order per market event.
   const flipper: Strategy = {
@@ -41,11 +44,13 @@ async function livePath(title: string, events: number, warmup: number, store?: S
       else ctx.buy({ quantity: 0.001 });
     },
   };
-  const d = await assembleDeployment(venue, flipper, {
+  // The shipping configuration wraps the venue as the runtime does and spends a request budget per order.
+  const d = await assembleDeployment(store ? new ResilientVenue(venue, { place: { settleMs: 300 } }) : venue, flipper, {
     barMs: 1,
     staleAfterMs: 3_600_000,
     ...(store ? { store } : {}),
   });
+  if (store) d.engine.exec.setRequestBudget(new RequestBudget(10_000_000, 60_000));
   d.bridge.start();
   d.feed.start();
   // The bench keeps no history in the doubles (they would only grow the heap).
@@ -93,7 +98,11 @@ async function livePath(title: string, events: number, warmup: number, store?: S
   d.feed.close();
   await d.bridge.drain();
   d.bridge.close();
-  if (!(d.journal instanceof MemoryJournal)) await d.journal.close();
+  let commits = '';
+  if (!(d.journal instanceof MemoryJournal)) {
+    await d.journal.close();
+    commits = `, journal ${d.journal.commitStats.writes} writes in ${d.journal.commitStats.commits} commits`;
+  }
   const n = events - 1;
   const sorted = lat.subarray(0, n).sort();
   const p99 = quantile(sorted, 0.99);
@@ -102,18 +111,19 @@ async function livePath(title: string, events: number, warmup: number, store?: S
   out(`  p90        ${us(quantile(sorted, 0.9))}`);
   const target = `(target < ${TARGET_P99_MS * 1000} µs: ${p99 < TARGET_P99_MS ? 'met' : 'NOT met'})`;
   // PERF-3's target is the in-process path; the durable figure is shown next to it, not judged by it.
-  out(`  p99        ${us(p99)}   ${store === undefined ? target : '(durable write-ahead on the path)'}`);
+  out(`  p99        ${us(p99)}   ${target}`);
   out(`  p99.9      ${us(quantile(sorted, 0.999))}`);
   out(`  max        ${us(sorted[n - 1])}`);
   const ds = dec.subarray(0, n).sort();
   out(
     `  decision (push -> order handed to the bridge, synchronous): p50 ${us(quantile(ds, 0.5))}, p99 ${us(quantile(ds, 0.99))}`,
   );
-  out(`  orders     ${venue.placed}, fills ${d.engine.fills}, risk rejections ${d.engine.riskEvents.length}`);
+  out(`  orders     ${venue.placed}, fills ${d.engine.fills}, risk rejections ${d.engine.riskEvents.length}${commits}`);
+  return p99;
 }
 
 export default async function (): Promise<void> {
-  await livePath(
+  const bare = await livePath(
     'live path (ticker -> bar -> strategy -> risk -> execution -> bridge -> venue.placeOrder), in-memory journal',
     EVENTS,
     WARMUP,
@@ -123,12 +133,13 @@ export default async function (): Promise<void> {
   try {
     const store = await openStore({ home });
     try {
-      await livePath(
-        'same path with the SQLite store journal (the write-ahead commit is on the path)',
+      const shipping = await livePath(
+        'shipping configuration: SQLite journal with group commit (write-ahead committed before the venue call), ResilientVenue, request budget',
         SQLITE_EVENTS,
         Math.min(500, Math.floor(SQLITE_EVENTS / 10)),
         store,
       );
+      out(`p99 event -> order dispatched: shipping ${us(shipping)}, bare in-memory ${us(bare)}`);
     } finally {
       await store.close();
     }

@@ -185,6 +185,6 @@ describe('runtime crash recovery', () => {
     } finally {
       await store.close();
     }
-    expect(readFileSync(join(home, 'logs', 'runtime.log'), 'utf8')).toMatch(/deployment started/);
+    expect(readFileSync(join(home, 'logs', 'tradeforge.log'), 'utf8')).toMatch(/deployment started/);
   }, 120_000);
 });

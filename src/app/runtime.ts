@@ -28,6 +28,7 @@ import { subscribePrinter } from './live/printer.js';
 import { buildAccountRisk } from './live/risk-state.js';
 import type { DeploymentRuntime, Runtime } from './live/runtime-types.js';
 import { buildStatus } from './live/status.js';
+import { TradeTrail } from './live/trade-trail.js';
 import { audit } from './reconcile.js';
 import { type BuiltVenue, buildVenues, type Profile } from './venues.js';
 
@@ -210,7 +211,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     });
     const logs: OpsLogger = createLogger({
       level: config.log.level,
-      file: config.log.file ?? join(home.logs, 'runtime.log'),
+      file: config.log.file ?? join(home.logs, 'tradeforge.log'),
       maxBytes: config.log.maxBytes,
       maxFiles: config.log.maxFiles,
       stdout: false,
@@ -221,7 +222,13 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const log = logs.child('runtime');
     const bus = new InProcessEventBus();
     store.persistEvents(withoutOrderEvents(bus), { onError: (err) => log.error({ err }, 'store write failed') });
-    if (store.audit.canAppend) store.auditEvents(bus);
+    const trail = new TradeTrail({
+      bus,
+      store,
+      logger: logs.logger,
+      onError: (err) => log.error({ err }, 'audit write failed'),
+    });
+    cleanups.add(() => trail.close());
     const metrics = new OpsMetrics({ bus });
     cleanups.add(() => metrics.close());
     if (vaultError)
@@ -263,6 +270,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
     const startedAt = Date.now();
     const runTag = startedAt.toString(36);
+    await trail.configLoaded(config, configHash, opts.configFile, startedAt);
 
     const deployments: DeploymentRuntime[] = [];
     for (const [k, d] of config.deployments.entries()) {
@@ -278,6 +286,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
           mode,
           runTag,
           killed,
+          trail,
           onCleanup: cleanups.add,
           ...(opts.print ? { print: opts.print } : {}),
           ...(opts.printBars ? { printBars: true } : {}),

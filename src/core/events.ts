@@ -17,7 +17,20 @@ export interface EventMap {
   'fill.executed.v1': { fill: Readonly<Fill> };
   'position.changed.v1': { position: Readonly<Position> };
   'trade.closed.v1': { trade: ClosedTrade };
-  'risk.checked.v1': { intent: Readonly<OrderIntent>; accepted: boolean };
+  /**
+   * Every risk decision: `accepted`, and for a rejection (or a dry-run finding that let the order through) the rule
+   * `code`, `detail`, `limit` and `actual`; `inputs` is what the decision saw.
+   */
+  'risk.checked.v1': {
+    intent: Readonly<OrderIntent>;
+    accepted: boolean;
+    code?: string;
+    detail?: string;
+    limit?: number | string;
+    actual?: number | string;
+    dryRun?: boolean;
+    inputs?: RiskCheckInputs;
+  };
   'risk.rejected.v1': {
     intent: Readonly<OrderIntent>;
     code: string;
@@ -44,6 +57,19 @@ export interface EventMap {
   'alert.raised.v1': { severity: 'info' | 'warning' | 'critical'; title: string; message: string; key?: string };
   'config.changed.v1': { actor: string; key: string; from?: unknown; to?: unknown };
   'agent.step.v1': { runId: string; agent: string; step: string; detail?: unknown };
+}
+
+/** What a risk decision saw (`risk.checked.v1`): the account and the intent's symbol at decision time. */
+export interface RiskCheckInputs {
+  equity: number;
+  cash: number;
+  openOrders: number;
+  /** Signed position of the intent's symbol before the order. */
+  position?: number;
+  /** Last price of the intent's symbol. */
+  price?: number;
+  /** The engine's halt code (kill switch), when halted. */
+  halt?: string;
 }
 
 /** Every event name the kernel publishes. */

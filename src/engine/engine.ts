@@ -1,6 +1,6 @@
 import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
-import type { ClosedTrade, EventBus, EventMap, EventName } from '../core/events.js';
+import type { ClosedTrade, EventBus, EventMap, EventName, RiskCheckInputs } from '../core/events.js';
 import type { Fill, Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
@@ -90,6 +90,12 @@ export interface EngineOptions {
   /** Builds the ATR(14) the risk view keeps for symbols a risk rule asks about. */
   atrFactory?: () => AtrLike;
   log?: EngineLog;
+  /**
+   * Prefix of the correlation id each intent without one gets (`<prefix><n>`), so its risk decision, order, venue
+   * messages and fills share one id. The live runtime passes one unique per deployment and run; unset, an order's
+   * id serves as its correlation id (a backtest pays nothing).
+   */
+  correlationPrefix?: string;
 }
 
 const QTY_EPS = 1e-9;
@@ -167,6 +173,9 @@ export class Engine implements ExecutionSink, RiskActions {
   private equitySubscribed = false;
   /** False while `equityTime` is the caller's array of known times (never written). */
   private ownEquityTime: boolean;
+  // Assigned last in the constructor: the hot fields above keep their in-object slots.
+  private readonly correlationPrefix: string | null;
+  private signalSeq: number;
 
   constructor(opts: EngineOptions) {
     this.mode = opts.mode;
@@ -226,6 +235,8 @@ export class Engine implements ExecutionSink, RiskActions {
     this.hasOnOrderUpdate = typeof opts.strategy.onOrderUpdate === 'function';
     this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
     this.exec.attach(symbols);
+    this.correlationPrefix = opts.correlationPrefix ?? null;
+    this.signalSeq = 0;
   }
 
   /** Index of a symbol; throws for a symbol the run does not trade. */
@@ -434,6 +445,7 @@ export class Engine implements ExecutionSink, RiskActions {
    * `atPrice` makes a simulated venue execute now at that price (exits, end of data).
    */
   submitIntent(intent: OrderIntent, atPrice?: number): Order | null {
+    if (this.correlationPrefix !== null && intent.correlationId === undefined) this.correlate(intent);
     const s = this.slot(intent.symbol);
     if (s === undefined) {
       this.recordRisk(intent, 'INVALID_ORDER', `symbol ${intent.symbol} is not part of this run`);
@@ -455,6 +467,8 @@ export class Engine implements ExecutionSink, RiskActions {
       const dry = err.dryRun === true && err.reason !== 'KILL_SWITCH';
       this.recordRisk(intent, err.reason, err.detail, err.limit, err.actual, dry);
       if (!dry) return null;
+    } else if (!this.riskIsPassThrough && this.bus.hasSubscribers('risk.checked.v1')) {
+      this.publishChecked(intent, s, undefined);
     }
     return this.exec.submit(intent, atPrice);
   }
@@ -641,6 +655,9 @@ export class Engine implements ExecutionSink, RiskActions {
     const sideSign = order.side === 'buy' ? 1 : -1;
     const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
     this.fills++;
+    if (this.bus.hasSubscribers('position.changed.v1')) {
+      this.emit('position.changed.v1', order.correlationId, { position: pf.snapshot(s) });
+    }
     const after = pf.qty[s];
     const st = this.exitStates[s];
     if (after === 0) st.reset();
@@ -826,6 +843,17 @@ export class Engine implements ExecutionSink, RiskActions {
     this.riskEvents.push(
       dryRun ? { time, code, detail: `dry run, order placed anyway: ${detail}`, dryRun: true } : { time, code, detail },
     );
+    if (this.correlationPrefix !== null && intent.correlationId === undefined) this.correlate(intent);
+    if (this.bus.hasSubscribers('risk.checked.v1')) {
+      const finding = {
+        code,
+        detail,
+        ...(limit !== undefined ? { limit } : {}),
+        ...(actual !== undefined ? { actual } : {}),
+        ...(dryRun ? { dryRun: true } : {}),
+      };
+      this.publishChecked(intent, this.slot(intent.symbol), finding);
+    }
     if (this.bus.hasSubscribers('risk.rejected.v1')) {
       this.bus.publish({
         name: 'risk.rejected.v1',
@@ -842,6 +870,37 @@ export class Engine implements ExecutionSink, RiskActions {
         },
       });
     }
+  }
+
+  // Gives an intent its signal's correlation id (live: unique per deployment and run).
+  private correlate(intent: OrderIntent): void {
+    intent.correlationId = `${this.correlationPrefix}${++this.signalSeq}`;
+  }
+
+  // risk.checked.v1: the decision (accepted, or the finding that blocked or, in dry-run, only flagged it) with what
+  // it saw: equity, cash, the symbol's position and price, open orders, the engine's halt.
+  private publishChecked(
+    intent: OrderIntent,
+    s: number | undefined,
+    finding: Omit<EventMap['risk.checked.v1'], 'intent' | 'accepted' | 'inputs'> | undefined,
+  ): void {
+    const time = this.clock.now();
+    const pf = this.portfolio;
+    const inputs: RiskCheckInputs = {
+      equity: pf.equity(),
+      cash: pf.cash,
+      openOrders: this.exec.openOrders().length,
+      ...(s !== undefined ? { position: pf.qty[s], price: pf.last[s] } : {}),
+      ...(this.haltCode !== null ? { halt: this.haltCode } : {}),
+    };
+    const accepted = finding === undefined || finding.dryRun === true;
+    this.bus.publish({
+      name: 'risk.checked.v1',
+      time,
+      correlationId: intent.correlationId ?? `${intent.strategyId}:${intent.symbol}:${time}`,
+      source: 'risk',
+      payload: { intent: { ...intent }, accepted, ...finding, inputs },
+    });
   }
 
   private failStrategy(hook: string, err: unknown): void {

@@ -40,6 +40,8 @@ export interface KernelEnvironment {
   equityTimes?: Float64Array;
   atrFactory?: () => AtrLike;
   log?: EngineLog;
+  /** Correlation id prefix of the signals (the live runtime: unique per deployment and run). */
+  correlationPrefix?: string;
 }
 
 /**
@@ -75,5 +77,6 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     ...(env.equityTimes ? { equityTimes: env.equityTimes } : {}),
     ...(env.atrFactory ? { atrFactory: env.atrFactory } : {}),
     ...(env.log ? { log: env.log } : {}),
+    ...(env.correlationPrefix !== undefined ? { correlationPrefix: env.correlationPrefix } : {}),
   });
 }

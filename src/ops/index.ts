@@ -28,6 +28,7 @@ export {
   type WatchdogOptions,
   type WatchdogState,
 } from './heartbeat.js';
+export { type EventLogOptions, LOGGED_EVENTS, subscribeEventLog } from './event-log.js';
 export { type CreateLoggerOptions, createLogger, type LogContext, type LogLevel, type OpsLogger } from './logger.js';
 export { OpsMetrics, type OpsMetricsOptions } from './metrics.js';
 export { RotatingFileStream, type RotatingFileOptions } from './rotating-file.js';

@@ -1,4 +1,6 @@
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { Fill } from '../core/fill.js';
+import type { Order } from '../core/order.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import { correlationSubject, orderSubject } from './audit-subjects.js';
 import { BatchQueue } from './batch-queue.js';
@@ -27,8 +29,15 @@ export const AUDITED_EVENTS = [
   'strategy.error.v1',
 ] as const satisfies readonly EventName[];
 
-/** Maps a kernel event to its audit entry (action = event name without the version). */
-export function auditEntryFor(e: DomainEvent): AuditEntry | undefined {
+/**
+ * Maps a kernel event to its audit entry (action = event name without the version). `orderKey` is the id the store
+ * knows an order by (default: its own id); `fillKey` the same for a fill's order.
+ */
+export function auditEntryFor(
+  e: DomainEvent,
+  orderKey: (o: Readonly<Order>) => string = idOf,
+  fillKey: (f: Readonly<Fill>) => string = orderIdOf,
+): AuditEntry | undefined {
   const action = e.name.replace(/\.v\d+$/, '');
   const base = { time: e.time, actor: e.source, action };
   switch (e.name) {
@@ -40,11 +49,13 @@ export function auditEntryFor(e: DomainEvent): AuditEntry | undefined {
     case 'order.rejected.v1':
     case 'order.expired.v1': {
       const o = (e as DomainEvent<'order.filled.v1'>).payload.order;
+      const key = orderKey(o);
       return {
         ...base,
-        subject: orderSubject(o.id),
+        subject: orderSubject(key),
         details: {
-          clientOrderId: o.clientOrderId,
+          ...(key !== o.id ? { engineOrderId: o.id } : {}),
+          clientOrderId: key !== o.id ? key : o.clientOrderId,
           venueOrderId: o.venueOrderId,
           correlationId: o.correlationId,
           strategyId: o.strategyId,
@@ -64,7 +75,7 @@ export function auditEntryFor(e: DomainEvent): AuditEntry | undefined {
     }
     case 'fill.executed.v1': {
       const f = (e as DomainEvent<'fill.executed.v1'>).payload.fill;
-      return { ...base, subject: orderSubject(f.orderId), details: { ...f } };
+      return { ...base, subject: orderSubject(fillKey(f)), details: { ...f } };
     }
     case 'risk.checked.v1':
     case 'risk.rejected.v1': {
@@ -105,22 +116,36 @@ export function auditEntryFor(e: DomainEvent): AuditEntry | undefined {
   }
 }
 
+const idOf = (o: Readonly<Order>): string => o.id;
+const orderIdOf = (f: Readonly<Fill>): string => f.orderId;
+
 /** Options of the audit subscriber. */
 export interface EventAuditorOptions {
   flushMs?: number;
   maxBatch?: number;
   onError?: (err: unknown) => void;
+  /**
+   * The id the store keeps an order under, when it is not the engine's order id (the live runtime: the client
+   * order id sent to the venue), so `audit order ID` finds the order's events under the id the user sees.
+   */
+  orderKey?: (order: Readonly<Order>) => string;
 }
+
+const TERMINAL = new Set<EventName>(['order.filled.v1', 'order.cancelled.v1', 'order.rejected.v1', 'order.expired.v1']);
 
 /** Subscribes the audit log to the kernel's events and appends them in batches. */
 export class EventAuditor {
   private readonly queue: BatchQueue<AuditEntry>;
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly orderKey: ((o: Readonly<Order>) => string) | undefined;
+  /** Store keys of working orders by strategy and engine id: a fill names its order only by the engine's id. */
+  private readonly keys = new Map<string, string>();
 
   constructor(
     private readonly audit: AuditLog,
     opts: EventAuditorOptions = {},
   ) {
+    this.orderKey = opts.orderKey;
     this.queue = new BatchQueue((batch) => this.audit.appendMany(batch).then(() => {}), {
       flushMs: opts.flushMs ?? 50,
       maxBatch: opts.maxBatch ?? 500,
@@ -133,12 +158,26 @@ export class EventAuditor {
     for (const name of AUDITED_EVENTS) {
       this.unsubscribers.push(
         bus.subscribe(name, (e) => {
-          const entry = auditEntryFor(e as DomainEvent);
+          const entry = this.orderKey === undefined ? auditEntryFor(e as DomainEvent) : this.keyed(e as DomainEvent);
           if (entry) this.queue.push(entry);
         }),
       );
     }
     return this;
+  }
+
+  // The entry under the store's order key; remembers the key while the order works (its fills come before its end).
+  private keyed(e: DomainEvent): AuditEntry | undefined {
+    const orderKey = this.orderKey as (o: Readonly<Order>) => string;
+    if (e.name.startsWith('order.')) {
+      const o = (e as DomainEvent<'order.filled.v1'>).payload.order;
+      const key = orderKey(o);
+      const slot = `${o.strategyId}\u0000${o.id}`;
+      if (TERMINAL.has(e.name)) this.keys.delete(slot);
+      else if (key !== o.id) this.keys.set(slot, key);
+      return auditEntryFor(e, () => key);
+    }
+    return auditEntryFor(e, orderKey, (f) => this.keys.get(`${f.strategyId}\u0000${f.orderId}`) ?? f.orderId);
   }
 
   /** Records queued but not yet appended. */

@@ -5,6 +5,7 @@ export * from './canonical-json.js';
 export { connect, redactUrl, type Connection, type ConnectOptions } from './db.js';
 export * from './event-auditor.js';
 export * from './event-persister.js';
+export * from './group-commit.js';
 export * from './money.js';
 export * from './order-story.js';
 export * from './repositories/auth.js';

@@ -26,6 +26,7 @@ import { replayFills, StoreJournal } from './journal.js';
 import { LiveColumns, LiveFeed } from './live-feed.js';
 import { barLine } from './printer.js';
 import { ProtectiveStops } from './protective-stops.js';
+import { TradeTrail } from './trade-trail.js';
 import type { DeploymentRuntime } from './runtime-types.js';
 
 /** Rows preallocated per symbol for live bars (about half a year of 1m bars). */
@@ -51,6 +52,8 @@ export interface DeploymentDeps {
   onCleanup: (fn: () => Promise<void> | void) => void;
   print?: (line: string) => void;
   printBars?: boolean;
+  /** The runtime's audit/log trail (venue messages, client order ids, correlation ids). */
+  trail?: TradeTrail;
 }
 
 function sanitizeId(s: string): string {
@@ -106,12 +109,13 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     cash: deploymentCash(d),
     atrFactory: () => new Atr(14),
     log: (level, message) => logs.child('strategy', { deploymentId: d.id })[level](message),
+    correlationPrefix: TradeTrail.correlationPrefix(d.id, deps.runTag),
   });
   account.bindView(d.id, engine.riskView);
   const replay = await replayFills(store, engine);
   let stops: ProtectiveStops | null = null;
   const bridge = new LiveVenueBridge({
-    venue: built.resilient,
+    venue: deps.trail ? deps.trail.venueFor(built.resilient, built.id) : built.resilient,
     journal,
     clientIdPrefix: `${sanitizeId(d.id)}-${deps.runTag}-`,
     strategyId: d.id,
@@ -136,6 +140,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     },
   });
   bridgeRef = bridge;
+  deps.trail?.addDeployment(d.id, bridge);
   deps.onCleanup(() => bridge.close());
   // The engine attached its listener to the placeholder before the bridge existed: attach it now.
   bridge.attach(engine.exec);

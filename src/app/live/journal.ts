@@ -2,13 +2,15 @@
  * The runtime's trading journal in the store: write-ahead orders, fills booked once by venue trade id, order
  * state changes, strategy state on every fill, and the replay that rebuilds a deployment's portfolio on restart.
  * Orders are keyed by their venue client order id, which is unique across restarts (the engine's own ids restart
- * at o1 every run).
+ * at o1 every run). Every write goes through one group commit: write-aheads and fills resolve once committed
+ * (durable), and whatever queued meanwhile — other write-aheads, order state changes, strategy state — shares
+ * their transaction, so the order path pays for one commit, not one per write.
  */
 import type { DomainEvent, EventBus, EventName } from '../../core/events.js';
 import type { Fill } from '../../core/fill.js';
 import type { Order } from '../../core/order.js';
 import type { Engine } from '../../engine/engine.js';
-import { orderToRow, type Store } from '../../store/index.js';
+import { fillToRow, GroupCommit, orderToRow, type Store } from '../../store/index.js';
 import type { BridgeJournal } from '../../venues/live/bridge.js';
 
 const ORDER_EVENTS: readonly EventName[] = [
@@ -22,24 +24,39 @@ const ORDER_EVENTS: readonly EventName[] = [
 
 /** Store-backed journal of one deployment. */
 export class StoreJournal implements BridgeJournal {
-  private tail: Promise<void> = Promise.resolve();
   private readonly offs: (() => void)[] = [];
-  /** Writes queued and not yet committed. */
-  depth = 0;
+  private readonly commits: GroupCommit;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly deploymentId: string,
     private readonly clientIdOf: (order: Readonly<Order>) => string,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+    onError: (err: unknown) => void,
+    /** The store's group commit, when deployments share one (the runtime: one per store); default: its own. */
+    commits?: GroupCommit,
+  ) {
+    this.commits = commits ?? new GroupCommit(store, { onError });
+  }
+
+  /** Writes queued and not yet committed. */
+  get depth(): number {
+    return this.commits.depth;
+  }
+
+  /** Commits and writes grouped into them so far. */
+  get commitStats(): Readonly<{ commits: number; writes: number }> {
+    return this.commits.stats;
+  }
 
   async persistOrder(order: Readonly<Order>, clientOrderId: string): Promise<void> {
-    await this.store.orders.upsertRows([orderToRow({ ...order, id: clientOrderId, clientOrderId }, this.deploymentId)]);
+    // A snapshot now: the order object moves on while the commit waits.
+    const row = orderToRow({ ...order, id: clientOrderId, clientOrderId }, this.deploymentId);
+    await this.commits.durable((repos) => repos.orders.upsertRows([row]));
   }
 
   async persistFill(fill: Fill): Promise<void> {
-    await this.store.fills.insert(fill);
+    const row = fillToRow(fill);
+    await this.commits.durable((repos) => repos.fills.insertRows([row]));
   }
 
   /** Persists order state changes of this deployment's strategy (in order, off the publisher's stack). */
@@ -51,7 +68,7 @@ export class StoreJournal implements BridgeJournal {
           if (order.strategyId !== strategyId) return;
           const cid = this.clientIdOf(order);
           const row = orderToRow({ ...order, id: cid, clientOrderId: cid }, this.deploymentId);
-          this.enqueue(() => this.store.orders.upsertRows([row]));
+          this.commits.lazy((repos) => repos.orders.upsertRows([row]));
         }),
       );
     }
@@ -60,28 +77,18 @@ export class StoreJournal implements BridgeJournal {
   /** Saves the strategy's state (queued behind earlier writes). */
   saveStrategyState(strategyId: string, state: unknown, time: number): void {
     if (state === undefined) return;
-    this.enqueue(() => this.store.strategyState.save(this.deploymentId, strategyId, state, time));
+    this.commits.lazy((repos) => repos.strategyState.save(this.deploymentId, strategyId, state, time));
   }
 
   /** Resolves once every queued write is committed. */
   flush(): Promise<void> {
-    return this.tail;
+    return this.commits.flush().catch(() => undefined);
   }
 
   /** Stops listening and writes what is queued. */
   async close(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
     await this.flush();
-  }
-
-  private enqueue(write: () => Promise<void>): void {
-    this.depth++;
-    this.tail = this.tail
-      .then(write)
-      .catch(this.onError)
-      .finally(() => {
-        this.depth--;
-      });
   }
 }
 

@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveHome } from '../src/app/home.js';
+import { type Runtime, startRuntime } from '../src/app/runtime.js';
+import { resolveConfig } from '../src/core/config.js';
+import { Redactor, Vault } from '../src/security/index.js';
+import { openStore } from '../src/store/index.js';
+import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+
+// A real runtime run against the exchange simulator (real ccxt over HTTP): the audit trail of one order, the
+// positions table, the config hash and the JSON log, all from the runtime's own producers — nothing inserted by hand.
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/tradeforge.js');
+const MASTER = randomBytes(32).toString('hex');
+
+let sim: SimulatorHandle;
+let dir: string;
+let runtime: Runtime | undefined;
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 5, tickIntervalMs: 50 });
+  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-audit-'));
+});
+afterAll(async () => {
+  await runtime?.stop('test end');
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// Waits for a condition by re-checking on every turn of the event loop (no wall-clock budget beyond the test's).
+const until = async (cond: () => boolean) => {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+};
+
+function cli(home: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const c = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, TRADEFORGE_HOME: home, TRADEFORGE_MASTER_KEY: MASTER },
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    c.on('exit', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+interface Story {
+  orderId: string;
+  correlationId?: string;
+  order?: { status: string; filledQuantity: number };
+  signal?: Record<string, unknown>;
+  riskDecisions: { action: string; details: Record<string, unknown> }[];
+  venueMessages: { actor: string; details: { message: string } }[];
+  fills: { quantity: number; price: number }[];
+  timeline: { action: string }[];
+}
+
+describe('audit and logs of a real runtime run', () => {
+  it('audit order shows signal, risk decision, venue messages and fills; the log follows one correlation id', async () => {
+    const home = resolveHome({}, join(dir, 'home'));
+    // An unlocked vault lets the runtime append to the audit log.
+    const seed = await openStore({ home });
+    await Vault.create(seed, { masterKey: MASTER }, { redactor: new Redactor() });
+    await seed.close();
+    const config = resolveConfig({
+      server: { port: 0 },
+      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
+      deployments: [
+        {
+          id: 'aud',
+          strategy: 'sma-cross',
+          params: { fast: 100, slow: 200 },
+          venue: 'sim',
+          symbols: ['BTC/USDT'],
+          stake: '40%',
+        },
+      ],
+      runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 5, heartbeatSeconds: 1 },
+    });
+    runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    const dep = runtime.deployments[0];
+    const engine = dep.engine;
+    await until(() => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    const buy = engine.submitIntent({
+      strategyId: 'aud',
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.01,
+    });
+    expect(buy).not.toBeNull();
+    const cid = dep.bridge.clientOrderIdOf(buy!);
+    const correlationId = buy!.correlationId;
+    expect(correlationId).toMatch(/^aud\.[a-z0-9]+\.s\d+$/);
+    await until(() => buy!.status === 'filled' && engine.portfolio.qty[0] > 0);
+    await runtime.stop('test');
+    runtime = undefined;
+
+    // The story, from the CLI, by the client order id the store and the venue know the order by.
+    const r = await cli(home.root, 'audit', 'order', cid, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const story = JSON.parse(r.stdout) as Story;
+    expect(story.correlationId).toBe(correlationId);
+    expect(story.order).toMatchObject({ status: 'filled' });
+    expect(story.signal).toMatchObject({ side: 'buy', quantity: 0.01, symbol: 'BTC/USDT', correlationId });
+    expect(story.riskDecisions.map((s) => s.action)).toEqual(['risk.checked']);
+    expect(story.riskDecisions[0].details).toMatchObject({ accepted: true, inputs: { position: 0 } });
+    const messages = story.venueMessages.map((m) => m.details.message);
+    expect(messages.some((m) => m.startsWith('placeOrder sent: buy 0.01 BTC/USDT market'))).toBe(true);
+    expect(messages.some((m) => /^placeOrder: /.test(m))).toBe(true);
+    expect(
+      messages.some((m) => m.startsWith('fill report: buy')),
+      JSON.stringify(messages),
+    ).toBe(true);
+    expect(
+      story.venueMessages.every((m) => m.actor === 'venue:sim'),
+      JSON.stringify(story.venueMessages),
+    ).toBe(true);
+    expect(story.fills).toHaveLength(1);
+    expect(story.fills[0].quantity).toBeCloseTo(0.01, 8);
+    const actions = story.timeline.map((s) => s.action);
+    for (const a of ['risk.checked', 'order.submitted', 'venue.message', 'fill.executed', 'order.filled']) {
+      expect(actions).toContain(a);
+    }
+    expect(actions.indexOf('risk.checked')).toBeLessThan(actions.indexOf('order.submitted'));
+
+    // Positions table written from position.changed.v1; config hash audited at start.
+    const store = await openStore({ home });
+    try {
+      const positions = await store.positions.list({ strategyId: 'aud' });
+      expect(positions).toHaveLength(1);
+      expect(positions[0].quantity).toBeCloseTo(engine.portfolio.qty[0], 10);
+      const config1 = await store.audit.bySubjects(['config:config']);
+      expect(config1).toHaveLength(1);
+      expect(JSON.parse(config1[0].details)).toMatchObject({ actor: 'runtime', to: { deployments: ['aud'] } });
+    } finally {
+      await store.close();
+    }
+
+    // The runtime's log file (logs/tradeforge.log, as docs/operations.md says) follows the correlation id.
+    const lines = readFileSync(join(home.logs, 'tradeforge.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const chain = lines.filter((l) => l.correlationId === correlationId);
+    const events = chain.map((l) => l.event);
+    for (const e of [
+      'risk.checked.v1',
+      'order.submitted.v1',
+      'venue.message.v1',
+      'fill.executed.v1',
+      'order.filled.v1',
+    ]) {
+      expect(events).toContain(e);
+    }
+    expect(new Set(chain.map((l) => l.component))).toEqual(new Set(['risk', 'execution', 'venue:sim', 'engine']));
+    const submitted = chain.find((l) => l.event === 'order.submitted.v1');
+    expect(submitted).toMatchObject({ clientOrderId: cid, symbol: 'BTC/USDT', strategyId: 'aud', deploymentId: 'aud' });
+    expect(chain.filter((l) => l.event === 'venue.message.v1').every((l) => l.clientOrderId === cid)).toBe(true);
+    for (const l of chain) expect(typeof l.timestamp).toBe('string');
+  }, 120_000);
+});
