@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
 import type { StrategyDefinition } from '../strategy/types.js';
 import { loadCodeStrategy } from './files/code-loader.js';
-import { compileRules } from './rules/compile.js';
+import { compileRules, type RulesDefinition } from './rules/compile.js';
 
 /** The source kinds a strategy file can be, by extension. */
 export type StrategySourceKind = 'ts' | 'js' | 'rules' | 'pine';
@@ -64,4 +64,9 @@ export function resolveStrategy(nameOrPath: string, baseDir: string = process.cw
     throw new ValidationError(`strategy file ${nameOrPath} not found (looked at ${file})`, 'strategy');
   }
   return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath);
+}
+
+/** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */
+export function strategyExits(def: StrategyDefinition): RulesDefinition['exits'] {
+  return (def as RulesDefinition).exits;
 }

@@ -71,7 +71,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
-  const { resolveStrategy } = await import('../../authoring/resolve.js');
+  const { resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
   const { formatSummary } = await import('../../backtest/summary.js');
 
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
@@ -122,7 +122,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(leverage !== undefined ? { leverage } : {}),
     ...(fromRaw !== undefined ? { from: parseDateBound(fromRaw, 'from') } : {}),
     ...(toRaw !== undefined ? { to: parseDateBound(toRaw, 'to') } : {}),
-    ...(cfg.exits ? { exits: cfg.exits } : {}),
+    // Exits of the config file win over those a rules file declares.
+    ...((cfg.exits ?? strategyExits(def)) ? { exits: cfg.exits ?? strategyExits(def) } : {}),
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
     ...(cfg.latency ? { latency: cfg.latency } : {}),

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--to <date>', 'last bar time (inclusive)')
     .action(async (o: WarmupFlags) => {
       const { ValidationError } = await import('../../core/errors.js');
-      const { resolveStrategy } = await import('../../authoring/resolve.js');
+      const { resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
       const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
       const { runBacktest } = await import('../../backtest/runner.js');
       const { checkWarmup } = await import('../../backtest/optimizer/warmup.js');
@@ -64,7 +64,9 @@ export function register(program: Command): void {
         });
       }
       const { buildRiskHook } = await import('../../backtest/risk-wiring.js');
-      const options = run.options;
+      const declaredExits = strategyExits(def);
+      // Exits of the config file win over those a rules file declares.
+      const options = !run.options.exits && declaredExits ? { ...run.options, exits: declaredExits } : run.options;
       const data = loadRunData(o, cfg);
       const n = data.columns.length;
       let testBars = Math.max(2, Math.floor(n / 3));
