@@ -101,6 +101,23 @@ describe('strategy files', { timeout: 400_000 }, () => {
     expect(ok.out).toBe('my-cross.ts: ok, strategy my-cross (params fast=10 slow=30)\n');
   });
 
+  it('a .rules file backtests with its params and exits; a typo shows line, caret and suggestion', () => {
+    writeFileSync(
+      join(dir, 'cross.rules'),
+      'param fast = 10 in 5..30\nbuy when sma(fast) crosses above sma(30)\nsell when sma(fast) crosses below sma(30)\n',
+    );
+    const rules = cli('backtest', '--strategy', 'cross.rules', '--data', SAMPLE, '--lot', '1', '--param', 'fast=5');
+    expect(rules.err).toBe('');
+    const builtin = cli('backtest', '--strategy', 'sma-cross', '--data', SAMPLE, '--lot', '1', '--param', 'fast=5');
+    expect(fingerprint(rules.out)).toBe(fingerprint(builtin.out));
+    writeFileSync(join(dir, 'typo.rules'), 'buy when rsi(14) < 30\nsell when rsii(14) > 70\n');
+    const typo = cli('backtest', '--strategy', 'typo.rules', '--data', SAMPLE);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe(
+      'error: typo.rules:2:11: unknown name "rsii" (did you mean "rsi"?)\n  sell when rsii(14) > 70\n            ^\n',
+    );
+  });
+
   it('a missing file or an unknown extension is a clear error', () => {
     expect(cli('backtest', '--strategy', 'nope.ts', '--data', SAMPLE).err).toMatch(/strategy file nope\.ts not found/);
     expect(cli('backtest', '--strategy', './x.py', '--data', SAMPLE).err).toMatch(/unknown strategy file type "\.py"/);

@@ -27,6 +27,7 @@ const HOSTILE: [string, string][] = [
   ["const F = (Sma as any)['constr' + 'uctor'];", 'string-key'],
   ["const F = (Sma as any)['constructor'];", 'constructor-access'],
   ['const c = String.fromCharCode(99, 111);', 'string-key'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the snippet is source text with a template literal
   ['const F = (Sma as any)[`constr${"uctor"}`];', 'string-key'],
   ['(Object as any).prototype.polluted = 1;', 'prototype-mutation'],
   ['(Array.prototype as any).push = () => 0;', 'prototype-mutation'],

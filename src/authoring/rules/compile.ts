@@ -41,7 +41,7 @@ export interface RulesDefinition extends StrategyDefinition {
 
 type Num = () => number;
 
-const truthy = (x: number) => x !== 0 && x === x;
+const truthy = (x: number) => x !== 0 && !Number.isNaN(x);
 
 // One bar source: the base bar, or the last closed bar of a higher timeframe.
 interface BarSource {
