@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +97,25 @@ sell when close < bbands(20,2).middle or (high - low) / close > 0.05 or close < 
       }
       expect(err, text).toBeInstanceOf(SourceError);
       expect((err as Error).message, text).toMatch(re);
+    }
+  });
+
+  it('every example in docs/rules.md compiles and runs', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'rules.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```\n([\s\S]*?)```/g)]
+      .map((m) => m[1])
+      .filter((b) => !b.startsWith('error:') && !b.startsWith('line '));
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const b of blocks) {
+      const def = compile(b);
+      const r = runBacktest({
+        data,
+        strategy: def,
+        lot: 1,
+        allowShort: true,
+        ...(def.exits ? { exits: def.exits } : {}),
+      });
+      expect(r.strategyErrors, b).toEqual([]);
     }
   });
 
