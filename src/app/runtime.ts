@@ -17,7 +17,7 @@ import { ClockDriftGuard, createLogger, Heartbeat, type OpsLogger, OpsMetrics, W
 import { redact } from '../security/index.js';
 import { tryUnlockFromEnv } from '../security/cli-unlock.js';
 import { type Store, openStore } from '../store/index.js';
-import { getStrategy } from '../strategy/registry.js';
+import { resolveStrategy } from '../authoring/resolve.js';
 import type { HomePaths } from './home.js';
 import { buildAlerting } from './live/alerting.js';
 import { buildControl, lateBoundControl } from './live/control.js';
@@ -108,7 +108,7 @@ function validateRunConfig(config: Config, profile: Profile, confirmLive: boolea
   for (const [i, d] of config.deployments.entries()) {
     if (ids.has(d.id)) throw new ConfigError(`deployments.${i}.id`, `duplicate deployment id "${d.id}"`);
     ids.add(d.id);
-    getStrategy(d.strategy);
+    resolveStrategy(d.strategy);
     parseTimeframe(d.timeframe);
     if (venueIds.size > 0 && !venueIds.has(d.venue)) {
       throw new ConfigError(

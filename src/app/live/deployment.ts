@@ -17,7 +17,7 @@ import type { OpsLogger, OpsMetrics } from '../../ops/index.js';
 import type { AccountRisk } from '../../risk/index.js';
 import type { Store } from '../../store/index.js';
 import { resolveParams } from '../../strategy/params.js';
-import { getStrategy } from '../../strategy/registry.js';
+import { resolveStrategy, strategyExits } from '../../authoring/resolve.js';
 import { LiveVenueBridge } from '../../venues/live/bridge.js';
 import { reconcileDeployment } from '../reconcile.js';
 import type { BuiltVenue } from '../venues.js';
@@ -69,7 +69,8 @@ export function deploymentCash(d: DeploymentConfig): number {
 export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig, k: number, built: BuiltVenue) {
   const { store, bus, logs, metrics, account, config } = deps;
   const log = logs.child('runtime');
-  const def = getStrategy(d.strategy);
+  // A built-in name or a strategy file (.ts/.js gated and sandboxed, .rules compiled), relative to the working folder.
+  const def = resolveStrategy(d.strategy);
   const params = resolveParams(def, d.params);
   const timeframe = parseTimeframe(d.timeframe);
   const all = await built.resilient.fetchInstruments();
@@ -88,7 +89,9 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     (o) => (bridgeRef ? bridgeRef.clientOrderIdOf(o) : o.clientOrderId),
     (err) => log.error({ err, deploymentId: d.id }, 'journal write failed'),
   );
-  const engine = buildKernel(d, {
+  // Exits a rules file declares apply unless the deployment sets its own.
+  const declaredExits = strategyExits(def);
+  const engine = buildKernel(!d.exits && declaredExits ? { ...d, exits: declaredExits } : d, {
     mode: deps.mode,
     strategy: gate,
     strategyId: d.id,

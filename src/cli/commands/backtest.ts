@@ -33,7 +33,10 @@ export function register(program: Command): void {
     .command('backtest')
     .description('Backtest a strategy on a data file or a stored symbol')
     .option('--data <fileOrSymbol>', 'CSV/JSON file, or a stored symbol (SYMBOL or SYMBOL@1d)')
-    .option('--strategy <name>', 'strategy name (see `tradeforge strategies`)')
+    .option(
+      '--strategy <name>',
+      'strategy name (see `tradeforge strategies`) or file: .ts/.js, .rules (see docs/strategy-files.md)',
+    )
     .option('--param <k=v>', 'strategy parameter (repeatable)', collectRepeated, [])
     .option('--config <file>', 'JSON or YAML file with the same settings plus exits and risk')
     .option('--cash <amount>', 'starting cash (default 100000)')
@@ -73,7 +76,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
-  const { getStrategy } = await import('../../strategy/registry.js');
+  const { resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
   const { formatSummary } = await import('../../backtest/summary.js');
 
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
@@ -82,7 +85,10 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const strategyName = flags.strategy ?? cfg.strategy;
   if (!strategyName) throw new core.ValidationError('--strategy is required', 'strategy');
   // Validate the strategy and its parameters before touching the data (fast feedback on typos).
-  const def = getStrategy(strategyName);
+  // A strategy file named in a config file is relative to that file; on the command line, to the working folder.
+  const { dirname, resolve: resolvePath } = await import('node:path');
+  const baseDir = flags.strategy === undefined && flags.config ? dirname(resolvePath(flags.config)) : process.cwd();
+  const def = resolveStrategy(strategyName, baseDir);
   const params = { ...(cfg.params ?? {}), ...parseParamArgs(flags.param) };
   resolveParams(def, params);
 
@@ -124,7 +130,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(leverage !== undefined ? { leverage } : {}),
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
-    ...(cfg.exits ? { exits: cfg.exits } : {}),
+    // Exits of the config file win over those a rules file declares.
+    ...((cfg.exits ?? strategyExits(def)) ? { exits: cfg.exits ?? strategyExits(def) } : {}),
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
     ...(cfg.latency ? { latency: cfg.latency } : {}),

@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .command('check-warmup')
     .description('check whether signals depend on the history before the test window (warm-up) or on future bars')
     .option('--data <source>', 'bar file (CSV/JSON) or stored symbol')
-    .option('--strategy <name>', 'strategy name, e.g. sma-cross')
+    .option('--strategy <name>', 'strategy name (e.g. sma-cross) or file: .ts/.js, .rules')
     .option('--param <k=v>', 'strategy parameter, repeatable', collectRepeated, [])
     .option('--test-bars <n>', 'bars in the test window at the end of the data (default: the last third)')
     .option('--history <list>', 'history lengths to try, in bars, e.g. 0,50,200 (all history is always tried)')
@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--to <date>', 'last bar time (inclusive)')
     .action(async (o: WarmupFlags) => {
       const { ValidationError } = await import('../../core/errors.js');
-      const { getStrategy } = await import('../../strategy/registry.js');
+      const { resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
       const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
       const { runBacktest } = await import('../../backtest/runner.js');
       const { checkWarmup } = await import('../../backtest/optimizer/warmup.js');
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       const cfg = o.config ? parseBacktestConfig(readStructuredFile(o.config), o.config) : {};
       const run = runSetupFromFlags(o, cfg);
       if (!run.strategy) throw new ValidationError('missing --strategy NAME', 'strategy');
-      const def = getStrategy(run.strategy);
+      const def = resolveStrategy(run.strategy);
       const params = resolveParams(def, { ...run.params, ...parseParamArgs(o.param) });
       let histories: number[] | undefined;
       if (o.history !== undefined) {
@@ -64,7 +64,9 @@ export function register(program: Command): void {
         });
       }
       const { buildRiskHook } = await import('../../backtest/risk-wiring.js');
-      const options = run.options;
+      const declaredExits = strategyExits(def);
+      // Exits of the config file win over those a rules file declares.
+      const options = !run.options.exits && declaredExits ? { ...run.options, exits: declaredExits } : run.options;
       const data = loadRunData(o, cfg);
       const n = data.columns.length;
       let testBars = Math.max(2, Math.floor(n / 3));

@@ -136,7 +136,7 @@ export function register(program: Command): void {
     .command('optimize')
     .description('search strategy parameters (grid or random) on all cores; optional walk-forward validation')
     .option('--data <source>', 'bar file (CSV/JSON) or stored symbol (SYMBOL or SYMBOL@1d)')
-    .option('--strategy <name>', 'built-in or registered strategy, e.g. sma-cross')
+    .option('--strategy <name>', 'built-in strategy (e.g. sma-cross) or strategy file: .ts/.js, .rules')
     .option(
       '--param <spec>',
       'search axis, repeatable: name=lo..hi:step, name=a,b,c or name=value',
@@ -172,7 +172,8 @@ export function register(program: Command): void {
     .option('--to <date>', 'last bar time (inclusive)')
     .action(async (o: OptimizeFlags) => {
       const { ValidationError } = await import('../../core/errors.js');
-      const { getStrategy } = await import('../../strategy/registry.js');
+      const { isStrategyFile, resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
+      const { resolve: resolvePath } = await import('node:path');
       const { parseParamSpace, spaceSize, formatPoint } = await import('../../backtest/optimizer/space.js');
       const { parseObjective } = await import('../../backtest/optimizer/objective.js');
       const { checkSpace } = await import('../../backtest/optimizer/check-space.js');
@@ -191,7 +192,9 @@ export function register(program: Command): void {
       const run = runSetupFromFlags(o, cfg);
       if (!run.strategy) throw new ValidationError('missing --strategy NAME', 'strategy');
       if (o.param.length === 0) throw new ValidationError('give at least one --param name=lo..hi:step', 'param');
-      const def = getStrategy(run.strategy);
+      const def = resolveStrategy(run.strategy);
+      // A strategy file is compiled again in each worker, from its absolute path, by the authoring trial module.
+      const strategyFile = isStrategyFile(run.strategy) ? resolvePath(run.strategy) : undefined;
       const space = parseParamSpace(o.param);
       checkSpace(def, space);
       // Config-file parameters the search does not vary stay fixed in every trial.
@@ -211,7 +214,9 @@ export function register(program: Command): void {
       if (!(isRatio > 0 && isRatio < 1))
         throw new ValidationError(`--is-ratio must be in (0, 1), got "${o.isRatio}"`, 'is-ratio');
       const points = searchPoints(space, o.method, trials, seed).length;
-      const options = run.options;
+      const declaredExits = strategyExits(def);
+      // Exits of the config file win over those a rules file declares.
+      const options = !run.options.exits && declaredExits ? { ...run.options, exits: declaredExits } : run.options;
       const data = loadRunData(o, cfg);
 
       const varying = space.filter((a) => a.values.length > 1).map((a) => a.name);
@@ -226,12 +231,14 @@ export function register(program: Command): void {
       );
       const evaluator = await WorkerEvaluator.start({
         workers,
-        module: new URL('../../backtest/optimizer/backtest-trial.ts', import.meta.url),
+        module: strategyFile
+          ? new URL('../../authoring/strategy-trial.ts', import.meta.url)
+          : new URL('../../backtest/optimizer/backtest-trial.ts', import.meta.url),
         setup: {
           symbol: data.symbol,
           timeframe: data.timeframe,
           columns: shareColumns(data.columns),
-          strategy: def.name,
+          strategy: strategyFile ?? def.name,
           options,
           risk: run.risk,
         },

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { ValidationError } from '../core/errors.js';
+import { getStrategy } from '../strategy/registry.js';
+import type { StrategyDefinition } from '../strategy/types.js';
+import { loadCodeStrategy } from './files/code-loader.js';
+import { compileRules, type RulesDefinition } from './rules/compile.js';
+
+/** The source kinds a strategy file can be, by extension. */
+export type StrategySourceKind = 'ts' | 'js' | 'rules' | 'pine';
+
+const KINDS: Readonly<Record<string, StrategySourceKind>> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.rules': 'rules',
+  '.pine': 'pine',
+};
+
+/** True when `nameOrPath` names a file rather than a registered strategy (a path separator or a known extension). */
+export function isStrategyFile(nameOrPath: string): boolean {
+  return /[\\/]/.test(nameOrPath) || KINDS[extname(nameOrPath).toLowerCase()] !== undefined;
+}
+
+/** The kind of a strategy file from its extension; an unknown extension throws ValidationError. */
+export function strategySourceKind(file: string): StrategySourceKind {
+  const kind = KINDS[extname(file).toLowerCase()];
+  if (kind === undefined) {
+    throw new ValidationError(
+      `${file}: unknown strategy file type "${extname(file)}" (use .ts or .js for code, .rules for the rule language, .pine for Pine Script)`,
+      'strategy',
+    );
+  }
+  return kind;
+}
+
+/** Compiles a strategy source text of a given kind into a definition (`file` names it in errors). */
+export function compileStrategySource(source: string, kind: StrategySourceKind, file: string): StrategyDefinition {
+  switch (kind) {
+    case 'ts':
+    case 'js':
+      return loadCodeStrategy(source, file);
+    case 'rules':
+      return compileRules(source, { file, name: basename(file, extname(file)) });
+    case 'pine':
+      throw new ValidationError(
+        `${file}: Pine Script strategies are not supported yet (see docs/pine.md); use .ts, .js or .rules`,
+        'strategy',
+      );
+  }
+}
+
+/**
+ * The one resolver of a strategy reference, for the CLI, the optimiser's workers and deployments: a registered
+ * name (`sma-cross`) gives the built-in; a path (relative to `baseDir`) to a `.ts`/`.js` file, a `.rules` file
+ * or a `.pine` file is read, gated and compiled. Errors are ValidationErrors naming the file and line.
+ */
+export function resolveStrategy(nameOrPath: string, baseDir: string = process.cwd()): StrategyDefinition {
+  if (!isStrategyFile(nameOrPath)) return getStrategy(nameOrPath);
+  const kind = strategySourceKind(nameOrPath);
+  const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new ValidationError(`strategy file ${nameOrPath} not found (looked at ${file})`, 'strategy');
+  }
+  return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath);
+}
+
+/** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */
+export function strategyExits(def: StrategyDefinition): RulesDefinition['exits'] {
+  return (def as RulesDefinition).exits;
+}
