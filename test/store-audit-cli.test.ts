@@ -85,8 +85,11 @@ describe('tradeforge audit (CLI subprocess)', () => {
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/audit chain OK: 6 records verified \(hash chain and HMAC\)/);
     const noKey = cli(home, ['audit', 'verify']);
-    expect(noKey.code).toBe(0);
-    expect(noKey.out).toMatch(/hash chain only/);
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toMatch(/needs the audit key: set TRADEFORGE_MASTER_KEY/);
+    const hashOnly = cli(home, ['audit', 'verify', '--hash-only']);
+    expect(hashOnly.code).toBe(0);
+    expect(hashOnly.out).toMatch(/hash chain only, as chosen with --hash-only/);
 
     const db = rawDb(home);
     db.prepare('UPDATE audit_events SET details = ? WHERE seq = 3').run('{"message":"rejected"}');
@@ -101,7 +104,7 @@ describe('tradeforge audit (CLI subprocess)', () => {
     const db = rawDb(home);
     db.prepare('DELETE FROM audit_events WHERE seq = 2').run();
     db.close();
-    const del = cli(home, ['audit', 'verify']);
+    const del = cli(home, ['audit', 'verify', '--hash-only']);
     expect(del.code).toBe(1);
     expect(del.out).toMatch(/BROKEN at record 2: record 2 is missing/);
 
@@ -112,7 +115,7 @@ describe('tradeforge audit (CLI subprocess)', () => {
       'UPDATE audit_events SET seq = -1 WHERE seq = 3; UPDATE audit_events SET seq = 3 WHERE seq = 4; UPDATE audit_events SET seq = 4 WHERE seq = -1;',
     );
     db2.close();
-    const re = cli(home2, ['audit', 'verify']);
+    const re = cli(home2, ['audit', 'verify', '--hash-only']);
     expect(re.code).toBe(1);
     expect(re.out).toMatch(/BROKEN at record 3/);
   });

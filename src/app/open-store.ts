@@ -17,6 +17,12 @@ export async function openConfiguredStore(
   const env = opts.env ?? process.env;
   const config = loadConfig(opts.configFile, env);
   const home = resolveHome(env, config.home);
-  const store = await openStore({ home, databaseUrl: config.database.url, migrate: opts.migrate });
+  const store = await openStore({
+    home,
+    databaseUrl: config.database.url,
+    migrate: opts.migrate,
+    pgAppRole: config.database.appRole,
+    pgAuditOwnerRole: config.database.auditOwnerRole,
+  });
   return { store, config, home };
 }
