@@ -55,8 +55,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
         // An application role without CREATE on the database may use a schema an administrator made: look first.
         const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${opts.pgSchema}`.execute(db);
         if (found.rows.length === 0) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(opts.pgSchema)}`.execute(db);
-      }
-      else await sql`SELECT 1`.execute(db);
+      } else await sql`SELECT 1`.execute(db);
     } catch (err) {
       await db.destroy();
       const msg = err instanceof Error ? err.message : String(err);
