@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -63,9 +63,13 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     }
     return { db, dialect: 'postgres', location: redactUrl(url) };
   }
-  mkdirSync(dirname(opts.sqliteFile), { recursive: true });
+  mkdirSync(dirname(opts.sqliteFile), { recursive: true, mode: 0o700 });
   const file = new BetterSqlite3(opts.sqliteFile);
   file.pragma('journal_mode = WAL');
+  // The database holds password hashes and the audit log: owner only, whatever the umask was.
+  for (const f of [opts.sqliteFile, `${opts.sqliteFile}-wal`, `${opts.sqliteFile}-shm`, `${opts.sqliteFile}-journal`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
   // FULL: a commit is on disk before it returns, so an acknowledged order survives a crash or power loss.
   file.pragma('synchronous = FULL');
   file.pragma('foreign_keys = ON');
