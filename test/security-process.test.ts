@@ -44,6 +44,35 @@ describe('process hygiene', () => {
     }
   }, 120_000);
 
+  it('disables core dumps for the process', () => {
+    const script = `
+      const { disableCoreDumps } = await import(${JSON.stringify(join(import.meta.dirname, '..', 'src', 'security', 'process-hygiene.ts'))});
+      const ok = disableCoreDumps();
+      const { readFileSync } = await import('node:fs');
+      const line = readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max core file size'));
+      process.stdout.write(JSON.stringify({ ok, line }));`;
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `ulimit -c unlimited 2>/dev/null; exec "$0" "$@"`,
+        process.execPath,
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    const out = JSON.parse(r.stdout) as { ok: boolean; line: string };
+    expect(out.ok).toBe(true);
+    expect(out.line).toMatch(/^Max core file size\s+0\s+0\s+bytes/);
+  }, 120_000);
+
   it('refuses master keys with low entropy', async () => {
     expect(() => assertMasterKeyEntropy(Buffer.alloc(32))).toThrow(/1-byte pattern repeated/);
     expect(() => assertMasterKeyEntropy(Buffer.from('0123456789abcdef0123456789abcdef'))).toThrow(/16-byte pattern/);
