@@ -40,8 +40,13 @@ export async function callRuntime<T>(
   method: 'GET' | 'POST',
   path: string,
   timeoutMs = 5_000,
+  body?: unknown,
 ): Promise<T> {
-  const res = await fetch(`${run.url}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`${run.url}${path}`, {
+    method,
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
   if (!res.ok) throw new Error(`runtime answered ${res.status} for ${method} ${path}`);
   return (await res.json()) as T;
 }
