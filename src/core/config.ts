@@ -24,6 +24,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Append-only file outside the home folder that `audit checkpoint` writes and `audit verify` checks. */
       checkpointFile: z.string().optional(),
+      /** Minutes between the runtime's checkpoints (also one on every kill switch); 0 = only on kill switches. */
+      checkpointIntervalMinutes: z.number().min(0).default(60),
+      /** Also send each checkpoint to the alert channels (info severity). */
+      checkpointAlerts: z.boolean().default(false),
     })
     .prefault({}),
   server: z
