@@ -78,7 +78,7 @@ function rawDb(home: string): BetterSqlite3.Database {
   return db;
 }
 
-describe('tradeforge audit (CLI subprocess)', () => {
+describe('tradeforge audit (CLI subprocess)', { timeout: 180_000 }, () => {
   it('confirms an intact chain (with HMAC when the vault unlocks) and names a modified record', async () => {
     const home = await seededHome();
     const ok = cli(home, ['audit', 'verify'], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
