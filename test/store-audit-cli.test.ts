@@ -12,7 +12,11 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 const homes: string[] = [];
 afterAll(() => {
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  for (const h of homes) {
+    // Checkpoint files are made append-only (chattr +a) where possible; lift that to clean up.
+    spawnSync('chattr', ['-R', '-a', h], { stdio: 'ignore' });
+    rmSync(h, { recursive: true, force: true });
+  }
 });
 
 function cli(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
@@ -118,6 +122,29 @@ describe('tradeforge audit (CLI subprocess)', { timeout: 180_000 }, () => {
     const re = cli(home2, ['audit', 'verify', '--hash-only']);
     expect(re.code).toBe(1);
     expect(re.out).toMatch(/BROKEN at record 3/);
+  });
+
+  it('refuses to fall back to hash-only checks when vault_meta is gone, and proves checkpoints', async () => {
+    const home = await seededHome();
+    const outside = mkdtempSync(join(tmpdir(), 'tf-audit-cp-'));
+    homes.push(outside);
+    const file = join(outside, 'checkpoints');
+    const cp = cli(home, ['audit', 'checkpoint', '--out', file], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    expect(cp.code, cp.err).toBe(0);
+    expect(cp.out).toMatch(/checkpoint of record 6 \(epoch 1\) appended to/);
+    const inside = cli(home, ['audit', 'checkpoint', '--out', join(home, 'cp')], {
+      env: { TRADEFORGE_MASTER_KEY: MASTER },
+    });
+    expect(inside.err).toMatch(/is inside TRADEFORGE_HOME/);
+    const ok = cli(home, ['audit', 'verify', '--checkpoint', file], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    expect(ok.out).toMatch(/6 records verified \(hash chain and HMAC; 1 checkpoint\(s\) in .* confirmed\)/);
+
+    const db = rawDb(home);
+    db.exec('DELETE FROM audit_events WHERE seq > 4; DELETE FROM vault_meta;');
+    db.close();
+    const r = cli(home, ['audit', 'verify'], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/BROKEN at record 0: unlock material is set but the vault record \(vault_meta\) is missing/);
   });
 
   it('exports a time range as JSON lines and reconstructs an order story', async () => {
