@@ -48,7 +48,10 @@ afterAll(async () => {
   for (const h of homes) rmSync(h, { recursive: true, force: true });
   if (schemas.length) {
     const admin = await openStore({ databaseUrl: PG_URL, migrate: false, home: tmpdir() });
-    for (const s of schemas) await sql`DROP SCHEMA IF EXISTS ${sql.id(s)} CASCADE`.execute(admin.db);
+    for (const s of schemas) {
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(s)} CASCADE`.execute(admin.db);
+      await sql`DROP ROLE IF EXISTS ${sql.id(`${s}_audit`)}`.execute(admin.db);
+    }
     await admin.close();
   }
 });
@@ -68,7 +71,12 @@ describe('crash: kill -9 while persisting orders and fills', () => {
       expect(acked.orders.length).toBeGreaterThan(100);
       expect(acked.fills.length).toBeGreaterThan(100);
 
-      const store = await openStore({ home, databaseUrl: args[1], pgSchema: args[2] });
+      const store = await openStore({
+        home,
+        databaseUrl: args[1],
+        pgSchema: args[2],
+        ...(args[2] ? { pgAuditOwnerRole: `${args[2]}_audit` } : {}),
+      });
       try {
         const orderRows = await store.db.selectFrom('orders').select(['id', 'status']).execute();
         const fillRows = await store.db.selectFrom('fills').select(['id', 'order_id']).execute();

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,10 @@ import { FakeDiscordServer, FakeTelegramServer } from './ops-fakes.js';
 // Alerts and Telegram control wired through the whole runtime (OPS-3/OPS-4): secrets from the vault, alerts on
 // Telegram, Discord and SMTP routed by each channel's minimum severity, Telegram commands from authorised chats only,
 // and no secret in the runtime's log file.
-const MASTER_KEY = 'a1'.repeat(32);
+const MASTER_KEY = randomBytes(32).toString('hex');
+// Audit checkpoints go to a file outside the home folder (issue 10): one on every kill switch.
+const CHECKPOINT_DIR = mkdtempSync(join(tmpdir(), 'tf-runtime-checkpoints-'));
+const CHECKPOINT_FILE = join(CHECKPOINT_DIR, 'audit.checkpoints');
 const TOKEN = '987654:RUNTIME-test-token-abcdefghijklmnop';
 const HOOK_PATH = '/api/webhooks/5550001111/runtime-hook-secret-token';
 const SMTP_PASSWORD = 'smtp-runtime-pass-4711';
@@ -79,6 +84,8 @@ afterAll(async () => {
   await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
   await sim?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  spawnSync('chattr', ['-R', '-a', CHECKPOINT_DIR], { stdio: 'ignore' });
+  rmSync(CHECKPOINT_DIR, { recursive: true, force: true });
 });
 
 const until = async (what: string, cond: () => boolean, ms = 15_000) => {
@@ -110,6 +117,7 @@ function config(extraAlerts: Record<string, unknown> = {}) {
       { id: 'al', strategy: 'sma-cross', params: { fast: 100, slow: 200 }, venue: 'sim', symbols: ['BTC/USDT'] },
     ],
     runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
+    audit: { checkpointFile: CHECKPOINT_FILE, checkpointIntervalMinutes: 0 },
     alerts: {
       telegram: { chatIds: [OWNER], apiRoot: telegram.url, minSeverity: 'info' },
       discord: { minSeverity: 'warning' },
@@ -203,6 +211,9 @@ describe('runtime alerts and Telegram control', () => {
     const kill = await fetch(`${rt.url}/api/kill`, { method: 'POST' });
     expect(kill.status).toBe(200);
     await until('flat after kill', () => engine.portfolio.qty[0] === 0);
+    await until('the kill switch audit checkpoint', () =>
+      existsSync(CHECKPOINT_FILE) ? readFileSync(CHECKPOINT_FILE, 'utf8').includes('"reason":"killswitch"') : false,
+    );
     await until('the kill alert by email', () => mails.some((m) => m.raw.includes('KILL SWITCH triggered')));
     const mail = mails.find((m) => m.raw.includes('KILL SWITCH triggered')) as Mail;
     expect(mail.user).toBe('alerts');

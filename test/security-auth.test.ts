@@ -170,6 +170,11 @@ for (const backend of backends()) {
         auth.confirmTotp(alice?.id ?? '', '000000' === totp(key, clock) ? '111111' : '000000'),
       ).rejects.toThrow(/wrong TOTP/);
       await auth.confirmTotp(alice?.id ?? '', totp(key, clock));
+      // The code just used to confirm is spent: the next login needs the next step's code.
+      await expect(
+        auth.login({ username: 'alice', password: 'Correct-Horse-42', totp: totp(key, clock) }),
+      ).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+      clock += 30_000;
       await expect(auth.login({ username: 'alice', password: 'Correct-Horse-42' })).rejects.toMatchObject({
         code: 'TOTP_REQUIRED',
       });
@@ -179,7 +184,86 @@ for (const backend of backends()) {
       });
       const ok = await auth.login({ username: 'alice', password: 'Correct-Horse-42', totp: totp(key, clock) });
       expect(ok.user.totpEnabled).toBe(true);
+      // The same code a second time, still inside its window, is refused.
+      await expect(
+        auth.login({ username: 'alice', password: 'Correct-Horse-42', totp: totp(key, clock) }),
+      ).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+      const reasons = (await store.audit.bySubjects(['user:alice'])).map((r) => JSON.parse(r.details).reason);
+      expect(reasons).toContain('TOTP code already used');
+      // TOTP_REQUIRED counted the attempt like any other.
+      const required = (await store.audit.bySubjects(['user:alice'])).find((r) => r.action === 'auth.totp_required');
+      expect(JSON.parse(required?.details ?? '{}').failedAttempts).toBeGreaterThan(0);
       expect((await store.audit.verify()).ok).toBe(true);
+    });
+
+    it('counts 200 parallel wrong logins, every one, and leaves the account locked', async () => {
+      await auth.createUser('target1', 'Target-Pass-2026', 'viewer', 'alice');
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) => auth.login({ username: 'target1', password: `wrong-${i}` })),
+      );
+      expect(results.every((r) => r.status === 'rejected')).toBe(true);
+      const u = await store.users.byUsername('target1');
+      expect(u?.failedAttempts).toBe(200);
+      expect(u?.lockedUntil).toBeGreaterThan(clock);
+      const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok'));
+      // Only the attempts counted within the limit had their password checked at all.
+      expect(codes.filter((c) => c === 'BAD_CREDENTIALS')).toHaveLength(5);
+      expect(codes.filter((c) => c === 'LOCKED')).toHaveLength(195);
+      const audited = (await store.audit.bySubjects(['user:target1'])).filter((r) => r.action.startsWith('auth.'));
+      expect(audited).toHaveLength(200);
+    });
+
+    it('does not let the right password in, raced with wrong ones, once the limit is reached', async () => {
+      await auth.createUser('target2', 'Target-Pass-2027', 'viewer', 'alice');
+      for (let i = 0; i < 5; i++) {
+        await expect(auth.login({ username: 'target2', password: `nope-${i}` })).rejects.toMatchObject({
+          code: 'BAD_CREDENTIALS',
+        });
+      }
+      const race = await Promise.allSettled([
+        ...Array.from({ length: 20 }, (_, i) => auth.login({ username: 'target2', password: `x-${i}` })),
+        auth.login({ username: 'target2', password: 'Target-Pass-2027' }),
+      ]);
+      expect(race.every((r) => r.status === 'rejected')).toBe(true);
+      const last = race.at(-1);
+      expect(last?.status === 'rejected' && (last.reason as { code: string }).code).toBe('LOCKED');
+      // The owner unlocks the account locally; then the right password works.
+      await auth.unlockUser('target2', 'cli');
+      expect((await auth.login({ username: 'target2', password: 'Target-Pass-2027' })).user.username).toBe('target2');
+    });
+
+    it('backs off per source and answers unknown names like locked accounts', async () => {
+      const limited = new AuthService(store, { now, passwordHash: FAST_HASH, limits: { perSourceFailures: 3 } });
+      for (let i = 0; i < 3; i++) {
+        await expect(limited.login({ username: 'ghost', password: 'x', ip: '203.0.113.9' })).rejects.toMatchObject({
+          code: 'BAD_CREDENTIALS',
+        });
+      }
+      await expect(limited.login({ username: 'alice', password: 'x', ip: '203.0.113.9' })).rejects.toMatchObject({
+        code: 'RATE_LIMITED',
+      });
+      // Another source is not held back by the first one.
+      for (let i = 0; i < 2; i++) {
+        await expect(limited.login({ username: 'ghost', password: 'x', ip: `198.51.100.${i}` })).rejects.toMatchObject({
+          code: 'BAD_CREDENTIALS',
+        });
+      }
+      // After maxFailedAttempts on a name that does not exist, it answers LOCKED, as a real account would.
+      await expect(limited.login({ username: 'ghost', password: 'x' })).rejects.toMatchObject({ code: 'LOCKED' });
+    });
+
+    it('gives refresh tokens an absolute lifetime', async () => {
+      const short = new AuthService(store, {
+        now,
+        passwordHash: FAST_HASH,
+        policy: { sessionMaxMs: 60 * 60_000, refreshTtlMs: 45 * 60_000 },
+      });
+      const s1 = await short.login({ username: 'victor', password: 'Viewer-Pass-2026' });
+      clock += 40 * 60_000;
+      const s2 = await short.refresh(s1.refreshToken);
+      expect(s2.refreshExpiresAt).toBe(clock + 20 * 60_000);
+      clock += 21 * 60_000;
+      await expect(short.refresh(s2.refreshToken)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
     });
   });
 }

@@ -23,7 +23,7 @@ function cli(home: string, args: string[], opts: { input?: string; env?: Record<
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('tradeforge secrets and db (CLI subprocess)', () => {
+describe('tradeforge secrets and db (CLI subprocess)', { timeout: 240_000 }, () => {
   it('stores a secret from stdin, never from argv, and lists names only', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tf-secrets-cli-'));
     homes.push(home);

@@ -12,7 +12,11 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 const homes: string[] = [];
 afterAll(() => {
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  for (const h of homes) {
+    // Checkpoint files are made append-only (chattr +a) where possible; lift that to clean up.
+    spawnSync('chattr', ['-R', '-a', h], { stdio: 'ignore' });
+    rmSync(h, { recursive: true, force: true });
+  }
 });
 
 function cli(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
@@ -78,15 +82,18 @@ function rawDb(home: string): BetterSqlite3.Database {
   return db;
 }
 
-describe('tradeforge audit (CLI subprocess)', () => {
+describe('tradeforge audit (CLI subprocess)', { timeout: 180_000 }, () => {
   it('confirms an intact chain (with HMAC when the vault unlocks) and names a modified record', async () => {
     const home = await seededHome();
     const ok = cli(home, ['audit', 'verify'], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/audit chain OK: 6 records verified \(hash chain and HMAC\)/);
     const noKey = cli(home, ['audit', 'verify']);
-    expect(noKey.code).toBe(0);
-    expect(noKey.out).toMatch(/hash chain only/);
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toMatch(/needs the audit key: set TRADEFORGE_MASTER_KEY/);
+    const hashOnly = cli(home, ['audit', 'verify', '--hash-only']);
+    expect(hashOnly.code).toBe(0);
+    expect(hashOnly.out).toMatch(/hash chain only, as chosen with --hash-only/);
 
     const db = rawDb(home);
     db.prepare('UPDATE audit_events SET details = ? WHERE seq = 3').run('{"message":"rejected"}');
@@ -101,7 +108,7 @@ describe('tradeforge audit (CLI subprocess)', () => {
     const db = rawDb(home);
     db.prepare('DELETE FROM audit_events WHERE seq = 2').run();
     db.close();
-    const del = cli(home, ['audit', 'verify']);
+    const del = cli(home, ['audit', 'verify', '--hash-only']);
     expect(del.code).toBe(1);
     expect(del.out).toMatch(/BROKEN at record 2: record 2 is missing/);
 
@@ -112,9 +119,32 @@ describe('tradeforge audit (CLI subprocess)', () => {
       'UPDATE audit_events SET seq = -1 WHERE seq = 3; UPDATE audit_events SET seq = 3 WHERE seq = 4; UPDATE audit_events SET seq = 4 WHERE seq = -1;',
     );
     db2.close();
-    const re = cli(home2, ['audit', 'verify']);
+    const re = cli(home2, ['audit', 'verify', '--hash-only']);
     expect(re.code).toBe(1);
     expect(re.out).toMatch(/BROKEN at record 3/);
+  });
+
+  it('refuses to fall back to hash-only checks when vault_meta is gone, and proves checkpoints', async () => {
+    const home = await seededHome();
+    const outside = mkdtempSync(join(tmpdir(), 'tf-audit-cp-'));
+    homes.push(outside);
+    const file = join(outside, 'checkpoints');
+    const cp = cli(home, ['audit', 'checkpoint', '--out', file], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    expect(cp.code, cp.err).toBe(0);
+    expect(cp.out).toMatch(/checkpoint of record 6 \(epoch 1\) appended to/);
+    const inside = cli(home, ['audit', 'checkpoint', '--out', join(home, 'cp')], {
+      env: { TRADEFORGE_MASTER_KEY: MASTER },
+    });
+    expect(inside.err).toMatch(/is inside TRADEFORGE_HOME/);
+    const ok = cli(home, ['audit', 'verify', '--checkpoint', file], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    expect(ok.out).toMatch(/6 records verified \(hash chain and HMAC; 1 checkpoint\(s\) in .* confirmed\)/);
+
+    const db = rawDb(home);
+    db.exec('DELETE FROM audit_events WHERE seq > 4; DELETE FROM vault_meta;');
+    db.close();
+    const r = cli(home, ['audit', 'verify'], { env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/BROKEN at record 0: unlock material is set but the vault record \(vault_meta\) is missing/);
   });
 
   it('exports a time range as JSON lines and reconstructs an order story', async () => {

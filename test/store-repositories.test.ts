@@ -77,7 +77,12 @@ for (const backend of backends()) {
 
     it('applies every migration on open and reports them', async () => {
       const status = await store.migrations.status();
-      expect(status.map((m) => m.name)).toEqual(['0001_initial_schema', '0002_audit_append_only']);
+      expect(status.map((m) => m.name)).toEqual([
+        '0001_initial_schema',
+        '0002_audit_append_only',
+        '0003_security_hardening',
+        '0004_audit_owner_role',
+      ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);
       expect(store.dialect).toBe(b.name);

@@ -1,6 +1,7 @@
 import { loadConfig } from './load-config.js';
 import { type HomePaths, resolveHome } from './home.js';
 import type { Config } from '../core/config.js';
+import { securePrivateHome } from '../security/private-files.js';
 import { openStore, type Store } from '../store/store.js';
 
 /** The store plus the config and home it was opened from (CLI commands). */
@@ -17,6 +18,13 @@ export async function openConfiguredStore(
   const env = opts.env ?? process.env;
   const config = loadConfig(opts.configFile, env);
   const home = resolveHome(env, config.home);
-  const store = await openStore({ home, databaseUrl: config.database.url, migrate: opts.migrate });
+  securePrivateHome(home.root, (m) => process.stderr.write(`notice: ${m}\n`));
+  const store = await openStore({
+    home,
+    databaseUrl: config.database.url,
+    migrate: opts.migrate,
+    pgAppRole: config.database.appRole,
+    pgAuditOwnerRole: config.database.auditOwnerRole,
+  });
   return { store, config, home };
 }

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { ClockDriftGuard, createLogger, Heartbeat, type OpsLogger, OpsMetrics, Watchdog } from '../ops/index.js';
 import { redact } from '../security/index.js';
 import { tryUnlockFromEnv } from '../security/cli-unlock.js';
+import { AuditCheckpointer } from '../store/audit-checkpoint.js';
 import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
 import type { HomePaths } from './home.js';
@@ -93,6 +94,41 @@ class Cleanups {
   async run(): Promise<void> {
     for (const c of this.list.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   }
+}
+
+/**
+ * Audit checkpoints outside the database (issue 10): on a schedule and on every kill switch, to the configured file
+ * and/or the alert channels. Needs the unlocked vault (they are signed with the audit key).
+ */
+function startAuditCheckpoints(
+  config: Config,
+  homeRoot: string,
+  bus: InProcessEventBus,
+  store: Store,
+  auditor: { flush(): Promise<void> } | undefined,
+  log: { warn(o: object, msg: string): void },
+  cleanups: Cleanups,
+): void {
+  const a = config.audit;
+  if (!store.audit.canAppend || (!a.checkpointFile && !a.checkpointAlerts)) return;
+  const alert = (message: string) =>
+    bus.publish({
+      name: 'alert.raised.v1',
+      payload: { severity: 'info', title: 'audit checkpoint', message, key: 'audit.checkpoint' },
+      time: Date.now(),
+      correlationId: 'audit-checkpoint',
+      source: 'audit',
+    });
+  const cp = new AuditCheckpointer(
+    store.audit,
+    {
+      ...(a.checkpointFile ? { file: a.checkpointFile, home: homeRoot } : {}),
+      ...(a.checkpointAlerts ? { alert } : {}),
+      ...(auditor ? { settle: () => auditor.flush() } : {}),
+    },
+    (err) => log.warn({ err }, 'audit checkpoint failed'),
+  ).start(bus, a.checkpointIntervalMinutes * 60_000);
+  cleanups.add(() => cp.close());
 }
 
 /** Refuses configs that would be unsafe or impossible to run, before anything is opened. */
@@ -229,6 +265,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       onError: (err) => log.error({ err }, 'audit write failed'),
     });
     cleanups.add(() => trail.close());
+    const auditor = trail.auditor;
     const metrics = new OpsMetrics({ bus });
     cleanups.add(() => metrics.close());
     if (vaultError)
@@ -246,6 +283,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       control: lateBoundControl(() => boundControl),
     });
     cleanups.add(() => alerting.close());
+    startAuditCheckpoints(config, home.root, bus, store, auditor, log, cleanups);
 
     const venues = await buildVenues(config, profile, secret);
     cleanups.add(async () => {

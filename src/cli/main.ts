@@ -28,6 +28,8 @@ export async function buildProgram(): Promise<Command> {
 }
 
 async function main(): Promise<void> {
+  // Everything tradeforge writes (database, logs, reports, run files, exports) is private to its owner.
+  process.umask(0o077);
   const program = await buildProgram();
   try {
     await program.parseAsync(process.argv);

@@ -10,7 +10,26 @@ export const configSchema = z.strictObject({
   /** Data directory; `TRADEFORGE_HOME` or `~/.tradeforge` when unset. */
   home: z.string().optional(),
   profile: z.enum(['dev', 'dry_run', 'live']).default('dev'),
-  database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  database: z
+    .strictObject({
+      url: z.string().optional(),
+      /** PostgreSQL: role the application connects as; an administrator's `db migrate` grants it its rights. */
+      appRole: z.string().optional(),
+      /** PostgreSQL: NOLOGIN role that owns the audit table (default tradeforge_audit_owner). */
+      auditOwnerRole: z.string().optional(),
+    })
+    .prefault({}),
+  /** Audit checkpoints kept outside the database (docs/store.md). */
+  audit: z
+    .strictObject({
+      /** Append-only file outside the home folder that `audit checkpoint` writes and `audit verify` checks. */
+      checkpointFile: z.string().optional(),
+      /** Minutes between the runtime's checkpoints (also one on every kill switch); 0 = only on kill switches. */
+      checkpointIntervalMinutes: z.number().min(0).default(60),
+      /** Also send each checkpoint to the alert channels (info severity). */
+      checkpointAlerts: z.boolean().default(false),
+    })
+    .prefault({}),
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),

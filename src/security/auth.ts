@@ -2,8 +2,16 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AuthError, ValidationError } from '../core/errors.js';
 import type { Role, UserRecord } from '../store/repositories/auth.js';
 import type { Store } from '../store/store.js';
-import { assertStrongPassword, hashPassword, type PasswordHashParams, verifyPassword } from './passwords.js';
-import { base32Decode, base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from './totp.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimitPolicy } from './login-limits.js';
+import {
+  assertStrongPassword,
+  DEFAULT_PASSWORD_HASH,
+  hashIsWeaker,
+  hashPassword,
+  type PasswordHashParams,
+  verifyPassword,
+} from './passwords.js';
+import { base32Decode, base32Encode, generateTotpSecret, matchTotp, otpauthUri } from './totp.js';
 import type { Vault } from './vault.js';
 
 /** Session and lockout policy. */
@@ -16,6 +24,8 @@ export interface AuthPolicy {
   maxFailedAttempts: number;
   /** Lockout duration (default 15 minutes). */
   lockoutMs: number;
+  /** Absolute lifetime of a session family: refreshing never extends it past this (default 30 days). */
+  sessionMaxMs: number;
 }
 
 /** Default policy. */
@@ -24,6 +34,7 @@ export const DEFAULT_AUTH_POLICY: AuthPolicy = {
   refreshTtlMs: 7 * 24 * 3600_000,
   maxFailedAttempts: 5,
   lockoutMs: 15 * 60_000,
+  sessionMaxMs: 30 * 24 * 3600_000,
 };
 
 /** Tokens handed to a client after login or refresh. */
@@ -56,6 +67,8 @@ export interface AuthServiceOptions {
   vault?: Vault;
   policy?: Partial<AuthPolicy>;
   passwordHash?: PasswordHashParams;
+  /** Per-source and global failed-login limits. */
+  limits?: Partial<LoginLimitPolicy>;
   now?: () => number;
 }
 
@@ -88,6 +101,9 @@ export function totpSecretName(userId: string): string {
 export class AuthService {
   private readonly policy: AuthPolicy;
   private readonly now: () => number;
+  private readonly limiter: LoginLimiter;
+  // Names that do not exist lock like accounts do, so LOCKED does not tell a stranger which names are real.
+  private readonly unknownNames: LoginLimiter;
 
   constructor(
     private readonly store: Store,
@@ -95,6 +111,26 @@ export class AuthService {
   ) {
     this.policy = { ...DEFAULT_AUTH_POLICY, ...opts.policy };
     this.now = opts.now ?? Date.now;
+    this.limiter = new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...opts.limits });
+    this.unknownNames = new LoginLimiter({
+      perSourceFailures: this.policy.maxFailedAttempts,
+      baseBackoffMs: this.policy.lockoutMs,
+      maxBackoffMs: this.policy.lockoutMs,
+      globalFailuresPerMinute: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  // Costs what a real check costs, so refusals and unknown names answer no faster than a wrong password.
+  private async dummyVerify(password: string): Promise<void> {
+    dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.opts.passwordHash);
+    await verifyPassword(await dummyHash, password);
+  }
+
+  private lockedError(until: number): AuthError {
+    return new AuthError(
+      `too many failed logins; try again after ${new Date(until).toISOString()} (the owner can run \`tradeforge users unlock\`)`,
+      'LOCKED',
+    );
   }
 
   /** Creates the owner (an admin) on first run; refuses when an owner exists. */
@@ -149,15 +185,32 @@ export class AuthService {
     return publicUser(user);
   }
 
-  /** Logs in; returns fresh tokens. Throws AuthError (LOCKED when locked out, TOTP_REQUIRED when a code is needed). */
+  /**
+   * Logs in; returns fresh tokens. Throws AuthError: BAD_CREDENTIALS, LOCKED (the account, or an unknown name, after
+   * too many failures), RATE_LIMITED (this source or the whole service is backing off), TOTP_REQUIRED (the right
+   * password without a code; the attempt stays counted). Every attempt is counted before the password is checked.
+   */
   async login(input: { username: string; password: string; totp?: string; ip?: string }): Promise<SessionTokens> {
     const time = this.now();
     const subject = `user:${input.username}`;
     const details = input.ip ? { ip: input.ip } : {};
+    const source = input.ip;
+    const blocked = this.limiter.blockedUntil(source, time);
+    if (blocked !== undefined) {
+      await this.store.audit.append({ actor: input.username, action: 'auth.rate_limited', subject, details, time });
+      throw new AuthError(
+        `too many failed logins${source ? ` from ${source}` : ''}; try again after ${new Date(blocked).toISOString()}`,
+        'RATE_LIMITED',
+      );
+    }
     const user = await this.store.users.byUsername(input.username);
     if (!user) {
-      dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.opts.passwordHash);
-      await verifyPassword(await dummyHash, input.password);
+      // Unknown names are tracked like accounts, so LOCKED does not reveal which names exist.
+      const nameKey = input.username.toLowerCase();
+      const lockedUntil = this.unknownNames.blockedUntil(nameKey, time);
+      await this.dummyVerify(input.password);
+      this.limiter.fail(source, time);
+      if (lockedUntil === undefined) this.unknownNames.fail(nameKey, time);
       await this.store.audit.append({
         actor: input.username,
         action: 'auth.login_failed',
@@ -165,61 +218,99 @@ export class AuthService {
         details: { ...details, reason: 'unknown user' },
         time,
       });
+      if (lockedUntil !== undefined) throw this.lockedError(lockedUntil);
       throw new AuthError('invalid username or password', 'BAD_CREDENTIALS');
     }
-    if (user.lockedUntil !== undefined && user.lockedUntil > time) {
-      await this.store.audit.append({ actor: user.username, action: 'auth.login_locked', subject, details, time });
-      throw new AuthError(
-        `account locked after too many failed logins; try again after ${new Date(user.lockedUntil).toISOString()}`,
-        'LOCKED',
-      );
+    const attempt = await this.store.users.countAttempt(user.id, time);
+    const overLimit = attempt.failedAttempts > this.policy.maxFailedAttempts;
+    if ((attempt.lockedUntil !== undefined && attempt.lockedUntil > time) || overLimit) {
+      const until =
+        attempt.lockedUntil !== undefined && attempt.lockedUntil > time
+          ? attempt.lockedUntil
+          : time + this.policy.lockoutMs;
+      if (overLimit) await this.store.users.lock(user.id, until, time);
+      await this.dummyVerify(input.password);
+      this.limiter.fail(source, time);
+      await this.store.audit.append({
+        actor: user.username,
+        action: 'auth.login_locked',
+        subject,
+        details: { ...details, failedAttempts: attempt.failedAttempts },
+        time,
+      });
+      throw this.lockedError(until);
     }
     let ok = await verifyPassword(user.passwordHash, input.password);
     let reason = 'bad password';
     if (ok && user.totpEnabled) {
       if (!input.totp) {
-        // The password was right: do not count a failure, but do not issue tokens either.
+        // The password was right, but the attempt stays counted: a guesser learns nothing for free.
+        await this.store.audit.append({
+          actor: user.username,
+          action: 'auth.totp_required',
+          subject,
+          details: { ...details, failedAttempts: attempt.failedAttempts },
+          time,
+        });
         throw new AuthError('a TOTP code is required', 'TOTP_REQUIRED');
       }
-      ok = await this.checkTotp(user, input.totp, time);
-      reason = 'bad TOTP code';
+      const totp = await this.checkTotp(user, input.totp, time);
+      ok = totp === 'ok';
+      reason = totp === 'reused' ? 'TOTP code already used' : 'bad TOTP code';
     }
     if (!ok) {
-      const prior = user.lockedUntil !== undefined && user.lockedUntil <= time ? 0 : user.failedAttempts;
-      const failed = prior + 1;
-      const lockedUntil = failed >= this.policy.maxFailedAttempts ? time + this.policy.lockoutMs : null;
-      await this.store.users.recordFailure(user.id, failed, lockedUntil, time);
+      const lock = attempt.failedAttempts >= this.policy.maxFailedAttempts;
+      if (lock) await this.store.users.lock(user.id, time + this.policy.lockoutMs, time);
+      this.limiter.fail(source, time);
       await this.store.audit.append({
         actor: user.username,
-        action: lockedUntil ? 'auth.lockout' : 'auth.login_failed',
+        action: lock ? 'auth.lockout' : 'auth.login_failed',
         subject,
-        details: { ...details, reason, failedAttempts: failed },
+        details: { ...details, reason, failedAttempts: attempt.failedAttempts },
         time,
       });
       throw new AuthError('invalid username or password', 'BAD_CREDENTIALS');
     }
     await this.store.users.recordSuccess(user.id, time);
-    const tokens = await this.issue(user, randomUUID(), time);
+    this.limiter.succeed(source);
+    const params = this.opts.passwordHash ?? DEFAULT_PASSWORD_HASH;
+    if (hashIsWeaker(user.passwordHash, params)) {
+      // Hashes made with older, cheaper settings are upgraded while the password is at hand.
+      await this.store.users.update(user.id, { passwordHash: await hashPassword(input.password, params) }, time);
+    }
+    const tokens = await this.issue(user, randomUUID(), time, time);
     await this.store.audit.append({ actor: user.username, action: 'auth.login', subject, details, time });
     return tokens;
   }
 
-  private async checkTotp(user: UserRecord, code: string, time: number): Promise<boolean> {
+  /** Clears an account's failures and lockout (the owner, locally: `tradeforge users unlock`). */
+  async unlockUser(username: string, actor: string): Promise<void> {
+    const user = await this.store.users.byUsername(username);
+    if (!user) throw new ValidationError(`no user "${username}"`, 'username');
+    const time = this.now();
+    await this.store.users.unlock(user.id, time);
+    await this.store.audit.append({ actor, action: 'auth.unlock', subject: `user:${username}`, time });
+  }
+
+  private async checkTotp(user: UserRecord, code: string, time: number): Promise<'ok' | 'bad' | 'reused'> {
     const vault = this.opts.vault;
     if (!vault) throw new AuthError('TOTP is enabled but the vault is not unlocked', 'VAULT_LOCKED');
-    return vault.withSecret(
+    const step = await vault.withSecret(
       totpSecretName(user.id),
-      (s) => verifyTotp(base32Decode(s), code, time),
+      (s) => matchTotp(base32Decode(s), code, time),
       user.username,
       'totp',
     );
+    if (step === undefined) return 'bad';
+    // Each time step is accepted once: a code seen by someone else cannot be replayed within its window.
+    return (await this.store.users.useTotpStep(user.id, step)) ? 'ok' : 'reused';
   }
 
-  private async issue(user: UserRecord, familyId: string, time: number): Promise<SessionTokens> {
+  private async issue(user: UserRecord, familyId: string, time: number, familyStart: number): Promise<SessionTokens> {
     const accessToken = newToken('tfa');
     const refreshToken = newToken('tfr');
-    const accessExpiresAt = time + this.policy.accessTtlMs;
-    const refreshExpiresAt = time + this.policy.refreshTtlMs;
+    const refreshExpiresAt = Math.min(time + this.policy.refreshTtlMs, familyStart + this.policy.sessionMaxMs);
+    const accessExpiresAt = Math.min(time + this.policy.accessTtlMs, refreshExpiresAt);
     await this.store.sessions.insert({
       id: randomUUID(),
       user_id: user.id,
@@ -267,10 +358,15 @@ export class AuthService {
     };
     if (s.rotated_at !== null) return reuse();
     if (Number(s.refresh_expires_at) <= time) throw new AuthError('refresh token expired', 'TOKEN_EXPIRED');
+    const familyStart = Number((await this.store.sessions.family(s.family_id))[0]?.created_at ?? s.created_at);
+    if (time >= familyStart + this.policy.sessionMaxMs) {
+      await this.store.sessions.revokeFamily(s.family_id, 'maximum session lifetime', time);
+      throw new AuthError('the session reached its maximum lifetime: log in again', 'TOKEN_EXPIRED');
+    }
     if (!(await this.store.sessions.markRotated(s.id, time))) return reuse();
     const user = await this.store.users.byId(s.user_id);
     if (!user) throw new AuthError('invalid refresh token', 'BAD_TOKEN');
-    return this.issue(user, s.family_id, time);
+    return this.issue(user, s.family_id, time, familyStart);
   }
 
   /** Ends the session family of an access token. */
@@ -299,7 +395,7 @@ export class AuthService {
     const user = await this.store.users.byId(userId);
     if (!user) throw new ValidationError(`no user ${userId}`, 'userId');
     const time = this.now();
-    if (!(await this.checkTotp(user, code, time))) throw new AuthError('wrong TOTP code', 'BAD_TOTP');
+    if ((await this.checkTotp(user, code, time)) !== 'ok') throw new AuthError('wrong TOTP code', 'BAD_TOTP');
     await this.store.users.update(user.id, { totpEnabled: true }, time);
     await this.store.audit.append({
       actor: user.username,

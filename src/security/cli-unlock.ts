@@ -11,7 +11,9 @@ export async function resolveUnlock(env: Record<string, string | undefined>, con
   const fromEnv = unlockFromEnv(env);
   if (fromEnv) return fromEnv;
   if (!process.stdin.isTTY) {
-    throw new AuthError('the vault is locked: set TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD, or run in a terminal');
+    throw new AuthError(
+      'the vault is locked: set TRADEFORGE_MASTER_KEY(_FILE) or TRADEFORGE_PASSWORD(_FILE), or run in a terminal',
+    );
   }
   const password = await promptHidden('Owner password: ');
   if (confirm && (await promptHidden('Repeat password: ')) !== password) throw new AuthError('the passwords differ');

@@ -1,15 +1,25 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { ValidationError } from '../core/errors.js';
 
-/** Argon2id parameters of stored password hashes (OWASP: 19 MiB, 2 passes, 1 lane). Encoded in each hash. */
+/** Argon2id parameters of stored password hashes. Encoded in each hash. */
 export interface PasswordHashParams {
   memoryCost: number;
   timeCost: number;
   parallelism: number;
 }
 
-/** Default password-hash parameters. */
-export const DEFAULT_PASSWORD_HASH: PasswordHashParams = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+/**
+ * Default password-hash parameters: the vault's key derivation (64 MiB, 3 passes, 1 lane). The owner's password
+ * protects both, so the stored hash must never be the cheaper target for an offline guesser.
+ */
+export const DEFAULT_PASSWORD_HASH: PasswordHashParams = { memoryCost: 65_536, timeCost: 3, parallelism: 1 };
+
+/** True when a stored PHC hash uses less memory or fewer passes than `params` (rehash it at the next login). */
+export function hashIsWeaker(stored: string, params: PasswordHashParams = DEFAULT_PASSWORD_HASH): boolean {
+  const m = /\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(stored);
+  if (!m) return true;
+  return Number(m[1]) < params.memoryCost || Number(m[2]) < params.timeCost;
+}
 
 const ARGON2ID = 2 as Algorithm;
 

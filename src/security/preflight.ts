@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
-import type { AuditLog } from '../store/audit-log.js';
+import type { AuditKeyring, AuditLog } from '../store/audit-log.js';
 import { listFiles, readTextFile, type SecretFinding, scanFiles, scanText } from './secret-scan.js';
 
 /** Outcome of one preflight check. */
@@ -33,14 +33,17 @@ export interface PreflightInput {
   vaultValues?: readonly string[];
   /** The audit log and its key (undefined key: chain checked without HMACs). */
   audit?: AuditLog;
-  auditKey?: Buffer;
+  /** The vault's audit keys; without them only the hash chain is checked (a warning). */
+  auditKey?: Buffer | AuditKeyring;
   /** How recent a log file must be to be scanned (default 7 days). */
   logMaxAgeMs?: number;
   now?: number;
 }
 
 function git(cwd: string, args: string[]): { code: number; out: string } {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // A clean environment: git (and its hooks or pagers) never sees the unlock material or other secrets.
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: 'C' };
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
   return { code: r.status ?? 1, out: r.stdout ?? '' };
 }
 
@@ -163,7 +166,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightChec
   });
 
   if (input.audit) {
-    const r = await input.audit.verify(input.auditKey);
+    const r = await input.audit.verify(input.auditKey, { hashOnly: input.auditKey === undefined });
     checks.push({
       id: 'audit-chain',
       title: 'audit chain valid',

@@ -67,6 +67,27 @@ export function totp(key: Buffer, timeMs: number, opts: TotpOptions = {}): strin
   return hotp(key, counter, opts.digits ?? 6, opts.algorithm ?? 'sha1');
 }
 
+/** The time step a code belongs to (accepting `window` steps either side for clock skew); undefined when wrong. */
+export function matchTotp(
+  key: Buffer,
+  code: string,
+  timeMs: number,
+  opts: TotpOptions & { window?: number } = {},
+): number | undefined {
+  const digits = opts.digits ?? 6;
+  const c = code.replace(/\s/g, '');
+  if (!new RegExp(`^\\d{${digits}}$`).test(c)) return undefined;
+  const counter = Math.floor(timeMs / 1000 / (opts.period ?? 30));
+  const window = opts.window ?? 1;
+  let step: number | undefined;
+  for (let d = -window; d <= window; d++) {
+    const expected = Buffer.from(hotp(key, counter + d, digits, opts.algorithm ?? 'sha1'));
+    // Compare all candidates so timing does not reveal which step matched.
+    if (timingSafeEqual(expected, Buffer.from(c))) step = counter + d;
+  }
+  return step;
+}
+
 /** Checks a code, accepting `window` steps either side for clock skew. */
 export function verifyTotp(
   key: Buffer,
@@ -74,18 +95,7 @@ export function verifyTotp(
   timeMs: number,
   opts: TotpOptions & { window?: number } = {},
 ): boolean {
-  const digits = opts.digits ?? 6;
-  const c = code.replace(/\s/g, '');
-  if (!new RegExp(`^\\d{${digits}}$`).test(c)) return false;
-  const counter = Math.floor(timeMs / 1000 / (opts.period ?? 30));
-  const window = opts.window ?? 1;
-  let ok = false;
-  for (let d = -window; d <= window; d++) {
-    const expected = Buffer.from(hotp(key, counter + d, digits, opts.algorithm ?? 'sha1'));
-    // Compare all candidates so timing does not reveal which step matched.
-    if (timingSafeEqual(expected, Buffer.from(c))) ok = true;
-  }
-  return ok;
+  return matchTotp(key, code, timeMs, opts) !== undefined;
 }
 
 /** A new random 160-bit TOTP secret. */

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { AuthError, ValidationError } from '../core/errors.js';
+import type { Kysely } from 'kysely';
+import { readFileSync } from 'node:fs';
+import { AuthError, ConfigError, ValidationError } from '../core/errors.js';
 import type { SecretInfo } from '../store/repositories/secrets.js';
-import type { Store } from '../store/store.js';
+import type { AuditKey, AuditKeyring } from '../store/audit-log.js';
+import type { Database } from '../store/schema.js';
+import { createRepositories, type Store } from '../store/store.js';
+import { withWriterLock } from '../store/write-lock.js';
 import { open, seal } from './aead.js';
 import { DEFAULT_KDF, deriveKey, type KdfParams, parseMasterKey } from './kdf.js';
 import { defaultRedactor, type Redactor } from './redact.js';
@@ -21,6 +26,8 @@ export interface VaultOptions {
 
 const DATA_KEY_AAD = 'tradeforge:vault:data-key';
 const AUDIT_KEY_AAD = 'tradeforge:vault:audit-key';
+// Retired audit keys are bound to their epoch, so one cannot be passed off as another.
+const retiredAuditKeyAad = (epoch: number): string => `${AUDIT_KEY_AAD}:retired:${epoch}`;
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 /** Checks a secret name (names are not secret, but they are AAD and appear in logs). */
@@ -33,17 +40,100 @@ export function validateSecretName(name: string): void {
   }
 }
 
-/** Reads the unlock material from the environment: TRADEFORGE_MASTER_KEY, else TRADEFORGE_PASSWORD. */
+/** Environment variables that carry unlock material; scrubbed from process.env once read. */
+export const SECRET_ENV_VARS = [
+  'TRADEFORGE_MASTER_KEY',
+  'TRADEFORGE_MASTER_KEY_FILE',
+  'TRADEFORGE_PASSWORD',
+  'TRADEFORGE_PASSWORD_FILE',
+  'TRADEFORGE_NEW_PASSWORD',
+  'TRADEFORGE_NEW_MASTER_KEY',
+  'TRADEFORGE_NEW_USER_PASSWORD',
+] as const;
+
+let processUnlock: Unlock | undefined;
+
+/** Reads a secret from a file or a file descriptor path (`/dev/fd/3`); one trailing newline is dropped. */
+export function readSecretFile(path: string, name: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(name, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (!value) throw new ConfigError(name, `${path} is empty`);
+  return value;
+}
+
+/**
+ * Reads the unlock material: TRADEFORGE_MASTER_KEY(_FILE), else TRADEFORGE_PASSWORD(_FILE). A `_FILE` variable names
+ * a file or file descriptor holding the value, which keeps it out of the environment. Read from process.env, the
+ * variables are deleted afterwards (child processes do not inherit them) and the answer is kept for later calls.
+ */
 export function unlockFromEnv(env: Record<string, string | undefined> = process.env): Unlock | undefined {
-  if (env.TRADEFORGE_MASTER_KEY) return { masterKey: env.TRADEFORGE_MASTER_KEY };
-  if (env.TRADEFORGE_PASSWORD) return { password: env.TRADEFORGE_PASSWORD };
-  return undefined;
+  const own = env === process.env;
+  if (own && processUnlock) return processUnlock;
+  let u: Unlock | undefined;
+  if (env.TRADEFORGE_MASTER_KEY) u = { masterKey: env.TRADEFORGE_MASTER_KEY };
+  else if (env.TRADEFORGE_MASTER_KEY_FILE) {
+    u = { masterKey: readSecretFile(env.TRADEFORGE_MASTER_KEY_FILE, 'TRADEFORGE_MASTER_KEY_FILE') };
+  } else if (env.TRADEFORGE_PASSWORD) u = { password: env.TRADEFORGE_PASSWORD };
+  else if (env.TRADEFORGE_PASSWORD_FILE) {
+    u = { password: readSecretFile(env.TRADEFORGE_PASSWORD_FILE, 'TRADEFORGE_PASSWORD_FILE') };
+  }
+  if (own && u) {
+    processUnlock = u;
+    for (const k of [
+      'TRADEFORGE_MASTER_KEY',
+      'TRADEFORGE_MASTER_KEY_FILE',
+      'TRADEFORGE_PASSWORD',
+      'TRADEFORGE_PASSWORD_FILE',
+    ]) {
+      delete process.env[k];
+    }
+  }
+  return u;
+}
+
+/** True when unlock material is configured (variables or files), without reading it. */
+export function hasUnlockMaterial(env: Record<string, string | undefined> = process.env): boolean {
+  return (
+    (env === process.env && processUnlock !== undefined) ||
+    Boolean(
+      env.TRADEFORGE_MASTER_KEY ||
+        env.TRADEFORGE_MASTER_KEY_FILE ||
+        env.TRADEFORGE_PASSWORD ||
+        env.TRADEFORGE_PASSWORD_FILE,
+    )
+  );
+}
+
+/**
+ * Refuses a master key that is not random-looking: one byte repeated, a short repeating pattern, or few distinct
+ * bytes (32 random bytes have about 28 distinct values; fewer than 12 happens by chance with negligible odds).
+ */
+export function assertMasterKeyEntropy(key: Buffer): void {
+  let period = 0;
+  for (let p = 1; p <= key.length / 2 && period === 0; p++) {
+    let repeats = true;
+    for (let i = p; i < key.length && repeats; i++) repeats = key[i] === key[i % p];
+    if (repeats) period = p;
+  }
+  const distinct = new Set(key).size;
+  if (period > 0 || distinct < 12) {
+    throw new ValidationError(
+      `the master key is not random (${period > 0 ? `a ${period}-byte pattern repeated` : `only ${distinct} distinct bytes`}): generate one with \`openssl rand -hex 32\``,
+      'masterKey',
+    );
+  }
 }
 
 async function keyEncryptionKey(unlock: Unlock, salt: Buffer, kdf: KdfParams): Promise<{ kek: Buffer; mode: string }> {
   if ('masterKey' in unlock) {
     const k = Buffer.isBuffer(unlock.masterKey) ? Buffer.from(unlock.masterKey) : parseMasterKey(unlock.masterKey);
     if (k.length !== 32) throw new ValidationError('the master key must be 32 bytes', 'masterKey');
+    assertMasterKeyEntropy(k);
     return { kek: k, mode: 'master' };
   }
   if (!unlock.password) throw new AuthError('a password is required to unlock the vault');
@@ -67,13 +157,17 @@ export class Vault {
     private readonly store: Store,
     private dataKey: Buffer,
     private auditKeyBytes: Buffer,
+    private ring: AuditKey[],
     private keyVersion: number,
     private currentMode: 'password' | 'master',
     private readonly redactor: Redactor,
     private readonly now: () => number,
   ) {}
 
-  /** Creates a new vault (fails if one exists). */
+  /**
+   * Creates a new vault (fails if one exists). Its key record and the audit log's genesis record (`vault.create`,
+   * record 1, signed with the new audit key) are written in one transaction.
+   */
   static async create(store: Store, unlock: Unlock, opts: VaultOptions = {}): Promise<Vault> {
     const kdf: KdfParams = { ...DEFAULT_KDF, ...opts.kdf, algorithm: 'argon2id' };
     const salt = randomBytes(16);
@@ -81,33 +175,44 @@ export class Vault {
     const dataKey = randomBytes(32);
     const auditKey = randomBytes(32);
     const now = opts.now ?? Date.now;
+    const time = now();
+    let firstSeq = 1;
     try {
-      await store.vaultMeta.create({
-        mode,
-        kdf: JSON.stringify(kdf),
-        salt: salt.toString('base64'),
-        wrapped_data_key: seal(kek, dataKey, DATA_KEY_AAD),
-        wrapped_audit_key: seal(dataKey, auditKey, AUDIT_KEY_AAD),
-        key_version: 1,
-        created_at: now(),
-        rotated_at: null,
-      });
+      await store.audit.switchKey(
+        auditKey,
+        1,
+        { actor: 'system', action: 'vault.create', subject: 'vault', details: { mode, genesis: true, epoch: 1 }, time },
+        async (tx, seq) => {
+          firstSeq = seq;
+          if (seq !== 1) {
+            throw new AuthError(
+              `the audit log already holds ${seq - 1} record(s) but no vault: a vault's genesis must be record 1`,
+              'AUDIT_NOT_EMPTY',
+            );
+          }
+          await createRepositories(tx).vaultMeta.create({
+            mode,
+            kdf: JSON.stringify(kdf),
+            salt: salt.toString('base64'),
+            wrapped_data_key: seal(kek, dataKey, DATA_KEY_AAD),
+            wrapped_audit_key: seal(dataKey, auditKey, AUDIT_KEY_AAD),
+            key_version: 1,
+            created_at: time,
+            rotated_at: null,
+            audit_epoch: 1,
+            audit_epoch_first_seq: seq,
+          });
+        },
+      );
     } catch (err) {
+      if (err instanceof AuthError) throw err;
       if (await vaultExists(store)) throw new AuthError('a vault already exists in this store', 'VAULT_EXISTS');
       throw err;
     } finally {
       kek.fill(0);
     }
-    const v = new Vault(store, dataKey, auditKey, 1, mode as Vault['mode'], opts.redactor ?? defaultRedactor, now);
-    store.audit.setKey(auditKey);
-    await store.audit.append({
-      actor: 'system',
-      action: 'vault.create',
-      subject: 'vault',
-      details: { mode },
-      time: now(),
-    });
-    return v;
+    const ring = [{ epoch: 1, firstSeq, key: Buffer.from(auditKey) }];
+    return new Vault(store, dataKey, auditKey, ring, 1, mode as Vault['mode'], opts.redactor ?? defaultRedactor, now);
   }
 
   /** Unlocks an existing vault; a wrong password or key throws AuthError. */
@@ -134,16 +239,28 @@ export class Vault {
       kek.fill(0);
     }
     const auditKey = open(dataKey, meta.wrapped_audit_key, AUDIT_KEY_AAD, 'the audit key');
+    const epoch = Number(meta.audit_epoch);
+    const ring: AuditKey[] = [];
+    for (const r of await store.db.selectFrom('audit_keys').selectAll().orderBy('epoch').execute()) {
+      const e = Number(r.epoch);
+      ring.push({
+        epoch: e,
+        firstSeq: Number(r.first_seq),
+        key: open(dataKey, r.wrapped_key, retiredAuditKeyAad(e), `retired audit key ${e}`),
+      });
+    }
+    ring.push({ epoch, firstSeq: Number(meta.audit_epoch_first_seq), key: Buffer.from(auditKey) });
     const v = new Vault(
       store,
       dataKey,
       auditKey,
+      ring,
       Number(meta.key_version),
       meta.mode as Vault['mode'],
       opts.redactor ?? defaultRedactor,
       opts.now ?? Date.now,
     );
-    store.audit.setKey(auditKey);
+    store.audit.setKey(auditKey, epoch, ring);
     return v;
   }
 
@@ -152,10 +269,28 @@ export class Vault {
     return this.currentMode;
   }
 
-  /** The audit log's HMAC key (copy). */
+  /** The audit log's current HMAC key (copy). */
   auditKey(): Buffer {
     this.assertOpen();
     return Buffer.from(this.auditKeyBytes);
+  }
+
+  /** Every audit key, retired ones included, to verify the whole chain (copies). */
+  auditKeyring(): AuditKeyring {
+    this.assertOpen();
+    return this.ring.map((k) => ({ ...k, key: Buffer.from(k.key) }));
+  }
+
+  // Another process may have rotated the vault since this one unlocked it: a write under the retired data key
+  // could never be decrypted again, so it is refused inside the writer-locked transaction.
+  private async assertCurrentVersion(db: Kysely<Database>): Promise<void> {
+    const meta = await db.selectFrom('vault_meta').select('key_version').where('id', '=', 1).executeTakeFirst();
+    if (!meta || Number(meta.key_version) !== this.keyVersion) {
+      throw new AuthError(
+        `the vault was rotated by another process (key version ${meta ? Number(meta.key_version) : 'none'}, this process holds ${this.keyVersion}): unlock it again`,
+        'VAULT_ROTATED',
+      );
+    }
   }
 
   /** Current data-key version (increments on rotation). */
@@ -170,15 +305,20 @@ export class Vault {
     if (value.length === 0) throw new ValidationError(`secret ${name}: the value is empty`, 'value');
     const plain = Buffer.from(value, 'utf8');
     const time = this.now();
-    const existing = await this.store.secrets.getRow(name);
+    let existing: Awaited<ReturnType<Store['secrets']['getRow']>>;
     try {
-      await this.store.secrets.put({
-        name,
-        ciphertext: seal(this.dataKey, plain, name),
-        key_version: this.keyVersion,
-        created_at: existing ? Number(existing.created_at) : time,
-        updated_at: time,
-        last_used_at: existing?.last_used_at ?? null,
+      await withWriterLock(this.store.connection, async (tx) => {
+        await this.assertCurrentVersion(tx);
+        const repos = createRepositories(tx);
+        existing = await repos.secrets.getRow(name);
+        await repos.secrets.put({
+          name,
+          ciphertext: seal(this.dataKey, plain, name),
+          key_version: this.keyVersion,
+          created_at: existing ? Number(existing.created_at) : time,
+          updated_at: time,
+          last_used_at: existing?.last_used_at ?? null,
+        });
       });
     } finally {
       plain.fill(0);
@@ -227,6 +367,7 @@ export class Vault {
     validateSecretName(name);
     const row = await this.store.secrets.getRow(name);
     if (!row) throw new ValidationError(`no secret named "${name}" in the vault`, 'name');
+    if (Number(row.key_version) !== this.keyVersion) await this.assertCurrentVersion(this.store.db);
     const time = this.now();
     // Audit first: a read that cannot be recorded does not happen.
     await this.store.audit.append({
@@ -274,49 +415,68 @@ export class Vault {
     const salt = randomBytes(16);
     const { kek, mode } = await keyEncryptionKey(currentOrNew, salt, params);
     const newKey = randomBytes(32);
+    // The audit HMAC key rotates too; the retired one is kept (wrapped under the new data key) for verification.
+    const newAuditKey = randomBytes(32);
     const version = this.keyVersion + 1;
+    const epoch = this.ring[this.ring.length - 1].epoch + 1;
     const time = this.now();
     let count = 0;
+    let firstSeq = 0;
     try {
-      await this.store.transaction(async (tx) => {
-        for (const row of await tx.secrets.allRows()) {
-          const plain = open(this.dataKey, row.ciphertext, row.name, `secret ${row.name}`);
-          try {
-            await tx.secrets.put({
-              ...row,
-              ciphertext: seal(newKey, plain, row.name),
-              key_version: version,
-              updated_at: time,
-            });
-          } finally {
-            plain.fill(0);
+      await this.store.audit.switchKey(
+        newAuditKey,
+        epoch,
+        { actor, action: 'vault.rotate', subject: 'vault', details: { version, mode, epoch }, time },
+        async (db, seq) => {
+          firstSeq = seq;
+          await this.assertCurrentVersion(db);
+          const tx = createRepositories(db);
+          for (const row of await tx.secrets.allRows()) {
+            const plain = open(this.dataKey, row.ciphertext, row.name, `secret ${row.name}`);
+            try {
+              await tx.secrets.put({
+                ...row,
+                ciphertext: seal(newKey, plain, row.name),
+                key_version: version,
+                updated_at: time,
+              });
+            } finally {
+              plain.fill(0);
+            }
+            count++;
           }
-          count++;
-        }
-        await tx.vaultMeta.replace({
-          mode,
-          kdf: JSON.stringify(params),
-          salt: salt.toString('base64'),
-          wrapped_data_key: seal(kek, newKey, DATA_KEY_AAD),
-          wrapped_audit_key: seal(newKey, this.auditKeyBytes, AUDIT_KEY_AAD),
-          key_version: version,
-          rotated_at: time,
-        });
-      });
+          const current = this.ring[this.ring.length - 1];
+          await db.deleteFrom('audit_keys').execute();
+          const retired = this.ring.map((k, i) => ({
+            epoch: k.epoch,
+            first_seq: k.firstSeq,
+            last_seq: i + 1 < this.ring.length ? this.ring[i + 1].firstSeq - 1 : seq - 1,
+            wrapped_key: seal(newKey, k === current ? this.auditKeyBytes : k.key, retiredAuditKeyAad(k.epoch)),
+            retired_at: time,
+          }));
+          await db.insertInto('audit_keys').values(retired).execute();
+          await tx.vaultMeta.replace({
+            mode,
+            kdf: JSON.stringify(params),
+            salt: salt.toString('base64'),
+            wrapped_data_key: seal(kek, newKey, DATA_KEY_AAD),
+            wrapped_audit_key: seal(newKey, newAuditKey, AUDIT_KEY_AAD),
+            key_version: version,
+            rotated_at: time,
+            audit_epoch: epoch,
+            audit_epoch_first_seq: seq,
+          });
+        },
+      );
     } finally {
       kek.fill(0);
     }
     this.dataKey.fill(0);
     this.dataKey = newKey;
+    this.auditKeyBytes = newAuditKey;
+    this.ring = [...this.ring, { epoch, firstSeq, key: Buffer.from(newAuditKey) }];
     this.keyVersion = version;
     this.currentMode = mode as Vault['mode'];
-    await this.store.audit.append({
-      actor,
-      action: 'vault.rotate',
-      subject: 'vault',
-      details: { secrets: count, version, mode },
-      time,
-    });
     return { secrets: count, version };
   }
 
@@ -324,6 +484,7 @@ export class Vault {
   lock(): void {
     this.dataKey.fill(0);
     this.auditKeyBytes.fill(0);
+    for (const k of this.ring) k.key.fill(0);
     this.store.audit.setKey(undefined);
     this.locked = true;
   }

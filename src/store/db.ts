@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -51,8 +51,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
-      if (opts.pgSchema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(opts.pgSchema)}`.execute(db);
-      else await sql`SELECT 1`.execute(db);
+      if (opts.pgSchema) {
+        // An application role without CREATE on the database may use a schema an administrator made: look first.
+        const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${opts.pgSchema}`.execute(db);
+        if (found.rows.length === 0) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(opts.pgSchema)}`.execute(db);
+      } else await sql`SELECT 1`.execute(db);
     } catch (err) {
       await db.destroy();
       const msg = err instanceof Error ? err.message : String(err);
@@ -60,9 +63,13 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     }
     return { db, dialect: 'postgres', location: redactUrl(url) };
   }
-  mkdirSync(dirname(opts.sqliteFile), { recursive: true });
+  mkdirSync(dirname(opts.sqliteFile), { recursive: true, mode: 0o700 });
   const file = new BetterSqlite3(opts.sqliteFile);
   file.pragma('journal_mode = WAL');
+  // The database holds password hashes and the audit log: owner only, whatever the umask was.
+  for (const f of [opts.sqliteFile, `${opts.sqliteFile}-wal`, `${opts.sqliteFile}-shm`, `${opts.sqliteFile}-journal`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
   // FULL: a commit is on disk before it returns, so an acknowledged order survives a crash or power loss.
   file.pragma('synchronous = FULL');
   file.pragma('foreign_keys = ON');

@@ -297,18 +297,114 @@ BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END`.e
   }
 }
 
+// Audit key epochs (the HMAC key rotates with the vault) and single-use TOTP steps.
+async function securityHardening(db: AnyDb): Promise<void> {
+  const s = db.schema;
+  await s
+    .alterTable('vault_meta')
+    .addColumn('audit_epoch', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
+  await s
+    .alterTable('vault_meta')
+    .addColumn('audit_epoch_first_seq', 'bigint', (c) => c.notNull().defaultTo(1))
+    .execute();
+  await s
+    .createTable('audit_keys')
+    .addColumn('epoch', 'integer', (c) => c.primaryKey())
+    .addColumn('first_seq', 'bigint', (c) => c.notNull())
+    .addColumn('last_seq', 'bigint', (c) => c.notNull())
+    .addColumn('wrapped_key', 'text', (c) => c.notNull())
+    .addColumn('retired_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await s.alterTable('users').addColumn('totp_last_step', 'bigint').execute();
+}
+
+/** Default name of the PostgreSQL role that owns the audit table. */
+export const DEFAULT_AUDIT_OWNER_ROLE = 'tradeforge_audit_owner';
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a PostgreSQL role name given in configuration (it is spliced into DDL as an identifier). */
+export function assertRoleName(name: string, field: string): void {
+  if (!ROLE_NAME.test(name)) {
+    throw new Error(`${field}: "${name}" is not a valid role name (lower-case letters, digits, _; at most 63)`);
+  }
+}
+
+/*
+ * PostgreSQL: the audit table and its trigger function belong to a separate NOLOGIN role, so the role the
+ * application connects as (which is not that owner) cannot ALTER TABLE ... DISABLE TRIGGER, TRUNCATE or DROP it.
+ * Creating the role needs a database administrator (superuser or CREATEROLE); see docs/store.md.
+ */
+async function auditOwnerRole(db: AnyDb, dialect: Dialect, owner: string): Promise<void> {
+  if (dialect !== 'postgres') return;
+  assertRoleName(owner, 'database.auditOwnerRole');
+  const who = await sql<{ rolsuper: boolean; rolcreaterole: boolean }>`
+    SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user`.execute(db);
+  const me = who.rows[0];
+  if (!me?.rolsuper && !me?.rolcreaterole) {
+    throw new Error(
+      `the audit table must be owned by a separate role (${owner}); run \`tradeforge db migrate\` once as a database administrator (superuser or CREATEROLE) with database.appRole set to the role the application connects as`,
+    );
+  }
+  await sql`DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${sql.lit(owner)}) THEN
+    CREATE ROLE ${sql.id(owner)} NOLOGIN;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$`.execute(db);
+  await sql`GRANT ${sql.id(owner)} TO CURRENT_USER`.execute(db).catch(() => {});
+  await sql`GRANT USAGE, CREATE ON SCHEMA ${sql.id(await currentSchema(db))} TO ${sql.id(owner)}`.execute(db);
+  await sql`ALTER TABLE audit_events OWNER TO ${sql.id(owner)}`.execute(db);
+  await sql`ALTER FUNCTION tradeforge_audit_append_only() OWNER TO ${sql.id(owner)}`.execute(db);
+  await sql`REVOKE ALL ON audit_events FROM PUBLIC`.execute(db);
+  await sql`GRANT SELECT, INSERT ON audit_events TO CURRENT_USER`.execute(db);
+}
+
+async function currentSchema(db: AnyDb): Promise<string> {
+  const r = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db);
+  return r.rows[0]?.s ?? 'public';
+}
+
+/**
+ * PostgreSQL: gives the application's role what it needs and no more — read/write on every table but the audit
+ * table, SELECT and INSERT only on `audit_events`. Idempotent; run after every migration by an administrator.
+ */
+export async function grantAppRole(db: Kysely<unknown>, appRole: string): Promise<void> {
+  assertRoleName(appRole, 'database.appRole');
+  const schema = sql.id(await currentSchema(db));
+  const app = sql.id(appRole);
+  await sql`GRANT USAGE ON SCHEMA ${schema} TO ${app}`.execute(db);
+  await sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${app}`.execute(db);
+  await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${app}`.execute(db);
+  await sql`REVOKE ALL ON audit_events FROM ${app}`.execute(db);
+  await sql`GRANT SELECT, INSERT ON audit_events TO ${app}`.execute(db);
+}
+
+/** Options that shape the migrations (PostgreSQL role names). */
+export interface MigrationOptions {
+  /** Owner of the audit table on PostgreSQL (default `tradeforge_audit_owner`). */
+  auditOwnerRole?: string;
+}
+
 /** All migrations, by name, for one dialect. */
-export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+export function migrationsFor(dialect: Dialect, opts: MigrationOptions = {}): Record<string, Migration> {
   return {
     '0001_initial_schema': { up: (db) => initialSchema(db, dialect) },
     '0002_audit_append_only': { up: (db) => auditAppendOnly(db, dialect) },
+    '0003_security_hardening': { up: (db) => securityHardening(db) },
+    '0004_audit_owner_role': {
+      up: (db) => auditOwnerRole(db, dialect, opts.auditOwnerRole ?? DEFAULT_AUDIT_OWNER_ROLE),
+    },
   };
 }
 
 /** Kysely migration provider that serves the compiled-in migrations. */
 export class InCodeMigrationProvider implements MigrationProvider {
-  constructor(private readonly dialect: Dialect) {}
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly opts: MigrationOptions = {},
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrationsFor(this.dialect);
+    return migrationsFor(this.dialect, this.opts);
   }
 }

@@ -198,6 +198,8 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /** Last TOTP time step accepted (each step is single use); null before the first code. */
+  totp_last_step: number | null;
 }
 
 /** One link of a refresh-token family; token values are stored only as sha256 hashes. */
@@ -236,6 +238,20 @@ export interface VaultMetaTable {
   key_version: number;
   created_at: number;
   rotated_at: number | null;
+  /** Epoch of the current audit HMAC key (1, 2, ...: it changes with every rotation). */
+  audit_epoch: number;
+  /** First audit record signed with the current audit key. */
+  audit_epoch_first_seq: number;
+}
+
+/** A retired audit HMAC key, kept (wrapped under the current data key) so earlier chain segments stay verifiable. */
+export interface AuditKeysTable {
+  epoch: number;
+  /** First and last records signed with this key. */
+  first_seq: number;
+  last_seq: number;
+  wrapped_key: string;
+  retired_at: number;
 }
 
 /** The append-only, hash-chained, HMAC-signed audit log. */
@@ -292,6 +308,7 @@ export interface Database {
   sessions: SessionsTable;
   secrets: SecretsTable;
   vault_meta: VaultMetaTable;
+  audit_keys: AuditKeysTable;
   audit_events: AuditEventsTable;
   heartbeats: HeartbeatsTable;
   strategy_state: StrategyStateTable;

@@ -5,7 +5,7 @@ import { AuditLog } from './audit-log.js';
 import { type Connection, connect } from './db.js';
 import { EventAuditor, type EventAuditorOptions } from './event-auditor.js';
 import { EventPersister, type EventPersisterOptions } from './event-persister.js';
-import { InCodeMigrationProvider } from './migrations.js';
+import { grantAppRole, InCodeMigrationProvider } from './migrations.js';
 import { type OrderStory, reconstructOrder } from './order-story.js';
 import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
 import { SessionsRepository, UsersRepository } from './repositories/auth.js';
@@ -89,6 +89,13 @@ export interface OpenStoreOptions {
   pgSchema?: string;
   /** Run pending migrations on open (default true). */
   migrate?: boolean;
+  /** PostgreSQL: the role that owns the audit table (config `database.auditOwnerRole`). */
+  pgAuditOwnerRole?: string;
+  /**
+   * PostgreSQL: the role the application connects as (config `database.appRole`). When set, opening the store as an
+   * administrator grants it read/write on every table but only SELECT and INSERT on the audit table.
+   */
+  pgAppRole?: string;
 }
 
 /** The open store: repositories, the audit log, migrations, event subscribers. */
@@ -118,7 +125,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const conn = await connect({ sqliteFile: home.database, databaseUrl: opts.databaseUrl, pgSchema: opts.pgSchema });
   const migrator = new Migrator({
     db: conn.db,
-    provider: new InCodeMigrationProvider(conn.dialect),
+    provider: new InCodeMigrationProvider(conn.dialect, { auditOwnerRole: opts.pgAuditOwnerRole }),
     // Kysely looks its bookkeeping tables up in every schema unless told which one; name ours explicitly.
     ...(conn.dialect === 'postgres' ? { migrationTableSchema: opts.pgSchema ?? 'public' } : {}),
   });
@@ -139,6 +146,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   };
   try {
     if (opts.migrate !== false) await migrations.migrate();
+    if (opts.pgAppRole && conn.dialect === 'postgres')
+      await grantAppRole(conn.db as unknown as Kysely<unknown>, opts.pgAppRole);
   } catch (err) {
     await conn.db.destroy();
     throw err;

@@ -30,12 +30,15 @@ export class TradeTrail {
   private readonly bridges = new Map<string, LiveVenueBridge>();
   private readonly correlations = new Map<string, string>();
   private readonly offs: (() => void)[] = [];
+  /** The audit log's subscriber (absent while the vault is locked): checkpoints wait for it to settle. */
+  readonly auditor: ReturnType<Store['auditEvents']> | undefined;
 
   constructor(private readonly o: TradeTrailOptions) {
     const { bus, store } = o;
     const clientOrderIdOf = (order: Readonly<Order>) => this.clientOrderIdOf(order);
-    if (store.audit.canAppend)
-      store.auditEvents(bus, { orderKey: clientOrderIdOf, ...(o.onError ? { onError: o.onError } : {}) });
+    this.auditor = store.audit.canAppend
+      ? store.auditEvents(bus, { orderKey: clientOrderIdOf, ...(o.onError ? { onError: o.onError } : {}) })
+      : undefined;
     this.offs.push(
       subscribeEventLog(bus, o.logger, {
         clientOrderIdOf,

@@ -18,24 +18,95 @@ export function register(program: Command): void {
   audit
     .command('verify')
     .description(
-      'walk the hash chain (and HMACs when the vault can be unlocked from the environment); exit 1 when broken',
+      'walk the hash chain and check every HMAC (unlock: TRADEFORGE_MASTER_KEY(_FILE) or TRADEFORGE_PASSWORD(_FILE)) and the checkpoint file; exit 0 intact, 1 broken or unprovable, 2 nothing to check with',
     )
+    .option('--hash-only', 'check the hash chain without HMACs (a re-chained log passes this: an explicit choice)')
+    .option('--checkpoint <file>', 'checkpoint file to prove against (default: config audit.checkpointFile)')
     .option('-c, --config <file>', 'config file (JSON or YAML)')
-    .action(async (opts: { config?: string }) => {
+    .action(async (opts: { config?: string; hashOnly?: boolean; checkpoint?: string }) => {
+      const { existsSync } = await import('node:fs');
       const { openConfiguredStore } = await import('../../app/open-store.js');
-      const { tryUnlockFromEnv } = await import('../../security/cli-unlock.js');
-      const { store } = await openConfiguredStore({ configFile: opts.config });
+      const { hasUnlockMaterial, unlockFromEnv, Vault, vaultExists } = await import('../../security/vault.js');
+      const { verifyCheckpointFile } = await import('../../store/audit-checkpoint.js');
+      const { store, config } = await openConfiguredStore({ configFile: opts.config });
+      const broken = (seq: number | string, problem: string) => {
+        process.stdout.write(`audit chain BROKEN at record ${seq}: ${problem}\n`);
+        process.exitCode = 1;
+      };
       try {
-        const vault = await tryUnlockFromEnv(store, process.env);
-        const r = await store.audit.verify(vault?.auditKey());
-        if (r.ok) {
-          process.stdout.write(
-            `audit chain OK: ${r.checked} records verified (${r.hmacChecked ? 'hash chain and HMAC' : 'hash chain only; set TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD to check HMACs'})\n`,
+        const material = hasUnlockMaterial(process.env);
+        if (!material && !opts.hashOnly) {
+          throw new ValidationError(
+            'audit verify needs the audit key: set TRADEFORGE_MASTER_KEY(_FILE) or TRADEFORGE_PASSWORD(_FILE), or pass --hash-only to check the hash chain alone',
+            'unlock',
           );
-        } else {
-          process.stdout.write(`audit chain BROKEN at record ${r.firstBad?.seq}: ${r.firstBad?.problem}\n`);
-          process.exitCode = 1;
         }
+        const hasVault = await vaultExists(store);
+        if (material && !opts.hashOnly && !hasVault) {
+          // Never fall back to a hash-only check here: a deleted vault record and a re-chained log would pass it.
+          broken(
+            0,
+            'unlock material is set but the vault record (vault_meta) is missing, so no HMAC can be checked: the vault was deleted',
+          );
+          return;
+        }
+        const unlock = opts.hashOnly ? undefined : unlockFromEnv(process.env);
+        const vault = unlock && hasVault ? await Vault.unlock(store, unlock) : undefined;
+        const keys = vault?.auditKeyring();
+        const r = await store.audit.verify(keys, { hashOnly: opts.hashOnly === true });
+        if (!r.ok) {
+          broken(r.firstBad?.seq ?? 0, r.firstBad?.problem ?? 'unknown problem');
+          return;
+        }
+        const file = opts.checkpoint ?? config.audit.checkpointFile;
+        let cpNote = '';
+        if (file) {
+          if (!existsSync(file)) {
+            if (opts.checkpoint) throw new ValidationError(`--checkpoint: file ${file} not found`, '--checkpoint');
+            cpNote = `; no checkpoints yet in ${file}`;
+          } else {
+            const c = await verifyCheckpointFile(store.audit, file, keys);
+            if (!c.ok) {
+              broken('(checkpoint)', c.problem ?? 'checkpoint mismatch');
+              return;
+            }
+            cpNote = `; ${c.checkpoints} checkpoint(s) in ${file} confirmed`;
+          }
+        }
+        process.stdout.write(
+          `audit chain OK: ${r.checked} records verified (${r.hmacChecked ? 'hash chain and HMAC' : 'hash chain only, as chosen with --hash-only'}${cpNote})\n`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  audit
+    .command('checkpoint')
+    .description(
+      'sign the chain head and append it to a file outside TRADEFORGE_HOME (default: config audit.checkpointFile); run it from cron',
+    )
+    .option('-o, --out <file>', 'checkpoint file (appended)')
+    .option('-c, --config <file>', 'config file (JSON or YAML)')
+    .action(async (opts: { out?: string; config?: string }) => {
+      const { openConfiguredStore } = await import('../../app/open-store.js');
+      const { unlockVaultForCli } = await import('../../security/cli-unlock.js');
+      const { takeCheckpoint, appendCheckpointFile } = await import('../../store/audit-checkpoint.js');
+      const { store, config, home } = await openConfiguredStore({ configFile: opts.config });
+      try {
+        const file = opts.out ?? config.audit.checkpointFile;
+        if (!file) {
+          throw new ValidationError('name the checkpoint file: --out FILE or config audit.checkpointFile', '--out');
+        }
+        await unlockVaultForCli(store, process.env);
+        const cp = await takeCheckpoint(store.audit, 'cli');
+        if (!cp) {
+          process.stdout.write('audit log is empty: nothing to checkpoint\n');
+          return;
+        }
+        const { appendOnly } = appendCheckpointFile(file, cp, home.root);
+        process.stdout.write(
+          `checkpoint of record ${cp.seq} (epoch ${cp.epoch}) appended to ${file}${appendOnly ? ' (file made append-only)' : ''}\n`,
+        );
       } finally {
         await store.close();
       }

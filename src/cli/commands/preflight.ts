@@ -25,7 +25,7 @@ export function register(program: Command): void {
           cwd: process.cwd(),
           vaultValues: values,
           audit: store.audit,
-          auditKey: vault?.auditKey(),
+          auditKey: vault?.auditKeyring(),
         });
         values.length = 0;
         let failed = 0;

@@ -78,8 +78,17 @@ export function register(program: Command): void {
       const { resolveUnlock } = await import('../../security/cli-unlock.js');
       const { Vault } = await import('../../security/vault.js');
       const { assertStrongPassword } = await import('../../security/passwords.js');
-      const { store } = await openConfiguredStore({ configFile: opts.config });
+      const { readLiveRunFile } = await import('../../app/run-file.js');
+      const { store, home } = await openConfiguredStore({ configFile: opts.config });
       try {
+        // A running runtime holds the old keys: its writes would be refused from now on. Rotate while it is stopped.
+        const run = readLiveRunFile(home);
+        if (run) {
+          throw new ValidationError(
+            `a runtime is running (pid ${run.pid}) with the vault open: stop it first (\`tradeforge stop\`), then rotate`,
+            'secrets rotate',
+          );
+        }
         const current = await resolveUnlock(process.env);
         const vault = await Vault.unlock(store, current);
         const env = process.env;

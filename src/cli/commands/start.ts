@@ -32,6 +32,12 @@ export function register(program: Command): void {
           await detach(home.logs, home.run);
           return;
         }
+        // Process hygiene: no core dumps (they would hold keys and secrets), and the unlock material is read now
+        // and scrubbed from the environment so no child process inherits it.
+        const { disableCoreDumps } = await import('../../security/process-hygiene.js');
+        const { unlockFromEnv } = await import('../../security/vault.js');
+        if (!disableCoreDumps()) process.stderr.write('warning: could not disable core dumps (prlimit missing)\n');
+        unlockFromEnv(process.env);
         const { startRuntime } = await import('../../app/runtime.js');
         const out = (line: string) => process.stdout.write(`${line}\n`);
         // A venue library's stray promise must not take the runtime (and its open positions' management) down.

@@ -14,6 +14,14 @@ export function register(program: Command): void {
       const run = readLiveRunFile(home);
       if (!run)
         throw new TradeforgeError('NOT_RUNNING', 'no runtime is running (no live run file under $TRADEFORGE_HOME/run)');
+      const { notTheRuntime } = await import('../../security/process-identity.js');
+      const stranger = notTheRuntime(run.pid, run.startedAt);
+      if (stranger) {
+        throw new TradeforgeError(
+          'NOT_RUNTIME',
+          `refusing to signal: ${stranger}; remove the stale run file ${home.run}/runtime.json`,
+        );
+      }
       process.kill(run.pid, 'SIGTERM');
       const deadline = Date.now() + Number(opts.timeout) * 1000;
       while (processAlive(run.pid)) {

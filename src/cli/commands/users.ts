@@ -65,6 +65,23 @@ export function register(program: Command): void {
       }
     });
   users
+    .command('unlock <username>')
+    .description('clear an account locked by failed logins (local only: needs the vault unlocked on this machine)')
+    .option('-c, --config <file>', 'config file (JSON or YAML)')
+    .action(async (username: string, opts: { config?: string }) => {
+      const { openConfiguredStore } = await import('../../app/open-store.js');
+      const { unlockVaultForCli } = await import('../../security/cli-unlock.js');
+      const { AuthService } = await import('../../security/auth.js');
+      const { store } = await openConfiguredStore({ configFile: opts.config });
+      try {
+        const vault = await unlockVaultForCli(store, process.env);
+        await new AuthService(store, { vault }).unlockUser(username, 'cli');
+        process.stdout.write(`user ${username} unlocked\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  users
     .command('list')
     .description('list users and roles')
     .option('-c, --config <file>', 'config file (JSON or YAML)')

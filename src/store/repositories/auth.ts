@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, SessionsTable, UsersTable } from '../schema.js';
 
 /** Roles a user may hold. */
@@ -56,6 +56,7 @@ export class UsersRepository {
         created_at: u.createdAt,
         updated_at: u.updatedAt,
         last_login_at: u.lastLoginAt ?? null,
+        totp_last_step: null,
       })
       .execute();
   }
@@ -90,6 +91,59 @@ export class UsersRepository {
       .set({ failed_attempts: failedAttempts, locked_until: lockedUntil, updated_at: time })
       .where('id', '=', id)
       .execute();
+  }
+
+  /**
+   * Counts one login attempt as a failure before the password is checked, atomically (so parallel attempts cannot
+   * all see the same count). An expired lock starts a new count. Returns the count and lock after this attempt.
+   */
+  async countAttempt(id: string, time: number): Promise<{ failedAttempts: number; lockedUntil?: number }> {
+    const r = await this.db
+      .updateTable('users')
+      .set({
+        failed_attempts: sql<number>`CASE WHEN locked_until IS NOT NULL AND locked_until <= ${time} THEN 1 ELSE failed_attempts + 1 END`,
+        locked_until: sql<
+          number | null
+        >`CASE WHEN locked_until IS NOT NULL AND locked_until <= ${time} THEN NULL ELSE locked_until END`,
+        updated_at: time,
+      })
+      .where('id', '=', id)
+      .returning(['failed_attempts', 'locked_until'])
+      .executeTakeFirstOrThrow();
+    return {
+      failedAttempts: Number(r.failed_attempts),
+      ...(r.locked_until !== null ? { lockedUntil: Number(r.locked_until) } : {}),
+    };
+  }
+
+  /** Locks an account until `until` unless it is already locked. */
+  async lock(id: string, until: number, time: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ locked_until: until, updated_at: time })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', time)]))
+      .execute();
+  }
+
+  /** Clears failures and lockout (the owner's local `users unlock`). Returns whether the user exists. */
+  async unlock(id: string, time: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ failed_attempts: 0, locked_until: null, updated_at: time })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Marks a TOTP time step used; false when it (or a later one) was used already: each code works once. */
+  async useTotpStep(id: string, step: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ totp_last_step: step })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** Records a successful login (clears failures and lockout). */
