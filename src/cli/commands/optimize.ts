@@ -8,7 +8,7 @@ import { collectRepeated } from '../options.js';
 interface OptimizeFlags extends RunFlags {
   param: string[];
   objective: string;
-  method: 'grid' | 'random';
+  method: 'grid' | 'random' | 'tpe';
   trials?: string;
   seed: string;
   walkForward?: string;
@@ -133,7 +133,9 @@ function walkForwardText(wf: WalkForwardResult, time: Float64Array, paramText: (
 export function register(program: Command): void {
   program
     .command('optimize')
-    .description('search strategy parameters (grid or random) on all cores; optional walk-forward validation')
+    .description(
+      'search strategy parameters (grid, random or TPE) on all cores or a worker queue; optional walk-forward',
+    )
     .option('--data <source>', 'bar file (CSV/JSON) or stored symbol (SYMBOL or SYMBOL@1d)')
     .option('--strategy <name>', 'built-in or registered strategy, e.g. sma-cross')
     .option(
@@ -144,12 +146,17 @@ export function register(program: Command): void {
     )
     .option(
       '--objective <name>',
-      'sharpe|sortino|calmar|profit|return|cagr|win_rate|profit_factor|max_drawdown|expectancy',
+      'sharpe|sortino|calmar|profit|return|cagr|win_rate|profit_factor|max_drawdown|expectancy, or an expression ' +
+        'such as "sharpe - 0.05 * max_drawdown" ("min: EXPR" to minimise)',
       'sharpe',
     )
-    .addOption(new Option('--method <method>', 'search method').choices(['grid', 'random']).default('grid'))
-    .option('--trials <n>', 'random search: number of distinct points')
-    .option('--seed <n>', 'random search seed', '1')
+    .addOption(
+      new Option('--method <method>', 'search method (tpe: Bayesian, learns from scores)')
+        .choices(['grid', 'random', 'tpe'])
+        .default('grid'),
+    )
+    .option('--trials <n>', 'random and tpe search: number of distinct points')
+    .option('--seed <n>', 'random and tpe search seed', '1')
     .option('--walk-forward <k>', 'walk-forward with K rolling folds (optimise in-sample, test out-of-sample)')
     .option('--is-ratio <r>', 'walk-forward in-sample share of each fold window', '0.75')
     .option('--workers <n>', 'worker threads (default: all cores)')
@@ -175,7 +182,7 @@ export function register(program: Command): void {
       const { parseParamSpace, spaceSize, formatPoint } = await import('../../backtest/optimizer/space.js');
       const { parseObjective } = await import('../../backtest/optimizer/objective.js');
       const { checkSpace } = await import('../../backtest/optimizer/check-space.js');
-      const { searchPoints, optimize } = await import('../../backtest/optimizer/search.js');
+      const { searchSize, optimize } = await import('../../backtest/optimizer/search.js');
       const { walkForward } = await import('../../backtest/optimizer/walk-forward.js');
       const { WorkerEvaluator, shareColumns } = await import('../../backtest/optimizer/evaluators.js');
       const { defaultWorkerCount } = await import('../../backtest/optimizer/pool.js');
@@ -209,7 +216,7 @@ export function register(program: Command): void {
       const isRatio = Number(o.isRatio);
       if (!(isRatio > 0 && isRatio < 1))
         throw new ValidationError(`--is-ratio must be in (0, 1), got "${o.isRatio}"`, 'is-ratio');
-      const points = searchPoints(space, o.method, trials, seed).length;
+      const points = searchSize(space, o.method, trials, seed);
       const options = run.options;
       const data = loadRunData(o, cfg);
 
