@@ -17,6 +17,11 @@ export async function openConfiguredStore(
   const env = opts.env ?? process.env;
   const config = loadConfig(opts.configFile, env);
   const home = resolveHome(env, config.home);
-  const store = await openStore({ home, databaseUrl: config.database.url, migrate: opts.migrate });
+  const store = await openStore({
+    home,
+    databaseUrl: config.database.url,
+    ...(config.database.schema ? { pgSchema: config.database.schema } : {}),
+    migrate: opts.migrate,
+  });
   return { store, config, home };
 }

@@ -60,7 +60,20 @@ export const configSchema = z.strictObject({
   /** Data directory; `TRADEFORGE_HOME` or `~/.tradeforge` when unset. */
   home: z.string().optional(),
   profile: z.enum(['dev', 'dry_run', 'live']).default('dev'),
-  database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  database: z
+    .strictObject({
+      url: z.string().optional(),
+      /** PostgreSQL schema (created when missing); `public` when unset. */
+      schema: z.string().optional(),
+    })
+    .prefault({}),
+  /** Scale-out job queue (BullMQ on Redis): `tradeforge worker`, `optimize --distributed` (docs/scale-out.md). */
+  queue: z
+    .strictObject({
+      url: z.string().default('redis://127.0.0.1:6379'),
+      prefix: z.string().default('tradeforge'),
+    })
+    .prefault({}),
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
