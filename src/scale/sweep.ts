@@ -93,6 +93,11 @@ export class Sweep {
     return new Sweep(id, settings, queue, events, redis);
   }
 
+  /** The queue's key prefix. */
+  get prefix(): string {
+    return this.settings.prefix;
+  }
+
   /** Stores the data once under its content hash; jobs then name it by the hash. */
   publish(columns: BarColumns): Promise<string> {
     return publishColumns(this.redis, this.settings.prefix, columns);

@@ -21,6 +21,10 @@ interface BacktestFlags {
   html?: string;
   riskDefaults?: boolean;
   quiet?: boolean;
+  distributed?: boolean;
+  symbols?: string;
+  redis?: string;
+  queuePrefix?: string;
 }
 
 /** Registers `tradeforge backtest`. Heavy modules load inside the action so `--help` stays fast. */
@@ -47,7 +51,15 @@ export function register(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--risk-defaults', 'apply the live risk defaults (otherwise only rules named in the config apply)')
     .option('--quiet', 'no summary table on stdout')
+    .option('--distributed', 'run one job per --symbols entry on the worker queue (docs/scale-out.md)')
+    .option('--symbols <list>', 'distributed: comma-separated stored symbols or files')
+    .option('--redis <url>', 'distributed: Redis URL of the queue (config queue.url)')
+    .option('--queue-prefix <p>', 'distributed: key prefix of the queue (config queue.prefix)')
     .action(async (flags: BacktestFlags) => {
+      if (flags.distributed) {
+        const { runDistributedBacktest } = await import('../distributed-backtest.js');
+        return runDistributedBacktest(flags);
+      }
       await runBacktestCommand(flags);
     });
 }
