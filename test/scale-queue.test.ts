@@ -127,8 +127,9 @@ describe('distributed optimisation on BullMQ + Redis, results in PostgreSQL', ()
     const other = await Sweep.open(settings);
     try {
       const dataHash = await sweep.publish(bars);
+      // The same trial index six times (as two evaluators or walk-forward folds on one sweep would): six jobs.
       const jobs = Array.from({ length: 6 }, (_, i) =>
-        sweep.submit({ ...base, dataHash, params: { fast: 5 + i, slow: 40 }, index: i }),
+        sweep.submit({ ...base, dataHash, params: { fast: 5 + i, slow: 40 }, index: 0 }),
       );
       for (const j of jobs) j.catch(() => undefined);
       const keep = other.submit({ ...base, dataHash, params: { fast: 5, slow: 40 }, index: 0 });

@@ -51,10 +51,13 @@ export async function runDistributedBacktest(flags: DistributedBacktestFlags): P
   );
   const detach = attachSweepProgress(sweep, 'backtest', symbols.length);
   try {
+    const hashes: string[] = [];
+    for (const d of loaded) hashes.push(await sweep.publish(d.columns));
+    // Submitted in symbol order, so symbol i is job <sweep>.i.
     const settled = await Promise.allSettled(
-      loaded.map(async (d, index) =>
+      loaded.map((d, index) =>
         sweep.submit({
-          dataHash: await sweep.publish(d.columns),
+          dataHash: hashes[index],
           symbol: d.symbol,
           timeframe: d.timeframe,
           strategy: def.name,

@@ -31,7 +31,7 @@ export type TrialJobResult = Exclude<TrialOutcome, { status: 'failed' }>;
 /** Attempts per job before it is reported failed (the issue's "fails three times"). */
 export const JOB_ATTEMPTS = 3;
 
-/** The job id (BullMQ jobId and the `backtests` row id): the sweep and the trial index — one result per key. */
-export function jobKey(sweepId: string, index: number): string {
-  return `${sweepId}.${index}`;
+/** The job id (BullMQ jobId and the `backtests` row id): the sweep and its n-th submission — one result per key. */
+export function jobKey(sweepId: string, n: number): string {
+  return `${sweepId}.${n}`;
 }

@@ -108,10 +108,14 @@ export class Sweep {
     return { total: this.total, done: this.done, failed: this.failed, running: this.active.size };
   }
 
-  /** Adds one trial job and resolves with its result (rejects with JobFailedError when it fails for good). */
+  /**
+   * Adds one trial job (key `<sweep>.<n>`, n counting the sweep's submissions from 0) and resolves with its result;
+   * rejects with JobFailedError when it fails for good.
+   */
   async submit(job: Omit<TrialJob, 'sweepId'>): Promise<TrialJobResult> {
     if (this.closed) throw new Error('sweep is closed');
-    const jobId = jobKey(this.id, job.index);
+    // Keys come from the sweep's own sequence: two evaluators (or folds) on one sweep never share a key.
+    const jobId = jobKey(this.id, this.total);
     const result = new Promise<TrialJobResult>((resolve, reject) => this.pending.set(jobId, { resolve, reject }));
     this.total++;
     this.changed();
