@@ -29,10 +29,10 @@ export default async function (): Promise<void> {
   const median = sorted[Math.floor(sorted.length / 2)];
   const worst = sorted[sorted.length - 1];
   process.stdout.write(
-    [
+    `${[
       `sampler: TPE vs grid on a known 2-parameter surface (${grid} grid points), ${SEEDS} seeds`,
       `  evaluations to the grid's best: median ${median}, worst ${worst} (${((worst / grid) * 100).toFixed(1)} % of the grid; target <= 33.3 %)${worst * 3 <= grid ? '' : '  ABOVE TARGET'}`,
       `  per seed ${counts.join(' ')}`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 }

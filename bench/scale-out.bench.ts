@@ -84,14 +84,14 @@ export default async function (): Promise<void> {
     const two = await timed(2);
     const ratio = one.ms / two.ms;
     process.stdout.write(
-      [
+      `${[
         `scale-out: sma-cross sweep of ${one.trials} trials x ${BARS} bars (1m synthetic) through BullMQ on Redis`,
         `  1 worker process   ${(one.ms / 1000).toFixed(2)} s  (${((one.trials / one.ms) * 1000).toFixed(1)} trials/s)`,
         `  2 worker processes ${(two.ms / 1000).toFixed(2)} s  (${((two.trials / two.ms) * 1000).toFixed(1)} trials/s)`,
         `  speed-up ${ratio.toFixed(2)}x (target >= 1.8x on an idle 2-core machine)${ratio >= 1.8 ? '' : '  BELOW TARGET'}`,
         '  fingerprints identical to the single-process run',
         `  load ${loadavg()[0].toFixed(2)} (1 min; above the core count the machine was shared and the ratio is pessimistic)`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   } finally {
     for (const c of children) c.kill('SIGTERM');
