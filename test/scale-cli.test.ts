@@ -115,7 +115,8 @@ describe('tradeforge optimize/backtest --distributed, queue status/cancel (CLI e
     expect(st.code, st.stderr).toBe(0);
     const s = JSON.parse(st.stdout);
     expect(s.workers.filter((w: { connected: boolean }) => w.connected)).toHaveLength(2);
-    expect(s.workers.reduce((n: number, w: { completed: number }) => n + w.completed, 0)).toBe(11);
+    // Runs, not jobs: a job whose lock lapsed on a starved machine may run twice (its stored result does not double).
+    expect(s.workers.reduce((n: number, w: { completed: number }) => n + w.completed, 0)).toBeGreaterThanOrEqual(11);
     expect(s.completed).toBe(11);
     const text = await cli(['queue', 'status', ...q]);
     expect(text.stdout).toMatch(/^queue tftest-cli-\S+: 0 waiting, 0 active, 0 delayed, 0 failed, 11 completed/);

@@ -44,6 +44,8 @@ export async function startWorker(
   schema: string,
   home: string,
   extra: string[] = [],
+  /** Short in the SIGKILL test (a dead worker's job is taken back sooner); long elsewhere, so a busy box never stalls a live job. */
+  lockMs = 10_000,
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
@@ -55,7 +57,7 @@ export async function startWorker(
       '--queue-prefix',
       settings.prefix,
       '--lock-ms',
-      '2000',
+      String(lockMs),
       ...extra,
     ],
     {

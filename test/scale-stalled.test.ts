@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('a worker killed mid-job (SIGKILL)', () => {
   it('has its job retried on another worker: every job completes once, no result is duplicated', async () => {
-    const victim = await startWorker(settings, schema, home);
+    const victim = await startWorker(settings, schema, home, [], 2000);
     workers.push(victim);
     const sweep = await Sweep.open(settings);
     try {
@@ -56,7 +56,7 @@ describe('a worker killed mid-job (SIGKILL)', () => {
       // The dead worker still holds a job: it is active, with nobody left to finish it.
       expect(await queue.getActiveCount()).toBeGreaterThanOrEqual(1);
 
-      const rescuer = await startWorker(settings, schema, home);
+      const rescuer = await startWorker(settings, schema, home, [], 2000);
       workers.push(rescuer);
       const res = await run;
       expect(res.total).toBe(8);
