@@ -17,6 +17,8 @@ const q = ['--redis', settings.url, '--queue-prefix', settings.prefix];
 
 afterAll(async () => {
   for (const w of workers) w.child.kill('SIGKILL');
+  // A worker still alive would write keys after the prefix is dropped.
+  await Promise.all(workers.map((w) => w.exited()));
   await dropPrefix(settings);
   await dropSchema(schema);
   rmSync(home, { recursive: true, force: true });

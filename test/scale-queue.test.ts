@@ -28,6 +28,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) w.child.kill('SIGKILL');
+  // A worker still alive would write keys after the prefix is dropped.
+  await Promise.all(workers.map((w) => w.exited()));
   await queue.close();
   await store?.close();
   await dropPrefix(settings);
