@@ -21,6 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   store: ['core'],
   security: ['core', 'store'],
   ops: ['core'],
+  // Scale-out: queue workers run the backtester's trials and write results to the store.
+  scale: ['core', 'backtest', 'store'],
   app: ['*'],
   server: [
     'core',

@@ -209,6 +209,41 @@ describe('tradeforge optimize (end to end, 2 workers, bundled S&P 500 data)', ()
     expect(pts('r1.json')).toEqual(pts('r2.json'));
   });
 
+  it('TPE search with a custom objective expression: the budget is evaluated and ranked by the expression', async () => {
+    const out = join(home, 'tpe.json');
+    const r = await cli([
+      'optimize',
+      '--data',
+      SAMPLE,
+      '--strategy',
+      'sma-cross',
+      '--param',
+      'fast=5..30:5',
+      '--param',
+      'slow=40..100:10',
+      '--method',
+      'tpe',
+      '--trials',
+      '10',
+      '--objective',
+      'return - 0.5 * max_drawdown',
+      '--workers',
+      '2',
+      '--json',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^10 trials \(tpe\) on 2 workers/);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.objective).toBe('return - 0.5 * max_drawdown');
+    expect(doc.ranked).toHaveLength(10);
+    for (const t of doc.ranked) {
+      expect(t.score).toBeCloseTo(t.metrics.totalReturnPct - 0.5 * t.metrics.maxDrawdownPct, 9);
+    }
+    const scores = doc.ranked.map((t: { score: number }) => t.score);
+    expect(scores).toEqual([...scores].sort((x, y) => y - x));
+  });
+
   it('bad input: one line on stderr, exit code 2', async () => {
     const base = ['optimize', '--data', SAMPLE];
     const cases: [string[], RegExp][] = [
@@ -220,6 +255,11 @@ describe('tradeforge optimize (end to end, 2 workers, bundled S&P 500 data)', ()
         /unknown objective "alpha"/,
       ],
       [[...base, '--strategy', 'sma-cross', '--param', 'fast=1..3', '--method', 'random'], /needs --trials/],
+      [[...base, '--strategy', 'sma-cross', '--param', 'fast=1..3', '--method', 'tpe'], /tpe needs --trials/],
+      [
+        [...base, '--strategy', 'sma-cross', '--param', 'fast=1..3', '--objective', 'sharpe * alpha'],
+        /--objective "sharpe \* alpha": unknown metric "alpha"/,
+      ],
       [[...base, '--strategy', 'sma-cross', '--param', 'fast=5..'], /--param "fast=5\.\."/],
       [[...base, '--strategy', 'sma-cross', '--param', 'fast=1..3', '--workers', '0'], /--workers/],
       [
@@ -234,7 +274,7 @@ describe('tradeforge optimize (end to end, 2 workers, bundled S&P 500 data)', ()
       expect(r.stderr, args.join(' ')).toMatch(msg);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
-  });
+  }, 120_000);
 });
 
 describe('tradeforge check-warmup', () => {

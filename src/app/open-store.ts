@@ -22,6 +22,7 @@ export async function openConfiguredStore(
   const store = await openStore({
     home,
     databaseUrl: config.database.url,
+    ...(config.database.schema ? { pgSchema: config.database.schema } : {}),
     migrate: opts.migrate,
     pgAppRole: config.database.appRole,
     pgAuditOwnerRole: config.database.auditOwnerRole,

@@ -13,8 +13,8 @@ export class ProgressBar {
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {}
 
-  /** Reports `done` units finished. Cheap to call often: redraws at most ten times a second. */
-  update(done: number): void {
+  /** Reports `done` units finished (and optional detail, e.g. running/failed). Redraws at most ten times a second. */
+  update(done: number, detail = ''): void {
     const now = Date.now();
     if (!this.stream.isTTY || now - this.started < 1000 || now - this.lastDraw < 100) return;
     this.lastDraw = now;
@@ -25,7 +25,7 @@ export class ProgressBar {
     const elapsed = (now - this.started) / 1000;
     const eta = ratio > 0 ? elapsed / ratio - elapsed : 0;
     this.stream.write(
-      `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${this.total} eta ${eta.toFixed(0)}s `,
+      `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${this.total}${detail ? ` ${detail}` : ''} eta ${eta.toFixed(0)}s `,
     );
   }
 

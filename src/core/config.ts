@@ -13,6 +13,8 @@ export const configSchema = z.strictObject({
   database: z
     .strictObject({
       url: z.string().optional(),
+      /** PostgreSQL schema (created when missing); `public` when unset. */
+      schema: z.string().optional(),
       /** PostgreSQL: role the application connects as; an administrator's `db migrate` grants it its rights. */
       appRole: z.string().optional(),
       /** PostgreSQL: NOLOGIN role that owns the audit table (default tradeforge_audit_owner). */
@@ -28,6 +30,13 @@ export const configSchema = z.strictObject({
       checkpointIntervalMinutes: z.number().min(0).default(60),
       /** Also send each checkpoint to the alert channels (info severity). */
       checkpointAlerts: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** Scale-out job queue (BullMQ on Redis): `tradeforge worker`, `optimize --distributed` (docs/scale-out.md). */
+  queue: z
+    .strictObject({
+      url: z.string().default('redis://127.0.0.1:6379'),
+      prefix: z.string().default('tradeforge'),
     })
     .prefault({}),
   server: z

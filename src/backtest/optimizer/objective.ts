@@ -1,10 +1,15 @@
 import { ValidationError } from '../../core/errors.js';
 import type { Metrics } from '../metrics.js';
+import { compileMetricExpression, type MetricExpression } from './objective-expr.js';
 
 /** How an objective reads the metrics and which way is better. */
 export interface Objective {
-  readonly name: ObjectiveName;
-  readonly metric: keyof Metrics;
+  /** An objective name, or the expression's text for a custom objective. */
+  readonly name: string;
+  /** The metric a named objective reads (absent for an expression). */
+  readonly metric?: keyof Metrics;
+  /** A custom objective's compiled expression (absent for a named objective). */
+  readonly expression?: MetricExpression;
   readonly direction: 'max' | 'min';
   readonly description: string;
 }
@@ -50,13 +55,65 @@ export const OBJECTIVES: Readonly<Record<ObjectiveName, Objective>> = {
   expectancy: { name: 'expectancy', metric: 'expectancy', direction: 'max', description: 'mean pnl per trade' },
 };
 
-/** Resolves `--objective`; an unknown name lists the valid ones. */
+/** The metrics field a name in an objective expression stands for: an objective name or a metrics field. */
+function metricOf(name: string): keyof Metrics | undefined {
+  const o = OBJECTIVES[name.toLowerCase() as ObjectiveName];
+  if (o) return o.metric;
+  return METRIC_FIELDS.has(name) ? (name as keyof Metrics) : undefined;
+}
+
+// The numeric metrics fields an expression may name (docs/metrics.md).
+const METRIC_FIELDS = new Set<string>([
+  'totalReturn',
+  'totalReturnPct',
+  'cagrPct',
+  'sharpe',
+  'sortino',
+  'calmar',
+  'maxDrawdownPct',
+  'winRatePct',
+  'profitFactor',
+  'expectancy',
+  'trades',
+  'exposurePct',
+  'bars',
+  'finalEquity',
+  'annualVolatilityPct',
+  'maxDrawdownAbs',
+  'longTrades',
+  'shortTrades',
+  'wins',
+  'losses',
+  'grossProfit',
+  'grossLoss',
+  'expectancyPct',
+  'avgWin',
+  'avgLoss',
+  'totalFees',
+  'maxConsecutiveLosses',
+]);
+
+/**
+ * Resolves `--objective`: a name (an unknown one lists the valid ones), or an expression over metrics such as
+ * `sharpe - 0.05 * max_drawdown`, maximised unless written `min: EXPR` (`max: EXPR` is also accepted).
+ */
 export function parseObjective(name: string): Objective {
-  const key = name.trim().toLowerCase().replace(/-/g, '_') as ObjectiveName;
+  const text = name.trim();
+  const dir = /^(max|min)\s*:\s*(.*)$/s.exec(text);
+  if (dir || /[^A-Za-z_-]/.test(text)) {
+    const body = dir ? dir[2] : text;
+    return {
+      name: text,
+      expression: compileMetricExpression(body, metricOf),
+      direction: dir?.[1] === 'min' ? 'min' : 'max',
+      description: `custom expression ${body}`,
+    };
+  }
+  const key = text.toLowerCase().replace(/-/g, '_') as ObjectiveName;
   const o = OBJECTIVES[key];
   if (!o)
     throw new ValidationError(
-      `unknown objective "${name}" (expected one of ${OBJECTIVE_NAMES.join(', ')})`,
+      `unknown objective "${name}" (expected one of ${OBJECTIVE_NAMES.join(', ')}, or an expression)`,
       'objective',
     );
   return o;
@@ -64,6 +121,8 @@ export function parseObjective(name: string): Objective {
 
 /** The objective's value for a run, or null when the metric is undefined (e.g. Sharpe of a run with no trades). */
 export function scoreOf(objective: Objective, metrics: Metrics): number | null {
+  if (objective.expression) return objective.expression(metrics);
+  if (!objective.metric) return null;
   const v = metrics[objective.metric];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }

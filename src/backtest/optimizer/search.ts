@@ -2,11 +2,12 @@ import { ValidationError } from '../../core/errors.js';
 import { SeededRandom } from '../../data/random.js';
 import type { Metrics } from '../metrics.js';
 import { compareScores, type Objective, scoreOf } from './objective.js';
-import { gridPoints, type ParamSet, type ParamSpace, randomPoints } from './space.js';
+import { gridPoints, type ParamSet, type ParamSpace, randomPoints, spaceSize } from './space.js';
+import { ListSampler, type Sampler, TpeSampler } from './tpe.js';
 import type { BarWindow, Evaluator } from './types.js';
 
 /** Search methods of `--method`. */
-export type SearchMethod = 'grid' | 'random';
+export type SearchMethod = 'grid' | 'random' | 'tpe';
 
 /** Options of one optimisation. */
 export interface OptimizeOptions {
@@ -14,7 +15,7 @@ export interface OptimizeOptions {
   readonly objective: Objective;
   readonly evaluator: Evaluator;
   readonly method?: SearchMethod;
-  /** Random search: number of distinct points. */
+  /** Random and TPE search: number of distinct points. */
   readonly trials?: number;
   /** Random search seed (default 1): same seed, same points. */
   readonly seed?: number;
@@ -55,7 +56,31 @@ export interface OptimizeResult {
   readonly elapsedMs: number;
 }
 
-/** The points a search visits, in order. */
+/** The sampler of a search method: the fixed list of grid/random, or a TPE sampler learning from scores. */
+export function createSampler(
+  space: ParamSpace,
+  method: SearchMethod,
+  objective: Objective,
+  trials?: number,
+  seed = 1,
+): Sampler {
+  if (method !== 'tpe') return new ListSampler(searchPoints(space, method, trials, seed));
+  if (trials === undefined) throw new ValidationError('--method tpe needs --trials N', 'trials');
+  if (!Number.isInteger(trials) || trials < 1)
+    throw new ValidationError(`--trials must be a positive integer, got ${trials}`, 'trials');
+  return new TpeSampler({ space, trials, direction: objective.direction, seed });
+}
+
+/** How many points a search evaluates (without running it). */
+export function searchSize(space: ParamSpace, method: SearchMethod, trials?: number, seed = 1): number {
+  if (method === 'tpe') {
+    if (trials === undefined) throw new ValidationError('--method tpe needs --trials N', 'trials');
+    return Math.min(trials, spaceSize(space));
+  }
+  return searchPoints(space, method, trials, seed).length;
+}
+
+/** The points a grid or random search visits, in order. */
 export function searchPoints(space: ParamSpace, method: SearchMethod, trials?: number, seed = 1): ParamSet[] {
   if (method === 'grid') return gridPoints(space);
   if (method === 'random') {
@@ -63,7 +88,7 @@ export function searchPoints(space: ParamSpace, method: SearchMethod, trials?: n
     const rng = new SeededRandom(seed);
     return randomPoints(space, trials, () => rng.next());
   }
-  throw new ValidationError(`unknown --method "${method}" (expected grid or random)`, 'method');
+  throw new ValidationError(`unknown --method "${method}" (expected grid, random or tpe)`, 'method');
 }
 
 /** Ranks evaluated results best first (null scores and runs under `minTrades` last, ties by index). */
@@ -85,14 +110,17 @@ export function rankResults(results: readonly TrialResult[], objective: Objectiv
 export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   const started = performance.now();
   const method = opts.method ?? 'grid';
-  const points = searchPoints(opts.space, method, opts.trials, opts.seed);
-  const results: TrialResult[] = new Array(points.length);
+  const sampler = createSampler(opts.space, method, opts.objective, opts.trials, opts.seed);
+  const total = sampler.total;
+  const results: TrialResult[] = new Array(total);
   let next = 0;
   let done = 0;
   const worker = async () => {
-    while (next < points.length) {
+    while (next < total) {
+      const point = sampler.next();
+      if (point === undefined) break;
       const index = next++;
-      const params = { ...opts.fixed, ...points[index] };
+      const params = { ...opts.fixed, ...point };
       let r: TrialResult;
       try {
         const out = await opts.evaluator.evaluate({ params, ...(opts.window ? { window: opts.window } : {}) });
@@ -113,18 +141,19 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
         r = { index, params, status: 'failed', score: null, reason: err instanceof Error ? err.message : String(err) };
       }
       results[index] = r;
+      sampler.tell(point, r.score);
       done++;
-      opts.onProgress?.(done, points.length);
+      opts.onProgress?.(done, total);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.evaluator.concurrency, points.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.evaluator.concurrency, total)) }, worker));
   const ranked = rankResults(results, opts.objective, opts.minTrades);
   const notRun = results.filter((r) => r.status !== 'ok');
   return {
     objective: opts.objective,
     method,
     ...(opts.window ? { window: opts.window } : {}),
-    total: points.length,
+    total,
     evaluated: ranked.length,
     skipped: notRun.filter((r) => r.status === 'skipped').length,
     failed: notRun.filter((r) => r.status === 'failed').length,

@@ -25,6 +25,10 @@ interface BacktestFlags {
   quiet?: boolean;
   /** False with `--no-store`. */
   store?: boolean;
+  distributed?: boolean;
+  symbols?: string;
+  redis?: string;
+  queuePrefix?: string;
 }
 
 /** Registers `tradeforge backtest`. Heavy modules load inside the action so `--help` stays fast. */
@@ -55,7 +59,15 @@ export function register(program: Command): void {
     .option('--risk-defaults', 'apply the live risk defaults (otherwise only rules named in the config apply)')
     .option('--quiet', 'no summary table on stdout')
     .option('--no-store', 'do not record the run in the store (`tradeforge backtests list`)')
+    .option('--distributed', 'run one job per --symbols entry on the worker queue (docs/scale-out.md)')
+    .option('--symbols <list>', 'distributed: comma-separated stored symbols or files')
+    .option('--redis <url>', 'distributed: Redis URL of the queue (config queue.url)')
+    .option('--queue-prefix <p>', 'distributed: key prefix of the queue (config queue.prefix)')
     .action(async (flags: BacktestFlags) => {
+      if (flags.distributed) {
+        const { runDistributedBacktest } = await import('../distributed-backtest.js');
+        return runDistributedBacktest(flags);
+      }
       await runBacktestCommand(flags);
     });
 }

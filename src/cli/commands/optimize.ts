@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { RunFlags } from '../../backtest/optimizer/run-setup.js';
 import type { OptimizeResult, TrialResult } from '../../backtest/optimizer/search.js';
+import type { Evaluator } from '../../backtest/optimizer/types.js';
 import type { WalkForwardResult } from '../../backtest/optimizer/walk-forward.js';
 import { collectRepeated } from '../options.js';
 
@@ -9,7 +10,7 @@ import { collectRepeated } from '../options.js';
 interface OptimizeFlags extends RunFlags {
   param: string[];
   objective: string;
-  method: 'grid' | 'random';
+  method: 'grid' | 'random' | 'tpe';
   trials?: string;
   seed: string;
   walkForward?: string;
@@ -19,6 +20,10 @@ interface OptimizeFlags extends RunFlags {
   top: string;
   minTrades?: string;
   config?: string;
+  distributed?: boolean;
+  inFlight?: string;
+  redis?: string;
+  queuePrefix?: string;
 }
 
 function int(
@@ -60,11 +65,11 @@ function rankedTable(res: OptimizeResult, top: number, paramText: (r: TrialResul
     .join('\n');
 }
 
-function summaryLine(res: OptimizeResult, workers: number): string {
+function summaryLine(res: OptimizeResult, workers: number | string): string {
   const firstSkip = res.notRun.find((r) => r.status === 'skipped')?.reason;
   const firstFail = res.notRun.find((r) => r.status === 'failed')?.reason;
   return (
-    `${res.total} trials (${res.method}) on ${workers} worker${workers === 1 ? '' : 's'} in ${(res.elapsedMs / 1000).toFixed(2)} s: ` +
+    `${res.total} trials (${res.method}) on ${typeof workers === 'string' ? workers : `${workers} worker${workers === 1 ? '' : 's'}`} in ${(res.elapsedMs / 1000).toFixed(2)} s: ` +
     `${res.evaluated} evaluated, ${res.skipped} skipped, ${res.failed} failed` +
     (firstSkip ? `\n  skipped, e.g.: ${firstSkip}` : '') +
     (firstFail ? `\n  failed, e.g.: ${firstFail}` : '')
@@ -134,7 +139,9 @@ function walkForwardText(wf: WalkForwardResult, time: Float64Array, paramText: (
 export function register(program: Command): void {
   program
     .command('optimize')
-    .description('search strategy parameters (grid or random) on all cores; optional walk-forward validation')
+    .description(
+      'search strategy parameters (grid, random or TPE) on all cores or a worker queue; optional walk-forward',
+    )
     .option('--data <source>', 'bar file (CSV/JSON) or stored symbol (SYMBOL or SYMBOL@1d)')
     .option('--strategy <name>', 'built-in strategy (e.g. sma-cross) or strategy file: .ts/.js, .rules')
     .option(
@@ -145,15 +152,24 @@ export function register(program: Command): void {
     )
     .option(
       '--objective <name>',
-      'sharpe|sortino|calmar|profit|return|cagr|win_rate|profit_factor|max_drawdown|expectancy',
+      'sharpe|sortino|calmar|profit|return|cagr|win_rate|profit_factor|max_drawdown|expectancy, or an expression ' +
+        'such as "sharpe - 0.05 * max_drawdown" ("min: EXPR" to minimise)',
       'sharpe',
     )
-    .addOption(new Option('--method <method>', 'search method').choices(['grid', 'random']).default('grid'))
-    .option('--trials <n>', 'random search: number of distinct points')
-    .option('--seed <n>', 'random search seed', '1')
+    .addOption(
+      new Option('--method <method>', 'search method (tpe: Bayesian, learns from scores)')
+        .choices(['grid', 'random', 'tpe'])
+        .default('grid'),
+    )
+    .option('--trials <n>', 'random and tpe search: number of distinct points')
+    .option('--seed <n>', 'random and tpe search seed', '1')
     .option('--walk-forward <k>', 'walk-forward with K rolling folds (optimise in-sample, test out-of-sample)')
     .option('--is-ratio <r>', 'walk-forward in-sample share of each fold window', '0.75')
     .option('--workers <n>', 'worker threads (default: all cores)')
+    .option('--distributed', 'run the trials as jobs on the worker queue (tradeforge worker; docs/scale-out.md)')
+    .option('--in-flight <n>', 'distributed tpe: trials queued at once (default 4; grid/random queue them all)')
+    .option('--redis <url>', 'distributed: Redis URL of the queue (config queue.url, default redis://127.0.0.1:6379)')
+    .option('--queue-prefix <p>', 'distributed: key prefix of the queue (config queue.prefix, default tradeforge)')
     .option('--top <n>', 'rows of the ranked table', '10')
     .option('--min-trades <n>', 'rank runs with fewer trades last')
     .option('--json <file>', 'write every trial and the ranking as JSON')
@@ -177,7 +193,7 @@ export function register(program: Command): void {
       const { parseParamSpace, spaceSize, formatPoint } = await import('../../backtest/optimizer/space.js');
       const { parseObjective } = await import('../../backtest/optimizer/objective.js');
       const { checkSpace } = await import('../../backtest/optimizer/check-space.js');
-      const { searchPoints, optimize } = await import('../../backtest/optimizer/search.js');
+      const { searchSize, optimize } = await import('../../backtest/optimizer/search.js');
       const { walkForward } = await import('../../backtest/optimizer/walk-forward.js');
       const { WorkerEvaluator, shareColumns } = await import('../../backtest/optimizer/evaluators.js');
       const { defaultWorkerCount } = await import('../../backtest/optimizer/pool.js');
@@ -213,7 +229,7 @@ export function register(program: Command): void {
       const isRatio = Number(o.isRatio);
       if (!(isRatio > 0 && isRatio < 1))
         throw new ValidationError(`--is-ratio must be in (0, 1), got "${o.isRatio}"`, 'is-ratio');
-      const points = searchPoints(space, o.method, trials, seed).length;
+      const points = searchSize(space, o.method, trials, seed);
       const declaredExits = strategyExits(def);
       // Exits of the config file win over those a rules file declares.
       const options = !run.options.exits && declaredExits ? { ...run.options, exits: declaredExits } : run.options;
@@ -227,23 +243,46 @@ export function register(program: Command): void {
       const workers = Math.max(1, Math.min(requested, points));
       process.stderr.write(
         `optimize ${def.name} on ${data.symbol} (${data.columns.length} bars ${data.timeframe}): ${spaceSize(space)} points, ` +
-          `${points} trials${folds ? ` x ${folds} folds` : ''}, objective ${objective.name} (${objective.direction}), ${workers} workers\n`,
+          `${points} trials${folds ? ` x ${folds} folds` : ''}, objective ${objective.name} (${objective.direction}), ${o.distributed ? 'distributed' : `${workers} workers`}\n`,
       );
-      const evaluator = await WorkerEvaluator.start({
-        workers,
-        module: strategyFile
-          ? new URL('../../authoring/strategy-trial.ts', import.meta.url)
-          : new URL('../../backtest/optimizer/backtest-trial.ts', import.meta.url),
-        setup: {
-          symbol: data.symbol,
-          timeframe: data.timeframe,
-          columns: shareColumns(data.columns),
-          strategy: strategyFile ?? def.name,
-          options,
-          risk: run.risk,
-        },
-      });
+      const trialSetup = {
+        symbol: data.symbol,
+        timeframe: data.timeframe,
+        strategy: strategyFile ?? def.name,
+        options,
+        risk: run.risk,
+      };
       const bar = new ProgressBar('optimize', folds ? points * folds : points);
+      let evaluator: Evaluator;
+      let detach = () => {};
+      let closeSweep = async () => {};
+      const where = o.distributed ? 'the queue' : workers;
+      if (o.distributed) {
+        const inFlight = int('in-flight', o.inFlight, 1, ValidationError) ?? 4;
+        const { queueSettings } = await import('../queue-flags.js');
+        const { Sweep, DistributedEvaluator } = await import('../../scale/sweep.js');
+        const { attachSweepProgress } = await import('../sweep-progress.js');
+        const sweep = await Sweep.open(await queueSettings(o));
+        closeSweep = () => sweep.close();
+        const dataHash = await sweep.publish(data.columns);
+        evaluator = new DistributedEvaluator(
+          sweep,
+          { ...trialSetup, dataHash },
+          o.method === 'tpe' ? inFlight : points,
+        );
+        process.stderr.write(
+          `sweep ${sweep.id}: jobs on queue ${sweep.prefix}; Ctrl-C or \`tradeforge queue cancel ${sweep.id}\` cancels it\n`,
+        );
+        detach = attachSweepProgress(sweep, 'optimize', folds ? points * folds : points);
+      } else {
+        evaluator = await WorkerEvaluator.start({
+          workers,
+          module: strategyFile
+            ? new URL('../../authoring/strategy-trial.ts', import.meta.url)
+            : new URL('../../backtest/optimizer/backtest-trial.ts', import.meta.url),
+          setup: { ...trialSetup, columns: shareColumns(data.columns) },
+        });
+      }
       const common = {
         space,
         objective,
@@ -253,7 +292,9 @@ export function register(program: Command): void {
         fixed,
         ...(trials !== undefined ? { trials } : {}),
         ...(minTrades !== undefined ? { minTrades } : {}),
-        onProgress: (d: number) => bar.update(d),
+        onProgress: (d: number) => {
+          if (!o.distributed) bar.update(d);
+        },
       };
       try {
         if (folds) {
@@ -283,7 +324,7 @@ export function register(program: Command): void {
         }
         const res = await optimize(common);
         bar.finish();
-        process.stdout.write(`${summaryLine(res, workers)}\n`);
+        process.stdout.write(`${summaryLine(res, where)}\n`);
         if (res.ranked.length === 0) process.stdout.write('no parameter combination produced a result\n');
         else process.stdout.write(`${rankedTable(res, top, paramText)}\n`);
         if (res.best) process.stdout.write(`best: ${formatPoint(res.best.params)}\n`);
@@ -315,7 +356,9 @@ export function register(program: Command): void {
         );
       } finally {
         bar.finish();
+        detach();
         await evaluator.close();
+        await closeSweep();
       }
     });
 }
