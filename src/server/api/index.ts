@@ -249,13 +249,11 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       }
       if (err instanceof ValidationError) {
         const field = err.field ? `body.${err.field}` : 'body';
-        return reply
-          .code(400)
-          .send({
-            error: 'validation',
-            message: `${field}: ${err.message}`,
-            fields: [{ field, message: err.message }],
-          });
+        return reply.code(400).send({
+          error: 'validation',
+          message: `${field}: ${err.message}`,
+          fields: [{ field, message: err.message }],
+        });
       }
       if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
         return deny(reply, err.statusCode, 'bad_request', err.message);
