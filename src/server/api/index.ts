@@ -150,6 +150,11 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
         return deny(reply, 403, 'origin_not_allowed', 'cross-site requests are refused');
       }
     });
+    // A refused WebSocket upgrade answers with plain HTTP on a socket the HTTP server no longer tracks: end it,
+    // or it stays open and blocks shutdown.
+    api.addHook('onResponse', async (req, reply) => {
+      if (req.headers.upgrade !== undefined && reply.statusCode !== 101) req.raw.socket.destroy();
+    });
     await api.register(cors, {
       origin: (origin, cb) => cb(null, origin !== undefined && origins.has(origin)),
       credentials: true,
