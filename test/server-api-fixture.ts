@@ -121,7 +121,13 @@ export class ScriptedRuntime implements ApiPort {
   version() {
     return { version: '0.1.0', gitSha: 'abc1234', configHash: 'cfg-hash' };
   }
-  async submitOrder(order: ManualOrder, place: boolean, actor: string): Promise<OrderDecision> {
+  previewOrder(order: ManualOrder): Promise<OrderDecision> {
+    return this.decide(order, false, 'preview');
+  }
+  placeOrder(order: ManualOrder, actor: string): Promise<OrderDecision> {
+    return this.decide(order, true, actor);
+  }
+  private async decide(order: ManualOrder, place: boolean, actor: string): Promise<OrderDecision> {
     const notional = order.quantity * (order.price ?? this.lastPrice);
     if (notional > this.maxOrderNotional) {
       return {

@@ -118,8 +118,10 @@ export interface ApiPort {
   equity(): Promise<EquityPoint[]>;
   riskState(): Promise<ApiRiskState>;
   version(): ApiVersion;
-  /** Checks a manual order with the risk engine; places it when `place` is true. Absent: manual orders are off. */
-  submitOrder?(order: ManualOrder, place: boolean, actor: string): Promise<OrderDecision>;
+  /** The risk engine's decision on a manual order without placing it. Absent: previews are off (501). */
+  previewOrder?(order: ManualOrder): Promise<OrderDecision>;
+  /** Places a manual order through the risk engine; a refusal carries the rule's code. Absent: off (501). */
+  placeOrder?(order: ManualOrder, actor: string): Promise<OrderDecision>;
   /** Cancels an open order by id. Absent: cancelling from the API is off. */
   cancelOrder?(orderId: string, actor: string): Promise<ControlResult>;
   /** Live events for WebSocket clients; returns the unsubscribe. */

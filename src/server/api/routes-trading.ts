@@ -24,7 +24,10 @@ import {
   tradesQuery,
 } from './schemas.js';
 
-const notAvailable = { error: 'not_available', message: 'this runtime does not accept manual orders' };
+const notAvailable = (place: boolean) => ({
+  error: 'not_available',
+  message: place ? 'this runtime does not accept manual orders' : 'this runtime cannot preview orders',
+});
 
 function historyOrder(o: Order): z.infer<typeof orderSchema> {
   return {
@@ -99,7 +102,8 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
 
   /** Preview (place false) or place a manual order; placing needs confirm: true. */
   const submit = async (body: z.infer<typeof manualOrderBody>, actor: string, place: boolean) => {
-    if (!port.submitOrder) return { status: 501 as const, body: notAvailable };
+    const run = place ? port.placeOrder?.bind(port) : port.previewOrder?.bind(port);
+    if (!run) return { status: 501 as const, body: notAvailable(place) };
     if (place && body.confirm !== true) {
       const message = 'must be true to place an order';
       return {
@@ -112,7 +116,7 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
       };
     }
     const { confirm: _confirm, ...order } = body;
-    return { status: 200 as const, body: await port.submitOrder(order, place, actor) };
+    return { status: 200 as const, body: await run(order, actor) };
   };
 
   app.post(
@@ -161,7 +165,9 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
-      if (!port.cancelOrder) return reply.code(501).send(notAvailable);
+      if (!port.cancelOrder) {
+        return reply.code(501).send({ error: 'not_available', message: 'this runtime cannot cancel orders' });
+      }
       return port.cancelOrder(req.params.id, actorOf(req.principal));
     },
   );
