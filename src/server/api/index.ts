@@ -23,6 +23,7 @@ import type { Vault } from '../../security/vault.js';
 import type { Store } from '../../store/store.js';
 import { type ApiContext, zodApp } from './context.js';
 import { allowedHostSet, hostName, IpAllowList, normaliseOrigin, originAllowed } from './guards.js';
+import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
 import { sessionRoutes } from './routes-session.js';
@@ -54,6 +55,8 @@ export interface ApiOptions {
   /** Login attempts per minute per IP; default 10. */
   loginsPerMinute?: number;
   stream?: StreamHubOptions;
+  /** The built dashboard to serve at `/` (default web/dist of this checkout); null serves none. */
+  dashboardDir?: string | null;
 }
 
 /** The registered API. */
@@ -272,6 +275,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
 
+    if (opts.dashboardDir !== null) dashboardRoutes(api, opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
     api.get('/api/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.attach(socket));
     api.get('/api/docs', { config: { public: true }, schema: { hide: true } }, () => api.swagger());
   });
