@@ -79,6 +79,7 @@ export class ScriptedRuntime implements ApiPort {
       this.calls.push(`kill:${actor}`);
       return { ok: true, message: `kill switch engaged: ${closing} closing`, detail: { cancelled: 0, closing } };
     },
+    resetBreaker: async (breaker: string, actor: string) => this.result(`reset:${breaker}`, actor, `${breaker} reset`),
     recover: async (actor: string) => {
       this.killActive = false;
       return this.result('recover', actor, 'kill switch released');

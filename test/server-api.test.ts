@@ -184,6 +184,14 @@ const rows: Row[] = [
   },
   {
     method: 'POST',
+    path: '/api/risk/reset',
+    body: { breaker: 'dailyLoss', confirm: true },
+    bad: { body: { confirm: true }, field: 'body.breaker' },
+    adminOnly: true,
+    check: (j) => expect(j).toMatchObject({ ok: true, message: 'dailyLoss reset' }),
+  },
+  {
+    method: 'POST',
     path: '/api/control/force-exit',
     body: { target: 'demo:BTC/USDT', confirm: true },
     bad: { body: { target: '', confirm: true }, field: 'body.target' },

@@ -2,10 +2,15 @@
  * The runtime's side of the API port: maps the runtime's control API, status, engines and event bus onto what the
  * HTTP/WebSocket API needs (`server/api/port.ts`), so the server never reaches into runtime internals.
  */
-import type { RiskConfig } from '../core/config.js';
+import type { FastifyInstance } from 'fastify';
+import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
 import type { ControlApi } from '../ops/control-port.js';
+import { AuthService } from '../security/auth.js';
+import type { Vault } from '../security/vault.js';
+import { registerApi } from '../server/api/index.js';
+import { removeCliToken, writeCliToken } from '../server/api/cli-token.js';
 import type {
   ApiPort,
   ApiRiskState,
@@ -16,6 +21,7 @@ import type {
   StreamEvent,
   StreamTopic,
 } from '../server/api/port.js';
+import type { Store } from '../store/store.js';
 import type { RuntimeStatus } from './runtime.js';
 
 /** A deployment as the adapter needs it: its id, symbols and kernel. */
@@ -189,5 +195,40 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       return off;
     },
     dispose: offEquity,
+  };
+}
+
+/** What {@link attachRuntimeApi} needs from the runtime. */
+export interface AttachApiDeps extends RuntimeApiDeps {
+  app: FastifyInstance;
+  server: Config['server'];
+  store: Store;
+  vault?: Vault;
+  /** The run folder for the CLI token; absent: no token (tests that run several runtimes in one home). */
+  runDir?: string;
+}
+
+/**
+ * Registers the authenticated API on the runtime's server (call before `listen`), writes the CLI token, and
+ * returns the function that undoes both on shutdown.
+ */
+export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
+  const port = runtimeApiPort(d);
+  const cliToken = d.runDir !== undefined ? writeCliToken(d.runDir) : undefined;
+  const handle = await registerApi(d.app, {
+    port,
+    auth: new AuthService(d.store, d.vault ? { vault: d.vault } : {}),
+    store: d.store,
+    ...(d.vault ? { vault: d.vault } : {}),
+    ...(cliToken ? { cliToken } : {}),
+    bindHost: d.server.host,
+    allowedHosts: d.server.allowedHosts,
+    corsOrigins: d.server.corsOrigins,
+    ipAllowList: d.server.ipAllowList,
+  });
+  return () => {
+    handle.close();
+    port.dispose();
+    if (d.runDir !== undefined) removeCliToken(d.runDir);
   };
 }

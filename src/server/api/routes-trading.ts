@@ -306,6 +306,27 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
   );
 
   app.post(
+    '/api/risk/reset',
+    {
+      config: { action: 'risk.change' },
+      schema: {
+        tags: ['risk'],
+        summary: 'Reset a tripped breaker by name (confirm: true); audited',
+        body: z.strictObject({
+          breaker: z.string().min(1).max(60),
+          confirm: z.literal(true, { error: 'must be true to confirm' }),
+        }),
+        response: { 200: controlResultSchema, ...authErrors, 501: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const reset = port.control.resetBreaker?.bind(port.control);
+      if (!reset) return reply.code(501).send({ error: 'not_available', message: 'breaker reset is not available' });
+      return reset(req.body.breaker, actorOf(req.principal));
+    },
+  );
+
+  app.post(
     '/api/control/force-exit',
     {
       config: { action: 'trade' },
