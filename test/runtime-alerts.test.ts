@@ -210,6 +210,14 @@ describe('runtime alerts and Telegram control', () => {
     expect(discordTitles().some((t) => t.startsWith('Fill'))).toBe(false);
     expect(mails).toHaveLength(0);
 
+    // The runtime's control API needs credentials: an anonymous kill is refused and does nothing.
+    const anonymous = await fetch(`${rt.url}/api/control/kill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ confirm: true }),
+    });
+    expect(anonymous.status).toBe(401);
+    expect(engine.portfolio.qty[0]).not.toBe(0);
     // The kill switch through the HTTP control API is critical: all three channels.
     const kill = await control(rt.url, 'kill', home.run);
     expect(kill.status).toBe(200);
