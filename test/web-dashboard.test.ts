@@ -24,6 +24,8 @@ let browser: Browser;
 
 async function loginAs(username: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // Generous: a loaded 2-core CI box renders slowly; the waits below end on the event, not the timeout.
+  context.setDefaultTimeout(120_000);
   const page = await context.newPage();
   await page.goto(fx.url);
   await page.getByLabel('Username').fill(username);
@@ -35,7 +37,7 @@ async function loginAs(username: string): Promise<Page> {
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
+describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))) {
       const { build } = await import('vite');
@@ -98,6 +100,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
 
   it('a wrong password shows the message and no dashboard', async () => {
     const context = await browser.newContext();
+    context.setDefaultTimeout(120_000);
     const page = await context.newPage();
     await page.goto(fx.url);
     await page.getByLabel('Username').fill('admin');
