@@ -46,7 +46,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout:
     mkdirSync(SHOTS, { recursive: true });
     fx = await startApiFixture({ loginsPerMinute: 1000 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-  });
+  }, 300_000);
   afterAll(async () => {
     await browser?.close();
     await fx?.close();
