@@ -219,4 +219,27 @@ describe('ops server (OPS-5) over real HTTP', () => {
     bus.publish(ev('order.submitted.v1', t, { order: order('late') }));
     expect(sample(await metrics.metrics(), 'tradeforge_orders_submitted_total')).toBe(5);
   });
+
+  it('keeps one equity and drawdown series per deployment, and the account as their sum', async () => {
+    const bus = new InProcessEventBus();
+    const metrics = new OpsMetrics({ bus, processMetrics: false });
+    const t = Date.UTC(2026, 0, 1);
+    const eq = (strategyId: string, equity: number) =>
+      bus.publish(ev('equity.updated.v1', t, { equity, cash: equity, strategyId }));
+    eq('a', 10_000);
+    eq('b', 5_000);
+    eq('a', 9_000); // a: 10% below its own peak
+    eq('b', 6_000); // b: a new peak
+    const text = await metrics.metrics();
+    expect(sample(text, 'tradeforge_deployment_equity{deployment="a"}')).toBe(9_000);
+    expect(sample(text, 'tradeforge_deployment_equity{deployment="b"}')).toBe(6_000);
+    expect(sample(text, 'tradeforge_deployment_drawdown_ratio{deployment="a"}')).toBeCloseTo(0.1, 12);
+    expect(sample(text, 'tradeforge_deployment_drawdown_ratio{deployment="b"}')).toBe(0);
+    expect(sample(text, 'tradeforge_equity')).toBe(15_000);
+    // The account's peak was 15 000 (10 000 + 5 000), its low 14 000: drawdown follows the sum, not one book.
+    expect(sample(text, 'tradeforge_drawdown_ratio')).toBe(0);
+    eq('a', 8_500);
+    expect(sample(await metrics.metrics(), 'tradeforge_drawdown_ratio')).toBeCloseTo(500 / 15_000, 12);
+    metrics.close();
+  });
 });

@@ -29,3 +29,6 @@ export function resolveHome(env: Record<string, string | undefined> = process.en
 
 /** Path of the sample data bundled with the package (real S&P 500 daily bars). */
 export const SAMPLE_DATA_FILE = resolve(import.meta.dirname, '../../data/sample/sp500_2000.csv');
+
+/** The commented starter config `tradeforge init` writes (runs as is on the simulator). */
+export const STARTER_CONFIG_FILE = resolve(import.meta.dirname, 'templates/starter-config.yaml');

@@ -35,7 +35,8 @@ export interface EventMap {
   'strategy.started.v1': { strategyId: string };
   'strategy.stopped.v1': { strategyId: string; reason: string };
   'strategy.error.v1': { strategyId: string; barTime: number; message: string };
-  'equity.updated.v1': { equity: number; cash: number };
+  /** `strategyId`: the deployment (or backtest strategy) whose book this is. */
+  'equity.updated.v1': { equity: number; cash: number; strategyId?: string };
   'data.stale.v1': { symbol: string; lastTime: number };
   'data.resumed.v1': { symbol: string };
   'heartbeat.beat.v1': { seq: number };

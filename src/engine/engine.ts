@@ -386,7 +386,11 @@ export class Engine implements ExecutionSink, RiskActions {
     this.equityLength = k;
     if (this.riskWantsEquity) this.risk.onEquity(this.riskView);
     if (this.mode === 'backtest' ? this.equitySubscribed : this.bus.hasSubscribers('equity.updated.v1')) {
-      this.emit('equity.updated.v1', this.strategyId, { equity: eq, cash: this.portfolio.cash });
+      this.emit('equity.updated.v1', this.strategyId, {
+        equity: eq,
+        cash: this.portfolio.cash,
+        strategyId: this.strategyId,
+      });
     }
   }
 

@@ -41,6 +41,9 @@ export class OpsMetrics {
   private readonly riskRejections: Counter<'code'>;
   private readonly equity: Gauge;
   private readonly drawdown: Gauge;
+  private readonly deploymentEquity: Gauge<'deployment'>;
+  private readonly deploymentDrawdown: Gauge<'deployment'>;
+  private readonly byDeployment = new Map<string, { equity: number; peak: number }>();
   private readonly queueDepth: Gauge<'queue'>;
   private readonly clockDrift: Gauge;
 
@@ -101,6 +104,18 @@ export class OpsMetrics {
         this.set((self.lastBeatAt ?? 0) / 1000);
       },
     });
+    this.deploymentEquity = new Gauge({
+      name: `${p}deployment_equity`,
+      help: "One deployment's equity (its own book) in the quote currency.",
+      labelNames: ['deployment'],
+      registers,
+    });
+    this.deploymentDrawdown = new Gauge({
+      name: `${p}deployment_drawdown_ratio`,
+      help: "One deployment's drawdown from its own equity peak since start, as a fraction.",
+      labelNames: ['deployment'],
+      registers,
+    });
     this.queueDepth = new Gauge({
       name: `${p}queue_depth`,
       help: 'Items waiting in a runtime queue (events, orders, persistence ...).',
@@ -138,7 +153,11 @@ export class OpsMetrics {
       bus.subscribe('risk.rejected.v1', (e: DomainEvent<'risk.rejected.v1'>) => {
         this.riskRejections.inc({ code: e.payload.code });
       }),
-      bus.subscribe('equity.updated.v1', (e: DomainEvent<'equity.updated.v1'>) => this.setEquity(e.payload.equity)),
+      bus.subscribe('equity.updated.v1', (e: DomainEvent<'equity.updated.v1'>) =>
+        e.payload.strategyId === undefined
+          ? this.setEquity(e.payload.equity)
+          : this.setDeploymentEquity(e.payload.strategyId, e.payload.equity),
+      ),
       bus.subscribe('heartbeat.beat.v1', (e: DomainEvent<'heartbeat.beat.v1'>) => {
         this.lastBeatAt = e.time;
       }),
@@ -171,6 +190,23 @@ export class OpsMetrics {
     if (equity > this.peakEquity) this.peakEquity = equity;
     this.equity.set(equity);
     this.drawdown.set(this.peakEquity > 0 ? (this.peakEquity - equity) / this.peakEquity : 0);
+  }
+
+  /**
+   * Updates one deployment's equity and drawdown series; the account gauges (`equity`, `drawdown_ratio`) follow the
+   * sum of every deployment's latest equity.
+   */
+  setDeploymentEquity(deployment: string, equity: number): void {
+    if (!Number.isFinite(equity)) return;
+    let d = this.byDeployment.get(deployment);
+    if (d === undefined) this.byDeployment.set(deployment, (d = { equity, peak: equity }));
+    d.equity = equity;
+    if (equity > d.peak) d.peak = equity;
+    this.deploymentEquity.set({ deployment }, equity);
+    this.deploymentDrawdown.set({ deployment }, d.peak > 0 ? (d.peak - equity) / d.peak : 0);
+    let account = 0;
+    for (const x of this.byDeployment.values()) account += x.equity;
+    this.setEquity(account);
   }
 
   /** Marks a heartbeat seen (when beats are not on the bus this metrics instance watches). */

@@ -86,8 +86,29 @@ export class AccountRisk {
   private readonly orderOwner = new Map<string, Member>();
   private attached = false;
   private recovering = false;
+  private expected: ReadonlySet<string> = new Set();
+  private complete = true;
 
   constructor(readonly engine: RiskEngine) {}
+
+  /**
+   * Names the deployments the account will hold. Until each has bound its view, equity updates do not reach the
+   * breakers: a start-of-day or peak baseline taken from the first deployment alone would misjudge the account.
+   */
+  expectMembers(ids: readonly string[]): void {
+    this.expected = new Set(ids);
+    this.complete = this.hasAll();
+  }
+
+  /** Whether every expected deployment has bound its view (account totals are whole). */
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
+  private hasAll(): boolean {
+    for (const id of this.expected) if (this.members.get(id)?.view === undefined) return false;
+    return true;
+  }
 
   /** The risk hook of one deployment (its id is the strategyId its kernel stamps on intents). */
   hookFor(deploymentId: string): RiskHook {
@@ -104,6 +125,7 @@ export class AccountRisk {
   bindView(deploymentId: string, view: RiskView): void {
     const m = this.members.get(deploymentId);
     if (m) m.view = view;
+    if (!this.complete) this.complete = this.hasAll();
   }
 
   /** The account's view as one deployment sees it, or undefined for an unknown deployment. */
@@ -228,7 +250,7 @@ class DeploymentRiskHook implements RiskHook {
 
   afterFill(fill: Fill, own: RiskView): void {
     this.member.view = own;
-    this.account.engine.afterFill(fill, this.view);
+    if (this.account.isComplete) this.account.engine.afterFill(fill, this.view);
   }
 
   onTradeClosed(trade: ClosedTrade, own: RiskView): void {
@@ -238,7 +260,7 @@ class DeploymentRiskHook implements RiskHook {
 
   onEquity(own: RiskView): void {
     this.member.view = own;
-    this.account.engine.onEquity(this.view);
+    if (this.account.isComplete) this.account.engine.onEquity(this.view);
   }
 
   attach(actions: RiskActions): void {

@@ -92,5 +92,7 @@ export async function buildAccountRisk(d: AccountRiskDeps): Promise<{ account: A
   const saved = await d.store.kv.get<RiskEngineState>(RISK_STATE_KEY);
   if (saved !== undefined) engine.restore(saved);
   saver.bind(engine);
-  return { account: new AccountRisk(engine), saver };
+  const account = new AccountRisk(engine);
+  account.expectMembers(d.config.deployments.map((dep) => dep.id));
+  return { account, saver };
 }

@@ -48,15 +48,16 @@ export function register(program: Command): void {
           ...(opts.quiet ? {} : { print: out }),
           ...(opts.config ? { configFile: opts.config } : {}),
         });
-        out(
-          `runtime up (${runtime.profile}) pid ${process.pid}, API ${runtime.url} — stop with Ctrl-C or \`tradeforge stop\``,
-        );
         const onSignal = (sig: string) => {
           out(`${sig}: stopping (no new entries, state saved, protective stops stay on the venue)`);
           void runtime.stop(sig);
         };
+        // Handlers first, then the announcement: a supervisor may signal as soon as it reads "runtime up".
         process.once('SIGINT', () => onSignal('SIGINT'));
         process.once('SIGTERM', () => onSignal('SIGTERM'));
+        out(
+          `runtime up (${runtime.profile}) pid ${process.pid}, API ${runtime.url} — stop with Ctrl-C or \`tradeforge stop\``,
+        );
         await runtime.stopped;
         out('runtime stopped');
         // Venue clients may keep timers alive; the runtime has closed everything it owns.

@@ -315,6 +315,8 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
         body: z.strictObject({
           breaker: z.string().min(1).max(60),
           confirm: z.literal(true, { error: 'must be true to confirm' }),
+          /** Who to record, e.g. `cli:alice`; honoured for the local CLI token only. */
+          actor: z.string().min(1).max(100).optional(),
         }),
         response: { 200: controlResultSchema, ...authErrors, 501: errorSchema },
       },
@@ -322,7 +324,8 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
     async (req, reply) => {
       const reset = port.control.resetBreaker?.bind(port.control);
       if (!reset) return reply.code(501).send({ error: 'not_available', message: 'breaker reset is not available' });
-      return reset(req.body.breaker, actorOf(req.principal));
+      const actor = req.principal?.via === 'cli-token' && req.body.actor ? req.body.actor : actorOf(req.principal);
+      return reset(req.body.breaker, actor);
     },
   );
 

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveHome } from '../src/app/home.js';
+import { type Runtime, startRuntime } from '../src/app/runtime.js';
+import { resolveConfig } from '../src/core/config.js';
+import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+
+// Done-when of issue 9: two deployments on one venue share one account-level risk engine. The account's daily loss
+// trips across both (neither trips it alone), their client order ids never collide, and each keeps its own equity
+// series. The market does not move (volatility 0), so every loss is exactly the fees charged.
+let sim: SimulatorHandle;
+let dir: string;
+let runtime: Runtime | undefined;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    seed: 1,
+    tickIntervalMs: 50,
+    markets: [
+      {
+        symbol: 'BTCUSDT',
+        base: 'BTC',
+        quote: 'USDT',
+        price: 30_000,
+        tickSize: 0.01,
+        stepSize: 0.00001,
+        minQty: 0.00001,
+        minNotional: 5,
+        volatility: 0,
+      },
+    ],
+  });
+  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-account-'));
+});
+
+afterAll(async () => {
+  await runtime?.stop('test end');
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const until = async (what: string, cond: () => boolean) => {
+  const deadline = Date.now() + 60_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('two deployments on one venue', () => {
+  it('one account: the daily loss trips across both, ids never collide, each has its own equity', async () => {
+    const deployment = (id: string) => ({
+      id,
+      strategy: 'sma-cross',
+      params: { fast: 100, slow: 200 }, // never signals: the test drives the order path
+      venue: 'sim',
+      symbols: ['BTC/USDT'],
+      capitalCap: 10_000,
+      stake: '40%',
+    });
+    const config = resolveConfig({
+      server: { port: 0 },
+      // A round trip of 0.1 BTC at 30 000 pays 6 USDT of fees: 0.03% of the 20 000 account, 0.06% of one book.
+      risk: { breakers: { dailyLoss: 0.0004 } },
+      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
+      // Ids that share their first ten characters (they used to send identical client order ids).
+      deployments: [deployment('deployment-1'), deployment('deployment-2')],
+      runtime: { barSeconds: 1, warmupBars: 3, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
+    });
+    runtime = await startRuntime({ config, profile: 'dev', home: resolveHome({}, join(dir, 'home')), env: {} });
+    const [a, b] = runtime.deployments;
+    await until('live prices', () => a.engine.portfolio.last[0] > 0 && b.engine.portfolio.last[0] > 0);
+
+    const roundTrip = async (d: typeof a) => {
+      const fillsBefore = d.engine.fills;
+      const side = (s: 'buy' | 'sell') =>
+        d.engine.submitIntent({
+          strategyId: d.id,
+          symbol: 'BTC/USDT',
+          side: s,
+          type: 'market',
+          quantity: 0.1,
+          ...(s === 'sell' ? { reduceOnly: true } : {}),
+        });
+      expect(side('buy')).not.toBeNull();
+      await until(`${d.id} bought`, () => d.engine.fills > fillsBefore && d.engine.portfolio.qty[0] > 0);
+      expect(side('sell')).not.toBeNull();
+      await until(`${d.id} sold`, () => d.engine.portfolio.qty[0] === 0);
+    };
+
+    await roundTrip(a);
+    // 6 USDT of fees is 0.06% of a's own book but 0.03% of the account: no halt.
+    expect(runtime.deployments[0].risk.status()).toEqual([]);
+    await roundTrip(b);
+    // Together 0.06% of the account: the one account-level breaker trips, for both.
+    await until('the account daily-loss halt', () =>
+      runtime!.deployments[0].risk.status().some((s) => s.breaker === 'BREAKER_DAILY_LOSS'),
+    );
+    for (const d of [a, b]) {
+      const rejected = d.engine.riskEvents.length;
+      const order = d.engine.submitIntent({
+        strategyId: d.id,
+        symbol: 'BTC/USDT',
+        side: 'buy',
+        type: 'market',
+        quantity: 0.01,
+      });
+      expect(order).toBeNull();
+      expect(d.engine.riskEvents.slice(rejected).map((e) => e.code)).toEqual(['BREAKER_DAILY_LOSS']);
+    }
+
+    // Client order ids: unique across both deployments, and each venue order belongs to exactly one deployment.
+    const ids = sim.state.orders.map((o) => o.clientOrderId);
+    expect(ids.length).toBe(4);
+    expect(new Set(ids).size).toBe(ids.length);
+    const stored = await Promise.all([a, b].map((d) => runtime!.store.orders.list({ strategyId: d.id })));
+    expect(stored.map((list) => list.length)).toEqual([2, 2]);
+    expect(new Set(stored.flat().map((o) => o.clientOrderId))).toEqual(new Set(ids));
+    // Each deployment booked its own fills only.
+    expect(a.engine.fills).toBe(2);
+    expect(b.engine.fills).toBe(2);
+
+    // Each deployment has its own equity and drawdown series; the account is their sum.
+    const status = await runtime.status();
+    const eq = Object.fromEntries(status.deployments.map((d) => [d.id, d.equity]));
+    expect(eq['deployment-1']).toBeCloseTo(10_000 - 6, 0);
+    expect(eq['deployment-2']).toBeCloseTo(10_000 - 6, 0);
+    expect(status.account.equity).toBeCloseTo(eq['deployment-1'] + eq['deployment-2'], 6);
+    const metrics = await (await fetch(`${runtime.url}/metrics`)).text();
+    for (const id of ['deployment-1', 'deployment-2']) {
+      const m = new RegExp(`tradeforge_deployment_equity\\{deployment="${id}"\\} ([\\d.]+)`).exec(metrics);
+      expect(Number(m?.[1])).toBeCloseTo(eq[id], 0);
+    }
+    expect(status.breakers[0].active.map((x) => x.breaker)).toContain('BREAKER_DAILY_LOSS');
+  }, 180_000);
+});
