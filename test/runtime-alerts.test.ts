@@ -14,6 +14,17 @@ import { Vault } from '../src/security/vault.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { FakeDiscordServer, FakeTelegramServer } from './ops-fakes.js';
+import { readCliToken } from '../src/server/api/cli-token.js';
+
+/** The kill switch through the authenticated API, with the CLI token the runtime wrote to run/. */
+function control(url: string, action: 'kill' | 'recover', runDir: string): Promise<Response> {
+  const token = readCliToken(runDir);
+  return fetch(`${url}/api/control/${action}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ confirm: true }),
+  });
+}
 
 // Alerts and Telegram control wired through the whole runtime (OPS-3/OPS-4): secrets from the vault, alerts on
 // Telegram, Discord and SMTP routed by each channel's minimum severity, Telegram commands from authorised chats only,
@@ -207,8 +218,16 @@ describe('runtime alerts and Telegram control', () => {
     expect(discordTitles().some((t) => t.startsWith('Fill'))).toBe(false);
     expect(mails).toHaveLength(0);
 
+    // The runtime's control API needs credentials: an anonymous kill is refused and does nothing.
+    const anonymous = await fetch(`${rt.url}/api/control/kill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ confirm: true }),
+    });
+    expect(anonymous.status).toBe(401);
+    expect(engine.portfolio.qty[0]).not.toBe(0);
     // The kill switch through the HTTP control API is critical: all three channels.
-    const kill = await fetch(`${rt.url}/api/kill`, { method: 'POST' });
+    const kill = await control(rt.url, 'kill', home.run);
     expect(kill.status).toBe(200);
     await until('flat after kill', () => engine.portfolio.qty[0] === 0);
     await until('the kill switch audit checkpoint', () =>
@@ -225,7 +244,7 @@ describe('runtime alerts and Telegram control', () => {
     expect((await fetch(`${rt.url}/healthz`)).status).toBe(503);
     // Released through the API: a warning, so Discord and Telegram but no mail.
     const mailsBefore = mails.length;
-    expect((await fetch(`${rt.url}/api/recover`, { method: 'POST' })).status).toBe(200);
+    expect((await control(rt.url, 'recover', home.run)).status).toBe(200);
     expect(engine.haltCode).toBeNull();
     await until('the release alert on Discord', () => discordTitles().some((t) => t.includes('Kill switch released')));
 
@@ -272,7 +291,7 @@ describe('runtime alerts and Telegram control', () => {
       env: { TRADEFORGE_MASTER_KEY: MASTER_KEY },
     });
     const rt = runtime;
-    expect((await fetch(`${rt.url}/api/kill`, { method: 'POST' })).status).toBe(200);
+    expect((await control(rt.url, 'kill', home.run)).status).toBe(200);
     await until('the kill alert on Discord', () =>
       discord.posts.slice(postsBefore).some((p) => JSON.stringify(p.body).includes('KILL SWITCH triggered')),
     );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RISK_STATE_KEY } from '../src/app/live/risk-state.js';
+import { readCliToken } from '../src/server/api/cli-token.js';
 import type { RiskEngineState } from '../src/risk/index.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
@@ -64,10 +65,13 @@ const exited = (c: ChildProcess) =>
   );
 const buys = () => sim.state.orders.filter((o) => o.side === 'BUY' && o.clientOrderId.startsWith('dd'));
 const apiUrl = (out: string) => /API (http:\/\/\S+)/.exec(out)?.[1];
-async function activeBreakers(out: string): Promise<string[]> {
+async function activeBreakers(out: string, home: string): Promise<string[]> {
   const url = apiUrl(out);
   if (!url) return [];
-  const s = (await (await fetch(`${url}/api/status`)).json()) as { breakers: { active: { breaker: string }[] }[] };
+  // The API needs credentials: the CLI token the runtime wrote to its run folder.
+  const token = readCliToken(join(home, 'run'));
+  const res = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+  const s = (await res.json()) as { breakers: { active: { breaker: string }[] }[] };
   return s.breakers.flatMap((b) => b.active.map((a) => a.breaker));
 }
 
@@ -112,7 +116,7 @@ describe('durable risk state', () => {
     const first = startChild(cfg, home);
     await waitFor(
       'the drawdown halt',
-      async () => (await activeBreakers(first.out())).includes('BREAKER_MAX_DRAWDOWN'),
+      async () => (await activeBreakers(first.out(), home)).includes('BREAKER_MAX_DRAWDOWN'),
       first.out,
     );
     // Saved on the change: the state on disk has the halt before the crash.
@@ -135,7 +139,7 @@ describe('durable risk state', () => {
 
     const second = startChild(cfg, home);
     await waitFor('the restarted runtime', () => apiUrl(second.out()) !== undefined, second.out);
-    expect(await activeBreakers(second.out())).toContain('BREAKER_MAX_DRAWDOWN');
+    expect(await activeBreakers(second.out(), home)).toContain('BREAKER_MAX_DRAWDOWN');
     // The strategy keeps signalling; every entry is refused by the restored halt.
     await waitFor('a blocked entry', () => /blocked: BREAKER_MAX_DRAWDOWN/.test(second.out()), second.out);
     expect(buys().length).toBe(buysAtCrash);

@@ -1,5 +1,6 @@
 /** The run file of a running runtime (`$TRADEFORGE_HOME/run/runtime.json`): how the CLI finds and signals it. */
 import { existsSync, readFileSync } from 'node:fs';
+import { readCliToken } from '../server/api/cli-token.js';
 import type { HomePaths } from './home.js';
 import { runFilePath } from './runtime.js';
 
@@ -34,19 +35,31 @@ export function readLiveRunFile(home: HomePaths): RunFile | undefined {
   }
 }
 
-/** Calls the running runtime's API (loopback). */
+/**
+ * Calls the running runtime's API with the CLI token from `run/api-token` (written by the runtime, mode 0600).
+ * A refusal throws with the runtime's message.
+ */
 export async function callRuntime<T>(
   run: RunFile,
+  home: HomePaths,
   method: 'GET' | 'POST',
   path: string,
-  timeoutMs = 5_000,
   body?: unknown,
+  timeoutMs = 5_000,
 ): Promise<T> {
+  const token = readCliToken(home.run);
   const res = await fetch(`${run.url}${path}`, {
     method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(timeoutMs),
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
   });
-  if (!res.ok) throw new Error(`runtime answered ${res.status} for ${method} ${path}`);
+  if (!res.ok) {
+    const err = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new Error(`runtime answered ${res.status} for ${method} ${path}${err.message ? `: ${err.message}` : ''}`);
+  }
   return (await res.json()) as T;
 }

@@ -19,6 +19,7 @@ import { tryUnlockFromEnv } from '../security/cli-unlock.js';
 import { AuditCheckpointer } from '../store/audit-checkpoint.js';
 import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
+import { attachRuntimeApi } from './api-port.js';
 import type { HomePaths } from './home.js';
 import { buildAlerting } from './live/alerting.js';
 import { buildControl, lateBoundControl } from './live/control.js';
@@ -391,6 +392,21 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       lastBeat: beat.lastBeat,
     });
     cleanups.add(() => app.close());
+    // The authenticated API (issue 13) on the same server; the CLI authenticates with the token in run/.
+    const detachApi = await attachRuntimeApi({
+      app,
+      server: config.server,
+      store,
+      ...(vault ? { vault } : {}),
+      ...(opts.runFile !== false ? { runDir: home.run } : {}),
+      control,
+      status: statusNow,
+      bus,
+      risk: config.risk,
+      version: { version: APP_VERSION, gitSha: null, configHash },
+      deployments: () => deployments,
+    });
+    cleanups.add(detachApi);
     url = (await listen(app, config.server.host, config.server.port)).url;
     if (opts.runFile !== false) {
       writeRunFile(home, { pid: process.pid, url, startedAt, profile, configFile: opts.configFile ?? null });

@@ -45,6 +45,8 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       corsOrigins: z.array(z.string()).default([]),
       ipAllowList: z.array(z.string()).default([]),
+      /** Host names the API answers to besides loopback and the bind address (DNS-rebinding guard). */
+      allowedHosts: z.array(z.string()).default([]),
     })
     .prefault({}),
   log: z

@@ -303,7 +303,7 @@ export class AuthService {
     );
     if (step === undefined) return 'bad';
     // Each time step is accepted once: a code seen by someone else cannot be replayed within its window.
-    return (await this.store.users.useTotpStep(user.id, step)) ? 'ok' : 'reused';
+    return (await this.store.users.consumeTotpStep(user.id, step)) ? 'ok' : 'reused';
   }
 
   private async issue(user: UserRecord, familyId: string, time: number, familyStart: number): Promise<SessionTokens> {

@@ -1,4 +1,4 @@
-/** The runtime's HTTP server: /healthz, /metrics and the loopback-only control routes. */
+/** The runtime's HTTP server: /healthz and /metrics; `app/api-port.ts` adds the authenticated API. */
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../../core/errors.js';
 import type { ClockDriftGuard, ControlApi, OpsMetrics } from '../../ops/index.js';
@@ -25,7 +25,7 @@ export interface RuntimeHttpDeps {
   lastBeat: () => { seq: number; time: number } | undefined;
 }
 
-/** Builds the ops server with the health snapshot and the control routes (not listening yet). */
+/** Builds the ops server with the health snapshot (not listening yet). */
 export function buildRuntimeHttp(h: RuntimeHttpDeps): FastifyInstance {
   const app = buildOpsServer({
     metrics: h.metrics,
@@ -68,40 +68,6 @@ export function buildRuntimeHttp(h: RuntimeHttpDeps): FastifyInstance {
       },
     },
   });
-  // Loopback only until the API issue adds authentication.
-  const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-  const local =
-    <T>(fn: (body: Record<string, unknown>) => Promise<T>) =>
-    async (req: { ip: string; body?: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) =>
-      loopback.has(req.ip)
-        ? fn((req.body ?? {}) as Record<string, unknown>)
-        : reply.code(403).send({ error: 'forbidden', message: 'the control API is loopback only' });
-  const c = h.control;
-  app.get('/api/status', local(h.status));
-  app.post(
-    '/api/kill',
-    local(() => c.kill('api:local')),
-  );
-  app.post(
-    '/api/recover',
-    local(() => c.recover('api:local')),
-  );
-  app.post(
-    '/api/stop-entries',
-    local(() => c.stopEntries('api:local')),
-  );
-  app.post(
-    '/api/start-entries',
-    local(() => c.startEntries('api:local')),
-  );
-  app.post(
-    '/api/risk/reset',
-    local(async (body) => {
-      const breaker = typeof body.breaker === 'string' ? body.breaker : '';
-      const actor = typeof body.actor === 'string' && body.actor ? body.actor : 'api:local';
-      return c.resetBreaker ? c.resetBreaker(breaker, actor) : { ok: false, message: 'breaker reset is not available' };
-    }),
-  );
   return app;
 }
 

@@ -112,7 +112,9 @@ export function register(program: Command): void {
         printBars: true,
         runFile: false,
       });
-      out(`API and metrics: ${runtime.url}/api/status  ${runtime.url}/metrics  ${runtime.url}/healthz`);
+      out(
+        `API and metrics: ${runtime.url}/api/status  ${runtime.url}/metrics  ${runtime.url}/healthz  (dashboard: ${runtime.url}/)`,
+      );
       const stop = (why: string) => void runtime.stop(why);
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -24,10 +24,11 @@ export function register(program: Command): void {
       const actor = `cli:${userInfo().username}`;
       const { resolveHome } = await import('../../app/home.js');
       const { readLiveRunFile, callRuntime } = await import('../../app/run-file.js');
-      const run = readLiveRunFile(resolveHome());
+      const home = resolveHome();
+      const run = readLiveRunFile(home);
       let r: { ok: boolean; message: string };
       if (run) {
-        r = await callRuntime(run, 'POST', '/api/risk/reset', 5_000, { breaker, actor });
+        r = await callRuntime(run, home, 'POST', '/api/risk/reset', { breaker, actor, confirm: true });
       } else {
         const { openConfiguredStore } = await import('../../app/open-store.js');
         const { resetBreakerInStore } = await import('../../app/risk-reset.js');

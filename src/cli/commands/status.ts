@@ -13,7 +13,7 @@ export function register(program: Command): void {
       const home = resolveHome();
       const run = readLiveRunFile(home);
       let status: Status | undefined;
-      if (run) status = await callRuntime<Status>(run, 'GET', '/api/status').catch(() => undefined);
+      if (run) status = await callRuntime<Status>(run, home, 'GET', '/api/status').catch(() => undefined);
       if (!status) {
         const { openStore } = await import('../../store/index.js');
         const { statusFromStore } = await import('../../app/store-status.js');

@@ -136,7 +136,7 @@ export class UsersRepository {
   }
 
   /** Marks a TOTP time step used; false when it (or a later one) was used already: each code works once. */
-  async useTotpStep(id: string, step: number): Promise<boolean> {
+  async consumeTotpStep(id: string, step: number): Promise<boolean> {
     const r = await this.db
       .updateTable('users')
       .set({ totp_last_step: step })

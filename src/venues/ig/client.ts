@@ -288,7 +288,7 @@ export class IgClient {
       const s = json as z.infer<typeof sessionV3Schema>;
       this.accountId = s.accountId;
       this.lightstreamerEndpoint = s.lightstreamerEndpoint;
-      this.useToken(s.oauthToken);
+      this.applyToken(s.oauthToken);
       this.headers['IG-ACCOUNT-ID'] = s.accountId;
     } else {
       const s = json as z.infer<typeof sessionV2Schema>;
@@ -302,7 +302,7 @@ export class IgClient {
     }
   }
 
-  private useToken(t: z.infer<typeof oauthTokenSchema>): void {
+  private applyToken(t: z.infer<typeof oauthTokenSchema>): void {
     this.headers.Authorization = `${t.token_type} ${t.access_token}`;
     this.refreshToken = t.refresh_token;
     this.accessExpiresAt = this.now() + t.expires_in * 1000;
@@ -313,7 +313,7 @@ export class IgClient {
     if (this.version === 3 && this.refreshToken) {
       const res = await this.raw('POST', '/session/refresh-token', 1, { refresh_token: this.refreshToken }, {});
       if (res.ok) {
-        this.useToken(await this.parse(res, oauthTokenSchema, '/session/refresh-token'));
+        this.applyToken(await this.parse(res, oauthTokenSchema, '/session/refresh-token'));
         return;
       }
     }

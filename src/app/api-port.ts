@@ -1,0 +1,234 @@
+/**
+ * The runtime's side of the API port: maps the runtime's control API, status, engines and event bus onto what the
+ * HTTP/WebSocket API needs (`server/api/port.ts`), so the server never reaches into runtime internals.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config, RiskConfig } from '../core/config.js';
+import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { Engine } from '../engine/engine.js';
+import type { ControlApi } from '../ops/control-port.js';
+import { AuthService } from '../security/auth.js';
+import type { Vault } from '../security/vault.js';
+import { registerApi } from '../server/api/index.js';
+import { removeCliToken, writeCliToken } from '../server/api/cli-token.js';
+import type {
+  ApiPort,
+  ApiRiskState,
+  ApiVersion,
+  EquityPoint,
+  ManualOrder,
+  OrderDecision,
+  StreamEvent,
+  StreamTopic,
+} from '../server/api/port.js';
+import type { Store } from '../store/store.js';
+import type { RuntimeStatus } from './runtime.js';
+
+/** A deployment as the adapter needs it: its id, symbols and kernel. */
+export interface ApiDeployment {
+  id: string;
+  symbols: readonly string[];
+  engine: Engine;
+}
+
+/** What the runtime hands the adapter. */
+export interface RuntimeApiDeps {
+  control: ControlApi;
+  status: () => Promise<RuntimeStatus>;
+  bus: EventBus;
+  risk: RiskConfig;
+  version: ApiVersion;
+  deployments: () => readonly ApiDeployment[];
+  /** Equity points kept for the curve (default 10 000, one per second at most). */
+  equityPoints?: number;
+}
+
+/** Which WebSocket topic each bus event feeds, and the key throttled topics conflate on. */
+const TOPICS: Partial<Record<EventName, (e: DomainEvent) => { topic: StreamTopic; key?: string }>> = {
+  'order.submitted.v1': () => ({ topic: 'orders' }),
+  'order.accepted.v1': () => ({ topic: 'orders' }),
+  'order.partially_filled.v1': () => ({ topic: 'orders' }),
+  'order.filled.v1': () => ({ topic: 'orders' }),
+  'order.cancelled.v1': () => ({ topic: 'orders' }),
+  'order.rejected.v1': () => ({ topic: 'orders' }),
+  'order.expired.v1': () => ({ topic: 'orders' }),
+  'fill.executed.v1': () => ({ topic: 'fills' }),
+  'trade.closed.v1': () => ({ topic: 'fills' }),
+  'position.changed.v1': () => ({ topic: 'positions' }),
+  'equity.updated.v1': (e) => ({ topic: 'pnl', key: e.source }),
+  'risk.rejected.v1': () => ({ topic: 'risk' }),
+  'breaker.tripped.v1': () => ({ topic: 'risk' }),
+  'breaker.reset.v1': () => ({ topic: 'risk' }),
+  'killswitch.triggered.v1': () => ({ topic: 'risk' }),
+  'killswitch.completed.v1': () => ({ topic: 'risk' }),
+  'killswitch.recovered.v1': () => ({ topic: 'risk' }),
+  'heartbeat.beat.v1': () => ({ topic: 'heartbeat' }),
+  'data.stale.v1': () => ({ topic: 'heartbeat' }),
+  'data.resumed.v1': () => ({ topic: 'heartbeat' }),
+  'agent.step.v1': () => ({ topic: 'agent' }),
+};
+
+/** Numeric limits of the risk config, flattened (`maxOrderNotional`, `breakers.dailyLoss` ...). */
+export function riskLimits(risk: RiskConfig): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (o: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'number') out[`${prefix}${k}`] = v;
+      else if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, `${prefix}${k}.`);
+    }
+  };
+  walk(risk as Record<string, unknown>, '');
+  return out;
+}
+
+/** Builds the API port of a runtime; `dispose` stops its bus subscriptions. */
+export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): void } {
+  const cap = deps.equityPoints ?? 10_000;
+  const equity: EquityPoint[] = [];
+  const latest = new Map<string, number>();
+  const offEquity = deps.bus.subscribe('equity.updated.v1', (e) => {
+    latest.set(e.source, e.payload.equity);
+    let total = 0;
+    for (const v of latest.values()) total += v;
+    const last = equity[equity.length - 1];
+    // One point per second: the curve stays small however often equity ticks.
+    if (last && Math.floor(last.time / 1000) === Math.floor(e.time / 1000)) last.equity = total;
+    else equity.push({ time: e.time, equity: total });
+    if (equity.length > cap) equity.splice(0, equity.length - cap);
+  });
+
+  const place = async (order: ManualOrder, actor: string): Promise<OrderDecision> => {
+    const d = deps
+      .deployments()
+      .find((x) => (order.deployment ? x.id === order.deployment : x.symbols.includes(order.symbol)));
+    if (!d) {
+      return {
+        accepted: false,
+        code: 'INVALID_ORDER',
+        detail: order.deployment
+          ? `no deployment ${order.deployment}`
+          : `no deployment trades ${order.symbol}; name one with "deployment"`,
+      };
+    }
+    const s = d.symbols.indexOf(order.symbol);
+    const mark = s >= 0 ? d.engine.portfolio.last[s] : Number.NaN;
+    const px = order.price ?? order.stopPrice ?? mark;
+    const estimatedCost = Number.isFinite(px) ? order.quantity * px : undefined;
+    let rejection: { code: string; detail: string } | undefined;
+    const off = deps.bus.subscribe('risk.rejected.v1', (e) => {
+      if (e.payload.intent.symbol === order.symbol) rejection = { code: e.payload.code, detail: e.payload.detail };
+    });
+    let placed: ReturnType<Engine['submitIntent']>;
+    try {
+      placed = d.engine.submitIntent({
+        strategyId: d.engine.strategyId,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: order.quantity,
+        ...(order.price !== undefined ? { price: order.price } : {}),
+        ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
+        source: 'manual',
+        tag: `manual:${actor}`,
+      });
+    } finally {
+      off();
+    }
+    const cost = estimatedCost !== undefined ? { estimatedCost } : {};
+    if (placed) return { accepted: true, orderId: placed.id, ...cost };
+    return {
+      accepted: false,
+      code: rejection?.code ?? 'REJECTED',
+      detail: rejection?.detail ?? 'the order was not placed',
+      ...cost,
+    };
+  };
+
+  return {
+    control: deps.control,
+    status: async () => (await deps.status()) as unknown as Record<string, unknown>,
+    openOrders: async () => (await deps.status()).openOrders,
+    equity: async () => equity.slice(),
+    async riskState(): Promise<ApiRiskState> {
+      const s = await deps.status();
+      return {
+        killSwitchActive: s.killSwitchActive,
+        entriesEnabled: s.entriesEnabled,
+        breakers: s.breakers.flatMap((b) =>
+          b.active.map((a) => ({
+            deployment: b.deployment,
+            breaker: a.breaker,
+            ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
+            ...(a.until !== undefined ? { until: a.until } : {}),
+            ...(a.detail !== undefined ? { detail: a.detail } : {}),
+          })),
+        ),
+        checks: s.risk.map((r) => ({
+          deployment: r.deployment,
+          checked: r.checked,
+          accepted: r.accepted,
+          rejected: r.rejected,
+          byCode: r.byCode,
+        })),
+        limits: riskLimits(deps.risk),
+      };
+    },
+    version: () => deps.version,
+    placeOrder: place,
+    async cancelOrder(orderId, actor) {
+      for (const d of deps.deployments()) {
+        const o = d.engine.exec.getOrder(orderId);
+        if (o) {
+          d.engine.cancelOrder(orderId, `cancelled by ${actor}`);
+          return { ok: true, message: `cancel requested for order ${orderId}` };
+        }
+      }
+      return { ok: false, message: `no open order ${orderId}` };
+    },
+    subscribe(listener: (e: StreamEvent) => void) {
+      const off = deps.bus.subscribe('*', (e) => {
+        const route = TOPICS[e.name];
+        if (!route) return;
+        const { topic, key } = route(e);
+        listener({ topic, ...(key !== undefined ? { key } : {}), time: e.time, data: { event: e.name, ...e.payload } });
+      });
+      return off;
+    },
+    dispose: offEquity,
+  };
+}
+
+/** What {@link attachRuntimeApi} needs from the runtime. */
+export interface AttachApiDeps extends RuntimeApiDeps {
+  app: FastifyInstance;
+  server: Config['server'];
+  store: Store;
+  vault?: Vault;
+  /** The run folder for the CLI token; absent: no token (tests that run several runtimes in one home). */
+  runDir?: string;
+}
+
+/**
+ * Registers the authenticated API on the runtime's server (call before `listen`), writes the CLI token, and
+ * returns the function that undoes both on shutdown.
+ */
+export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
+  const port = runtimeApiPort(d);
+  const cliToken = d.runDir !== undefined ? writeCliToken(d.runDir) : undefined;
+  const handle = await registerApi(d.app, {
+    port,
+    auth: new AuthService(d.store, d.vault ? { vault: d.vault } : {}),
+    store: d.store,
+    ...(d.vault ? { vault: d.vault } : {}),
+    ...(cliToken ? { cliToken } : {}),
+    bindHost: d.server.host,
+    allowedHosts: d.server.allowedHosts,
+    corsOrigins: d.server.corsOrigins,
+    ipAllowList: d.server.ipAllowList,
+  });
+  return () => {
+    handle.close();
+    port.dispose();
+    if (d.runDir !== undefined) removeCliToken(d.runDir);
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The port the API is built on: what a running runtime offers the HTTP/WebSocket API. The runtime implements it;
+ * the server never imports runtime internals. Reads that live in the store (trades, audit, users, secrets) are
+ * served from the store directly.
+ */
+import type { ControlApi, ControlResult } from '../../ops/control-port.js';
+
+/** WebSocket topics a client may subscribe to. */
+export const STREAM_TOPICS = [
+  'tickers',
+  'candles',
+  'orderbook',
+  'orders',
+  'fills',
+  'positions',
+  'pnl',
+  'risk',
+  'heartbeat',
+  'backtest',
+  'agent',
+] as const;
+
+/** One WebSocket topic. */
+export type StreamTopic = (typeof STREAM_TOPICS)[number];
+
+/** Topics whose updates are conflated per key and sent at most once per throttle interval. */
+export const THROTTLED_TOPICS: ReadonlySet<StreamTopic> = new Set<StreamTopic>([
+  'tickers',
+  'candles',
+  'orderbook',
+  'pnl',
+]);
+
+/** One event for WebSocket clients; `key` (e.g. a symbol) is what throttled topics conflate on. */
+export interface StreamEvent {
+  topic: StreamTopic;
+  key?: string;
+  time: number;
+  data: unknown;
+}
+
+/** An open order as the API shows it. */
+export interface ApiOpenOrder {
+  deployment: string;
+  id: string;
+  clientOrderId: string;
+  symbol: string;
+  side: string;
+  type: string;
+  quantity: number;
+  price?: number;
+  stopPrice?: number;
+  status: string;
+  tag?: string;
+}
+
+/** One point of the equity curve. */
+export interface EquityPoint {
+  time: number;
+  equity: number;
+}
+
+/** One tripped breaker or active limit. */
+export interface ApiBreaker {
+  deployment: string;
+  breaker: string;
+  symbol?: string;
+  until?: number;
+  detail?: string;
+}
+
+/** Risk state: breakers, kill switch, entries and the pre-trade counters. */
+export interface ApiRiskState {
+  killSwitchActive: boolean;
+  entriesEnabled: boolean;
+  breakers: ApiBreaker[];
+  checks: { deployment: string; checked: number; accepted: number; rejected: number; byCode: Record<string, number> }[];
+  /** Configured limits by name (e.g. maxOrderNotional), for distance-to-limit displays. */
+  limits: Record<string, number>;
+}
+
+/** Engine version, git SHA and config hash (OPS-7). */
+export interface ApiVersion {
+  version: string;
+  gitSha: string | null;
+  configHash: string | null;
+}
+
+/** A manual order request (market, limit or stop). */
+export interface ManualOrder {
+  deployment?: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit' | 'stop';
+  quantity: number;
+  price?: number;
+  stopPrice?: number;
+}
+
+/** The risk engine's decision on a manual order (preview or placement). */
+export interface OrderDecision {
+  accepted: boolean;
+  /** Risk reason code when refused (e.g. MAX_NOTIONAL). */
+  code?: string;
+  detail?: string;
+  /** Order id when placed. */
+  orderId?: string;
+  estimatedCost?: number;
+}
+
+/** What the runtime offers the API. */
+export interface ApiPort {
+  /** The same control functions Telegram and the CLI use (kill, recover, entries, force exit, positions...). */
+  readonly control: ControlApi;
+  /** Full status (the CLI's `status --json`): a plain JSON object. */
+  status(): Promise<Record<string, unknown>>;
+  openOrders(): Promise<ApiOpenOrder[]>;
+  equity(): Promise<EquityPoint[]>;
+  riskState(): Promise<ApiRiskState>;
+  version(): ApiVersion;
+  /** The risk engine's decision on a manual order without placing it. Absent: previews are off (501). */
+  previewOrder?(order: ManualOrder): Promise<OrderDecision>;
+  /** Places a manual order through the risk engine; a refusal carries the rule's code. Absent: off (501). */
+  placeOrder?(order: ManualOrder, actor: string): Promise<OrderDecision>;
+  /** Cancels an open order by id. Absent: cancelling from the API is off. */
+  cancelOrder?(orderId: string, actor: string): Promise<ControlResult>;
+  /** Live events for WebSocket clients; returns the unsubscribe. */
+  subscribe(listener: (event: StreamEvent) => void): () => void;
+}
