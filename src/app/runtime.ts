@@ -49,6 +49,7 @@ import { type Store, openStore } from '../store/index.js';
 import { resolveParams } from '../strategy/params.js';
 import { getStrategy } from '../strategy/registry.js';
 import { LiveVenueBridge } from '../venues/live/bridge.js';
+import { clientOrderIdPrefix, newRunId } from '../venues/live/client-order-id.js';
 import type { HomePaths } from './home.js';
 import { clockDriftRule, EntriesSwitch, staleDataRule, WarmupGate } from './live/gates.js';
 import { replayFills, StoreJournal } from './live/journal.js';
@@ -169,10 +170,6 @@ export interface Runtime {
 
 /** The app version recorded with deployments. */
 const APP_VERSION = '0.1.0';
-
-function sanitizeId(s: string): string {
-  return s.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 10) || 'd';
-}
 
 /** The run file of a running runtime: `$TRADEFORGE_HOME/run/runtime.json`. */
 export function runFilePath(home: HomePaths): string {
@@ -371,7 +368,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     }
 
     const entries = new EntriesSwitch();
-    const runTag = `${Date.now().toString(36)}`;
+    const runTag = newRunId();
     const mode = profile === 'live' ? 'live' : 'paper';
     const killState = await store.kv.get<{ event?: string }>('killswitch.state');
     const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
@@ -440,9 +437,11 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       const bridge = new LiveVenueBridge({
         venue: built.resilient,
         journal,
-        clientIdPrefix: `${sanitizeId(d.id)}-${runTag}-`,
+        clientIdPrefix: clientOrderIdPrefix(d.id, runTag),
+        instruments,
+        onProtectionNeeded: (symbol) => stops?.sync(symbol),
         strategyId: d.id,
-        seenTradeIds: replay.tradeIds,
+        seenFillKeys: replay.fillKeys,
         notify: (n) =>
           bus.publish({
             name: 'alert.raised.v1',
