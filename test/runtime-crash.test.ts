@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
+import { shortHash } from '../src/venues/live/client-order-id.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 
 // Done-when of issue 6: kill -9 of the runtime during trading, then a restart, reconciles to the venue's truth with
 // no duplicate and no lost order — asserted against the simulator's own record.
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/tradeforge.js');
-const PREFIX = 'k9-';
+// Client order ids start with the hash of the deployment id (unique across deployments sharing the account).
+const PREFIX = `${shortHash('k9')}-`;
 
 let sim: SimulatorHandle;
 let dir: string;
@@ -167,8 +169,11 @@ describe('runtime crash recovery', () => {
       const tradeIds = fills.map((f) => f.venueTradeId);
       expect(new Set(tradeIds).size).toBe(tradeIds.length);
       expect(new Set(tradeIds)).toEqual(new Set(simTrades.map((t) => String(t.id))));
-      // The position we book equals the venue's executions.
-      const venuePos = simTrades.reduce((q, t) => q + (t.isBuyer ? t.qty : -t.qty), 0);
+      // The position we book equals what the venue's executions credited (a buy's fee is taken in BTC).
+      const venuePos = simTrades.reduce(
+        (q, t) => q + (t.isBuyer ? t.qty - (t.commissionAsset === 'BTC' ? t.commission : 0) : -t.qty),
+        0,
+      );
       const bookedPos = fills.reduce((q, f) => q + (f.side === 'buy' ? f.quantity : -f.quantity), 0);
       expect(bookedPos).toBeCloseTo(venuePos, 8);
       // Orders still working on the venue are open in the store too (and vice versa).

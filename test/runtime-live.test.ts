@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
+import { shortHash } from '../src/venues/live/client-order-id.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 
 // The runtime end to end in this process against the exchange simulator: orders, fills, P&L, the ops endpoints,
@@ -190,6 +191,6 @@ describe('live runtime on the simulator', () => {
     expect(b.stderr).toMatch(/strategy "sma-cross" is not approved for live trading/);
     expect(b.stderr).not.toMatch(/at .*\.ts/); // one line, no stack
     // Nothing reached the venue.
-    expect(sim.state.orders.filter((o) => o.clientOrderId.startsWith('x-'))).toHaveLength(0);
+    expect(sim.state.orders.filter((o) => o.clientOrderId.startsWith(`${shortHash('x')}-`))).toHaveLength(0);
   }, 60_000);
 });
