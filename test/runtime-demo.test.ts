@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,12 +10,13 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 
 describe('tradeforge demo', () => {
-  it('paper-trades sma-cross on the simulator and stops by itself', () => {
+  it('paper-trades sma-cross on the simulator and stops by itself', async () => {
+    const port = await freePort();
     const home = mkdtempSync(join(tmpdir(), 'tf-demo-'));
     try {
       const r = spawnSync(process.execPath, [join(ROOT, 'bin/tradeforge.js'), 'demo', '--duration', '35'], {
         cwd: tmpdir(),
-        env: { ...process.env, TRADEFORGE_HOME: join(home, 'home') },
+        env: { ...process.env, TRADEFORGE_HOME: join(home, 'home'), TRADEFORGE__SERVER__PORT: String(port) },
         encoding: 'utf8',
         timeout: 58_000,
       });
@@ -22,6 +24,8 @@ describe('tradeforge demo', () => {
       expect(r.stdout).toMatch(/rows\s+5105 1d bars/); // the sample-data summary still opens the demo
       expect(r.stdout).toMatch(/deployment demo-sma: sma-cross on demo BTC\/USDT \(paper\)/);
       expect(r.stdout).toMatch(/^bar {3}\S+ BTC\/USDT close \d/m);
+      // The demo honours server.port through its environment override.
+      expect(r.stdout).toContain(`API and metrics: http://127.0.0.1:${port}/api/status`);
       const m =
         /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, realised P&L (-?[\d.]+) USDT before ([\d.]+) USDT fees \(net (-?[\d.]+)\), equity ([\d.]+) USDT/.exec(
           r.stdout,
@@ -40,4 +44,34 @@ describe('tradeforge demo', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('says in one line that a taken port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as AddressInfo).port;
+    const home = mkdtempSync(join(tmpdir(), 'tf-demo-'));
+    try {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/tradeforge.js'), 'demo', '--duration', '5'], {
+        cwd: tmpdir(),
+        env: { ...process.env, TRADEFORGE_HOME: join(home, 'home'), TRADEFORGE__SERVER__PORT: String(port) },
+        encoding: 'utf8',
+        timeout: 58_000,
+      });
+      expect(r.status).not.toBe(0);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.filter((l) => /cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/.test(l))).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for an operator's mistake
+    } finally {
+      blocker.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((ok) => s.close(() => ok()));
+  return port;
+}

@@ -47,7 +47,7 @@ function configFor(venue: Config['venues'][number]['options'], ids: string[], st
       params: { fast: 100, slow: 200 },
       venue: 'sim',
       symbols: ['BTC/USDT'],
-      stopLoss,
+      exits: { stopLoss },
     })),
     runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 1 },
   });

@@ -1,67 +1,63 @@
 /** The runtime status rebuilt from the store, for `tradeforge status` while the runtime is down. */
+import type { RiskEngineState } from '../risk/index.js';
 import type { Store } from '../store/index.js';
+import { RISK_STATE_KEY } from './live/risk-state.js';
 import type { RuntimeStatus } from './runtime.js';
 
-/** Starting cash of a deployment without `capitalCap` (the runtime's default). */
-const DEFAULT_CAPITAL = 10_000;
-
-/** One deployment's book rebuilt from its fills (average cost, as the engine's portfolio keeps it). */
+/** A deployment's book rebuilt from its stored fills: cash from its capital, fees paid, positions at last price. */
 interface Book {
   cash: number;
-  realised: number;
-  closedTrades: number;
-  positions: Map<string, { quantity: number; cost: number; last: number }>;
+  fees: number;
+  trades: number;
 }
 
-/** Positions, cash, realised and unrealised P&L from the stored fills; open orders, recent fills, breakers, heartbeat. */
+/** Positions from the stored fills, open orders, recent fills, breakers and the last heartbeat. */
 export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
   const fills = await store.fills.list({ limit: 1_000_000 });
-  const deployments = await store.deployments.list();
   const books = new Map<string, Book>();
-  const bookOf = (id: string): Book => {
-    let b = books.get(id);
-    if (!b) {
-      const d = deployments.find((x) => x.id === id);
-      const cap = (d?.config as { capitalCap?: unknown } | undefined)?.capitalCap;
-      b = {
-        cash: typeof cap === 'number' && Number.isFinite(cap) ? cap : DEFAULT_CAPITAL,
-        realised: 0,
-        closedTrades: 0,
-        positions: new Map(),
-      };
-      books.set(id, b);
-    }
-    return b;
-  };
+  const pos = new Map<string, { deployment: string; symbol: string; quantity: number; cost: number; last: number }>();
   for (const f of fills) {
-    const b = bookOf(f.strategyId);
-    let p = b.positions.get(f.symbol);
-    if (!p) b.positions.set(f.symbol, (p = { quantity: 0, cost: 0, last: f.price }));
+    const key = `${f.strategyId}\u0000${f.symbol}`;
+    let p = pos.get(key);
+    if (!p) pos.set(key, (p = { deployment: f.strategyId, symbol: f.symbol, quantity: 0, cost: 0, last: f.price }));
     const signed = f.side === 'buy' ? f.quantity : -f.quantity;
+    let b = books.get(f.strategyId);
+    if (!b) books.set(f.strategyId, (b = { cash: 0, fees: 0, trades: 0 }));
     b.cash -= signed * f.price + f.fee;
+    b.fees += f.fee;
     const before = p.quantity;
     const after = before + signed;
     if (before === 0 || Math.sign(before) === Math.sign(signed)) p.cost += signed * f.price;
-    else {
-      // Closing (part of) a position books P&L against the average cost; a flip opens the rest at this price.
-      const closed = Math.min(Math.abs(signed), Math.abs(before));
-      b.realised += closed * Math.sign(before) * (f.price - p.cost / before);
-      const flat = Math.abs(after) < 1e-12;
-      const sameSide = !flat && Math.sign(after) === Math.sign(before);
-      if (!sameSide) b.closedTrades++;
-      p.cost = flat ? 0 : sameSide ? (p.cost / before) * after : after * f.price;
-    }
+    else p.cost = Math.abs(after) < 1e-12 ? 0 : (p.cost / before) * after;
     p.quantity = Math.abs(after) < 1e-12 ? 0 : after;
     p.last = f.price;
   }
-  const pos = [...books.entries()].flatMap(([deployment, b]) =>
-    [...b.positions.entries()].map(([symbol, p]) => ({ deployment, symbol, ...p })),
-  );
   const open = await store.orders.listOpen();
   const beats = await store.heartbeats.list();
   const beat = beats.find((b) => b.component === 'runtime');
+  const deployments = await store.deployments.list();
   const breakers = await store.breakers.list().catch(() => []);
   const kill = await store.kv.get<{ event?: string }>('killswitch.state');
+  const riskState = await store.kv.get<RiskEngineState>(RISK_STATE_KEY);
+  const openPositions = [...pos.values()].filter((p) => p.quantity !== 0);
+  const capitalOf = (config: unknown): number => {
+    const cap = (config as { capitalCap?: unknown } | null)?.capitalCap;
+    return typeof cap === 'number' ? cap : 10_000;
+  };
+  const bookOf = (id: string, config: unknown) => {
+    const b = books.get(id) ?? { cash: 0, fees: 0, trades: 0 };
+    const capital = capitalOf(config);
+    const cash = capital + b.cash;
+    let held = 0;
+    let unrealised = 0;
+    for (const p of openPositions) {
+      if (p.deployment !== id) continue;
+      held += p.quantity * p.last;
+      unrealised += p.quantity * p.last - p.cost;
+    }
+    const equity = cash + held;
+    return { equity, cash, unrealised, realised: equity - capital - unrealised };
+  };
   return {
     source: 'store',
     pid: 0,
@@ -72,39 +68,34 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
     killSwitchActive: kill?.event === 'killswitch.triggered.v1' || kill?.event === 'killswitch.completed.v1',
     heartbeat: { lastAt: beat?.time ?? null, seq: beat?.seq ?? null },
     deployments: deployments.map((d) => {
-      const b = bookOf(d.id);
-      let value = 0;
-      let unrealised = 0;
-      // Marked at the last fill price: the runtime is down, so there is no newer price in the store.
-      for (const p of b.positions.values()) {
-        value += p.quantity * p.last;
-        unrealised += p.quantity * p.last - p.cost;
-      }
+      const book = bookOf(d.id, d.config);
       return {
         id: d.id,
         strategy: d.strategyId,
         venue: d.venue,
         mode: d.mode,
         symbols: d.symbols,
-        equity: b.cash + value,
-        cash: b.cash,
-        realizedPnl: b.realised,
-        unrealizedPnl: unrealised,
-        closedTrades: b.closedTrades,
+        equity: book.equity,
+        cash: book.cash,
+        realizedPnl: book.realised,
+        unrealizedPnl: book.unrealised,
+        closedTrades: 0,
         liveBars: 0,
         stale: [],
         protectiveStops: 0,
       };
     }),
-    positions: [...pos.values()]
-      .filter((p) => p.quantity !== 0)
-      .map((p) => ({
-        deployment: p.deployment,
-        symbol: p.symbol,
-        quantity: p.quantity,
-        averagePrice: p.cost / p.quantity,
-        last: p.last,
-      })),
+    account: {
+      equity: deployments.reduce((e, d) => e + bookOf(d.id, d.config).equity, 0),
+      cash: deployments.reduce((c, d) => c + bookOf(d.id, d.config).cash, 0),
+    },
+    positions: openPositions.map((p) => ({
+      deployment: p.deployment,
+      symbol: p.symbol,
+      quantity: p.quantity,
+      averagePrice: p.cost / p.quantity,
+      last: p.last,
+    })),
     openOrders: open.map((o) => ({
       deployment: o.strategyId,
       id: o.id,
@@ -130,12 +121,35 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
     })),
     breakers: [
       {
-        deployment: '*',
-        active: (breakers as { breaker: string; state: string; detail?: string }[])
-          .filter((b) => b.state === 'tripped')
-          .map((b) => ({ breaker: b.breaker, ...(b.detail ? { detail: b.detail } : {}) })),
+        deployment: 'account',
+        active: riskState
+          ? activeFromState(riskState, Date.now())
+          : (breakers as { breaker: string; state: string; detail?: string }[])
+              .filter((b) => b.state === 'tripped')
+              .map((b) => ({ breaker: b.breaker, ...(b.detail ? { detail: b.detail } : {}) })),
       },
     ],
     risk: [],
   };
+}
+
+// The account risk engine's saved halts that still hold at `now` (what the next start restores).
+function activeFromState(
+  state: RiskEngineState,
+  now: number,
+): { breaker: string; symbol?: string; until?: number; detail?: string }[] {
+  const out: { breaker: string; symbol?: string; until?: number; detail?: string }[] = [];
+  for (const [name, h] of Object.entries(state.breakers.halts)) {
+    if (h && (h.until === null || now < h.until)) {
+      out.push({ breaker: name, ...(h.until !== null ? { until: h.until } : {}), detail: h.detail });
+    }
+  }
+  if (state.breakers.killSwitch && !state.breakers.halts.KILL_SWITCH)
+    out.push({ breaker: 'KILL_SWITCH', detail: state.breakers.killSwitch.reason });
+  for (const [name, locks] of Object.entries(state.breakers.locks ?? {})) {
+    for (const [symbol, until] of Object.entries(locks ?? {})) {
+      if (now < until) out.push({ breaker: name, symbol, until });
+    }
+  }
+  return out;
 }

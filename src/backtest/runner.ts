@@ -3,13 +3,15 @@ import { ValidationError } from '../core/errors.js';
 import type { ClosedTrade, EventBus } from '../core/events.js';
 import { defineInstrument, type Instrument } from '../core/instrument.js';
 import type { RiskConfig } from '../core/config.js';
+import { DEFAULT_STAKE, specFees } from '../core/run-spec.js';
 import type { RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
 import { SimulatedClock } from '../engine/clock.js';
-import { Engine, type EngineLog, type RiskEvent, type StakeSpec, type StrategyFailure } from '../engine/engine.js';
+import type { Engine, EngineLog, RiskEvent, StakeSpec, StrategyFailure } from '../engine/engine.js';
+import { buildKernel } from '../engine/kernel.js';
 import { SymbolFeed } from '../engine/market-data.js';
 import { Atr } from '../indicators/index.js';
-import { compileExits, type ExitConfig } from '../risk/exits.js';
+import type { ExitConfig } from '../risk/exits.js';
 import { resolveParams } from '../strategy/params.js';
 import { getStrategy } from '../strategy/registry.js';
 import type { ParamValue, ParamValues, Strategy, StrategyDefinition } from '../strategy/types.js';
@@ -193,7 +195,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   }
 
   const cash = options.cash ?? 100_000;
-  const fees = options.fees ?? { maker: options.fee ?? 0.001, taker: options.fee ?? 0.001 };
+  const fees = specFees(options);
   const allowShort = options.allowShort ?? false;
   const margin = options.margin ?? allowShort;
   const leverage = options.leverage ?? 1;
@@ -214,31 +216,35 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   });
   const feeds = data.map((d) => new SymbolFeed(d.symbol, d.columns, timeframe));
   const risk = options.risk ?? buildRiskHook(options.riskConfig, options.riskDefaults ?? false, options.bus);
-  const engine = new Engine({
-    mode: 'backtest',
-    strategy,
-    strategyId: options.strategyId ?? strategyName,
-    params,
-    feeds,
-    timeframe,
-    instruments,
-    venue,
-    clock,
-    ...(options.bus ? { bus: options.bus } : {}),
-    risk,
-    cash,
-    margin,
-    leverage,
-    ...(options.stake ? { stake: options.stake } : {}),
-    feeRate: fees.taker,
-    allowShort,
-    exits: compileExits(options.exits, fees.taker),
-    equityCapacity: totalBars,
-    // One equity point per bar: a single symbol's curve shares the bars' time column (nothing to write).
-    ...(feeds.length === 1 ? { equityTimes: data[0].columns.time } : {}),
-    atrFactory: () => new Atr(14),
-    ...(options.log ? { log: options.log } : {}),
-  });
+  const engine = buildKernel(
+    {
+      ...(options.stake ? { stake: options.stake } : {}),
+      fees,
+      allowShort,
+      ...(options.exits ? { exits: options.exits } : {}),
+    },
+    {
+      mode: 'backtest',
+      strategy,
+      strategyId: options.strategyId ?? strategyName,
+      params,
+      feeds,
+      timeframe,
+      instruments,
+      venue,
+      clock,
+      ...(options.bus ? { bus: options.bus } : {}),
+      risk,
+      cash,
+      margin,
+      leverage,
+      equityCapacity: totalBars,
+      // One equity point per bar: a single symbol's curve shares the bars' time column (nothing to write).
+      ...(feeds.length === 1 ? { equityTimes: data[0].columns.time } : {}),
+      atrFactory: () => new Atr(14),
+      ...(options.log ? { log: options.log } : {}),
+    },
+  );
 
   const t0 = performance.now();
   engine.start();
@@ -295,7 +301,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       timeframe,
       cash,
       fees,
-      stake: options.stake ?? { kind: 'percent', value: 95 },
+      stake: options.stake ?? DEFAULT_STAKE,
       lot,
       allowShort,
       margin,

@@ -1,29 +1,26 @@
 import { z } from 'zod';
-import { riskConfigSchema } from '../core/config.js';
 import { ConfigError, ValidationError } from '../core/errors.js';
-import type { StakeSpec } from '../engine/engine.js';
-import { exitConfigSchema } from '../risk/exits.js';
+import { runSpecShape } from '../core/run-spec.js';
 
 const DAY_MS = 86_400_000;
 
-/** The backtest config file (JSON or YAML): the CLI flags' settings plus `exits` and `risk`. */
+/**
+ * The backtest config file (JSON or YAML): the run spec (the same fields as a deployment's, all optional here since
+ * the CLI may name them) plus the simulation settings: data, cash, lot, window, slippage, latency.
+ */
 export const backtestConfigSchema = z.strictObject({
-  data: z.string().optional(),
-  strategy: z.string().optional(),
-  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  ...runSpecShape,
+  strategy: runSpecShape.strategy.optional(),
+  params: runSpecShape.params.optional(),
+  symbols: runSpecShape.symbols.optional(),
   timeframe: z.string().optional(),
+  data: z.string().optional(),
   cash: z.number().positive().optional(),
-  fee: z.number().min(0).max(0.5).optional(),
-  fees: z.strictObject({ maker: z.number().min(0).max(0.5), taker: z.number().min(0).max(0.5) }).optional(),
-  stake: z.union([z.string(), z.number().positive()]).optional(),
   lot: z.number().positive().optional(),
-  allowShort: z.boolean().optional(),
   margin: z.boolean().optional(),
   leverage: z.number().min(1).max(100).optional(),
   from: z.union([z.string(), z.number()]).optional(),
   to: z.union([z.string(), z.number()]).optional(),
-  exits: exitConfigSchema.optional(),
-  risk: riskConfigSchema.optional(),
   riskDefaults: z.boolean().optional(),
   slippage: z
     .discriminatedUnion('model', [
@@ -59,25 +56,8 @@ export function parseBacktestConfig(raw: unknown, file: string): BacktestConfig 
   throw new ConfigError(key, `${message} (in ${file})`);
 }
 
-/** Parses `95%` (share of available cash) or `1000` (quote currency per entry). */
-export function parseStake(value: string | number): StakeSpec {
-  if (typeof value === 'number') {
-    if (!(value > 0)) throw new ValidationError(`stake must be positive, got ${value}`, 'stake');
-    return { kind: 'amount', value };
-  }
-  const t = value.trim();
-  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
-  if (pct) {
-    const p = Number(pct[1]);
-    if (!(p > 0 && p <= 100)) throw new ValidationError(`stake percentage must be in (0, 100], got ${t}`, 'stake');
-    return { kind: 'percent', value: p };
-  }
-  const n = Number(t);
-  if (t === '' || !Number.isFinite(n) || n <= 0) {
-    throw new ValidationError(`stake must be like 95% or 1000, got "${value}"`, 'stake');
-  }
-  return { kind: 'amount', value: n };
-}
+/** Parses `95%` (share of available cash) or `1000` (quote currency per entry); lives with the run spec. */
+export { parseStake } from '../core/run-spec.js';
 
 /**
  * Parses a date bound: epoch ms, or an ISO date/time (UTC). A date without a time as an upper bound includes

@@ -11,3 +11,4 @@ export * from './position.js';
 export * from './risk-port.js';
 export * from './timeframe.js';
 export * from './venue.js';
+export * from './run-spec.js';

@@ -4,6 +4,7 @@ import type { ClosedTrade, EventBus, EventMap, EventName } from '../core/events.
 import type { Fill, Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
+import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
 import { type EngineMode, PASS_THROUGH_RISK, type RiskActions, type RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
 import { compileExits, ExitDecision, type ExitRules, ExitState, evaluateExits } from '../risk/exits.js';
@@ -17,8 +18,8 @@ import type { SymbolFeed } from './market-data.js';
 import { Portfolio } from './portfolio.js';
 import { type AtrLike, EngineRiskView } from './risk-view.js';
 
-/** How entries are sized when a strategy does not give a quantity. */
-export type StakeSpec = { kind: 'percent'; value: number } | { kind: 'amount'; value: number };
+/** How entries are sized when a strategy does not give a quantity; defined with the run spec in core. */
+export type { StakeSpec } from '../core/run-spec.js';
 
 /** A rejection or breaker decision recorded for the run's report. */
 export interface RiskEvent {
@@ -177,7 +178,7 @@ export class Engine implements ExecutionSink, RiskActions {
       !this.riskIsPassThrough &&
       typeof this.risk.trackOrder === 'function' &&
       typeof this.risk.untrackOrder === 'function';
-    this.stake = opts.stake ?? { kind: 'percent', value: 95 };
+    this.stake = opts.stake ?? DEFAULT_STAKE;
     this.allowShort = opts.allowShort ?? false;
     this.oneOpenPositionPerSymbol = opts.oneOpenPositionPerSymbol ?? true;
     this.feeRate = opts.feeRate ?? 0;

@@ -8,3 +8,4 @@ export * from './execution-venue.js';
 export * from './market-data.js';
 export * from './portfolio.js';
 export * from './risk-view.js';
+export * from './kernel.js';

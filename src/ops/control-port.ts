@@ -78,4 +78,6 @@ export interface ControlApi {
   kill(actor: Actor): Promise<ControlResult>;
   /** Release the kill switch. */
   recover(actor: Actor): Promise<ControlResult>;
+  /** Explicit reset of a tripped breaker (e.g. `BREAKER_MAX_DRAWDOWN`), audited; a halt lasts until this. */
+  resetBreaker?(breaker: string, actor: Actor): Promise<ControlResult>;
 }

@@ -33,6 +33,14 @@ export const GLOBAL_HALTS: readonly GlobalHaltName[] = [
 ];
 const SYMBOL_LOCKS: readonly SymbolLockName[] = ['STOPLOSS_GUARD', 'COOLDOWN'];
 
+/** Every breaker a reset can name: the account halts, then the per-symbol locks. */
+export const BREAKER_NAMES: readonly BreakerName[] = [...GLOBAL_HALTS, ...SYMBOL_LOCKS];
+
+/** Whether a string names a breaker (`tradeforge risk reset NAME`). */
+export function isBreakerName(s: string): s is BreakerName {
+  return (BREAKER_NAMES as readonly string[]).includes(s);
+}
+
 /** Exit reasons that count as stop-outs for the stop-loss guard. */
 export const STOP_EXIT_REASONS: ReadonlySet<string> = new Set([
   'stop_loss',
@@ -113,6 +121,8 @@ export class BreakerBoard {
   private consecutiveLosses = 0;
   private readonly stopOuts = new Map<string, SlidingWindow>();
   private actions: RiskActions | undefined;
+  /** Bumped whenever persisted state changes (baselines, trips, loss counts), so an owner can save it. */
+  changes = 0;
 
   constructor(
     readonly config: BreakersConfig,
@@ -166,9 +176,13 @@ export class BreakerBoard {
       // Start-of-day equity is the last equity seen before the UTC day changed (yesterday's close).
       this.dayStartEquity = Number.isNaN(this.lastEquity) ? equity : this.lastEquity;
       this.day = day;
+      this.changes++;
     }
     this.lastEquity = equity;
-    if (!(equity <= this.peakEquity)) this.peakEquity = equity;
+    if (!(equity <= this.peakEquity)) {
+      this.peakEquity = equity;
+      this.changes++;
+    }
     const c = this.config;
     const start = this.dayStartEquity;
     const dayLoss = start > 0 ? (start - equity) / start : 0;
@@ -209,6 +223,7 @@ export class BreakerBoard {
   /** Consecutive losses, stop-loss guard and cooldown after one closed trade. */
   onTradeClosed(trade: ClosedTrade, now: number): void {
     const c = this.config;
+    this.changes++;
     const t = Number.isFinite(trade.exitTime) ? trade.exitTime : now;
     if (c.consecutiveLosses !== undefined) {
       if (trade.pnl < 0) this.consecutiveLosses++;
@@ -418,6 +433,7 @@ export class BreakerBoard {
   }
 
   private record(trip: BreakerTrip): void {
+    this.changes++;
     this.trips.push(trip);
     const payload: { breaker: string; detail: string; values: Record<string, number>; until?: number } = {
       breaker: trip.breaker,

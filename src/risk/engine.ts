@@ -24,6 +24,12 @@ export interface RiskEngineOptions {
   extraRules?: readonly PreTradeRule[];
   /** How many risk events `riskEvents()` keeps (default 10 000; later ones are counted, not kept). */
   maxEvents?: number;
+  /**
+   * Called (synchronously, possibly often) whenever `getState()` would return something new: a trip, reset, kill
+   * switch, new equity peak or day, closed trade, accepted order under an order budget. The live runtime saves
+   * the state here so a restart never lifts a halt or forgets a budget.
+   */
+  onStateChange?: () => void;
 }
 
 /** One line of the backtest result's `riskEvents`: a rejection, breaker trip, reset or kill-switch action. */
@@ -54,6 +60,8 @@ export interface RiskEngineState {
   version: 1;
   breakers: BreakerState;
   tradeStats: Record<string, { trades: number; wins: number; losses: number; grossWin: number; grossLoss: number }>;
+  /** Order-budget windows (accepted order times), keyed `account` or `strategy:<id>`. */
+  rateWindows?: Record<string, number[]>;
 }
 
 /** A sizing request for `RiskEngine.size`. */
@@ -99,6 +107,9 @@ export class RiskEngine implements RiskHook {
   private view: RiskView | undefined;
   private lastSet: RuleSet;
   private reducing = false;
+  private readonly rateRules = new Map<string, OrderRateRule>();
+  private readonly onStateChange: (() => void) | undefined;
+  private seenChanges = 0;
 
   /** `config` is the effective account config (validated; defaults already merged by createRiskEngine). */
   constructor(config: RiskConfig, opts: RiskEngineOptions) {
@@ -115,6 +126,8 @@ export class RiskEngine implements RiskHook {
     const accountRate = config.orderRate
       ? new OrderRateRule(config.orderRate.perMinute, config.orderRate.perSecond)
       : undefined;
+    this.onStateChange = opts.onStateChange;
+    if (accountRate) this.rateRules.set('account', accountRate);
     this.accountSet = buildRuleSet(config, accountRate, undefined, opts.extraRules);
     this.lastSet = this.accountSet;
     let anyStale = config.staleOrderMinutes !== undefined;
@@ -134,6 +147,7 @@ export class RiskEngine implements RiskHook {
             `strategy ${strategyId}`,
           )
         : undefined;
+      if (ownRate) this.rateRules.set(`strategy:${strategyId}`, ownRate);
       this.sets.set(strategyId, buildRuleSet(effective, accountRate, ownRate, opts.extraRules));
       if (effective.staleOrderMinutes !== undefined) anyStale = true;
     }
@@ -174,6 +188,7 @@ export class RiskEngine implements RiskHook {
   afterFill(_fill: Fill, view: RiskView): void {
     this.view = view;
     if (this.board.wantsEquity) this.board.onEquity(view);
+    this.changedIfBoardMoved();
   }
 
   /** Consecutive losses, stop-loss guard, cooldown and the strategy's Kelly statistics. */
@@ -183,12 +198,14 @@ export class RiskEngine implements RiskHook {
     if (stats === undefined) this.tradeStatsByStrategy.set(trade.strategyId, (stats = new TradeStats()));
     stats.record(trade.pnl);
     this.board.onTradeClosed(trade, view.now());
+    this.changed();
   }
 
   /** Equity breakers and stale-order timers on every equity update. */
   onEquity(view: RiskView): void {
     this.view = view;
     if (this.board.wantsEquity) this.board.onEquity(view);
+    this.changedIfBoardMoved();
     if (this.staleOrders.size > 0) this.staleOrders.poll(view.now(), this.actions);
   }
 
@@ -237,17 +254,21 @@ export class RiskEngine implements RiskHook {
    */
   killSwitch(actor: string, reason: string, now = this.now()): { triggeredAt: number } {
     this.board.killSwitch(actor, reason, now);
+    this.changed();
     return { triggeredAt: now };
   }
 
   /** Clears the kill switch; false when it was not engaged. */
   recover(actor: string, now = this.now()): boolean {
-    return this.board.recover(actor, now);
+    const was = this.board.recover(actor, now);
+    this.changed();
+    return was;
   }
 
   /** Manual halt (HALTED) of new exposure until `until` or an explicit `reset('HALTED', actor)`. */
   halt(actor: string, reason: string, until?: number, now = this.now()): void {
     this.board.halt(actor, reason, now, until);
+    this.changed();
   }
 
   /**
@@ -256,7 +277,9 @@ export class RiskEngine implements RiskHook {
    */
   reset(breaker: BreakerName, actor: string, symbol?: string, now = this.now()): boolean {
     if (!actor) throw new ValidationError('a breaker reset needs an actor', 'actor');
-    return this.board.reset(breaker, actor, now, symbol);
+    const was = this.board.reset(breaker, actor, now, symbol);
+    this.changed();
+    return was;
   }
 
   /** True when the kill switch or a halt blocks new exposure at `now`. */
@@ -311,7 +334,9 @@ export class RiskEngine implements RiskHook {
         grossLoss: s.grossLoss,
       };
     }
-    return { version: 1, breakers: this.board.getState(), tradeStats };
+    const rateWindows: Record<string, number[]> = {};
+    for (const [key, rule] of this.rateRules) rateWindows[key] = rule.window.toArray();
+    return { version: 1, breakers: this.board.getState(), tradeStats, rateWindows };
   }
 
   /** Restores `getState` output (a restart keeps a halt). */
@@ -321,6 +346,23 @@ export class RiskEngine implements RiskHook {
     this.tradeStatsByStrategy.clear();
     for (const [id, s] of Object.entries(state.tradeStats ?? {}))
       this.tradeStatsByStrategy.set(id, Object.assign(new TradeStats(), s));
+    for (const [key, times] of Object.entries(state.rateWindows ?? {})) {
+      const w = this.rateRules.get(key)?.window;
+      if (w === undefined) continue;
+      w.clear();
+      for (const t of times) w.push(t);
+    }
+    this.seenChanges = this.board.changes;
+  }
+
+  private changed(): void {
+    this.seenChanges = this.board.changes;
+    this.onStateChange?.();
+  }
+
+  // Equity updates come on every bar or tick; only a new peak, a new day or a trip is worth saving.
+  private changedIfBoardMoved(): void {
+    if (this.board.changes !== this.seenChanges) this.changed();
   }
 
   private setFor(strategyId: string): RuleSet {
@@ -433,6 +475,7 @@ export class RiskEngine implements RiskHook {
     if (this.reducing) return;
     const rules = set.rules;
     for (let i = 0; i < rules.length; i++) rules[i].onAccept?.(c);
+    if (this.rateRules.size > 0) this.changed();
   }
 
   private pushEvent(e: RiskEvent): void {

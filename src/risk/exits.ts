@@ -1,29 +1,7 @@
-import { z } from 'zod';
+import { type ExitConfig, exitConfigSchema } from '../core/run-spec.js';
 
-/**
- * Exit rules as configured under `"exits"` (ratios of the entry price; ROI keys are minutes held).
- * `{"stopLoss": 0.1, "takeProfit": 0.2, "roi": {"0": 0.04, "30": 0.01},
- *   "trailingStop": {"enabled": true, "positive": 0.01, "offset": 0.02, "onlyOffsetReached": true},
- *   "breakeven": {"trigger": 0.02}, "useExitSignal": true}`
- */
-export const exitConfigSchema = z.strictObject({
-  stopLoss: z.number().positive().max(1).optional(),
-  takeProfit: z.number().positive().optional(),
-  roi: z.record(z.string().regex(/^\d+(\.\d+)?$/, 'ROI keys are minutes held, e.g. "0", "30"'), z.number()).optional(),
-  trailingStop: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      positive: z.number().positive().max(1).optional(),
-      offset: z.number().min(0).optional(),
-      onlyOffsetReached: z.boolean().default(false),
-    })
-    .optional(),
-  breakeven: z.strictObject({ trigger: z.number().positive(), offset: z.number().min(0).optional() }).optional(),
-  useExitSignal: z.boolean().default(true),
-});
-
-/** Exit settings as written in a config file. */
-export type ExitConfig = z.input<typeof exitConfigSchema>;
+/** The exit settings' schema and type live with the run spec in core (one home); re-exported here. */
+export { type ExitConfig, exitConfigSchema };
 
 /** Exit reasons evaluateExits can produce. */
 export type ExitReason = 'exit_signal' | 'stop_loss' | 'roi' | 'take_profit' | 'trailing_stop';

@@ -8,6 +8,7 @@ import { RiskEngine } from './engine.js';
 import { busPublisher, type RiskPublisher } from './publisher.js';
 import type { PreTradeRule } from './rules.js';
 
+export * from './account.js';
 export * from './breakers.js';
 export * from './defaults.js';
 export * from './duplicate-signals.js';
@@ -33,6 +34,8 @@ export interface CreateRiskEngineOptions {
   maxEvents?: number;
   /** Further pre-trade rules (e.g. a prop-firm rule set, RISK-7), run after the built-in ones. */
   extraRules?: readonly PreTradeRule[];
+  /** Called whenever the engine's persisted state changes (see RiskEngineOptions.onStateChange). */
+  onStateChange?: () => void;
 }
 
 function parseRisk(raw: unknown, where: string): RiskConfig {
@@ -66,5 +69,6 @@ export function createRiskEngine(config: RiskConfig | undefined, opts: CreateRis
     ...(opts.publish ? { publish: opts.publish } : opts.bus ? { publish: busPublisher(opts.bus) } : {}),
     ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
     ...(opts.extraRules ? { extraRules: opts.extraRules } : {}),
+    ...(opts.onStateChange ? { onStateChange: opts.onStateChange } : {}),
   });
 }

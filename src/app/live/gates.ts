@@ -22,14 +22,29 @@ export const staleDataRule: PreTradeRule = {
   },
 };
 
-/** No new orders while the clock drifts beyond the limit or has not been measured (OPS-6). */
-export function clockDriftRule(guard: { allowsTrading(): boolean; readonly blockReason?: string }): PreTradeRule {
+/** What the clock-drift rule asks of a venue's guard. */
+export interface DriftGuardView {
+  allowsTrading(): boolean;
+  readonly blockReason?: string;
+}
+
+/**
+ * No new orders while the clock drifts beyond the limit or has not been measured (OPS-6). One account-level risk
+ * engine serves deployments on several venues, so the guard is looked up by the intent's deployment (strategyId);
+ * a single guard serves every deployment.
+ */
+export function clockDriftRule(
+  guard: DriftGuardView | ((strategyId: string) => DriftGuardView | undefined),
+): PreTradeRule {
+  const lookup = typeof guard === 'function' ? guard : () => guard;
   return {
     code: 'CLOCK_DRIFT',
     key: 'ops.clockDrift',
     needsPrice: false,
-    check() {
-      return guard.allowsTrading() ? null : riskError('CLOCK_DRIFT', guard.blockReason ?? 'clock drift blocks orders');
+    check(c) {
+      const g = lookup(c.intent.strategyId);
+      if (g === undefined || g.allowsTrading()) return null;
+      return riskError('CLOCK_DRIFT', g.blockReason ?? 'clock drift blocks orders');
     },
   };
 }

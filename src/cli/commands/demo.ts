@@ -39,7 +39,6 @@ function printCommands(program: Command, out: (s: string) => void): void {
 /** The demo's deployment: sma-cross paper trading on the built-in simulator, with fast bars. */
 export const DEMO_CONFIG = {
   profile: 'dev',
-  server: { port: 0 },
   log: { level: 'info' },
   venues: [
     {
@@ -57,6 +56,9 @@ export const DEMO_CONFIG = {
       symbols: ['BTC/USDT'],
       timeframe: '1m',
       capitalCap: 10_000,
+      // Under the live default of 50% of equity in one symbol (risk.maxConcentration).
+      stake: '40%',
+      exits: { stopLoss: 0.03 },
     },
   ],
   runtime: { barSeconds: 2, warmupBars: 30, staleAfterSeconds: 10, pollMs: 250, heartbeatSeconds: 60 },
@@ -101,7 +103,8 @@ export function register(program: Command): void {
         );
       });
       const runtime = await startRuntime({
-        config: resolveConfig(DEMO_CONFIG),
+        // server.port (default 8080) follows TRADEFORGE__SERVER__PORT like every config; a taken port is a one-line error.
+        config: resolveConfig(DEMO_CONFIG, process.env),
         profile: 'dev',
         home,
         env: {},

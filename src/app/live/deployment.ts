@@ -1,0 +1,204 @@
+/**
+ * Starts one deployment of a runtime: its kernel (built from the deployment's run spec by the same `buildKernel`
+ * as a backtest), its live feed, the venue bridge with the write-ahead journal, protective stops, replay of booked
+ * fills, strategy state, warm-up and startup reconciliation.
+ */
+import type { Config } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import type { EventBus } from '../../core/events.js';
+import type { Instrument } from '../../core/instrument.js';
+import type { Order } from '../../core/order.js';
+import { parseTimeframe } from '../../core/timeframe.js';
+import { RealClock } from '../../engine/clock.js';
+import { buildKernel } from '../../engine/kernel.js';
+import { SymbolFeed } from '../../engine/market-data.js';
+import { Atr } from '../../indicators/index.js';
+import type { OpsLogger, OpsMetrics } from '../../ops/index.js';
+import type { AccountRisk } from '../../risk/index.js';
+import type { Store } from '../../store/index.js';
+import { resolveParams } from '../../strategy/params.js';
+import { getStrategy } from '../../strategy/registry.js';
+import { LiveVenueBridge } from '../../venues/live/bridge.js';
+import { reconcileDeployment } from '../reconcile.js';
+import type { BuiltVenue } from '../venues.js';
+import { WarmupGate } from './gates.js';
+import { replayFills, StoreJournal } from './journal.js';
+import { LiveColumns, LiveFeed } from './live-feed.js';
+import { barLine } from './printer.js';
+import { ProtectiveStops } from './protective-stops.js';
+import { clientOrderIdPrefix } from '../../venues/live/client-order-id.js';
+import type { DeploymentRuntime } from './runtime-types.js';
+
+/** Rows preallocated per symbol for live bars (about half a year of 1m bars). */
+const LIVE_CAPACITY = 262_144;
+
+/** One deployment as configured (a run spec plus id, venue and capital). */
+export type DeploymentConfig = Config['deployments'][number];
+
+/** What every deployment of a runtime shares. */
+export interface DeploymentDeps {
+  config: Config;
+  store: Store;
+  bus: EventBus;
+  logs: OpsLogger;
+  metrics: OpsMetrics;
+  account: AccountRisk;
+  mode: 'paper' | 'live';
+  /** A tag unique to this start of the runtime (client order ids). */
+  runTag: string;
+  /** The kill switch was engaged when the runtime last stopped. */
+  killed: boolean;
+  /** Registers a cleanup run at shutdown (in reverse order). */
+  onCleanup: (fn: () => Promise<void> | void) => void;
+  print?: (line: string) => void;
+  printBars?: boolean;
+}
+
+/** Starting cash of a deployment's book: its capital cap (10 000 when none is set). */
+export function deploymentCash(d: DeploymentConfig): number {
+  return d.capitalCap ?? 10_000;
+}
+
+/** Builds and starts deployment `k` of the config on its venue. Throws ConfigError for a symbol the venue lacks. */
+export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig, k: number, built: BuiltVenue) {
+  const { store, bus, logs, metrics, account, config } = deps;
+  const log = logs.child('runtime');
+  const def = getStrategy(d.strategy);
+  const params = resolveParams(def, d.params);
+  const timeframe = parseTimeframe(d.timeframe);
+  const all = await built.resilient.fetchInstruments();
+  const instruments: Instrument[] = d.symbols.map((sym) => {
+    const inst = all.find((x) => x.symbol === sym);
+    if (!inst) throw new ConfigError(`deployments.${k}.symbols`, `venue ${d.venue} has no symbol ${sym}`);
+    return inst;
+  });
+  const columns = d.symbols.map(() => new LiveColumns(LIVE_CAPACITY));
+  const feeds = d.symbols.map((sym, i) => new SymbolFeed(sym, columns[i], timeframe));
+  const gate = new WarmupGate(def.create(params));
+  let bridgeRef: LiveVenueBridge | undefined;
+  const journal = new StoreJournal(
+    store,
+    d.id,
+    (o) => (bridgeRef ? bridgeRef.clientOrderIdOf(o) : o.clientOrderId),
+    (err) => log.error({ err, deploymentId: d.id }, 'journal write failed'),
+  );
+  const engine = buildKernel(d, {
+    mode: deps.mode,
+    strategy: gate,
+    strategyId: d.id,
+    params,
+    feeds,
+    timeframe,
+    instruments,
+    venue: {
+      // The engine attaches its venue at construction; the bridge needs the engine's id scheme, so it comes after.
+      id: built.id,
+      attach: (l) => bridgeRef?.attach(l),
+      submit: (o) => bridgeRef?.submit(o),
+      cancel: (o, r) => bridgeRef?.cancel(o, r),
+    },
+    clock: new RealClock(),
+    bus,
+    risk: account.hookFor(d.id),
+    cash: deploymentCash(d),
+    atrFactory: () => new Atr(14),
+    log: (level, message) => logs.child('strategy', { deploymentId: d.id })[level](message),
+  });
+  account.bindView(d.id, engine.riskView);
+  const replay = await replayFills(store, engine);
+  let stops: ProtectiveStops | null = null;
+  const bridge = new LiveVenueBridge({
+    venue: built.resilient,
+    journal,
+    // A hash of the full deployment id and the run: unique across deployments sharing the account and restarts.
+    clientIdPrefix: clientOrderIdPrefix(d.id, deps.runTag),
+    strategyId: d.id,
+    seenFillKeys: replay.fillKeys,
+    instruments,
+    onProtectionNeeded: (symbol) => stops?.sync(symbol),
+    notify: (n) =>
+      bus.publish({
+        name: 'alert.raised.v1',
+        time: Date.now(),
+        correlationId: n.clientOrderId ?? `bridge:${d.id}`,
+        source: `venue:${built.id}`,
+        payload: {
+          severity: n.severity,
+          title: n.title,
+          message: n.message,
+          key: `bridge.${n.title}.${n.clientOrderId ?? ''}`,
+        },
+      }),
+    onPlaced: (_o, ms) => metrics.observeOrderLatency(ms, 'venue_rtt'),
+    onFillApplied: (order: Order) => {
+      journal.saveStrategyState(d.id, gate.getState(), Date.now());
+      stops?.sync(order.symbol);
+    },
+  });
+  bridgeRef = bridge;
+  deps.onCleanup(() => bridge.close());
+  // The engine attached its listener to the placeholder before the bridge existed: attach it now.
+  bridge.attach(engine.exec);
+  journal.attach(bus, d.id);
+  // The run spec's stop-loss is kept on the venue as well (RISK-3), so the position stays protected in an outage.
+  const stopLoss = d.exits?.stopLoss;
+  if (stopLoss !== undefined) {
+    if (built.venue.capabilities.stopOrders) stops = new ProtectiveStops(engine, bridge, stopLoss);
+    else log.warn({ deploymentId: d.id }, 'venue has no stop orders: exits.stopLoss is not kept on the venue');
+  }
+  const saved = await store.strategyState.load(d.id, d.id);
+  if (saved !== undefined) gate.restore(saved.state);
+  if (deps.killed) engine.halt('KILL_SWITCH');
+  engine.start();
+  const print = deps.print;
+  const feed = new LiveFeed({
+    engine,
+    venue: built.venue,
+    columns,
+    timeframe,
+    bus,
+    ...(config.runtime.barSeconds !== undefined ? { barMs: config.runtime.barSeconds * 1000 } : {}),
+    staleAfterMs: config.runtime.staleAfterSeconds * 1000,
+    reconnectBaseMs: 250,
+    onBarClosed: deps.printBars && print ? (s, row, live) => live && print(barLine(engine, s, row)) : undefined,
+    onError: (err, symbol) => log.warn({ err, symbol, deploymentId: d.id }, 'market data stream error'),
+  });
+  deps.onCleanup(() => feed.close());
+  await feed.warmUp(
+    (sym, tf, since, limit) => built.resilient.fetchCandles(sym, tf, since, limit),
+    config.runtime.warmupBars,
+  );
+  bridge.start();
+  const rec = await reconcileDeployment({
+    store,
+    journal,
+    deploymentId: d.id,
+    symbols: d.symbols,
+    venue: built.resilient,
+    bridge,
+    bus,
+    unknownOrders: config.reconcile.unknownOrders,
+  });
+  gate.warming = false;
+  feed.start();
+  if (stops) for (const sym of d.symbols) stops.sync(sym);
+  const runtime: DeploymentRuntime = {
+    id: d.id,
+    strategy: d.strategy,
+    venue: built,
+    symbols: d.symbols,
+    engine,
+    risk: account.engine,
+    bridge,
+    feed,
+    journal,
+    gate,
+    stops,
+    reconcile: rec,
+  };
+  log.info({ deploymentId: d.id, replayedFills: replay.fills, reconcile: rec }, 'deployment started');
+  print?.(
+    `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${deps.mode}); ${replay.fills} fills replayed; reconcile: ${rec.checked} checked, ${rec.fillsApplied} fills applied, ${rec.notPlaced} not placed, ${rec.unknownCancelled} unknown cancelled`,
+  );
+  return runtime;
+}

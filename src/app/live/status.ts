@@ -1,0 +1,116 @@
+/** The runtime's full status (`GET /api/status`, `tradeforge status --json`), read from the running kernels. */
+import type { Order } from '../../core/order.js';
+import type { AccountRisk } from '../../risk/index.js';
+import type { Store } from '../../store/index.js';
+import type { Profile } from '../venues.js';
+import type { EntriesSwitch } from './gates.js';
+import type { DeploymentRuntime, RuntimeStatus } from './runtime-types.js';
+
+/** What the status reads. */
+export interface StatusDeps {
+  deployments: readonly DeploymentRuntime[];
+  account: AccountRisk;
+  store: Store;
+  profile: Profile;
+  startedAt: number;
+  entries: EntriesSwitch;
+  url: () => string;
+  stopping: () => boolean;
+  lastBeat: () => { seq: number; time: number } | undefined;
+}
+
+/** True while the account's kill switch holds (engaged now, or restored from the last run). */
+export function killSwitchActive(deployments: readonly DeploymentRuntime[], account: AccountRisk): boolean {
+  return account.engine.killSwitchState() !== null || deployments.some((d) => d.engine.haltCode === 'KILL_SWITCH');
+}
+
+/** Builds the status function of a runtime. */
+export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
+  return async () => {
+    const positions: RuntimeStatus['positions'] = [];
+    const openOrders: RuntimeStatus['openOrders'] = [];
+    for (const d of s.deployments) {
+      const pf = d.engine.portfolio;
+      for (let i = 0; i < d.symbols.length; i++) {
+        if (pf.qty[i] !== 0) {
+          positions.push({
+            deployment: d.id,
+            symbol: d.symbols[i],
+            quantity: pf.qty[i],
+            averagePrice: pf.avg[i],
+            last: pf.last[i],
+          });
+        }
+      }
+      const seen = new Set<Order>();
+      for (const o of [...d.engine.exec.openOrders(), ...d.bridge.trackedOpenOrders()]) {
+        if (seen.has(o)) continue;
+        seen.add(o);
+        openOrders.push({
+          deployment: d.id,
+          id: o.id,
+          clientOrderId: d.bridge.clientOrderIdOf(o),
+          symbol: o.symbol,
+          side: o.side,
+          type: o.type,
+          quantity: o.quantity,
+          ...(o.price !== undefined ? { price: o.price } : {}),
+          ...(o.stopPrice !== undefined ? { stopPrice: o.stopPrice } : {}),
+          status: o.status,
+          ...(o.tag !== undefined ? { tag: o.tag } : {}),
+        });
+      }
+    }
+    const recent = (await s.store.fills.list({ limit: 100_000 })).slice(-20);
+    const killed = killSwitchActive(s.deployments, s.account);
+    const beat = s.lastBeat();
+    const risk = s.account.engine;
+    return {
+      source: 'runtime',
+      pid: process.pid,
+      profile: s.profile,
+      state: s.stopping() ? 'stopping' : killed ? 'halted' : 'running',
+      startedAt: s.startedAt,
+      url: s.url(),
+      entriesEnabled: s.entries.enabled,
+      killSwitchActive: killed,
+      heartbeat: { lastAt: beat?.time ?? null, seq: beat?.seq ?? null },
+      deployments: s.deployments.map((d) => {
+        const pf = d.engine.portfolio;
+        let unreal = 0;
+        for (let i = 0; i < d.symbols.length; i++) unreal += pf.unrealizedPnl(d.symbols[i]);
+        return {
+          id: d.id,
+          strategy: d.strategy,
+          venue: d.venue.id,
+          mode: d.engine.mode,
+          symbols: d.symbols,
+          equity: pf.equity(),
+          cash: pf.cash,
+          realizedPnl: pf.realizedPnl,
+          unrealizedPnl: unreal,
+          closedTrades: pf.trades.length,
+          liveBars: d.feed.liveBars,
+          stale: [...d.feed.stale],
+          protectiveStops: d.stops?.placed ?? 0,
+        };
+      }),
+      positions,
+      openOrders,
+      recentFills: recent.map((f) => ({
+        id: f.id,
+        orderId: f.orderId,
+        symbol: f.symbol,
+        side: f.side,
+        price: f.price,
+        quantity: f.quantity,
+        fee: f.fee,
+        time: f.time,
+      })),
+      // One account-level risk engine: its breakers and counters are the account's.
+      account: { equity: s.account.equity(), cash: s.account.cash() },
+      breakers: [{ deployment: 'account', active: risk.status() }],
+      risk: [{ deployment: 'account', ...risk.stats() }],
+    };
+  };
+}
