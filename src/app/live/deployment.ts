@@ -137,6 +137,15 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   });
   bridgeRef = bridge;
   deps.onCleanup(() => bridge.close());
+  // Whoever trips the kill switch (control, a breaker), its orders take the bridge's urgent lane until released.
+  const offKill = [
+    bus.subscribe('killswitch.triggered.v1', () => bridge.engageKillSwitch()),
+    bus.subscribe('killswitch.recovered.v1', () => bridge.releaseKillSwitch()),
+  ];
+  deps.onCleanup(() => {
+    for (const off of offKill) off();
+  });
+  if (deps.killed) bridge.engageKillSwitch();
   // The engine attached its listener to the placeholder before the bridge existed: attach it now.
   bridge.attach(engine.exec);
   journal.attach(bus, d.id);

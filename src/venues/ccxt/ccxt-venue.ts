@@ -20,6 +20,7 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
+import { venueCallContext } from '../call-context.js';
 import type { RequestBudget } from '../request-budget.js';
 import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
@@ -472,13 +473,15 @@ export class CcxtVenue implements Venue {
   }
 
   // Every REST call goes through our budget, then ccxt (with its own limiter), and errors come out as VenueError.
+  // Kill switch calls (an urgent call context) draw on the budget's reserve, so they never wait behind polling.
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     const budget = this.opts.budget;
     if (budget) {
       const maxWait = this.opts.budgetMaxWaitMs ?? 5_000;
+      const urgent = venueCallContext().urgent === true;
       for (;;) {
-        if (budget.tryAcquire(this.now())) break;
-        const wait = budget.waitTime(this.now());
+        if (budget.tryAcquire(this.now(), urgent)) break;
+        const wait = budget.waitTime(this.now(), urgent);
         if (wait > maxWait) {
           throw new VenueError(`${this.id}: request budget exhausted for ${wait} ms`, {
             retryable: true,

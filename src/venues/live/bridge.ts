@@ -18,6 +18,7 @@ import {
   type VenueOrderRequest,
 } from '../../core/index.js';
 import type { ExecutionVenue, VenueListener } from '../../engine/execution-venue.js';
+import { withVenueCallContext } from '../call-context.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
 /** Tag of the protective stop orders the runtime keeps on the venue (RISK-3). */
@@ -120,7 +121,11 @@ export class LiveVenueBridge implements ExecutionVenue {
   private readonly venue: Venue;
   private readonly o: LiveVenueBridgeOptions;
   private readonly now: () => number;
-  private readonly orders: { place: SerialQueue; events: SerialQueue };
+  private readonly orders: { place: SerialQueue; urgent: SerialQueue; events: SerialQueue };
+  /** While the kill switch is engaged, placements and cancels take the urgent lane (see `engageKillSwitch`). */
+  private emergency = false;
+  /** The placement on the ordinary lane right now, with the switch that stops its retries. */
+  private inFlight: { order: Order; abort: AbortController } | undefined;
   private readonly byVenueId = new Map<string, Order>();
   private readonly byClientId = new Map<string, Order>();
   private readonly clientIdOf = new Map<Order, string>();
@@ -151,7 +156,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     for (const i of opts.instruments ?? []) this.instruments.set(i.symbol, i);
     const onError = (err: unknown) =>
       this.notice('critical', 'Live bridge task failed', err instanceof Error ? err.message : String(err));
-    this.orders = { place: new SerialQueue(onError), events: new SerialQueue(onError) };
+    this.orders = {
+      place: new SerialQueue(onError),
+      urgent: new SerialQueue(onError),
+      events: new SerialQueue(onError),
+    };
   }
 
   /** Orders the bridge can still match to venue reports: the open ones plus at most FINISHED_KEPT finished ones. */
@@ -161,7 +170,29 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Orders waiting to be placed or cancelled plus venue reports waiting to be applied. */
   get queueDepth(): number {
-    return this.orders.place.depth + this.orders.events.depth;
+    return this.orders.place.depth + this.orders.urgent.depth + this.orders.events.depth;
+  }
+
+  /**
+   * The kill switch: from now on cancels and closes go on an urgent lane that does not wait behind queued or
+   * retrying placements, and their venue calls draw on the request budget's reserve. An entry being retried is
+   * stopped before its next re-send. Lasts until `releaseKillSwitch`.
+   */
+  engageKillSwitch(): void {
+    this.emergency = true;
+    const f = this.inFlight;
+    if (f !== undefined && !(f.order.reduceOnly || f.order.side === 'sell')) f.abort.abort();
+  }
+
+  /** Back to one ordinary lane (the kill switch was released). */
+  releaseKillSwitch(): void {
+    this.emergency = false;
+  }
+
+  /** Puts a placement or cancel on its lane. */
+  private enqueue(task: () => Promise<void>): void {
+    if (this.emergency) this.orders.urgent.push(() => withVenueCallContext({ urgent: true }, task));
+    else this.orders.place.push(task);
   }
 
   attach(listener: VenueListener): void {
@@ -204,12 +235,12 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
     if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
-    this.orders.place.push(() => this.place(order, cid));
+    this.enqueue(() => this.place(order, cid));
   }
 
-  /** Engine call: enqueue a cancel (after any placement queued before it). */
+  /** Engine call: enqueue a cancel (after any placement queued before it on its lane). */
   cancel(order: Order, reason: string): void {
-    this.orders.place.push(() => this.cancelNow(order, reason));
+    this.enqueue(() => this.cancelNow(order, reason));
   }
 
   /**
@@ -315,6 +346,7 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Resolves when every queued placement, cancel and report has been handled. */
   async drain(): Promise<void> {
+    await this.orders.urgent.idle();
     await this.orders.place.idle();
     await this.orders.events.idle();
   }
@@ -368,6 +400,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     }
   }
 
+  /** Orders the kill switch itself sends or keeps: exits (sells, reduce-only) and protective stops. */
+  private isUrgentOrder(order: Order): boolean {
+    return order.reduceOnly || order.side === 'sell' || order.tag === PROTECTIVE_STOP_TAG;
+  }
+
   /** Asks the runtime to bring the symbol's protection back in line now. */
   private protect(order: Order, reason: string): void {
     if (order.side !== 'sell' || order.tag === PROTECTIVE_STOP_TAG) return;
@@ -400,9 +437,14 @@ export class LiveVenueBridge implements ExecutionVenue {
     };
     const t0 = performance.now();
     let v: VenueOrder;
+    const abort = new AbortController();
+    this.inFlight = { order, abort };
     try {
-      v = await this.venue.placeOrder(req);
+      // A placement queued before the kill switch and not sent yet is an entry we no longer want.
+      if (this.emergency && !this.isUrgentOrder(order)) abort.abort();
+      v = await withVenueCallContext({ signal: abort.signal }, () => this.venue.placeOrder(req));
     } catch (err) {
+      if (this.inFlight?.order === order) this.inFlight = undefined;
       const e = err instanceof Error ? err : new Error(String(err));
       if (err instanceof VenueError && err.code === 'VENUE_ORDER_UNKNOWN_STATE') {
         // The venue may or may not have it: keep it open and look it up later; never place it again blindly.
@@ -428,6 +470,7 @@ export class LiveVenueBridge implements ExecutionVenue {
       this.protect(order, 'exit_rejected');
       return;
     }
+    if (this.inFlight?.order === order) this.inFlight = undefined;
     this.o.onPlaced?.(order, performance.now() - t0);
     this.learn(order, v.venueOrderId);
     // The venue's id is durable before anything else happens to the order.
