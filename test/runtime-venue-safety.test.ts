@@ -36,8 +36,14 @@ const until = async (what: string, cond: () => boolean, ms = 90_000) => {
   }
 };
 
-function configFor(venue: Config['venues'][number]['options'], ids: string[], stopLoss = 0.02): Config {
+function configFor(
+  venue: Config['venues'][number]['options'],
+  ids: string[],
+  stopLoss = 0.02,
+  extra: Record<string, unknown> = {},
+): Config {
   return resolveConfig({
+    ...extra,
     server: { port: 0 },
     venues: [{ id: 'sim', type: 'simulator', options: venue }],
     // Periods so long that the strategy never signals: the tests drive orders through the engine's order path.
@@ -169,5 +175,46 @@ describe('client order ids and fills across deployments and restarts', () => {
     } finally {
       await store.close();
     }
+  }, 300_000);
+});
+
+describe('startup reconciliation against the account', () => {
+  it('books the earlier fills of an adopted order, and alerts when the account holds less than was booked', async () => {
+    const sim = await startSimulator({ seed: 13, tickIntervalMs: 50, balances: { USDT: 100_000 } });
+    sims.push(sim);
+    const home = join(dir, 'reconcile');
+    // An order placed by hand on the account, half filled and still working.
+    sim.state.pendingPartialFill = 0.5;
+    const ask = sim.state.market('BTCUSDT').bestAsk();
+    sim.state.placeOrder(
+      {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        quantity: 0.02,
+        price: Math.round(ask * 1.01 * 100) / 100,
+        timeInForce: 'GTC',
+      },
+      'manual-order-1',
+    );
+    const manual = sim.state.orders.find((o) => o.clientOrderId === 'manual-order-1')!;
+    expect(manual.status).toBe('PARTIALLY_FILLED');
+    const credited = manual.fills.reduce((q, t) => q + t.qty - t.commission, 0);
+    const config = configFor({ url: sim.url }, ['rc'], 0.5, { reconcile: { unknownOrders: 'adopt' } });
+    const first = await start(config, home);
+    const d = first.deployments[0];
+    expect(d.reconcile.unknownAdopted).toBe(1);
+    expect(d.reconcile.fillsApplied).toBe(manual.fills.length);
+    expect(d.engine.portfolio.qty[0]).toBeCloseTo(credited, 10);
+    await first.stop('test');
+
+    // While we are down the coins leave the account (sold by hand, the working order cancelled).
+    for (const o of sim.state.openOrders('BTCUSDT')) sim.state.cancelOrder('BTCUSDT', o.orderId);
+    sim.state.balance('BTC').free = 0;
+    const second = await start(config, home);
+    expect(
+      second.deployments[0].reconcile.mismatches.some((m) => m.startsWith('Venue balance below booked position')),
+    ).toBe(true);
+    await second.stop('test');
   }, 300_000);
 });

@@ -187,6 +187,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     bridge,
     bus,
     unknownOrders: config.reconcile.unknownOrders,
+    instruments,
   });
   gate.warming = false;
   feed.start();
