@@ -1,15 +1,15 @@
 import { SlidingWindow } from './sliding-window.js';
 
 /**
- * Requests per minute a venue tolerates before throttling us, by venue type (RISK-5): IG documents 30/min; Binance
- * spot (`ccxt`, and the simulator that mimics it) allows 6 000 request weight a minute, most calls weigh 1–20, so
- * 1 200 calls keep well inside it.
+ * Requests per minute a venue tolerates before throttling us, by venue type (RISK-5): IG documents 30/min; a real
+ * exchange through ccxt gets 1 200 calls (Binance spot allows 6 000 request weight a minute, most calls weigh
+ * 1–20); the loopback simulator (and the paper venue on its data) advertises 6 000 requests a minute.
  */
 export const VENUE_REQUEST_DEFAULTS: Readonly<Record<string, number>> = {
   ig: 30,
   ccxt: 1_200,
-  simulator: 1_200,
-  paper: 1_200,
+  simulator: 6_000,
+  paper: 6_000,
 };
 
 /** Share of the budget ordinary calls leave to urgent ones (the kill switch): 10%, at least one request. */
