@@ -576,10 +576,17 @@ export class LiveVenueBridge implements ExecutionVenue {
     if (this.seenFills.has(key)) return false;
     this.seenFills.add(key);
     const feeInBase = f.feeCurrency === baseOf(f.symbol);
-    const fee = feeInBase ? f.fee * f.price : f.fee;
-    // What the account was really credited: a spot buy whose fee is taken in the base asset receives less.
-    const booked =
-      order.side === 'buy' && feeInBase ? Math.max(0, Number((f.quantity - f.fee).toFixed(12))) : f.quantity;
+    let fee = feeInBase ? f.fee * f.price : f.fee;
+    // What the account was really credited: a spot buy whose fee is taken in the base asset receives less. It is
+    // booked in whole lots, so the position can always be sold to zero; the sub-lot rest stays on the account as
+    // dust and its cost is counted with the fee (a position of dust would never close and block the strategy).
+    let booked = f.quantity;
+    if (order.side === 'buy' && feeInBase) {
+      const credited = Math.max(0, f.quantity - f.fee);
+      const lot = this.instruments.get(order.symbol)?.lotSize;
+      booked = lot ? Number((Math.floor(credited / lot + 1e-9) * lot).toFixed(12)) : Number(credited.toFixed(12));
+      fee = (f.quantity - booked) * f.price;
+    }
     const fill: Fill = {
       id: `${this.id}:${cid}:${f.venueTradeId}`,
       orderId: cid,
