@@ -199,7 +199,11 @@ describe('startup reconciliation against the account', () => {
     );
     const manual = sim.state.orders.find((o) => o.clientOrderId === 'manual-order-1')!;
     expect(manual.status).toBe('PARTIALLY_FILLED');
-    const credited = manual.fills.reduce((q, t) => q + t.qty - t.commission, 0);
+    // Credited net of the BTC fee, booked in whole lots (0.00001) per execution.
+    const credited = manual.fills.reduce(
+      (q, t) => q + Math.floor((t.qty - t.commission) / 0.00001 + 1e-9) * 0.00001,
+      0,
+    );
     const config = configFor({ url: sim.url }, ['rc'], 0.5, { reconcile: { unknownOrders: 'adopt' } });
     const first = await start(config, home);
     const d = first.deployments[0];
