@@ -79,7 +79,9 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
           return (
             d.bridge.queueDepth === 0 &&
             !e.exec.openOrders().some((o) => o.status === 'submitted') &&
-            Math.abs(pf.qty[0] - (btc.free + btc.locked)) < 1e-9
+            // Each buy may leave under one lot of dust on the account that is not booked.
+            btc.free + btc.locked - pf.qty[0] > -1e-9 &&
+            btc.free + btc.locked - pf.qty[0] < sim.state.trades.filter((t) => t.isBuyer).length * LOT + 1e-9
           );
         };
         // Twice in a row: a fill applied re-syncs the stop, which queues more work.
