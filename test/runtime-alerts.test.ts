@@ -193,7 +193,7 @@ describe('runtime alerts and Telegram control', () => {
       quantity: 0.01,
     });
     expect(buy).not.toBeNull();
-    await until('the fill alert on Telegram', () => sentTo(OWNER).some((t) => /Fill BUY 0\.01 BTC\/USDT/.test(t)));
+    await until('the fill alert on Telegram', () => sentTo(OWNER).some((t) => /Fill BUY 0\.00999 BTC\/USDT/.test(t)));
 
     // An authorised /status gets the runtime's status.
     telegram.pushMessage(OWNER, '/status', 'owner');

@@ -5,6 +5,7 @@
  * or adopted by policy, and every mismatch raises an alert and an audit record.
  */
 import type { EventBus } from '../core/events.js';
+import type { Instrument } from '../core/instrument.js';
 import { isTerminal, type Order } from '../core/order.js';
 import type { Venue, VenueOrder } from '../core/venue.js';
 import { orderSubject, type Store } from '../store/index.js';
@@ -42,6 +43,8 @@ export interface ReconcileOptions {
   bus: EventBus;
   /** `reconcile.unknownOrders` (default cancel: an order nobody tracks is a risk nobody manages). */
   unknownOrders: 'adopt' | 'cancel';
+  /** The deployment's instruments (lot sizes for the balance comparison). */
+  instruments?: readonly Instrument[];
   /** Venue trade lookback before the oldest open order / last fill (default 10 minutes). */
   lookbackMs?: number;
   now?: () => number;
@@ -177,6 +180,16 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
         await o.journal.persistOrder(order, order.clientOrderId);
         o.bridge.adopt(order, order.clientOrderId, v.venueOrderId);
         report.unknownAdopted++;
+        // Its executions before adoption belong to this deployment's book from now on: booked once, like any fill.
+        if (v.filledQuantity > EPS) {
+          const earlier = (await o.venue.fetchFills(symbol, v.createdAt)).filter(
+            (f) => f.venueOrderId === v.venueOrderId,
+          );
+          order.filledQuantity = 0;
+          order.averageFillPrice = 0;
+          const n = await o.bridge.catchUpFills(earlier);
+          report.fillsApplied += n;
+        }
         await mismatch(
           'Unknown venue order adopted',
           `${v.venueOrderId} ${v.side} ${v.quantity} ${v.symbol} is now tracked by ${o.deploymentId}`,
@@ -187,6 +200,7 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     }
   }
   await o.bridge.drain();
+  await compareBalances(o, mismatch);
   await audit(o.store, {
     action: 'reconcile.done',
     subject: `deployment:${o.deploymentId}`,
@@ -194,6 +208,40 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     time: now(),
   });
   return report;
+}
+
+/**
+ * A spot account must hold at least what the deployment booked: an account holding less than the booked position by
+ * more than one lot means exits and protective stops would fail for funds (a manual sale, another system, a booking
+ * error), so it is a mismatch. Holding more is normal on an account several deployments or people share.
+ */
+async function compareBalances(
+  o: ReconcileOptions,
+  mismatch: (title: string, message: string, subject: string, details: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  if (o.venue.capabilities.positions) return;
+  const booked = new Map<string, number>();
+  for (const f of await o.store.fills.list({ strategyId: o.deploymentId })) {
+    booked.set(f.symbol, (booked.get(f.symbol) ?? 0) + (f.side === 'buy' ? f.quantity : -f.quantity));
+  }
+  if ([...booked.values()].every((q) => q <= EPS)) return;
+  const balances = await o.venue.fetchBalances();
+  for (const symbol of o.symbols) {
+    const q = booked.get(symbol) ?? 0;
+    if (q <= EPS) continue;
+    const inst = o.instruments?.find((i) => i.symbol === symbol);
+    const base = inst?.base ?? symbol.split('/')[0];
+    const lot = inst?.lotSize ?? 1e-8;
+    const held = balances.find((b) => b.asset === base)?.total ?? 0;
+    if (held < q - lot - EPS) {
+      await mismatch(
+        'Venue balance below booked position',
+        `${o.deploymentId} booked ${q} ${base} on ${symbol} but the account holds ${held}: exits and stops may be rejected for funds`,
+        `deployment:${o.deploymentId}:${symbol}`,
+        { kind: 'balance_mismatch', symbol, booked: q, held },
+      );
+    }
+  }
 }
 
 function restoreFilled(order: Order, fills: readonly { price: number; quantity: number; fee: number }[]): void {

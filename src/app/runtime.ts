@@ -20,6 +20,7 @@ import { AuditCheckpointer } from '../store/audit-checkpoint.js';
 import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
 import { attachRuntimeApi } from './api-port.js';
+import { newRunId } from '../venues/live/client-order-id.js';
 import type { HomePaths } from './home.js';
 import { buildAlerting } from './live/alerting.js';
 import { buildControl, lateBoundControl } from './live/control.js';
@@ -308,7 +309,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
     const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
     const startedAt = Date.now();
-    const runTag = startedAt.toString(36);
+    const runTag = newRunId(startedAt);
     await trail.configLoaded(config, configHash, opts.configFile, startedAt);
 
     const deployments: DeploymentRuntime[] = [];

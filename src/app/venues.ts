@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Venue } from '../core/venue.js';
 import { CcxtVenue } from '../venues/ccxt/index.js';
 import { PaperVenue } from '../venues/paper/index.js';
+import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
 import { type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
 
@@ -25,6 +26,8 @@ export interface BuiltVenue {
   resilient: ResilientVenue;
   /** True when orders move real money (a ccxt venue in the live profile). */
   real: boolean;
+  /** The request budget every REST call of this venue draws on (`risk.venueRequestsPerMinute` or the type's default). */
+  budget?: RequestBudget;
   /** The in-process simulator, when this venue started one. */
   simulator?: SimulatorHandle;
   close(): Promise<void>;
@@ -60,6 +63,7 @@ async function simulatorCcxt(
   where: string,
   pollMs: number,
   symbols: string[],
+  budget: RequestBudget | undefined,
 ): Promise<{ venue: CcxtVenue; simulator?: SimulatorHandle }> {
   const opt = vc.options;
   let simulator: SimulatorHandle | undefined;
@@ -113,6 +117,7 @@ async function simulatorCcxt(
     timeoutMs: num(opt.timeoutMs, 'timeoutMs', where) ?? 5_000,
     pollIntervalMs: pollMs,
     symbols,
+    ...(budget ? { budget } : {}),
   });
   return { venue, ...(simulator ? { simulator } : {}) };
 }
@@ -136,10 +141,12 @@ export async function buildVenues(
       let simulator: SimulatorHandle | undefined;
       let closeMarket: (() => Promise<void>) | undefined;
       let real = false;
+      // One budget per venue (RISK-5): every REST call of its adapter (orders, cancels, polling, reconciliation).
+      const budget = requestBudgetFor(vc.type, config.risk.venueRequestsPerMinute);
       if (vc.type === 'simulator') {
-        ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols));
+        ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols, budget));
       } else if (vc.type === 'paper') {
-        const sim = await simulatorCcxt(vc, where, pollMs, symbols);
+        const sim = await simulatorCcxt(vc, where, pollMs, symbols, budget);
         simulator = sim.simulator;
         closeMarket = () => sim.venue.close();
         const balances = (vc.options.balances as Record<string, number> | undefined) ?? { USDT: 100_000 };
@@ -176,6 +183,7 @@ export async function buildVenues(
           options: vc.options,
           pollIntervalMs: pollMs,
           symbols,
+          ...(budget ? { budget } : {}),
         });
         if (profile === 'dry_run') {
           closeMarket = () => ccxtVenue.close();
@@ -194,6 +202,7 @@ export async function buildVenues(
         venue,
         resilient,
         real,
+        ...(budget ? { budget } : {}),
         ...(simulator ? { simulator } : {}),
         async close() {
           await venue.close();

@@ -201,7 +201,15 @@ export class ExecutionEngine implements VenueListener {
     this.changed(order);
   }
 
-  onFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void {
+  onFill(
+    order: Order,
+    price: number,
+    quantity: number,
+    fee: number,
+    liquidity: Liquidity,
+    time: number,
+    booked = quantity,
+  ): void {
     const filledBefore = order.filledQuantity;
     const filled = filledBefore + quantity;
     order.averageFillPrice = (order.averageFillPrice * filledBefore + price * quantity) / filled;
@@ -222,7 +230,7 @@ export class ExecutionEngine implements VenueListener {
       transitionOrder(order, full ? 'filled' : 'partially_filled', time);
       if (full) this.removeOpen(order);
     }
-    this.sink.onOrderFill(order, price, quantity, fee, liquidity, time);
+    this.sink.onOrderFill(order, price, booked, fee, liquidity, time);
     this.changed(order);
   }
 

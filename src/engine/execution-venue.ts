@@ -19,8 +19,20 @@ export interface BarLike {
 export interface VenueListener {
   /** The venue accepted a resting (limit/stop) order. */
   onAccepted(order: Order, time: number): void;
-  /** A (partial) execution. `fee` is in quote currency. */
-  onFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void;
+  /**
+   * A (partial) execution. `fee` is in quote currency. `booked` is the quantity the account really received when
+   * the venue took its fee in the asset bought (spot: a buy of 0.01 BTC credits 0.00999); the order advances by
+   * `quantity`, the position by `booked` (default `quantity`).
+   */
+  onFill(
+    order: Order,
+    price: number,
+    quantity: number,
+    fee: number,
+    liquidity: Liquidity,
+    time: number,
+    booked?: number,
+  ): void;
   onCancelled(order: Order, reason: string, time: number): void;
   onRejected(order: Order, reason: string, time: number): void;
   /**

@@ -9,8 +9,13 @@ export interface ClockDriftGuardOptions {
   maxDriftMs?: number;
   /** Re-measure every this many ms; default 60 000. */
   intervalMs?: number;
-  /** Round trips per measurement; the one with the shortest round trip wins (least uncertainty). Default 3. */
+  /** Round trips per measurement (default 5); the median of the trustworthy ones is the measurement. */
   samples?: number;
+  /**
+   * A sample whose round trip is longer than this is discarded (default 1 000 ms), as is one slower than twice the
+   * fastest sample of the measurement plus 10 ms: a long round trip says nothing about the offset.
+   */
+  maxRoundTripMs?: number;
   /** A measurement older than this blocks trading (we no longer know the drift); default 5 × interval. */
   maxAgeMs?: number;
   /** Publishes `alert.raised.v1` on block and on recovery. */
@@ -19,21 +24,74 @@ export interface ClockDriftGuardOptions {
   /** Name of the reference in alerts (`binance`). */
   reference?: string;
   onChange?: (allowed: boolean, driftMs: number | undefined) => void;
+  /** Called after every conclusive measurement (metrics, tests waiting for measurements). */
+  onMeasure?: (m: DriftMeasurement, allowed: boolean) => void;
   onError?: (err: unknown) => void;
 }
 
 /** One measurement. */
 export interface DriftMeasurement {
-  /** Reference time minus our clock at the midpoint of the round trip (positive: our clock is behind). */
+  /** Reference time minus our clock at the midpoint of the round trip (positive: our clock is behind); median. */
   driftMs: number;
+  /**
+   * The part of the drift the round trips prove: the venue stamped its time somewhere between our send and our
+   * receive, so the true offset lies in [server − t1, server − t0]; this is that interval's distance from zero
+   * (signed, median over samples). A slow or queued request widens the interval instead of reading as drift.
+   */
+  provenDriftMs: number;
+  /** Round trip of the fastest sample used. */
   roundTripMs: number;
+  /** Samples used out of those taken. */
+  used: number;
   /** Our clock when measured. */
   at: number;
 }
 
+/** One round trip: the venue's time and our send and receive times. */
+interface Sample {
+  server: number;
+  t0: number;
+  t1: number;
+}
+
+/** The median of a non-empty list. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The signed distance of the interval [lo, hi] from zero (0 when it contains zero). */
+function distanceFromZero(lo: number, hi: number): number {
+  if (lo > 0) return lo;
+  if (hi < 0) return hi;
+  return 0;
+}
+
+/**
+ * Turns round-trip samples into one measurement, NTP-style: samples with a long round trip are discarded, the
+ * offset is the median midpoint offset of the rest, and the drift the samples prove is the median distance of
+ * each sample's possible-offset interval from zero. Undefined when no sample is trustworthy.
+ */
+export function summariseSamples(samples: readonly Sample[], maxRoundTripMs: number): DriftMeasurement | undefined {
+  const rtts = samples.map((x) => x.t1 - x.t0);
+  const fastest = Math.min(...rtts);
+  const bound = Math.min(maxRoundTripMs, 2 * fastest + 10);
+  const kept = samples.filter((_, i) => rtts[i] <= bound);
+  if (kept.length === 0) return undefined;
+  return {
+    driftMs: median(kept.map((x) => x.server - (x.t0 + x.t1) / 2)),
+    provenDriftMs: median(kept.map((x) => distanceFromZero(x.server - x.t1, x.server - x.t0))),
+    roundTripMs: fastest,
+    used: kept.length,
+    at: Math.max(...kept.map((x) => x.t1)),
+  };
+}
+
 /**
  * Clock-drift guard (OPS-6): measures our clock against the venue's server time, compensating for the round trip
- * (offset = serverTime − (t0 + t1) / 2), and blocks new orders while |drift| exceeds the limit. Until a first
+ * (offset = serverTime − (t0 + t1) / 2, several samples, long round trips discarded, the median), and blocks new
+ * orders while the drift the samples prove exceeds the limit: a slow request is never called drift. Until a first
  * successful measurement, and when measurements go stale, trading is blocked: an unknown drift is not a small one.
  */
 export class ClockDriftGuard {
@@ -106,36 +164,44 @@ export class ClockDriftGuard {
   }
 
   private async runMeasure(): Promise<DriftMeasurement | undefined> {
-    const samples = Math.max(1, this.options.samples ?? 3);
-    let best: DriftMeasurement | undefined;
+    const n = Math.max(1, this.options.samples ?? 5);
+    const samples: Sample[] = [];
     let error: unknown;
-    for (let i = 0; i < samples; i++) {
+    for (let i = 0; i < n; i++) {
       try {
         const t0 = this.clock.now();
         const server = await this.options.fetchServerTime();
         const t1 = this.clock.now();
         if (!Number.isFinite(server)) throw new Error(`reference returned a non-numeric server time (${server})`);
-        const m = { driftMs: server - (t0 + t1) / 2, roundTripMs: t1 - t0, at: t1 };
-        if (!best || m.roundTripMs < best.roundTripMs) best = m;
+        samples.push({ server, t0, t1 });
       } catch (err) {
         error = err;
       }
     }
-    if (!best) {
-      this.options.onError?.(error);
-      const message = error instanceof Error ? error.message : String(error);
+    const maxRtt = this.options.maxRoundTripMs ?? 1_000;
+    const m = samples.length > 0 ? summariseSamples(samples, maxRtt) : undefined;
+    if (!m) {
+      const message =
+        samples.length > 0
+          ? `every round trip took longer than ${maxRtt} ms (fastest ${Math.min(...samples.map((x) => x.t1 - x.t0))} ms)`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      if (samples.length === 0) this.options.onError?.(error);
+      // Inconclusive: keep the last verdict until it goes stale; without one, trading stays blocked.
       if (!this.last) this.transition(false, `clock drift cannot be measured: ${message}`);
-      else this.allowsTrading(); // blocks once the previous measurement goes stale
+      else this.allowsTrading();
       return undefined;
     }
-    this.last = best;
-    const abs = Math.abs(best.driftMs);
-    if (abs > this.maxDriftMs) {
-      this.transition(false, `clock drift ${best.driftMs.toFixed(1)} ms exceeds ${this.maxDriftMs} ms`);
+    this.last = m;
+    const uncertainty = ` (±${(m.roundTripMs / 2).toFixed(1)} ms)`;
+    if (Math.abs(m.provenDriftMs) > this.maxDriftMs) {
+      this.transition(false, `clock drift ${m.driftMs.toFixed(1)} ms${uncertainty} exceeds ${this.maxDriftMs} ms`);
     } else {
-      this.transition(true, `clock drift ${best.driftMs.toFixed(1)} ms is within ${this.maxDriftMs} ms`);
+      this.transition(true, `clock drift ${m.driftMs.toFixed(1)} ms${uncertainty} is within ${this.maxDriftMs} ms`);
     }
-    return best;
+    this.options.onMeasure?.(m, this.allowed);
+    return m;
   }
 
   private transition(allowed: boolean, reason: string): void {

@@ -18,22 +18,28 @@ describe('SlidingWindow', () => {
 });
 
 describe('RequestBudget', () => {
-  it('allows 30 requests per minute (IG) and tells how long to wait', () => {
+  it('allows 30 requests per minute (IG), 3 of them kept for urgent calls, and tells how long to wait', () => {
     const b = requestBudgetFor('ig');
     expect(b).toBeDefined();
     const budget = b as RequestBudget;
-    for (let i = 0; i < 30; i++) expect(budget.tryAcquire(1_000 + i * 100)).toBe(true);
+    expect(budget.ordinaryLimit).toBe(27);
+    for (let i = 0; i < 27; i++) expect(budget.tryAcquire(1_000 + i * 100)).toBe(true);
     expect(budget.tryAcquire(5_000)).toBe(false);
+    // The kill switch still gets through: the reserve is its alone.
+    expect(budget.waitTime(5_000, true)).toBe(0);
+    for (let i = 0; i < 3; i++) expect(budget.tryAcquire(5_000, true)).toBe(true);
+    expect(budget.tryAcquire(5_000, true)).toBe(false);
     expect(budget.used(5_000)).toBe(30);
-    // The first request (t=1000) leaves the window at t=61000.
-    expect(budget.waitTime(5_000)).toBe(56_000);
-    expect(budget.tryAcquire(60_999)).toBe(false);
-    expect(budget.tryAcquire(61_000)).toBe(true);
-    expect(budget.waitTime(61_000)).toBe(100);
+    // The first request (t=1000) leaves the window at t=61000 — for urgent calls; ordinary ones wait for the 4th.
+    expect(budget.waitTime(5_000, true)).toBe(56_000);
+    expect(budget.waitTime(5_000)).toBe(56_300);
+    expect(budget.tryAcquire(61_299)).toBe(false);
+    expect(budget.tryAcquire(61_300)).toBe(true);
   });
 
   it('has no default for venues without a known limit, and an explicit limit wins', () => {
-    expect(requestBudgetFor('ccxt')).toBeUndefined();
+    expect(requestBudgetFor('unknown-type')).toBeUndefined();
+    expect(requestBudgetFor('ccxt')?.limit).toBe(1_200);
     expect(requestBudgetFor('ccxt', 5)?.limit).toBe(5);
     expect(requestBudgetFor('ig', 12)?.limit).toBe(12);
     expect(() => new RequestBudget(0)).toThrow(/limit must be > 0/);

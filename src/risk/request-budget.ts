@@ -1,7 +1,19 @@
 import { SlidingWindow } from './sliding-window.js';
 
-/** Requests per minute a venue tolerates before throttling us, by venue type (RISK-5; IG documents 30/min). */
-export const VENUE_REQUEST_DEFAULTS: Readonly<Record<string, number>> = { ig: 30 };
+/**
+ * Requests per minute a venue tolerates before throttling us, by venue type (RISK-5): IG documents 30/min; a real
+ * exchange through ccxt gets 1 200 calls (Binance spot allows 6 000 request weight a minute, most calls weigh
+ * 1–20); the loopback simulator (and the paper venue on its data) advertises 6 000 requests a minute.
+ */
+export const VENUE_REQUEST_DEFAULTS: Readonly<Record<string, number>> = {
+  ig: 30,
+  ccxt: 1_200,
+  simulator: 6_000,
+  paper: 6_000,
+};
+
+/** Share of the budget ordinary calls leave to urgent ones (the kill switch): 10%, at least one request. */
+export const URGENT_RESERVE = 0.1;
 
 /**
  * A venue request budget for the execution engine: at most `limit` requests in any `windowMs` sliding window
@@ -10,6 +22,8 @@ export const VENUE_REQUEST_DEFAULTS: Readonly<Record<string, number>> = { ig: 30
  */
 export class RequestBudget {
   private readonly window: SlidingWindow;
+  /** What ordinary calls may use; the rest of `limit` is kept for urgent ones. */
+  readonly ordinaryLimit: number;
 
   constructor(
     readonly limit: number,
@@ -18,18 +32,22 @@ export class RequestBudget {
     if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`request budget limit must be > 0: ${limit}`);
     if (!(windowMs > 0)) throw new RangeError(`request budget window must be > 0 ms: ${windowMs}`);
     this.window = new SlidingWindow(limit);
+    this.ordinaryLimit = limit > 1 ? Math.min(limit - 1, Math.floor(limit * (1 - URGENT_RESERVE))) : 1;
   }
 
-  /** Takes one request slot at `now` when one is free; false (nothing taken) when the budget is spent. */
-  tryAcquire(now: number): boolean {
-    if (this.window.isFull(now, this.windowMs, this.limit)) return false;
+  /**
+   * Takes one request slot at `now` when one is free; false (nothing taken) when the budget is spent. Ordinary
+   * calls stop at `ordinaryLimit`; urgent ones (the kill switch) may use the whole limit.
+   */
+  tryAcquire(now: number, urgent = false): boolean {
+    if (this.window.isFull(now, this.windowMs, urgent ? this.limit : this.ordinaryLimit)) return false;
     this.window.push(now);
     return true;
   }
 
   /** Milliseconds to wait from `now` until `tryAcquire` would succeed (0 = now). */
-  waitTime(now: number): number {
-    return this.window.waitTime(now, this.windowMs, this.limit);
+  waitTime(now: number, urgent = false): number {
+    return this.window.waitTime(now, this.windowMs, urgent ? this.limit : this.ordinaryLimit);
   }
 
   /** Requests used inside the window ending at `now`. */

@@ -16,11 +16,14 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../core/index.js';
+import { venueCallContext } from './call-context.js';
 
 /** Codes of errors this module raises itself. */
 export const RESILIENCE_CODES = {
   exhausted: 'VENUE_RETRIES_EXHAUSTED',
   unknownState: 'VENUE_ORDER_UNKNOWN_STATE',
+  /** A placement's retries were stopped (the kill switch) and the venue has no such order: it was never placed. */
+  aborted: 'VENUE_PLACEMENT_ABORTED',
 } as const;
 
 /** Options of `withRetry`. Defaults follow VENUE-6: at most 5 attempts within 30 s. */
@@ -101,6 +104,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: Retry
 export interface PlaceOrderOptions extends RetryOptions {
   /** Wait after an ambiguous failure before looking the order up, so an in-flight order can land (default 500). */
   settleMs?: number;
+  /** Stops the retries (default: the call context's signal); never cuts a lookup short. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -128,8 +133,17 @@ export async function placeOrderSafely(
       code: RESILIENCE_CODES.unknownState,
       cause,
     });
+  const signal = o.signal ?? venueCallContext().signal;
+  const aborted = (failure: unknown) =>
+    new VenueError(`place ${request.clientOrderId}: stopped before a re-send (the venue has no such order)`, {
+      retryable: false,
+      venue: venue.id,
+      code: RESILIENCE_CODES.aborted,
+      cause: failure,
+    });
   for (let attempt = 1; ; attempt++) {
     let failure: unknown;
+    if (signal?.aborted && attempt === 1) throw aborted(undefined);
     try {
       return await venue.placeOrder(request);
     } catch (err) {
@@ -150,6 +164,7 @@ export async function placeOrderSafely(
       throw unknown('placement outcome unknown and the lookup failed', err);
     }
     if (existing) return existing;
+    if (signal?.aborted) throw aborted(failure);
     const delay = backoffDelay(attempt, failure, o);
     const elapsed = now() - start;
     if (attempt >= maxAttempts || elapsed + delay > maxElapsed) {
@@ -159,8 +174,29 @@ export async function placeOrderSafely(
       );
     }
     o.onRetry?.(failure, attempt, delay);
-    await sleep(delay);
+    await abortableSleep(sleep, delay, signal);
+    if (signal?.aborted) {
+      // The last attempt may still land while we waited: look once more before calling it never placed.
+      const late = await venue.fetchOrder(ref).catch(() => undefined);
+      if (late) return late;
+      if (late === undefined) throw unknown('placement stopped and the final lookup failed', failure);
+      throw aborted(failure);
+    }
   }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function abortableSleep(sleep: (ms: number) => Promise<void>, ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done);
+    void sleep(ms).then(done);
+  });
 }
 
 /** Options of `ReconnectingStream`. */

@@ -165,6 +165,8 @@ export function buildControl(c: ControlDeps): ControlApi {
       let cancelled = 0;
       let closing = 0;
       for (const d of c.deployments) {
+        // Its cancels and closes jump the bridge's queue (and a retrying entry stops) before any is issued.
+        d.bridge.engageKillSwitch();
         const r = d.engine.killSwitch(actor, 'kill switch');
         cancelled += r.cancelled;
         closing += r.closing;

@@ -27,6 +27,7 @@ import { LiveColumns, LiveFeed } from './live-feed.js';
 import { barLine } from './printer.js';
 import { ProtectiveStops } from './protective-stops.js';
 import { TradeTrail } from './trade-trail.js';
+import { clientOrderIdPrefix } from '../../venues/live/client-order-id.js';
 import type { DeploymentRuntime } from './runtime-types.js';
 
 /** Rows preallocated per symbol for live bars (about half a year of 1m bars). */
@@ -54,10 +55,6 @@ export interface DeploymentDeps {
   printBars?: boolean;
   /** The runtime's audit/log trail (venue messages, client order ids, correlation ids). */
   trail?: TradeTrail;
-}
-
-function sanitizeId(s: string): string {
-  return s.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 10) || 'd';
 }
 
 /** Starting cash of a deployment's book: its capital cap (10 000 when none is set). */
@@ -120,9 +117,12 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   const bridge = new LiveVenueBridge({
     venue: deps.trail ? deps.trail.venueFor(built.resilient, built.id) : built.resilient,
     journal,
-    clientIdPrefix: `${sanitizeId(d.id)}-${deps.runTag}-`,
+    // A hash of the full deployment id and the run: unique across deployments sharing the account and restarts.
+    clientIdPrefix: clientOrderIdPrefix(d.id, deps.runTag),
     strategyId: d.id,
-    seenTradeIds: replay.tradeIds,
+    seenFillKeys: replay.fillKeys,
+    instruments,
+    onProtectionNeeded: (symbol) => stops?.sync(symbol),
     notify: (n) =>
       bus.publish({
         name: 'alert.raised.v1',
@@ -145,6 +145,15 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   bridgeRef = bridge;
   deps.trail?.addDeployment(d.id, bridge);
   deps.onCleanup(() => bridge.close());
+  // Whoever trips the kill switch (control, a breaker), its orders take the bridge's urgent lane until released.
+  const offKill = [
+    bus.subscribe('killswitch.triggered.v1', () => bridge.engageKillSwitch()),
+    bus.subscribe('killswitch.recovered.v1', () => bridge.releaseKillSwitch()),
+  ];
+  deps.onCleanup(() => {
+    for (const off of offKill) off();
+  });
+  if (deps.killed) bridge.engageKillSwitch();
   // The engine attached its listener to the placeholder before the bridge existed: attach it now.
   bridge.attach(engine.exec);
   journal.attach(bus, d.id);
@@ -186,6 +195,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     bridge,
     bus,
     unknownOrders: config.reconcile.unknownOrders,
+    instruments,
   });
   gate.warming = false;
   feed.start();

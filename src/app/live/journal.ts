@@ -12,6 +12,7 @@ import type { Order } from '../../core/order.js';
 import type { Engine } from '../../engine/engine.js';
 import { fillToRow, GroupCommit, orderToRow, type Store } from '../../store/index.js';
 import type { BridgeJournal } from '../../venues/live/bridge.js';
+import { fillKey } from '../../venues/live/client-order-id.js';
 
 const ORDER_EVENTS: readonly EventName[] = [
   'order.accepted.v1',
@@ -94,22 +95,22 @@ export class StoreJournal implements BridgeJournal {
 
 /**
  * Rebuilds a deployment's portfolio (positions, cash, realised P&L, closed trades) by replaying its stored fills in
- * time order — the fills are the journal's truth, so a crash anywhere leaves nothing to guess. Returns the venue
- * trade ids booked, for the bridge's de-duplication.
+ * time order — the fills are the journal's truth, so a crash anywhere leaves nothing to guess. Returns the keys of
+ * the fills booked (client order id + venue trade id), for the bridge's de-duplication.
  */
 export async function replayFills(
   store: Store,
   engine: Engine,
-): Promise<{ fills: number; tradeIds: Set<string>; lastFillTime: number }> {
+): Promise<{ fills: number; fillKeys: Set<string>; lastFillTime: number }> {
   const fills = await store.fills.list({ strategyId: engine.strategyId });
   const orders = new Map(
     (await store.orders.list({ strategyId: engine.strategyId, limit: 1_000_000 })).map((o) => [o.id, o]),
   );
   const pf = engine.portfolio;
-  const tradeIds = new Set<string>();
+  const fillKeys = new Set<string>();
   let lastFillTime = 0;
   for (const f of fills) {
-    if (f.venueTradeId !== undefined) tradeIds.add(f.venueTradeId);
+    if (f.venueTradeId !== undefined) fillKeys.add(fillKey(f.orderId, f.venueTradeId));
     const s = pf.indexOf(f.symbol);
     if (s < 0) continue;
     const o = orders.get(f.orderId);
@@ -119,5 +120,5 @@ export async function replayFills(
     engine.fills++;
     if (f.time > lastFillTime) lastFillTime = f.time;
   }
-  return { fills: fills.length, tradeIds, lastFillTime };
+  return { fills: fills.length, fillKeys, lastFillTime };
 }

@@ -20,6 +20,7 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
+import { venueCallContext } from '../call-context.js';
 import type { RequestBudget } from '../request-budget.js';
 import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
@@ -56,6 +57,8 @@ export interface CcxtVenueOptions {
   budgetMaxWaitMs?: number;
   /** REST polling period for streams the exchange does not push, and for orders/fills (default 1,000 ms). */
   pollIntervalMs?: number;
+  /** Executions per page of `fetchFills` (default 1 000, Binance's maximum). */
+  fillsPageSize?: number;
   /** Symbols to scan when a call needs one but none is given (fills, order polling). */
   symbols?: string[];
   /** Force REST polling for market data even where ccxt pro has WebSocket support. */
@@ -311,12 +314,34 @@ export class CcxtVenue implements Venue {
     return list.map((o) => this.remember(o));
   }
 
+  /**
+   * Every execution since `since`, page by page: a venue answers at most one page (Binance: 500 by default), and a
+   * reconciliation that read only the first would miss the rest. The next page starts at the last time seen;
+   * executions at that same time are de-duplicated by trade id.
+   */
   async fetchFills(symbol?: string, since?: number): Promise<VenueFill[]> {
     await this.connect();
     const out: VenueFill[] = [];
+    const pageSize = this.opts.fillsPageSize ?? 1_000;
     for (const s of this.scanSymbols(symbol)) {
-      const trades = await this.call(() => this.exchange.fetchMyTrades(s, since));
-      for (const t of trades) out.push(toVenueFill(t, this.clientIds.get(`#${t.order}`)));
+      const seen = new Set<string>();
+      let from = since;
+      for (;;) {
+        const page = await this.call(() => this.exchange.fetchMyTrades(s, from, pageSize));
+        let added = 0;
+        let last = from ?? 0;
+        for (const t of page) {
+          const f = toVenueFill(t, this.clientIds.get(`#${t.order}`));
+          last = Math.max(last, f.time);
+          if (seen.has(f.venueTradeId)) continue;
+          seen.add(f.venueTradeId);
+          out.push(f);
+          added++;
+        }
+        // A short page is the last; a full page of nothing new (all at one millisecond) cannot advance either.
+        if (page.length < pageSize || added === 0) break;
+        from = last;
+      }
     }
     return out.sort((a, b) => a.time - b.time);
   }
@@ -472,13 +497,15 @@ export class CcxtVenue implements Venue {
   }
 
   // Every REST call goes through our budget, then ccxt (with its own limiter), and errors come out as VenueError.
+  // Kill switch calls (an urgent call context) draw on the budget's reserve, so they never wait behind polling.
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     const budget = this.opts.budget;
     if (budget) {
       const maxWait = this.opts.budgetMaxWaitMs ?? 5_000;
+      const urgent = venueCallContext().urgent === true;
       for (;;) {
-        if (budget.tryAcquire(this.now())) break;
-        const wait = budget.waitTime(this.now());
+        if (budget.tryAcquire(this.now(), urgent)) break;
+        const wait = budget.waitTime(this.now(), urgent);
         if (wait > maxWait) {
           throw new VenueError(`${this.id}: request budget exhausted for ${wait} ms`, {
             retryable: true,

@@ -5,6 +5,7 @@
  */
 import {
   type Fill,
+  type Instrument,
   isOpen,
   isTerminal,
   type Order,
@@ -17,6 +18,8 @@ import {
   type VenueOrderRequest,
 } from '../../core/index.js';
 import type { ExecutionVenue, VenueListener } from '../../engine/execution-venue.js';
+import { withVenueCallContext } from '../call-context.js';
+import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
 /** Tag of the protective stop orders the runtime keeps on the venue (RISK-3). */
 export const PROTECTIVE_STOP_TAG = 'protective_stop';
@@ -43,12 +46,26 @@ export interface LiveVenueBridgeOptions {
   /** The venue, normally wrapped in ResilientVenue (retries, safe placement, reconnecting streams). */
   venue: Venue;
   journal: BridgeJournal;
-  /** Prefix making generated client order ids unique across restarts (venue charset: letters, digits, `-_.:/`). */
+  /**
+   * Prefix making generated client order ids unique across deployments and restarts (`clientOrderIdPrefix`:
+   * a hash of the deployment id and the run id).
+   */
   clientIdPrefix: string;
+  /** The venue's longest client order id (default 36, Binance's limit). */
+  maxClientIdLength?: number;
   /** Strategy id stamped on fills. */
   strategyId: string;
-  /** Venue trade ids already booked (from the store), so a replay never books twice. */
-  seenTradeIds?: Iterable<string>;
+  /** Fill keys already booked (`fillKey(clientOrderId, venueTradeId)`, from the store): a replay never books twice. */
+  seenFillKeys?: Iterable<string>;
+  /** The instruments traded: sells are rounded down to their lot so they never ask for more than was credited. */
+  instruments?: readonly Instrument[];
+  /** A fill no order of ours matches after this long raises a critical alert (default 15 000 ms). */
+  unmatchedFillAlertMs?: number;
+  /**
+   * Called when a symbol's protection must be brought back in line at once: an exit for which the stop was
+   * cancelled now rests on the venue, or an exit was rejected, failed or cancelled (the runtime re-syncs the stop).
+   */
+  onProtectionNeeded?: (symbol: string, reason: string) => void;
   notify?: (n: BridgeNotice) => void;
   /** Called after a fill has been stored and applied (strategy state persistence, protective stops). */
   onFillApplied?: (order: Order, fill: Fill) => void;
@@ -104,7 +121,11 @@ export class LiveVenueBridge implements ExecutionVenue {
   private readonly venue: Venue;
   private readonly o: LiveVenueBridgeOptions;
   private readonly now: () => number;
-  private readonly orders: { place: SerialQueue; events: SerialQueue };
+  private readonly orders: { place: SerialQueue; urgent: SerialQueue; events: SerialQueue };
+  /** While the kill switch is engaged, placements and cancels take the urgent lane (see `engageKillSwitch`). */
+  private emergency = false;
+  /** The placement on the ordinary lane right now, with the switch that stops its retries. */
+  private inFlight: { order: Order; abort: AbortController } | undefined;
   private readonly byVenueId = new Map<string, Order>();
   private readonly byClientId = new Map<string, Order>();
   private readonly clientIdOf = new Map<Order, string>();
@@ -115,9 +136,12 @@ export class LiveVenueBridge implements ExecutionVenue {
   private readonly stops = new Set<Order>();
   /** Finished orders, oldest first, still matchable until FINISHED_KEPT newer ones finished. */
   private readonly finished = new Set<Order>();
-  private readonly seenTrades: Set<string>;
+  private readonly seenFills: Set<string>;
   /** Fills whose order we could not match yet (the placement answer may still be in flight). */
   private orphanFills: VenueFill[] = [];
+  /** Venue trade ids of orphan fills already alerted on (one alert per fill). */
+  private readonly alertedOrphans = new Set<string>();
+  private readonly instruments = new Map<string, Instrument>();
   private subs: Subscription[] = [];
   private closed = false;
   /** Orders whose placement outcome is unknown (VENUE_ORDER_UNKNOWN_STATE): looked up on every sync. */
@@ -128,10 +152,15 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.id = opts.venue.id;
     this.o = opts;
     this.now = opts.now ?? Date.now;
-    this.seenTrades = new Set(opts.seenTradeIds ?? []);
+    this.seenFills = new Set(opts.seenFillKeys ?? []);
+    for (const i of opts.instruments ?? []) this.instruments.set(i.symbol, i);
     const onError = (err: unknown) =>
       this.notice('critical', 'Live bridge task failed', err instanceof Error ? err.message : String(err));
-    this.orders = { place: new SerialQueue(onError), events: new SerialQueue(onError) };
+    this.orders = {
+      place: new SerialQueue(onError),
+      urgent: new SerialQueue(onError),
+      events: new SerialQueue(onError),
+    };
   }
 
   /** Orders the bridge can still match to venue reports: the open ones plus at most FINISHED_KEPT finished ones. */
@@ -141,7 +170,29 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Orders waiting to be placed or cancelled plus venue reports waiting to be applied. */
   get queueDepth(): number {
-    return this.orders.place.depth + this.orders.events.depth;
+    return this.orders.place.depth + this.orders.urgent.depth + this.orders.events.depth;
+  }
+
+  /**
+   * The kill switch: from now on cancels and closes go on an urgent lane that does not wait behind queued or
+   * retrying placements, and their venue calls draw on the request budget's reserve. An entry being retried is
+   * stopped before its next re-send. Lasts until `releaseKillSwitch`.
+   */
+  engageKillSwitch(): void {
+    this.emergency = true;
+    const f = this.inFlight;
+    if (f !== undefined && !(f.order.reduceOnly || f.order.side === 'sell')) f.abort.abort();
+  }
+
+  /** Back to one ordinary lane (the kill switch was released). */
+  releaseKillSwitch(): void {
+    this.emergency = false;
+  }
+
+  /** Puts a placement or cancel on its lane. */
+  private enqueue(task: () => Promise<void>): void {
+    if (this.emergency) this.orders.urgent.push(() => withVenueCallContext({ urgent: true }, task));
+    else this.orders.place.push(task);
   }
 
   attach(listener: VenueListener): void {
@@ -152,7 +203,12 @@ export class LiveVenueBridge implements ExecutionVenue {
   clientOrderIdOf(order: Readonly<Order>): string {
     const known = this.clientIdOf.get(order as Order);
     if (known !== undefined) return known;
-    return order.clientOrderId === order.id ? `${this.o.clientIdPrefix}${order.id}` : order.clientOrderId;
+    // A strategy's own client id is prefixed too: two deployments may pick the same one.
+    return clientOrderIdFor(
+      this.o.clientIdPrefix,
+      order.clientOrderId === order.id ? order.id : order.clientOrderId,
+      this.o.maxClientIdLength ?? DEFAULT_MAX_CLIENT_ID_LENGTH,
+    );
   }
 
   /** Starts applying venue order and fill reports. */
@@ -174,16 +230,17 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Engine call: enqueue a placement (write-ahead, then the venue). */
   submit(order: Order): void {
+    if (order.side === 'sell' && !this.fitSellToLot(order)) return;
     const cid = this.clientOrderIdOf(order);
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
     if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
-    this.orders.place.push(() => this.place(order, cid));
+    this.enqueue(() => this.place(order, cid));
   }
 
-  /** Engine call: enqueue a cancel (after any placement queued before it). */
+  /** Engine call: enqueue a cancel (after any placement queued before it on its lane). */
   cancel(order: Order, reason: string): void {
-    this.orders.place.push(() => this.cancelNow(order, reason));
+    this.enqueue(() => this.cancelNow(order, reason));
   }
 
   /**
@@ -289,6 +346,7 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Resolves when every queued placement, cancel and report has been handled. */
   async drain(): Promise<void> {
+    await this.orders.urgent.idle();
     await this.orders.place.idle();
     await this.orders.events.idle();
   }
@@ -301,13 +359,70 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   // ---- internals ----
 
+  /**
+   * Rounds a sell down to the instrument's lot: after a fee taken in the base asset the position is not a whole
+   * number of lots, and the venue refuses a sell above the credited balance. A remainder below one lot (dust) cannot
+   * be sold: the order is refused here. False when the order was refused.
+   */
+  private fitSellToLot(order: Order): boolean {
+    const inst = this.instruments.get(order.symbol);
+    if (inst === undefined) return true;
+    const lots = Math.floor(order.quantity / inst.lotSize + 1e-9);
+    const q = Number((lots * inst.lotSize).toFixed(12));
+    if (q >= inst.minQty - 1e-12 && q > 0) {
+      if (q < order.quantity) order.quantity = q;
+      return true;
+    }
+    this.listener?.onRejected(order, 'BELOW_ONE_LOT', this.now());
+    this.notice(
+      'info',
+      'Sell below one lot not sent',
+      `${order.quantity} ${order.symbol} is below the venue's smallest quantity ${inst.minQty} (dust left on the account)`,
+      order,
+    );
+    return false;
+  }
+
+  /**
+   * Whether a spot venue's stop locks the base asset this sell needs: the stop is then cancelled first (and the
+   * protection re-placed at once for what is left). A venue with positions (derivatives) locks nothing.
+   */
+  private async stopLocksFunds(order: Order, stop: Order): Promise<boolean> {
+    if (this.venue.capabilities.positions) return false;
+    const need = order.quantity - order.filledQuantity;
+    try {
+      const free = (await this.venue.fetchBalances()).find((b) => b.asset === baseOf(order.symbol))?.free ?? 0;
+      return free + 1e-12 < need;
+    } catch (err) {
+      // Unknown balance: freeing the stop's quantity is the way the exit cannot fail for funds.
+      this.notice('warning', 'Balance lookup failed before an exit', (err as Error).message, stop);
+      return true;
+    }
+  }
+
+  /** Orders the kill switch itself sends or keeps: exits (sells, reduce-only) and protective stops. */
+  private isUrgentOrder(order: Order): boolean {
+    return order.reduceOnly || order.side === 'sell' || order.tag === PROTECTIVE_STOP_TAG;
+  }
+
+  /** Asks the runtime to bring the symbol's protection back in line now. */
+  private protect(order: Order, reason: string): void {
+    if (order.side !== 'sell' || order.tag === PROTECTIVE_STOP_TAG) return;
+    this.o.onProtectionNeeded?.(order.symbol, reason);
+  }
+
   private async place(order: Order, cid: string): Promise<void> {
     if (this.closed) return;
     if (order.status !== 'submitted') return; // cancelled before it left
     await this.o.journal.persistOrder(order, cid);
+    let freedStop = false;
     if (order.side === 'sell' && order.tag !== PROTECTIVE_STOP_TAG) {
+      // The stop stays unless it locks the funds this exit needs (spot): the position is never left bare for nothing.
       const stop = this.protectiveStop(order.symbol);
-      if (stop !== undefined) await this.cancelNow(stop, 'replaced_by_exit');
+      if (stop !== undefined && (await this.stopLocksFunds(order, stop))) {
+        await this.cancelNow(stop, 'funds_for_exit');
+        freedStop = true;
+      }
     }
     const req: VenueOrderRequest = {
       clientOrderId: cid,
@@ -322,14 +437,20 @@ export class LiveVenueBridge implements ExecutionVenue {
     };
     const t0 = performance.now();
     let v: VenueOrder;
+    const abort = new AbortController();
+    this.inFlight = { order, abort };
     try {
-      v = await this.venue.placeOrder(req);
+      // A placement queued before the kill switch and not sent yet is an entry we no longer want.
+      if (this.emergency && !this.isUrgentOrder(order)) abort.abort();
+      v = await withVenueCallContext({ signal: abort.signal }, () => this.venue.placeOrder(req));
     } catch (err) {
+      if (this.inFlight?.order === order) this.inFlight = undefined;
       const e = err instanceof Error ? err : new Error(String(err));
       if (err instanceof VenueError && err.code === 'VENUE_ORDER_UNKNOWN_STATE') {
         // The venue may or may not have it: keep it open and look it up later; never place it again blindly.
         this.unknown.add(order);
         this.notice('critical', 'Order state unknown', e.message, order, cid);
+        if (freedStop) this.protect(order, 'exit_unknown');
         return;
       }
       this.listener?.onRejected(
@@ -338,20 +459,25 @@ export class LiveVenueBridge implements ExecutionVenue {
         this.now(),
       );
       this.retireIfDone(order);
+      const exit = order.side === 'sell' && order.tag !== PROTECTIVE_STOP_TAG;
       this.notice(
-        'warning',
-        'Order rejected by the venue',
+        exit ? 'critical' : 'warning',
+        exit ? 'Exit rejected by the venue: protection re-placed' : 'Order rejected by the venue',
         `${order.side} ${order.quantity} ${order.symbol}: ${e.message}`,
         order,
         cid,
       );
+      this.protect(order, 'exit_rejected');
       return;
     }
+    if (this.inFlight?.order === order) this.inFlight = undefined;
     this.o.onPlaced?.(order, performance.now() - t0);
     this.learn(order, v.venueOrderId);
     // The venue's id is durable before anything else happens to the order.
     await this.o.journal.persistOrder(order, cid);
     await this.orders.events.push(async () => this.applyOrderReport(v));
+    // An exit resting on the venue (take-profit) holds part of the position: the stop covers the rest at once.
+    if (freedStop) this.protect(order, 'exit_placed');
   }
 
   private async cancelNow(order: Order, reason: string): Promise<void> {
@@ -399,8 +525,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     const l = this.listener;
     if (order === undefined || l === null) return;
     this.learn(order, v.venueOrderId);
+    const wasOpen = !isTerminal(order.status);
     this.applyStatus(order, l, v, reason);
     this.retireIfDone(order);
+    // An exit that ended without filling in full no longer covers its part of the position.
+    if (wasOpen && isTerminal(order.status) && order.status !== 'filled') this.protect(order, `exit_${order.status}`);
   }
 
   private applyStatus(order: Order, l: VenueListener, v: VenueOrder, reason: string | undefined): void {
@@ -431,25 +560,42 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Stores then applies one venue fill; false when it was already booked or is not ours. */
   private async applyFill(f: VenueFill): Promise<boolean> {
-    if (this.seenTrades.has(f.venueTradeId)) return false;
     const order = this.match(f.venueOrderId, f.clientOrderId);
     if (order === undefined) {
       // Not ours (another system on the account) or the placement answer has not arrived yet: keep it a while.
-      if (this.orphanFills.length < 1000) this.orphanFills.push(f);
+      if (this.orphanFills.length < 1000 && !this.orphanFills.some((o) => o.venueTradeId === f.venueTradeId)) {
+        this.orphanFills.push(f);
+        this.watchOrphan(f);
+      }
       return false;
     }
-    this.seenTrades.add(f.venueTradeId);
-    const fee = f.feeCurrency === baseOf(f.symbol) ? f.fee * f.price : f.fee;
     const cid = this.clientOrderIdOf(order);
+    // Keyed by our client order id (unique per deployment and run) and the venue's trade id: a venue whose trade
+    // ids start again (a restarted simulator) still gets every new fill booked.
+    const key = fillKey(cid, f.venueTradeId);
+    if (this.seenFills.has(key)) return false;
+    this.seenFills.add(key);
+    const feeInBase = f.feeCurrency === baseOf(f.symbol);
+    let fee = feeInBase ? f.fee * f.price : f.fee;
+    // What the account was really credited: a spot buy whose fee is taken in the base asset receives less. It is
+    // booked in whole lots, so the position can always be sold to zero; the sub-lot rest stays on the account as
+    // dust and its cost is counted with the fee (a position of dust would never close and block the strategy).
+    let booked = f.quantity;
+    if (order.side === 'buy' && feeInBase) {
+      const credited = Math.max(0, f.quantity - f.fee);
+      const lot = this.instruments.get(order.symbol)?.lotSize;
+      booked = lot ? Number((Math.floor(credited / lot + 1e-9) * lot).toFixed(12)) : Number(credited.toFixed(12));
+      fee = (f.quantity - booked) * f.price;
+    }
     const fill: Fill = {
-      id: `${this.id}:${f.venueTradeId}`,
+      id: `${this.id}:${cid}:${f.venueTradeId}`,
       orderId: cid,
       clientOrderId: cid,
       strategyId: this.o.strategyId,
       symbol: order.symbol,
       side: order.side,
       price: f.price,
-      quantity: f.quantity,
+      quantity: booked,
       fee,
       liquidity: f.liquidity,
       time: f.time,
@@ -458,10 +604,27 @@ export class LiveVenueBridge implements ExecutionVenue {
     };
     // Stored before it is applied: a crash in between is healed on restart by rebuilding from the store.
     await this.o.journal.persistFill(fill);
-    this.listener?.onFill(order, f.price, f.quantity, fee, f.liquidity, f.time);
+    this.listener?.onFill(order, f.price, f.quantity, fee, f.liquidity, f.time, booked);
     this.o.onFillApplied?.(order, fill);
     this.retireIfDone(order);
     return true;
+  }
+
+  /** Alerts once when a fill is still unmatched after the grace period (its order may never be known). */
+  private watchOrphan(f: VenueFill): void {
+    const t = setTimeout(() => {
+      if (this.closed || this.alertedOrphans.has(f.venueTradeId)) return;
+      if (!this.orphanFills.includes(f)) return;
+      this.alertedOrphans.add(f.venueTradeId);
+      this.notice(
+        'critical',
+        'Fill not matched to any order',
+        `venue trade ${f.venueTradeId} of venue order ${f.venueOrderId}${f.clientOrderId ? ` (client id ${f.clientOrderId})` : ''}: ${f.side} ${f.quantity} ${f.symbol} @ ${f.price} is not booked; check the account`,
+        undefined,
+        f.clientOrderId,
+      );
+    }, this.o.unmatchedFillAlertMs ?? 15_000);
+    t.unref();
   }
 
   /** A finished order joins the bounded list of finished ones; the oldest beyond the bound is forgotten. */

@@ -111,6 +111,8 @@ export interface SimExchangeOptions {
   feeRate?: number;
   /** 1m candles of history generated before now (default 600). */
   historyBars?: number;
+  /** How far the simulated venue's clock runs ahead of ours, in ms (negative: behind); ignored with `now`. */
+  clockOffsetMs?: number;
   now?: () => number;
 }
 
@@ -122,6 +124,8 @@ export class SimExchange {
   readonly trades: SimTrade[] = [];
   readonly feeRate: number;
   readonly now: () => number;
+  /** How far this venue's clock runs ahead of the host's (tests skew it at any time); unused with a custom `now`. */
+  clockOffsetMs: number;
   /** Fault hooks the server sets per request. */
   pendingPartialFill: number | undefined;
   private readonly listeners: ExchangeListener[] = [];
@@ -130,7 +134,8 @@ export class SimExchange {
   private nextTradeId = 5000;
 
   constructor(opts: SimExchangeOptions = {}) {
-    this.now = opts.now ?? Date.now;
+    this.clockOffsetMs = opts.clockOffsetMs ?? 0;
+    this.now = opts.now ?? (() => Date.now() + this.clockOffsetMs);
     this.rng = createRng(opts.seed ?? 42);
     this.feeRate = opts.feeRate ?? 0.001;
     for (const spec of opts.markets ?? DEFAULT_MARKETS) {

@@ -16,8 +16,10 @@ export type FaultRule =
 
 /** Controls the simulator's faults; all methods may be called at any time from a test. */
 export class FaultController {
-  /** Added delay before every HTTP response, in ms. */
+  /** Added delay before every HTTP request is handled, in ms. */
   latencyMs = 0;
+  /** A further delay drawn uniformly from [0, latencyJitterMs] per request (a slow, uneven network). */
+  latencyJitterMs = 0;
   /** While true, new WebSocket connections are closed at once (a feed outage that lasts). */
   refuseWebSockets = false;
   private rules: FaultRule[] = [];
@@ -61,10 +63,16 @@ export class FaultController {
     return this.dropHandler ? this.dropHandler() : 0;
   }
 
+  /** The delay of the next request: the fixed latency plus its jitter. */
+  nextLatencyMs(): number {
+    return this.latencyMs + (this.latencyJitterMs > 0 ? Math.random() * this.latencyJitterMs : 0);
+  }
+
   /** Disarms every fault and clears latency and refusal. */
   reset(): void {
     this.rules = [];
     this.latencyMs = 0;
+    this.latencyJitterMs = 0;
     this.refuseWebSockets = false;
   }
 

@@ -121,7 +121,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const body = await readBody(req);
     const entry: RequestLogEntry = { method, path, status: 0, time: Date.now() };
     requests.push(entry);
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    const latency = faults.nextLatencyMs();
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const fault = faults.take(method, path, ['status', 'rateLimit', 'hang']);
     if (fault?.kind === 'status')
       return send(entry, res, fault.status, '<html><body>Service Unavailable</body></html>');
@@ -147,7 +148,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let status = 200;
     let out: unknown;
     try {
-      if (PRIVATE.has(path)) checkSigned(req, rawQuery, body, params, apiKey, secret);
+      if (PRIVATE.has(path)) checkSigned(req, rawQuery, body, params, apiKey, secret, exchange.now);
       out = route(method, path, params);
     } catch (err) {
       if (!(err instanceof BinanceApiError)) throw err;
@@ -553,6 +554,7 @@ function checkSigned(
   params: URLSearchParams,
   apiKey: string,
   secret: string,
+  now: () => number,
 ): void {
   if (req.headers['x-mbx-apikey'] !== apiKey) {
     throw new BinanceApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.');
@@ -581,7 +583,7 @@ function checkSigned(
     );
   }
   const recvWindow = Math.min(Number(params.get('recvWindow') ?? 5000), 60_000);
-  const server = Date.now();
+  const server = now();
   if (ts >= server + 1000 || server - ts > recvWindow) {
     throw new BinanceApiError(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
   }
