@@ -73,9 +73,11 @@ describe('kernel', () => {
     engine.onBar(0, 2);
     expect(seen).toEqual([
       'order.submitted.v1',
+      'position.changed.v1',
       'fill.executed.v1',
       'order.filled.v1',
       'order.submitted.v1',
+      'position.changed.v1',
       'fill.executed.v1',
       'trade.closed.v1',
       'order.filled.v1',

@@ -126,7 +126,8 @@ describe('audit and logs of a real runtime run', () => {
       JSON.stringify(story.venueMessages),
     ).toBe(true);
     expect(story.fills).toHaveLength(1);
-    expect(story.fills[0].quantity).toBeCloseTo(0.01, 8);
+    // Booked net of the fee the venue keeps in the base asset (0.1%).
+    expect(story.fills[0].quantity).toBeCloseTo(0.01 * (1 - 0.001), 8);
     const actions = story.timeline.map((s) => s.action);
     for (const a of ['risk.checked', 'order.submitted', 'venue.message', 'fill.executed', 'order.filled']) {
       expect(actions).toContain(a);

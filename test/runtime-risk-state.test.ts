@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RISK_STATE_KEY } from '../src/app/live/risk-state.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
 import type { RiskEngineState } from '../src/risk/index.js';
+import { Redactor } from '../src/security/redact.js';
+import { Vault } from '../src/security/vault.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 
@@ -17,12 +20,14 @@ const BIN = join(ROOT, 'bin/tradeforge.js');
 let sim: SimulatorHandle;
 let dir: string;
 const children: ChildProcess[] = [];
+// An unlocked vault lets the runtime and the CLI append to the audit log.
+const MASTER = randomBytes(32).toString('hex');
 
 function startChild(cfg: string, home: string): { child: ChildProcess; out: () => string } {
   let text = '';
   const child = spawn(process.execPath, [BIN, 'start', '--config', cfg], {
     cwd: ROOT,
-    env: { ...process.env, TRADEFORGE_HOME: home },
+    env: { ...process.env, TRADEFORGE_HOME: home, TRADEFORGE_MASTER_KEY: MASTER },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (b: Buffer) => {
@@ -37,7 +42,10 @@ function startChild(cfg: string, home: string): { child: ChildProcess; out: () =
 
 function cli(home: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const c = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, TRADEFORGE_HOME: home } });
+    const c = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, TRADEFORGE_HOME: home, TRADEFORGE_MASTER_KEY: MASTER },
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (b: Buffer) => {
@@ -89,6 +97,9 @@ afterAll(async () => {
 describe('durable risk state', () => {
   it('a drawdown halt survives kill -9 and a restart; an audited reset lifts it', async () => {
     const home = join(dir, 'home');
+    const seed = await openStore({ home });
+    await Vault.create(seed, { masterKey: MASTER }, { redactor: new Redactor() });
+    await seed.close();
     const cfg = join(dir, 'config.json');
     writeFileSync(
       cfg,

@@ -388,7 +388,8 @@ async function storeOptimization(
           }
         : null,
       ...(json ? { outputs: { json: resolve(json) } } : {}),
-      startedAt: Date.now() - res.elapsedMs,
+      // Whole milliseconds: the column is an integer (PostgreSQL refuses a fraction).
+      startedAt: Math.round(Date.now() - res.elapsedMs),
     });
     process.stdout.write(`stored as ${id} (tradeforge backtests show ${id})\n`);
   } finally {
