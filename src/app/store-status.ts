@@ -1,6 +1,8 @@
 /** The runtime status rebuilt from the store, for `tradeforge status` while the runtime is down. */
 import type { RiskEngineState } from '../risk/index.js';
-import type { Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
+import type { HomePaths } from './home.js';
+import { callRuntime, readLiveRunFile } from './run-file.js';
 import { RISK_STATE_KEY } from './live/risk-state.js';
 import type { RuntimeStatus } from './runtime.js';
 
@@ -152,4 +154,22 @@ function activeFromState(
     }
   }
   return out;
+}
+
+/**
+ * The status `tradeforge status` and `risk report` read: the running runtime's (`GET /api/status`), or the one
+ * rebuilt from the store when no runtime answers.
+ */
+export async function currentStatus(home: HomePaths): Promise<RuntimeStatus> {
+  const run = readLiveRunFile(home);
+  const live = run
+    ? await callRuntime<RuntimeStatus>(run, home, 'GET', '/api/status').catch(() => undefined)
+    : undefined;
+  if (live) return live;
+  const store = await openStore({ home });
+  try {
+    return await statusFromStore(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -113,22 +113,8 @@ async function currentPositions(): Promise<{
   equity: number | undefined;
 }> {
   const { resolveHome } = await import('../../app/home.js');
-  const { readLiveRunFile, callRuntime } = await import('../../app/run-file.js');
-  type Status = import('../../app/runtime.js').RuntimeStatus;
-  const home = resolveHome();
-  const run = readLiveRunFile(home);
-  let status: Status | undefined;
-  if (run) status = await callRuntime<Status>(run, home, 'GET', '/api/status').catch(() => undefined);
-  if (!status) {
-    const { openStore } = await import('../../store/index.js');
-    const { statusFromStore } = await import('../../app/store-status.js');
-    const store = await openStore({ home });
-    try {
-      status = await statusFromStore(store);
-    } finally {
-      await store.close();
-    }
-  }
+  const { currentStatus } = await import('../../app/store-status.js');
+  const status = await currentStatus(resolveHome());
   const venues = new Map(status.deployments.map((d) => [d.id, d.venue]));
   const equity = status.deployments.reduce((s, d) => s + d.equity, 0);
   return {

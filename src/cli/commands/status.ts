@@ -8,22 +8,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON (for scripts)')
     .action(async (opts: { json?: boolean }) => {
       const { resolveHome } = await import('../../app/home.js');
-      const { readLiveRunFile, callRuntime } = await import('../../app/run-file.js');
-      type Status = import('../../app/runtime.js').RuntimeStatus;
-      const home = resolveHome();
-      const run = readLiveRunFile(home);
-      let status: Status | undefined;
-      if (run) status = await callRuntime<Status>(run, home, 'GET', '/api/status').catch(() => undefined);
-      if (!status) {
-        const { openStore } = await import('../../store/index.js');
-        const { statusFromStore } = await import('../../app/store-status.js');
-        const store = await openStore({ home });
-        try {
-          status = await statusFromStore(store);
-        } finally {
-          await store.close();
-        }
-      }
+      const { currentStatus } = await import('../../app/store-status.js');
+      const status = await currentStatus(resolveHome());
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
         return;
