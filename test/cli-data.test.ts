@@ -138,6 +138,24 @@ describe('tradeforge data', () => {
     expect(v.out).toMatch(/500 rows, 1h/);
   });
 
+  it('exits quietly when the reader closes the pipe early (`tradeforge data --help | head -1`)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tradeforge.js'), 'data', '--help'], {
+      cwd: ROOT,
+      env: { ...process.env, TRADEFORGE_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    // Close our end before the help is written, as `head` does once it has its line.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(err).not.toMatch(/EPIPE|Unhandled|at /);
+    expect(code).toBe(0);
+  });
+
   it('gives clear errors for bad flags and shows help', () => {
     const r = run('data', 'generate', '--bars', 'ten', '--seed', '1', '--out', join(home, 'x.csv'));
     expect(r.code).toBe(2);
@@ -178,7 +196,10 @@ describe('tradeforge demo', () => {
     }
   });
   it('refuses long and non-ASCII-heavy symbols in one line (no ENAMETOOLONG), echoing at most 80 characters', () => {
-    const ok = file('sym.csv', 'time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,2,0.5,1.5,10\n');
+    const ok = file(
+      'sym.csv',
+      'time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,2,0.5,1.5,10\n',
+    );
     for (const symbol of ['é'.repeat(60), '\u{1F680}'.repeat(30), 'X'.repeat(300)]) {
       const r = run('data', 'import', ok, '--symbol', symbol);
       expect(r.code).toBe(2);

@@ -202,7 +202,9 @@ describe('input limits (hostile or corrupt files)', () => {
       expect(e.message).toBe(`row 2, column open: "${cell}" is not a decimal number`);
     }
     // Decimal forms still read: exponent, sign, leading dot, leading zero.
-    const ok = importText(`${HEADER}${row('2024-01-01', '1e2')}${row('2024-01-02', '+100.0')}${row('2024-01-03', '099.5')}`);
+    const ok = importText(
+      `${HEADER}${row('2024-01-01', '1e2')}${row('2024-01-02', '+100.0')}${row('2024-01-03', '099.5')}`,
+    );
     expect([...ok.columns.open]).toEqual([100, 100, 99.5]);
   });
 
@@ -213,7 +215,9 @@ describe('input limits (hostile or corrupt files)', () => {
       text += row(t, '100', i === 150 ? '1e308' : '101');
     }
     const e = dataError(() => importText(text));
-    expect(e.message).toBe('row 152, column high: out-of-bounds: high is 1e+308, beyond the absolute bound 1000000000000');
+    expect(e.message).toBe(
+      'row 152, column high: out-of-bounds: high is 1e+308, beyond the absolute bound 1000000000000',
+    );
     // The same series with the bound respected imports.
     expect(importText(text.replace('1e308', '101')).columns.length).toBe(300);
   });
