@@ -3,7 +3,7 @@ import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
 import type { StrategyDefinition } from '../strategy/types.js';
-import { loadCodeStrategy } from './files/code-loader.js';
+import { loadCodeStrategy, type SandboxOptions } from './files/code-loader.js';
 import { compileRules, type RulesDefinition } from './rules/compile.js';
 
 /** The source kinds a strategy file can be, by extension. */
@@ -35,12 +35,20 @@ export function strategySourceKind(file: string): StrategySourceKind {
   return kind;
 }
 
-/** Compiles a strategy source text of a given kind into a definition (`file` names it in errors). */
-export function compileStrategySource(source: string, kind: StrategySourceKind, file: string): StrategyDefinition {
+/**
+ * Compiles a strategy source text of a given kind into a definition (`file` names it in errors). `sandbox` says
+ * where code we did not write runs (a sandbox worker with budgets for live deployments and queue workers).
+ */
+export function compileStrategySource(
+  source: string,
+  kind: StrategySourceKind,
+  file: string,
+  sandbox: SandboxOptions = {},
+): StrategyDefinition {
   switch (kind) {
     case 'ts':
     case 'js':
-      return loadCodeStrategy(source, file);
+      return loadCodeStrategy(source, file, sandbox);
     case 'rules':
       return compileRules(source, { file, name: basename(file, extname(file)) });
     case 'pine':
@@ -56,14 +64,18 @@ export function compileStrategySource(source: string, kind: StrategySourceKind, 
  * name (`sma-cross`) gives the built-in; a path (relative to `baseDir`) to a `.ts`/`.js` file, a `.rules` file
  * or a `.pine` file is read, gated and compiled. Errors are ValidationErrors naming the file and line.
  */
-export function resolveStrategy(nameOrPath: string, baseDir: string = process.cwd()): StrategyDefinition {
+export function resolveStrategy(
+  nameOrPath: string,
+  baseDir: string = process.cwd(),
+  sandbox: SandboxOptions = {},
+): StrategyDefinition {
   if (!isStrategyFile(nameOrPath)) return getStrategy(nameOrPath);
   const kind = strategySourceKind(nameOrPath);
   const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new ValidationError(`strategy file ${nameOrPath} not found (looked at ${file})`, 'strategy');
   }
-  return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath);
+  return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath, sandbox);
 }
 
 /** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */

@@ -67,7 +67,8 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   const { store, bus, logs, metrics, account, config } = deps;
   const log = logs.child('runtime');
   // A built-in name or a strategy file (.ts/.js gated and sandboxed, .rules compiled), relative to the working folder.
-  const def = resolveStrategy(d.strategy);
+  // Code we did not write runs in a sandbox worker: a CPU budget per callback and a heap cap (docs/security.md).
+  const def = resolveStrategy(d.strategy, undefined, { isolate: true });
   const params = resolveParams(def, d.params);
   const timeframe = parseTimeframe(d.timeframe);
   const all = await built.resilient.fetchInstruments();
