@@ -69,6 +69,12 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   // A built-in name or a strategy file (.ts/.js gated and sandboxed, .rules compiled), relative to the working folder.
   // Code we did not write runs in a sandbox worker: a CPU budget per callback and a heap cap (docs/security.md).
   const def = resolveStrategy(d.strategy, undefined, { isolate: true });
+  const sandbox = (def as { sandbox?: { close(): Promise<unknown> } }).sandbox;
+  if (sandbox !== undefined) {
+    deps.onCleanup(async () => {
+      await sandbox.close();
+    });
+  }
   const params = resolveParams(def, d.params);
   const timeframe = parseTimeframe(d.timeframe);
   const all = await built.resilient.fetchInstruments();

@@ -264,6 +264,8 @@ class WorkerStrategy implements Strategy {
     this.hook('onStop', ctx);
   }
   getState(): unknown {
+    // A stopped strategy has no state to save: its deployment is halted and the stop report says why.
+    if (this.sandbox.stopReport !== undefined) return undefined;
     return this.sandbox.call({ op: 'getState', id: this.id }, { callback: 'getState' });
   }
   restore(state: unknown): void {
