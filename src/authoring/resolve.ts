@@ -5,6 +5,7 @@ import { getStrategy } from '../strategy/registry.js';
 import type { StrategyDefinition } from '../strategy/types.js';
 import { loadCodeStrategy, type SandboxOptions } from './files/code-loader.js';
 import { compileRules, type RulesDefinition } from './rules/compile.js';
+import { loadStrategyVersion, parseVersionRef, type StrategyVersionSource } from './versions.js';
 
 /** The source kinds a strategy file can be, by extension. */
 export type StrategySourceKind = 'ts' | 'js' | 'rules' | 'pine';
@@ -69,6 +70,12 @@ export function resolveStrategy(
   baseDir: string = process.cwd(),
   sandbox: SandboxOptions = {},
 ): StrategyDefinition {
+  if (parseVersionRef(nameOrPath) !== undefined) {
+    throw new ValidationError(
+      `${nameOrPath} is a stored strategy version: it is resolved from the store (backtest and deployments), not here`,
+      'strategy',
+    );
+  }
   if (!isStrategyFile(nameOrPath)) return getStrategy(nameOrPath);
   const kind = strategySourceKind(nameOrPath);
   const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
@@ -81,4 +88,24 @@ export function resolveStrategy(
 /** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */
 export function strategyExits(def: StrategyDefinition): RulesDefinition['exits'] {
   return (def as RulesDefinition).exits;
+}
+
+/** Where `resolveStrategyRef` looks: the folder paths are relative to, the stored versions, the sandbox to use. */
+export interface StrategyRefOptions {
+  readonly baseDir?: string;
+  /** The store's strategy versions (needed for `ID@vN`). */
+  readonly versions?: StrategyVersionSource;
+  readonly sandbox?: SandboxOptions;
+}
+
+/**
+ * `resolveStrategy` plus stored versions: `ID@vN` is looked up in `versions`, hash-checked and compiled (gate
+ * included) like a file of its kind; a built-in name or a path resolves as in `resolveStrategy`.
+ */
+export async function resolveStrategyRef(ref: string, opts: StrategyRefOptions = {}): Promise<StrategyDefinition> {
+  if (parseVersionRef(ref) === undefined) return resolveStrategy(ref, opts.baseDir, opts.sandbox);
+  if (opts.versions === undefined) {
+    throw new ValidationError(`${ref} names a stored strategy version, but no store is open here`, 'strategy');
+  }
+  return (await loadStrategyVersion(opts.versions, ref, opts.sandbox)).def;
 }

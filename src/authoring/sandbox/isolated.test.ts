@@ -94,7 +94,9 @@ describe('sandbox worker (budgets)', { timeout: 120_000 }, () => {
       ['big-string', "const s = 'x'.repeat(1e9);"],
     ]) {
       const r = runBacktest({ data: data(10), strategy: load(hostile(name, body, 2), `${name}.js`) });
-      expect(r.strategyErrors[0]?.message).toMatch(new RegExp(`${name}\\.js: .* is larger than a strategy may allocate at once`));
+      expect(r.strategyErrors[0]?.message).toMatch(
+        new RegExp(`${name}\\.js: .* is larger than a strategy may allocate at once`),
+      );
     }
   });
 
