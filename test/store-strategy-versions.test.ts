@@ -4,7 +4,8 @@ import { prepareVersion } from '../src/authoring/versions.js';
 import { strategyTemplate } from '../src/authoring/files/template.js';
 import { backends } from './fixtures/store/backends.js';
 
-const RULES = 'param fast = 10\nparam slow = 30\nbuy when sma(fast) crosses above sma(slow)\nsell when sma(fast) crosses below sma(slow)\n';
+const RULES =
+  'param fast = 10\nparam slow = 30\nbuy when sma(fast) crosses above sma(slow)\nsell when sma(fast) crosses below sma(slow)\n';
 
 for (const backend of backends()) {
   describe(`stored strategy versions on ${backend.name}`, { timeout: 120_000 }, () => {
@@ -14,7 +15,14 @@ for (const backend of backends()) {
       const store = await backend.open();
       try {
         const ts = prepareVersion(strategyTemplate('mine'), 'ts', 'mine.ts');
-        await store.strategies.upsert({ id: 'mine', name: 'mine', kind: 'ts', description: null, created_at: 1, updated_at: 1 });
+        await store.strategies.upsert({
+          id: 'mine',
+          name: 'mine',
+          kind: 'ts',
+          description: null,
+          created_at: 1,
+          updated_at: 1,
+        });
         const v1 = await store.strategies.addVersion({
           id: 'mine@v1',
           strategy_id: 'mine',
@@ -41,7 +49,14 @@ for (const backend of backends()) {
         );
 
         const rules = prepareVersion(RULES, 'rules', 'cross.rules');
-        await store.strategies.upsert({ id: 'cross', name: 'cross', kind: 'rules', description: null, created_at: 1, updated_at: 1 });
+        await store.strategies.upsert({
+          id: 'cross',
+          name: 'cross',
+          kind: 'rules',
+          description: null,
+          created_at: 1,
+          updated_at: 1,
+        });
         await store.strategies.addVersion({
           id: 'cross@v1',
           strategy_id: 'cross',

@@ -55,7 +55,10 @@ export function versionFileName(v: Pick<StoredVersion, 'strategy_id' | 'version'
 export function compileStoredVersion(v: StoredVersion, sandbox: SandboxOptions = {}): StrategyDefinition {
   const name = `${v.strategy_id}@v${v.version}`;
   if (sourceHash(v.source) !== v.source_hash) {
-    throw new ValidationError(`strategy ${name}: its source does not match its stored hash; refusing to run it`, 'strategy');
+    throw new ValidationError(
+      `strategy ${name}: its source does not match its stored hash; refusing to run it`,
+      'strategy',
+    );
   }
   const kind = v.source_kind as StrategySourceKind | null;
   if (kind === null || !KINDS.includes(kind)) {
@@ -71,7 +74,8 @@ export async function loadStrategyVersion(
   sandbox: SandboxOptions = {},
 ): Promise<{ def: StrategyDefinition; version: StoredVersion }> {
   const r = parseVersionRef(ref);
-  if (r === undefined) throw new ValidationError(`"${ref}" is not a strategy version (use ID@vN, e.g. mine@v2)`, 'strategy');
+  if (r === undefined)
+    throw new ValidationError(`"${ref}" is not a strategy version (use ID@vN, e.g. mine@v2)`, 'strategy');
   const v = await versions.version(r.id, r.version);
   if (v === undefined) {
     throw new ValidationError(
@@ -168,7 +172,8 @@ export function diffSources(a: string, b: string, labelA: string, labelB: string
   let j = 0;
   while (i < x.length || j < y.length) {
     if (i < x.length && j < y.length && x[i] === y[j]) ops.push({ op: ' ', line: x[i++], a: i, b: ++j });
-    else if (j < y.length && (i === x.length || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ op: '+', line: y[j++], a: i, b: j });
+    else if (j < y.length && (i === x.length || lcs[i][j + 1] >= lcs[i + 1][j]))
+      ops.push({ op: '+', line: y[j++], a: i, b: j });
     else ops.push({ op: '-', line: x[i++], a: i, b: j });
   }
   const out = [`--- ${labelA}`, `+++ ${labelB}`];
