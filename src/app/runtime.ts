@@ -399,6 +399,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const detachApi = await attachRuntimeApi({
       app,
       server: config.server,
+      queue: config.queue,
       store,
       ...(vault ? { vault } : {}),
       ...(opts.runFile !== false ? { runDir: home.run } : {}),
