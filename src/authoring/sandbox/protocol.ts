@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 /**
  * The synchronous call protocol between the host thread and a sandbox worker. Messages travel on a MessagePort
  * and are taken with `receiveMessageOnPort`; the state word (an Int32Array over a SharedArrayBuffer) says whose

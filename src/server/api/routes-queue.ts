@@ -23,7 +23,9 @@ export const queueStatusSchema = z.object({
 });
 
 /** The queue status as the API serves it. */
-export type QueueStatusBody = z.infer<typeof queueStatusSchema>;
+export type QueueStatusBody = Omit<z.infer<typeof queueStatusSchema>, 'workers'> & {
+  readonly workers: readonly z.infer<typeof queueWorkerSchema>[];
+};
 
 /** Reads the queue's status (the app wires scale/status.ts over the configured Redis and prefix). */
 export type QueueStatusReader = () => Promise<QueueStatusBody>;
@@ -49,7 +51,8 @@ export function queueRoutes(app: ZodApp, read: QueueStatusReader | undefined): v
           .send({ error: 'queue_not_configured', message: 'this server has no job queue (config queue.url)' });
       }
       try {
-        return await read();
+        const s = await read();
+        return { ...s, workers: [...s.workers] };
       } catch (err) {
         return reply.code(503).send({
           error: 'queue_unreachable',

@@ -20,7 +20,9 @@ export class StrategiesRepository {
       .insertInto('strategies')
       .values(s)
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet(fromExcluded<StrategiesTable>(['name', 'kind', 'description', 'updated_at'])),
+        oc
+          .column('id')
+          .doUpdateSet(fromExcluded<Omit<StrategiesTable, 'state'>>(['name', 'kind', 'description', 'updated_at'])),
       )
       .execute();
   }
