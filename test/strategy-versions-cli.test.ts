@@ -22,7 +22,7 @@ function cli(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('tradeforge strategy import|list|show|versions|diff', { timeout: 400_000 }, () => {
+describe('tradeforge strategy import|list|show|versions|diff', { timeout: 900_000 }, () => {
   it('stores numbered versions, shows and diffs them, and a backtest runs a version by ID@vN', () => {
     const file = join(work, 'mine.ts');
     writeFileSync(file, strategyTemplate('mine'));
@@ -81,6 +81,27 @@ describe('tradeforge strategy import|list|show|versions|diff', { timeout: 400_00
     const fp = (out: string) => /fingerprint\s+([0-9a-f]{8,})/.exec(out)?.[1];
     expect(fp(v1.out)).toBeDefined();
     expect(fp(v1.out)).toBe(fp(builtIn.out));
+    // The optimiser's worker threads compile the stored version too (hash-checked) and run its own validation.
+    const opt = cli(
+      'optimize',
+      '--data',
+      SAMPLE,
+      '--strategy',
+      'mine@v1',
+      '--param',
+      'fast=10..30:10',
+      '--param',
+      'slow=20',
+      '--workers',
+      '1',
+      '--lot',
+      '1',
+    );
+    expect(opt.err).not.toMatch(/internal error/);
+    expect(opt.code).toBe(0);
+    expect(opt.out).toMatch(/3 trials \(grid\) on 1 workers?/);
+    // fast 20 and 30 are not below slow 20: skipped by the version's validate.
+    expect(opt.out).toMatch(/1 evaluated, 2 skipped, 0 failed/);
     const missing = cli('backtest', '--data', SAMPLE, '--strategy', 'mine@v7', '--no-store');
     expect(missing.code).not.toBe(0);
     expect(missing.err).toContain('no stored strategy version mine@v7');

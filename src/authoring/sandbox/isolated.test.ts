@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../backtest/runner.js';
 import type { BarColumns } from '../../core/bar.js';
 import { ValidationError } from '../../core/errors.js';
@@ -42,6 +42,10 @@ const load = (js: string, file: string) => {
   isolated.push(d);
   return d;
 };
+
+afterAll(async () => {
+  await Promise.all(isolated.map((d) => d.sandbox.close()));
+});
 
 describe('sandbox worker (budgets)', { timeout: 120_000 }, () => {
   it('runs the template in its worker with the same trades as the built-in sma-cross', () => {
@@ -112,6 +116,45 @@ describe('sandbox worker (budgets)', { timeout: 120_000 }, () => {
   it('refuses a file whose top level never ends, as a ValidationError naming the file', () => {
     expect(() => load('"use strict";\nfor (;;) {}', 'top.js')).toThrow(ValidationError);
     expect(() => load('"use strict";\nfor (;;) {}', 'top.js')).toThrow(/top\.js: .*timed out|top\.js: .*budget/);
+  });
+
+  it('files through the gate: loop and memory bomb pass it and are stopped here; Atomics.wait never gets this far', () => {
+    const file = (name: string, body: string) => `import { defineStrategy, type StrategyContext } from 'tradeforge/sdk';
+export default defineStrategy({
+  name: '${name}',
+  description: '',
+  params: [],
+  create() {
+    return {
+      onBar(ctx: StrategyContext) {
+        ${body}
+      },
+    };
+  },
+});
+`;
+    const loop = loadCodeStrategy(file('loop', 'let n = 0;\n        while (n >= 0) n++;'), 'loop.ts', {
+      isolate: true,
+      limits,
+    });
+    const bomb = loadCodeStrategy(
+      file('hog', 'const keep: number[][] = [];\n        for (;;) keep.push(new Array(100000).fill(ctx.bar.close));'),
+      'hog.ts',
+      { isolate: true, limits },
+    );
+    for (const d of [loop, bomb]) isolated.push(d as IsolatedStrategyDefinition);
+    expect(runBacktest({ data: data(10), strategy: loop }).strategyErrors[0]?.message).toMatch(
+      /loop\.ts: strategy loop ran past its CPU budget of 300 ms in onBar at bar 0/,
+    );
+    expect(runBacktest({ data: data(10), strategy: bomb }).strategyErrors[0]?.message).toMatch(
+      /hog\.ts: strategy hog (ran past its CPU budget|lost its sandbox worker).* in onBar at bar 0/,
+    );
+    expect(() =>
+      loadCodeStrategy(file('waiter', 'Atomics.wait(new Int32Array(4), 0, 0);'), 'waiter.ts', {
+        isolate: true,
+        limits,
+      }),
+    ).toThrow(/waiter\.ts:9:\d+ atomics/);
   });
 
   it('a stopped strategy refuses every later call with the same report', () => {
