@@ -21,8 +21,9 @@ const ALLOWED: Record<string, string[]> = {
   store: ['core'],
   security: ['core', 'store'],
   ops: ['core'],
-  // Scale-out: queue workers run the backtester's trials and write results to the store.
-  scale: ['core', 'backtest', 'store'],
+  // Scale-out: queue workers run the backtester's trials, stored strategy versions (authoring, registered in the
+  // strategy registry of the trial thread) and write results to the store.
+  scale: ['core', 'backtest', 'store', 'authoring', 'strategy'],
   app: ['*'],
   server: [
     'core',

@@ -82,6 +82,7 @@ for (const backend of backends()) {
         '0002_audit_append_only',
         '0003_security_hardening',
         '0004_audit_owner_role',
+        '0005_strategy_version_details',
       ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);

@@ -3,6 +3,7 @@
  * HTTP/WebSocket API needs (`server/api/port.ts`), so the server never reaches into runtime internals.
  */
 import type { FastifyInstance } from 'fastify';
+import type { QueueStatus } from '../scale/status.js';
 import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
@@ -206,6 +207,33 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   vault?: Vault;
   /** The run folder for the CLI token; absent: no token (tests that run several runtimes in one home). */
   runDir?: string;
+  /** The scale-out queue (config `queue`), for `GET /api/queue/status`. */
+  queue?: Config['queue'];
+}
+
+/** How long `GET /api/queue/status` waits for Redis before it answers 503. */
+const QUEUE_STATUS_TIMEOUT_MS = 5000;
+
+/**
+ * Reads the queue's status over its own Redis connection per request (scale/status.ts, loaded on first use). A
+ * Redis that does not answer makes the request fail after QUEUE_STATUS_TIMEOUT_MS instead of hanging it.
+ */
+function queueStatusReader(queue: Config['queue']): () => Promise<QueueStatus> {
+  return async () => {
+    const { queueStatus } = await import('../scale/status.js');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer from ${queue.url} within ${QUEUE_STATUS_TIMEOUT_MS} ms`)),
+        QUEUE_STATUS_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([queueStatus({ url: queue.url, prefix: queue.prefix }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 /**
@@ -225,6 +253,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     allowedHosts: d.server.allowedHosts,
     corsOrigins: d.server.corsOrigins,
     ipAllowList: d.server.ipAllowList,
+    ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
   });
   return () => {
     handle.close();

@@ -19,6 +19,7 @@ import { tryUnlockFromEnv } from '../security/cli-unlock.js';
 import { AuditCheckpointer } from '../store/audit-checkpoint.js';
 import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
+import { parseVersionRef } from '../authoring/versions.js';
 import { attachRuntimeApi } from './api-port.js';
 import { newRunId } from '../venues/live/client-order-id.js';
 import type { HomePaths } from './home.js';
@@ -146,7 +147,8 @@ function validateRunConfig(config: Config, profile: Profile, confirmLive: boolea
   for (const [i, d] of config.deployments.entries()) {
     if (ids.has(d.id)) throw new ConfigError(`deployments.${i}.id`, `duplicate deployment id "${d.id}"`);
     ids.add(d.id);
-    resolveStrategy(d.strategy);
+    // A stored version (ID@vN) is checked when its deployment starts, against the store.
+    if (parseVersionRef(d.strategy) === undefined) resolveStrategy(d.strategy);
     parseTimeframe(d.timeframe);
     if (venueIds.size > 0 && !venueIds.has(d.venue)) {
       throw new ConfigError(
@@ -397,6 +399,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const detachApi = await attachRuntimeApi({
       app,
       server: config.server,
+      queue: config.queue,
       store,
       ...(vault ? { vault } : {}),
       ...(opts.runFile !== false ? { runDir: home.run } : {}),

@@ -3,8 +3,9 @@ import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
 import type { StrategyDefinition } from '../strategy/types.js';
-import { loadCodeStrategy } from './files/code-loader.js';
+import { loadCodeStrategy, type SandboxOptions } from './files/code-loader.js';
 import { compileRules, type RulesDefinition } from './rules/compile.js';
+import { loadStrategyVersion, parseVersionRef, type StrategyVersionSource } from './versions.js';
 
 /** The source kinds a strategy file can be, by extension. */
 export type StrategySourceKind = 'ts' | 'js' | 'rules' | 'pine';
@@ -35,12 +36,20 @@ export function strategySourceKind(file: string): StrategySourceKind {
   return kind;
 }
 
-/** Compiles a strategy source text of a given kind into a definition (`file` names it in errors). */
-export function compileStrategySource(source: string, kind: StrategySourceKind, file: string): StrategyDefinition {
+/**
+ * Compiles a strategy source text of a given kind into a definition (`file` names it in errors). `sandbox` says
+ * where code we did not write runs (a sandbox worker with budgets for live deployments and queue workers).
+ */
+export function compileStrategySource(
+  source: string,
+  kind: StrategySourceKind,
+  file: string,
+  sandbox: SandboxOptions = {},
+): StrategyDefinition {
   switch (kind) {
     case 'ts':
     case 'js':
-      return loadCodeStrategy(source, file);
+      return loadCodeStrategy(source, file, sandbox);
     case 'rules':
       return compileRules(source, { file, name: basename(file, extname(file)) });
     case 'pine':
@@ -56,17 +65,47 @@ export function compileStrategySource(source: string, kind: StrategySourceKind, 
  * name (`sma-cross`) gives the built-in; a path (relative to `baseDir`) to a `.ts`/`.js` file, a `.rules` file
  * or a `.pine` file is read, gated and compiled. Errors are ValidationErrors naming the file and line.
  */
-export function resolveStrategy(nameOrPath: string, baseDir: string = process.cwd()): StrategyDefinition {
+export function resolveStrategy(
+  nameOrPath: string,
+  baseDir: string = process.cwd(),
+  sandbox: SandboxOptions = {},
+): StrategyDefinition {
+  if (parseVersionRef(nameOrPath) !== undefined) {
+    throw new ValidationError(
+      `${nameOrPath} is a stored strategy version: it is resolved from the store (backtest and deployments), not here`,
+      'strategy',
+    );
+  }
   if (!isStrategyFile(nameOrPath)) return getStrategy(nameOrPath);
   const kind = strategySourceKind(nameOrPath);
   const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new ValidationError(`strategy file ${nameOrPath} not found (looked at ${file})`, 'strategy');
   }
-  return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath);
+  return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath, sandbox);
 }
 
 /** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */
 export function strategyExits(def: StrategyDefinition): RulesDefinition['exits'] {
   return (def as RulesDefinition).exits;
+}
+
+/** Where `resolveStrategyRef` looks: the folder paths are relative to, the stored versions, the sandbox to use. */
+export interface StrategyRefOptions {
+  readonly baseDir?: string;
+  /** The store's strategy versions (needed for `ID@vN`). */
+  readonly versions?: StrategyVersionSource;
+  readonly sandbox?: SandboxOptions;
+}
+
+/**
+ * `resolveStrategy` plus stored versions: `ID@vN` is looked up in `versions`, hash-checked and compiled (gate
+ * included) like a file of its kind; a built-in name or a path resolves as in `resolveStrategy`.
+ */
+export async function resolveStrategyRef(ref: string, opts: StrategyRefOptions = {}): Promise<StrategyDefinition> {
+  if (parseVersionRef(ref) === undefined) return resolveStrategy(ref, opts.baseDir, opts.sandbox);
+  if (opts.versions === undefined) {
+    throw new ValidationError(`${ref} names a stored strategy version, but no store is open here`, 'strategy');
+  }
+  return (await loadStrategyVersion(opts.versions, ref, opts.sandbox)).def;
 }

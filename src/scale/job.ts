@@ -11,8 +11,16 @@ export const trialJobSchema = z.strictObject({
   dataHash: z.string().regex(/^[0-9a-f]{64}$/),
   symbol: z.string().min(1),
   timeframe: z.string().min(1),
-  /** A built-in (or worker-plugin) strategy name; stored strategy versions come with issue 12. */
+  /** A built-in (or worker-plugin) strategy name, or a stored strategy version `ID@vN`. */
   strategy: z.string().min(1),
+  /**
+   * With a stored version: the SHA-256 of its source. The worker reads the version from the store and refuses to
+   * run it unless its source hashes to this (code reaches workers by reference, never by path or as a payload).
+   */
+  strategyHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   params: z.record(z.string(), paramValue),
   /** Shared run options of the backtest (cash, fees, stake ...), as `tradeforge backtest` takes them. */
   options: z.record(z.string(), z.unknown()),

@@ -117,6 +117,9 @@ export class Sweep {
     // Keys come from the sweep's own sequence: two evaluators (or folds) on one sweep never share a key.
     const jobId = jobKey(this.id, this.total);
     const result = new Promise<TrialJobResult>((resolve, reject) => this.pending.set(jobId, { resolve, reject }));
+    // A job that fails before the awaits below finish (refused at once by the worker) rejects `result` while no one
+    // holds it yet: keep that from being an unhandled rejection; the caller still receives it from the return.
+    result.catch(() => undefined);
     this.total++;
     this.changed();
     const added = await this.queue.add('trial', { ...job, sweepId: this.id } satisfies TrialJob, {

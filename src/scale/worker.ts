@@ -6,6 +6,7 @@ import type { SharedRunOptions } from '../backtest/optimizer/backtest-trial.js';
 import type { RiskSettings } from '../backtest/optimizer/run-setup.js';
 import type { TrialOutcome } from '../backtest/optimizer/types.js';
 import type { Timeframe } from '../core/timeframe.js';
+import { parseVersionRef, type StoredVersion, type StrategyVersionSource } from '../authoring/versions.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import type { BacktestInput } from '../store/repositories/catalogue.js';
 import { connectionFrom, QUEUE_NAME, type QueueSettings } from './connection.js';
@@ -27,6 +28,8 @@ export interface QueueWorkerOptions {
   readonly results: ResultSink;
   /** Module URLs registering extra strategies in the trial threads. */
   readonly plugins?: readonly string[];
+  /** Stored strategy versions (the store's `strategies`): jobs naming `ID@vN` run the version read from here. */
+  readonly versions?: StrategyVersionSource;
   /**
    * How long a job's lock lasts without renewal (default 30 s). A worker that dies loses its lock after this and
    * the job is run again elsewhere (BullMQ stalled-job detection, checked every half lock).
@@ -49,10 +52,19 @@ class PoolCache {
     private readonly plugins: readonly string[],
   ) {}
 
-  async run(key: string, setup: () => QueueTrialSetup['trial'], job: TrialJob): Promise<TrialOutcome> {
+  async run(
+    key: string,
+    setup: () => QueueTrialSetup['trial'],
+    job: TrialJob,
+    version?: StoredVersion,
+  ): Promise<TrialOutcome> {
     let entry = this.pools.get(key);
     if (!entry) {
-      const setupData: QueueTrialSetup = { plugins: this.plugins, trial: setup() };
+      const setupData: QueueTrialSetup = {
+        plugins: this.plugins,
+        trial: setup(),
+        ...(version ? { version } : {}),
+      };
       entry = {
         evaluator: WorkerEvaluator.start({
           workers: this.threads,
@@ -101,6 +113,36 @@ class PoolCache {
 }
 
 /**
+ * The stored version a job names (`ID@vN` with its hash), read from the store and checked: a job without the hash,
+ * a version this store lacks, or a source whose hash differs fails at once (UnrecoverableError: retrying cannot
+ * help). Undefined for a built-in or plugin strategy.
+ */
+async function storedVersion(
+  t: TrialJob,
+  versions: StrategyVersionSource | undefined,
+  jobId: string,
+): Promise<StoredVersion | undefined> {
+  const ref = parseVersionRef(t.strategy);
+  if (ref === undefined) return undefined;
+  if (t.strategyHash === undefined) {
+    throw new UnrecoverableError(
+      `job ${jobId}: strategy ${t.strategy} is a stored version but the job has no strategyHash`,
+    );
+  }
+  if (versions === undefined)
+    throw new UnrecoverableError(`job ${jobId}: this worker has no store to read ${t.strategy} from`);
+  const v = await versions.version(ref.id, ref.version);
+  if (v === undefined)
+    throw new UnrecoverableError(`job ${jobId}: no stored strategy version ${t.strategy} in this worker's store`);
+  if (v.source_hash !== t.strategyHash) {
+    throw new UnrecoverableError(
+      `job ${jobId}: stored strategy version ${t.strategy} has hash ${v.source_hash.slice(0, 16)}…, the job asks for ${t.strategyHash.slice(0, 16)}…; refusing to run it`,
+    );
+  }
+  return v;
+}
+
+/**
  * A queue worker: takes trial jobs from the shared queue, fetches each job's data once by content hash, runs the
  * backtest on a worker thread (the event loop stays free to renew job locks), records the result in the store under
  * the job key and returns it. A run that throws fails the attempt; BullMQ retries it up to the job's attempts.
@@ -146,7 +188,16 @@ export class QueueWorker {
         const fetchesBefore = cache.fetches;
         const columns = await cache.get(t.dataHash);
         if (cache.fetches > fetchesBefore) log(`fetched data ${t.dataHash.slice(0, 12)} (${columns.length} bars)`);
-        const key = canonicalJson([t.dataHash, t.symbol, t.timeframe, t.strategy, t.options, t.risk ?? null]);
+        const version = await storedVersion(t, opts.versions, String(job.id));
+        const key = canonicalJson([
+          t.dataHash,
+          t.symbol,
+          t.timeframe,
+          t.strategy,
+          t.strategyHash ?? null,
+          t.options,
+          t.risk ?? null,
+        ]);
         const out = await pools.run(
           key,
           () => ({
@@ -158,6 +209,7 @@ export class QueueWorker {
             ...(t.risk ? { risk: t.risk as RiskSettings } : {}),
           }),
           t,
+          version,
         );
         if (out.status === 'failed') throw new Error(out.error);
         if (out.status === 'ok') {

@@ -380,6 +380,21 @@ export async function grantAppRole(db: Kysely<unknown>, appRole: string): Promis
   await sql`GRANT SELECT, INSERT ON audit_events TO ${app}`.execute(db);
 }
 
+/*
+ * Stored strategy versions (DEPLOY-1): each version keeps its source kind, compiled form and gate verdict beside
+ * its source and hash; a strategy has a lifecycle state, `draft` until promoted.
+ */
+async function strategyVersionDetails(db: AnyDb): Promise<void> {
+  const s = db.schema;
+  await s.alterTable('strategy_versions').addColumn('source_kind', 'text').execute();
+  await s.alterTable('strategy_versions').addColumn('compiled', 'text').execute();
+  await s.alterTable('strategy_versions').addColumn('gate', 'text').execute();
+  await s
+    .alterTable('strategies')
+    .addColumn('state', 'text', (c) => c.notNull().defaultTo('draft'))
+    .execute();
+}
+
 /** Options that shape the migrations (PostgreSQL role names). */
 export interface MigrationOptions {
   /** Owner of the audit table on PostgreSQL (default `tradeforge_audit_owner`). */
@@ -395,6 +410,7 @@ export function migrationsFor(dialect: Dialect, opts: MigrationOptions = {}): Re
     '0004_audit_owner_role': {
       up: (db) => auditOwnerRole(db, dialect, opts.auditOwnerRole ?? DEFAULT_AUDIT_OWNER_ROLE),
     },
+    '0005_strategy_version_details': { up: (db) => strategyVersionDetails(db) },
   };
 }
 

@@ -13,6 +13,8 @@ export interface StrategiesTable {
   name: string;
   kind: string;
   description: string | null;
+  /** Lifecycle state (DEPLOY-1): `draft` on import; the promotion flow adds the later states. */
+  state: Generated<string>;
   created_at: number;
   updated_at: number;
 }
@@ -26,6 +28,12 @@ export interface StrategyVersionsTable {
   params: string;
   source_hash: string;
   note: string | null;
+  /** What the source is: ts, js, rules or pine (null on versions stored before migration 0005). */
+  source_kind: string | null;
+  /** The compiled form the sandbox or engine runs (transpiled code, the parsed rules program); null if none. */
+  compiled: string | null;
+  /** The safety gate's verdict as canonical JSON: `{"ok":true,"findings":[]}`. */
+  gate: string | null;
   created_at: number;
 }
 

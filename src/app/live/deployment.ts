@@ -17,7 +17,7 @@ import type { OpsLogger, OpsMetrics } from '../../ops/index.js';
 import type { AccountRisk } from '../../risk/index.js';
 import type { Store } from '../../store/index.js';
 import { resolveParams } from '../../strategy/params.js';
-import { resolveStrategy, strategyExits } from '../../authoring/resolve.js';
+import { resolveStrategyRef, strategyExits } from '../../authoring/resolve.js';
 import { LiveVenueBridge } from '../../venues/live/bridge.js';
 import { reconcileDeployment } from '../reconcile.js';
 import type { BuiltVenue } from '../venues.js';
@@ -67,7 +67,15 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   const { store, bus, logs, metrics, account, config } = deps;
   const log = logs.child('runtime');
   // A built-in name or a strategy file (.ts/.js gated and sandboxed, .rules compiled), relative to the working folder.
-  const def = resolveStrategy(d.strategy);
+  // Code we did not write runs in a sandbox worker: a CPU budget per callback and a heap cap (docs/security.md).
+  // `ID@vN` names a stored version: read from the store, hash-checked, then compiled like a file of its kind.
+  const def = await resolveStrategyRef(d.strategy, { versions: store.strategies, sandbox: { isolate: true } });
+  const sandbox = (def as { sandbox?: { close(): Promise<unknown> } }).sandbox;
+  if (sandbox !== undefined) {
+    deps.onCleanup(async () => {
+      await sandbox.close();
+    });
+  }
   const params = resolveParams(def, d.params);
   const timeframe = parseTimeframe(d.timeframe);
   const all = await built.resilient.fetchInstruments();

@@ -2,6 +2,8 @@ import ts from 'typescript';
 import { ValidationError } from '../../core/errors.js';
 import type { StrategyDefinition } from '../../strategy/types.js';
 import { checkSource, formatFindings } from '../gate/check.js';
+import { loadIsolatedStrategy } from '../sandbox/isolated.js';
+import type { SandboxLimits } from '../sandbox/limits.js';
 import { loadSandboxedStrategy } from '../sandbox/realm.js';
 
 function fail(file: string, message: string): never {
@@ -35,13 +37,22 @@ function checkDefinition(file: string, value: unknown): StrategyDefinition {
   };
 }
 
+/** Where accepted code runs: in this thread's own V8 context (default), or in a sandbox worker with budgets. */
+export interface SandboxOptions {
+  /** Run in a sandbox worker: a CPU budget per callback and a heap cap (live deployments, stored versions). */
+  readonly isolate?: boolean;
+  /** The worker's budgets (DEFAULT_SANDBOX_LIMITS when left out). */
+  readonly limits?: SandboxLimits;
+}
+
 /**
  * Loads a TypeScript or JavaScript strategy file's source: the safety gate first (a refusal throws a
  * ValidationError listing every finding with rule and line), then transpiles it and evaluates it in a fresh
  * sandbox (`sandbox/realm.ts`): its own V8 context with code generation from strings off, the SDK evaluated
- * inside it, and the host reachable only through the membrane. Returns the default-exported definition.
+ * inside it, and the host reachable only through the membrane. Returns the default-exported definition. With
+ * `isolate`, that context lives in a sandbox worker (sandbox/isolated.ts) under a CPU budget and a heap cap.
  */
-export function loadCodeStrategy(source: string, file: string): StrategyDefinition {
+export function loadCodeStrategy(source: string, file: string, options: SandboxOptions = {}): StrategyDefinition {
   const gate = checkSource(source, file);
   if (!gate.ok) {
     throw new ValidationError(
@@ -60,5 +71,9 @@ export function loadCodeStrategy(source: string, file: string): StrategyDefiniti
       isolatedModules: true,
     },
   }).outputText;
+  if (options.isolate === true) {
+    const def = loadIsolatedStrategy(js, file, options.limits);
+    return { ...checkDefinition(file, def), sandbox: def.sandbox } as StrategyDefinition;
+  }
   return checkDefinition(file, loadSandboxedStrategy(js, file));
 }

@@ -14,6 +14,7 @@ import type {
   StrategyDefinition,
 } from '../../strategy/types.js';
 import { SDK_MODULE } from '../sdk.js';
+import { ALLOCATION_BOUNDS_SOURCE } from './allocation-bounds.js';
 import { MEMBRANE_SOURCE } from './membrane.js';
 import { sdkBundleSource } from './sdk-bundle.js';
 
@@ -41,6 +42,10 @@ function createRealm(): Realm {
     codeGeneration: { strings: false, wasm: false },
   });
   const run = (code: string, filename: string) => new vm.Script(code, { filename }).runInContext(context);
+  // Bounds on single allocations first, so the SDK and the strategy see only the bounded constructors.
+  (run(ALLOCATION_BOUNDS_SOURCE, 'allocation-bounds') as { call: (self: unknown) => void }).call(
+    run('globalThis', 'global'),
+  );
   const sdk = run(sdkBundleSource(), 'tradeforge/sdk') as { sdkValues: () => unknown };
   const values = sdk.sdkValues();
   const makeRequire = run(
@@ -82,8 +87,30 @@ function json(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
+/** Builds the bridge object a membrane view is made from (in-thread: `bridge`; in a worker: calls to the host). */
+export type BridgeFactory = (ctx: StrategyContext) => object;
+
+/** The names of the bridge's functions (every one takes and returns primitives or JSON text). */
+export const BRIDGE_FUNCTIONS = [
+  'fixed',
+  'info',
+  'bar',
+  'hist',
+  'histLen',
+  'histArray',
+  'portfolio',
+  'value',
+  'text',
+  'position',
+  'openOrders',
+  'order',
+  'cancel',
+  'stakeQuantity',
+  'log',
+] as const;
+
 /** The host side of the membrane for one StrategyContext: functions of primitives only. */
-function bridge(ctx: StrategyContext): object {
+export function bridge(ctx: StrategyContext): object {
   const orderOf = (kind: string, side: string, price: number, stopPrice: number, opts: string | null) => {
     const o = orderOptions(opts);
     const s = side as OrderSide;
@@ -192,12 +219,13 @@ class SandboxedStrategy implements Strategy {
     private readonly realm: Realm,
     private readonly inner: Foreign,
     private readonly file: string,
+    private readonly bridgeOf: BridgeFactory,
   ) {}
 
   private see(ctx: StrategyContext): Foreign {
     if (this.host !== ctx || this.view === undefined) {
       this.host = ctx;
-      this.view = this.realm.makeContext(bridge(ctx));
+      this.view = this.realm.makeContext(this.bridgeOf(ctx));
     }
     return this.view;
   }
@@ -254,9 +282,10 @@ class SandboxedStrategy implements Strategy {
 /**
  * Evaluates transpiled (CommonJS) strategy code in a fresh sandbox and returns its default-exported definition,
  * wrapped so the host never hands the sandbox a host object: parameters, orders, fills and ticks cross as copies,
- * the context as the membrane. The top level runs under a CPU budget.
+ * the context as the membrane. The top level runs under a CPU budget. `bridgeOf` builds the host side of the
+ * membrane for a context (in a sandbox worker, one that forwards every call to the host thread).
  */
-export function loadSandboxedStrategy(js: string, file: string): StrategyDefinition {
+export function loadSandboxedStrategy(js: string, file: string, bridgeOf: BridgeFactory = bridge): StrategyDefinition {
   const realm = createRealm();
   const mod = realm.parse('{"exports":{}}') as { exports: Foreign };
   let fn: ForeignFn;
@@ -306,7 +335,7 @@ export function loadSandboxedStrategy(js: string, file: string): StrategyDefinit
       if (inner === null || typeof inner !== 'object') {
         throw new ValidationError(`${file}: create(params) must return a strategy object`, 'strategy');
       }
-      return new SandboxedStrategy(realm, inner as Foreign, file);
+      return new SandboxedStrategy(realm, inner as Foreign, file, bridgeOf);
     },
   };
 }

@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { createRequire } from 'node:module';
+import type ts from 'typescript';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Uses a bundle built by another thread (a sandbox worker gets the host's), so this one never transpiles. */
+export function adoptSdkBundle(source: string): void {
+  cached = source;
+}
+
 const SDK_ENTRY = join(SRC, 'authoring', 'sdk.ts');
 let cached: string | undefined;
 
@@ -11,7 +17,13 @@ function keyOf(file: string): string {
   return relative(SRC, file).split('\\').join('/');
 }
 
+// Loaded on first use: a sandbox worker receives the bundle ready-made and never loads the compiler.
+function compiler(): typeof ts {
+  return createRequire(import.meta.url)('typescript') as typeof ts;
+}
+
 function transpile(file: string): string {
+  const ts = compiler();
   return ts.transpileModule(readFileSync(file, 'utf8'), {
     fileName: file,
     compilerOptions: {

@@ -88,7 +88,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
-  const { resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
+  const { resolveStrategy, resolveStrategyRef, strategyExits } = await import('../../authoring/resolve.js');
+  const { parseVersionRef } = await import('../../authoring/versions.js');
   const { formatSummary } = await import('../../backtest/summary.js');
 
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
@@ -100,7 +101,18 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   // A strategy file named in a config file is relative to that file; on the command line, to the working folder.
   const { dirname, resolve: resolvePath } = await import('node:path');
   const baseDir = flags.strategy === undefined && flags.config ? dirname(resolvePath(flags.config)) : process.cwd();
-  const def = resolveStrategy(strategyName, baseDir);
+  // ID@vN: a stored strategy version, from the store (hash-checked, gated and sandboxed like a file).
+  const def = parseVersionRef(strategyName)
+    ? await (async () => {
+        const { openConfiguredStore } = await import('../../app/open-store.js');
+        const { store } = await openConfiguredStore();
+        try {
+          return await resolveStrategyRef(strategyName, { versions: store.strategies });
+        } finally {
+          await store.close();
+        }
+      })()
+    : resolveStrategy(strategyName, baseDir);
   const params = { ...(cfg.params ?? {}), ...parseParamArgs(flags.param) };
   resolveParams(def, params);
 

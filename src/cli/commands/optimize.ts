@@ -208,9 +208,22 @@ export function register(program: Command): void {
       const run = runSetupFromFlags(o, cfg);
       if (!run.strategy) throw new ValidationError('missing --strategy NAME', 'strategy');
       if (o.param.length === 0) throw new ValidationError('give at least one --param name=lo..hi:step', 'param');
-      const def = resolveStrategy(run.strategy);
+      // ID@vN: a stored version, read from the store (hash-checked); each worker thread compiles it again.
+      const { parseVersionRef, loadStrategyVersion } = await import('../../authoring/versions.js');
+      const stored = parseVersionRef(run.strategy)
+        ? await (async () => {
+            const { openConfiguredStore } = await import('../../app/open-store.js');
+            const { store } = await openConfiguredStore();
+            try {
+              return await loadStrategyVersion(store.strategies, run.strategy as string);
+            } finally {
+              await store.close();
+            }
+          })()
+        : undefined;
+      const def = stored?.def ?? resolveStrategy(run.strategy);
       // A strategy file is compiled again in each worker, from its absolute path, by the authoring trial module.
-      const strategyFile = isStrategyFile(run.strategy) ? resolvePath(run.strategy) : undefined;
+      const strategyFile = !stored && isStrategyFile(run.strategy) ? resolvePath(run.strategy) : undefined;
       const space = parseParamSpace(o.param);
       checkSpace(def, space);
       // Config-file parameters the search does not vary stay fixed in every trial.
@@ -248,7 +261,7 @@ export function register(program: Command): void {
       const trialSetup = {
         symbol: data.symbol,
         timeframe: data.timeframe,
-        strategy: strategyFile ?? def.name,
+        strategy: stored ? run.strategy : (strategyFile ?? def.name),
         options,
         risk: run.risk,
       };
@@ -267,7 +280,7 @@ export function register(program: Command): void {
         const dataHash = await sweep.publish(data.columns);
         evaluator = new DistributedEvaluator(
           sweep,
-          { ...trialSetup, dataHash },
+          { ...trialSetup, dataHash, ...(stored ? { strategyHash: stored.version.source_hash } : {}) },
           o.method === 'tpe' ? inFlight : points,
         );
         process.stderr.write(
@@ -277,10 +290,21 @@ export function register(program: Command): void {
       } else {
         evaluator = await WorkerEvaluator.start({
           workers,
-          module: strategyFile
-            ? new URL('../../authoring/strategy-trial.ts', import.meta.url)
-            : new URL('../../backtest/optimizer/backtest-trial.ts', import.meta.url),
-          setup: { ...trialSetup, columns: shareColumns(data.columns) },
+          ...(stored
+            ? {
+                module: new URL('../../scale/queue-trial.ts', import.meta.url),
+                setup: {
+                  plugins: [],
+                  trial: { ...trialSetup, columns: shareColumns(data.columns) },
+                  version: stored.version,
+                },
+              }
+            : {
+                module: strategyFile
+                  ? new URL('../../authoring/strategy-trial.ts', import.meta.url)
+                  : new URL('../../backtest/optimizer/backtest-trial.ts', import.meta.url),
+                setup: { ...trialSetup, columns: shareColumns(data.columns) },
+              }),
         });
       }
       const common = {

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'jobs at once, one thread each (default 1)', '1')
     .option(
       '--plugin <module>',
-      'module that registers extra strategies (repeatable; until stored strategy versions reach workers)',
+      'module that registers extra strategies (repeatable); strategy files reach workers as stored versions (ID@vN)',
       collectRepeated,
       [],
     )
@@ -55,6 +55,7 @@ export function register(program: Command): void {
       settings,
       concurrency,
       results: store.backtests,
+      versions: store.strategies,
       plugins,
       lockMs,
       ...(log ? { log } : {}),

@@ -26,6 +26,7 @@ import { allowedHostSet, hostName, IpAllowList, normaliseOrigin, originAllowed }
 import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
+import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
@@ -57,6 +58,8 @@ export interface ApiOptions {
   stream?: StreamHubOptions;
   /** The built dashboard to serve at `/` (default web/dist of this checkout); null serves none. */
   dashboardDir?: string | null;
+  /** Reads the scale-out queue's status for `GET /api/queue/status`; absent: the route answers 404. */
+  queueStatus?: QueueStatusReader;
 }
 
 /** The registered API. */
@@ -274,6 +277,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     sessionRoutes(z, ctx, { loginPerMinute: opts.loginsPerMinute ?? 10 });
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
+    queueRoutes(z, opts.queueStatus);
 
     if (opts.dashboardDir !== null) dashboardRoutes(api, opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
     api.get('/api/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.attach(socket));

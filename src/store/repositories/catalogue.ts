@@ -4,7 +4,9 @@ import type { BacktestsTable, Database, DeploymentsTable, StrategiesTable, Strat
 import { fromExcluded } from './upsert.js';
 
 /** A strategy as stored. */
-export type StrategyRecord = StrategiesTable;
+export type StrategyRecord = Omit<StrategiesTable, 'state'> & { state: string };
+/** A strategy as the caller writes it (the state defaults to `draft`). */
+export type StrategyInput = Omit<StrategiesTable, 'state'> & { state?: string };
 /** A strategy version as stored (params is canonical JSON). */
 export type StrategyVersionRecord = StrategyVersionsTable;
 
@@ -13,12 +15,14 @@ export class StrategiesRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Creates or renames/re-describes a strategy. */
-  async upsert(s: StrategyRecord): Promise<void> {
+  async upsert(s: StrategyInput): Promise<void> {
     await this.db
       .insertInto('strategies')
       .values(s)
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet(fromExcluded<StrategiesTable>(['name', 'kind', 'description', 'updated_at'])),
+        oc
+          .column('id')
+          .doUpdateSet(fromExcluded<Omit<StrategiesTable, 'state'>>(['name', 'kind', 'description', 'updated_at'])),
       )
       .execute();
   }
@@ -34,7 +38,14 @@ export class StrategiesRepository {
   }
 
   /** Adds a version (numbered one above the latest); versions are never modified. */
-  async addVersion(v: Omit<StrategyVersionRecord, 'version' | 'params'> & { params: unknown }): Promise<number> {
+  async addVersion(
+    v: Omit<StrategyVersionRecord, 'version' | 'params' | 'source_kind' | 'compiled' | 'gate'> & {
+      params: unknown;
+      source_kind?: string | null;
+      compiled?: string | null;
+      gate?: unknown;
+    },
+  ): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       const last = await tx
         .selectFrom('strategy_versions')
@@ -44,10 +55,32 @@ export class StrategiesRepository {
       const version = Number(last?.v ?? 0) + 1;
       await tx
         .insertInto('strategy_versions')
-        .values({ ...v, version, params: canonicalJson(v.params) })
+        .values({
+          ...v,
+          version,
+          params: canonicalJson(v.params),
+          source_kind: v.source_kind ?? null,
+          compiled: v.compiled ?? null,
+          gate: v.gate === undefined ? null : canonicalJson(v.gate),
+        })
         .execute();
       return version;
     });
+  }
+
+  /** One version of a strategy by its number. */
+  async version(strategyId: string, version: number): Promise<StrategyVersionRecord | undefined> {
+    return this.db
+      .selectFrom('strategy_versions')
+      .selectAll()
+      .where('strategy_id', '=', strategyId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+  }
+
+  /** A version by its id. */
+  async versionById(id: string): Promise<StrategyVersionRecord | undefined> {
+    return this.db.selectFrom('strategy_versions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** Versions of one strategy, oldest first. */
