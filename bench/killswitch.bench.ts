@@ -164,6 +164,9 @@ async function throughBridge(): Promise<void> {
     });
     bridge.attach(engine.exec);
     journal.attach(bus, 'ks');
+    // As the runtime wires a deployment (src/app/live/deployment.ts): the kill switch's orders take the urgent lanes.
+    bus.subscribe('killswitch.triggered.v1', () => bridge.engageKillSwitch());
+    bus.subscribe('killswitch.recovered.v1', () => bridge.releaseKillSwitch());
     engine.start();
     bridge.start();
     for (let s = 0; s < POSITIONS; s++) engine.portfolio.last[s] = 100 + s;
@@ -189,6 +192,8 @@ async function throughBridge(): Promise<void> {
       await bridge.drain();
       answers = 0;
       const t0 = performance.now();
+      // What the runtime's control `kill` does (src/app/live/control.ts).
+      bridge.engageKillSwitch();
       const report = engine.killSwitch('bench', 'drill');
       if (report.closing !== POSITIONS || report.cancelled !== POSITIONS) {
         throw new Error(`kill switch sent ${report.closing} closes and ${report.cancelled} cancels`);
