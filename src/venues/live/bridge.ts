@@ -287,6 +287,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     }
   }
 
+  /** Whether a venue report with these ids matches an order the bridge tracks (startup reconciliation). */
+  knowsOrder(venueOrderId: string, clientOrderId?: string): boolean {
+    return this.match(venueOrderId, clientOrderId) !== undefined;
+  }
+
   /** Open orders the bridge tracks (placed this run or adopted), e.g. for the kill switch and status. */
   trackedOpenOrders(): Order[] {
     const out: Order[] = [];
