@@ -121,6 +121,10 @@ async function throughBridge(): Promise<void> {
   const config = resolveConfig({
     venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
     deployments: [{ id: 'ks', strategy: 'sma-cross', venue: 'sim', symbols }],
+    // Order and fill polling take two calls per symbol per poll: 100 symbols every 5 s is 2 400 of the simulator's
+    // 6 000 requests a minute (docs/live.md: keep pollMs in line with the budget; at 1 s polling alone would
+    // exceed it and every call would queue for the budget).
+    runtime: { pollMs: 5_000 },
   });
   const venues = await buildVenues(config, 'dev', async () => undefined);
   const built = venues.get('sim');
@@ -184,6 +188,7 @@ async function throughBridge(): Promise<void> {
     });
     const acks: number[] = [];
     for (let r = 0; r < BRIDGE_REPS; r++) {
+      const opening = performance.now();
       for (const symbol of symbols) {
         engine.submitIntent({ strategyId: 'ks', symbol, side: 'buy', type: 'market', quantity: 1 });
         engine.submitIntent({ strategyId: 'ks', symbol, side: 'buy', type: 'limit', price: 50, quantity: 1 });
@@ -198,11 +203,15 @@ async function throughBridge(): Promise<void> {
       if (report.closing !== POSITIONS || report.cancelled !== POSITIONS) {
         throw new Error(`kill switch sent ${report.closing} closes and ${report.cancelled} cancels`);
       }
+      const opened = t0 - opening;
       await until(() => answers >= 2 * POSITIONS);
       acks.push(lastAnswer - t0);
       await until(() => engine.portfolio.openPositions === 0);
       await bridge.drain();
       engine.recover('bench');
+      console.log(
+        `  run ${r + 1}: opened in ${(opened / 1000).toFixed(1)} s; trigger -> last answer ${acks.at(-1)?.toFixed(1)} ms; flat ${((performance.now() - t0) / 1000).toFixed(1)} s after the trigger`,
+      );
     }
     bridge.close();
     await journal.close();

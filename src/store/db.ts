@@ -87,7 +87,12 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
-  return { db, dialect: 'sqlite', location: opts.sqliteFile, ...(batched ? { walFile: `${opts.sqliteFile}-wal` } : {}) };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: opts.sqliteFile,
+    ...(batched ? { walFile: `${opts.sqliteFile}-wal` } : {}),
+  };
 }
 
 /** A database URL with its password masked, for messages. */

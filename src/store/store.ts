@@ -192,9 +192,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     audit,
     migrations,
     durability:
-      syncer === undefined
-        ? { commit: 'fsync' }
-        : { commit: 'os', windowMs: syncer.windowMs, syncs: syncer.stats },
+      syncer === undefined ? { commit: 'fsync' } : { commit: 'os', windowMs: syncer.windowMs, syncs: syncer.stats },
     syncToDisk: () => (syncer === undefined ? Promise.resolve() : syncer.sync()),
     transaction: (fn) => conn.db.transaction().execute((tx) => fn(createRepositories(tx))),
     persistEvents(bus, o) {
