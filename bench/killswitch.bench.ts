@@ -129,7 +129,8 @@ async function throughBridge(): Promise<void> {
   const venues = await buildVenues(config, 'dev', async () => undefined);
   const built = venues.get('sim');
   if (built === undefined) throw new Error('no venue');
-  const store = await openStore({ home });
+  // Opened as the runtime opens it (src/app/runtime.ts).
+  const store = await openStore({ home, sqliteSync: 'batched' });
   try {
     const bus = new InProcessEventBus();
     const venue = new VenueMessages(built.resilient, { bus });

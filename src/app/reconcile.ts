@@ -139,7 +139,9 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     await o.journal.persistOrder(order, order.clientOrderId);
     o.bridge.adopt(order, order.clientOrderId, v.venueOrderId);
     if (v.filledQuantity > EPS) {
-      const earlier = (await o.venue.fetchFills(v.symbol, v.createdAt)).filter((f) => f.venueOrderId === v.venueOrderId);
+      const earlier = (await o.venue.fetchFills(v.symbol, v.createdAt)).filter(
+        (f) => f.venueOrderId === v.venueOrderId,
+      );
       report.fillsApplied += await o.bridge.catchUpFills(earlier);
     }
   };
