@@ -176,9 +176,9 @@ describe('kill switch lanes', () => {
     let btcClose: Order | undefined;
     const journal = new MemoryJournal();
     const persist = journal.persistOrder.bind(journal);
-    journal.persistOrder = (o, cid) => {
+    journal.persistOrder = (o: Readonly<Order>) => {
       if (o === btcClose && btcRest !== undefined) restAtClose.push(btcRest.status);
-      return persist(o, cid);
+      return persist(o);
     };
     const bridge = new LiveVenueBridge({
       venue,
