@@ -167,7 +167,19 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
       if (prefix === undefined || o.bridge.knowsOrder(f.venueOrderId, f.clientOrderId)) continue;
       if (looked.has(f.venueOrderId)) continue;
       looked.add(f.venueOrderId);
-      const v = await o.venue.fetchOrder({ symbol, venueOrderId: f.venueOrderId });
+      let v: VenueOrder | null;
+      try {
+        v = await o.venue.fetchOrder({ symbol, venueOrderId: f.venueOrderId });
+      } catch (err) {
+        // Whether it is ours stays unknown: say so and carry on (its fills are left alone, as before).
+        await mismatch(
+          'Fill of an unknown order not checked',
+          `venue order ${f.venueOrderId} (${symbol}) could not be looked up: ${(err as Error).message}`,
+          `venue-order:${f.venueOrderId}`,
+          { kind: 'unknown_fill_unchecked', venueOrderId: f.venueOrderId },
+        );
+        continue;
+      }
       if (v !== null && isOurs(v.clientOrderId) && (await o.store.orders.get(v.clientOrderId)) === undefined) {
         await recover({ ...v, clientOrderId: v.clientOrderId });
       }
