@@ -9,18 +9,19 @@ import type { Strategy } from '../src/strategy/types.js';
 import { assembleDeployment } from './fixtures/runtime/kit.js';
 import { MemoryVenue } from './fixtures/runtime/memory-venue.js';
 
-let dir: string;
-let store: Store;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tf-live-journal-'));
-  store = await openStore({ home: dir });
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+// Both commit durabilities: `batched` is what the runtime opens (docs/live.md, "Durability of the journal").
+describe.each(['full', 'batched'] as const)('live journal group commit, sqliteSync %s', (sqliteSync) => {
+  let dir: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tf-live-journal-'));
+    store = await openStore({ home: dir, sqliteSync });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-describe('live journal group commit', () => {
   it('never lets an order reach the venue before its write-ahead is committed, and groups the other writes', async () => {
     const venue = new MemoryVenue();
     // Every bar: buy when flat, sell when long.

@@ -222,3 +222,59 @@ describe('startup reconciliation against the account', () => {
     await second.stop('test');
   }, 300_000);
 });
+
+describe('orders the journal lost (power loss inside the fsync window)', () => {
+  it('are recovered from the venue by client order id at the next start: booked, tracked, never cancelled', async () => {
+    const sim = await startSimulator({ seed: 17, tickIntervalMs: 50, balances: { USDT: 100_000 } });
+    sims.push(sim);
+    const home = join(dir, 'lost-commits');
+    const config = configFor({ url: sim.url }, ['pl'], 0.5);
+    const first = await start(config, home);
+    const d = first.deployments[0];
+    buy(first, 0, 0.01);
+    await until('the entry filled', () => d.engine.portfolio.qty[0] > 0);
+    const booked = d.engine.portfolio.qty[0];
+    const bid = sim.state.market('BTCUSDT').bestBid();
+    d.engine.submitIntent({
+      strategyId: 'pl',
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'limit',
+      price: Math.round(bid * 0.5 * 100) / 100,
+      quantity: 0.001,
+    });
+    await until('the resting order on the venue', () => sim.state.openOrders('BTCUSDT').some((o) => o.side === 'BUY'));
+    await first.stop('test');
+    const resting = sim.state.openOrders('BTCUSDT').find((o) => o.side === 'BUY')!;
+
+    // The power loss: the journal's last commits (this run's orders and fills) never reached the disk.
+    const store = await openStore({ home });
+    try {
+      await store.db.deleteFrom('fills').where('strategy_id', '=', 'pl').execute();
+      await store.db.deleteFrom('orders').where('strategy_id', '=', 'pl').execute();
+    } finally {
+      await store.close();
+    }
+
+    const second = await start(config, home);
+    const r = second.deployments[0].reconcile;
+    // The entry (filled) and the resting limit (open): both carry the deployment's client id prefix.
+    expect(r.recovered, r.mismatches.join('\n')).toBeGreaterThanOrEqual(2);
+    expect(r.unknownCancelled).toBe(0);
+    expect(r.mismatches.some((m) => m.startsWith('Order recovered from the venue'))).toBe(true);
+    // The position is booked again from the venue's executions, and the resting order still works, tracked.
+    expect(second.deployments[0].engine.portfolio.qty[0]).toBeCloseTo(booked, 10);
+    expect(sim.state.openOrders('BTCUSDT').some((o) => o.clientOrderId === resting.clientOrderId)).toBe(true);
+    expect(
+      second.deployments[0].bridge.trackedOpenOrders().some((o) => o.clientOrderId === resting.clientOrderId),
+    ).toBe(true);
+    await second.stop('test');
+    const after = await openStore({ home });
+    try {
+      const stored = await after.orders.list({ strategyId: 'pl', limit: 1_000 });
+      expect(stored.some((o) => o.clientOrderId === resting.clientOrderId)).toBe(true);
+    } finally {
+      await after.close();
+    }
+  }, 300_000);
+});

@@ -8,6 +8,7 @@ import { CcxtVenue } from '../src/venues/ccxt/index.js';
 import { LiveVenueBridge, PROTECTIVE_STOP_TAG } from '../src/venues/live/bridge.js';
 import { RESILIENCE_CODES, ResilientVenue } from '../src/venues/resilience.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { RequestBudget } from '../src/risk/request-budget.js';
 import { MemoryJournal } from './fixtures/runtime/kit.js';
 
 // RISK-5 and the kill switch (issue 9): the runtime's venues draw every REST call on one budget per venue built from
@@ -156,6 +157,95 @@ describe('kill switch on the live bridge', () => {
       await inner.close();
     }
   }, 120_000);
+});
+
+describe('kill switch lanes', () => {
+  it("sends the symbols side by side, and a symbol's cancels before its close", async () => {
+    const inner = new CcxtVenue({
+      exchange: 'binance',
+      apiKey: sim.apiKey,
+      secret: sim.secret,
+      urls: sim.ccxtUrls(),
+      rateLimitMs: 1,
+      timeoutMs: 3_000,
+    });
+    const venue = new ResilientVenue(inner, { retry: { baseMs: 20, maxDelayMs: 100 }, place: { settleMs: 20 } });
+    // What the resting BTC order's state was when the BTC close was made durable (just before it was sent).
+    const restAtClose: string[] = [];
+    let btcRest: Order | undefined;
+    let btcClose: Order | undefined;
+    const journal = new MemoryJournal();
+    const persist = journal.persistOrder.bind(journal);
+    journal.persistOrder = (o: Readonly<Order>) => {
+      if (o === btcClose && btcRest !== undefined) restAtClose.push(btcRest.status);
+      return persist(o);
+    };
+    const bridge = new LiveVenueBridge({
+      venue,
+      journal,
+      clientIdPrefix: `kl${Date.now().toString(36)}-`,
+      strategyId: 's',
+    });
+    bridge.attach(new Listener());
+    bridge.start();
+    try {
+      btcRest = { ...order('r1', 'buy', 'market', 0.01), type: 'limit', price: 1_000 };
+      const ethRest: Order = { ...order('r2', 'buy', 'market', 0.1), symbol: 'ETH/USDT', type: 'limit', price: 100 };
+      bridge.submit(btcRest);
+      bridge.submit(ethRest);
+      await bridge.drain();
+      expect([btcRest.status, ethRest.status]).toEqual(['accepted', 'accepted']);
+
+      // BTC's cancel gets no answer (the client times out and retries); ETH must not wait for it.
+      const deletes = () => sim.requests.filter((r) => r.method === 'DELETE' && r.path === '/api/v3/order').length;
+      const before = deletes();
+      sim.faults.hangNext(1, false, { method: 'DELETE', path: '/api/v3/order' });
+      bridge.engageKillSwitch();
+      bridge.cancel(btcRest, 'KILL_SWITCH');
+      await until('the BTC cancel to hang at the venue', () => deletes() > before);
+      bridge.cancel(ethRest, 'KILL_SWITCH');
+      btcClose = { ...order('c1', 'sell', 'market', 0.001), reduceOnly: true };
+      bridge.submit(btcClose);
+      await until('the ETH cancel', () => ethRest.status === 'cancelled');
+      // ETH's cancel went out and came back while BTC's was still waiting for its answer.
+      expect(btcRest.status).toBe('accepted');
+      await until('the BTC close filled', () => btcClose?.status === 'filled');
+      expect(btcRest.status).toBe('cancelled');
+      // The BTC close's write-ahead (just before its send) came only after BTC's cancel was answered.
+      expect(restAtClose[0]).toBe('cancelled');
+    } finally {
+      sim.faults.reset();
+      bridge.close();
+      await inner.close();
+    }
+  }, 120_000);
+
+  it("kill switch calls skip ccxt's spacing queue; the request budget paces them", async () => {
+    // A second between ordinary calls: the second ordinary call waits for the first one's spacing.
+    const venue = new CcxtVenue({
+      exchange: 'binance',
+      apiKey: sim.apiKey,
+      secret: sim.secret,
+      urls: sim.ccxtUrls(),
+      rateLimitMs: 1_000,
+      timeoutMs: 10_000,
+      budget: new RequestBudget(1_000, 60_000),
+    });
+    try {
+      await venue.connect();
+      const done: string[] = [];
+      const first = venue.fetchTicker('BTC/USDT').then(() => done.push('ordinary 1'));
+      const second = venue.fetchTicker('BTC/USDT').then(() => done.push('ordinary 2'));
+      const urgent = withVenueCallContext({ urgent: true }, () => venue.fetchTicker('BTC/USDT')).then(() =>
+        done.push('urgent'),
+      );
+      await Promise.all([first, second, urgent]);
+      // Queued behind the ordinary calls it would finish last; it finishes before the second one.
+      expect(done.indexOf('urgent')).toBeLessThan(done.indexOf('ordinary 2'));
+    } finally {
+      await venue.close();
+    }
+  }, 60_000);
 });
 
 // A failure detector, not a time budget: generous because the box may be loaded.

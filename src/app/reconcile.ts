@@ -9,7 +9,7 @@ import type { Instrument } from '../core/instrument.js';
 import { isTerminal, type Order } from '../core/order.js';
 import type { Venue, VenueOrder } from '../core/venue.js';
 import { orderSubject, type Store } from '../store/index.js';
-import type { LiveVenueBridge } from '../venues/live/bridge.js';
+import { type LiveVenueBridge, PROTECTIVE_STOP_TAG } from '../venues/live/bridge.js';
 import type { StoreJournal } from './live/journal.js';
 
 /** What reconciliation found and did. */
@@ -27,6 +27,11 @@ export interface ReconcileReport {
   fillsApplied: number;
   unknownCancelled: number;
   unknownAdopted: number;
+  /**
+   * Orders of this deployment (its client order id prefix) that the venue has and the journal lacks: sent, then the
+   * journal's last commits were lost with the OS (power loss inside the fsync window). Tracked and booked again.
+   */
+  recovered: number;
   /** One line per mismatch (each also alerted and audited). */
   mismatches: string[];
 }
@@ -45,6 +50,11 @@ export interface ReconcileOptions {
   unknownOrders: 'adopt' | 'cancel';
   /** The deployment's instruments (lot sizes for the balance comparison). */
   instruments?: readonly Instrument[];
+  /**
+   * Client order id prefix every run of this deployment uses (`shortHash(deploymentId)-`): a venue order or fill
+   * carrying it is ours even when the journal lost its record, and is recovered whatever `unknownOrders` says.
+   */
+  ownClientIdPrefix?: string;
   /** Venue trade lookback before the oldest open order / last fill (default 10 minutes). */
   lookbackMs?: number;
   now?: () => number;
@@ -64,6 +74,7 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     fillsApplied: 0,
     unknownCancelled: 0,
     unknownAdopted: 0,
+    recovered: 0,
     mismatches: [],
   };
   const mismatch = async (title: string, message: string, subject: string, details: Record<string, unknown>) => {
@@ -119,8 +130,60 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   // Fills since the oldest order we still track (or a lookback window), applied once by venue trade id.
   const lastFill = (await o.store.fills.list({ strategyId: o.deploymentId })).at(-1)?.time ?? now();
   const from = Math.min(since, lastFill) - (o.lookbackMs ?? 10 * 60_000);
+  // Tracks a venue order from now on; its executions before that are booked once, like any fill.
+  const adoptVenueOrder = async (v: VenueOrder, tag?: string): Promise<void> => {
+    const order = adoptedOrder(v, o.deploymentId);
+    if (tag !== undefined) order.tag = tag;
+    order.filledQuantity = 0;
+    order.averageFillPrice = 0;
+    await o.journal.persistOrder(order, order.clientOrderId);
+    o.bridge.adopt(order, order.clientOrderId, v.venueOrderId);
+    if (v.filledQuantity > EPS) {
+      const earlier = (await o.venue.fetchFills(v.symbol, v.createdAt)).filter(
+        (f) => f.venueOrderId === v.venueOrderId,
+      );
+      report.fillsApplied += await o.bridge.catchUpFills(earlier);
+    }
+  };
+  const prefix = o.ownClientIdPrefix;
+  const isOurs = (cid: string | undefined): cid is string => prefix !== undefined && !!cid?.startsWith(prefix);
+  const recover = async (v: VenueOrder & { clientOrderId: string }): Promise<void> => {
+    // A stop sell of ours is the position's protective stop (its tag was in the lost record): tracked as one, so the
+    // stop sync adjusts it instead of placing a second one the account cannot cover.
+    await adoptVenueOrder(v, v.side === 'sell' && v.type === 'stop' ? PROTECTIVE_STOP_TAG : undefined);
+    report.recovered++;
+    await mismatch(
+      'Order recovered from the venue',
+      `${v.clientOrderId} ${v.side} ${v.quantity} ${v.symbol} (${v.status}) was sent but is missing from the journal (its last commits were lost with the OS, e.g. a power loss inside the fsync window); recovered from the venue by its client order id`,
+      orderSubject(v.clientOrderId),
+      { kind: 'recovered', venueOrderId: v.venueOrderId, clientOrderId: v.clientOrderId, status: v.status },
+    );
+  };
+  const looked = new Set<string>();
   for (const symbol of o.symbols) {
     const fills = await o.venue.fetchFills(symbol, from);
+    // A fill of an order the journal does not know: look its order up once; if it carries our prefix, it is ours.
+    for (const f of fills) {
+      if (prefix === undefined || o.bridge.knowsOrder(f.venueOrderId, f.clientOrderId)) continue;
+      if (looked.has(f.venueOrderId)) continue;
+      looked.add(f.venueOrderId);
+      let v: VenueOrder | null;
+      try {
+        v = await o.venue.fetchOrder({ symbol, venueOrderId: f.venueOrderId });
+      } catch (err) {
+        // Whether it is ours stays unknown: say so and carry on (its fills are left alone, as before).
+        await mismatch(
+          'Fill of an unknown order not checked',
+          `venue order ${f.venueOrderId} (${symbol}) could not be looked up: ${(err as Error).message}`,
+          `venue-order:${f.venueOrderId}`,
+          { kind: 'unknown_fill_unchecked', venueOrderId: f.venueOrderId },
+        );
+        continue;
+      }
+      if (v !== null && isOurs(v.clientOrderId) && (await o.store.orders.get(v.clientOrderId)) === undefined) {
+        await recover({ ...v, clientOrderId: v.clientOrderId });
+      }
+    }
     report.fillsApplied += await o.bridge.catchUpFills(fills);
   }
   if (report.fillsApplied > 0) {
@@ -166,6 +229,11 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   for (const symbol of o.symbols) {
     for (const v of await o.venue.fetchOpenOrders(symbol)) {
       if (v.clientOrderId && (await o.store.orders.get(v.clientOrderId)) !== undefined) continue;
+      if (isOurs(v.clientOrderId)) {
+        // Ours, sent before its record was lost: never cancelled as foreign.
+        await recover({ ...v, clientOrderId: v.clientOrderId });
+        continue;
+      }
       if (o.unknownOrders === 'cancel') {
         await o.bridge.cancelForeign(v);
         report.unknownCancelled++;
@@ -176,20 +244,9 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
           { kind: 'unknown_cancelled', venueOrderId: v.venueOrderId, clientOrderId: v.clientOrderId },
         );
       } else {
-        const order = adoptedOrder(v, o.deploymentId);
-        await o.journal.persistOrder(order, order.clientOrderId);
-        o.bridge.adopt(order, order.clientOrderId, v.venueOrderId);
-        report.unknownAdopted++;
         // Its executions before adoption belong to this deployment's book from now on: booked once, like any fill.
-        if (v.filledQuantity > EPS) {
-          const earlier = (await o.venue.fetchFills(symbol, v.createdAt)).filter(
-            (f) => f.venueOrderId === v.venueOrderId,
-          );
-          order.filledQuantity = 0;
-          order.averageFillPrice = 0;
-          const n = await o.bridge.catchUpFills(earlier);
-          report.fillsApplied += n;
-        }
+        await adoptVenueOrder(v);
+        report.unknownAdopted++;
         await mismatch(
           'Unknown venue order adopted',
           `${v.venueOrderId} ${v.side} ${v.quantity} ${v.symbol} is now tracked by ${o.deploymentId}`,

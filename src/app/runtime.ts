@@ -239,7 +239,15 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
 
   mkdirSync(home.root, { recursive: true });
   mkdirSync(home.logs, { recursive: true });
-  const store = await openStore({ home, ...(config.database.url ? { databaseUrl: config.database.url } : {}) });
+  // The journal's commits reach the OS before an order is sent (kill -9 keeps them); fsync is batched off the
+  // event loop within the sync window (docs/live.md, "Durability of the journal").
+  let onSyncError: (err: unknown) => void = () => {};
+  const store = await openStore({
+    home,
+    ...(config.database.url ? { databaseUrl: config.database.url } : {}),
+    sqliteSync: 'batched',
+    onSyncError: (err) => onSyncError(err),
+  });
   const cleanups = new Cleanups();
   cleanups.add(async () => store.close());
   try {
@@ -260,6 +268,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     });
     cleanups.add(() => logs.close());
     const log = logs.child('runtime');
+    onSyncError = (err) => log.error({ err }, 'journal fsync failed (commits stay in the OS until the next round)');
     const bus = new InProcessEventBus();
     store.persistEvents(withoutOrderEvents(bus), { onError: (err) => log.error({ err }, 'store write failed') });
     const trail = new TradeTrail({

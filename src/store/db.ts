@@ -14,6 +14,13 @@ export interface ConnectOptions {
   databaseUrl?: string;
   /** PostgreSQL schema to use (created when missing); tests isolate themselves with a unique one. */
   pgSchema?: string;
+  /**
+   * SQLite commit durability. `full` (default): every commit is fsynced before it returns. `batched`: a commit
+   * returns once written to the WAL file (it survives a crash or kill -9 of the process) and the store's WalSyncer
+   * fsyncs the WAL off the event loop within its window (what a power loss can lose). The live runtime uses
+   * `batched` so an fsync is not on every order's path (docs/live.md, "Durability of the journal").
+   */
+  sqliteSync?: 'full' | 'batched';
 }
 
 /** An open Kysely handle plus the dialect it speaks. */
@@ -22,12 +29,14 @@ export interface Connection {
   dialect: Dialect;
   /** Human-readable location (file path or URL without password). */
   location: string;
+  /** SQLite with `sqliteSync: 'batched'`: the WAL file a WalSyncer must fsync. */
+  walFile?: string;
 }
 
 const INT8_OID = 20;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Opens the database: WAL-mode SQLite with full fsync on commit, or a PostgreSQL pool. */
+/** Opens the database: WAL-mode SQLite (fsync on every commit, or batched), or a PostgreSQL pool. */
 export async function connect(opts: ConnectOptions): Promise<Connection> {
   const url = opts.databaseUrl?.trim();
   if (url) {
@@ -71,11 +80,19 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     if (existsSync(f)) chmodSync(f, 0o600);
   }
   // FULL: a commit is on disk before it returns, so an acknowledged order survives a crash or power loss.
-  file.pragma('synchronous = FULL');
+  // NORMAL (batched): a commit is in the WAL file (the OS) before it returns — it survives kill -9 — and the
+  // store's WalSyncer fsyncs the WAL off the event loop, so a power loss loses at most its window.
+  const batched = opts.sqliteSync === 'batched';
+  file.pragma(batched ? 'synchronous = NORMAL' : 'synchronous = FULL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
-  return { db, dialect: 'sqlite', location: opts.sqliteFile };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: opts.sqliteFile,
+    ...(batched ? { walFile: `${opts.sqliteFile}-wal` } : {}),
+  };
 }
 
 /** A database URL with its password masked, for messages. */

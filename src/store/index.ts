@@ -16,3 +16,4 @@ export * from './repositories/secrets.js';
 export * from './repositories/trading.js';
 export type * from './schema.js';
 export * from './store.js';
+export * from './wal-syncer.js';

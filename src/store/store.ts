@@ -19,6 +19,7 @@ import {
 import { SecretsRepository, VaultMetaRepository } from './repositories/secrets.js';
 import { FillsRepository, OrdersRepository, PositionsRepository, TradesRepository } from './repositories/trading.js';
 import type { Database, Dialect } from './schema.js';
+import { WalSyncer } from './wal-syncer.js';
 
 /** Every repository, bound to one handle (the store, or a transaction). */
 export interface Repositories {
@@ -96,6 +97,12 @@ export interface OpenStoreOptions {
    * administrator grants it read/write on every table but only SELECT and INSERT on the audit table.
    */
   pgAppRole?: string;
+  /** SQLite commit durability (see ConnectOptions.sqliteSync); default `full`. */
+  sqliteSync?: 'full' | 'batched';
+  /** `batched`: the longest a commit waits for its fsync to start, in ms (default 50). */
+  syncWindowMs?: number;
+  /** `batched`: a background fsync failed (the next round tries again). */
+  onSyncError?: (err: unknown) => void;
 }
 
 /** The open store: repositories, the audit log, migrations, event subscribers. */
@@ -107,6 +114,13 @@ export interface Store extends Repositories {
   readonly connection: Connection;
   readonly audit: AuditLog;
   readonly migrations: Migrations;
+  /**
+   * What a commit's return means: `fsync` (on disk; SQLite FULL, PostgreSQL), or `os` with `windowMs` (in the OS,
+   * survives a process crash; on disk within the window: SQLite batched).
+   */
+  readonly durability: { commit: 'fsync' } | { commit: 'os'; windowMs: number; syncs: WalSyncer['stats'] };
+  /** Resolves once every commit made before the call is on disk (at once when each commit is fsynced already). */
+  syncToDisk(): Promise<void>;
   /** Runs `fn` in one transaction with repositories bound to it. */
   transaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
   /** Subscribes the batched persister to a bus (orders, fills, trades, positions, risk, breakers, heartbeats). */
@@ -124,7 +138,19 @@ export interface Store extends Repositories {
 /** Opens (and by default migrates) the store: SQLite at `$TRADEFORGE_HOME/tradeforge.db`, or PostgreSQL. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const home = typeof opts.home === 'string' ? { database: join(resolve(opts.home), 'tradeforge.db') } : opts.home;
-  const conn = await connect({ sqliteFile: home.database, databaseUrl: opts.databaseUrl, pgSchema: opts.pgSchema });
+  const conn = await connect({
+    sqliteFile: home.database,
+    databaseUrl: opts.databaseUrl,
+    pgSchema: opts.pgSchema,
+    ...(opts.sqliteSync ? { sqliteSync: opts.sqliteSync } : {}),
+  });
+  const syncer =
+    conn.walFile === undefined
+      ? undefined
+      : new WalSyncer(conn.walFile, {
+          ...(opts.syncWindowMs !== undefined ? { intervalMs: opts.syncWindowMs } : {}),
+          ...(opts.onSyncError ? { onError: opts.onSyncError } : {}),
+        });
   const migrator = new Migrator({
     db: conn.db,
     provider: new InCodeMigrationProvider(conn.dialect, { auditOwnerRole: opts.pgAuditOwnerRole }),
@@ -154,6 +180,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await conn.db.destroy();
     throw err;
   }
+  syncer?.start();
   const audit = new AuditLog(conn);
   const subscribers: { close(): Promise<void> }[] = [];
   const repos = createRepositories(conn.db);
@@ -166,6 +193,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     connection: conn,
     audit,
     migrations,
+    durability:
+      syncer === undefined ? { commit: 'fsync' } : { commit: 'os', windowMs: syncer.windowMs, syncs: syncer.stats },
+    syncToDisk: () => (syncer === undefined ? Promise.resolve() : syncer.sync()),
     transaction: (fn) => conn.db.transaction().execute((tx) => fn(createRepositories(tx))),
     persistEvents(bus, o) {
       const p = new EventPersister(conn.db, o).attach(bus);
@@ -184,6 +214,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       closed = true;
       for (const s of subscribers) await s.close();
       audit.setKey(undefined);
+      await syncer?.close();
       await conn.db.destroy();
     },
   };

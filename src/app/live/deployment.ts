@@ -27,7 +27,7 @@ import { LiveColumns, LiveFeed } from './live-feed.js';
 import { barLine } from './printer.js';
 import { ProtectiveStops } from './protective-stops.js';
 import { TradeTrail } from './trade-trail.js';
-import { clientOrderIdPrefix } from '../../venues/live/client-order-id.js';
+import { clientOrderIdPrefix, deploymentClientIdPrefix } from '../../venues/live/client-order-id.js';
 import type { DeploymentRuntime } from './runtime-types.js';
 
 /** Rows preallocated per symbol for live bars (about half a year of 1m bars). */
@@ -204,6 +204,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     bus,
     unknownOrders: config.reconcile.unknownOrders,
     instruments,
+    ownClientIdPrefix: deploymentClientIdPrefix(d.id),
   });
   gate.warming = false;
   feed.start();
@@ -224,7 +225,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   };
   log.info({ deploymentId: d.id, replayedFills: replay.fills, reconcile: rec }, 'deployment started');
   print?.(
-    `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${deps.mode}); ${replay.fills} fills replayed; reconcile: ${rec.checked} checked, ${rec.fillsApplied} fills applied, ${rec.notPlaced} not placed, ${rec.unknownCancelled} unknown cancelled`,
+    `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${deps.mode}); ${replay.fills} fills replayed; reconcile: ${rec.checked} checked, ${rec.fillsApplied} fills applied, ${rec.notPlaced} not placed, ${rec.unknownCancelled} unknown cancelled, ${rec.recovered} recovered`,
   );
   return runtime;
 }

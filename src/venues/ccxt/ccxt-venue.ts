@@ -123,11 +123,18 @@ export class CcxtVenue implements Venue {
       secret: opts.secret,
       password: opts.password,
       enableRateLimit: opts.enableRateLimit ?? true,
+      // ccxt sizes its limiter from rateLimit when it is built: set afterwards, the spacing stayed the exchange's.
+      ...(opts.rateLimitMs !== undefined ? { rateLimit: opts.rateLimitMs } : {}),
       timeout: opts.timeoutMs ?? 10_000,
       options: { ...(EXCHANGE_DEFAULTS[id] ?? {}), ...(opts.options ?? {}) },
     });
     if (opts.sandbox) ex.setSandboxMode(true);
-    if (opts.rateLimitMs !== undefined) ex.rateLimit = opts.rateLimitMs;
+    if (opts.budget !== undefined) {
+      // Kill switch calls skip ccxt's spacing queue, where they would wait behind every poll already queued: our
+      // request budget — the venue's limit, with a reserve kept for them — paces them instead.
+      const throttle = ex.throttle.bind(ex);
+      ex.throttle = (cost?: number) => (venueCallContext().urgent === true ? Promise.resolve() : throttle(cost));
+    }
     if (opts.urls) {
       const api = (ex.urls as { api?: Record<string, unknown> }).api ?? {};
       (ex.urls as { api?: Record<string, unknown> }).api = { ...api, ...opts.urls };

@@ -18,7 +18,7 @@ import {
   type VenueOrderRequest,
 } from '../../core/index.js';
 import type { ExecutionVenue, VenueListener } from '../../engine/execution-venue.js';
-import { withVenueCallContext } from '../call-context.js';
+import { venueCallContext, withVenueCallContext } from '../call-context.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
 /** Tag of the protective stop orders the runtime keeps on the venue (RISK-3). */
@@ -103,6 +103,35 @@ class SerialQueue {
   }
 }
 
+/**
+ * The kill switch's lane: one serial queue per symbol, the symbols side by side. A symbol's cancels still go out
+ * before its close (on a spot venue a resting sell locks the base asset the close needs), while a hundred symbols
+ * do not wait for each other's round trips. The request budget (the venue's limit) paces them.
+ */
+class SymbolLanes {
+  private readonly lanes = new Map<string, SerialQueue>();
+  constructor(private readonly onError: (err: unknown) => void) {}
+  push(symbol: string, task: Task): Promise<void> {
+    let q = this.lanes.get(symbol);
+    if (q === undefined) {
+      q = new SerialQueue(this.onError);
+      this.lanes.set(symbol, q);
+    }
+    const lane = q;
+    return lane.push(task).finally(() => {
+      if (lane.depth === 0 && this.lanes.get(symbol) === lane) this.lanes.delete(symbol);
+    });
+  }
+  get depth(): number {
+    let n = 0;
+    for (const q of this.lanes.values()) n += q.depth;
+    return n;
+  }
+  async idle(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((q) => q.idle()));
+  }
+}
+
 /** Base asset of a unified symbol (`BTC/USDT` -> `BTC`). */
 function baseOf(symbol: string): string {
   const k = symbol.indexOf('/');
@@ -121,7 +150,7 @@ export class LiveVenueBridge implements ExecutionVenue {
   private readonly venue: Venue;
   private readonly o: LiveVenueBridgeOptions;
   private readonly now: () => number;
-  private readonly orders: { place: SerialQueue; urgent: SerialQueue; events: SerialQueue };
+  private readonly orders: { place: SerialQueue; urgent: SymbolLanes; events: SerialQueue };
   /** While the kill switch is engaged, placements and cancels take the urgent lane (see `engageKillSwitch`). */
   private emergency = false;
   /** The placement on the ordinary lane right now, with the switch that stops its retries. */
@@ -158,7 +187,7 @@ export class LiveVenueBridge implements ExecutionVenue {
       this.notice('critical', 'Live bridge task failed', err instanceof Error ? err.message : String(err));
     this.orders = {
       place: new SerialQueue(onError),
-      urgent: new SerialQueue(onError),
+      urgent: new SymbolLanes(onError),
       events: new SerialQueue(onError),
     };
   }
@@ -174,8 +203,9 @@ export class LiveVenueBridge implements ExecutionVenue {
   }
 
   /**
-   * The kill switch: from now on cancels and closes go on an urgent lane that does not wait behind queued or
-   * retrying placements, and their venue calls draw on the request budget's reserve. An entry being retried is
+   * The kill switch: from now on cancels and closes go on urgent lanes (one per symbol, the symbols concurrently)
+   * that do not wait behind queued or retrying placements, and their venue calls draw on the request budget's
+   * reserve. An entry being retried is
    * stopped before its next re-send. Lasts until `releaseKillSwitch`.
    */
   engageKillSwitch(): void {
@@ -189,9 +219,9 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.emergency = false;
   }
 
-  /** Puts a placement or cancel on its lane. */
-  private enqueue(task: () => Promise<void>): void {
-    if (this.emergency) this.orders.urgent.push(() => withVenueCallContext({ urgent: true }, task));
+  /** Puts a placement or cancel on its lane (while the kill switch is engaged: its symbol's urgent lane). */
+  private enqueue(symbol: string, task: () => Promise<void>): void {
+    if (this.emergency) this.orders.urgent.push(symbol, () => withVenueCallContext({ urgent: true }, task));
     else this.orders.place.push(task);
   }
 
@@ -235,12 +265,12 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
     if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
-    this.enqueue(() => this.place(order, cid));
+    this.enqueue(order.symbol, () => this.place(order, cid));
   }
 
   /** Engine call: enqueue a cancel (after any placement queued before it on its lane). */
   cancel(order: Order, reason: string): void {
-    this.enqueue(() => this.cancelNow(order, reason));
+    this.enqueue(order.symbol, () => this.cancelNow(order, reason));
   }
 
   /**
@@ -255,6 +285,11 @@ export class LiveVenueBridge implements ExecutionVenue {
       order.venueOrderId = venueOrderId;
       this.byVenueId.set(venueOrderId, order);
     }
+  }
+
+  /** Whether a venue report with these ids matches an order the bridge tracks (startup reconciliation). */
+  knowsOrder(venueOrderId: string, clientOrderId?: string): boolean {
+    return this.match(venueOrderId, clientOrderId) !== undefined;
   }
 
   /** Open orders the bridge tracks (placed this run or adopted), e.g. for the kill switch and status. */
@@ -438,7 +473,9 @@ export class LiveVenueBridge implements ExecutionVenue {
     const t0 = performance.now();
     let v: VenueOrder;
     const abort = new AbortController();
-    this.inFlight = { order, abort };
+    // Only the ordinary lane's placement is one the kill switch may have to stop (the urgent lanes run side by side).
+    const ordinaryLane = venueCallContext().urgent !== true;
+    if (ordinaryLane) this.inFlight = { order, abort };
     try {
       // A placement queued before the kill switch and not sent yet is an entry we no longer want.
       if (this.emergency && !this.isUrgentOrder(order)) abort.abort();

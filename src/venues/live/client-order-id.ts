@@ -29,7 +29,12 @@ export function newRunId(now = Date.now()): string {
  * Two deployments differ by their hash however long and alike their ids are; two runs differ by the run id.
  */
 export function clientOrderIdPrefix(deploymentId: string, runId: string): string {
-  return `${shortHash(deploymentId)}-${runId.replace(SAFE, '')}-`;
+  return `${deploymentClientIdPrefix(deploymentId)}${runId.replace(SAFE, '')}-`;
+}
+
+/** What the client order ids of every run of a deployment start with (reconciliation knows its own orders by it). */
+export function deploymentClientIdPrefix(deploymentId: string): string {
+  return `${shortHash(deploymentId)}-`;
 }
 
 /**

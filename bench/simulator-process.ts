@@ -1,0 +1,16 @@
+/**
+ * The exchange simulator in a process of its own, for benchmarks that time a client against it: a venue is never
+ * in the client's process, and sharing one event loop would bill the simulator's work to the client. Takes the
+ * simulator's options as JSON in argv[2], prints `{"url": ...}` on one line once listening, and exits when its
+ * stdin closes (the parent ended) or on SIGTERM.
+ */
+import { type SimulatorOptions, startSimulator } from '../src/venues/simulator/index.js';
+
+const sim = await startSimulator(JSON.parse(process.argv[2] ?? '{}') as SimulatorOptions);
+process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
+const stop = () => {
+  void sim.close().finally(() => process.exit(0));
+};
+process.stdin.on('end', stop);
+process.stdin.resume();
+process.on('SIGTERM', stop);
