@@ -139,7 +139,9 @@ export class SimulatedVenue implements ExecutionVenue {
       this.submitNow(order, s, bar);
       return;
     }
-    this.pending[s].push(new Pending(order, this.barCount[s], now + this.latencyMs));
+    // A live venue's updates carry the exchange's clock, which may lag ours: without latency, any later one executes.
+    const earliest = this.marketNow && this.latencyMs === 0 ? Number.NEGATIVE_INFINITY : now + this.latencyMs;
+    this.pending[s].push(new Pending(order, this.barCount[s], earliest));
     if (order.type !== 'market') l.onAccepted(order, now);
   }
 
@@ -206,7 +208,11 @@ export class SimulatedVenue implements ExecutionVenue {
         continue;
       }
       if (count <= p.after + this.latencyBars || bar.time < p.earliest) continue;
-      this.matchOne(p, s, bar);
+      const o = p.order;
+      // The common case (a resting order the bar does not reach) stays in this loop, without a call.
+      const price = o.type === 'market' ? this.fill.marketPrice(o, bar) : this.fill.restingPrice(o, bar, p);
+      if (Number.isNaN(price) && o.timeInForce !== 'IOC' && o.timeInForce !== 'FOK') continue;
+      this.matchAt(p, s, bar, price);
       if (p.dead) dead++;
     }
     if (dead === list.length) {
@@ -218,11 +224,15 @@ export class SimulatedVenue implements ExecutionVenue {
     }
   }
 
-  // One executable order against the bar: fill (capped by participation) and the immediate-or-cancel rule.
+  // One executable order against the bar (a `now` market order on the current one).
   private matchOne(p: Pending, s: number, bar: BarLike): void {
     const o = p.order;
-    const isMarket = o.type === 'market';
-    const price = isMarket ? this.fill.marketPrice(o, bar) : this.fill.restingPrice(o, bar, p);
+    this.matchAt(p, s, bar, o.type === 'market' ? this.fill.marketPrice(o, bar) : this.fill.restingPrice(o, bar, p));
+  }
+
+  // Executes one order at `price` (NaN: the bar does not reach it), then applies the immediate-or-cancel rule.
+  private matchAt(p: Pending, s: number, bar: BarLike, price: number): void {
+    const o = p.order;
     if (!Number.isNaN(price)) {
       const liquidity: Liquidity = o.type === 'limit' || o.type === 'stop_limit' ? 'maker' : 'taker';
       let qty = o.quantity - o.filledQuantity;

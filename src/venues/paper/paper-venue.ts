@@ -144,20 +144,33 @@ class SymbolBook {
   ) {}
 }
 
-/** A fill model seen from a taker: market orders priced on the ask (buys) or bid (sells) bar of the update. */
+/** The ask (buys) or bid (sells) bar of the symbol's latest update, where a taker's market order executes. */
+type TakerBar = (order: Order) => BarLike | undefined;
+
+/** A fill model seen from a taker: market orders priced on the ask or bid bar of the update, the rest as `inner`. */
 class QuoteFillModel implements FillModel {
   constructor(
     private readonly inner: FillModel,
-    private readonly books: Map<string, SymbolBook>,
+    private readonly takerBar: TakerBar,
   ) {}
 
   marketPrice(order: Order, bar: BarLike): number {
-    const b = this.books.get(order.symbol);
-    return this.inner.marketPrice(order, b === undefined ? bar : order.side === 'buy' ? b.askBar : b.bidBar);
+    return this.inner.marketPrice(order, this.takerBar(order) ?? bar);
   }
 
   restingPrice(order: Order, bar: BarLike, state: RestingState): number {
     return this.inner.restingPrice(order, bar, state);
+  }
+}
+
+/** The default fill model seen from a taker: resting orders match without a wrapper's extra call per update. */
+class QuoteBarFillModel extends BarFillModel {
+  constructor(private readonly takerBar: TakerBar) {
+    super();
+  }
+
+  override marketPrice(order: Order, bar: BarLike): number {
+    return super.marketPrice(order, this.takerBar(order) ?? bar);
   }
 }
 
@@ -690,10 +703,14 @@ export class PaperVenue implements Venue {
   // Builds the matching engine on the known instruments and hands it the open orders (after connect or restore).
   private attachEngine(): void {
     const symbols = [...this.instruments.keys()];
+    const taker: TakerBar = (o) => {
+      const b = this.books.get(o.symbol);
+      return b === undefined ? undefined : o.side === 'buy' ? b.askBar : b.bidBar;
+    };
     const engine = new SimulatedVenue({
       id: this.id,
       clock: { now: this.clock },
-      fill: new QuoteFillModel(this.fill, this.books),
+      fill: this.opts.fillModel ? new QuoteFillModel(this.fill, taker) : new QuoteBarFillModel(taker),
       fees: this.fees,
       slippage: this.slippage,
       ...(this.participation ? { participation: this.participation } : {}),
