@@ -10,7 +10,8 @@ import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/in
 
 // Issue 9, reconciliation: the paper venue's account (balances, resting orders, fills with their trade ids) is saved
 // on every change and restored on start, so `tradeforge start` -> kill -9 -> `start` in the same home continues the
-// same account, books every fill exactly once, and books the fill of a stop the market crossed while it was down.
+// same account, books every fill exactly once, and books the fill of a stop the market crossed while it was down; a
+// further stop -> start (SIGTERM) goes on the same way.
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/tradeforge.js');
 const KEY = paperAccountKey('pap');
@@ -110,7 +111,7 @@ afterAll(async () => {
 });
 
 describe('paper account across kill -9 and restart', () => {
-  it('continues balances and resting orders, books every fill once, and the stop crossed while down once', async () => {
+  it('continues balances and resting orders over kill -9 and stop, books every fill once, the stop crossed while down too', async () => {
     const home = join(dir, 'home');
     const cfg = join(dir, 'config.json');
     writeFileSync(
@@ -174,7 +175,20 @@ describe('paper account across kill -9 and restart', () => {
     );
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
+    const atStop = (await savedAccount(home))!;
+
+    // Third life after a clean stop: the account goes on again and every new fill is booked.
+    const third = startChild(cfg, home);
+    await waitFor('the second restart', () => /reconcile: (\d+) checked/.test(third.out()), third.out);
+    await waitFor(
+      'new fills after the second restart',
+      async () => ((await savedAccount(home))?.fills.length ?? 0) >= atStop.fills.length + 2,
+      third.out,
+    );
+    third.child.kill('SIGTERM');
+    expect(await exited(third.child)).toBe(0);
     const after = (await savedAccount(home))!;
+    expect(after.fills.slice(0, atStop.fills.length)).toEqual(atStop.fills);
 
     // The same account continued: every fill of the first life kept, in order, with its trade id; ids never repeat.
     expect(after.fills.slice(0, atCrash.fills.length)).toEqual(atCrash.fills);
