@@ -30,7 +30,8 @@ export interface SimulatedVenueOptions {
   /**
    * `next_open` (default): a market order executes at the next bar's open; `close`: at the signal bar's close;
    * `now` (a live venue whose latest bar is the current quote): at once on the latest bar by the fill model's market
-   * price and the participation cap, the remainder resting for later bars like any market order.
+   * price and the participation cap, the remainder resting for later bars like any market order. Live only: on
+   * historical bars it would fill at the open of a bar whose close the strategy has already seen.
    */
   marketFill?: 'next_open' | 'close' | 'now';
   /** Instruments by symbol, for lot rounding of partial fills. */
@@ -153,7 +154,7 @@ export class SimulatedVenue implements ExecutionVenue {
       this.usedVolume[s] = 0;
     }
     const p = new Pending(order, count - 1, Number.NEGATIVE_INFINITY);
-    this.matchOne(p, s, bar);
+    this.matchAt(p, s, bar, this.fill.marketPrice(order, bar));
     if (!p.dead) this.pending[s].push(p);
   }
 
@@ -222,12 +223,6 @@ export class SimulatedVenue implements ExecutionVenue {
       for (let k = 0; k < list.length; k++) if (!list[k].dead) list[w++] = list[k];
       list.length = w;
     }
-  }
-
-  // One executable order against the bar (a `now` market order on the current one).
-  private matchOne(p: Pending, s: number, bar: BarLike): void {
-    const o = p.order;
-    this.matchAt(p, s, bar, o.type === 'market' ? this.fill.marketPrice(o, bar) : this.fill.restingPrice(o, bar, p));
   }
 
   // Executes one order at `price` (NaN: the bar does not reach it), then applies the immediate-or-cancel rule.
