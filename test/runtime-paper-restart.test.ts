@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveHome } from '../src/app/home.js';
 import { paperAccountKey } from '../src/app/paper-accounts.js';
+import { startRuntime } from '../src/app/runtime.js';
+import { resolveConfig } from '../src/core/config.js';
 import { openStore } from '../src/store/index.js';
 import type { PaperState } from '../src/venues/paper/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
@@ -225,4 +228,30 @@ describe('paper account across kill -9 and restart', () => {
       await store.close();
     }
   }, 600_000);
+
+  it('refuses to start on a saved account that does not parse, naming the field, and leaves it as it was', async () => {
+    const home = join(dir, 'bad-home');
+    const bad = { version: 1, venueId: 'pap', nextId: 3, balances: { USDT: 'lots' }, orders: [], fills: [] };
+    const seed = await openStore({ home });
+    await seed.kv.set(KEY, bad);
+    await seed.close();
+    const config = resolveConfig({
+      server: { port: 0 },
+      venues: [{ id: 'pap', type: 'paper', options: { url: sim.url, balances: { USDT: 10_000 } } }],
+      deployments: [{ id: 'pb', strategy: 'sma-cross', venue: 'pap', symbols: ['BTC/USDT'] }],
+      runtime: { barSeconds: 1, warmupBars: 2, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 1 },
+    });
+    await expect(
+      startRuntime({ config, profile: 'dev', home: resolveHome({}, home), env: {}, runFile: false }),
+    ).rejects.toThrow(
+      /venues\.0: the saved paper account of venue "pap" \(store key paper\.account\.pap\).*balances\.USDT/,
+    );
+    // Never silently reset: the saved account is still the one that failed.
+    const after = await openStore({ home });
+    try {
+      expect(await after.kv.get(KEY)).toEqual(bad);
+    } finally {
+      await after.close();
+    }
+  }, 120_000);
 });
