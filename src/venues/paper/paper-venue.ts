@@ -1,10 +1,9 @@
-/** The paper venue (VENUE-5): simulated fills on live market data, with the backtester's own reality models. */
+/** The paper venue (VENUE-5): a paper account on live market data, matched by the backtester's own SimulatedVenue. */
 import { type FeeModel, PercentFeeModel } from '../../backtest/fee-model.js';
 import {
   BarFillModel,
   type FillModel,
   type ParticipationModel,
-  type RestingState,
   VolumeParticipation,
 } from '../../backtest/fill-model.js';
 import { SimulatedVenue } from '../../backtest/simulated-venue.js';
@@ -37,9 +36,17 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
-import type { BarLike, VenueListener } from '../../engine/execution-venue.js';
+import type { VenueListener } from '../../engine/execution-venue.js';
 import { type ReconnectOptions, ReconnectingStream } from '../resilience.js';
 import { Ledger } from './ledger.js';
+import {
+  KnownVolumeParticipation,
+  QuoteBarFillModel,
+  QuoteFillModel,
+  SymbolBook,
+  setFlat,
+  type TakerBar,
+} from './live-bars.js';
 import { SaveGate, type SaveSnapshot } from './save-gate.js';
 import { type PaperOrderState, type PaperState, parsePaperState } from './state.js';
 
@@ -110,77 +117,6 @@ class PaperOrder {
     readonly reserveAsset: string,
     public reserved: number,
   ) {}
-}
-
-/** A flat bar: all four prices the same (a quote or a last-trade price seen as a bar). */
-function flatBar(): BarLike {
-  return { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
-}
-
-function setFlat(bar: BarLike, time: number, price: number, volume: number): void {
-  bar.time = time;
-  bar.open = price;
-  bar.high = price;
-  bar.low = price;
-  bar.close = price;
-  bar.volume = volume;
-}
-
-/** Per-symbol live state: the latest update as bars and the price stream. */
-class SymbolBook {
-  /** The latest ticker as the matching engine's bar: all four prices `last`. */
-  readonly bar = flatBar();
-  /** The same update seen from a taker: buys at the ask, sells at the bid. */
-  readonly askBar = flatBar();
-  readonly bidBar = flatBar();
-  quote: Ticker | undefined;
-  quoteAt = Number.NEGATIVE_INFINITY;
-  prevVolume = Number.NaN;
-  sub: Subscription | undefined;
-  constructor(
-    readonly inst: Instrument,
-    /** The symbol's index in the matching engine. */
-    readonly index: number,
-  ) {}
-}
-
-/** The ask (buys) or bid (sells) bar of the symbol's latest update, where a taker's market order executes. */
-type TakerBar = (order: Order) => BarLike | undefined;
-
-/** A fill model seen from a taker: market orders priced on the ask or bid bar of the update, the rest as `inner`. */
-class QuoteFillModel implements FillModel {
-  constructor(
-    private readonly inner: FillModel,
-    private readonly takerBar: TakerBar,
-  ) {}
-
-  marketPrice(order: Order, bar: BarLike): number {
-    return this.inner.marketPrice(order, this.takerBar(order) ?? bar);
-  }
-
-  restingPrice(order: Order, bar: BarLike, state: RestingState): number {
-    return this.inner.restingPrice(order, bar, state);
-  }
-}
-
-/** The default fill model seen from a taker: resting orders match without a wrapper's extra call per update. */
-class QuoteBarFillModel extends BarFillModel {
-  constructor(private readonly takerBar: TakerBar) {
-    super();
-  }
-
-  override marketPrice(order: Order, bar: BarLike): number {
-    return super.marketPrice(order, this.takerBar(order) ?? bar);
-  }
-}
-
-/** A participation cap that does not apply to updates of unknown volume (a feed without it): no cap, not no fill. */
-class KnownVolumeParticipation implements ParticipationModel {
-  constructor(private readonly inner: ParticipationModel) {}
-
-  maxQuantity(bar: BarLike): number {
-    return Number.isNaN(bar.volume) ? Number.POSITIVE_INFINITY : this.inner.maxQuantity(bar);
-  }
 }
 
 const EPS = 1e-12;
@@ -504,7 +440,11 @@ export class PaperVenue implements Venue {
     for (const p of this.orders.values()) {
       orders.push({
         order: { ...p.order },
-        triggered: this.working.has(p.order) ? (this.engine?.resting(p.order)?.triggered ?? false) : false,
+        // Only a working stop-limit has a trigger to remember (the look-up walks the symbol's resting orders).
+        triggered:
+          p.order.type === 'stop_limit' && this.working.has(p.order)
+            ? (this.engine?.resting(p.order)?.triggered ?? false)
+            : false,
         reserveAsset: p.reserveAsset,
         reserved: p.reserved,
       });
