@@ -273,4 +273,38 @@ describe('paper venue: durable account', () => {
     const ids = (await restarted.fetchFills()).map((f) => f.venueTradeId);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it('keeps and saves only the last `history` fills and finished orders; open orders always', async () => {
+    let saved: PaperState | undefined;
+    const v = await paper(30_000, { history: 2, save: async (s) => void (saved = s) });
+    const resting = await v.placeOrder({
+      clientOrderId: cid('rest'),
+      symbol: SYM,
+      side: 'buy',
+      type: 'limit',
+      quantity: 0.01,
+      price: 20_000,
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const o = await v.placeOrder({
+        clientOrderId: cid('m'),
+        symbol: SYM,
+        side: 'buy',
+        type: 'market',
+        quantity: 0.001,
+      });
+      expect(o.status).toBe('filled');
+      ids.push(o.venueOrderId);
+    }
+    expect((await v.fetchFills()).map((f) => f.venueOrderId)).toEqual(ids.slice(2));
+    expect(await v.fetchOrder({ symbol: SYM, venueOrderId: ids[0] })).toBeNull();
+    expect((await v.fetchOrder({ symbol: SYM, venueOrderId: ids[3] }))?.status).toBe('filled');
+    expect((await v.fetchOpenOrders()).map((o) => o.venueOrderId)).toEqual([resting.venueOrderId]);
+    expect(saved?.fills).toHaveLength(2);
+    expect(saved?.orders.map((o) => o.order.id).sort()).toEqual([resting.venueOrderId, ...ids.slice(2)].sort());
+    // The balances still count every fill, dropped from the history or not.
+    const btc = (await v.fetchBalances()).find((b) => b.asset === 'BTC');
+    expect(btc?.total).toBeCloseTo(0.1 + 4 * 0.001, 12);
+  });
 });

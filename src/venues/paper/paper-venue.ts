@@ -108,6 +108,11 @@ export interface PaperVenueOptions {
    * anyone was told of; restore the saved state with `restore` before `connect`.
    */
   save?: SaveSnapshot<PaperState>;
+  /**
+   * Fills and finished orders kept, reported and saved (default 1,000); older ones are dropped, as an exchange's
+   * history is limited, so a saved account stays small. Open orders are always kept.
+   */
+  history?: number;
 }
 
 /** An order of the paper account and the funds it has locked. */
@@ -175,6 +180,9 @@ export class PaperVenue implements Venue {
   /** The open orders by the engine's Order object (the engine reports fills on it). */
   private readonly working = new Map<Order, PaperOrder>();
   private fills: VenueFill[] = [];
+  /** Finished orders, oldest first (the first to be dropped beyond `history`). */
+  private finished: PaperOrder[] = [];
+  private readonly history: number;
   private readonly placing = new Map<string, Promise<VenueOrder>>();
   private readonly books = new Map<string, SymbolBook>();
   private instruments = new Map<string, Instrument>();
@@ -208,6 +216,10 @@ export class PaperVenue implements Venue {
     this.participation =
       p !== undefined && p < 1 ? new KnownVolumeParticipation(new VolumeParticipation(p)) : undefined;
     this.clock = opts.clock ?? Date.now;
+    this.history = opts.history ?? 1_000;
+    if (!(Number.isInteger(this.history) && this.history > 0)) {
+      throw new ValidationError(`paper venue: history must be a positive integer, got ${opts.history}`, 'history');
+    }
     this.maxQuoteAgeMs = opts.maxQuoteAgeMs ?? 2_000;
     for (const [asset, amount] of Object.entries(opts.balances)) {
       if (!Number.isFinite(amount) || amount < 0) {
@@ -489,6 +501,8 @@ export class PaperVenue implements Venue {
       if (isOpen(p.order.status)) this.working.set(p.order, p);
     }
     this.fills = state.fills.map((f) => ({ ...f }));
+    this.finished = [...orders.values()].filter((p) => !isOpen(p.order.status));
+    this.trimHistory();
     this.nextId = state.nextId;
     this.restoredTriggers = triggered;
     if (this.engine !== undefined) this.attachEngine();
@@ -733,6 +747,7 @@ export class PaperVenue implements Venue {
       if (p.reserved > 0) this.ledger.release(p.reserveAsset, p.reserved);
       p.reserved = 0;
       this.working.delete(o);
+      this.finished.push(p);
     }
     const f: VenueFill = {
       venueTradeId: `${this.id}-t${this.nextId++}`,
@@ -748,6 +763,7 @@ export class PaperVenue implements Venue {
       time: now,
     };
     this.fills.push(f);
+    this.trimHistory();
     this.publish(() => {
       for (const w of this.fillWatchers) this.deliver(w, { ...f });
     });
@@ -761,7 +777,21 @@ export class PaperVenue implements Venue {
       p.reserved = 0;
     }
     this.working.delete(p.order);
+    this.finished.push(p);
+    this.trimHistory();
     this.emitOrder(p.order);
+  }
+
+  // Drops the oldest fills and finished orders beyond `history`. The runtime books each fill as it happens, in this
+  // same process, so at a crash only the latest fills can still be unbooked: they are always kept.
+  private trimHistory(): void {
+    if (this.fills.length > this.history) this.fills.splice(0, this.fills.length - this.history);
+    while (this.finished.length > this.history) {
+      const old = this.finished.shift()!;
+      const id = old.order.venueOrderId ?? old.order.id;
+      if (this.orders.get(id) === old) this.orders.delete(id);
+      if (this.byClient.get(old.order.clientOrderId) === old) this.byClient.delete(old.order.clientOrderId);
+    }
   }
 
   private emitOrder(o: Order): void {
