@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Instrument, Subscription, Ticker } from '../src/core/index.js';
 import { openStore } from '../src/store/index.js';
+import { paperAccountsIn } from '../src/app/paper-accounts.js';
 import { type MarketDataSource, PaperVenue } from '../src/venues/paper/index.js';
 
 const SYMBOL = 'BTC/USDT';
@@ -102,21 +103,22 @@ export default async function (): Promise<void> {
 }
 
 // The runtime's configuration: every change saved to the store (SQLite kv) before the order's answer. The snapshot
-// holds the last `history` (default 1,000) fills and finished orders, so the cost grows up to that and then stays.
+// holds the last `history` (default 200) fills and finished orders, so the cost grows up to that and then stays.
 async function durable(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'tf-paper-bench-'));
   const store = await openStore({ home });
   try {
     const { market } = source();
+    const accounts = paperAccountsIn(store, (err) => process.stderr.write(`${err.message}\n`));
     const venue = new PaperVenue({
       market,
       balances: { USDT: 1e9, BTC: 1e6 },
-      save: (state) => store.kv.set('paper.account.bench', state),
+      save: (state) => accounts.save('bench', state),
     });
     await venue.track(SYMBOL);
-    for (let block = 0; block < 3; block++) {
+    for (let block = 0; block < 2; block++) {
       const lat: number[] = [];
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < 300; i++) {
         const s = performance.now();
         await venue.placeOrder({
           clientOrderId: `d${block}-${i}`,
@@ -129,7 +131,7 @@ async function durable(): Promise<void> {
       }
       lat.sort((a, b) => a - b);
       process.stdout.write(
-        `durable (SQLite kv) market order placed, filled and saved, ${block * 500}-${(block + 1) * 500} fills placed before: p50 ${pct(lat, 0.5).toFixed(0)} µs, p99 ${pct(lat, 0.99).toFixed(0)} µs\n`,
+        `durable (SQLite kv) market order placed, filled and saved, ${block * 300}-${(block + 1) * 300} fills placed before: p50 ${pct(lat, 0.5).toFixed(0)} µs, p99 ${pct(lat, 0.99).toFixed(0)} µs\n`,
       );
     }
     await venue.close();

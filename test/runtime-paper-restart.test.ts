@@ -60,7 +60,8 @@ async function savedAccount(home: string): Promise<PaperState | undefined> {
   const store = await openStore({ home, migrate: false }).catch(() => undefined);
   if (!store) return undefined;
   try {
-    return await store.kv.get<PaperState>(KEY);
+    const saved = await store.kv.get<string>(KEY);
+    return saved === undefined ? undefined : (JSON.parse(saved) as PaperState);
   } finally {
     await store.close();
   }

@@ -22,8 +22,13 @@ export interface PaperAccounts {
 /** Paper accounts kept in the store's key-value table. */
 export function paperAccountsIn(store: Store, onError: (err: Error) => void): PaperAccounts {
   return {
-    load: (venueId) => store.kv.get(paperAccountKey(venueId)),
-    save: (venueId, state) => store.kv.set(paperAccountKey(venueId), state),
+    load: async (venueId) => {
+      const saved = await store.kv.get(paperAccountKey(venueId));
+      return typeof saved === 'string' ? JSON.parse(saved) : saved;
+    },
+    // Stored as JSON text: the store's canonical JSON of a whole account (every key sorted) costs four times as much
+    // on every change, and nothing hashes or queries this value.
+    save: (venueId, state) => store.kv.set(paperAccountKey(venueId), JSON.stringify(state)),
     onError,
   };
 }

@@ -109,8 +109,8 @@ export interface PaperVenueOptions {
    */
   save?: SaveSnapshot<PaperState>;
   /**
-   * Fills and finished orders kept, reported and saved (default 1,000); older ones are dropped, as an exchange's
-   * history is limited, so a saved account stays small. Open orders are always kept.
+   * Fills and finished orders kept, reported and saved (default 200); older ones are dropped, as an exchange's
+   * history is limited, so the account saved on every change stays small. Open orders are always kept.
    */
   history?: number;
 }
@@ -216,7 +216,7 @@ export class PaperVenue implements Venue {
     this.participation =
       p !== undefined && p < 1 ? new KnownVolumeParticipation(new VolumeParticipation(p)) : undefined;
     this.clock = opts.clock ?? Date.now;
-    this.history = opts.history ?? 1_000;
+    this.history = opts.history ?? 200;
     if (!(Number.isInteger(this.history) && this.history > 0)) {
       throw new ValidationError(`paper venue: history must be a positive integer, got ${opts.history}`, 'history');
     }
