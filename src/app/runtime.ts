@@ -34,6 +34,7 @@ import type { DeploymentRuntime, Runtime } from './live/runtime-types.js';
 import { buildStatus } from './live/status.js';
 import { TradeTrail } from './live/trade-trail.js';
 import { audit } from './reconcile.js';
+import { paperAccountsIn } from './paper-accounts.js';
 import { type BuiltVenue, buildVenues, type Profile } from './venues.js';
 
 export type { DeploymentRuntime, Runtime, RuntimeStatus } from './live/runtime-types.js';
@@ -298,7 +299,12 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     cleanups.add(() => alerting.close());
     startAuditCheckpoints(config, home.root, bus, store, auditor, log, cleanups);
 
-    const venues = await buildVenues(config, profile, secret);
+    const venues = await buildVenues(
+      config,
+      profile,
+      secret,
+      paperAccountsIn(store, (err) => log.error({ err }, 'paper account not saved')),
+    );
     cleanups.add(async () => {
       for (const v of venues.values()) await v.close().catch(() => undefined);
     });

@@ -7,8 +7,8 @@
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Venue } from '../core/venue.js';
+import { durablePaperVenue, type PaperAccounts } from './paper-accounts.js';
 import { CcxtVenue } from '../venues/ccxt/index.js';
-import { PaperVenue } from '../venues/paper/index.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
 import { type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
@@ -122,11 +122,15 @@ async function simulatorCcxt(
   return { venue, ...(simulator ? { simulator } : {}) };
 }
 
-/** Builds every venue a deployment of the config uses. */
+/**
+ * Builds every venue a deployment of the config uses. With `paperAccounts`, paper venues continue the account saved
+ * by the previous run and save every change.
+ */
 export async function buildVenues(
   config: Config,
   profile: Profile,
   secrets: SecretLookup,
+  paperAccounts?: PaperAccounts,
 ): Promise<Map<string, BuiltVenue>> {
   const out = new Map<string, BuiltVenue>();
   const used = new Set(config.deployments.map((d) => d.venue));
@@ -150,12 +154,11 @@ export async function buildVenues(
         simulator = sim.simulator;
         closeMarket = () => sim.venue.close();
         const balances = (vc.options.balances as Record<string, number> | undefined) ?? { USDT: 100_000 };
-        venue = new PaperVenue({
-          id: vc.id,
-          market: sim.venue,
-          balances,
-          feeRate: num(vc.options.feeRate, 'feeRate', where) ?? 0.001,
-        });
+        venue = await durablePaperVenue(
+          { id: vc.id, market: sim.venue, balances, feeRate: num(vc.options.feeRate, 'feeRate', where) ?? 0.001 },
+          paperAccounts,
+          where,
+        );
       } else if (vc.type === 'ccxt') {
         if (!vc.exchange) throw new ConfigError(`${where}.exchange`, 'a ccxt venue needs "exchange" (e.g. binance)');
         if (profile === 'dev' && !vc.sandbox) {
@@ -187,7 +190,11 @@ export async function buildVenues(
         });
         if (profile === 'dry_run') {
           closeMarket = () => ccxtVenue.close();
-          venue = new PaperVenue({ id: vc.id, market: ccxtVenue, balances: { USDT: 100_000 } });
+          venue = await durablePaperVenue(
+            { id: vc.id, market: ccxtVenue, balances: { USDT: 100_000 } },
+            paperAccounts,
+            where,
+          );
         } else {
           venue = ccxtVenue;
           real = profile === 'live' && !vc.sandbox;

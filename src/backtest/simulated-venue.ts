@@ -4,7 +4,13 @@ import type { Order } from '../core/order.js';
 import type { Clock } from '../engine/clock.js';
 import type { BarLike, ExecutionVenue, VenueListener } from '../engine/execution-venue.js';
 import { type FeeModel, PercentFeeModel } from './fee-model.js';
-import { BarFillModel, type FillModel, NO_PARTICIPATION_CAP, type ParticipationModel } from './fill-model.js';
+import {
+  BarFillModel,
+  type FillModel,
+  NO_PARTICIPATION_CAP,
+  type ParticipationModel,
+  type RestingState,
+} from './fill-model.js';
 import { NO_SLIPPAGE, type SlippageModel } from './slippage-model.js';
 
 /** Delay before an order can execute: whole bars after the next one, and/or milliseconds after submission. */
@@ -21,8 +27,13 @@ export interface SimulatedVenueOptions {
   slippage?: SlippageModel;
   participation?: ParticipationModel;
   latency?: LatencySpec;
-  /** `next_open` (default): a market order executes at the next bar's open; `close`: at the signal bar's close. */
-  marketFill?: 'next_open' | 'close';
+  /**
+   * `next_open` (default): a market order executes at the next bar's open; `close`: at the signal bar's close;
+   * `now` (a live venue whose latest bar is the current quote): at once on the latest bar by the fill model's market
+   * price and the participation cap, the remainder resting for later bars like any market order. Live only: on
+   * historical bars it would fill at the open of a bar whose close the strategy has already seen.
+   */
+  marketFill?: 'next_open' | 'close' | 'now';
   /** Instruments by symbol, for lot rounding of partial fills. */
   instruments?: readonly Instrument[];
   id?: string;
@@ -54,6 +65,8 @@ export class SimulatedVenue implements ExecutionVenue {
   private bars: (BarLike | null)[] = [];
   private barCount: Int32Array = new Int32Array(0);
   private usedVolume: Float64Array = new Float64Array(0);
+  /** Bar count whose executions `usedVolume` holds (a `now` market order adds to the current bar's). */
+  private usedAt: Int32Array = new Int32Array(0);
   private lots: Float64Array = new Float64Array(0);
   private mults: Float64Array = new Float64Array(0);
   private readonly index = new Map<string, number>();
@@ -66,6 +79,7 @@ export class SimulatedVenue implements ExecutionVenue {
   private readonly latencyBars: number;
   private readonly latencyMs: number;
   private readonly marketAtClose: boolean;
+  private readonly marketNow: boolean;
   private readonly instruments: readonly Instrument[];
   private readonly capped: boolean;
   /** Fees charged over the run. */
@@ -82,6 +96,7 @@ export class SimulatedVenue implements ExecutionVenue {
     this.latencyBars = Math.max(0, Math.floor(opts.latency?.bars ?? 0));
     this.latencyMs = Math.max(0, opts.latency?.ms ?? 0);
     this.marketAtClose = opts.marketFill === 'close';
+    this.marketNow = opts.marketFill === 'now';
     this.instruments = opts.instruments ?? [];
   }
 
@@ -92,6 +107,7 @@ export class SimulatedVenue implements ExecutionVenue {
     this.bars = new Array<BarLike | null>(n).fill(null);
     this.barCount = new Int32Array(n);
     this.usedVolume = new Float64Array(n);
+    this.usedAt = new Int32Array(n);
     this.lots = new Float64Array(n);
     this.mults = new Float64Array(n);
     this.firstSymbol = symbols[0];
@@ -120,8 +136,34 @@ export class SimulatedVenue implements ExecutionVenue {
       this.execute(order, s, bar.close, order.quantity, 'taker', bar, true);
       return;
     }
-    this.pending[s].push(new Pending(order, this.barCount[s], now + this.latencyMs));
+    if (order.type === 'market' && this.marketNow && bar !== null && this.latencyBars === 0 && this.latencyMs === 0) {
+      this.submitNow(order, s, bar);
+      return;
+    }
+    // A live venue's updates carry the exchange's clock, which may lag ours: without latency, any later one executes.
+    const earliest = this.marketNow && this.latencyMs === 0 ? Number.NEGATIVE_INFINITY : now + this.latencyMs;
+    this.pending[s].push(new Pending(order, this.barCount[s], earliest));
     if (order.type !== 'market') l.onAccepted(order, now);
+  }
+
+  // A `now` market order: executable on the current bar (sharing its participation room) and every later one.
+  private submitNow(order: Order, s: number, bar: BarLike): void {
+    const count = this.barCount[s];
+    if (this.usedAt[s] !== count) {
+      this.usedAt[s] = count;
+      this.usedVolume[s] = 0;
+    }
+    const p = new Pending(order, count - 1, Number.NEGATIVE_INFINITY);
+    this.matchAt(p, s, bar, this.fill.marketPrice(order, bar));
+    if (!p.dead) this.pending[s].push(p);
+  }
+
+  /** The matching state of a resting order (a stop-limit's trigger), for a live venue to save and restore. */
+  resting(order: Order): RestingState | undefined {
+    const s = this.index.get(order.symbol);
+    if (s === undefined) return undefined;
+    for (const p of this.pending[s]) if (p.order === order && !p.dead) return p;
+    return undefined;
   }
 
   cancel(order: Order, reason: string): void {
@@ -158,6 +200,7 @@ export class SimulatedVenue implements ExecutionVenue {
     const list = this.pending[s];
     const n = list.length;
     this.usedVolume[s] = 0;
+    this.usedAt[s] = count;
     let dead = 0;
     for (let k = 0; k < n; k++) {
       const p = list[k];
@@ -167,28 +210,10 @@ export class SimulatedVenue implements ExecutionVenue {
       }
       if (count <= p.after + this.latencyBars || bar.time < p.earliest) continue;
       const o = p.order;
-      const isMarket = o.type === 'market';
-      const price = isMarket ? this.fill.marketPrice(o, bar) : this.fill.restingPrice(o, bar, p);
-      if (!Number.isNaN(price)) {
-        const liquidity: Liquidity = o.type === 'limit' || o.type === 'stop_limit' ? 'maker' : 'taker';
-        let qty = o.quantity - o.filledQuantity;
-        if (this.capped) {
-          const room = this.participation.maxQuantity(bar) - this.usedVolume[s];
-          if (room < qty) qty = this.lots[s] > 0 ? roundToStep(Math.max(0, room), this.lots[s], 'down') : room;
-        }
-        if (qty > 0) {
-          this.usedVolume[s] += qty;
-          this.execute(o, s, price, qty, liquidity, bar, false);
-          if (o.filledQuantity >= o.quantity * (1 - 1e-12) || o.status === 'rejected' || o.status === 'cancelled') {
-            p.dead = true;
-          }
-        }
-      }
-      if (!p.dead && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) {
-        // Immediate-or-cancel orders get one executable bar.
-        p.dead = true;
-        this.listener!.onCancelled(o, o.timeInForce, bar.time);
-      }
+      // The common case (a resting order the bar does not reach) stays in this loop, without a call.
+      const price = o.type === 'market' ? this.fill.marketPrice(o, bar) : this.fill.restingPrice(o, bar, p);
+      if (Number.isNaN(price) && o.timeInForce !== 'IOC' && o.timeInForce !== 'FOK') continue;
+      this.matchAt(p, s, bar, price);
       if (p.dead) dead++;
     }
     if (dead === list.length) {
@@ -197,6 +222,31 @@ export class SimulatedVenue implements ExecutionVenue {
       let w = 0;
       for (let k = 0; k < list.length; k++) if (!list[k].dead) list[w++] = list[k];
       list.length = w;
+    }
+  }
+
+  // Executes one order at `price` (NaN: the bar does not reach it), then applies the immediate-or-cancel rule.
+  private matchAt(p: Pending, s: number, bar: BarLike, price: number): void {
+    const o = p.order;
+    if (!Number.isNaN(price)) {
+      const liquidity: Liquidity = o.type === 'limit' || o.type === 'stop_limit' ? 'maker' : 'taker';
+      let qty = o.quantity - o.filledQuantity;
+      if (this.capped) {
+        const room = this.participation.maxQuantity(bar) - this.usedVolume[s];
+        if (room < qty) qty = this.lots[s] > 0 ? roundToStep(Math.max(0, room), this.lots[s], 'down') : room;
+      }
+      if (qty > 0) {
+        this.usedVolume[s] += qty;
+        this.execute(o, s, price, qty, liquidity, bar, false);
+        if (o.filledQuantity >= o.quantity * (1 - 1e-12) || o.status === 'rejected' || o.status === 'cancelled') {
+          p.dead = true;
+        }
+      }
+    }
+    if (!p.dead && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) {
+      // Immediate-or-cancel orders get one executable bar.
+      p.dead = true;
+      this.listener!.onCancelled(o, o.timeInForce, bar.time);
     }
   }
 

@@ -1,12 +1,12 @@
-/** The paper venue (VENUE-5): simulated fills on live market data, with the backtester's own reality models. */
+/** The paper venue (VENUE-5): a paper account on live market data, matched by the backtester's own SimulatedVenue. */
 import { type FeeModel, PercentFeeModel } from '../../backtest/fee-model.js';
 import {
   BarFillModel,
   type FillModel,
   type ParticipationModel,
-  type RestingState,
   VolumeParticipation,
 } from '../../backtest/fill-model.js';
+import { SimulatedVenue } from '../../backtest/simulated-venue.js';
 import { NO_SLIPPAGE, type SlippageModel } from '../../backtest/slippage-model.js';
 import {
   type Balance,
@@ -23,7 +23,6 @@ import {
   type Position,
   roundPrice,
   roundQuantity,
-  roundToStep,
   type Subscription,
   type Ticker,
   type Timeframe,
@@ -37,9 +36,18 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
-import type { BarLike } from '../../engine/execution-venue.js';
+import type { VenueListener } from '../../engine/execution-venue.js';
 import { type ReconnectOptions, ReconnectingStream } from '../resilience.js';
 import { Ledger } from './ledger.js';
+import {
+  KnownVolumeParticipation,
+  QuoteBarFillModel,
+  QuoteFillModel,
+  SymbolBook,
+  setFlat,
+  type TakerBar,
+} from './live-bars.js';
+import { SaveGate, type SaveSnapshot } from './save-gate.js';
 import { type PaperOrderState, type PaperState, parsePaperState } from './state.js';
 
 /** The market-data half of a Venue: what the paper venue reads live prices from (e.g. a keyless CcxtVenue). */
@@ -92,49 +100,28 @@ export interface PaperVenueOptions {
   closeMarket?: boolean;
   /** Resubscribe policy for the price streams (the resilience module's ReconnectingStream). */
   reconnect?: Omit<ReconnectOptions, 'onError'>;
-  /** Errors of the internal price streams (they reconnect by themselves) and of order/fill watchers. */
+  /** Errors of the internal price streams (they reconnect by themselves), of order/fill watchers and of saves. */
   onError?: (err: Error) => void;
+  /**
+   * Saves the whole account (`getState`) after every change, atomically (e.g. one key of the runtime's store).
+   * Watchers, order answers and reads then report a change only once it is saved, so a crash never loses a fill
+   * anyone was told of; restore the saved state with `restore` before `connect`.
+   */
+  save?: SaveSnapshot<PaperState>;
+  /**
+   * Fills and finished orders kept, reported and saved (default 200); older ones are dropped, as an exchange's
+   * history is limited, so the account saved on every change stays small. Open orders are always kept.
+   */
+  history?: number;
 }
 
-/** An order of the paper account plus its matching state (RestingState for the fill model's stop-limits). */
-class PaperOrder implements RestingState {
-  triggered = false;
+/** An order of the paper account and the funds it has locked. */
+class PaperOrder {
   constructor(
     readonly order: Order,
     readonly reserveAsset: string,
     public reserved: number,
   ) {}
-}
-
-/** A flat bar: all four prices the same (a quote or a last-trade price seen as a bar). */
-function flatBar(): BarLike {
-  return { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
-}
-
-function setFlat(bar: BarLike, time: number, price: number, volume: number): void {
-  bar.time = time;
-  bar.open = price;
-  bar.high = price;
-  bar.low = price;
-  bar.close = price;
-  bar.volume = volume;
-}
-
-/** Per-symbol live state: resting orders, the latest update as bars, the price stream. */
-class SymbolBook {
-  readonly orders: PaperOrder[] = [];
-  /** The latest ticker as the fill model's bar: all four prices `last`. */
-  readonly bar = flatBar();
-  /** The same update seen from a taker: buys at the ask, sells at the bid. */
-  readonly askBar = flatBar();
-  readonly bidBar = flatBar();
-  quote: Ticker | undefined;
-  quoteAt = Number.NEGATIVE_INFINITY;
-  prevVolume = Number.NaN;
-  /** Quantity our orders already took from the latest update (participation cap). */
-  used = 0;
-  sub: Subscription | undefined;
-  constructor(readonly inst: Instrument) {}
 }
 
 const EPS = 1e-12;
@@ -158,13 +145,16 @@ function toVenueOrder(o: Order): VenueOrder {
 }
 
 /**
- * A Venue that trades a paper account on live prices. Market data comes from `market`; executions are decided by
- * the backtester's FillModel, FeeModel, SlippageModel and VolumeParticipation on bars built from each live update:
+ * A Venue that trades a paper account on live prices: a thin live adapter around the backtester's own matching engine
+ * (SimulatedVenue, as NautilusTrader's sandbox reuses its simulated exchange), fed one bar per live update. So market,
+ * limit, stop and stop-limit orders, partial fills, fees and slippage follow the same code as in a backtest:
  * - market orders fill at once at the current quote (ask for buys, bid for sells, through the fill model's market
- *   price and the slippage model), the live stand-in for the backtest's "next open";
- * - limit, stop and stop-limit orders rest and are matched on every later ticker, seen as a bar whose four
- *   prices are `last`; limit and stop-limit fills are maker, the rest taker, as in the backtest.
- * Spot accounting: buys reserve quote, sells reserve base; fees are charged in the quote asset.
+ *   price and the slippage model; the engine's `now` market fill), the live stand-in for the backtest's "next open";
+ * - limit, stop and stop-limit orders rest and are matched on every later ticker, seen as a bar whose four prices are
+ *   `last`; limit and stop-limit fills are maker, the rest taker; the participation cap takes a share of each
+ *   update's traded volume.
+ * This adapter keeps the account: spot reservations (buys reserve quote, sells base), fees in the quote asset, ids,
+ * the Venue API, and, with `save`, a durable snapshot of it all after every change.
  */
 export class PaperVenue implements Venue {
   readonly id: string;
@@ -187,16 +177,24 @@ export class PaperVenue implements Venue {
   private nextId = 1;
   private readonly orders = new Map<string, PaperOrder>();
   private readonly byClient = new Map<string, PaperOrder>();
+  /** The open orders by the engine's Order object (the engine reports fills on it). */
+  private readonly working = new Map<Order, PaperOrder>();
   private fills: VenueFill[] = [];
+  /** Finished orders, oldest first (the first to be dropped beyond `history`). */
+  private finished: PaperOrder[] = [];
+  private readonly history: number;
   private readonly placing = new Map<string, Promise<VenueOrder>>();
   private readonly books = new Map<string, SymbolBook>();
   private instruments = new Map<string, Instrument>();
+  /** The matching engine, built once the instruments are known. */
+  private engine: SimulatedVenue | undefined;
+  private readonly symbolIndex = new Map<string, number>();
+  private readonly gate: SaveGate<PaperState> | undefined;
   private readonly orderWatchers = new Set<{ on: (o: VenueOrder) => void; err?: (e: Error) => void }>();
   private readonly fillWatchers = new Set<{ on: (f: VenueFill) => void; err?: (e: Error) => void }>();
   private readonly tickerWatchers = new Map<string, Set<{ on: (t: Ticker) => void; err?: (e: Error) => void }>>();
   private connecting: Promise<void> | undefined;
   private closed = false;
-  private matching = false;
 
   constructor(opts: PaperVenueOptions) {
     this.opts = opts;
@@ -215,8 +213,13 @@ export class PaperVenue implements Venue {
         'partialFillParticipation',
       );
     }
-    this.participation = p !== undefined && p < 1 ? new VolumeParticipation(p) : undefined;
+    this.participation =
+      p !== undefined && p < 1 ? new KnownVolumeParticipation(new VolumeParticipation(p)) : undefined;
     this.clock = opts.clock ?? Date.now;
+    this.history = opts.history ?? 200;
+    if (!(Number.isInteger(this.history) && this.history > 0)) {
+      throw new ValidationError(`paper venue: history must be a positive integer, got ${opts.history}`, 'history');
+    }
     this.maxQuoteAgeMs = opts.maxQuoteAgeMs ?? 2_000;
     for (const [asset, amount] of Object.entries(opts.balances)) {
       if (!Number.isFinite(amount) || amount < 0) {
@@ -227,6 +230,13 @@ export class PaperVenue implements Venue {
       }
     }
     this.ledger = new Ledger(opts.balances);
+    if (opts.save) {
+      this.gate = new SaveGate(
+        () => this.getState(),
+        opts.save,
+        (e) => this.opts.onError?.(new Error(`${this.id}: saving the paper account failed: ${e.message}`)),
+      );
+    }
   }
 
   async connect(): Promise<void> {
@@ -236,7 +246,7 @@ export class PaperVenue implements Venue {
         await this.market.connect?.();
         const list = await this.market.fetchInstruments();
         this.instruments = new Map(list.map((i) => [i.symbol, i]));
-        this.attachOpenOrders();
+        this.attachEngine();
       })();
       this.connecting.catch(() => {
         this.connecting = undefined;
@@ -254,6 +264,7 @@ export class PaperVenue implements Venue {
       b.sub?.close();
       b.sub = undefined;
     }
+    await this.gate?.saved();
     this.orderWatchers.clear();
     this.fillWatchers.clear();
     this.tickerWatchers.clear();
@@ -270,11 +281,17 @@ export class PaperVenue implements Venue {
     return this.books.get(symbol)?.quote;
   }
 
+  /** Resolves when every change so far is saved (immediately without `save`). */
+  async saved(): Promise<void> {
+    await this.gate?.saved();
+  }
+
   fetchInstruments(): Promise<Instrument[]> {
     return this.market.fetchInstruments();
   }
 
   async fetchBalances(): Promise<Balance[]> {
+    await this.gate?.saved();
     return this.ledger.balances();
   }
 
@@ -285,7 +302,7 @@ export class PaperVenue implements Venue {
 
   placeOrder(req: VenueOrderRequest): Promise<VenueOrder> {
     const known = req.clientOrderId ? this.byClient.get(req.clientOrderId) : undefined;
-    if (known) return Promise.resolve(toVenueOrder(known.order));
+    if (known) return this.answer(known.order);
     const inflight = this.placing.get(req.clientOrderId);
     if (inflight) return inflight;
     const p = this.place(req).finally(() => this.placing.delete(req.clientOrderId));
@@ -298,8 +315,10 @@ export class PaperVenue implements Venue {
     const p = this.find(ref);
     if (!p) throw this.error(`order ${ref.venueOrderId ?? ref.clientOrderId} not found`, PAPER_CODES.orderNotFound);
     // Cancelling a finished order is a no-op: the caller sees the final state (e.g. filled before the cancel).
+    if (isOpen(p.order.status)) this.engine?.cancel(p.order, 'CANCELLED');
+    // An open order the engine does not hold (never the case once connected) is cancelled here.
     if (isOpen(p.order.status)) this.finish(p, 'cancelled', 'CANCELLED');
-    return toVenueOrder(p.order);
+    return this.answer(p.order);
   }
 
   async modifyOrder(
@@ -330,21 +349,27 @@ export class PaperVenue implements Venue {
       throw this.insufficient(p.reserveAsset, need);
     }
     p.reserved = need;
-    if (stopPrice !== o.stopPrice) p.triggered = false;
+    // The engine matches the same Order object, so the new terms apply from the next update.
+    if (stopPrice !== o.stopPrice) {
+      const state = this.engine?.resting(o);
+      if (state) state.triggered = false;
+    }
     o.quantity = quantity;
     if (price !== undefined) o.price = price;
     if (stopPrice !== undefined) o.stopPrice = stopPrice;
     o.updatedAt = this.clock();
     this.emitOrder(o);
-    return toVenueOrder(o);
+    return this.answer(o);
   }
 
   async fetchOrder(ref: OrderRef): Promise<VenueOrder | null> {
+    await this.gate?.saved();
     const p = this.find(ref);
     return p ? toVenueOrder(p.order) : null;
   }
 
   async fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
+    await this.gate?.saved();
     const out: VenueOrder[] = [];
     for (const p of this.orders.values()) {
       if (isOpen(p.order.status) && (symbol === undefined || p.order.symbol === symbol))
@@ -354,6 +379,7 @@ export class PaperVenue implements Venue {
   }
 
   async fetchFills(symbol?: string, since?: number): Promise<VenueFill[]> {
+    await this.gate?.saved();
     return this.fills
       .filter((f) => (symbol === undefined || f.symbol === symbol) && (since === undefined || f.time >= since))
       .map((f) => ({ ...f }));
@@ -426,7 +452,11 @@ export class PaperVenue implements Venue {
     for (const p of this.orders.values()) {
       orders.push({
         order: { ...p.order },
-        triggered: p.triggered,
+        // Only a working stop-limit has a trigger to remember (the look-up walks the symbol's resting orders).
+        triggered:
+          p.order.type === 'stop_limit' && this.working.has(p.order)
+            ? (this.engine?.resting(p.order)?.triggered ?? false)
+            : false,
         reserveAsset: p.reserveAsset,
         reserved: p.reserved,
       });
@@ -449,9 +479,10 @@ export class PaperVenue implements Venue {
     const state = parsePaperState(input);
     const ledger = new Ledger(state.balances);
     const orders = new Map<string, PaperOrder>();
+    const triggered = new Set<PaperOrder>();
     for (const s of state.orders) {
       const p = new PaperOrder({ ...s.order }, s.reserveAsset, isOpen(s.order.status) ? s.reserved : 0);
-      p.triggered = s.triggered;
+      if (s.triggered) triggered.add(p);
       if (p.reserved > 0 && !ledger.reserve(p.reserveAsset, p.reserved)) {
         throw new ValidationError(
           `paper venue state: order ${s.order.clientOrderId} reserves ${p.reserved} ${p.reserveAsset}, more than the free balance`,
@@ -463,15 +494,22 @@ export class PaperVenue implements Venue {
     this.ledger = ledger;
     this.orders.clear();
     this.byClient.clear();
+    this.working.clear();
     for (const [id, p] of orders) {
       this.orders.set(id, p);
       this.byClient.set(p.order.clientOrderId, p);
+      if (isOpen(p.order.status)) this.working.set(p.order, p);
     }
     this.fills = state.fills.map((f) => ({ ...f }));
+    this.finished = [...orders.values()].filter((p) => !isOpen(p.order.status));
+    this.trimHistory();
     this.nextId = state.nextId;
-    for (const b of this.books.values()) b.orders.length = 0;
-    if (this.instruments.size > 0) this.attachOpenOrders();
+    this.restoredTriggers = triggered;
+    if (this.engine !== undefined) this.attachEngine();
   }
+
+  /** Stop-limits restored as triggered, until the engine holds them. */
+  private restoredTriggers = new Set<PaperOrder>();
 
   private async place(req: VenueOrderRequest): Promise<VenueOrder> {
     await this.connect();
@@ -507,10 +545,9 @@ export class PaperVenue implements Venue {
     };
     order.venueOrderId = order.id;
     let refPrice: number;
-    let quoteBar: BarLike | undefined;
     if (req.type === 'market') {
       await this.refreshQuote(b);
-      quoteBar = req.side === 'buy' ? b.askBar : b.bidBar;
+      const quoteBar = req.side === 'buy' ? b.askBar : b.bidBar;
       // What the order would pay now: the reservation covers the slipped price, so the immediate fill is funded.
       refPrice = this.slippage.apply(req.side, this.fill.marketPrice(order, quoteBar), quantity, quoteBar);
     } else refPrice = req.type === 'stop' ? stopPrice! : price!;
@@ -519,24 +556,20 @@ export class PaperVenue implements Venue {
     const reserved = this.reservation(inst, req.side, quantity, refPrice);
     // A concurrent placement with the same id may have landed while we awaited the quote.
     const raced = this.byClient.get(req.clientOrderId);
-    if (raced) return toVenueOrder(raced.order);
+    if (raced) return this.answer(raced.order);
     if (!this.ledger.reserve(reserveAsset, reserved)) throw this.insufficient(reserveAsset, reserved);
     const p = new PaperOrder(order, reserveAsset, reserved);
     this.orders.set(order.id, p);
     this.byClient.set(order.clientOrderId, p);
+    this.working.set(order, p);
     transitionOrder(order, 'submitted', now);
-    if (quoteBar !== undefined) {
-      this.executeCapped(b, p, this.fill.marketPrice(order, quoteBar), 'taker', quoteBar);
-      if (isOpen(order.status) && (order.timeInForce === 'IOC' || order.timeInForce === 'FOK')) {
-        this.finish(p, 'cancelled', order.timeInForce);
-      }
-    }
+    // The matching engine: a market order executes now on the current quote, a resting one waits for updates.
+    this.engine!.submit(order);
     if (order.status === 'submitted') {
       transitionOrder(order, 'accepted', now);
       this.emitOrder(order);
     }
-    if (isOpen(order.status)) b.orders.push(p);
-    return toVenueOrder(order);
+    return this.answer(order);
   }
 
   // The amount an order locks: base for sells; for buys the notional at the reference price plus the larger fee.
@@ -570,8 +603,9 @@ export class PaperVenue implements Venue {
     let b = this.books.get(symbol);
     if (!b) {
       const inst = this.instruments.get(symbol);
-      if (!inst) throw this.error(`unknown symbol ${symbol}`, PAPER_CODES.badSymbol);
-      b = new SymbolBook(inst);
+      const index = this.symbolIndex.get(symbol);
+      if (!inst || index === undefined) throw this.error(`unknown symbol ${symbol}`, PAPER_CODES.badSymbol);
+      b = new SymbolBook(inst, index);
       this.books.set(symbol, b);
     }
     return b;
@@ -614,83 +648,87 @@ export class PaperVenue implements Venue {
     setFlat(b.bar, t.time, t.last, volume);
     setFlat(b.askBar, t.time, t.ask > 0 ? t.ask : t.last, volume);
     setFlat(b.bidBar, t.time, t.bid > 0 ? t.bid : t.last, volume);
-    b.used = 0;
-    if (b.orders.length > 0) this.match(b);
+    // One live update is one bar of the matching engine.
+    this.engine?.onMarketBar(b.index, b.bar);
     const set = this.tickerWatchers.get(b.inst.symbol);
     if (set) for (const w of set) this.deliver(w, t);
   }
 
-  // Every resting order of the symbol, in arrival order, against the update just stored in the book's bars.
-  private match(b: SymbolBook): void {
-    const list = b.orders;
-    this.matching = true;
-    let dead = 0;
-    try {
-      for (let k = 0; k < list.length; k++) {
-        const p = list[k];
-        const o = p.order;
-        if (!isOpen(o.status)) {
-          dead++;
-          continue;
-        }
-        if (o.type === 'market') {
-          const bar = o.side === 'buy' ? b.askBar : b.bidBar;
-          this.executeCapped(b, p, this.fill.marketPrice(o, bar), 'taker', bar);
-        } else {
-          const price = this.fill.restingPrice(o, b.bar, p);
-          const liquidity: Liquidity = o.type === 'limit' || o.type === 'stop_limit' ? 'maker' : 'taker';
-          if (!Number.isNaN(price)) this.executeCapped(b, p, price, liquidity, b.bar);
-        }
-        // Immediate-or-cancel orders get one executable update, as they get one bar in the backtest.
-        if (isOpen(o.status) && (o.timeInForce === 'IOC' || o.timeInForce === 'FOK')) {
-          this.finish(p, 'cancelled', o.timeInForce);
-        }
-        if (!isOpen(o.status)) dead++;
-      }
-    } finally {
-      this.matching = false;
+  // Builds the matching engine on the known instruments and hands it the open orders (after connect or restore).
+  private attachEngine(): void {
+    const symbols = [...this.instruments.keys()];
+    const taker: TakerBar = (o) => {
+      const b = this.books.get(o.symbol);
+      return b === undefined ? undefined : o.side === 'buy' ? b.askBar : b.bidBar;
+    };
+    const engine = new SimulatedVenue({
+      id: this.id,
+      clock: { now: this.clock },
+      fill: this.opts.fillModel ? new QuoteFillModel(this.fill, taker) : new QuoteBarFillModel(taker),
+      fees: this.fees,
+      slippage: this.slippage,
+      ...(this.participation ? { participation: this.participation } : {}),
+      marketFill: 'now',
+      instruments: [...this.instruments.values()],
+    });
+    engine.attach(this.listener, symbols);
+    this.engine = engine;
+    this.symbolIndex.clear();
+    for (let i = 0; i < symbols.length; i++) this.symbolIndex.set(symbols[i], i);
+    for (const b of this.books.values()) {
+      // A fresh engine has no bar yet: the next market order asks for a current quote.
+      b.quote = undefined;
+      b.prevVolume = Number.NaN;
     }
-    if (dead > 0) this.compact(b);
-  }
-
-  private compact(b: SymbolBook): void {
-    const list = b.orders;
-    let w = 0;
-    for (let k = 0; k < list.length; k++) if (isOpen(list[k].order.status)) list[w++] = list[k];
-    list.length = w;
-  }
-
-  private executeCapped(b: SymbolBook, p: PaperOrder, price: number, liquidity: Liquidity, bar: BarLike): void {
-    const o = p.order;
-    let qty = o.quantity - o.filledQuantity;
-    // Unknown volume (a feed without it) means no cap rather than never filling.
-    if (this.participation !== undefined && !Number.isNaN(bar.volume)) {
-      const room = this.participation.maxQuantity(bar) - b.used;
-      if (room < qty) qty = roundToStep(Math.max(0, room), b.inst.lotSize, 'down');
+    for (const p of this.working.values()) {
+      if (!this.instruments.has(p.order.symbol)) continue;
+      const b = this.bookFor(p.order.symbol);
+      engine.submit(p.order);
+      const state = engine.resting(p.order);
+      if (state && this.restoredTriggers.has(p)) state.triggered = true;
+      this.subscribe(b);
     }
-    if (!(qty > 0)) return;
-    b.used += qty;
-    this.execute(b, p, price, qty, liquidity, bar);
+    this.restoredTriggers.clear();
   }
 
-  // One execution: the slippage model moves taker prices, the fee model charges, the ledger settles.
-  private execute(b: SymbolBook, p: PaperOrder, price: number, qty: number, liquidity: Liquidity, bar: BarLike): void {
-    const o = p.order;
-    const inst = b.inst;
-    const px = liquidity === 'taker' ? this.slippage.apply(o.side, price, qty, bar) : price;
+  /** How the matching engine reports to the account: funds check, fills, cancels. */
+  private readonly listener: VenueListener = {
+    // Every order's acceptance is reported by `place` itself (the engine reports resting orders only).
+    onAccepted: () => undefined,
+    checkFill: (o, price, qty, fee) => this.checkFill(o, price, qty, fee),
+    onFill: (o, price, qty, fee, liquidity) => this.settle(o, price, qty, fee, liquidity),
+    onCancelled: (o, reason) => {
+      const p = this.working.get(o);
+      if (p && isOpen(o.status)) this.finish(p, 'cancelled', reason);
+    },
+    // The engine rejects an execution the account cannot pay for (checkFill): a live venue cancels the order.
+    onRejected: (o, reason) => {
+      const p = this.working.get(o);
+      if (p && isOpen(o.status)) this.finish(p, 'cancelled', reason);
+    },
+  };
+
+  // Stops and gaps can cost more than reserved; the free balance covers the rest or the order dies.
+  private checkFill(o: Order, price: number, qty: number, fee: number): string | null {
+    const p = this.working.get(o);
+    if (!p || o.side === 'sell') return null;
+    const cost = price * qty * this.bookFor(o.symbol).inst.multiplier + fee;
+    const remaining = o.quantity - o.filledQuantity;
+    const share = qty >= remaining ? p.reserved : p.reserved * (qty / remaining);
+    return cost > share + this.ledger.free(p.reserveAsset) + EPS * cost ? PAPER_CODES.insufficientFunds : null;
+  }
+
+  // One execution decided by the engine: the ledger settles it and the order, fill and watchers follow.
+  private settle(o: Order, px: number, qty: number, fee: number, liquidity: Liquidity): void {
+    const p = this.working.get(o);
+    if (!p) return;
+    const inst = this.bookFor(o.symbol).inst;
     const notional = px * qty * inst.multiplier;
-    const fee = this.fees.fee(notional, liquidity);
     const remaining = o.quantity - o.filledQuantity;
     const share = qty >= remaining ? p.reserved : p.reserved * (qty / remaining);
     if (o.side === 'buy') {
-      const cost = notional + fee;
-      // Stops and gaps can cost more than reserved; the free balance covers the rest or the order dies.
-      if (cost > share + this.ledger.free(inst.quote) + EPS * cost) {
-        this.finish(p, 'cancelled', PAPER_CODES.insufficientFunds);
-        return;
-      }
       this.ledger.release(inst.quote, share);
-      this.ledger.credit(inst.quote, -cost);
+      this.ledger.credit(inst.quote, -(notional + fee));
       this.ledger.credit(inst.base, qty);
     } else {
       this.ledger.release(inst.base, share);
@@ -705,9 +743,11 @@ export class PaperVenue implements Venue {
     o.filledQuantity = done ? o.quantity : filled;
     o.fees += fee;
     transitionOrder(o, done ? 'filled' : 'partially_filled', now);
-    if (done && p.reserved > 0) {
-      this.ledger.release(p.reserveAsset, p.reserved);
+    if (done) {
+      if (p.reserved > 0) this.ledger.release(p.reserveAsset, p.reserved);
       p.reserved = 0;
+      this.working.delete(o);
+      this.finished.push(p);
     }
     const f: VenueFill = {
       venueTradeId: `${this.id}-t${this.nextId++}`,
@@ -723,7 +763,10 @@ export class PaperVenue implements Venue {
       time: now,
     };
     this.fills.push(f);
-    for (const w of this.fillWatchers) this.deliver(w, { ...f });
+    this.trimHistory();
+    this.publish(() => {
+      for (const w of this.fillWatchers) this.deliver(w, { ...f });
+    });
     this.emitOrder(o);
   }
 
@@ -733,16 +776,43 @@ export class PaperVenue implements Venue {
       this.ledger.release(p.reserveAsset, p.reserved);
       p.reserved = 0;
     }
-    if (!this.matching) {
-      const b = this.books.get(p.order.symbol);
-      if (b) this.compact(b);
-    }
+    this.working.delete(p.order);
+    this.finished.push(p);
+    this.trimHistory();
     this.emitOrder(p.order);
   }
 
+  // Drops the oldest fills and finished orders beyond `history`. The runtime books each fill as it happens, in this
+  // same process, so at a crash only the latest fills can still be unbooked: they are always kept.
+  private trimHistory(): void {
+    if (this.fills.length > this.history) this.fills.splice(0, this.fills.length - this.history);
+    while (this.finished.length > this.history) {
+      const old = this.finished.shift()!;
+      const id = old.order.venueOrderId ?? old.order.id;
+      if (this.orders.get(id) === old) this.orders.delete(id);
+      if (this.byClient.get(old.order.clientOrderId) === old) this.byClient.delete(old.order.clientOrderId);
+    }
+  }
+
   private emitOrder(o: Order): void {
-    if (this.orderWatchers.size === 0) return;
-    for (const w of this.orderWatchers) this.deliver(w, toVenueOrder(o));
+    if (this.orderWatchers.size === 0 && this.gate === undefined) return;
+    const v = toVenueOrder(o);
+    this.publish(() => {
+      for (const w of this.orderWatchers) this.deliver(w, v);
+    });
+  }
+
+  // Announces a change: at once, or with `save` once the snapshot holding it is written.
+  private publish(announce: () => void): void {
+    if (this.gate) this.gate.announce(announce);
+    else announce();
+  }
+
+  // The answer of an order call: with `save`, only once the change it reports is durable.
+  private async answer(o: Order): Promise<VenueOrder> {
+    const v = toVenueOrder(o);
+    await this.gate?.saved();
+    return v;
   }
 
   // A watcher that throws must not break matching for everyone else.
@@ -760,16 +830,6 @@ export class PaperVenue implements Venue {
       (ref.venueOrderId !== undefined ? this.orders.get(ref.venueOrderId) : undefined) ??
       (ref.clientOrderId !== undefined ? this.byClient.get(ref.clientOrderId) : undefined);
     return p && (!ref.symbol || p.order.symbol === ref.symbol) ? p : undefined;
-  }
-
-  // Puts restored open orders back on their symbols' books and resumes their price streams.
-  private attachOpenOrders(): void {
-    for (const p of this.orders.values()) {
-      if (!isOpen(p.order.status) || !this.instruments.has(p.order.symbol)) continue;
-      const b = this.bookFor(p.order.symbol);
-      if (!b.orders.includes(p)) b.orders.push(p);
-      this.subscribe(b);
-    }
   }
 
   private insufficient(asset: string, need: number): VenueError {
