@@ -23,7 +23,8 @@ const settings = (over: Partial<ProviderSettings> = {}): ProviderSettings => ({
   prices: { inputPerMTok: 3, outputPerMTok: 15 },
   ...over,
 });
-const openai = (over: Partial<ProviderSettings> = {}) => new OpenAiProvider(settings({ baseUrl: `${url}/v1`, ...over }));
+const openai = (over: Partial<ProviderSettings> = {}) =>
+  new OpenAiProvider(settings({ baseUrl: `${url}/v1`, ...over }));
 const anthropic = (over: Partial<ProviderSettings> = {}) => new AnthropicProvider(settings({ baseUrl: url, ...over }));
 const both: [string, () => LlmProvider][] = [
   ['openai', () => openai()],

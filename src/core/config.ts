@@ -118,7 +118,9 @@ export const configSchema = z.strictObject({
       providers: z
         .array(
           z.strictObject({
-            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'names are 1-64 letters, digits, ".", "_" or "-"'),
+            name: z
+              .string()
+              .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'names are 1-64 letters, digits, ".", "_" or "-"'),
             type: z.enum(['openai', 'anthropic', 'openai-compatible']),
             model: z.string().min(1),
             /** API root; required for openai-compatible (e.g. a local model server). */

@@ -13,7 +13,12 @@ export interface RetryPolicy {
 }
 
 /** The defaults of {@link RetryPolicy}. */
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 30_000, idleTimeoutMs: 30_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 2,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  idleTimeoutMs: 30_000,
+};
 
 /** One attempt's controls: its signal, and `alive()` to call on every byte of answer (resets the idle timer). */
 export interface AttemptControl {
