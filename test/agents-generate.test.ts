@@ -62,9 +62,9 @@ const settings = (over: Partial<ProviderSettings> = {}): ProviderSettings => ({
   ...over,
 });
 
-function deps(over: Partial<GenerationDeps> = {}): GenerationDeps & { bus: InProcessEventBus; events: DomainEvent[] } {
+function deps(over: Partial<GenerationDeps> = {}): GenerationDeps & { events: DomainEvent<'agent.step.v1'>[] } {
   const bus = new InProcessEventBus();
-  const events: DomainEvent[] = [];
+  const events: DomainEvent<'agent.step.v1'>[] = [];
   bus.subscribe('agent.step.v1', (e) => events.push(e));
   const redactor = new Redactor();
   redactor.register(KEY);

@@ -214,7 +214,7 @@ export async function generateStrategy(req: GenerationRequest, deps: GenerationD
           req.onDelta?.(d, attempt);
           tl.record('llm.delta', source, { detail: { attempt, text: d } });
         },
-        onRetry: (r) => tl.record('llm.retry', source, { detail: { attempt, ...r } }),
+        onRetry: (r) => tl.record('llm.retry', source, { detail: { ...r, attempt, httpAttempt: r.attempt } }),
       });
       call.catch(() => {});
       try {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerGenerate } from './strategy-generate.js';
 
-/** Registers `tradeforge strategy new NAME` and `tradeforge strategy check FILE`. */
+/** Registers `tradeforge strategy new NAME`, `strategy check FILE` and `strategy generate`. */
 export function register(program: Command): void {
   const cmd = program.command('strategy').description('write and check your own strategy files');
   cmd
@@ -26,6 +27,7 @@ export function register(program: Command): void {
           `try: tradeforge backtest --strategy ${file} --data data/sample/sp500_2000.csv\n`,
       );
     });
+  registerGenerate(cmd);
   cmd
     .command('check <file>')
     .description('run the safety gate (and the compiler) on a strategy file and print every finding')
