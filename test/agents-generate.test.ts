@@ -65,7 +65,9 @@ const settings = (over: Partial<ProviderSettings> = {}): ProviderSettings => ({
 function deps(over: Partial<GenerationDeps> = {}): GenerationDeps & { events: DomainEvent<'agent.step.v1'>[] } {
   const bus = new InProcessEventBus();
   const events: DomainEvent<'agent.step.v1'>[] = [];
-  bus.subscribe('agent.step.v1', (e) => events.push(e));
+  bus.subscribe('agent.step.v1', (e: DomainEvent<'agent.step.v1'>) => {
+    events.push(e);
+  });
   const redactor = new Redactor();
   redactor.register(KEY);
   return {

@@ -18,10 +18,11 @@ import type { Vault } from '../security/vault.js';
 import type { Store } from '../store/store.js';
 import { SAMPLE_DATA_FILE } from './home.js';
 
-const DOCS = resolve(import.meta.dirname, '../../docs');
+/** The docs folder of this installation (the models' reference and the MCP resources). */
+export const DOCS_DIR = resolve(import.meta.dirname, '../../docs');
 
 /** The docs the models read: the rule language and the Strategy API (when the files are there). */
-export function agentReference(docsDir: string = DOCS): FormatReference {
+export function agentReference(docsDir: string = DOCS_DIR): FormatReference {
   const read = (name: string) => {
     const f = resolve(docsDir, name);
     return existsSync(f) ? readFileSync(f, 'utf8') : undefined;

@@ -9,7 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import type { ControlApi } from '../ops/control-port.js';
 import { AuthService } from '../security/auth.js';
 import type { Vault } from '../security/vault.js';
-import { registerApi } from '../server/api/index.js';
+import { type ApiOptions, registerApi } from '../server/api/index.js';
 import { removeCliToken, writeCliToken } from '../server/api/cli-token.js';
 import type {
   ApiPort,
@@ -206,6 +206,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   vault?: Vault;
   /** The run folder for the CLI token; absent: no token (tests that run several runtimes in one home). */
   runDir?: string;
+  /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
+  mcp?: ApiOptions['mcp'];
 }
 
 /**
@@ -225,6 +227,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     allowedHosts: d.server.allowedHosts,
     corsOrigins: d.server.corsOrigins,
     ipAllowList: d.server.ipAllowList,
+    ...(d.mcp ? { mcp: d.mcp } : {}),
   });
   return () => {
     handle.close();

@@ -30,6 +30,9 @@ import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
+import { mountMcp } from '../mcp/http.js';
+import type { McpDeps } from '../mcp/tools.js';
+import { tradingFromApiPort } from '../mcp/trading-port.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -57,6 +60,8 @@ export interface ApiOptions {
   stream?: StreamHubOptions;
   /** The built dashboard to serve at `/` (default web/dist of this checkout); null serves none. */
   dashboardDir?: string | null;
+  /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
+  mcp?: Omit<McpDeps, 'store' | 'trading'>;
 }
 
 /** The registered API. */
@@ -274,6 +279,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     sessionRoutes(z, ctx, { loginPerMinute: opts.loginsPerMinute ?? 10 });
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
+    if (opts.mcp) mountMcp(api, { ...opts.mcp, store: opts.store, trading: tradingFromApiPort(opts.port) });
 
     if (opts.dashboardDir !== null) dashboardRoutes(api, opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
     api.get('/api/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.attach(socket));
