@@ -227,6 +227,34 @@ describe('generation agent against the local LLM server', () => {
     expect((await store.agentRuns.get(r.runId))?.status).toBe('failed');
   });
 
+  it('the deadline holds over a stream that stalls mid-answer (the provider timeout is longer)', async () => {
+    fake.script({ stall: 'buy when' });
+    const deltas: string[] = [];
+    const closed = new Promise((r) => fake.once('closed', r));
+    const r = await generateStrategy(
+      { input: { kind: 'prompt', text: 'x' }, onDelta: (t) => deltas.push(t) },
+      deps({ timeoutMs: 300 }),
+    );
+    expect(deltas).toEqual(['buy when']);
+    expect(r.outcome).toBe('manual');
+    expect(r.manualEntry?.reason).toBe('timeout');
+    expect(r.manualEntry?.offeredAt).toBeGreaterThanOrEqual(r.deadlineAt);
+    expect((r.manualEntry?.offeredAt ?? Number.POSITIVE_INFINITY) - r.deadlineAt).toBeLessThan(5000);
+    await closed;
+  });
+
+  it('the default deadline is 60 s, from the config', async () => {
+    const { resolveConfig } = await import('../src/core/config.js');
+    const { agentDeps } = await import('../src/app/agent-services.js');
+    const config = resolveConfig({
+      agents: { providers: [{ name: 'local', type: 'openai-compatible', model: 'm', baseUrl: `${url}/v1` }] },
+    });
+    const d = await agentDeps({ config, store });
+    expect(d.timeoutMs).toBe(60_000);
+    expect(d.maxFixAttempts).toBe(3);
+    expect(() => resolveConfig({ agents: { maxFixAttempts: 4 } })).toThrow(/agents\.maxFixAttempts/);
+  });
+
   it('a provider that is down: manual entry offered naming why', async () => {
     const gone = new FakeLlmServer();
     const goneUrl = await gone.start();

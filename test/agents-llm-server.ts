@@ -13,7 +13,9 @@ export type FakeStep =
   | { answer: string; chunks?: number }
   | { status: number; headers?: Record<string, string>; message?: string }
   | { hang: true }
-  | { cut: string; clean?: boolean };
+  | { cut: string; clean?: boolean }
+  /** Sends the headers and the first piece, then nothing more (a stream that stalls mid-answer). */
+  | { stall: string };
 
 /** A request as the server saw it. */
 export interface SeenRequest {
@@ -57,6 +59,9 @@ export class FakeLlmServer extends EventEmitter {
   constructor() {
     super();
     this.server = createServer((req, res) => this.handle(req, res));
+    // Node closes idle keep-alive sockets after 5 s; a client reusing one at that moment sees a reset. Slow
+    // validation between two requests on a loaded machine can take that long, so keep sockets open longer.
+    this.server.keepAliveTimeout = 120_000;
   }
 
   /** Starts on 127.0.0.1, port 0; returns the base URL. */
@@ -111,6 +116,12 @@ export class FakeLlmServer extends EventEmitter {
           ? { error: { message: step.message ?? `status ${step.status}`, type: 'server_error', code: null } }
           : { type: 'error', error: { type: 'api_error', message: step.message ?? `status ${step.status}` } };
       res.writeHead(step.status, { 'content-type': 'application/json', ...step.headers }).end(JSON.stringify(error));
+      return;
+    }
+    if ('stall' in step) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (api === 'openai') this.openAiStream(res, body, [step.stall], { input: 0, output: 0 }, false);
+      else this.anthropicStream(res, body, [step.stall], { input: 0, output: 0 }, false);
       return;
     }
     const text = 'answer' in step ? step.answer : step.cut;
