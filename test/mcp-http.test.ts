@@ -147,8 +147,13 @@ describe('MCP over streamable HTTP (the SDK client against /api/mcp)', () => {
     await client.close();
   });
 
-  it('an order the risk engine refuses gets no token at all', async () => {
+  it('an order the risk engine refuses gets no token at all; a malformed one names the field', async () => {
     const client = await connect(fx.cliToken);
+    const noPrice = await client.callTool({
+      name: 'place_order',
+      arguments: { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: 1 },
+    });
+    expect(text(noPrice)).toBe('not placed: price: required for a limit order');
     const r = await client.callTool({
       name: 'place_order',
       arguments: { symbol: 'BTC/USDT', side: 'buy', type: 'limit', quantity: 100, price: 100 },

@@ -28,6 +28,7 @@ import { MarketDataStore } from '../../data/store.js';
 import { type Action, can } from '../../security/permissions.js';
 import type { Store } from '../../store/store.js';
 import type { ManualOrder } from '../api/port.js';
+import { manualOrderBody } from '../api/schemas.js';
 import { ConfirmationBook } from './confirmations.js';
 import type { McpTradingPort } from './trading-port.js';
 
@@ -67,14 +68,16 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+// The MCP input shape of an order; the API's own schema (`manualOrderBody`) then checks it the same way as the REST
+// route does (a limit order needs a price, a stop order a stop price).
 const orderShape = {
-  symbol: z.string().min(1).max(64),
+  symbol: z.string().min(1).max(40),
   side: z.enum(['buy', 'sell']),
   type: z.enum(['market', 'limit', 'stop']),
   quantity: z.number().positive(),
   price: z.number().positive().optional(),
   stopPrice: z.number().positive().optional(),
-  deployment: z.string().optional(),
+  deployment: z.string().max(100).optional(),
 };
 
 /** Builds an MCP server for one caller. */
@@ -277,9 +280,14 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
         inputSchema: { ...orderShape, confirmationToken: z.string().optional() },
       },
       async ({ confirmationToken, ...raw }) => {
-        const order = Object.fromEntries(
-          Object.entries(raw).filter(([, v]) => v !== undefined),
-        ) as unknown as ManualOrder;
+        const parsed = manualOrderBody.safeParse(
+          Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+        );
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          return refuse(`not placed: ${issue.path.join('.') || 'order'}: ${issue.message}`);
+        }
+        const { confirm: _confirm, ...order } = parsed.data as ManualOrder & { confirm?: boolean };
         if (confirmationToken === undefined) {
           const preview = deps.trading?.previewOrder ? await deps.trading.previewOrder(order) : undefined;
           if (preview && !preview.accepted) {
