@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GenerationDeps, SavedVersion, StrategyVersionSink } from '../authoring/agents/generate.js';
 import type { FormatReference } from '../authoring/agents/prompts.js';
-import { buildProviders } from '../authoring/agents/providers.js';
 import type { BacktestData } from '../backtest/runner.js';
 import type { Config } from '../core/config.js';
 import type { EventBus } from '../core/events.js';
@@ -98,6 +97,8 @@ export async function agentDeps(o: AgentDepsOptions): Promise<GenerationDeps> {
     ? { ...o.config.agents, providers: o.config.agents.providers.map((p) => ({ ...p, model: o.model as string })) }
     : o.config.agents;
   const vault = o.vault;
+  // The SDKs load only when a generation is asked for (the runtime imports this module to mount the MCP server).
+  const { buildProviders } = await import('../authoring/agents/providers.js');
   const providers = await buildProviders(
     agents,
     vault ? (name) => vault.get(name, 'agent', 'llm provider key') : undefined,

@@ -30,9 +30,7 @@ import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
-import { mountMcp } from '../mcp/http.js';
 import type { McpDeps } from '../mcp/tools.js';
-import { tradingFromApiPort } from '../mcp/trading-port.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -279,7 +277,11 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     sessionRoutes(z, ctx, { loginPerMinute: opts.loginsPerMinute ?? 10 });
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
-    if (opts.mcp) mountMcp(api, { ...opts.mcp, store: opts.store, trading: tradingFromApiPort(opts.port) });
+    if (opts.mcp) {
+      const { mountMcp } = await import('../mcp/http.js');
+      const { tradingFromApiPort } = await import('../mcp/trading-port.js');
+      mountMcp(api, { ...opts.mcp, store: opts.store, trading: tradingFromApiPort(opts.port) });
+    }
 
     if (opts.dashboardDir !== null) dashboardRoutes(api, opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
     api.get('/api/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.attach(socket));
