@@ -92,8 +92,23 @@ describe('tradeforge strategy generate', { timeout: 240_000 }, () => {
     const rules = join(dir, 'mine.txt');
     writeFileSync(rules, 'buy when the 10-day average crosses above the 30-day one');
     fake.script({ answer: `\`\`\`rules\n${RULES}\n\`\`\`` });
-    const r = await cli(['strategy', 'generate', '--rules', rules, '--provider', 'claude', '--json', '--config', cfg]);
+    const out = join(dir, 'from-rules');
+    const r = await cli([
+      'strategy',
+      'generate',
+      '--rules',
+      rules,
+      '--provider',
+      'claude',
+      '--json',
+      '--out',
+      out,
+      '--config',
+      cfg,
+    ]);
     expect(r.status).toBe(0);
+    // An --out without an extension gets the kind's.
+    expect(readFileSync(`${out}.rules`, 'utf8')).toBe(`${RULES}\n`);
     const json = JSON.parse(r.stdout) as {
       outcome: string;
       attempts: { provider: string }[];
