@@ -10,7 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import type { ControlApi } from '../ops/control-port.js';
 import { AuthService } from '../security/auth.js';
 import type { Vault } from '../security/vault.js';
-import { registerApi } from '../server/api/index.js';
+import { type ApiOptions, registerApi } from '../server/api/index.js';
 import { removeCliToken, writeCliToken } from '../server/api/cli-token.js';
 import type {
   ApiPort,
@@ -209,6 +209,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   runDir?: string;
   /** The scale-out queue (config `queue`), for `GET /api/queue/status`. */
   queue?: Config['queue'];
+  /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
+  mcp?: ApiOptions['mcp'];
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -254,6 +256,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     corsOrigins: d.server.corsOrigins,
     ipAllowList: d.server.ipAllowList,
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
+    ...(d.mcp ? { mcp: d.mcp } : {}),
   });
   return () => {
     handle.close();

@@ -22,6 +22,7 @@ import { resolveStrategy } from '../authoring/resolve.js';
 import { parseVersionRef } from '../authoring/versions.js';
 import { attachRuntimeApi } from './api-port.js';
 import { newRunId } from '../venues/live/client-order-id.js';
+import { agentDeps, DOCS_DIR } from './agent-services.js';
 import type { HomePaths } from './home.js';
 import { buildAlerting } from './live/alerting.js';
 import { buildControl, lateBoundControl } from './live/control.js';
@@ -424,6 +425,13 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       risk: config.risk,
       version: { version: APP_VERSION, gitSha: null, configHash },
       deployments: () => deployments,
+      mcp: {
+        home,
+        docsDir: DOCS_DIR,
+        ...(config.agents.providers.length > 0
+          ? { agents: () => agentDeps({ config, store, bus, ...(vault ? { vault } : {}) }) }
+          : {}),
+      },
     });
     cleanups.add(detachApi);
     url = (await listen(app, config.server.host, config.server.port)).url;

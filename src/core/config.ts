@@ -106,6 +106,40 @@ export const configSchema = z.strictObject({
       barSeconds: z.number().positive().optional(),
     })
     .prefault({}),
+  /** LLM agents: strategy generation and auto-fix (docs/agents.md). Keys are vault secrets, never values here. */
+  agents: z
+    .strictObject({
+      /** The provider `strategy generate` uses without --provider (default: the first one listed). */
+      defaultProvider: z.string().optional(),
+      /** A whole generation (every provider, retry and fix attempt) ends after this long; then manual entry. */
+      timeoutSeconds: z.number().positive().max(3600).default(60),
+      /** Auto-fix attempts after a candidate fails compile, gate or smoke backtest (at most 3). */
+      maxFixAttempts: z.number().int().min(0).max(3).default(3),
+      providers: z
+        .array(
+          z.strictObject({
+            name: z
+              .string()
+              .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'names are 1-64 letters, digits, ".", "_" or "-"'),
+            type: z.enum(['openai', 'anthropic', 'openai-compatible']),
+            model: z.string().min(1),
+            /** API root; required for openai-compatible (e.g. a local model server). */
+            baseUrl: z.string().url().optional(),
+            /** Name of the vault secret holding the API key (optional for openai-compatible). */
+            apiKeySecret: z.string().optional(),
+            /** One attempt with no answer byte for this long is abandoned (default 30 s). */
+            timeoutSeconds: z.number().positive().default(30),
+            /** Retries of 429, 5xx and unreachable answers, with backoff honouring Retry-After. */
+            maxRetries: z.number().int().min(0).max(10).default(2),
+            retryBaseMs: z.number().int().min(0).default(500),
+            maxTokens: z.number().int().positive().default(4096),
+            /** US dollars per million tokens, for the cost of each run; no cost is shown without them. */
+            prices: z.strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }).optional(),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
   alerts: z
     .strictObject({
       telegram: z

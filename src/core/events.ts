@@ -56,7 +56,20 @@ export interface EventMap {
   'venue.message.v1': { venue: string; orderId?: string; clientOrderId?: string; message: string; raw?: unknown };
   'alert.raised.v1': { severity: 'info' | 'warning' | 'critical'; title: string; message: string; key?: string };
   'config.changed.v1': { actor: string; key: string; from?: unknown; to?: unknown };
-  'agent.step.v1': { runId: string; agent: string; step: string; detail?: unknown };
+  /**
+   * One step of an LLM agent's run (docs/agents.md): the run, the agent, the step kind, when it started and ended,
+   * the tokens it used and its details, secrets masked. The envelope's `correlationId` ties a run's steps together
+   * and `source` names who did the step (a provider, the compiler, the gate, the smoke backtest).
+   */
+  'agent.step.v1': {
+    runId: string;
+    agent: string;
+    step: string;
+    startedAt: number;
+    finishedAt: number;
+    tokens?: { input: number; output: number };
+    detail?: unknown;
+  };
 }
 
 /** What a risk decision saw (`risk.checked.v1`): the account and the intent's symbol at decision time. */

@@ -40,6 +40,7 @@ const SAFE_FIELDS = new Set([
   'outputtokens',
   'totaltokens',
   'secretname',
+  'apikeysecret',
 ]);
 
 /** True when a field of this name holds a secret value. */

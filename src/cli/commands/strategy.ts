@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { registerGenerate } from './strategy-generate.js';
 
 /**
- * Registers `tradeforge strategy new NAME`, `strategy check FILE` and the stored strategies: `strategy import`,
- * `list`, `show`, `versions`, `diff`.
+ * Registers `tradeforge strategy new NAME`, `strategy check FILE`, `strategy generate` and the stored strategies:
+ * `strategy import`, `list`, `show`, `versions`, `diff`.
  */
 export function register(program: Command): void {
   const cmd = program.command('strategy').description('write and check your own strategy files');
@@ -29,6 +30,7 @@ export function register(program: Command): void {
           `try: tradeforge backtest --strategy ${file} --data data/sample/sp500_2000.csv\n`,
       );
     });
+  registerGenerate(cmd);
   cmd
     .command('check <file>')
     .description('run the safety gate (and the compiler) on a strategy file and print every finding')

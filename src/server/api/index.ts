@@ -31,6 +31,7 @@ import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
+import type { McpDeps } from '../mcp/tools.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -60,6 +61,8 @@ export interface ApiOptions {
   dashboardDir?: string | null;
   /** Reads the scale-out queue's status for `GET /api/queue/status`; absent: the route answers 404. */
   queueStatus?: QueueStatusReader;
+  /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
+  mcp?: Omit<McpDeps, 'store' | 'trading'>;
 }
 
 /** The registered API. */
@@ -278,6 +281,11 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
     queueRoutes(z, opts.queueStatus);
+    if (opts.mcp) {
+      const { mountMcp } = await import('../mcp/http.js');
+      const { tradingFromApiPort } = await import('../mcp/trading-port.js');
+      mountMcp(api, { ...opts.mcp, store: opts.store, trading: tradingFromApiPort(opts.port) });
+    }
 
     if (opts.dashboardDir !== null) dashboardRoutes(api, opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
     api.get('/api/ws', { websocket: true, schema: { hide: true } }, (socket) => hub.attach(socket));

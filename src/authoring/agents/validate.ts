@@ -1,0 +1,69 @@
+import { type BacktestData, runBacktest } from '../../backtest/runner.js';
+import type { StrategyDefinition } from '../../strategy/types.js';
+import { checkSource, formatFindings } from '../gate/check.js';
+import { compileStrategySource, type StrategySourceKind, strategyExits } from '../resolve.js';
+
+/** Which check refused a candidate. */
+export type ValidationStage = 'answer' | 'gate' | 'compile' | 'backtest';
+
+/** The verdict on one candidate source. */
+export type CandidateVerdict =
+  | {
+      ok: true;
+      definition: StrategyDefinition;
+      /** The smoke backtest's headline figures. */
+      smoke: { bars: number; trades: number; totalReturnPct: number | null; finalEquity: number };
+    }
+  | { ok: false; stage: ValidationStage; problems: string[] };
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Judges a candidate the way a file on disk is judged: the safety gate (code kinds), then the one resolver's
+ * compiler for its kind (rules, TypeScript, Pine), then a smoke backtest on the bundled data, where a thrown error
+ * or a strategy callback error fails it. `file` names the candidate in messages.
+ */
+export function validateCandidate(
+  source: string,
+  kind: StrategySourceKind,
+  smokeData: BacktestData,
+  file: string,
+): CandidateVerdict {
+  if (kind === 'ts' || kind === 'js') {
+    const gate = checkSource(source, file);
+    if (!gate.ok) return { ok: false, stage: 'gate', problems: formatFindings(file, gate.findings).split('\n') };
+  }
+  let definition: StrategyDefinition;
+  try {
+    definition = compileStrategySource(source, kind, file);
+  } catch (err) {
+    return { ok: false, stage: 'compile', problems: [message(err)] };
+  }
+  try {
+    const exits = strategyExits(definition);
+    const r = runBacktest({ data: smokeData, strategy: definition, ...(exits ? { exits } : {}) });
+    if (r.strategyErrors.length > 0) {
+      return {
+        ok: false,
+        stage: 'backtest',
+        problems: r.strategyErrors
+          .slice(0, 5)
+          .map((e) => `${e.hook} at ${new Date(e.time).toISOString()}: ${e.message}`),
+      };
+    }
+    return {
+      ok: true,
+      definition,
+      smoke: {
+        bars: smokeData.columns.length,
+        trades: r.trades.length,
+        totalReturnPct: r.metrics.totalReturnPct,
+        finalEquity: r.finalEquity,
+      },
+    };
+  } catch (err) {
+    return { ok: false, stage: 'backtest', problems: [message(err)] };
+  }
+}
