@@ -4,6 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
 import type { StrategyDefinition } from '../strategy/types.js';
 import { loadCodeStrategy } from './files/code-loader.js';
+import { compilePine, type PineDefinition, type PineRunSettings } from './pine/compile.js';
 import { compileRules, type RulesDefinition } from './rules/compile.js';
 
 /** The source kinds a strategy file can be, by extension. */
@@ -44,10 +45,7 @@ export function compileStrategySource(source: string, kind: StrategySourceKind, 
     case 'rules':
       return compileRules(source, { file, name: basename(file, extname(file)) });
     case 'pine':
-      throw new ValidationError(
-        `${file}: Pine Script strategies are not supported yet (see docs/pine.md); use .ts, .js or .rules`,
-        'strategy',
-      );
+      return compilePine(source, { file, name: basename(file, extname(file)) });
   }
 }
 
@@ -69,4 +67,9 @@ export function resolveStrategy(nameOrPath: string, baseDir: string = process.cw
 /** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */
 export function strategyExits(def: StrategyDefinition): RulesDefinition['exits'] {
   return (def as RulesDefinition).exits;
+}
+
+/** Run settings a Pine script's `strategy(...)` declares (initial capital, commission, fill at close), if any. */
+export function strategyRunSettings(def: StrategyDefinition): PineRunSettings | undefined {
+  return (def as PineDefinition).pine?.settings;
 }
