@@ -161,11 +161,29 @@ export class PineBroker {
       }
       const side = dir > 0 ? 'sell' : 'buy';
       // The stop is placed first: when both levels lie inside one bar, the stop is matched first (the worse case).
+      // The engine books reduce-only room once per position, so with a stop resting the target cannot be
+      // reduce-only as well: it is a plain order of the position's size, cancelled the moment the stop fills
+      // (onFill runs inside the bar's matching, before the target is looked at) and whenever the position is gone.
+      if (!this.same(s.stopOrder, stop, qty) && live(s.limitOrder) && s.limitOrder.reduceOnly) {
+        ctx.cancel(s.limitOrder.id);
+        s.limitOrder = null;
+      }
       s.stopOrder = this.keep(ctx, s.stopOrder, stop, qty, id, (p) => ctx.stop(side, p, { quantity: qty, reduceOnly: true }));
+      const paired = s.stopOrder !== null;
+      if (live(s.limitOrder) && s.limitOrder.reduceOnly === paired) {
+        ctx.cancel(s.limitOrder.id);
+        s.limitOrder = null;
+      }
       s.limitOrder = this.keep(ctx, s.limitOrder, limit, qty, id, (p) =>
-        ctx.limit(side, p, { quantity: qty, reduceOnly: true }),
+        ctx.limit(side, p, { quantity: qty, reduceOnly: !paired }),
       );
     }
+  }
+
+  private same(o: Order | null, price: number, qty: number): boolean {
+    if (!live(o)) return !Number.isFinite(price) || price <= 0;
+    const level = o.type === 'stop' ? o.stopPrice : o.price;
+    return level === price && o.quantity === qty;
   }
 
   private keep(
@@ -176,8 +194,7 @@ export class PineBroker {
     exitId: string,
     place: (price: number) => Order | null,
   ): Order | null {
-    const level = current ? (current.type === 'stop' ? current.stopPrice : current.price) : undefined;
-    if (live(current) && level === price && current.quantity === qty) return current;
+    if (live(current) && this.same(current, price, qty)) return current;
     if (live(current)) ctx.cancel(current.id);
     if (!Number.isFinite(price) || price <= 0) return null;
     const o = place(price);

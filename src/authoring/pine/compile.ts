@@ -9,8 +9,10 @@ import type {
 } from '../../strategy/types.js';
 import { type Feed, makeFeed } from '../rules/compile.js';
 import { nearestWord, SourceError } from '../rules/errors.js';
+import type { ExitConfig } from '../../risk/exits.js';
 import { type ExitRequest, MINTICK, PineBroker, type QtyRule } from './broker.js';
 import { scriptVersion } from './lexer.js';
+import { lowerPercentExits } from './lower-exits.js';
 import { type Expr, type PineScript, type Pos, parsePine, type Stmt } from './parse.js';
 
 /** Where a Pine text comes from and the name its strategy gets. */
@@ -31,6 +33,8 @@ export interface PineRunSettings {
 
 /** A compiled Pine strategy: a definition plus the run settings of its `strategy(...)` call. */
 export interface PineDefinition extends StrategyDefinition {
+  /** Percent stop / target exits lowered to the run's exits (see lower-exits.ts). */
+  readonly exits?: ExitConfig;
   readonly pine: { readonly title: string; readonly version: number; readonly settings: PineRunSettings };
 }
 
@@ -286,6 +290,8 @@ interface Unit {
   params: ParamValues;
   inputs: Map<string, InputDecl>;
   settings: Settings | null;
+  /** Top-level statements lowered to the run's exits (compiled for their errors, not run). */
+  lowered: ReadonlySet<Stmt>;
 }
 
 /** Compiles a script into a runnable per-symbol program; every construct outside the subset throws here. */
@@ -1199,7 +1205,10 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     }
   };
 
-  const top = unit.script.body.map((s) => statement(s, global, false, false));
+  const top = unit.script.body.map((s) => {
+    const x = statement(s, global, false, false);
+    return unit.lowered.has(s) ? () => 0 : x;
+  });
   if (!unit.settings) {
     const first = unit.script.body[0];
     fail(first ? first.pos : { line: 1, col: 1 }, 'a strategy script must call strategy("title", ...)');
@@ -1252,13 +1261,14 @@ class PineStrategy implements Strategy {
 export function compilePine(text: string, src: PineSource): PineDefinition {
   const version = scriptVersion(text, src.file);
   const script = parsePine(text, src.file, version);
-  const probe: Unit = { text, file: src.file, script, params: {}, inputs: new Map(), settings: null };
+  const { exits, replaced: lowered } = lowerPercentExits(script);
+  const probe: Unit = { text, file: src.file, script, params: {}, inputs: new Map(), settings: null, lowered };
   const dummy = { ctx: undefined as unknown as StrategyContext, barIndex: 0, iterations: 0, broker: new PineBroker(1, { type: 'stake' }) };
   instantiate(probe, dummy);
   const settings = probe.settings as unknown as Settings;
   const params = [...probe.inputs.values()].map((i) => i.spec);
   const make = (p: ParamValues) => () => {
-    const unit: Unit = { text, file: src.file, script, params: p, inputs: new Map(), settings: null };
+    const unit: Unit = { text, file: src.file, script, params: p, inputs: new Map(), settings: null, lowered };
     const rt: Runtime = {
       ctx: undefined as unknown as StrategyContext,
       barIndex: 0,
@@ -1272,6 +1282,7 @@ export function compilePine(text: string, src: PineSource): PineDefinition {
     description: `Pine Script "${settings.title}" from ${src.file}`,
     params,
     pine: { title: settings.title, version, settings: settings.run },
+    ...(exits ? { exits } : {}),
     create: (p) => new PineStrategy(make(p)),
   };
 }
