@@ -51,7 +51,7 @@ const isNa = (v: V): boolean => typeof v === 'number' && Number.isNaN(v);
 /** Largest `x[n]` kept for a history reference whose offset is not a constant (TradingView's max_bars_back). */
 const MAX_BARS_BACK = 5000;
 /** Loop iterations one bar may run before the script is stopped (a runaway loop, not a hang). */
-const MAX_ITERATIONS_PER_BAR = 1_000_000;
+const MAX_ITERATIONS_PER_BAR = 100_000;
 /** Compiled nodes one script may expand to (user functions are inlined per call site). */
 const MAX_NODES = 200_000;
 
@@ -308,6 +308,7 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
   const fns = new Map<string, Extract<Stmt, { kind: 'fn' }>>();
   const inlining: string[] = [];
   let inputCount = 0;
+  const eager = unit.script.version < 6;
 
   const newSlot = (scope: Scope, name: string, at: Pos): Slot => {
     if (scope.vars.has(name)) fail(at, `"${name}" is already declared in this scope (use := to assign)`);
@@ -385,7 +386,7 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
       const e = a.get(k);
       return e === undefined ? undefined : literal(e, `strategy(${k}=)`);
     };
-    const at = (k: string) => a.get(k)?.pos ?? c.pos;
+    const at = (k: string) => c.namedPos.get(k) ?? a.get(k)?.pos ?? c.pos;
     const title = lit('title');
     if (typeof title !== 'string') fail(c.pos, 'strategy() needs a title string as its first argument');
     if (lit('calc_on_every_tick') === true) fail(at('calc_on_every_tick'), 'calc_on_every_tick=true is refused: tradeforge runs a script once per closed bar');
@@ -413,6 +414,7 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     if (lit('process_orders_on_close') === true) run.marketFill = 'close';
     const pyr = lit('pyramiding');
     if (pyr !== undefined && (typeof pyr !== 'number' || !Number.isInteger(pyr) || pyr < 0)) fail(at('pyramiding'), 'pyramiding must be a whole number >= 0');
+    if (typeof pyr === 'number' && pyr > 1) fail(at('pyramiding'), 'pyramiding above 1 is not supported: tradeforge holds one entry per symbol and direction');
     const qtype = lit('default_qty_type');
     const qval = lit('default_qty_value');
     let qty: QtyRule = { type: 'stake' };
@@ -553,9 +555,20 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     const l = compileExpr(e.left, scope, inLoop);
     const r = compileExpr(e.right, scope, inLoop);
     switch (e.op) {
+      // Pine v5 evaluates both operands (so series and ta.* state on the right advance every bar); v6 is lazy.
       case 'and':
+        if (eager)
+          return () => {
+            const a = truthy(l());
+            return truthy(r()) && a;
+          };
         return () => truthy(l()) && truthy(r());
       case 'or':
+        if (eager)
+          return () => {
+            const a = truthy(l());
+            return truthy(r()) || a;
+          };
         return () => truthy(l()) || truthy(r());
       case '+':
         return () => {

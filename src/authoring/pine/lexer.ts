@@ -52,17 +52,12 @@ export function tokenize(text: string, file: string): Token[] {
     if (i >= raw.length || raw.startsWith('//', i)) continue;
     const continuation = open && (depth > 0 || width % 4 !== 0);
     if (!continuation) {
-      if (open) out.push({ kind: 'nl', text: '', value: 0, line: out[out.length - 1].line, col: 0 });
+      if (open) out.push(endOfLine(out, lines));
       if (width % 4 !== 0) fail(line, i + 1, 'indentation must be a multiple of 4 spaces (or a continuation line)');
       const want = width / 4;
       if (want > level + 1) fail(line, i + 1, 'unexpected indentation');
-      if (want === level + 1) {
-        const prev = out[out.length - 2];
-        if (!prev || !(prev.kind === 'op' && prev.text === '=>') && !blockOpener(out)) {
-          fail(line, i + 1, 'unexpected indentation (a block follows only if, else, for or a function header)');
-        }
-        out.push({ kind: 'indent', text: '', value: 0, line, col: i + 1 });
-      }
+      // Whether a block may start here is the parser's call (it knows what opened it).
+      if (want === level + 1) out.push({ kind: 'indent', text: '', value: 0, line, col: i + 1 });
       while (want < level) {
         out.push({ kind: 'dedent', text: '', value: 0, line, col: i + 1 });
         level--;
@@ -125,16 +120,14 @@ export function tokenize(text: string, file: string): Token[] {
     }
   }
   const last = out.length > 0 ? out[out.length - 1].line : 1;
-  if (open) out.push({ kind: 'nl', text: '', value: 0, line: last, col: 0 });
+  if (open) out.push(endOfLine(out, lines));
   while (level-- > 0) out.push({ kind: 'dedent', text: '', value: 0, line: last, col: 1 });
   out.push({ kind: 'eof', text: '', value: 0, line: last, col: 1 });
   return out;
 }
 
-// True when the logical line just ended (out[-1] is its `nl`) starts with if / else / for.
-function blockOpener(out: readonly Token[]): boolean {
-  let k = out.length - 2;
-  while (k >= 0 && out[k].kind !== 'nl' && out[k].kind !== 'indent' && out[k].kind !== 'dedent') k--;
-  const first = out[k + 1];
-  return first !== undefined && first.kind === 'id' && (first.text === 'if' || first.text === 'else' || first.text === 'for');
+// The `nl` token of the logical line that ends with out[-1]: placed just after the line's last character.
+function endOfLine(out: readonly Token[], lines: readonly string[]): Token {
+  const line = out[out.length - 1].line;
+  return { kind: 'nl', text: '', value: 0, line, col: (lines[line - 1] ?? '').trimEnd().length + 1 };
 }

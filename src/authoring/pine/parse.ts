@@ -117,7 +117,7 @@ export function parsePine(text: string, file: string, version: number): PineScri
   const statementInner = (): Stmt => {
     const t = peek();
     refuseWord(t);
-    if (t.kind === 'indent') fail(t, 'unexpected indentation');
+    if (t.kind === 'indent') fail(t, 'unexpected indentation (a block follows only if, else, for or a function header)');
     if (t.kind === 'id') {
       if (t.text === 'if') return ifStmt();
       if (t.text === 'else') fail(t, '"else" without an "if" just above');
