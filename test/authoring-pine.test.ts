@@ -81,7 +81,8 @@ describe('Pine strategies against the built-ins and the rule language', () => {
     expect(targets.length).toBeGreaterThan(0);
     // No trade runs past its stop by more than a gap: every loss beyond 5% exited at a bar's open.
     const opens = new Map(Array.from(data.columns.time, (t, i) => [t, data.columns.open[i]]));
-    for (const t of stopped) if (t.exitPrice < t.entryPrice * 0.95 - 1e-9) expect(t.exitPrice).toBe(opens.get(t.exitTime));
+    for (const t of stopped)
+      if (t.exitPrice < t.entryPrice * 0.95 - 1e-9) expect(t.exitPrice).toBe(opens.get(t.exitTime));
   });
 });
 
@@ -92,7 +93,13 @@ describe('the example strategies (examples/pine)', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
     for (const f of files) {
       const def = example(f);
-      const r = runBacktest({ data, strategy: def, lot: 1, allowShort: true, ...(def.exits ? { exits: def.exits } : {}) });
+      const r = runBacktest({
+        data,
+        strategy: def,
+        lot: 1,
+        allowShort: true,
+        ...(def.exits ? { exits: def.exits } : {}),
+      });
       expect(r.strategyErrors, f).toEqual([]);
       expect(r.trades.length, f).toBeGreaterThan(3);
     }

@@ -18,11 +18,56 @@ export const SEEDS: readonly string[] = readdirSync(EXAMPLES)
   .map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
 
 const WORDS = [
-  'if ', 'else', 'for i = 0 to 3', ' := ', ' = ', 'var ', 'ta.sma(close, 5)', 'ta.rsi(close, 14)', '[1]', 'na',
-  'nz(', 'strategy.entry("L", strategy.long)', 'strategy.close("L")', 'strategy.exit("x", "L", loss=100)',
-  '    ', '\n', '\n    ', '(', ')', '[', ']', ',', '?', ':', 'and', 'or', 'not', 'close', 'high', '1e308', '-',
-  'f(x) =>', 'f(1)', 'while', 'switch', 'request.security', 'array.new<float>()', '//@version=4', '"', "'", '=>',
-  'input.int(3, minval=5)', 'break', 'continue', 'math.max(1, 2)', '0', '-1', '5000', '99999', 'ta.change(close)',
+  'if ',
+  'else',
+  'for i = 0 to 3',
+  ' := ',
+  ' = ',
+  'var ',
+  'ta.sma(close, 5)',
+  'ta.rsi(close, 14)',
+  '[1]',
+  'na',
+  'nz(',
+  'strategy.entry("L", strategy.long)',
+  'strategy.close("L")',
+  'strategy.exit("x", "L", loss=100)',
+  '    ',
+  '\n',
+  '\n    ',
+  '(',
+  ')',
+  '[',
+  ']',
+  ',',
+  '?',
+  ':',
+  'and',
+  'or',
+  'not',
+  'close',
+  'high',
+  '1e308',
+  '-',
+  'f(x) =>',
+  'f(1)',
+  'while',
+  'switch',
+  'request.security',
+  'array.new<float>()',
+  '//@version=4',
+  '"',
+  "'",
+  '=>',
+  'input.int(3, minval=5)',
+  'break',
+  'continue',
+  'math.max(1, 2)',
+  '0',
+  '-1',
+  '5000',
+  '99999',
+  'ta.change(close)',
 ];
 
 /** A small deterministic PRNG (mulberry32). */
@@ -76,9 +121,15 @@ export function checkCase(text: string, bars: BarColumns): FuzzOutcome {
     }
     return 'refused';
   }
-  const r = runBacktest({ data: { symbol: 'F', columns: bars, timeframe: '1d' }, strategy: def, lot: 1, allowShort: true });
+  const r = runBacktest({
+    data: { symbol: 'F', columns: bars, timeframe: '1d' },
+    strategy: def,
+    lot: 1,
+    allowShort: true,
+  });
   for (const err of r.strategyErrors) {
-    if (!/f\.pine:\d+:\d+: /.test(err.message)) throw new Error(`runtime crash on ${JSON.stringify(text)}: ${err.message}`);
+    if (!/f\.pine:\d+:\d+: /.test(err.message))
+      throw new Error(`runtime crash on ${JSON.stringify(text)}: ${err.message}`);
   }
   return 'compiled';
 }

@@ -73,3 +73,21 @@ export function strategyExits(def: StrategyDefinition): RulesDefinition['exits']
 export function strategyRunSettings(def: StrategyDefinition): PineRunSettings | undefined {
   return (def as PineDefinition).pine?.settings;
 }
+
+/**
+ * Run options with a Pine script's `strategy(...)` settings filled in where the options leave them open: the
+ * flags and the config file win; `initial_capital` gives the cash, a percent commission the fee, and
+ * `process_orders_on_close=true` fills market orders at the signal bar's close.
+ */
+export function withStrategyRunSettings<
+  T extends { cash?: number; fee?: number; fees?: unknown; marketFill?: 'next_open' | 'close' },
+>(def: StrategyDefinition, options: T): T {
+  const s = strategyRunSettings(def);
+  if (!s) return options;
+  return {
+    ...options,
+    ...(options.cash === undefined && s.cash !== undefined ? { cash: s.cash } : {}),
+    ...(options.fee === undefined && options.fees === undefined && s.fee !== undefined ? { fee: s.fee } : {}),
+    ...(options.marketFill === undefined && s.marketFill !== undefined ? { marketFill: s.marketFill } : {}),
+  };
+}

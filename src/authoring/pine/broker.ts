@@ -37,7 +37,8 @@ interface ExitState {
 type Intent = { kind: 'entry'; id: string; dir: 1 | -1 } | { kind: 'reduce'; ids: string | null; exit?: string };
 
 const live = (o: Order | null): o is Order =>
-  o !== null && (o.status === 'new' || o.status === 'submitted' || o.status === 'accepted' || o.status === 'partially_filled');
+  o !== null &&
+  (o.status === 'new' || o.status === 'submitted' || o.status === 'accepted' || o.status === 'partially_filled');
 
 /** Pine's `syminfo.mintick` here: the tick that `profit=`, `loss=` and `trail_*` count in (docs/pine.md). */
 export const MINTICK = 0.01;
@@ -110,9 +111,7 @@ export class PineBroker {
     const qty = mine.reduce((a, e) => a + e.qty, 0);
     const whole = qty >= Math.abs(pos) * (1 - 1e-9);
     const o =
-      pos > 0
-        ? ctx.sell(whole ? undefined : { quantity: qty })
-        : ctx.cover(whole ? undefined : { quantity: qty });
+      pos > 0 ? ctx.sell(whole ? undefined : { quantity: qty }) : ctx.cover(whole ? undefined : { quantity: qty });
     if (o) this.intents.set(o.id, { kind: 'reduce', ids: id });
   }
 
@@ -168,7 +167,9 @@ export class PineBroker {
         ctx.cancel(s.limitOrder.id);
         s.limitOrder = null;
       }
-      s.stopOrder = this.keep(ctx, s.stopOrder, stop, qty, id, (p) => ctx.stop(side, p, { quantity: qty, reduceOnly: true }));
+      s.stopOrder = this.keep(ctx, s.stopOrder, stop, qty, id, (p) =>
+        ctx.stop(side, p, { quantity: qty, reduceOnly: true }),
+      );
       const paired = s.stopOrder !== null;
       if (live(s.limitOrder) && s.limitOrder.reduceOnly === paired) {
         ctx.cancel(s.limitOrder.id);

@@ -44,7 +44,8 @@ function refusal(text: string): SourceError {
 describe('Pine language subset', () => {
   it('var keeps its value across bars, a plain declaration starts again each bar', () => {
     // count reaches 3 on bar 2 (0-based); plain resets to 1 every bar
-    const body = 'var count = 0\ncount := count + 1\nplain = 0\nplain := plain + 1\nif count == 3 and plain == 1\n    strategy.entry("L", strategy.long)\n';
+    const body =
+      'var count = 0\ncount := count + 1\nplain = 0\nplain := plain + 1\nif count == 3 and plain == 1\n    strategy.entry("L", strategy.long)\n';
     expect(entries(body, ramp(6))).toEqual([3]);
   });
 
@@ -79,7 +80,16 @@ describe('Pine language subset', () => {
       'if ta.crossover(close, 11)\n    strategy.entry("L", strategy.long)\nif ta.crossunder(close, 10)\n    strategy.close("L")\n';
     // crosses above 11 on bar 2 (10 -> 12) and bar 5 (9 -> 13); below 10 on bar 4
     expect(entries(body, closes)).toEqual([3]);
-    expect(entries('if ta.change(close, 2) == 2 and ta.cross(close, 11)\n    strategy.entry("L", strategy.long)\n', closes)).toEqual([3]);
+    expect(
+      entries('if ta.change(close, 2) == 2 and ta.cross(close, 11)\n    strategy.entry("L", strategy.long)\n', closes),
+    ).toEqual([3]);
+  });
+
+  it('ta.rma is Wilder smoothing seeded with the SMA of the first values; ta.sma skips leading na', () => {
+    // closes 100, 101, 102, 103: rma(3) = 101 on bar 2, then (101 * 2 + 103) / 3 on bar 3
+    const body =
+      'r = ta.rma(close, 3)\ns = ta.sma(bar_index < 2 ? na : close, 2)\nif bar_index == 3 and math.abs(r - (101 * 2 + 103) / 3) < 1e-9 and na(r[2]) and s == 102.5 and na(s[1])\n    strategy.entry("L", strategy.long)\n';
+    expect(entries(body, ramp(6))).toEqual([4]);
   });
 
   it('inputs become parameters with the ranges the optimiser searches; --param reaches them', () => {
@@ -100,8 +110,12 @@ describe('Pine language subset', () => {
       },
     ]);
     const run = (params: Record<string, string | number>) =>
-      runBacktest({ data: { symbol: 'X', columns: bars(ramp(10)), timeframe: '1d' }, strategy: def, params, lot: 1 })
-        .trades.map((t) => t.entryTime / DAY);
+      runBacktest({
+        data: { symbol: 'X', columns: bars(ramp(10)), timeframe: '1d' },
+        strategy: def,
+        params,
+        lot: 1,
+      }).trades.map((t) => t.entryTime / DAY);
     expect(run({})).toEqual([]);
     expect(run({ mode: 'b', len: 4 })).toEqual([5]);
   });
@@ -138,13 +152,19 @@ describe('Pine language subset', () => {
       [`${HEAD}f(x) => f(x)\ny = f(1)`, /^t\.pine:3:9: recursive call to f/],
       [`${HEAD}for i = 0 to 3\n    x = ta.sma(close, 3)`, /^t\.pine:4:9: ta\.sma inside a for loop/],
       [`${HEAD}strategy.entry("L", strategy.long, limit=100)`, /^t\.pine:3:36: strategy\.entry\(limit=\)/],
-      [`${HEAD}x = ta.sma(close, lenght=3)`, /^t\.pine:3:19: ta\.sma has no argument "lenght" \(did you mean "length"\?\)/],
+      [
+        `${HEAD}x = ta.sma(close, lenght=3)`,
+        /^t\.pine:3:19: ta\.sma has no argument "lenght" \(did you mean "length"\?\)/,
+      ],
       [`${HEAD}if close > open\nstrategy.close_all()\n    x = 1`, /^t\.pine:4:1: expected an indented block/],
       [`${HEAD}x = (close + 1`, /^t\.pine:3:15: expected "\)" to close the parenthesis/],
       [`${HEAD}switch close\n    1 => 2`, /^t\.pine:3:1: "switch" is not in the supported Pine subset/],
       ['//@version=5\nx = 1', /^t\.pine:2:1: a strategy script must call strategy/],
       [`${HEAD}strategy.exit("x", "L")`, /^t\.pine:3:1: strategy\.exit needs at least one of/],
-      ['//@version=5\nstrategy("x", commission_type=strategy.commission.cash_per_order)', /commission_type=strategy\.commission\.cash_per_order is not supported/],
+      [
+        '//@version=5\nstrategy("x", commission_type=strategy.commission.cash_per_order)',
+        /commission_type=strategy\.commission\.cash_per_order is not supported/,
+      ],
     ];
     for (const [text, re] of cases) {
       const e = refusal(text);

@@ -9,7 +9,7 @@ import type {
 } from '../../strategy/types.js';
 import { type Feed, makeFeed } from '../rules/compile.js';
 import { nearestWord, SourceError } from '../rules/errors.js';
-import type { ExitConfig } from '../../risk/exits.js';
+import type { ExitConfig } from '../../core/run-spec.js';
 import { type ExitRequest, MINTICK, PineBroker, type QtyRule } from './broker.js';
 import { scriptVersion } from './lexer.js';
 import { lowerPercentExits } from './lower-exits.js';
@@ -122,7 +122,8 @@ const DERIVED = ['hl2', 'hlc3', 'ohlc4', 'hlcc4'] as const;
 const SOURCES = ['open', 'high', 'low', 'close', 'volume', 'hl2', 'hlc3', 'ohlc4', 'hlcc4'];
 
 /** Cosmetic namespaces: their names are accepted as opaque constants (arguments of plots and colors). */
-const COSMETIC = /^(color|shape|location|size|display|plot|hline|format|position|xloc|yloc|text|font|extend|line|label)\./;
+const COSMETIC =
+  /^(color|shape|location|size|display|plot|hline|format|position|xloc|yloc|text|font|extend|line|label)\./;
 /** Calls that draw or alert: accepted and ignored (their arguments are still checked). */
 const IGNORED_CALLS = new Set([
   'plot',
@@ -144,9 +145,15 @@ const IGNORED_CALLS = new Set([
 const REFUSED_NS: readonly [RegExp, string][] = [
   [/^request\./, 'other symbols and timeframes (request.*) are not in the supported Pine subset'],
   [/^(array|matrix|map)\./, 'collections (array/matrix/map) are not in the supported Pine subset'],
-  [/^(label|line|box|table|polyline|linefill)\./, 'drawings (label/line/box/table) are not in the supported Pine subset'],
+  [
+    /^(label|line|box|table|polyline|linefill)\./,
+    'drawings (label/line/box/table) are not in the supported Pine subset',
+  ],
   [/^str\./, 'string functions (str.*) are not in the supported Pine subset'],
-  [/^(timeframe|syminfo|ticker|session|barstate|chart|dividends|earnings|splits)\./, 'is not in the supported Pine subset'],
+  [
+    /^(timeframe|syminfo|ticker|session|barstate|chart|dividends|earnings|splits)\./,
+    'is not in the supported Pine subset',
+  ],
   [/^strategy\.(risk|order|cancel|opentrades\.|closedtrades\.)/, 'is not in the supported Pine subset'],
 ];
 
@@ -189,7 +196,19 @@ const SIGS: Readonly<Record<string, readonly string[]>> = {
   'math.max': [],
   'math.min': [],
   'math.avg': [],
-  'strategy.entry': ['id', 'direction', 'qty', 'limit', 'stop', 'oca_name', 'oca_type', 'comment', 'alert_message', 'when', 'disable_alert'],
+  'strategy.entry': [
+    'id',
+    'direction',
+    'qty',
+    'limit',
+    'stop',
+    'oca_name',
+    'oca_type',
+    'comment',
+    'alert_message',
+    'when',
+    'disable_alert',
+  ],
   'strategy.close': ['id', 'comment', 'qty', 'qty_percent', 'alert_message', 'immediately', 'when', 'disable_alert'],
   'strategy.close_all': ['comment', 'alert_message', 'immediately', 'when', 'disable_alert'],
   'strategy.exit': [
@@ -258,7 +277,6 @@ const SIGS: Readonly<Record<string, readonly string[]>> = {
     'behind_chart',
   ],
 };
-const TA_FUNCS = Object.keys(SIGS).filter((n) => n.startsWith('ta.'));
 const BUILTIN_VARS = [
   ...Object.keys(BAR_FIELDS),
   ...DERIVED,
@@ -312,7 +330,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
 
   const newSlot = (scope: Scope, name: string, at: Pos): Slot => {
     if (scope.vars.has(name)) fail(at, `"${name}" is already declared in this scope (use := to assign)`);
-    if (BUILTIN_VARS.includes(name) || name.includes('.')) fail(at, `"${name}" is a built-in name and cannot be declared`);
+    if (BUILTIN_VARS.includes(name) || name.includes('.'))
+      fail(at, `"${name}" is a built-in name and cannot be declared`);
     const s: Slot = { v: Number.NaN, need: 0, hist: null };
     scope.vars.set(name, s);
     slots.push(s);
@@ -371,7 +390,7 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     if (sig === undefined) return m;
     if (sig.length === 0) return m;
     if (c.args.length > sig.length) fail(c.args[sig.length].pos, `${c.name} takes at most ${sig.length} arguments`);
-    c.args.forEach((a, i) => m.set(sig[i], a));
+    for (let i = 0; i < c.args.length; i++) m.set(sig[i], c.args[i]);
     for (const [k, v] of c.named) {
       if (!sig.includes(k)) fail(c.namedPos.get(k) ?? c.pos, `${c.name} has no argument "${k}"`, nearestWord(k, sig));
       if (m.has(k)) fail(c.namedPos.get(k) ?? c.pos, `argument "${k}" of ${c.name} given twice`);
@@ -389,42 +408,64 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     const at = (k: string) => c.namedPos.get(k) ?? a.get(k)?.pos ?? c.pos;
     const title = lit('title');
     if (typeof title !== 'string') fail(c.pos, 'strategy() needs a title string as its first argument');
-    if (lit('calc_on_every_tick') === true) fail(at('calc_on_every_tick'), 'calc_on_every_tick=true is refused: tradeforge runs a script once per closed bar');
-    if (lit('calc_on_order_fills') === true) fail(at('calc_on_order_fills'), 'calc_on_order_fills=true is not in the supported Pine subset');
-    if (lit('use_bar_magnifier') === true) fail(at('use_bar_magnifier'), 'use_bar_magnifier=true is not in the supported Pine subset');
+    if (lit('calc_on_every_tick') === true)
+      fail(
+        at('calc_on_every_tick'),
+        'calc_on_every_tick=true is refused: tradeforge runs a script once per closed bar',
+      );
+    if (lit('calc_on_order_fills') === true)
+      fail(at('calc_on_order_fills'), 'calc_on_order_fills=true is not in the supported Pine subset');
+    if (lit('use_bar_magnifier') === true)
+      fail(at('use_bar_magnifier'), 'use_bar_magnifier=true is not in the supported Pine subset');
     const slip = lit('slippage');
-    if (slip !== undefined && slip !== 0) fail(at('slippage'), 'slippage= is not in the supported Pine subset (use the run\'s slippage settings)');
+    if (slip !== undefined && slip !== 0)
+      fail(at('slippage'), "slippage= is not in the supported Pine subset (use the run's slippage settings)");
     const rule = lit('close_entries_rule');
-    if (rule !== undefined && rule !== 'FIFO') fail(at('close_entries_rule'), 'only close_entries_rule="FIFO" is supported');
+    if (rule !== undefined && rule !== 'FIFO')
+      fail(at('close_entries_rule'), 'only close_entries_rule="FIFO" is supported');
     const run: { -readonly [K in keyof PineRunSettings]: PineRunSettings[K] } = {};
     const cap = lit('initial_capital');
     if (cap !== undefined) {
-      if (typeof cap !== 'number' || !(cap > 0)) fail(at('initial_capital'), 'initial_capital must be a positive number');
+      if (typeof cap !== 'number' || !(cap > 0))
+        fail(at('initial_capital'), 'initial_capital must be a positive number');
       run.cash = cap as number;
     }
     const ctype = lit('commission_type');
     const cval = lit('commission_value');
     if (ctype !== undefined && ctype !== 'strategy.commission.percent') {
-      fail(at('commission_type'), `commission_type=${String(ctype)} is not supported (tradeforge fees are a percentage: use strategy.commission.percent)`);
+      fail(
+        at('commission_type'),
+        `commission_type=${String(ctype)} is not supported (tradeforge fees are a percentage: use strategy.commission.percent)`,
+      );
     }
     if (cval !== undefined) {
-      if (typeof cval !== 'number' || !(cval >= 0 && cval < 50)) fail(at('commission_value'), 'commission_value must be a percentage in [0, 50)');
+      if (typeof cval !== 'number' || !(cval >= 0 && cval < 50))
+        fail(at('commission_value'), 'commission_value must be a percentage in [0, 50)');
       run.fee = (cval as number) / 100;
     }
     if (lit('process_orders_on_close') === true) run.marketFill = 'close';
     const pyr = lit('pyramiding');
-    if (pyr !== undefined && (typeof pyr !== 'number' || !Number.isInteger(pyr) || pyr < 0)) fail(at('pyramiding'), 'pyramiding must be a whole number >= 0');
-    if (typeof pyr === 'number' && pyr > 1) fail(at('pyramiding'), 'pyramiding above 1 is not supported: tradeforge holds one entry per symbol and direction');
+    if (pyr !== undefined && (typeof pyr !== 'number' || !Number.isInteger(pyr) || pyr < 0))
+      fail(at('pyramiding'), 'pyramiding must be a whole number >= 0');
+    if (typeof pyr === 'number' && pyr > 1)
+      fail(
+        at('pyramiding'),
+        'pyramiding above 1 is not supported: tradeforge holds one entry per symbol and direction',
+      );
     const qtype = lit('default_qty_type');
     const qval = lit('default_qty_value');
     let qty: QtyRule = { type: 'stake' };
     if (qtype !== undefined || qval !== undefined) {
       const t = qtype ?? 'strategy.fixed';
       if (t !== 'strategy.fixed' && t !== 'strategy.cash' && t !== 'strategy.percent_of_equity') {
-        fail(at('default_qty_type'), `default_qty_type must be strategy.fixed, strategy.cash or strategy.percent_of_equity`);
+        fail(
+          at('default_qty_type'),
+          `default_qty_type must be strategy.fixed, strategy.cash or strategy.percent_of_equity`,
+        );
       }
       const v = qval ?? 1;
-      if (typeof v !== 'number' || !(v > 0)) fail(at('default_qty_value'), 'default_qty_value must be a positive number');
+      if (typeof v !== 'number' || !(v > 0))
+        fail(at('default_qty_value'), 'default_qty_value must be a positive number');
       qty = { type: (t as string).slice('strategy.'.length) as 'fixed', value: v as number };
     }
     return { title: title as string, run, pyramiding: Math.max(1, (pyr as number | undefined) ?? 0), qty };
@@ -437,7 +478,13 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     const dv = literal(def as Expr, `the default of ${c.name}`);
     const titleE = a.get('title');
     const title = titleE ? literal(titleE, `the title of ${c.name}`) : undefined;
-    const slug = typeof title === 'string' ? title.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '') : '';
+    const slug =
+      typeof title === 'string'
+        ? title
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '_')
+            .replace(/^_|_$/g, '')
+        : '';
     const name = declared ?? (slug !== '' ? slug : `input${++inputCount}`);
     const n = (k: string): number | undefined => {
       const e = a.get(k);
@@ -448,21 +495,33 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
     };
     let kind = c.name;
     if (kind === 'input') {
-      kind = typeof dv === 'boolean' ? 'input.bool' : typeof dv === 'string' ? (SOURCES.includes(dv) ? 'input.source' : 'input.string') : Number.isInteger(dv) ? 'input.int' : 'input.float';
+      kind =
+        typeof dv === 'boolean'
+          ? 'input.bool'
+          : typeof dv === 'string'
+            ? SOURCES.includes(dv)
+              ? 'input.source'
+              : 'input.string'
+            : Number.isInteger(dv)
+              ? 'input.int'
+              : 'input.float';
     }
     let spec: ParamSpec;
     const description = typeof title === 'string' ? title : `input of ${file}`;
     switch (kind) {
       case 'input.int':
       case 'input.float': {
-        if (typeof dv !== 'number' || !Number.isFinite(dv)) return fail((def as Expr).pos, `the default of ${c.name} must be a number`);
+        if (typeof dv !== 'number' || !Number.isFinite(dv))
+          return fail((def as Expr).pos, `the default of ${c.name} must be a number`);
         const isInt = kind === 'input.int';
         if (isInt && !Number.isInteger(dv)) fail((def as Expr).pos, 'the default of input.int must be a whole number');
         const min = n('minval');
         const max = n('maxval');
         const step = n('step');
-        if (min !== undefined && max !== undefined && min > max) fail(c.pos, `minval (${min}) is above maxval (${max})`);
-        if ((min !== undefined && dv < min) || (max !== undefined && dv > max)) fail((def as Expr).pos, `the default ${dv} is outside minval..maxval`);
+        if (min !== undefined && max !== undefined && min > max)
+          fail(c.pos, `minval (${min}) is above maxval (${max})`);
+        if ((min !== undefined && dv < min) || (max !== undefined && dv > max))
+          fail((def as Expr).pos, `the default ${dv} is outside minval..maxval`);
         if (step !== undefined && !(step > 0)) fail(c.pos, 'step must be positive');
         spec = {
           name,
@@ -486,14 +545,16 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         if (values !== undefined && (!Array.isArray(values) || values.some((x) => typeof x !== 'string'))) {
           fail((opts as Expr).pos, 'options must be a list of strings');
         }
-        if (Array.isArray(values) && !values.includes(dv)) fail((def as Expr).pos, `the default "${dv}" is not one of the options`);
+        if (Array.isArray(values) && !values.includes(dv))
+          fail((def as Expr).pos, `the default "${dv}" is not one of the options`);
         spec = Array.isArray(values)
           ? { name, type: 'enum', default: dv, values: values as string[], description }
           : { name, type: 'enum', default: dv, values: [dv], description };
         break;
       }
       default: {
-        if (typeof dv !== 'string' || !SOURCES.includes(dv)) return fail((def as Expr).pos, `the default of input.source must be one of ${SOURCES.join(', ')}`);
+        if (typeof dv !== 'string' || !SOURCES.includes(dv))
+          return fail((def as Expr).pos, `the default of input.source must be one of ${SOURCES.join(', ')}`);
         spec = { name, type: 'enum', default: dv, values: SOURCES, description };
       }
     }
@@ -510,7 +571,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
 
   // ---- expressions ----
   const compileExpr = (e: Expr, scope: Scope, inLoop: boolean, declared?: string): Fn => {
-    if (++nodes > MAX_NODES) fail(e.pos, 'the script expands to too much code (user functions are inlined at each call)');
+    if (++nodes > MAX_NODES)
+      fail(e.pos, 'the script expands to too much code (user functions are inlined at each call)');
     switch (e.kind) {
       case 'num': {
         const v = e.value;
@@ -540,8 +602,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
       }
       case 'tern': {
         const c = compileExpr(e.cond, scope, inLoop);
-        const a = compileExpr(e.then, scope, inLoop);
-        const b = compileExpr(e.else, scope, inLoop);
+        const a = compileExpr(e.whenTrue, scope, inLoop);
+        const b = compileExpr(e.whenFalse, scope, inLoop);
         return () => (truthy(c()) ? a() : b());
       }
       case 'bin':
@@ -619,6 +681,17 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
   const identifier = (name: string, at: Pos, scope: Scope): Fn => {
     const s = scope.find(name);
     if (s) return () => s.v;
+    switch (name) {
+      // The hot path of most scripts: one property read, no lookup.
+      case 'close':
+        return () => rt.ctx.bar.close;
+      case 'open':
+        return () => rt.ctx.bar.open;
+      case 'high':
+        return () => rt.ctx.bar.high;
+      case 'low':
+        return () => rt.ctx.bar.low;
+    }
     if (BAR_FIELDS[name] !== undefined || (DERIVED as readonly string[]).includes(name)) return () => barValue(name, 0);
     switch (name) {
       case 'bar_index':
@@ -662,13 +735,16 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
   const history = (e: Extract<Expr, { kind: 'index' }>, scope: Scope, inLoop: boolean): Fn => {
     const idx = compileExpr(e.index, scope, inLoop);
     const constant = e.index.kind === 'num' ? e.index.value : undefined;
-    if (constant !== undefined && (!Number.isInteger(constant) || constant < 0)) fail(e.index.pos, 'a history offset must be a whole number >= 0');
+    if (constant !== undefined && (!Number.isInteger(constant) || constant < 0))
+      fail(e.index.pos, 'a history offset must be a whole number >= 0');
     const depth = constant !== undefined ? constant : MAX_BARS_BACK;
-    if (depth > MAX_BARS_BACK) fail(e.index.pos, `a history offset above ${MAX_BARS_BACK} (max_bars_back) is not supported`);
+    if (depth > MAX_BARS_BACK)
+      fail(e.index.pos, `a history offset above ${MAX_BARS_BACK} (max_bars_back) is not supported`);
     const offset = (): number => {
       const n = num(idx());
       if (Number.isNaN(n)) return Number.NaN;
-      if (!Number.isInteger(n) || n < 0) return runtimeFail(e.index.pos, `history offset ${n} is not a whole number >= 0`);
+      if (!Number.isInteger(n) || n < 0)
+        return runtimeFail(e.index.pos, `history offset ${n} is not a whole number >= 0`);
       return n > depth ? Number.NaN : n;
     };
     const t = e.target;
@@ -723,18 +799,25 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
       return () => Number.NaN;
     }
     if (name === 'strategy') return fail(c.pos, 'strategy(...) must be a top-level statement, called once');
-    if (name === 'indicator' || name === 'library') fail(c.pos, `${name}() scripts are not strategies: declare strategy("title", ...)`);
+    if (name === 'indicator' || name === 'library')
+      fail(c.pos, `${name}() scripts are not strategies: declare strategy("title", ...)`);
     if (name.startsWith('input')) {
-      if (SIGS[name] === undefined) fail(c.pos, `"${name}" is not in the supported Pine subset (inputs: input.int/float/bool/string/source)`);
+      if (SIGS[name] === undefined)
+        fail(c.pos, `"${name}" is not in the supported Pine subset (inputs: input.int/float/bool/string/source)`);
       return inputOf(c, declared);
     }
     if (name.startsWith('ta.') && SIGS[name] !== undefined) {
-      if (inLoop) fail(c.pos, `${name} inside a for loop is not in the supported Pine subset (call it once per bar, outside the loop)`);
+      if (inLoop)
+        fail(
+          c.pos,
+          `${name} inside a for loop is not in the supported Pine subset (call it once per bar, outside the loop)`,
+        );
       return ta(c, scope, inLoop);
     }
     if (name.startsWith('strategy.') && SIGS[name] !== undefined) return strategyCall(c, scope, inLoop);
     if (SIGS[name] !== undefined) return mathCall(c, scope, inLoop);
-    for (const [re, why] of REFUSED_NS) if (re.test(name)) fail(c.pos, why.startsWith('is ') ? `"${name}" ${why}` : why);
+    for (const [re, why] of REFUSED_NS)
+      if (re.test(name)) fail(c.pos, why.startsWith('is ') ? `"${name}" ${why}` : why);
     const known = [...Object.keys(SIGS), ...fns.keys()];
     return fail(c.pos, `unknown function "${name}"`, nearestWord(name, known));
   };
@@ -801,14 +884,17 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         return smooth('roc');
       case 'ta.stdev': {
         const b = a.get('biased');
-        if (b !== undefined && literal(b, 'biased') !== true) fail(b.pos, 'only biased=true (population) ta.stdev is supported');
+        if (b !== undefined && literal(b, 'biased') !== true)
+          fail(b.pos, 'only biased=true (population) ta.stdev is supported');
         return smooth('stddev');
       }
       case 'ta.macd':
       case 'ta.bb': {
         const isMacd = c.name === 'ta.macd';
         const s = src(isMacd ? 'source' : 'series');
-        const lens = isMacd ? [len('fastlen'), len('slowlen'), len('siglen')] : [len('length'), lengthOf(need(a, 'mult', c), scope, inLoop)];
+        const lens = isMacd
+          ? [len('fastlen'), len('slowlen'), len('siglen')]
+          : [len('length'), lengthOf(need(a, 'mult', c), scope, inLoop)];
         let cur = 0;
         const step = feedCall(c, isMacd ? 'macd' : 'bbands', lens, () => cur);
         let feed: Feed | null = null;
@@ -832,7 +918,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         return () => step().read(undefined);
       }
       case 'ta.tr':
-        return () => (rt.barIndex === 0 ? Number.NaN : trueRange(rt.ctx.bar.high, rt.ctx.bar.low, barValue('close', 1)));
+        return () =>
+          rt.barIndex === 0 ? Number.NaN : trueRange(rt.ctx.bar.high, rt.ctx.bar.low, barValue('close', 1));
       case 'ta.stoch': {
         const s = src();
         const hi = compileExpr(need(a, 'high', c), scope, inLoop);
@@ -894,7 +981,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
           const v = num(s());
           if (h === null) {
             n = l();
-            if (!Number.isInteger(n) || n < 1 || n > MAX_BARS_BACK) return runtimeFail(c.pos, `ta.change length must be a whole number in 1..${MAX_BARS_BACK}, got ${n}`);
+            if (!Number.isInteger(n) || n < 1 || n > MAX_BARS_BACK)
+              return runtimeFail(c.pos, `ta.change length must be a whole number in 1..${MAX_BARS_BACK}, got ${n}`);
             h = new History(n);
           }
           const old = num(h.past(n));
@@ -940,7 +1028,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         const v = num(s());
         if (h === null) {
           n = l();
-          if (!Number.isInteger(n) || n < 1 || n > MAX_BARS_BACK) return runtimeFail(c.pos, `math.sum length must be a whole number in 1..${MAX_BARS_BACK}, got ${n}`);
+          if (!Number.isInteger(n) || n < 1 || n > MAX_BARS_BACK)
+            return runtimeFail(c.pos, `math.sum length must be a whole number in 1..${MAX_BARS_BACK}, got ${n}`);
           h = new History(n);
         }
         sum += v;
@@ -964,7 +1053,11 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         return Math.round(num(x()) * f) / f;
       };
     }
-    const x = compileExpr(need(a, name === 'math.sin' || name === 'math.cos' || name === 'math.tan' ? 'angle' : 'number', c), scope, inLoop);
+    const x = compileExpr(
+      need(a, name === 'math.sin' || name === 'math.cos' || name === 'math.tan' ? 'angle' : 'number', c),
+      scope,
+      inLoop,
+    );
     const f: (v: number) => number = {
       'math.abs': Math.abs,
       'math.ceil': Math.ceil,
@@ -994,11 +1087,13 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
       }
     };
     const when = opt('when') ?? (() => true);
-    const idOf = (f: Fn, at: Pos): (() => string) => () => {
-      const v = f();
-      if (typeof v !== 'string') return runtimeFail(at, `${c.name}: the id must be a string`);
-      return v;
-    };
+    const idOf =
+      (f: Fn, at: Pos): (() => string) =>
+      () => {
+        const v = f();
+        if (typeof v !== 'string') return runtimeFail(at, `${c.name}: the id must be a string`);
+        return v;
+      };
     switch (c.name) {
       case 'strategy.entry': {
         refuse('limit', 'stop', 'oca_name', 'oca_type');
@@ -1008,7 +1103,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         return () => {
           if (!truthy(when())) return Number.NaN;
           const d = dir();
-          if (d !== 'long' && d !== 'short') return runtimeFail(c.pos, 'strategy.entry direction must be strategy.long or strategy.short');
+          if (d !== 'long' && d !== 'short')
+            return runtimeFail(c.pos, 'strategy.entry direction must be strategy.long or strategy.short');
           rt.broker.entry(rt.ctx, id(), d === 'long' ? 1 : -1, num(qty()));
           return Number.NaN;
         };
@@ -1032,11 +1128,19 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         const id = idOf(compileExpr(need(a, 'id', c), scope, inLoop), c.pos);
         const from = opt('from_entry');
         const n = (k: string): Fn => opt(k) ?? (() => Number.NaN);
-        const [stop, limit, profit, loss, tp, to] = ['stop', 'limit', 'profit', 'loss', 'trail_points', 'trail_offset'].map(n);
+        const [stop, limit, profit, loss, tp, to] = [
+          'stop',
+          'limit',
+          'profit',
+          'loss',
+          'trail_points',
+          'trail_offset',
+        ].map(n);
         if (!['stop', 'limit', 'profit', 'loss', 'trail_points'].some((k) => a.has(k))) {
           fail(c.pos, 'strategy.exit needs at least one of stop=, limit=, profit=, loss=, trail_points=');
         }
-        if (a.has('trail_points') !== a.has('trail_offset')) fail(c.pos, 'strategy.exit needs trail_points= and trail_offset= together');
+        if (a.has('trail_points') !== a.has('trail_offset'))
+          fail(c.pos, 'strategy.exit needs trail_points= and trail_offset= together');
         return () => {
           if (!truthy(when())) return Number.NaN;
           const f = from ? from() : '';
@@ -1060,7 +1164,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
   const userCall = (fn: Extract<Stmt, { kind: 'fn' }>, c: Call, scope: Scope, inLoop: boolean): Fn => {
     if (inlining.includes(fn.name)) fail(c.pos, `recursive call to ${fn.name}: Pine functions cannot call themselves`);
     if (c.named.size > 0) fail(c.pos, `call ${fn.name} with positional arguments`);
-    if (c.args.length !== fn.params.length) fail(c.pos, `${fn.name} takes ${fn.params.length} argument(s), got ${c.args.length}`);
+    if (c.args.length !== fn.params.length)
+      fail(c.pos, `${fn.name} takes ${fn.params.length} argument(s), got ${c.args.length}`);
     const args = c.args.map((x) => compileExpr(x, scope, inLoop));
     inlining.push(fn.name);
     try {
@@ -1126,12 +1231,17 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         };
       }
       case 'tupleDecl': {
-        const e = compileExpr(s.expr.kind === 'tuple' ? fail(s.expr.pos, 'the right side must be a call returning a tuple') : s.expr, scope, inLoop);
+        const e = compileExpr(
+          s.expr.kind === 'tuple' ? fail(s.expr.pos, 'the right side must be a call returning a tuple') : s.expr,
+          scope,
+          inLoop,
+        );
         const targets = s.names.map((n) => (n === '_' ? null : newSlot(scope, n, s.pos)));
         return () => {
           const v = e();
           if (!Array.isArray(v)) return runtimeFail(s.pos, `the right side gives one value, not ${targets.length}`);
-          if (v.length !== targets.length) return runtimeFail(s.pos, `the right side gives ${v.length} values, not ${targets.length}`);
+          if (v.length !== targets.length)
+            return runtimeFail(s.pos, `the right side gives ${v.length} values, not ${targets.length}`);
           for (let i = 0; i < targets.length; i++) {
             const t = targets[i];
             if (t) t.v = v[i];
@@ -1143,7 +1253,13 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         const slot = scope.find(s.name);
         if (!slot) {
           const builtin = BUILTIN_VARS.includes(s.name) || BAR_FIELDS[s.name] !== undefined;
-          return fail(s.pos, builtin ? `"${s.name}" is built in and cannot be assigned` : `"${s.name}" is not declared (declare it with = first)`, builtin ? undefined : nearestWord(s.name, allNames(scope)));
+          return fail(
+            s.pos,
+            builtin
+              ? `"${s.name}" is built in and cannot be assigned`
+              : `"${s.name}" is not declared (declare it with = first)`,
+            builtin ? undefined : nearestWord(s.name, allNames(scope)),
+          );
         }
         const e = compileExpr(s.expr, scope, inLoop);
         const op = s.op;
@@ -1155,14 +1271,27 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         return () => {
           const a = num(slot.v);
           const b = num(e());
-          slot.v = op === '+=' ? a + b : op === '-=' ? a - b : op === '*=' ? a * b : op === '/=' ? (b === 0 ? Number.NaN : a / b) : b === 0 ? Number.NaN : a % b;
+          slot.v =
+            op === '+='
+              ? a + b
+              : op === '-='
+                ? a - b
+                : op === '*='
+                  ? a * b
+                  : op === '/='
+                    ? b === 0
+                      ? Number.NaN
+                      : a / b
+                    : b === 0
+                      ? Number.NaN
+                      : a % b;
           return 0;
         };
       }
       case 'if': {
         const c = compileExpr(s.cond, scope, inLoop);
-        const a = block(s.then, scope, inLoop, inFn);
-        const b = s.else ? block(s.else, scope, inLoop, inFn) : null;
+        const a = block(s.body, scope, inLoop, inFn);
+        const b = s.orElse ? block(s.orElse, scope, inLoop, inFn) : null;
         return () => (truthy(c()) ? a() : b ? b() : 0);
       }
       case 'for': {
@@ -1177,11 +1306,15 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
           const b = num(to());
           if (Number.isNaN(a) || Number.isNaN(b)) return 0;
           let step = by ? Math.abs(num(by())) : 1;
-          if (!(step > 0) || !Number.isFinite(step)) return runtimeFail(s.pos, 'the for loop step must be a positive number');
+          if (!(step > 0) || !Number.isFinite(step))
+            return runtimeFail(s.pos, 'the for loop step must be a positive number');
           if (b < a) step = -step;
           for (let i = a; step > 0 ? i <= b : i >= b; i += step) {
             if (++rt.iterations > MAX_ITERATIONS_PER_BAR) {
-              return runtimeFail(s.pos, `loops ran more than ${MAX_ITERATIONS_PER_BAR} iterations on one bar; the script is stopped`);
+              return runtimeFail(
+                s.pos,
+                `loops ran more than ${MAX_ITERATIONS_PER_BAR} iterations on one bar; the script is stopped`,
+              );
             }
             iv.v = i;
             const r = body();
@@ -1208,7 +1341,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
           unit.settings = settingsOf(e);
           return () => 0;
         }
-        if (e.kind === 'tuple') fail(e.pos, 'a tuple [a, b] is only allowed as the last line of a function or on the left of =');
+        if (e.kind === 'tuple')
+          fail(e.pos, 'a tuple [a, b] is only allowed as the last line of a function or on the left of =');
         const f = compileExpr(e, scope, inLoop);
         return () => {
           f();
@@ -1276,7 +1410,12 @@ export function compilePine(text: string, src: PineSource): PineDefinition {
   const script = parsePine(text, src.file, version);
   const { exits, replaced: lowered } = lowerPercentExits(script);
   const probe: Unit = { text, file: src.file, script, params: {}, inputs: new Map(), settings: null, lowered };
-  const dummy = { ctx: undefined as unknown as StrategyContext, barIndex: 0, iterations: 0, broker: new PineBroker(1, { type: 'stake' }) };
+  const dummy = {
+    ctx: undefined as unknown as StrategyContext,
+    barIndex: 0,
+    iterations: 0,
+    broker: new PineBroker(1, { type: 'stake' }),
+  };
   instantiate(probe, dummy);
   const settings = probe.settings as unknown as Settings;
   const params = [...probe.inputs.values()].map((i) => i.spec);

@@ -20,7 +20,13 @@ export function scriptVersion(text: string, file: string): number {
     if (!m) continue;
     const v = Number(m[1]);
     if (v !== 5 && v !== 6) {
-      throw new SourceError(file, text, i + 1, lines[i].indexOf('@') + 1, `Pine version ${v} is not supported (use //@version=5 or 6)`);
+      throw new SourceError(
+        file,
+        text,
+        i + 1,
+        lines[i].indexOf('@') + 1,
+        `Pine version ${v} is not supported (use //@version=5 or 6)`,
+      );
     }
     return v;
   }

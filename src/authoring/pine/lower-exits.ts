@@ -1,4 +1,4 @@
-import type { ExitConfig } from '../../risk/exits.js';
+import type { ExitConfig } from '../../core/run-spec.js';
 import type { Expr, PineScript, Stmt } from './parse.js';
 
 /** What lowering found: the run exits and the statements they replace. */
@@ -23,9 +23,9 @@ const isAvg = (e: Expr) => e.kind === 'id' && e.name === 'strategy.position_avg_
 
 // `strategy.position_avg_price * (1 <sign> k)` (either factor order) -> k.
 function percentOfEntry(e: Expr | undefined, sign: '-' | '+'): number | undefined {
-  if (!e || e.kind !== 'bin' || e.op !== '*') return undefined;
+  if (e?.kind !== 'bin' || e.op !== '*') return undefined;
   const other = isAvg(e.left) ? e.right : isAvg(e.right) ? e.left : undefined;
-  if (!other || other.kind !== 'bin' || other.op !== sign) return undefined;
+  if (other?.kind !== 'bin' || other.op !== sign) return undefined;
   if (constant(other.left) !== 1) return undefined;
   return constant(other.right);
 }
@@ -45,7 +45,8 @@ const positionOpen = (e: Expr) =>
 
 function mentionsShort(x: unknown): boolean {
   if (x === null || typeof x !== 'object') return false;
-  if ((x as { kind?: string; name?: string }).kind === 'id' && (x as { name: string }).name === 'strategy.short') return true;
+  if ((x as { kind?: string; name?: string }).kind === 'id' && (x as { name: string }).name === 'strategy.short')
+    return true;
   if (x instanceof Map) return [...x.values()].some(mentionsShort);
   return Object.values(x).some(mentionsShort);
 }
@@ -64,7 +65,8 @@ export function lowerPercentExits(script: PineScript): LoweredExits {
   let takeProfit: number | undefined;
   for (const s of script.body) {
     let call = exitCall(s);
-    if (!call && s.kind === 'if' && !s.else && s.then.length === 1 && positionOpen(s.cond)) call = exitCall(s.then[0]);
+    if (!call && s.kind === 'if' && !s.orElse && s.body.length === 1 && positionOpen(s.cond))
+      call = exitCall(s.body[0]);
     if (!call) continue;
     const allowed = new Set(['stop', 'limit', 'comment', 'comment_profit', 'comment_loss', 'alert_message']);
     if ([...call.named.keys()].some((k) => !allowed.has(k)) || call.args.length > 2) continue;

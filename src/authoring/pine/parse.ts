@@ -18,7 +18,7 @@ export type Expr =
   | { kind: 'index'; pos: Pos; target: Expr; index: Expr }
   | { kind: 'unary'; pos: Pos; op: '-' | '+' | 'not'; expr: Expr }
   | { kind: 'bin'; pos: Pos; op: string; left: Expr; right: Expr }
-  | { kind: 'tern'; pos: Pos; cond: Expr; then: Expr; else: Expr }
+  | { kind: 'tern'; pos: Pos; cond: Expr; whenTrue: Expr; whenFalse: Expr }
   | { kind: 'tuple'; pos: Pos; items: Expr[] };
 
 /** A Pine statement. */
@@ -26,7 +26,7 @@ export type Stmt =
   | { kind: 'decl'; pos: Pos; name: string; isVar: boolean; expr: Expr }
   | { kind: 'tupleDecl'; pos: Pos; names: string[]; expr: Expr }
   | { kind: 'assign'; pos: Pos; name: string; op: string; expr: Expr }
-  | { kind: 'if'; pos: Pos; cond: Expr; then: Stmt[]; else?: Stmt[] }
+  | { kind: 'if'; pos: Pos; cond: Expr; body: Stmt[]; orElse?: Stmt[] }
   | { kind: 'for'; pos: Pos; name: string; from: Expr; to: Expr; by?: Expr; body: Stmt[] }
   | { kind: 'fn'; pos: Pos; name: string; params: string[]; body: Stmt[] }
   | { kind: 'break'; pos: Pos }
@@ -102,7 +102,7 @@ export function parsePine(text: string, file: string, version: number): PineScri
       if (peek().kind === 'id' && peek().text === 'if') els = [ifStmt()];
       else els = block();
     }
-    return { kind: 'if', pos: pos(t), cond, then, ...(els ? { else: els } : {}) };
+    return { kind: 'if', pos: pos(t), cond, body: then, ...(els ? { orElse: els } : {}) };
   };
 
   const statement = (): Stmt => {
@@ -117,7 +117,8 @@ export function parsePine(text: string, file: string, version: number): PineScri
   const statementInner = (): Stmt => {
     const t = peek();
     refuseWord(t);
-    if (t.kind === 'indent') fail(t, 'unexpected indentation (a block follows only if, else, for or a function header)');
+    if (t.kind === 'indent')
+      fail(t, 'unexpected indentation (a block follows only if, else, for or a function header)');
     if (t.kind === 'id') {
       if (t.text === 'if') return ifStmt();
       if (t.text === 'else') fail(t, '"else" without an "if" just above');
@@ -162,7 +163,8 @@ export function parsePine(text: string, file: string, version: number): PineScri
           if (isOp(peek(), '=')) fail(peek(), 'default parameter values are not in the supported Pine subset');
           params.push(p.text);
           if (isOp(peek(), ',')) next();
-          else if (!isOp(peek(), ')')) fail(peek(), `expected "," or ")" in the parameter list, found ${describe(peek())}`);
+          else if (!isOp(peek(), ')'))
+            fail(peek(), `expected "," or ")" in the parameter list, found ${describe(peek())}`);
         }
         next();
         expectOp('=>', 'after the parameter list');
@@ -262,22 +264,24 @@ export function parsePine(text: string, file: string, version: number): PineScri
       const a = expr();
       expectOp(':', 'in the ternary "cond ? a : b"');
       const b = expr();
-      return { kind: 'tern', pos: pos(q), cond: c, then: a, else: b };
+      return { kind: 'tern', pos: pos(q), cond: c, whenTrue: a, whenFalse: b };
     }
     return c;
   };
 
-  const binary = (ops: readonly string[], sub: () => Expr, words = false) => (): Expr => {
-    let l = sub();
-    for (;;) {
-      const t = peek();
-      const hit = words ? t.kind === 'id' && ops.includes(t.text) : t.kind === 'op' && ops.includes(t.text);
-      if (!hit) return l;
-      next();
-      const r = sub();
-      l = { kind: 'bin', pos: pos(t), op: t.text, left: l, right: r };
-    }
-  };
+  const binary =
+    (ops: readonly string[], sub: () => Expr, words = false) =>
+    (): Expr => {
+      let l = sub();
+      for (;;) {
+        const t = peek();
+        const hit = words ? t.kind === 'id' && ops.includes(t.text) : t.kind === 'op' && ops.includes(t.text);
+        if (!hit) return l;
+        next();
+        const r = sub();
+        l = { kind: 'bin', pos: pos(t), op: t.text, left: l, right: r };
+      }
+    };
 
   const unary = (): Expr => {
     const t = peek();
@@ -335,7 +339,8 @@ export function parsePine(text: string, file: string, version: number): PineScri
         args.push(expr());
       }
       if (isOp(peek(), ',')) next();
-      else if (!isOp(peek(), ')')) fail(peek(), `expected "," or ")" in the call to ${name}, found ${describe(peek())}`);
+      else if (!isOp(peek(), ')'))
+        fail(peek(), `expected "," or ")" in the call to ${name}, found ${describe(peek())}`);
     }
     next();
     return { kind: 'call', pos: at, name, args, named, namedPos };
@@ -368,7 +373,8 @@ export function parsePine(text: string, file: string, version: number): PineScri
       refuseWord(t);
       if (t.text === 'true' || t.text === 'false') return { kind: 'bool', pos: p, value: t.text === 'true' };
       if (t.text === 'na' && !isOp(peek(), '(')) return { kind: 'na', pos: p };
-      if (t.text === 'if' || t.text === 'for') fail(t, `"${t.text}" as an expression is not in the supported Pine subset`);
+      if (t.text === 'if' || t.text === 'for')
+        fail(t, `"${t.text}" as an expression is not in the supported Pine subset`);
       let name = t.text;
       while (isOp(peek(), '.') && peek(1).kind === 'id') {
         next();
