@@ -259,6 +259,34 @@ describe('the example strategies (examples/pine)', () => {
   });
 });
 
+describe('Pine exit orders and money safety', () => {
+  it('a target order never outlives its position: closed by strategy.close, the target later reached opens nothing', () => {
+    const def = compilePine(
+      '//@version=5\nstrategy("t", default_qty_type=strategy.fixed, default_qty_value=1)\nif bar_index == 0\n    strategy.entry("L", strategy.long)\nif bar_index == 2\n    strategy.close("L")\nstrategy.exit("x", "L", profit=500, loss=500)\n',
+      { file: 't.pine', name: 't' },
+    );
+    // entry at bar 1 (100); stop 95 / target 105 rest from bar 2; the close fills at bar 3's open; bar 4 reaches 110
+    const rows = [
+      [100, 100, 100, 100],
+      [100, 101, 99, 100],
+      [100, 101, 99, 100],
+      [100, 101, 99, 100],
+      [100, 110, 99, 109],
+      [109, 110, 108, 109],
+    ];
+    const r = runBacktest({
+      data: { symbol: 'X', columns: candles(rows), timeframe: '1d' },
+      strategy: def,
+      fee: 0,
+      allowShort: true,
+    });
+    expect(r.strategyErrors).toEqual([]);
+    expect(r.trades.map((t) => [t.side, t.entryTime, t.exitTime, t.exitPrice, t.exitReason])).toEqual([
+      ['long', T0 + DAY, T0 + 3 * DAY, 100, 'exit_signal'],
+    ]);
+  });
+});
+
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tradeforge.js'), ...args], {
     env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home') },

@@ -86,6 +86,7 @@ export class PineBroker {
     const pos = ctx.position();
     if (pos * dir < 0) {
       // A reversal: close the whole position, then open the new direction.
+      this.releaseExits(ctx, null);
       const o = dir > 0 ? ctx.cover() : ctx.sell();
       if (o) this.intents.set(o.id, { kind: 'reduce', ids: null });
     } else {
@@ -110,6 +111,7 @@ export class PineBroker {
     if (mine.length === 0) return;
     const qty = mine.reduce((a, e) => a + e.qty, 0);
     const whole = qty >= Math.abs(pos) * (1 - 1e-9);
+    this.releaseExits(ctx, id);
     const o =
       pos > 0 ? ctx.sell(whole ? undefined : { quantity: qty }) : ctx.cover(whole ? undefined : { quantity: qty });
     if (o) this.intents.set(o.id, { kind: 'reduce', ids: id });
@@ -119,6 +121,7 @@ export class PineBroker {
   closeAll(ctx: StrategyContext): void {
     const pos = ctx.position();
     if (pos === 0) return;
+    this.releaseExits(ctx, null);
     const o = pos > 0 ? ctx.sell() : ctx.cover();
     if (o) this.intents.set(o.id, { kind: 'reduce', ids: null });
   }
@@ -203,6 +206,22 @@ export class PineBroker {
     return o;
   }
 
+  /**
+   * Cancels the resting exit orders covering entry `id` (all when null) before a market close: the engine books
+   * reduce-only room once per position, so a resting stop would otherwise block the close. While that close is
+   * pending, `endBar` cannot place them again (no room), and once it fills they are gone with the position.
+   */
+  private releaseExits(ctx: StrategyContext, id: string | null): void {
+    for (const s of this.exits.values())
+      if (id === null || s.req.fromEntry === '' || s.req.fromEntry === id) this.cancel(ctx, s);
+  }
+
+  // Flat: no exit order may outlive the position (a plain target order could otherwise open one).
+  private flat(ctx: StrategyContext): void {
+    this.open = [];
+    for (const s of this.exits.values()) this.cancel(ctx, s);
+  }
+
   private cancel(ctx: StrategyContext, s: ExitState): void {
     if (live(s.stopOrder)) ctx.cancel(s.stopOrder.id);
     if (live(s.limitOrder)) ctx.cancel(s.limitOrder.id);
@@ -213,7 +232,11 @@ export class PineBroker {
   /** Books a fill of one of this broker's orders into the open entries; an exit fill cancels its sibling. */
   onFill(ctx: StrategyContext, fill: Readonly<Fill>): void {
     const intent = this.intents.get(fill.orderId);
-    if (!intent) return;
+    if (!intent) {
+      // The run's exits (stop loss, take profit) or the risk engine closed the position.
+      if (ctx.position(fill.symbol) === 0) this.flat(ctx);
+      return;
+    }
     if (intent.kind === 'entry') {
       this.open.push({ id: intent.id, dir: intent.dir, qty: fill.quantity, price: fill.price });
       if (this.pendingEntries > 0) this.pendingEntries--;
@@ -228,7 +251,7 @@ export class PineBroker {
       left -= take;
     }
     this.open = this.open.filter((e) => e.qty > 1e-12);
-    if (ctx.position(fill.symbol) === 0) this.open = [];
+    if (ctx.position(fill.symbol) === 0) this.flat(ctx);
     if (intent.exit !== undefined) {
       const s = this.exits.get(intent.exit);
       if (s) {
