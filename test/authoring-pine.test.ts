@@ -315,6 +315,64 @@ describe('.pine files on the command line', { timeout: 400_000 }, () => {
     );
   });
 
+  it('backtest applies strategy() settings (capital, commission, fill on close); optimize searches the inputs', () => {
+    writeFileSync(
+      join(dir, 'settings.pine'),
+      '//@version=5\nstrategy("s", initial_capital=5000, commission_type=strategy.commission.percent, commission_value=0.2, process_orders_on_close=true, default_qty_type=strategy.fixed, default_qty_value=1)\nif bar_index == 0\n    strategy.entry("L", strategy.long)\nif bar_index == 5\n    strategy.close("L")\n',
+    );
+    const bt = cli('backtest', '--strategy', 'settings.pine', '--data', SAMPLE, '--json', join(dir, 'bt.json'));
+    expect(bt.err).toBe('');
+    expect(bt.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(dir, 'bt.json'), 'utf8'));
+    expect(doc.config.cash).toBe(5000);
+    expect(doc.config.fees).toEqual({ maker: 0.002, taker: 0.002 });
+    // process_orders_on_close: the entry fills at bar 0's close, the exit at bar 5's close
+    expect(doc.trades[0].entryPrice).toBe(data.columns.close[0]);
+    expect(doc.trades[0].exitPrice).toBe(data.columns.close[5]);
+    // a flag still wins over the script
+    const flagged = cli(
+      'backtest',
+      '--strategy',
+      'settings.pine',
+      '--data',
+      SAMPLE,
+      '--cash',
+      '7000',
+      '--json',
+      join(dir, 'bt2.json'),
+    );
+    expect(flagged.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'bt2.json'), 'utf8')).config.cash).toBe(7000);
+
+    writeFileSync(join(dir, 'cross2.pine'), readFileSync(join(EXAMPLES, 'sma-cross.pine')));
+    const opt = cli(
+      'optimize',
+      '--strategy',
+      'cross2.pine',
+      '--data',
+      SAMPLE,
+      '--param',
+      'fast=5,8',
+      '--param',
+      'slow=30',
+      '--workers',
+      '1',
+      '--json',
+      join(dir, 'opt.json'),
+    );
+    expect(opt.code).toBe(0);
+    const o = JSON.parse(readFileSync(join(dir, 'opt.json'), 'utf8'));
+    expect(o.evaluated).toBe(2);
+    const trial = o.ranked.find((t: { params: { fast: number } }) => t.params.fast === 8);
+    // the CLI names the symbol after the file
+    const builtin = runBacktest({
+      data: { ...data, symbol: loaded.symbol },
+      strategy: getStrategy('sma-cross'),
+      params: { fast: 8, slow: 30 },
+    });
+    expect(trial.fingerprint).toBe(builtin.fingerprint);
+  });
+
   it('resolveStrategy reads a .pine file and names inputs as parameters', () => {
     writeFileSync(join(dir, 'macd.pine'), readFileSync(join(EXAMPLES, 'macd.pine')));
     const def = resolveStrategy('macd.pine', dir);

@@ -60,6 +60,20 @@ export class PineBroker {
     private readonly qty: QtyRule,
   ) {}
 
+  /** The intent of the order being sent: with process_orders_on_close it fills before the order is returned. */
+  private sending: Intent | null = null;
+
+  private send(intent: Intent, place: () => Order | null): Order | null {
+    this.sending = intent;
+    try {
+      const o = place();
+      if (o) this.intents.set(o.id, intent);
+      return o;
+    } finally {
+      this.sending = null;
+    }
+  }
+
   /** Number of open entries (`strategy.opentrades`). */
   get openTrades(): number {
     return this.open.length;
@@ -87,8 +101,7 @@ export class PineBroker {
     if (pos * dir < 0) {
       // A reversal: close the whole position, then open the new direction.
       this.releaseExits(ctx, null);
-      const o = dir > 0 ? ctx.cover() : ctx.sell();
-      if (o) this.intents.set(o.id, { kind: 'reduce', ids: null });
+      this.send({ kind: 'reduce', ids: null }, () => (dir > 0 ? ctx.cover() : ctx.sell()));
     } else {
       const same = this.open.filter((e) => e.dir === dir).length + this.pendingEntries;
       if (same >= this.pyramiding) return;
@@ -96,11 +109,9 @@ export class PineBroker {
     const quantity = this.size(ctx, qty);
     if (quantity !== undefined && !(quantity > 0)) return;
     const opts = quantity === undefined ? undefined : { quantity };
-    const o = dir > 0 ? ctx.buy(opts) : ctx.short(opts);
-    if (o) {
-      this.pendingEntries++;
-      this.intents.set(o.id, { kind: 'entry', id, dir });
-    }
+    this.pendingEntries++;
+    const o = this.send({ kind: 'entry', id, dir }, () => (dir > 0 ? ctx.buy(opts) : ctx.short(opts)));
+    if (!o) this.pendingEntries--;
   }
 
   /** `strategy.close(id)`: closes what the entries named `id` opened. */
@@ -112,9 +123,8 @@ export class PineBroker {
     const qty = mine.reduce((a, e) => a + e.qty, 0);
     const whole = qty >= Math.abs(pos) * (1 - 1e-9);
     this.releaseExits(ctx, id);
-    const o =
-      pos > 0 ? ctx.sell(whole ? undefined : { quantity: qty }) : ctx.cover(whole ? undefined : { quantity: qty });
-    if (o) this.intents.set(o.id, { kind: 'reduce', ids: id });
+    const opts = whole ? undefined : { quantity: qty };
+    this.send({ kind: 'reduce', ids: id }, () => (pos > 0 ? ctx.sell(opts) : ctx.cover(opts)));
   }
 
   /** `strategy.close_all()`. */
@@ -122,8 +132,7 @@ export class PineBroker {
     const pos = ctx.position();
     if (pos === 0) return;
     this.releaseExits(ctx, null);
-    const o = pos > 0 ? ctx.sell() : ctx.cover();
-    if (o) this.intents.set(o.id, { kind: 'reduce', ids: null });
+    this.send({ kind: 'reduce', ids: null }, () => (pos > 0 ? ctx.sell() : ctx.cover()));
   }
 
   /** `strategy.exit(id, from_entry, ...)`: creates or updates the exit; its orders are placed at the bar's end. */
@@ -201,9 +210,7 @@ export class PineBroker {
     if (live(current) && this.same(current, price, qty)) return current;
     if (live(current)) ctx.cancel(current.id);
     if (!Number.isFinite(price) || price <= 0) return null;
-    const o = place(price);
-    if (o) this.intents.set(o.id, { kind: 'reduce', ids: null, exit: exitId });
-    return o;
+    return this.send({ kind: 'reduce', ids: null, exit: exitId }, () => place(price));
   }
 
   /**
@@ -231,7 +238,7 @@ export class PineBroker {
 
   /** Books a fill of one of this broker's orders into the open entries; an exit fill cancels its sibling. */
   onFill(ctx: StrategyContext, fill: Readonly<Fill>): void {
-    const intent = this.intents.get(fill.orderId);
+    const intent = this.intents.get(fill.orderId) ?? this.sending;
     if (!intent) {
       // The run's exits (stop loss, take profit) or the risk engine closed the position.
       if (ctx.position(fill.symbol) === 0) this.flat(ctx);

@@ -122,7 +122,7 @@ describe('Pine language subset', () => {
 
   it('strategy() settings: capital, percent commission, fill on close, sizing and pyramiding', () => {
     const def = compile(
-      '//@version=6\nstrategy("s", initial_capital=5000, commission_type=strategy.commission.percent, commission_value=0.1, process_orders_on_close=true, default_qty_type=strategy.fixed, default_qty_value=3, pyramiding=1)\nstrategy.entry("L", strategy.long)\n',
+      '//@version=6\nstrategy("s", initial_capital=5000, commission_type=strategy.commission.percent, commission_value=0.1, process_orders_on_close=true, default_qty_type=strategy.fixed, default_qty_value=3, pyramiding=1)\nstrategy.entry("L", strategy.long)\nif bar_index == 3\n    strategy.close("L")\n',
     );
     expect(def.pine.settings).toEqual({ cash: 5000, fee: 0.001, marketFill: 'close' });
     const r = runBacktest({
@@ -132,8 +132,12 @@ describe('Pine language subset', () => {
       fee: 0,
       marketFill: 'close',
     });
-    // one entry of 3 (pyramiding=1 ignores the repeats), filled at the close of bar 0, held to the end
-    expect(r.trades.map((t) => [t.entryTime / DAY, t.entryPrice, t.quantity])).toEqual([[0, 100, 3]]);
+    // entries of 3 (pyramiding=1 ignores the repeats) fill at the signal bar's close: in at bar 0, out at bar 3's
+    // close, in again at bar 4, held to the end
+    expect(r.trades.map((t) => [t.entryTime / DAY, t.entryPrice, t.quantity, t.exitTime / DAY, t.exitPrice])).toEqual([
+      [0, 100, 3, 3, 103],
+      [4, 104, 3, 5, 105],
+    ]);
   });
 
   it('refuses what is outside the subset, naming the construct with line, column and a caret', () => {
