@@ -164,6 +164,10 @@ describe('Pine language subset', () => {
       [`${HEAD}x = (close + 1`, /^t\.pine:3:15: expected "\)" to close the parenthesis/],
       [`${HEAD}switch close\n    1 => 2`, /^t\.pine:3:1: "switch" is not in the supported Pine subset/],
       ['//@version=5\nx = 1', /^t\.pine:2:1: a strategy script must call strategy/],
+      [
+        '//@version=6\nstrategy("x")\nstrategy.close_all(when=close > open)',
+        /^t\.pine:3:20: strategy\.close_all\(when=\) was removed in Pine v6/,
+      ],
       [`${HEAD}strategy.exit("x", "L")`, /^t\.pine:3:1: strategy\.exit needs at least one of/],
       [
         '//@version=5\nstrategy("x", commission_type=strategy.commission.cash_per_order)',

@@ -1086,6 +1086,8 @@ function instantiate(unit: Unit, rt: Runtime): { run: () => void } {
         if (e) fail(c.namedPos.get(k) ?? e.pos, `${c.name}(${k}=) is not in the supported Pine subset`);
       }
     };
+    if (!eager && a.has('when'))
+      fail(c.namedPos.get('when') ?? c.pos, `${c.name}(when=) was removed in Pine v6: use an if block`);
     const when = opt('when') ?? (() => true);
     const idOf =
       (f: Fn, at: Pos): (() => string) =>
