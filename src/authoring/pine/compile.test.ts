@@ -192,7 +192,9 @@ describe('Pine language subset', () => {
     expect(r.strategyErrors[0].message).toMatch(/t\.pine:4:1: loops ran more than 100000 iterations on one bar/);
   });
 
-  it('fuzz: 3000 random and mutated scripts compile or are refused with a line, and never crash when run', () => {
+  it('fuzz: 3000 random and mutated scripts compile or are refused with a line, and never crash when run', {
+    timeout: 300_000,
+  }, () => {
     const columns = generateBars({ bars: 120, seed: 7, timeframe: '1d' });
     let refused = 0;
     for (let i = 0; i < 3000; i++) if (checkCase(fuzzCase(i), columns) === 'refused') refused++;
