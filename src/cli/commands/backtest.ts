@@ -88,7 +88,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
-  const { resolveStrategy, strategyExits, withStrategyRunSettings } = await import('../../authoring/resolve.js');
+  const { resolveStrategy, strategyExits, strategyRunSettings } = await import('../../authoring/resolve.js');
   const { formatSummary } = await import('../../backtest/summary.js');
 
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
@@ -129,36 +129,41 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const from = fromRaw !== undefined ? parseDateBound(fromRaw, 'from') : undefined;
   const to = toRaw !== undefined ? parseDateBound(toRaw, 'to') : undefined;
   const startedAt = Date.now();
-  // A Pine script's strategy(...) settings (capital, commission, fill on close) apply where flags leave them open.
-  const result = runBacktest(
-    withStrategyRunSettings(def, {
-      data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
-      strategy: def,
-      params,
-      ...(cash !== undefined ? { cash } : {}),
-      ...(fee !== undefined ? { fee } : cfg.fees ? { fees: cfg.fees } : {}),
-      ...(stakeRaw !== undefined ? { stake: parseStake(stakeRaw) } : {}),
-      ...(lot !== undefined ? { lot } : {}),
-      ...((flags.allowShort ?? cfg.allowShort) !== undefined ? { allowShort: flags.allowShort ?? cfg.allowShort } : {}),
-      ...(margin !== undefined ? { margin } : {}),
-      ...(leverage !== undefined ? { leverage } : {}),
-      ...(from !== undefined ? { from } : {}),
-      ...(to !== undefined ? { to } : {}),
-      // Exits of the config file win over those a rules file declares.
-      ...((cfg.exits ?? strategyExits(def)) ? { exits: cfg.exits ?? strategyExits(def) } : {}),
-      ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
-      ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
-      ...(cfg.latency ? { latency: cfg.latency } : {}),
-      ...(cfg.marketFill ? { marketFill: cfg.marketFill } : {}),
-      ...(cfg.tradingDaysPerYear ? { tradingDaysPerYear: cfg.tradingDaysPerYear } : {}),
-      ...(cfg.risk ? { riskConfig: cfg.risk } : {}),
-      riskDefaults,
-      loadMs,
-      log: (level, message) => {
-        if (level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
-      },
-    }),
-  );
+  // A Pine script's strategy(...) settings (capital, commission, fill on close) apply where flags and config don't.
+  const declared = strategyRunSettings(def) ?? {};
+  const result = runBacktest({
+    data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
+    strategy: def,
+    params,
+    ...((cash ?? declared.cash) !== undefined ? { cash: cash ?? declared.cash } : {}),
+    ...(fee !== undefined
+      ? { fee }
+      : cfg.fees
+        ? { fees: cfg.fees }
+        : declared.fee !== undefined
+          ? { fee: declared.fee }
+          : {}),
+    ...(stakeRaw !== undefined ? { stake: parseStake(stakeRaw) } : {}),
+    ...(lot !== undefined ? { lot } : {}),
+    ...((flags.allowShort ?? cfg.allowShort) !== undefined ? { allowShort: flags.allowShort ?? cfg.allowShort } : {}),
+    ...(margin !== undefined ? { margin } : {}),
+    ...(leverage !== undefined ? { leverage } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    // Exits of the config file win over those a rules file declares.
+    ...((cfg.exits ?? strategyExits(def)) ? { exits: cfg.exits ?? strategyExits(def) } : {}),
+    ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
+    ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
+    ...(cfg.latency ? { latency: cfg.latency } : {}),
+    ...((cfg.marketFill ?? declared.marketFill) ? { marketFill: cfg.marketFill ?? declared.marketFill } : {}),
+    ...(cfg.tradingDaysPerYear ? { tradingDaysPerYear: cfg.tradingDaysPerYear } : {}),
+    ...(cfg.risk ? { riskConfig: cfg.risk } : {}),
+    riskDefaults,
+    loadMs,
+    log: (level, message) => {
+      if (level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
+    },
+  });
 
   const outputs: Record<string, string> = {};
   if (flags.json || flags.csv || flags.html) {
