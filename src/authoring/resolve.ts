@@ -4,6 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
 import type { StrategyDefinition } from '../strategy/types.js';
 import { loadCodeStrategy, type SandboxOptions } from './files/code-loader.js';
+import { compilePine, type PineDefinition, type PineRunSettings } from './pine/compile.js';
 import { compileRules, type RulesDefinition } from './rules/compile.js';
 import { loadStrategyVersion, parseVersionRef, type StrategyVersionSource } from './versions.js';
 
@@ -53,10 +54,7 @@ export function compileStrategySource(
     case 'rules':
       return compileRules(source, { file, name: basename(file, extname(file)) });
     case 'pine':
-      throw new ValidationError(
-        `${file}: Pine Script strategies are not supported yet (see docs/pine.md); use .ts, .js or .rules`,
-        'strategy',
-      );
+      return compilePine(source, { file, name: basename(file, extname(file)) });
   }
 }
 
@@ -108,4 +106,27 @@ export async function resolveStrategyRef(ref: string, opts: StrategyRefOptions =
     throw new ValidationError(`${ref} names a stored strategy version, but no store is open here`, 'strategy');
   }
   return (await loadStrategyVersion(opts.versions, ref, opts.sandbox)).def;
+}
+
+/** Run settings a Pine script's `strategy(...)` declares (initial capital, commission, fill at close), if any. */
+export function strategyRunSettings(def: StrategyDefinition): PineRunSettings | undefined {
+  return (def as PineDefinition).pine?.settings;
+}
+
+/**
+ * Run options with a Pine script's `strategy(...)` settings filled in where the options leave them open: the
+ * flags and the config file win; `initial_capital` gives the cash, a percent commission the fee, and
+ * `process_orders_on_close=true` fills market orders at the signal bar's close.
+ */
+export function withStrategyRunSettings<
+  T extends { cash?: number; fee?: number; fees?: unknown; marketFill?: 'next_open' | 'close' },
+>(def: StrategyDefinition, options: T): T {
+  const s = strategyRunSettings(def);
+  if (!s) return options;
+  return {
+    ...options,
+    ...(options.cash === undefined && s.cash !== undefined ? { cash: s.cash } : {}),
+    ...(options.fee === undefined && options.fees === undefined && s.fee !== undefined ? { fee: s.fee } : {}),
+    ...(options.marketFill === undefined && s.marketFill !== undefined ? { marketFill: s.marketFill } : {}),
+  };
 }

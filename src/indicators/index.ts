@@ -8,6 +8,7 @@ export * from './ema.js';
 export * from './macd.js';
 export * from './obv.js';
 export * from './roc.js';
+export * from './rma.js';
 export * from './rsi.js';
 export * from './sma.js';
 export * from './spec.js';

@@ -9,6 +9,7 @@ import {
   Ema,
   Macd,
   Obv,
+  Rma,
   Roc,
   Rsi,
   Sma,
@@ -70,13 +71,14 @@ function higherSource(tf: Timeframe): BarSource {
   };
 }
 
-// A streaming indicator behind one uniform face: feed it a bar, read a named output.
-interface Feed {
+/** A streaming indicator behind one uniform face: feed it a bar, read a named output (shared with Pine). */
+export interface Feed {
   push(get: (f: SeriesField) => number): void;
   read(output: string | undefined): number;
 }
 
-function makeFeed(name: string, a: number[], source: SeriesField): Feed {
+/** The one name -> streaming indicator list of the authoring languages (rules and Pine). */
+export function makeFeed(name: string, a: number[], source: SeriesField): Feed {
   const single = (ind: { update(x: number): number }): Feed => {
     let v = Number.NaN;
     return { push: (get) => void (v = ind.update(get(source))), read: () => v };
@@ -88,6 +90,8 @@ function makeFeed(name: string, a: number[], source: SeriesField): Feed {
       return single(new Ema(a[0]));
     case 'wma':
       return single(new Wma(a[0]));
+    case 'rma':
+      return single(new Rma(a[0]));
     case 'rsi':
       return single(new Rsi(a[0] ?? 14));
     case 'roc':

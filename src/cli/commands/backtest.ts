@@ -88,7 +88,9 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
-  const { resolveStrategy, resolveStrategyRef, strategyExits } = await import('../../authoring/resolve.js');
+  const { resolveStrategy, resolveStrategyRef, strategyExits, strategyRunSettings } = await import(
+    '../../authoring/resolve.js'
+  );
   const { parseVersionRef } = await import('../../authoring/versions.js');
   const { formatSummary } = await import('../../backtest/summary.js');
 
@@ -141,12 +143,20 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const from = fromRaw !== undefined ? parseDateBound(fromRaw, 'from') : undefined;
   const to = toRaw !== undefined ? parseDateBound(toRaw, 'to') : undefined;
   const startedAt = Date.now();
+  // A Pine script's strategy(...) settings (capital, commission, fill on close) apply where flags and config don't.
+  const declared = strategyRunSettings(def) ?? {};
   const result = runBacktest({
     data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
     strategy: def,
     params,
-    ...(cash !== undefined ? { cash } : {}),
-    ...(fee !== undefined ? { fee } : cfg.fees ? { fees: cfg.fees } : {}),
+    ...((cash ?? declared.cash) !== undefined ? { cash: cash ?? declared.cash } : {}),
+    ...(fee !== undefined
+      ? { fee }
+      : cfg.fees
+        ? { fees: cfg.fees }
+        : declared.fee !== undefined
+          ? { fee: declared.fee }
+          : {}),
     ...(stakeRaw !== undefined ? { stake: parseStake(stakeRaw) } : {}),
     ...(lot !== undefined ? { lot } : {}),
     ...((flags.allowShort ?? cfg.allowShort) !== undefined ? { allowShort: flags.allowShort ?? cfg.allowShort } : {}),
@@ -159,7 +169,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
     ...(cfg.latency ? { latency: cfg.latency } : {}),
-    ...(cfg.marketFill ? { marketFill: cfg.marketFill } : {}),
+    ...((cfg.marketFill ?? declared.marketFill) ? { marketFill: cfg.marketFill ?? declared.marketFill } : {}),
     ...(cfg.tradingDaysPerYear ? { tradingDaysPerYear: cfg.tradingDaysPerYear } : {}),
     ...(cfg.risk ? { riskConfig: cfg.risk } : {}),
     riskDefaults,

@@ -188,7 +188,9 @@ export function register(program: Command): void {
     .option('--to <date>', 'last bar time (inclusive)')
     .action(async (o: OptimizeFlags) => {
       const { ValidationError } = await import('../../core/errors.js');
-      const { isStrategyFile, resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
+      const { isStrategyFile, resolveStrategy, strategyExits, withStrategyRunSettings } = await import(
+        '../../authoring/resolve.js'
+      );
       const { resolve: resolvePath } = await import('node:path');
       const { parseParamSpace, spaceSize, formatPoint } = await import('../../backtest/optimizer/space.js');
       const { parseObjective } = await import('../../backtest/optimizer/objective.js');
@@ -245,7 +247,10 @@ export function register(program: Command): void {
       const points = searchSize(space, o.method, trials, seed);
       const declaredExits = strategyExits(def);
       // Exits of the config file win over those a rules file declares.
-      const options = !run.options.exits && declaredExits ? { ...run.options, exits: declaredExits } : run.options;
+      const options = withStrategyRunSettings(
+        def,
+        !run.options.exits && declaredExits ? { ...run.options, exits: declaredExits } : run.options,
+      );
       const data = loadRunData(o, cfg);
 
       const varying = space.filter((a) => a.values.length > 1).map((a) => a.name);
