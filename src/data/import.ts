@@ -16,6 +16,11 @@ export function importText(text: string, opts: ImportOptions = {}, file?: string
   const trimmed = text.trimStart();
   const format = opts.format ?? (trimmed.startsWith('[') || trimmed.startsWith('{') ? 'json' : 'csv');
   const parsed: ParsedBars = format === 'json' ? parseJson(text, opts, file) : parseCsv(text, opts, file);
+  return finishImport(parsed, opts, file);
+}
+
+/** Validates parsed bars and applies the policy (default 'reject'): the common end of every import. */
+export function finishImport(parsed: ParsedBars, opts: ImportOptions = {}, file?: string): ImportResult {
   const timeframe = opts.timeframe ?? inferTimeframe(parsed.columns.time);
   const report = validateBars(parsed.columns, {
     ...(timeframe ? { timeframe } : {}),
