@@ -126,7 +126,8 @@ export function writeFreqtradeFeather(
     makeData({ type: new Struct(fields), length: c.length, nullCount: 0, children }),
   );
   if (opts.compress !== false) {
-    compressionRegistry.set(CompressionType.LZ4_FRAME, { encode: lz4FrameCompress });
+    const codec = compressionRegistry.get(CompressionType.LZ4_FRAME);
+    compressionRegistry.set(CompressionType.LZ4_FRAME, { ...(codec ?? {}), encode: lz4FrameCompress });
   }
   const bytes = tableToIPC(
     new Table(schema, [batch]),

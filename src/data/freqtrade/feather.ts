@@ -7,12 +7,15 @@ import { decodeLz4Frame } from './lz4-frame.js';
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
 
 // Freqtrade writes feather with LZ4 (pandas `to_feather(compression="lz4")`); apache-arrow decodes a compressed
-// buffer only through a codec registered here. Our own LZ4 frame decoder, set once.
-let codecRegistered = false;
+// buffer only through a codec in its registry. Ours is set before each read, keeping an encoder someone else set.
 function registerLz4(): void {
-  if (codecRegistered) return;
-  compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (d: Uint8Array) => decodeLz4Frame(d) });
-  codecRegistered = true;
+  const current = compressionRegistry.get(CompressionType.LZ4_FRAME);
+  if (current?.decode === decodeLz4) return;
+  compressionRegistry.set(CompressionType.LZ4_FRAME, { ...(current ?? {}), decode: decodeLz4 });
+}
+
+function decodeLz4(d: Uint8Array): Uint8Array {
+  return decodeLz4Frame(d);
 }
 
 function timeColumn(v: Vector, file: string): Float64Array {
