@@ -358,19 +358,30 @@ export function register(program: Command): void {
   registerDownload(data);
 }
 
-// `tradeforge data download`: candles from an exchange through ccxt into the store (which is also the cache).
+// `tradeforge data download`: candles from an exchange through ccxt, or stocks/forex from Yahoo, into the store
+// (which is also the cache).
 function registerDownload(data: Command): void {
   data
     .command('download')
-    .description('download candles from an exchange (ccxt fetchOHLCV) into the store; only missing bars are fetched')
-    .requiredOption('--exchange <id>', 'ccxt exchange id, e.g. binance')
-    .requiredOption('--symbols <list>', 'comma-separated symbols as the exchange names them, e.g. BTC/USDT,ETH/USDT')
+    .description(
+      'download candles from an exchange (ccxt fetchOHLCV) or stocks/forex (Yahoo) into the store; only missing bars are fetched',
+    )
+    .addOption(
+      new Option('--provider <name>', 'ccxt (crypto exchanges) or yahoo (stocks, ETFs, indices, forex)')
+        .choices(['ccxt', 'yahoo'])
+        .default('ccxt'),
+    )
+    .option('--exchange <id>', 'ccxt exchange id, e.g. binance (required with --provider ccxt)')
+    .requiredOption(
+      '--symbols <list>',
+      'comma-separated symbols as the provider names them, e.g. BTC/USDT,ETH/USDT or AAPL,^GSPC,EURUSD=X',
+    )
     .requiredOption('--from <date>', 'first bar (YYYY-MM-DD or ISO time, UTC)')
     .option('--to <date>', 'last bar, inclusive (default: now)')
     .option('--timeframe <tf>', 'bar timeframe', '1m')
     .option(
       '--url <url>',
-      'a Binance-compatible server instead of the exchange (the venue simulator), with --exchange binance',
+      'ccxt: a Binance-compatible server instead of the exchange (the venue simulator), with --exchange binance; yahoo: the chart API base URL',
     )
     .option('--page-limit <n>', 'candles per request (default: the exchange maximum)', positiveInt)
     .action(async (o: Record<string, string | number | undefined>) => {
@@ -390,14 +401,27 @@ function registerDownload(data: Command): void {
       const from = parseDateBound(String(o.from), 'from');
       const to = o.to === undefined ? Date.now() : parseDateBound(String(o.to), 'to');
       if (to < from) throw new ValidationError(`--to (${o.to}) is before --from (${o.from})`, 'to');
-      const exchange = String(o.exchange);
-      let urls: Record<string, unknown> | undefined;
-      if (o.url !== undefined) {
-        if (exchange !== 'binance') throw new ValidationError('--url works with --exchange binance only', 'url');
-        const { simulatorCcxtUrls } = await import('../../app/venues.js');
-        urls = simulatorCcxtUrls(String(o.url).replace(/\/+$/, ''));
+      let source: Awaited<ReturnType<typeof createCcxtOhlcvSource>>;
+      if (o.provider === 'yahoo') {
+        if (o.exchange !== undefined) throw new ValidationError('--exchange is for --provider ccxt', 'exchange');
+        const { createYahooChartSource } = await import('../../venues/yahoo/chart-source.js');
+        source = createYahooChartSource(o.url !== undefined ? { baseUrl: String(o.url) } : {});
+      } else {
+        if (o.exchange === undefined) {
+          throw new ValidationError(
+            '--exchange is required with --provider ccxt (e.g. --exchange binance)',
+            'exchange',
+          );
+        }
+        const exchange = String(o.exchange);
+        let urls: Record<string, unknown> | undefined;
+        if (o.url !== undefined) {
+          if (exchange !== 'binance') throw new ValidationError('--url works with --exchange binance only', 'url');
+          const { simulatorCcxtUrls } = await import('../../app/venues.js');
+          urls = simulatorCcxtUrls(String(o.url).replace(/\/+$/, ''));
+        }
+        source = createCcxtOhlcvSource({ exchange, ...(urls ? { urls } : {}) });
       }
-      const source = createCcxtOhlcvSource({ exchange, ...(urls ? { urls } : {}) });
       const store = new MarketDataStore(resolveHome().data);
       try {
         for (const symbol of symbols) {
@@ -418,7 +442,7 @@ function registerDownload(data: Command): void {
             });
             bar?.finish();
             process.stdout.write(
-              `${symbol} ${timeframe}: ${r.added} new bars in ${r.pages} request${r.pages === 1 ? '' : 's'}, ${r.stored} stored\n`,
+              `${symbol} ${timeframe}: ${r.added} new bars in ${r.pages} request${r.pages === 1 ? '' : 's'} to ${source.id}, ${r.stored} stored\n`,
             );
             process.stdout.write(`wrote ${r.path}\n`);
           } finally {
