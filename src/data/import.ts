@@ -42,7 +42,7 @@ export function importFile(path: string, opts: ImportOptions = {}): ImportResult
     const bytes = readFileSync(path);
     // An ASCII file (most CSVs) decodes as Latin-1: a plain copy into a one-byte string, where UTF-8 decoding
     // validates every byte (the larger part of reading a 100 MB file).
-    text = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString('utf8');
+    text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   } catch (err) {
     if (err instanceof DataError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
