@@ -325,5 +325,9 @@ describe('CSV fast path', () => {
   it("an irregular row still gets the general loop's message (file, row, column)", () => {
     const text = 'time,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,,0.5,1.5,10\n';
     expect(() => parseCsv(text, {}, 'x.csv')).toThrow('x.csv, row 3, column high: empty value (a number is required)');
+    for (const cell of ['0x10', ' 0b11', ' ']) {
+      const bad = `time,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,${cell},0.5,1.5,10\n`;
+      expect(() => parseCsv(bad, {}, 'y.csv')).toThrow(/y\.csv, row 3, column high: /);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { echoValue } from '../core/errors.js';
 import { type BarColumns, DataError } from '../core/index.js';
 import { type ColumnPlan, planColumns } from './column-map.js';
-import { buildExtras, type ParsedBars, parseNumberCell } from './parsed-bars.js';
+import { buildExtras, isRadixLiteral, type ParsedBars, parseNumberCell } from './parsed-bars.js';
 import { parseTime } from './time-parse.js';
 import type { ImportOptions } from './types.js';
 
@@ -200,10 +200,17 @@ type PlainColumns = Record<'time' | 'open' | 'high' | 'low' | 'close' | 'volume'
 // A number cell of the fast path: NaN for anything `parseNumberCell` might read differently or reject.
 function plainNumber(text: string, a: number, b: number): number {
   if (b <= a) return Number.NaN;
-  const v = +text.slice(a, b);
-  // `+" "` is 0: a blank cell is for the general loop to report.
-  if (v === 0 && text.slice(a, b).trim().length === 0) return Number.NaN;
-  return v - v === 0 ? v : Number.NaN;
+  const s = text.slice(a, b);
+  const v = +s;
+  if (!(v - v === 0)) return Number.NaN;
+  // `0x63` (refused by parseNumberCell) and a blank cell (`+" "` is 0) are for the general loop to report.
+  const c0 = s.charCodeAt(0);
+  if (c0 === 48) return isRadixLiteral(s) ? Number.NaN : v;
+  if (c0 <= 32) {
+    const t = s.trim();
+    if (t.length === 0 || isRadixLiteral(t)) return Number.NaN;
+  }
+  return v;
 }
 
 // Rows from `start` (line number `line0` before it): the count read, or -1 at the first irregular row.
@@ -230,6 +237,7 @@ function parsePlainRows(
     if (nl < 0) nl = len;
     line++;
     let end = nl;
+    if (end - pos > MAX_LINE_CHARS) return -1;
     if (end > pos && text.charCodeAt(end - 1) === 13) end--;
     if (end === pos) {
       pos = nl + 1;
