@@ -235,11 +235,11 @@ describe('tradeforge data download (CLI against the simulator)', () => {
     const r = await cli(args);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`BTC/USDT 1m: ${HISTORY} new bars in 3 requests, ${HISTORY} stored`);
+    expect(r.out).toContain(`BTC/USDT 1m: ${HISTORY} new bars in 3 requests to binance, ${HISTORY} stored`);
     const file = /wrote (.+\.tfb)/.exec(r.out)?.[1] as string;
     expect(new MarketDataStore(join(home, 'data')).pathOf('BTC/USDT', '1m')).toBe(file);
     const again = await cli(args);
-    expect(again.out).toContain('BTC/USDT 1m: 0 new bars in 0 requests');
+    expect(again.out).toContain('BTC/USDT 1m: 0 new bars in 0 requests to binance');
     const bad = await cli([
       'data',
       'download',

@@ -3,6 +3,7 @@ import { ValidationError } from '../core/errors.js';
 import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import type { MarketDataStore } from '../data/store.js';
 import type { OhlcvSource } from '../venues/ccxt/ohlcv-source.js';
+import { addCoverage, readCoverage, uncovered } from './download-coverage.js';
 
 /** One symbol's download: the range `[from, to]` (epoch ms, inclusive) at `timeframe` into the store. */
 export interface DownloadRequest {
@@ -16,6 +17,8 @@ export interface DownloadRequest {
   pageLimit?: number;
   /** Called after every page with pages done and the pages the download is expected to need. */
   onProgress?: (done: number, expected: number) => void;
+  /** The clock (default Date.now): the bar in progress is never recorded as answered. */
+  now?: () => number;
 }
 
 /** What a download did. */
@@ -64,26 +67,32 @@ function concat(a: BarColumns, b: BarColumns): BarColumns {
 
 /**
  * Downloads candles into the columnar store, which is also the cache: only what the store lacks is fetched —
- * the tail after the last stored candle (an incremental update) and the head before the first. Pages are
- * requested from the cursor on (the next page starts one bar after the last candle received) until the range
- * is covered or the provider has no more; each tail page is appended to the store at once, so an interrupted
- * download resumes where it stopped. Gaps inside the stored range are not re-fetched.
+ * the tail after the last stored candle (an incremental update) and the head before the first — and ranges the
+ * provider already answered with no candles (weekends, holidays, before a listing; remembered beside the store
+ * file, `download-coverage.ts`) are not asked again. Pages are requested from the cursor on (the next page starts
+ * one bar after the last candle received; for a `window`-paged source such as Yahoo, at the end of the window)
+ * until the range is covered or the provider has no more; each tail page is appended to the store at once, so
+ * an interrupted download resumes where it stopped. Gaps inside the stored range are not re-fetched.
  */
 export async function downloadCandles(req: DownloadRequest): Promise<DownloadOutcome> {
   const tfMs = TIMEFRAME_MS[req.timeframe];
   if (!(req.to >= req.from)) throw new ValidationError(`--to must not be before --from`, 'to');
   const limit = Math.min(req.pageLimit ?? req.source.pageLimit, req.source.pageLimit);
+  const windowed = req.source.paging === 'window';
   const from = Math.ceil(req.from / tfMs) * tfMs;
   const { store, symbol, timeframe } = req;
+  const path = store.pathOf(symbol, timeframe);
+  // Up to the start of the bar in progress: later candles may still change.
+  const settled = Math.floor((req.now ?? Date.now)() / tfMs) * tfMs - 1;
   const existing = store.has(symbol, timeframe) ? store.read(symbol, timeframe) : undefined;
-  const ranges: { a: number; b: number; head: boolean }[] = [];
-  if (existing === undefined || existing.length === 0) ranges.push({ a: from, b: req.to, head: false });
-  else {
-    const first = existing.time[0];
-    const last = existing.time[existing.length - 1];
-    if (from < first) ranges.push({ a: from, b: first - tfMs, head: true });
-    if (req.to > last) ranges.push({ a: last + tfMs, b: req.to, head: false });
-  }
+  const covered = readCoverage(path);
+  const first = existing && existing.length > 0 ? existing.time[0] : Number.POSITIVE_INFINITY;
+  if (existing && existing.length > 0) covered.push([first, existing.time[existing.length - 1]]);
+  const ranges = uncovered(from, req.to, covered, tfMs).map(([a, b]) => ({
+    a,
+    b,
+    head: existing !== undefined && b < first,
+  }));
   const expected = ranges.reduce((n, r) => n + Math.max(1, Math.ceil((Math.floor((r.b - r.a) / tfMs) + 1) / limit)), 0);
   let pages = 0;
   let added = 0;
@@ -91,6 +100,7 @@ export async function downloadCandles(req: DownloadRequest): Promise<DownloadOut
     let cursor = r.a;
     let head: BarColumns | undefined;
     while (cursor <= r.b) {
+      const windowStart = cursor;
       const page = await req.source.fetchPage(symbol, timeframe, cursor, limit);
       pages++;
       const rows = page.filter((row) => row[0] >= cursor && row[0] <= r.b).sort((x, y) => x[0] - y[0]);
@@ -101,6 +111,11 @@ export async function downloadCandles(req: DownloadRequest): Promise<DownloadOut
         cursor = rows[rows.length - 1][0] + tfMs;
       }
       req.onProgress?.(pages, Math.max(expected, pages));
+      // A window-paged source: the next window, whatever this one held.
+      if (windowed) {
+        cursor = Math.max(cursor, windowStart + limit * tfMs);
+        continue;
+      }
       // A short page means the provider has nothing more up to now; an empty one that nothing is left.
       if (page.length < limit || rows.length === 0) break;
     }
@@ -123,6 +138,8 @@ export async function downloadCandles(req: DownloadRequest): Promise<DownloadOut
       store.write(symbol, timeframe, concat(part, after));
       added += part.length;
     }
+    // Answered in full: remembered, so a repeat asks the provider nothing for it.
+    addCoverage(path, r.a, Math.min(r.b, settled), tfMs);
   }
   const stored = store.has(symbol, timeframe) ? store.read(symbol, timeframe).length : 0;
   return { symbol, added, pages, stored, path: store.pathOf(symbol, timeframe) };

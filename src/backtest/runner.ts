@@ -58,6 +58,8 @@ export interface BacktestOptions {
   /** Epoch ms, inclusive. */
   to?: number;
   exits?: ExitConfig;
+  /** Most trades open at once across the symbols (Freqtrade's `max_open_trades`); no limit when absent. */
+  maxOpenTrades?: number;
   /** A ready risk hook (one per run: a risk engine keeps state). Wins over `riskConfig`/`riskDefaults`. */
   risk?: RiskHook;
   /** The config file's `risk` section: only the rules it names apply (unless `riskDefaults`). */
@@ -222,6 +224,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       fees,
       allowShort,
       ...(options.exits ? { exits: options.exits } : {}),
+      ...(options.maxOpenTrades !== undefined ? { maxOpenTrades: options.maxOpenTrades } : {}),
     },
     {
       mode: 'backtest',
@@ -309,6 +312,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       ...(options.from !== undefined ? { from: options.from } : {}),
       ...(options.to !== undefined ? { to: options.to } : {}),
       ...(options.exits ? { exits: options.exits } : {}),
+      ...(options.maxOpenTrades !== undefined ? { maxOpenTrades: options.maxOpenTrades } : {}),
       ...(options.slippage ? { slippage: options.slippage } : {}),
       ...(options.participation !== undefined ? { participation: options.participation } : {}),
       ...(options.latency ? { latency: options.latency } : {}),

@@ -38,8 +38,11 @@ export const exitConfigSchema = z.strictObject({
 /** Exit settings as written in a config file. */
 export type ExitConfig = z.input<typeof exitConfigSchema>;
 
-/** How much an entry buys: a share of available cash or a fixed quote amount. */
-export type StakeSpec = { kind: 'percent'; value: number } | { kind: 'amount'; value: number };
+/**
+ * How much an entry buys: a share of available cash or a fixed quote amount. `perFreeSlot` (Freqtrade's
+ * `stake_amount: "unlimited"`) shares that cash among the free trade slots of `maxOpenTrades`.
+ */
+export type StakeSpec = { kind: 'percent'; value: number; perFreeSlot?: boolean } | { kind: 'amount'; value: number };
 
 /** The default stake of every run, backtest or live: 95% of the available cash. */
 export const DEFAULT_STAKE: StakeSpec = { kind: 'percent', value: 95 };
@@ -69,6 +72,8 @@ export const runSpecShape = {
   /** Separate maker/taker rates; win over `fee`. */
   fees: z.strictObject({ maker: z.number().min(0).max(0.5), taker: z.number().min(0).max(0.5) }).optional(),
   exits: exitConfigSchema.optional(),
+  /** Most positions open at once across the symbols (Freqtrade's `max_open_trades`); entries beyond are skipped. */
+  maxOpenTrades: z.number().int().positive().optional(),
   /** Risk settings for this run, merged over the account's `risk` section. */
   risk: riskConfigSchema.optional(),
   allowShort: z.boolean().optional(),

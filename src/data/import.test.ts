@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { parseCsv } from './parse-csv.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -303,5 +304,30 @@ describe('JSON import', () => {
     expect(dataError(() => importText('[{"time": 1, "open": 1}]')).message).toMatch(/missing column high/);
     expect(dataError(() => importText('{"x": 1}')).message).toMatch(/expected an array/);
     expect(dataError(() => importFile(file('broken.json', '[1,'))).message).toMatch(/broken\.json: not valid JSON/);
+  });
+});
+
+describe('CSV fast path', () => {
+  it('reads the same columns and row numbers as the general loop (CRLF, blank lines, spaces, no header)', () => {
+    const body =
+      '2020-01-01T00:00:00Z,1,2,0.5,1.5,10\r\n\r\n2020-01-01T00:01:00Z, 1.5 ,2.5,1,2,11\r\n1577837040000,2,3,1.5,2.5,12\r\n';
+    const plain = parseCsv(`time,open,high,low,close,volume\r\n${body}`);
+    // A quote anywhere sends the whole file through the general loop.
+    const general = parseCsv(`"time",open,high,low,close,volume\r\n${body}`);
+    expect(plain.columns).toEqual(general.columns);
+    expect(Array.from(plain.rowNumbers)).toEqual([2, 4, 5]);
+    expect(Array.from(plain.rowNumbers)).toEqual(Array.from(general.rowNumbers));
+    const noHeader = parseCsv(body);
+    expect(noHeader.columns.close).toEqual(plain.columns.close);
+    expect(Array.from(noHeader.rowNumbers)).toEqual([1, 3, 4]);
+  });
+
+  it("an irregular row still gets the general loop's message (file, row, column)", () => {
+    const text = 'time,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,,0.5,1.5,10\n';
+    expect(() => parseCsv(text, {}, 'x.csv')).toThrow('x.csv, row 3, column high: empty value (a number is required)');
+    for (const cell of ['0x10', ' 0b11', ' ']) {
+      const bad = `time,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,${cell},0.5,1.5,10\n`;
+      expect(() => parseCsv(bad, {}, 'y.csv')).toThrow(/y\.csv, row 3, column high: /);
+    }
   });
 });

@@ -172,3 +172,24 @@ describe('applyPolicy', () => {
     expect(filled.extraText?.tag[10]).toBe('t9');
   });
 });
+
+describe('selectKth', () => {
+  it('returns what a sort puts at k, for random, sorted, reversed and repeated input', async () => {
+    const { selectKth } = await import('./validate.js');
+    const { SeededRandom } = await import('./random.js');
+    const rnd = new SeededRandom(5);
+    const inputs = [
+      Float64Array.from({ length: 1001 }, () => rnd.next() - 0.5),
+      Float64Array.from({ length: 500 }, (_, i) => i),
+      Float64Array.from({ length: 500 }, (_, i) => -i),
+      Float64Array.from({ length: 300 }, (_, i) => i % 3),
+      Float64Array.of(7),
+    ];
+    for (const input of inputs) {
+      const sorted = Float64Array.from(input).sort();
+      for (const k of [0, input.length >> 1, input.length - 1]) {
+        expect(selectKth(Float64Array.from(input), k)).toBe(sorted[k]);
+      }
+    }
+  });
+});

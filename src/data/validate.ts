@@ -148,6 +148,37 @@ export function validateBars(c: BarColumns, opts: ValidateOptions = {}): Validat
  * Flags rows whose close-to-close log return is more than `z` robust standard deviations (1.4826 * MAD) from the
  * median. A one-bar spike moves the price away and back; only the row that jumped is flagged, not its reversal.
  */
+/** The k-th smallest value of `a` (0-based; NaN-free), reordering `a` in place: Hoare's quickselect. */
+export function selectKth(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as the pivot keeps sorted and reversed input linear.
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
 function findOutliers(
   c: BarColumns,
   ordered: Uint8Array,
@@ -170,11 +201,10 @@ function findOutliers(
   const valid = new Float64Array(count);
   let k = 0;
   for (let i = 0; i < n; i++) if (!Number.isNaN(ret[i])) valid[k++] = ret[i];
-  valid.sort();
-  const median = valid[count >> 1];
+  // The k-th smallest without a full sort (the same value a sort would put at k).
+  const median = selectKth(valid, count >> 1);
   for (let i = 0; i < count; i++) valid[i] = Math.abs(valid[i] - median);
-  valid.sort();
-  let scale = 1.4826 * valid[count >> 1];
+  let scale = 1.4826 * selectKth(valid, count >> 1);
   if (!(scale > 0)) {
     let s = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(ret[i])) s += (ret[i] - median) ** 2;

@@ -120,6 +120,8 @@ export class EngineContext implements StrategyContext {
       if (q * dir > 0) e.noteEntrySignal(s, dir);
       return null;
     }
+    // Freqtrade's max_open_trades: an entry with every slot taken is skipped, as there.
+    if (e.maxOpenTrades !== Number.POSITIVE_INFINITY && q === 0 && e.openTrades() >= e.maxOpenTrades) return null;
     const symbol = e.feeds[s].symbol;
     const quantity = opts?.quantity ?? e.stakeQuantity(s, e.feeds[s].bar.close);
     const intent = this.intent(symbol, side, 'market', quantity, opts);

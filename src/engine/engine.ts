@@ -80,6 +80,8 @@ export interface EngineOptions {
   exits?: ExitRules;
   /** One open position per symbol: `buy()`/`short()` while in a position do nothing (default true). */
   oneOpenPositionPerSymbol?: boolean;
+  /** Most trades open at once across the symbols (Freqtrade's `max_open_trades`); entries beyond do nothing. */
+  maxOpenTrades?: number;
   /** Rows to preallocate for the equity curve (the backtest passes the exact count). */
   equityCapacity?: number;
   /**
@@ -134,6 +136,8 @@ export class Engine implements ExecutionSink, RiskActions {
   readonly stake: StakeSpec;
   readonly allowShort: boolean;
   readonly oneOpenPositionPerSymbol: boolean;
+  /** Infinity when the run sets no limit. */
+  readonly maxOpenTrades: number;
   readonly feeRate: number;
   readonly exits: ExitRules;
   /** 10^decimals of each symbol's lot size (0 when the lot needs more than 15 decimals). */
@@ -197,6 +201,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.stake = opts.stake ?? DEFAULT_STAKE;
     this.allowShort = opts.allowShort ?? false;
     this.oneOpenPositionPerSymbol = opts.oneOpenPositionPerSymbol ?? true;
+    this.maxOpenTrades = opts.maxOpenTrades ?? Number.POSITIVE_INFINITY;
     this.feeRate = opts.feeRate ?? 0;
     this.exits = opts.exits ?? compileExits(undefined, this.feeRate, { leverage: opts.leverage ?? 1 });
     this.log = opts.log ?? (() => {});
@@ -490,6 +495,10 @@ export class Engine implements ExecutionSink, RiskActions {
         ? (pf.freeMargin() + value / pf.leverage) * pf.leverage
         : pf.cash + (q > 0 ? value * (1 - this.feeRate) : 0);
       amount = (Math.max(0, avail) * this.stake.value) / 100;
+      // Freqtrade's "unlimited" stake: the free cash shared among the free trade slots.
+      if (this.stake.perFreeSlot && this.maxOpenTrades !== Number.POSITIVE_INFINITY) {
+        amount /= Math.max(1, this.maxOpenTrades - this.openTrades());
+      }
     }
     const lot = inst.lotSize;
     const units = stepUnits(amount / (price * inst.multiplier), lot, 'down');
@@ -508,6 +517,16 @@ export class Engine implements ExecutionSink, RiskActions {
     for (let k = 0; k < open.length; k++) {
       const o = open[k];
       if (o.reduceOnly && o.symbol === sym && (!marketOnly || o.type === 'market')) n += o.quantity - o.filledQuantity;
+    }
+    return n;
+  }
+
+  /** Trades open or being opened: symbols with a position or an open entry order (for `maxOpenTrades`). */
+  openTrades(): number {
+    const pf = this.portfolio;
+    let n = 0;
+    for (let s = 0; s < this.feeds.length; s++) {
+      if (pf.qty[s] !== 0 || this.hasOpenEntry(s, 'buy') || this.hasOpenEntry(s, 'sell')) n++;
     }
     return n;
   }

@@ -18,6 +18,8 @@ export interface KernelSpec {
   fees?: { maker: number; taker: number };
   exits?: ExitConfig;
   allowShort?: boolean;
+  /** Most trades open at once across the symbols (Freqtrade's `max_open_trades`). */
+  maxOpenTrades?: number;
 }
 
 /** What differs between a backtest, paper and live: clock, feeds, venue, risk hook, capital. */
@@ -68,6 +70,7 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     stake: specStake(spec),
     feeRate: fees.taker,
     allowShort: spec.allowShort ?? false,
+    ...(spec.maxOpenTrades !== undefined ? { maxOpenTrades: spec.maxOpenTrades } : {}),
     // Freqtrade's exit rules divide distances by leverage and count ROI minutes by candle (docs/backtesting.md).
     exits: compileExits(spec.exits, fees.taker, {
       leverage: env.leverage ?? 1,

@@ -8,6 +8,7 @@ interface BacktestFlags {
   strategy?: string;
   param: string[];
   config?: string;
+  freqtradeConfig?: string;
   cash?: string;
   fee?: string;
   stake?: string;
@@ -43,6 +44,10 @@ export function register(program: Command): void {
     )
     .option('--param <k=v>', 'strategy parameter (repeatable)', collectRepeated, [])
     .option('--config <file>', 'JSON or YAML file with the same settings plus exits and risk')
+    .option(
+      '--freqtrade-config <file>',
+      'a Freqtrade config.json: its minimal_roi, stoploss, trailing_*, stake, fee, timeframe, max_open_trades and pair_whitelist (pairs from --data as a Freqtrade data folder, or from the store); see docs/backtesting.md',
+    )
     .option('--cash <amount>', 'starting cash (default 100000)')
     .option('--fee <rate>', 'fee rate for maker and taker (default 0.001 = 0.1%)')
     .option('--stake <amount|P%>', 'entry size: P% of available cash, or an amount of quote currency (default 95%)')
@@ -95,7 +100,14 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { formatSummary } = await import('../../backtest/summary.js');
 
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
-  const source = flags.data ?? cfg.data;
+  // A Freqtrade config brings its pairs' data (a Freqtrade data folder or the store) and settings under ours.
+  const ft = flags.freqtradeConfig
+    ? (await import('../../app/freqtrade-run.js')).loadFreqtradeRun(flags.freqtradeConfig, {
+        ...((flags.data ?? cfg.data) !== undefined ? { data: flags.data ?? cfg.data } : {}),
+        ...((flags.timeframe ?? cfg.timeframe) !== undefined ? { timeframe: flags.timeframe ?? cfg.timeframe } : {}),
+      })
+    : undefined;
+  const source = ft?.source ?? flags.data ?? cfg.data;
   if (!source) throw new core.ValidationError('--data is required (a data file or a stored symbol)', 'data');
   const strategyName = flags.strategy ?? cfg.strategy;
   if (!strategyName) throw new core.ValidationError('--strategy is required', 'strategy');
@@ -121,7 +133,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const tfRaw = flags.timeframe ?? cfg.timeframe;
   const timeframe = tfRaw ? core.parseTimeframe(tfRaw) : undefined;
   const t0 = performance.now();
-  const loaded = loadBars(source, timeframe ? { timeframe } : {});
+  const loaded = ft ? { ...ft.data[0], timeframe: ft.timeframe } : loadBars(source, timeframe ? { timeframe } : {});
+  const datasets = ft?.data ?? [loaded];
   const loadMs = performance.now() - t0;
   const tf = loaded.timeframe ?? timeframe;
   if (!tf) {
@@ -131,14 +144,16 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const stakeRaw = flags.stake ?? cfg.stake;
   const fromRaw = flags.from ?? cfg.from;
   const toRaw = flags.to ?? cfg.to;
-  const fee = num('fee', flags.fee) ?? cfg.fee;
+  const fee = num('fee', flags.fee) ?? cfg.fee ?? ft?.settings.fee;
   if (fee !== undefined && !(fee >= 0 && fee < 0.5))
     throw new core.ValidationError(`--fee must be in [0, 0.5), got ${fee}`, 'fee');
   const lot = num('lot', flags.lot) ?? cfg.lot;
   if (lot !== undefined && !(lot > 0)) throw new core.ValidationError(`--lot must be positive, got ${lot}`, 'lot');
   const leverage = num('leverage', flags.leverage) ?? cfg.leverage;
   const margin = flags.margin ?? cfg.margin;
-  const cash = num('cash', flags.cash) ?? cfg.cash;
+  const cash = num('cash', flags.cash) ?? cfg.cash ?? ft?.settings.cash;
+  const ftExits = ft && Object.keys(ft.settings.exits).length > 0 ? ft.settings.exits : undefined;
+  const maxOpenTrades = cfg.maxOpenTrades ?? ft?.settings.maxOpenTrades;
   const riskDefaults = flags.riskDefaults ?? cfg.riskDefaults ?? false;
   const from = fromRaw !== undefined ? parseDateBound(fromRaw, 'from') : undefined;
   const to = toRaw !== undefined ? parseDateBound(toRaw, 'to') : undefined;
@@ -146,7 +161,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   // A Pine script's strategy(...) settings (capital, commission, fill on close) apply where flags and config don't.
   const declared = strategyRunSettings(def) ?? {};
   const result = runBacktest({
-    data: { symbol: loaded.symbol, columns: loaded.columns, timeframe: tf },
+    data: datasets.map((d) => ({ symbol: d.symbol, columns: d.columns, timeframe: tf })),
     strategy: def,
     params,
     ...((cash ?? declared.cash) !== undefined ? { cash: cash ?? declared.cash } : {}),
@@ -157,7 +172,12 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
         : declared.fee !== undefined
           ? { fee: declared.fee }
           : {}),
-    ...(stakeRaw !== undefined ? { stake: parseStake(stakeRaw) } : {}),
+    ...(stakeRaw !== undefined
+      ? { stake: parseStake(stakeRaw) }
+      : ft?.settings.stake
+        ? { stake: ft.settings.stake }
+        : {}),
+    ...(maxOpenTrades !== undefined ? { maxOpenTrades } : {}),
     ...(lot !== undefined ? { lot } : {}),
     ...((flags.allowShort ?? cfg.allowShort) !== undefined ? { allowShort: flags.allowShort ?? cfg.allowShort } : {}),
     ...(margin !== undefined ? { margin } : {}),
@@ -165,7 +185,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
     // Exits of the config file win over those a rules file declares.
-    ...((cfg.exits ?? strategyExits(def)) ? { exits: cfg.exits ?? strategyExits(def) } : {}),
+    // Exits of the config file win over a Freqtrade config's, and both over those a rules file declares.
+    ...((cfg.exits ?? ftExits ?? strategyExits(def)) ? { exits: cfg.exits ?? ftExits ?? strategyExits(def) } : {}),
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
     ...(cfg.latency ? { latency: cfg.latency } : {}),
@@ -207,7 +228,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     try {
       const saved = await saveBacktest(store, home, result, {
         source: existsSync(source) ? resolve(source) : source,
-        dataHash: dataHash([{ symbol: loaded.symbol, columns: windowColumns(loaded.columns, from, to) }]),
+        dataHash: dataHash(datasets.map((d) => ({ symbol: d.symbol, columns: windowColumns(d.columns, from, to) }))),
         outputs,
         startedAt,
       });

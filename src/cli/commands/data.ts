@@ -106,10 +106,18 @@ export function register(program: Command): void {
 
   data
     .command('import')
-    .description('import a CSV or JSON OHLCV file into the store')
-    .argument('<file>', 'CSV or JSON file')
-    .requiredOption('--symbol <symbol>', 'symbol to store it under, e.g. BTC/USDT or SPX')
-    .option('--timeframe <tf>', 'bar timeframe: 1m, 5m, 15m, 1h, 4h, 1d, 1w (inferred when omitted)')
+    .description(
+      'import a CSV or JSON OHLCV file, or Freqtrade candle files (a file or a user_data/data/<exchange> folder)',
+    )
+    .argument('<path>', 'CSV or JSON file, a Freqtrade .json/.feather candle file, or a Freqtrade data folder')
+    .option(
+      '--symbol <symbol>',
+      'symbol to store it under, e.g. BTC/USDT or SPX (required for CSV/JSON; Freqtrade files: the pair in the name)',
+    )
+    .option(
+      '--timeframe <tf>',
+      'bar timeframe: 1m, 5m, 15m, 1h, 4h, 1d, 1w (inferred when omitted; a folder: only this one)',
+    )
     .addOption(policyOption('reject'))
     .option('--append', 'incremental update: add only bars newer than the stored ones')
     .option('--delimiter <char>', 'CSV delimiter (detected when omitted)')
@@ -118,35 +126,75 @@ export function register(program: Command): void {
       const { MarketDataStore } = await import('../../data/index.js');
       const { resolveHome } = await import('../../app/home.js');
       const { ValidationError } = await import('../../core/index.js');
+      const freqtrade = await import('../../data/freqtrade/index.js');
+      const { statSync } = await import('node:fs');
+      const { basename } = await import('node:path');
       const timeframe = await tf(o.timeframe as string | undefined);
-      const r = await importWithProgress(file, {
+      const common = {
         policy: o.policy as (typeof POLICIES)[number],
         ...(timeframe ? { timeframe } : {}),
-        ...(o.delimiter ? { delimiter: String(o.delimiter).replace('\\t', '\t') } : {}),
         ...(o.outlierZ !== undefined ? { validation: { outlierZ: Number(o.outlierZ) } } : {}),
-      });
-      if (!r.timeframe) {
-        throw new ValidationError('cannot infer the timeframe from the bar spacing; pass --timeframe', 'timeframe');
+      };
+      let isDir = false;
+      try {
+        isDir = statSync(file).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      // Freqtrade: a whole user_data/data/<exchange> folder, or one of its files named like BTC_USDT-5m.feather.
+      const ftName = isDir ? undefined : freqtrade.parseFreqtradeFileName(basename(file));
+      let batch: { symbol: string; r: ImportResult; from: string }[];
+      if (isDir) {
+        if (o.symbol !== undefined) {
+          throw new ValidationError(
+            '--symbol names one series; a Freqtrade folder stores each pair under its own name',
+            'symbol',
+          );
+        }
+        const read = freqtrade.readFreqtradeFolder(file, common);
+        for (const f of read.skipped)
+          process.stdout.write(`skipped ${f.path} (the feather file of ${f.pair} ${f.timeframe} is imported)\n`);
+        for (const f of read.unsupported)
+          process.stdout.write(`skipped ${f.path} (timeframe ${f.timeframe} is not one tradeforge stores)\n`);
+        batch = read.imports.map((x) => ({ symbol: x.file.pair, r: x.result, from: x.file.path }));
+      } else if (ftName && (ftName.format === 'feather' || o.symbol === undefined)) {
+        const r = freqtrade.importFreqtradeFile({ path: file, ...ftName }, common);
+        batch = [{ symbol: o.symbol === undefined ? ftName.pair : String(o.symbol), r, from: file }];
+      } else {
+        if (o.symbol === undefined)
+          throw new ValidationError('--symbol is required to import a CSV/JSON file', 'symbol');
+        const r = await importWithProgress(file, {
+          ...common,
+          ...(o.delimiter ? { delimiter: String(o.delimiter).replace('\\t', '\t') } : {}),
+        });
+        batch = [{ symbol: String(o.symbol), r, from: file }];
+      }
+      for (const { r } of batch) {
+        if (!r.timeframe) {
+          throw new ValidationError('cannot infer the timeframe from the bar spacing; pass --timeframe', 'timeframe');
+        }
       }
       const store = new MarketDataStore(resolveHome().data);
-      const symbol = String(o.symbol);
-      let note = '';
-      if (o.append) {
-        const res = store.append(symbol, r.timeframe, r.columns, { skipExisting: true });
-        note = `appended ${res.appended} new bars, ${res.rows} stored`;
-      } else {
-        const existed = store.has(symbol, r.timeframe);
-        store.write(symbol, r.timeframe, r.columns);
-        note = existed ? 'replaced the stored series' : 'new series';
+      for (const { symbol, r } of batch) {
+        const rtf = r.timeframe as Timeframe;
+        let note = '';
+        if (o.append) {
+          const res = store.append(symbol, rtf, r.columns, { skipExisting: true });
+          note = `appended ${res.appended} new bars, ${res.rows} stored`;
+        } else {
+          const existed = store.has(symbol, rtf);
+          store.write(symbol, rtf, r.columns);
+          note = existed ? 'replaced the stored series' : 'new series';
+        }
+        process.stdout.write(
+          `imported ${symbol} ${rtf}: ${r.columns.length} rows, ${await rangeText(r.columns)} (${note})\n`,
+        );
+        process.stdout.write(
+          `validation: ${countsText(r.report)}${r.report.issues.length ? `; policy ${o.policy}` : ''}\n`,
+        );
+        printIssues(r.report, MAX_LISTED_ISSUES);
+        process.stdout.write(`stored in ${store.pathOf(symbol, rtf)}\n`);
       }
-      process.stdout.write(
-        `imported ${symbol} ${r.timeframe}: ${r.columns.length} rows, ${await rangeText(r.columns)} (${note})\n`,
-      );
-      process.stdout.write(
-        `validation: ${countsText(r.report)}${r.report.issues.length ? `; policy ${o.policy}` : ''}\n`,
-      );
-      printIssues(r.report, MAX_LISTED_ISSUES);
-      process.stdout.write(`stored in ${store.pathOf(symbol, r.timeframe)}\n`);
     });
 
   data
@@ -310,19 +358,30 @@ export function register(program: Command): void {
   registerDownload(data);
 }
 
-// `tradeforge data download`: candles from an exchange through ccxt into the store (which is also the cache).
+// `tradeforge data download`: candles from an exchange through ccxt, or stocks/forex from Yahoo, into the store
+// (which is also the cache).
 function registerDownload(data: Command): void {
   data
     .command('download')
-    .description('download candles from an exchange (ccxt fetchOHLCV) into the store; only missing bars are fetched')
-    .requiredOption('--exchange <id>', 'ccxt exchange id, e.g. binance')
-    .requiredOption('--symbols <list>', 'comma-separated symbols as the exchange names them, e.g. BTC/USDT,ETH/USDT')
+    .description(
+      'download candles from an exchange (ccxt fetchOHLCV) or stocks/forex (Yahoo) into the store; only missing bars are fetched',
+    )
+    .addOption(
+      new Option('--provider <name>', 'ccxt (crypto exchanges) or yahoo (stocks, ETFs, indices, forex)')
+        .choices(['ccxt', 'yahoo'])
+        .default('ccxt'),
+    )
+    .option('--exchange <id>', 'ccxt exchange id, e.g. binance (required with --provider ccxt)')
+    .requiredOption(
+      '--symbols <list>',
+      'comma-separated symbols as the provider names them, e.g. BTC/USDT,ETH/USDT or AAPL,^GSPC,EURUSD=X',
+    )
     .requiredOption('--from <date>', 'first bar (YYYY-MM-DD or ISO time, UTC)')
     .option('--to <date>', 'last bar, inclusive (default: now)')
     .option('--timeframe <tf>', 'bar timeframe', '1m')
     .option(
       '--url <url>',
-      'a Binance-compatible server instead of the exchange (the venue simulator), with --exchange binance',
+      'ccxt: a Binance-compatible server instead of the exchange (the venue simulator), with --exchange binance; yahoo: the chart API base URL',
     )
     .option('--page-limit <n>', 'candles per request (default: the exchange maximum)', positiveInt)
     .action(async (o: Record<string, string | number | undefined>) => {
@@ -342,14 +401,27 @@ function registerDownload(data: Command): void {
       const from = parseDateBound(String(o.from), 'from');
       const to = o.to === undefined ? Date.now() : parseDateBound(String(o.to), 'to');
       if (to < from) throw new ValidationError(`--to (${o.to}) is before --from (${o.from})`, 'to');
-      const exchange = String(o.exchange);
-      let urls: Record<string, unknown> | undefined;
-      if (o.url !== undefined) {
-        if (exchange !== 'binance') throw new ValidationError('--url works with --exchange binance only', 'url');
-        const { simulatorCcxtUrls } = await import('../../app/venues.js');
-        urls = simulatorCcxtUrls(String(o.url).replace(/\/+$/, ''));
+      let source: Awaited<ReturnType<typeof createCcxtOhlcvSource>>;
+      if (o.provider === 'yahoo') {
+        if (o.exchange !== undefined) throw new ValidationError('--exchange is for --provider ccxt', 'exchange');
+        const { createYahooChartSource } = await import('../../venues/yahoo/chart-source.js');
+        source = createYahooChartSource(o.url !== undefined ? { baseUrl: String(o.url) } : {});
+      } else {
+        if (o.exchange === undefined) {
+          throw new ValidationError(
+            '--exchange is required with --provider ccxt (e.g. --exchange binance)',
+            'exchange',
+          );
+        }
+        const exchange = String(o.exchange);
+        let urls: Record<string, unknown> | undefined;
+        if (o.url !== undefined) {
+          if (exchange !== 'binance') throw new ValidationError('--url works with --exchange binance only', 'url');
+          const { simulatorCcxtUrls } = await import('../../app/venues.js');
+          urls = simulatorCcxtUrls(String(o.url).replace(/\/+$/, ''));
+        }
+        source = createCcxtOhlcvSource({ exchange, ...(urls ? { urls } : {}) });
       }
-      const source = createCcxtOhlcvSource({ exchange, ...(urls ? { urls } : {}) });
       const store = new MarketDataStore(resolveHome().data);
       try {
         for (const symbol of symbols) {
@@ -370,7 +442,7 @@ function registerDownload(data: Command): void {
             });
             bar?.finish();
             process.stdout.write(
-              `${symbol} ${timeframe}: ${r.added} new bars in ${r.pages} request${r.pages === 1 ? '' : 's'}, ${r.stored} stored\n`,
+              `${symbol} ${timeframe}: ${r.added} new bars in ${r.pages} request${r.pages === 1 ? '' : 's'} to ${source.id}, ${r.stored} stored\n`,
             );
             process.stdout.write(`wrote ${r.path}\n`);
           } finally {

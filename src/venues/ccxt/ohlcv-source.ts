@@ -11,6 +11,11 @@ export interface OhlcvSource {
   readonly pageLimit: number;
   /** Provider calls made so far (retries included). */
   readonly calls: number;
+  /**
+   * `count` (default, ccxt): a page holds up to `limit` candles from `since`, and a short page means no more.
+   * `window`: a page is the time window of `limit` bars from `since` and may hold fewer (market hours).
+   */
+  readonly paging?: 'count' | 'window';
   fetchPage(symbol: string, timeframe: string, since: number, limit: number): Promise<number[][]>;
   close(): Promise<void>;
 }
