@@ -61,5 +61,5 @@ describe('tradeforge init', () => {
     child.kill('SIGTERM');
     const code = await exited;
     expect(`${code}\n${out}`).toBe(`0\n${out}`);
-  }, 120_000);
+  }, 300_000);
 });

@@ -18,7 +18,7 @@ describe('tradeforge demo', () => {
         cwd: tmpdir(),
         env: { ...process.env, TRADEFORGE_HOME: join(home, 'home'), TRADEFORGE__SERVER__PORT: String(port) },
         encoding: 'utf8',
-        timeout: 58_000,
+        timeout: 300_000,
       });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/rows\s+5105 1d bars/); // the sample-data summary still opens the demo
@@ -43,7 +43,7 @@ describe('tradeforge demo', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 310_000);
 
   it('says in one line that a taken port is taken', async () => {
     const blocker = createServer();
@@ -55,7 +55,7 @@ describe('tradeforge demo', () => {
         cwd: tmpdir(),
         env: { ...process.env, TRADEFORGE_HOME: join(home, 'home'), TRADEFORGE__SERVER__PORT: String(port) },
         encoding: 'utf8',
-        timeout: 58_000,
+        timeout: 300_000,
       });
       expect(r.status).not.toBe(0);
       const lines = r.stderr.trim().split('\n');
@@ -65,7 +65,7 @@ describe('tradeforge demo', () => {
       blocker.close();
       rmSync(home, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 310_000);
 });
 
 async function freePort(): Promise<number> {

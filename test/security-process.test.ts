@@ -42,7 +42,7 @@ describe('process hygiene', () => {
     } finally {
       other.kill('SIGKILL');
     }
-  }, 120_000);
+  }, 300_000);
 
   it('disables core dumps for the process', () => {
     const script = `
@@ -71,7 +71,7 @@ describe('process hygiene', () => {
     const out = JSON.parse(r.stdout) as { ok: boolean; line: string };
     expect(out.ok).toBe(true);
     expect(out.line).toMatch(/^Max core file size\s+0\s+0\s+bytes/);
-  }, 120_000);
+  }, 300_000);
 
   it('refuses master keys with low entropy', async () => {
     expect(() => assertMasterKeyEntropy(Buffer.alloc(32))).toThrow(/1-byte pattern repeated/);
@@ -109,5 +109,5 @@ describe('process hygiene', () => {
       timeout: 60_000,
     });
     expect(JSON.parse(r.stdout)).toEqual({ u: { password: 'Env-Password-77' }, leaked: false });
-  }, 120_000);
+  }, 300_000);
 });
