@@ -16,7 +16,7 @@ const run = (...args: string[]) =>
     cwd: dir,
     env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home') },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000,
   });
 
 describe('tradeforge init', () => {

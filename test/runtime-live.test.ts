@@ -57,7 +57,7 @@ function cliSync(home: string, ...args: string[]) {
     cwd: ROOT,
     env: { ...process.env, TRADEFORGE_HOME: home },
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 180_000,
   });
 }
 

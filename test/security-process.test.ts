@@ -32,7 +32,7 @@ describe('process hygiene', () => {
       const r = spawnSync(process.execPath, [BIN, 'stop', '--timeout', '1'], {
         env: { PATH: process.env.PATH ?? '', HOME: home, TRADEFORGE_HOME: home },
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 180_000,
       });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/refusing to signal: pid \d+ started at .*sleep 600/);
@@ -65,7 +65,7 @@ describe('process hygiene', () => {
       ],
       {
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 180_000,
       },
     );
     const out = JSON.parse(r.stdout) as { ok: boolean; line: string };
@@ -106,7 +106,7 @@ describe('process hygiene', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { PATH: process.env.PATH ?? '', TRADEFORGE_PASSWORD: 'Env-Password-77' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 180_000,
     });
     expect(JSON.parse(r.stdout)).toEqual({ u: { password: 'Env-Password-77' }, leaked: false });
   }, 300_000);
