@@ -179,7 +179,11 @@ export function register(program: Command): void {
     .option('--stake <stake>', 'entry size: 95% of cash (default) or an amount of quote currency')
     .option('--lot <size>', 'lot size quantities are rounded down to')
     .option('--allow-short', 'let strategies go short (margin account, leverage 1)')
-    .option('--trading-days <n>', 'days per year for annualising Sharpe etc. (365 default; 252 for equities)')
+    .option(
+      '--trading-days <n>',
+      'days per year for annualising Sharpe etc. (default from the data: 365 with weekend bars, else 252)',
+    )
+    .option('--periods-per-year <n>', 'bars per year for annualising (overrides --trading-days and the calendar)')
     .option('--margin', 'margin account: short and borrow up to --leverage')
     .option('--leverage <n>', 'leverage of a margin account (default 1)')
     .option('--config <file>', 'JSON or YAML run settings, as for `tradeforge backtest --config` (flags win)')
