@@ -18,7 +18,7 @@ export interface HtmlReportOptions {
   readonly maxCandles?: number;
   /** Rows of the trade table; the rest are summarised in one line (the CSV/JSON exports hold them all). */
   readonly maxTradeRows?: number;
-  /** Rows of the fill table (default 5000); the CSV/JSON exports hold them all. */
+  /** Rows of the fill table (default 2000); the CSV/JSON exports hold them all. */
   readonly maxFillRows?: number;
   /** The strategy's indicators, drawn over the candles or in panes below (one value per bar of `candles`). */
   readonly indicators?: readonly ReportIndicator[];
@@ -36,7 +36,8 @@ table{border-collapse:collapse;background:#fff;font-size:12px}
 td,th{border:1px solid #e1e4e8;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#f3f4f6}td.l,th.l{text-align:left}
 .cols{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-#chart{width:100%;height:680px;background:#fff;border:1px solid #e1e4e8}
+#chart{width:100%;height:680px;background:#fff;border:1px solid #e1e4e8}#chart-box{position:relative}
+#chart-tip{position:absolute;display:none;z-index:3;pointer-events:none;background:#1d2433;color:#fff;font-size:11px;padding:3px 6px;border-radius:3px;white-space:nowrap}
 table.sortable thead th{cursor:pointer;user-select:none}table.sortable thead th[data-sort=asc]::after{content:" ▲"}
 table.sortable thead th[data-sort=desc]::after{content:" ▼"}
 tr[data-entry]{cursor:pointer}tr[data-entry]:hover td{background:#eef4fd}tr.selected td{background:#dbe8fb}
@@ -282,13 +283,13 @@ export function renderHtml(
 <div class="sub">${timeOrDash(m.startTime)} → ${timeOrDash(m.endTime)} · ${m.bars} bars · fingerprint <code id="fingerprint">${escapeHtml(result.fingerprint)}</code></div>
 <h2>Price, equity and drawdown</h2>
 <p class="muted">Drag to pan, scroll or pinch to zoom; all panes move together. ▲ long entry, ▼ short entry, ● exit (green win, red loss)${result.strategyStats?.markers?.length ? ', ■ strategy event' : ''}.</p>
-<div id="chart"></div>${merged}
+<div id="chart-box"><div id="chart"></div><div id="chart-tip"></div></div>${merged}
 <h2>Summary</h2>${summaryTables(m)}
 ${strategySection(result.strategyStats, options.maxTradeRows ?? 5000)}
 <div class="cols">${breakdown('By symbol', 'by-symbol', 'symbol', m.bySymbol, (r) => r.symbol)}${breakdown('By exit reason', 'by-exit-reason', 'exit reason', m.byExitReason, (r) => r.exitReason)}</div>
 ${riskTable(result)}
 <h2>Trades (${result.trades.length})</h2>${tradeTable(trades, options.maxTradeRows ?? 5000, precision)}
-<h2>Fills (${fills.length})</h2>${fillTable(fills, options.maxFillRows ?? 5000, precision)}
+<h2>Fills (${fills.length})</h2>${fillTable(fills, options.maxFillRows ?? 2000, precision)}
 ${config}
 <footer>Percentages are in percent (12.5 = 12.5 %). P&amp;L: gross is before fees, net after fees.
 Charts: TradingView Lightweight Charts™, Copyright (c) TradingView, Inc., Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0), inlined unmodified; https://www.tradingview.com/</footer>

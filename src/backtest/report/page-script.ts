@@ -56,6 +56,17 @@ export const PAGE_SCRIPT = `
     return { time: m.t, position: s.position, price: m.p, shape: s.shape, color: s.color, size: 1, id: 'm' + k };
   });
   var markers = L.createSeriesMarkers(candles, markerList);
+  // Hovering a marker shows what it is (the trade, or the strategy's event).
+  var tip = document.getElementById('chart-tip');
+  chart.subscribeCrosshairMove(function (param) {
+    var id = param && param.hoveredObjectId;
+    var k = typeof id === 'string' && id.charAt(0) === 'm' ? Number(id.slice(1)) : -1;
+    if (k < 0 || !D.markers[k] || !param.point) { tip.style.display = 'none'; return; }
+    tip.textContent = D.markers[k].text;
+    tip.style.left = (param.point.x + 12) + 'px';
+    tip.style.top = (param.point.y + 12) + 'px';
+    tip.style.display = 'block';
+  });
   var pane = 1;
   var equity = chart.addSeries(L.LineSeries, { color: '#1c71d8', lineWidth: 2, title: 'equity', priceFormat: { type: 'price', precision: 2, minMove: 0.01 } }, pane++);
   equity.setData(line(D.equity.t, D.equity.v));
