@@ -47,7 +47,9 @@ describe('grid backtest: fills and cycle statistics in the result', () => {
       [100, 110],
       [110, 120],
     ]);
-    rows.forEach((row, i) => expect(row[5] as number).toBeCloseTo(EXPECTED_PROFITS[i], 10));
+    rows.forEach((row, i) => {
+      expect(row[5] as number).toBeCloseTo(EXPECTED_PROFITS[i], 10);
+    });
     expect(stats.summary?.['cycle profit (net of fees)'] as number).toBeCloseTo(
       EXPECTED_PROFITS.reduce((a, b) => a + b, 0),
       10,

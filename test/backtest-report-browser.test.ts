@@ -43,6 +43,16 @@ function bars(n: number): BarColumns {
   );
 }
 
+/** The parts of `window.tradeforgeReport` the checks read (the chart library's own API). */
+interface ReportHandle {
+  markers: { markers(): unknown[] };
+  candles: { priceLines(): unknown[] };
+  chart: {
+    panes(): unknown[];
+    timeScale(): { getVisibleLogicalRange(): { from: number; to: number } | null };
+  };
+}
+
 interface PageState {
   markers: number;
   panes: number;
@@ -87,7 +97,8 @@ describe.skipIf(!existsSync(CHROMIUM))('backtest HTML report in a real browser',
 
   const state = (page: Page): Promise<PageState> =>
     page.evaluate(() => {
-      const r = (window as unknown as { tradeforgeReport: Record<string, any> }).tradeforgeReport;
+      // The page's handle: the chart library's chart, candle series and markers plugin (see page-script.ts).
+      const r = (window as unknown as { tradeforgeReport: ReportHandle }).tradeforgeReport;
       return {
         markers: r.markers.markers().length,
         panes: r.chart.panes().length,
