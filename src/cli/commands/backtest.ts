@@ -99,6 +99,11 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { formatSummary } = await import('../../backtest/summary.js');
   const { windowColumns } = await import('../../backtest/runner.js');
 
+  // Output paths are checked before anything runs, so a bad one fails fast and nothing is half-written.
+  const { checkOutputDir, checkOutputFile } = await import('../output-paths.js');
+  if (flags.json) checkOutputFile('json', flags.json);
+  if (flags.html) checkOutputFile('html', flags.html);
+  if (flags.csv) checkOutputDir('csv', flags.csv, ['trades.csv', 'fills.csv', 'equity.csv']);
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
   const source = flags.data ?? cfg.data;
   if (!source) throw new core.ValidationError('--data is required (a data file or a stored symbol)', 'data');

@@ -128,6 +128,10 @@ export function register(program: Command): void {
       if (!r.timeframe) {
         throw new ValidationError('cannot infer the timeframe from the bar spacing; pass --timeframe', 'timeframe');
       }
+      if (timeframe) {
+        const { checkTimeframeMatches } = await import('../../data/timeframe-check.js');
+        checkTimeframeMatches(r.columns.time, timeframe, file);
+      }
       const store = new MarketDataStore(resolveHome().data);
       const symbol = String(o.symbol);
       let note = '';
