@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 
@@ -14,7 +24,7 @@ export const TEMP_SUFFIX = '.tmp';
 export function writeFileAtomic(path: string, write: (fd: number) => void): void {
   // The rename would replace whatever the path is: refuse anything but a regular file (a symlink, a device such
   // as /dev/null, a directory), so a mistyped output never destroys it.
-  const existing = lstatSync(path, { throwIfNoEntry: false });
+  const existing = existingEntry(path);
   if (existing !== undefined && !existing.isFile()) {
     const what = existing.isSymbolicLink()
       ? 'a symbolic link'
@@ -48,6 +58,16 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
     throw err;
   }
   fsyncDir(dir);
+}
+
+/** lstat of `path`, undefined when nothing is there (also when a file stands where a folder of the path is). */
+function existingEntry(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
 }
 
 /** Writes all of `data` to `fd` (writeSync may write less than asked). */
