@@ -53,6 +53,12 @@ interface ReportHandle {
   };
 }
 
+/** The page's globals the checks read (this file is compiled without the DOM library). */
+interface PageGlobals {
+  tradeforgeReport: ReportHandle;
+  document: { querySelectorAll(selector: string): { length: number } };
+}
+
 interface PageState {
   markers: number;
   panes: number;
@@ -91,19 +97,20 @@ describe.skipIf(!existsSync(CHROMIUM))('backtest HTML report in a real browser',
       return route.abort();
     });
     await page.goto(pathToFileURL(file).href);
-    await page.waitForFunction(() => (window as unknown as { tradeforgeReport?: unknown }).tradeforgeReport);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).tradeforgeReport);
     return { page, errors, requests };
   }
 
   const state = (page: Page): Promise<PageState> =>
     page.evaluate(() => {
       // The page's handle: the chart library's chart, candle series and markers plugin (see page-script.ts).
-      const r = (window as unknown as { tradeforgeReport: ReportHandle }).tradeforgeReport;
+      const g = globalThis as unknown as PageGlobals;
+      const r = g.tradeforgeReport;
       return {
         markers: r.markers.markers().length,
         panes: r.chart.panes().length,
         priceLines: r.candles.priceLines().length,
-        canvases: document.querySelectorAll('#chart canvas').length,
+        canvases: g.document.querySelectorAll('#chart canvas').length,
         range: r.chart.timeScale().getVisibleLogicalRange(),
       };
     });
