@@ -64,10 +64,7 @@ export function register(program: Command): void {
         const timeframe = o.timeframe ? parseTimeframe(o.timeframe) : undefined;
         // A file (or a name with a data-file extension, so a missing one says "file not found") is read under
         // --policy; anything else is a stored symbol (BTC/USDT, SPX@1d), found as `backtest --data` finds it.
-        const isFile =
-          (existsSync(o.data) && statSync(o.data).isFile()) ||
-          /[\\/]/.test(o.data) ||
-          /\.(csv|json|txt)$/i.test(o.data);
+        const isFile = (existsSync(o.data) && statSync(o.data).isFile()) || /\.(csv|tsv|json|txt)$/i.test(o.data);
         const columns = isFile
           ? importFile(o.data, { policy: o.policy, ...(timeframe ? { timeframe } : {}) }).columns
           : loadBars(o.data, timeframe ? { timeframe } : {}).columns;
