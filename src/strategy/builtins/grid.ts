@@ -104,6 +104,9 @@ export class GridStrategy implements Strategy {
   private readonly seriesUnrealised: number[] = [];
   private readonly seriesCapital: number[] = [];
   private maxCapital = 0;
+  /** Cost of the inventory held, and the quote the resting buys would spend: kept as fills and orders change. */
+  private inventoryCost = 0;
+  private restingBuyCost = 0;
 
   constructor(
     lower: number,
@@ -141,8 +144,10 @@ export class GridStrategy implements Strategy {
     const w = this.working.get(fill.orderId);
     if (w === undefined) return;
     const feePerUnit = fill.fee / fill.quantity;
+    if (w.side === 'buy') this.restingBuyCost -= this.levels[w.level] * Math.min(fill.quantity, w.open);
     w.open = Math.max(0, w.open - fill.quantity);
     if (w.side === 'buy') {
+      this.inventoryCost += fill.price * fill.quantity;
       this.buyFills[w.level]++;
       const b = this.boughtAt[w.level];
       if (b.qty <= 0) b.time = fill.time;
@@ -163,13 +168,21 @@ export class GridStrategy implements Strategy {
         time: fill.time,
         openedAt: b.time,
       });
+      this.inventoryCost -= b.price * q;
       b.qty -= q;
       if (!this.paused) this.place(ctx, w.level - 1, 'buy', fill.quantity);
     }
   }
 
   onOrderUpdate(_ctx: StrategyContext, order: Readonly<Order>): void {
-    if (order.status === 'cancelled' || order.status === 'rejected' || order.status === 'filled') {
+    if (
+      order.status === 'cancelled' ||
+      order.status === 'rejected' ||
+      order.status === 'expired' ||
+      order.status === 'filled'
+    ) {
+      const w = this.working.get(order.id);
+      if (w?.side === 'buy') this.restingBuyCost -= this.levels[w.level] * w.open;
       this.working.delete(order.id);
     }
   }
@@ -292,6 +305,7 @@ export class GridStrategy implements Strategy {
         Object.assign(this.boughtAt[i], s.boughtAt[i]);
     }
     if (Array.isArray(s.pauses)) this.pauses.splice(0, this.pauses.length, ...s.pauses);
+    this.inventoryCost = this.boughtAt.reduce((c, b) => c + b.price * b.qty, 0);
     this.paused = s.paused === true;
     this.stoppedOut = s.stoppedOut === true;
     this.started = true;
@@ -299,9 +313,7 @@ export class GridStrategy implements Strategy {
 
   /** One point of the statistics series: inventory, its unrealised P&L and the capital in use. */
   private record(ctx: StrategyContext): void {
-    let cost = 0;
-    for (const b of this.boughtAt) cost += b.price * b.qty;
-    for (const w of this.working.values()) if (w.side === 'buy') cost += this.levels[w.level] * w.open;
+    const cost = Math.max(0, this.inventoryCost) + Math.max(0, this.restingBuyCost);
     if (cost > this.maxCapital) this.maxCapital = cost;
     this.seriesTime.push(ctx.time);
     this.seriesInventory.push(ctx.position());
@@ -336,6 +348,7 @@ export class GridStrategy implements Strategy {
       (order.status === 'submitted' || order.status === 'accepted' || order.status === 'partially_filled')
     ) {
       this.working.set(order.id, { level, side, open: quantity });
+      if (side === 'buy') this.restingBuyCost += this.levels[level] * quantity;
     }
   }
 
