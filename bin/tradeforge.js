@@ -12,6 +12,14 @@ if (process.argv[2] === 'optimize' && !process.execArgv.includes('--single-threa
   process.exit(child.status ?? 1);
 }
 
+// `tradeforge ... | head` closes the pipe early: that is the reader's choice, not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 const { register } = await import('tsx/esm/api');
 register();
 await import('../src/cli/main.ts');

@@ -64,7 +64,7 @@ describe('tradeforge data', () => {
       [
         'text.csv',
         'time,open,high,low,close\n2024-01-01,1,2,0.5,1\n2024-01-02,1,oops,0.5,1\n',
-        /text\.csv, row 3, column high: 'oops' is not a number/,
+        /text\.csv, row 3, column high: "oops" is not a number/,
       ],
       ['empty.csv', '', /empty\.csv: file is empty/],
       [
@@ -138,6 +138,24 @@ describe('tradeforge data', () => {
     expect(v.out).toMatch(/500 rows, 1h/);
   });
 
+  it('exits quietly when the reader closes the pipe early (`tradeforge data --help | head -1`)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tradeforge.js'), 'data', '--help'], {
+      cwd: ROOT,
+      env: { ...process.env, TRADEFORGE_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    // Close our end before the help is written, as `head` does once it has its line.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(err).not.toMatch(/EPIPE|Unhandled|at /);
+    expect(code).toBe(0);
+  });
+
   it('gives clear errors for bad flags and shows help', () => {
     const r = run('data', 'generate', '--bars', 'ten', '--seed', '1', '--out', join(home, 'x.csv'));
     expect(r.code).toBe(2);
@@ -176,5 +194,39 @@ describe('tradeforge demo', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+  it('refuses long and non-ASCII-heavy symbols in one line (no ENAMETOOLONG), echoing at most 80 characters', () => {
+    const ok = file(
+      'sym.csv',
+      'time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,2,0.5,1.5,10\n',
+    );
+    for (const symbol of ['é'.repeat(60), '\u{1F680}'.repeat(30), 'X'.repeat(300)]) {
+      const r = run('data', 'import', ok, '--symbol', symbol);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^error: invalid symbol "/);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).not.toMatch(/ENAMETOOLONG|internal error/);
+      expect(r.err.length).toBeLessThan(250);
+    }
+  });
+
+  it('imports a 20 MB file of 5M columns with bounded memory: one-line error, peak memory under 100 MB above the start', () => {
+    const wide = join(home, 'wide.csv');
+    writeFileSync(wide, `${'c,'.repeat(5_000_000 - 1)}c\n`);
+    const script = `
+      const { importFile } = await import(${JSON.stringify(join(ROOT, 'src/data/import.ts'))});
+      const before = process.memoryUsage().rss;
+      let message = '';
+      try { importFile(${JSON.stringify(wide)}); } catch (e) { message = e.message; }
+      process.stdout.write(JSON.stringify({ before, peak: process.resourceUsage().maxRSS * 1024, message }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stderr).toBe('');
+    const m = JSON.parse(r.stdout) as { before: number; peak: number; message: string };
+    expect(m.message).toMatch(/wide\.csv, row 1: line is 9999999 characters long; the limit is 65536/);
+    expect(m.peak - m.before).toBeLessThan(100 * 1024 * 1024);
   });
 });

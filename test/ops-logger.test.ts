@@ -40,6 +40,22 @@ describe('createLogger (OPS-1)', () => {
     expect(rows[1]).toMatchObject({ level: 'debug', component: 'execution', msg: 'detail' });
   });
 
+  it('writes one component key per line, the most specific, whatever the nesting (as the runtime nests them)', () => {
+    const file = join(dir, 'nested.log');
+    // The runtime's shape: a root with a base component, a component child, and the event log's per-source child.
+    const log = createLogger({ file, base: { component: 'runtime' } });
+    log.logger.info('root line');
+    const runtime = log.child('runtime');
+    runtime.info('runtime line');
+    runtime.child({ component: 'risk' }).info({ note: 'say "component":"x", inside' }, 'risk line');
+    log.close();
+    const raw = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(raw).toHaveLength(3);
+    for (const l of raw) expect(l.split('"component":').length - 1).toBe(1);
+    expect(lines(file).map((r) => r.component)).toEqual(['runtime', 'runtime', 'risk']);
+    expect(lines(file)[2].note).toBe('say "component":"x", inside');
+  });
+
   it('redacts secrets with the default redactor: fields at any depth, tokens in messages and errors', () => {
     const file = join(dir, 'app.log');
     const log = createLogger({ file });

@@ -102,6 +102,16 @@ describe('audit and logs of a real runtime run', () => {
     const correlationId = buy!.correlationId;
     expect(correlationId).toMatch(/^aud\.[a-z0-9]+\.s\d+$/);
     await until(() => buy!.status === 'filled' && engine.portfolio.qty[0] > 0);
+    // A second order of the same deployment and run: its client id shares the first one's prefix.
+    const sell = engine.submitIntent({
+      strategyId: 'aud',
+      symbol: 'BTC/USDT',
+      side: 'sell',
+      type: 'market',
+      quantity: 0.004,
+    });
+    expect(sell).not.toBeNull();
+    await until(() => sell!.status === 'filled');
     await runtime.stop('test');
     runtime = undefined;
 
@@ -134,6 +144,22 @@ describe('audit and logs of a real runtime run', () => {
     }
     expect(actions.indexOf('risk.checked')).toBeLessThan(actions.indexOf('order.submitted'));
 
+    // The same story by the id the venue gave the order.
+    const venueOrderId = (story.order as { venueOrderId?: string }).venueOrderId;
+    expect(venueOrderId).toBeTruthy();
+    const byVenue = await cli(home.root, 'audit', 'order', venueOrderId as string, '--json');
+    expect(byVenue.status, byVenue.stderr).toBe(0);
+    expect(JSON.parse(byVenue.stdout)).toMatchObject({ correlationId, order: { clientOrderId: cid } });
+    // A prefix every order of this deployment shares (the entry and its protective stop): the matches are listed.
+    const prefix = cid.slice(0, cid.lastIndexOf('-') + 1);
+    const many = await cli(home.root, 'audit', 'order', prefix);
+    expect(many.status).toBe(2);
+    const listed = many.stderr.split('\n').filter((l) => l.startsWith('  '));
+    expect(many.stderr).toMatch(/^\d+ orders match ".*"; give more of the id:/);
+    expect(listed.length).toBeGreaterThanOrEqual(2);
+    expect(listed.some((l) => l.trim().startsWith(`${cid} `))).toBe(true);
+    expect(listed.every((l) => l.trim().startsWith(prefix))).toBe(true);
+
     // Positions table written from position.changed.v1; config hash audited at start.
     const store = await openStore({ home });
     try {
@@ -148,10 +174,10 @@ describe('audit and logs of a real runtime run', () => {
     }
 
     // The runtime's log file (logs/tradeforge.log, as docs/operations.md says) follows the correlation id.
-    const lines = readFileSync(join(home.logs, 'tradeforge.log'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const raw = readFileSync(join(home.logs, 'tradeforge.log'), 'utf8').split('\n').filter(Boolean);
+    // One component key per line (the runtime's child loggers used to repeat it).
+    expect(raw.filter((l) => l.split('"component":').length !== 2)).toEqual([]);
+    const lines = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
     const chain = lines.filter((l) => l.correlationId === correlationId);
     const events = chain.map((l) => l.event);
     for (const e of [

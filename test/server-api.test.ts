@@ -322,6 +322,28 @@ describe('API endpoints: happy path, 400 with the field, 401, 403 for viewers', 
     });
   }
 
+  it('finds an order story by client id, venue id or prefix; several matches answer 409 with the list', async () => {
+    const base = (await fx.store.orders.get('o-story')) as Order;
+    for (const [id, vid] of [
+      ['o-pfx-1', 'v-7001'],
+      ['o-pfx-2', 'v-7002'],
+    ] as const) {
+      await fx.store.orders.upsert({ ...base, id, clientOrderId: `tf-${id}`, venueOrderId: vid }, 'demo');
+    }
+    const byVenue = await call(fx, 'GET', '/api/orders/v-7002/story', { headers: viewer.headers });
+    expect(byVenue.status, byVenue.text).toBe(200);
+    expect(byVenue.json).toMatchObject({ order: { id: 'o-pfx-2', venueOrderId: 'v-7002' } });
+    const many = await call(fx, 'GET', '/api/orders/tf-o-pfx/story', { headers: viewer.headers });
+    expect(many.status, many.text).toBe(409);
+    expect(many.json.error).toBe('ambiguous');
+    expect((many.json.matches as { clientOrderId: string }[]).map((m) => m.clientOrderId).sort()).toEqual([
+      'tf-o-pfx-1',
+      'tf-o-pfx-2',
+    ]);
+    const one = await call(fx, 'GET', '/api/orders/tf-o-pfx-1/story', { headers: viewer.headers });
+    expect(one.status).toBe(200);
+  });
+
   it('control actions are audited under the API user', async () => {
     const r = await call(fx, 'GET', '/api/audit?limit=50', { headers: viewer.headers });
     expect(r.status).toBe(200);

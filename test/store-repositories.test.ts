@@ -118,6 +118,35 @@ for (const backend of backends()) {
       expect((await store.orders.list()).map((x) => x.id)).toEqual(['o2', 'o1']);
     });
 
+    it('finds orders by client id, venue id or prefix, with LIKE wildcards taken literally', async () => {
+      const mk = (id: string, cid: string, vid: string, t: number) =>
+        order(id, { clientOrderId: cid, venueOrderId: vid, createdAt: t, updatedAt: t });
+      for (const o of [
+        mk('m1', 'ab12cd34-run1-o1', '9001', 1),
+        mk('m2', 'ab12cd34-run1-o2', '9002', 2),
+        mk('m3', 'ab12cd34-run2-o1', '9003', 3),
+        mk('m4', 'zz_pct%-run1-o1', '9004', 4),
+      ])
+        await store.orders.upsert(o);
+      const ids = (xs: readonly Order[]) => xs.map((x) => x.id);
+      expect(ids(await store.orders.match('ab12cd34-run1-o2'))).toEqual(['m2']);
+      expect(ids(await store.orders.match('9003'))).toEqual(['m3']);
+      expect(ids(await store.orders.match('m1'))).toEqual(['m1']);
+      expect(ids(await store.orders.match('ab12cd34-run1-'))).toEqual(['m2', 'm1']);
+      expect(ids(await store.orders.match('ab12cd34-'))).toEqual(['m3', 'm2', 'm1']);
+      expect(ids(await store.orders.match('ab12cd34-', 2))).toEqual(['m3', 'm2']);
+      // `_` and `%` are literal characters here, not wildcards.
+      expect(ids(await store.orders.match('ab12cd34_'))).toEqual([]);
+      expect(ids(await store.orders.match('zz_pct%'))).toEqual(['m4']);
+      expect(ids(await store.orders.match('zz%'))).toEqual([]);
+      expect(ids(await store.orders.match('nothing'))).toEqual([]);
+      const found = await store.lookupOrder('ab12cd34-run1-');
+      expect(found.kind).toBe('ambiguous');
+      const one = await store.lookupOrder('ab12cd34-run2');
+      expect(one.kind === 'story' && one.story.order?.id).toBe('m3');
+      expect((await store.lookupOrder('nothing')).kind).toBe('none');
+    });
+
     it('stores each fill once even when replayed', async () => {
       const f = fill('f1', 'o1', { venueTradeId: 'vt-1' });
       await store.fills.insert(f);

@@ -153,3 +153,12 @@ export function isUserError(err: unknown): err is TradeforgeError {
     err instanceof RiskLimitError
   );
 }
+
+/** Longest user-supplied value an error message repeats back (a 100 MB field is not echoed to the terminal). */
+export const ECHO_MAX = 80;
+
+/** A user-supplied value quoted for an error message, cut to {@link ECHO_MAX} characters with its full length said. */
+export function echoValue(value: string, max: number = ECHO_MAX): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}... (${value.length} characters)`;
+}

@@ -1,3 +1,4 @@
+import { echoValue } from '../core/errors.js';
 import { DataError } from '../core/index.js';
 import type { ColumnMapping } from './types.js';
 
@@ -45,7 +46,7 @@ export function planColumns(headers: readonly string[], mapping: ColumnMapping |
     if (m === undefined) continue;
     const idx = typeof m === 'number' ? m : norm.indexOf(normaliseHeader(m));
     if (idx < 0 || idx >= headers.length) {
-      throw new DataError(`column ${JSON.stringify(String(m))} mapped to ${f} is not in the header`, { file, row: 1 });
+      throw new DataError(`column ${echoValue(String(m))} mapped to ${f} is not in the header`, { file, row: 1 });
     }
     fields[f] = idx;
     taken.add(idx);
@@ -63,7 +64,7 @@ export function planColumns(headers: readonly string[], mapping: ColumnMapping |
   }
   for (const f of BAR_FIELDS) {
     if (f !== 'volume' && fields[f] < 0) {
-      throw new DataError(`missing column ${f} (header: ${headers.join(', ')})`, { file, row: 1, column: f });
+      throw new DataError(`missing column ${f}${describeHeader(headers)}`, { file, row: 1, column: f });
     }
   }
   const extras: { index: number; name: string }[] = [];
@@ -72,4 +73,20 @@ export function planColumns(headers: readonly string[], mapping: ColumnMapping |
       extras.push({ index: i, name: headers[i].trim().replace(/^["']|["']$/g, '') || `column_${i + 1}` });
   }
   return { fields, extras };
+}
+
+const COLUMN_NAME = /^[\p{L}\p{N} _.()%#-]{1,40}$/u;
+const HEADERS_SHOWN = 12;
+
+/**
+ * The header as it may appear in an error: shown only when every cell looks like a column name, since a first line
+ * that doesn't is likely another kind of file (`--data /etc/shadow` must not print that file's first line).
+ */
+function describeHeader(headers: readonly string[]): string {
+  const names = headers.map((h) => h.trim().replace(/^["']|["']$/g, ''));
+  if (!names.every((h) => COLUMN_NAME.test(h))) {
+    return ' (the first line is not a header of market data columns: is this a CSV/JSON bar file?)';
+  }
+  const shown = names.slice(0, HEADERS_SHOWN).join(', ');
+  return ` (header: ${shown}${names.length > HEADERS_SHOWN ? `, ... ${names.length} columns` : ''})`;
 }

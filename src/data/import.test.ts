@@ -138,7 +138,7 @@ describe('CSV import', () => {
   it('reports text in a numeric field with row and column', () => {
     const text = 'time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,abc,0.5,1,5\n';
     const e = dataError(() => importFile(file('text.csv', text)));
-    expect(e.message).toMatch(/text\.csv, row 3, column high: 'abc' is not a number$/);
+    expect(e.message).toMatch(/text\.csv, row 3, column high: "abc" is not a number$/);
     expect(e.location).toMatchObject({ row: 3, column: 'high' });
   });
 
@@ -192,6 +192,63 @@ describe('CSV import', () => {
   });
 });
 
+describe('input limits (hostile or corrupt files)', () => {
+  const HEADER = 'time,open,high,low,close,volume\n';
+  const row = (t: string, o: string, h = '101') => `${t},${o},${h},99,100,1\n`;
+
+  it('accepts decimal numbers only: hex, binary and octal cells are refused', () => {
+    for (const cell of ['0x63', '0b1010', '0o17', '0X1F']) {
+      const e = dataError(() => importText(`${HEADER}${row('2024-01-01', cell)}${row('2024-01-02', '100')}`));
+      expect(e.message).toBe(`row 2, column open: "${cell}" is not a decimal number`);
+    }
+    // Decimal forms still read: exponent, sign, leading dot, leading zero.
+    const ok = importText(
+      `${HEADER}${row('2024-01-01', '1e2')}${row('2024-01-02', '+100.0')}${row('2024-01-03', '099.5')}`,
+    );
+    expect([...ok.columns.open]).toEqual([100, 100, 99.5]);
+  });
+
+  it('refuses a price or volume beyond the absolute bound, even where the outlier check would pass it', () => {
+    let text = HEADER;
+    for (let i = 0; i < 300; i++) {
+      const t = new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString();
+      text += row(t, '100', i === 150 ? '1e308' : '101');
+    }
+    const e = dataError(() => importText(text));
+    expect(e.message).toBe(
+      'row 152, column high: out-of-bounds: high is 1e+308, beyond the absolute bound 1000000000000',
+    );
+    // The same series with the bound respected imports.
+    expect(importText(text.replace('1e308', '101')).columns.length).toBe(300);
+  });
+
+  it('cuts an echoed value to 80 characters and says how long it was', () => {
+    const field = `${'9'.repeat(10_000)}x`;
+    const e = dataError(() => importText(`${HEADER}2024-01-01,${field},101,99,100,1\n`));
+    expect(e.message).toBe(`row 2, column open: "${'9'.repeat(80)}"... (10001 characters) is not a number`);
+  });
+
+  it('refuses a line over the length limit before cutting it into cells, and a header over the column limit', () => {
+    const long = dataError(() => importText(`${HEADER}2024-01-01,${'9'.repeat(70_000)},1,1,1,1\n`));
+    expect(long.message).toBe('row 2: line is 70019 characters long; the limit is 65536');
+    const wide = dataError(() => importText(`${Array.from({ length: 2000 }, (_, i) => `c${i}`).join(',')}\n1,2\n`));
+    expect(wide.message).toBe('row 1: 2000 columns; the limit is 1024');
+    const json = JSON.stringify([Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i]))]);
+    expect(dataError(() => importText(json)).message).toBe('row 1: 2000 fields in a bar; the limit is 1024');
+  });
+
+  it('never prints the first line of a file that is not market data', () => {
+    const secret = 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::';
+    const e = dataError(() => importFile(file('shadow', `${secret}\ndaemon:*:19000:0:99999:7:::\n`)));
+    expect(e.message).not.toContain('root');
+    expect(e.message).not.toContain('hash');
+    expect(e.message).toMatch(/missing column time \(the first line is not a header of market data columns/);
+    // A real header with a missing column is still shown, to help.
+    const h = dataError(() => importText('date,o,h,l\n2024-01-01,1,2,0\n'));
+    expect(h.message).toMatch(/missing column close \(header: date, o, h, l\)/);
+  });
+});
+
 describe('CSV export', () => {
   it('round-trips through writeCsv with full precision and extra columns', () => {
     const src = importText(
@@ -242,7 +299,7 @@ describe('JSON import', () => {
       { time: D1, open: 1, high: 2, low: 0.5, close: 1.5 },
       { time: D2, open: 1, high: 'abc', low: 0.5, close: 1.5 },
     ]);
-    expect(dataError(() => importText(bad)).message).toMatch(/row 2, column high: 'abc' is not a number/);
+    expect(dataError(() => importText(bad)).message).toMatch(/row 2, column high: "abc" is not a number/);
     expect(dataError(() => importText('[{"time": 1, "open": 1}]')).message).toMatch(/missing column high/);
     expect(dataError(() => importText('{"x": 1}')).message).toMatch(/expected an array/);
     expect(dataError(() => importFile(file('broken.json', '[1,'))).message).toMatch(/broken\.json: not valid JSON/);

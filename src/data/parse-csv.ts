@@ -1,3 +1,4 @@
+import { echoValue } from '../core/errors.js';
 import { type BarColumns, DataError } from '../core/index.js';
 import { type ColumnPlan, planColumns } from './column-map.js';
 import { buildExtras, type ParsedBars, parseNumberCell } from './parsed-bars.js';
@@ -5,6 +6,14 @@ import { parseTime } from './time-parse.js';
 import type { ImportOptions } from './types.js';
 
 const DELIMITERS = [',', ';', '\t', '|'] as const;
+
+/**
+ * Longest line read, checked before the line is cut out of the text: a bar needs well under 1 KiB, and a file with a
+ * 5M-column line or a 100 MB field must not turn into millions of strings (it took 1.5 GB of memory).
+ */
+export const MAX_LINE_CHARS = 65_536;
+/** Most columns in a row (time, OHLCV and extra columns). */
+export const MAX_COLUMNS = 1_024;
 
 /** Picks the delimiter that splits the header line into the most cells (ties: `,` `;` tab `|`). */
 export function detectDelimiter(line: string): string {
@@ -67,6 +76,12 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string):
     while (pos < text.length) {
       const nl = text.indexOf('\n', pos);
       const end = nl < 0 ? text.length : nl;
+      if (end - pos > MAX_LINE_CHARS) {
+        throw new DataError(`line is ${end - pos} characters long; the limit is ${MAX_LINE_CHARS}`, {
+          file,
+          row: lineNo + 1,
+        });
+      }
       let line = text.slice(pos, end);
       pos = end + 1;
       lineNo++;
@@ -79,6 +94,9 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string):
   const first = nextLine() as string;
   const delimiter = opts.delimiter ?? detectDelimiter(first);
   const firstCells = splitLine(first, delimiter);
+  if (firstCells.length > MAX_COLUMNS) {
+    throw new DataError(`${firstCells.length} columns; the limit is ${MAX_COLUMNS}`, { file, row: lineNo });
+  }
   const hasHeader = opts.header ?? looksLikeHeader(firstCells);
   let plan: ColumnPlan;
   let pending: string | undefined;
@@ -124,7 +142,7 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string):
     }
     const t = parseTime(unquote(cells[f.time]));
     if (Number.isNaN(t)) {
-      throw new DataError(`'${cells[f.time].trim()}' is not a time (ISO-8601 or epoch seconds/ms)`, {
+      throw new DataError(`${echoValue(cells[f.time].trim())} is not a time (ISO-8601 or epoch seconds/ms)`, {
         file,
         row,
         column: 'time',

@@ -1,4 +1,6 @@
+import { echoValue } from '../core/errors.js';
 import { type BarColumns, DataError } from '../core/index.js';
+import { MAX_COLUMNS } from './parse-csv.js';
 import { BAR_FIELDS, planColumns } from './column-map.js';
 import { buildExtras, type ParsedBars, parseNumberCell } from './parsed-bars.js';
 import { epochToMs, parseTime } from './time-parse.js';
@@ -35,6 +37,9 @@ export function parseJson(text: string, opts: ImportOptions = {}, file?: string)
       ? Object.keys(first)
       : [];
   if (headers.length === 0) throw new DataError('a bar must be an object or an array', { file, row: 1 });
+  if (headers.length > MAX_COLUMNS) {
+    throw new DataError(`${headers.length} fields in a bar; the limit is ${MAX_COLUMNS}`, { file, row: 1 });
+  }
   const plan = planColumns(headers, opts.columns, file);
   const n = items.length;
   const cols = {
@@ -64,7 +69,7 @@ export function parseJson(text: string, opts: ImportOptions = {}, file?: string)
     const tv = get(plan.fields.time);
     const t = typeof tv === 'number' ? epochToMs(tv) : typeof tv === 'string' ? parseTime(tv) : Number.NaN;
     if (!Number.isFinite(t)) {
-      throw new DataError(`${JSON.stringify(tv ?? null)} is not a time (ISO-8601 or epoch seconds/ms)`, {
+      throw new DataError(`${echoValue(JSON.stringify(tv ?? null))} is not a time (ISO-8601 or epoch seconds/ms)`, {
         file,
         row,
         column: 'time',

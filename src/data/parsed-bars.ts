@@ -1,4 +1,5 @@
 import { type BarColumns, DataError } from '../core/index.js';
+import { echoValue } from '../core/errors.js';
 
 /** Columns as read from a file plus the file row of each index (for messages). */
 export interface ParsedBars {
@@ -18,12 +19,25 @@ export function parseNumberCell(
 ): number {
   const s = cell.trim();
   const v = Number(s);
-  if (s.length > 0 && Number.isFinite(v)) return v;
+  if (s.length > 0 && Number.isFinite(v)) {
+    if (isRadixLiteral(s)) throw new DataError(`${echoValue(s)} is not a decimal number`, { file, row, column });
+    return v;
+  }
   const raw = s.replace(/^"|"$/g, '');
   if (raw !== s) return parseNumberCell(raw, decimalComma, file, row, column);
   if (decimalComma && DECIMAL_COMMA.test(s)) return Number(s.replace(',', '.'));
   if (s.length === 0) throw new DataError('empty value (a number is required)', { file, row, column });
-  throw new DataError(`'${s}' is not a number`, { file, row, column });
+  throw new DataError(`${echoValue(s)} is not a number`, { file, row, column });
+}
+
+/**
+ * True for `0x63`, `0b1010`, `0o17`: `Number()` reads them, but market data is decimal and such a cell is a corrupt
+ * or hostile file. Checked only on cells `Number()` accepted, by their first two characters, so it costs nothing.
+ */
+export function isRadixLiteral(s: string): boolean {
+  if (s.length < 3 || s.charCodeAt(0) !== 48) return false;
+  const c = s.charCodeAt(1) | 0x20;
+  return c === 120 || c === 98 || c === 111;
 }
 
 /** Turns raw extra cells into numeric columns (all cells numbers or empty -> NaN) or text columns. */
@@ -44,7 +58,7 @@ export function buildExtras(
         nums[i] = Number.NaN;
         continue;
       }
-      let v = Number(s);
+      let v = isRadixLiteral(s) ? Number.NaN : Number(s);
       if (Number.isNaN(v) && decimalComma && DECIMAL_COMMA.test(s)) v = Number(s.replace(',', '.'));
       if (Number.isNaN(v)) {
         numeric = false;

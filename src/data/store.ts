@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { type BarColumns, DataError, parseTimeframe, type Timeframe, ValidationError } from '../core/index.js';
+import { echoValue } from '../core/errors.js';
 import { TEMP_SUFFIX, writeAll, writeFileAtomic } from './atomic-file.js';
 import { formatTime } from './time-parse.js';
 
@@ -40,17 +41,32 @@ interface Header {
   headerBytes: number;
 }
 
+/** Longest symbol accepted (exchange symbols are far shorter; a longer one is a mistake or an attack). */
+export const MAX_SYMBOL_CHARS = 64;
+/** Longest encoded symbol: with the timeframe and extension it stays inside a 255-byte file name. */
+const MAX_ENCODED_CHARS = 200;
+
 /** Encodes a symbol for a file name: letters, digits, `.`, `-`, `_` stay, anything else (e.g. `/`) becomes %XX. */
 export function encodeSymbol(symbol: string): string {
-  if (symbol.length === 0 || symbol.length > 100 || /[\p{Cc}]/u.test(symbol)) {
-    throw new ValidationError(`invalid symbol ${JSON.stringify(symbol)}`, 'symbol');
+  if (symbol.length === 0 || symbol.length > MAX_SYMBOL_CHARS || /[\p{Cc}]/u.test(symbol)) {
+    throw new ValidationError(
+      `invalid symbol ${echoValue(symbol)}: 1 to ${MAX_SYMBOL_CHARS} characters, no control characters`,
+      'symbol',
+    );
   }
-  return Array.from(Buffer.from(symbol, 'utf8'))
+  const encoded = Array.from(Buffer.from(symbol, 'utf8'))
     .map((b) => {
       const ch = String.fromCharCode(b);
       return /[A-Za-z0-9._-]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
     })
     .join('');
+  if (encoded.length > MAX_ENCODED_CHARS) {
+    throw new ValidationError(
+      `invalid symbol ${echoValue(symbol)}: too long once encoded as a file name (use ASCII letters and digits)`,
+      'symbol',
+    );
+  }
+  return encoded;
 }
 
 /**

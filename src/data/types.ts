@@ -11,6 +11,7 @@ export type IssueKind =
   | 'high-below-low'
   | 'outside-range'
   | 'non-positive'
+  | 'out-of-bounds'
   | 'outlier';
 
 /** One validation finding. `row` is the file row (header = row 1) when known, `index` the 0-based column index. */

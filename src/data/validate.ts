@@ -12,7 +12,17 @@ const ERROR_KINDS: ReadonlySet<IssueKind> = new Set([
   'high-below-low',
   'outside-range',
   'non-positive',
+  'out-of-bounds',
 ]);
+
+/**
+ * Absolute sanity bounds, beside the statistical outlier check: no traded instrument is priced above 1e12 or trades
+ * more than 1e18 units in a bar, and the outlier check alone passes a single absurd bar (`high=1e308`) when the rest of
+ * the series is calm enough.
+ */
+export const MAX_PRICE = 1e12;
+/** See {@link MAX_PRICE}. */
+export const MAX_VOLUME = 1e18;
 
 /** True for kinds that make data unusable (reject refuses them); gaps and outliers are warnings. */
 export function isErrorKind(kind: IssueKind): boolean {
@@ -47,6 +57,7 @@ function emptyCounts(): Record<IssueKind, number> {
     'high-below-low': 0,
     'outside-range': 0,
     'non-positive': 0,
+    'out-of-bounds': 0,
     outlier: 0,
   };
 }
@@ -95,6 +106,13 @@ export function validateBars(c: BarColumns, opts: ValidateOptions = {}): Validat
       const [col, v] = !(o > 0) ? ['open', o] : !(h > 0) ? ['high', h] : !(l > 0) ? ['low', l] : ['close', cl];
       add(i, 'non-positive', col as string, `${col} is ${v} (prices must be > 0)`);
       ordered[i] = 0;
+    } else if (h > MAX_PRICE || o > MAX_PRICE || l > MAX_PRICE || cl > MAX_PRICE) {
+      const [col, v] =
+        o > MAX_PRICE ? ['open', o] : h > MAX_PRICE ? ['high', h] : l > MAX_PRICE ? ['low', l] : ['close', cl];
+      add(i, 'out-of-bounds', col as string, `${col} is ${v}, beyond the absolute bound ${MAX_PRICE}`);
+      ordered[i] = 0;
+    } else if (volume[i] > MAX_VOLUME) {
+      add(i, 'out-of-bounds', 'volume', `volume is ${volume[i]}, beyond the absolute bound ${MAX_VOLUME}`);
     } else if (h < l) {
       add(i, 'high-below-low', 'high', `high ${h} < low ${l}`);
     } else if (o < l || o > h || cl < l || cl > h) {

@@ -92,7 +92,7 @@ export function createLogger(options: CreateLoggerOptions = {}): OpsLogger {
     hooks: {
       // Last line of defence for bindings of grandchild loggers created through pino's own child(), which pino does
       // not pass through formatters.bindings: mask token shapes in the final line.
-      streamWrite: (line) => redactText(line),
+      streamWrite: (line) => redactText(oneComponent(line)),
       // Messages and printf arguments are redacted too: secrets leak through interpolated strings as often as fields.
       logMethod(args, method) {
         const clean = args.map((a) => (typeof a === 'string' ? redactString(redact, a) : a));
@@ -110,6 +110,27 @@ export function createLogger(options: CreateLoggerOptions = {}): OpsLogger {
       file?.end();
     },
   };
+}
+
+const COMPONENT_KEY = '"component":';
+const FIRST_COMPONENT = /"component":"(?:[^"\\]|\\.)*",/;
+
+/**
+ * Keeps one `component` per line: pino concatenates a child's bindings after its parent's, so a component logger's
+ * child (the event log's per-source loggers under the runtime's) would otherwise carry the key twice. The last one,
+ * the most specific, is what a JSON parser reads, so that is the one kept.
+ */
+export function oneComponent(line: string): string {
+  const first = line.indexOf(COMPONENT_KEY);
+  if (first < 0 || line.indexOf(COMPONENT_KEY, first + COMPONENT_KEY.length) < 0) return line;
+  let out = line;
+  // Drop the earlier ones until one is left.
+  while (out.indexOf(COMPONENT_KEY, out.indexOf(COMPONENT_KEY) + COMPONENT_KEY.length) >= 0) {
+    const next = out.replace(FIRST_COMPONENT, '');
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }
 
 function serialiseErrors(obj: Record<string, unknown>): Record<string, unknown> {

@@ -39,6 +39,27 @@ export interface StorySources {
   audit: AuditLog;
 }
 
+/** What `audit order KEY` finds: one story, several orders to choose from, or nothing. */
+export type OrderLookup =
+  | { kind: 'story'; story: OrderStory }
+  | { kind: 'ambiguous'; matches: Order[] }
+  | { kind: 'none' };
+
+/** Most orders listed when a key matches more than one. */
+export const MATCHES_LISTED = 20;
+
+/**
+ * Finds the order a person means by `key` (its client order id, venue order id, engine id, or a prefix of one) and
+ * reconstructs its story; several matches are returned for the caller to list. A key no order has may still name
+ * audit records (a signal refused before it became an order, by correlation id).
+ */
+export async function lookupOrderStory(src: StorySources, key: string): Promise<OrderLookup> {
+  const matches = await src.orders.match(key, MATCHES_LISTED + 1);
+  if (matches.length > 1) return { kind: 'ambiguous', matches };
+  const story = await reconstructOrder(src, matches.length === 1 ? matches[0].clientOrderId : key);
+  return story ? { kind: 'story', story } : { kind: 'none' };
+}
+
 /** Reconstructs an order's story from the orders, fills, risk events and the audit log. Undefined when unknown. */
 export async function reconstructOrder(src: StorySources, id: string): Promise<OrderStory | undefined> {
   const order = await src.orders.get(id);

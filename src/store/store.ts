@@ -6,7 +6,7 @@ import { type Connection, connect } from './db.js';
 import { EventAuditor, type EventAuditorOptions } from './event-auditor.js';
 import { EventPersister, type EventPersisterOptions } from './event-persister.js';
 import { grantAppRole, InCodeMigrationProvider } from './migrations.js';
-import { type OrderStory, reconstructOrder } from './order-story.js';
+import { lookupOrderStory, type OrderLookup, type OrderStory, reconstructOrder } from './order-story.js';
 import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
 import { SessionsRepository, UsersRepository } from './repositories/auth.js';
 import { BacktestsRepository, DeploymentsRepository, StrategiesRepository } from './repositories/catalogue.js';
@@ -115,6 +115,8 @@ export interface Store extends Repositories {
   auditEvents(bus: EventBus, opts?: EventAuditorOptions): EventAuditor;
   /** STORE-4: the whole story of one order. */
   orderStory(orderId: string): Promise<OrderStory | undefined>;
+  /** The story of the order a person means by a client, venue or engine id, or a prefix of one (several: a list). */
+  lookupOrder(key: string): Promise<OrderLookup>;
   /** Flushes subscribers it created and closes the connection. */
   close(): Promise<void>;
 }
@@ -176,6 +178,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       return a;
     },
     orderStory: (id) => reconstructOrder({ ...repos, audit }, id),
+    lookupOrder: (key) => lookupOrderStory({ ...repos, audit }, key),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { ValidationError } from '../../core/errors.js';
+import { echoValue, ValidationError } from '../../core/errors.js';
+import { MATCHES_LISTED } from '../../store/order-story.js';
+import { EXIT_USAGE } from '../cli-error.js';
 
 function parseTime(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -151,15 +153,33 @@ export function register(program: Command): void {
     });
   audit
     .command('order <orderId>')
-    .description("reconstruct one order's story: signal, risk decision, venue messages, fills")
+    .description(
+      "reconstruct one order's story: signal, risk decision, venue messages, fills; the order is named by its client order id, venue order id or a prefix of one (several matches are listed)",
+    )
     .option('--json', 'print the story as JSON')
     .option('-c, --config <file>', 'config file (JSON or YAML)')
     .action(async (orderId: string, opts: { json?: boolean; config?: string }) => {
       const { openConfiguredStore } = await import('../../app/open-store.js');
       const { store } = await openConfiguredStore({ configFile: opts.config });
       try {
-        const story = await store.orderStory(orderId);
-        if (!story) throw new ValidationError(`no order or audit record for order "${orderId}"`, 'orderId');
+        const found = await store.lookupOrder(orderId);
+        if (found.kind === 'none') {
+          throw new ValidationError(`no order or audit record for order ${echoValue(orderId)}`, 'orderId');
+        }
+        if (found.kind === 'ambiguous') {
+          const more = found.matches.length > MATCHES_LISTED;
+          process.stderr.write(
+            `${more ? `more than ${MATCHES_LISTED}` : found.matches.length} orders match ${echoValue(orderId)}; give more of the id:\n`,
+          );
+          for (const o of found.matches.slice(0, MATCHES_LISTED)) {
+            process.stderr.write(
+              `  ${o.clientOrderId}  venue ${o.venueOrderId ?? '-'}  ${new Date(o.createdAt).toISOString()}  ${o.side} ${o.quantity} ${o.symbol} ${o.type}  ${o.status}\n`,
+            );
+          }
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
+        const story = found.story;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(story, null, 2)}\n`);
           return;

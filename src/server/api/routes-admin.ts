@@ -10,6 +10,7 @@ import {
   createUserBody,
   errorSchema,
   orderIdParams,
+  orderMatchesSchema,
   orderStorySchema,
   publicUserSchema,
   secretListSchema,
@@ -93,14 +94,31 @@ export function adminRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['compliance'],
-        summary: 'The whole story of one order: signal, risk decisions, venue messages, fills (STORE-4)',
+        summary:
+          'The whole story of one order: signal, risk decisions, venue messages, fills (STORE-4). The id may be the client order id, the venue order id or a prefix of one; several matches answer 409 with the list.',
         params: orderIdParams,
-        response: { 200: orderStorySchema, ...authErrors, 404: errorSchema },
+        response: { 200: orderStorySchema, ...authErrors, 404: errorSchema, 409: orderMatchesSchema },
       },
     },
     async (req, reply) => {
-      const s = await store.orderStory(req.params.id);
-      if (!s) return reply.code(404).send({ error: 'not_found', message: `no order ${req.params.id}` });
+      const found = await store.lookupOrder(req.params.id);
+      if (found.kind === 'none')
+        return reply.code(404).send({ error: 'not_found', message: `no order ${req.params.id}` });
+      if (found.kind === 'ambiguous') {
+        return reply.code(409).send({
+          error: 'ambiguous',
+          message: `${found.matches.length} orders match ${req.params.id}; give more of the id`,
+          matches: found.matches.map((o) => ({
+            clientOrderId: o.clientOrderId,
+            ...(o.venueOrderId !== undefined ? { venueOrderId: o.venueOrderId } : {}),
+            symbol: o.symbol,
+            side: o.side,
+            status: o.status,
+            createdAt: o.createdAt,
+          })),
+        });
+      }
+      const s = found.story;
       return {
         orderId: s.orderId,
         ...(s.correlationId !== undefined ? { correlationId: s.correlationId } : {}),

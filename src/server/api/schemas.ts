@@ -234,7 +234,23 @@ export const orderIdParams = z.strictObject({
     .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only'),
 });
 
-/** An order's story (STORE-4). */
+/** Several orders match an id prefix: the caller picks one. */
+export const orderMatchesSchema = z.object({
+  error: z.literal('ambiguous'),
+  message: z.string(),
+  matches: z.array(
+    z.object({
+      clientOrderId: z.string(),
+      venueOrderId: z.string().optional(),
+      symbol: z.string(),
+      side: z.string(),
+      status: z.string(),
+      createdAt: z.number(),
+    }),
+  ),
+});
+
+/** The whole story of one order (STORE-4). */
 export const orderStorySchema = z.object({
   orderId: z.string(),
   correlationId: z.string().optional(),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ClosedTrade } from '../../core/events.js';
 import type { Fill, Liquidity } from '../../core/fill.js';
 import type { Order, OrderSide, OrderSource, OrderStatus, OrderType, TimeInForce } from '../../core/order.js';
@@ -111,6 +111,33 @@ export class OrdersRepository {
       .where((eb) => eb.or([eb('id', '=', id), eb('client_order_id', '=', id)]))
       .executeTakeFirst();
     return row ? rowToOrder(row) : undefined;
+  }
+
+  /**
+   * Orders a person may mean by `key`: those whose id, client order id or venue order id equals it, else those where
+   * one of them starts with it (at most `limit`, newest first). `audit order` takes any of the three, or a prefix.
+   */
+  async match(key: string, limit = 20): Promise<Order[]> {
+    const exact = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', key), eb('client_order_id', '=', key), eb('venue_order_id', '=', key)]))
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    if (exact.length > 0 || key.length === 0) return exact.map(rowToOrder);
+    // '!' escapes LIKE's wildcards the same way on SQLite (no default escape) and PostgreSQL.
+    const pattern = `${key.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    const like = (col: 'id' | 'client_order_id' | 'venue_order_id') =>
+      sql<boolean>`${sql.ref(col)} like ${pattern} escape '!'`;
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where((eb) => eb.or([like('id'), like('client_order_id'), like('venue_order_id')]))
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(rowToOrder);
   }
 
   /** Orders that may still fill (submitted, accepted, partially filled) or were never sent (new). */
