@@ -1,7 +1,7 @@
 import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade, EventBus, EventMap, EventName, RiskCheckInputs } from '../core/events.js';
-import type { Fill, Liquidity } from '../core/fill.js';
+import type { Fill, FillRecord, Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
@@ -98,6 +98,8 @@ export interface EngineOptions {
    * id serves as its correlation id (a backtest pays nothing).
    */
   correlationPrefix?: string;
+  /** Keep every fill in `fillLog` (a backtest result lists them); off by default. */
+  recordFills?: boolean;
 }
 
 const QTY_EPS = 1e-9;
@@ -132,6 +134,8 @@ export class Engine implements ExecutionSink, RiskActions {
   /** True once the strategy threw (or was stopped); its hooks are no longer called. */
   strategyStopped = false;
   fills = 0;
+  /** Every fill in order, when `recordFills` is set; null otherwise. */
+  readonly fillLog: FillRecord[] | null;
 
   readonly stake: StakeSpec;
   readonly allowShort: boolean;
@@ -241,6 +245,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
     this.exec.attach(symbols);
     this.correlationPrefix = opts.correlationPrefix ?? null;
+    this.fillLog = opts.recordFills ? [] : null;
     this.signalSeq = 0;
   }
 
@@ -674,6 +679,19 @@ export class Engine implements ExecutionSink, RiskActions {
     const sideSign = order.side === 'buy' ? 1 : -1;
     const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
     this.fills++;
+    if (this.fillLog !== null) {
+      this.fillLog.push({
+        time,
+        symbol: order.symbol,
+        side: order.side,
+        price,
+        quantity,
+        fee,
+        orderType: order.type,
+        tag: order.tag ?? null,
+        liquidity,
+      });
+    }
     if (this.bus.hasSubscribers('position.changed.v1')) {
       this.emit('position.changed.v1', order.correlationId, { position: pf.snapshot(s) });
     }

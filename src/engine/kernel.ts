@@ -44,6 +44,8 @@ export interface KernelEnvironment {
   log?: EngineLog;
   /** Correlation id prefix of the signals (the live runtime: unique per deployment and run). */
   correlationPrefix?: string;
+  /** Keep every fill on `engine.fillLog` (the backtest result lists them). */
+  recordFills?: boolean;
 }
 
 /**
@@ -81,5 +83,6 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     ...(env.atrFactory ? { atrFactory: env.atrFactory } : {}),
     ...(env.log ? { log: env.log } : {}),
     ...(env.correlationPrefix !== undefined ? { correlationPrefix: env.correlationPrefix } : {}),
+    ...(env.recordFills ? { recordFills: true } : {}),
   });
 }

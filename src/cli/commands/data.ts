@@ -174,6 +174,10 @@ export function register(program: Command): void {
           throw new ValidationError('cannot infer the timeframe from the bar spacing; pass --timeframe', 'timeframe');
         }
       }
+      if (timeframe) {
+        const { checkTimeframeMatches } = await import('../../data/timeframe-check.js');
+        checkTimeframeMatches(r.columns.time, timeframe, file);
+      }
       const store = new MarketDataStore(resolveHome().data);
       for (const { symbol, r } of batch) {
         const rtf = r.timeframe as Timeframe;
