@@ -175,8 +175,9 @@ export function register(program: Command): void {
         }
       }
       if (timeframe) {
+        // A declared timeframe the timestamps contradict is refused before anything is stored.
         const { checkTimeframeMatches } = await import('../../data/timeframe-check.js');
-        checkTimeframeMatches(r.columns.time, timeframe, file);
+        for (const { r, from } of batch) checkTimeframeMatches(r.columns.time, timeframe, from);
       }
       const store = new MarketDataStore(resolveHome().data);
       for (const { symbol, r } of batch) {
