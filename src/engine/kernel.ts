@@ -6,7 +6,7 @@ import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import { compileExits } from '../risk/exits.js';
 import type { ParamValues, Strategy } from '../strategy/types.js';
 import type { Clock } from './clock.js';
-import { Engine, type EngineLog } from './engine.js';
+import { Engine, type EngineLog, type ExitTiming } from './engine.js';
 import type { ExecutionVenue } from './execution-venue.js';
 import type { SymbolFeed } from './market-data.js';
 import type { AtrLike } from './risk-view.js';
@@ -42,6 +42,8 @@ export interface KernelEnvironment {
   log?: EngineLog;
   /** Correlation id prefix of the signals (the live runtime: unique per deployment and run). */
   correlationPrefix?: string;
+  /** When exit rules execute in a simulation (`intrabar` by default; `live` reproduces the runtime's timing). */
+  exitTiming?: ExitTiming;
 }
 
 /**
@@ -78,5 +80,6 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     ...(env.atrFactory ? { atrFactory: env.atrFactory } : {}),
     ...(env.log ? { log: env.log } : {}),
     ...(env.correlationPrefix !== undefined ? { correlationPrefix: env.correlationPrefix } : {}),
+    ...(env.exitTiming !== undefined ? { exitTiming: env.exitTiming } : {}),
   });
 }
