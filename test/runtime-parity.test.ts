@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../src/app/home.js';
 import type { DeploymentConfig } from '../src/app/live/deployment.js';
@@ -22,6 +23,8 @@ import { PATH, SPEC } from './fixtures/parity-path.js';
 // the backtest is told how the venue trades (docs/live.md, "Parity with the backtest"): the venue's spread (1 bp of
 // the mid at these prices) as slippage, the fee taken in the asset bought, and the live timing of exits.
 const MINUTE = 60_000;
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/tradeforge.js');
 const SYMBOL = 'BTC/USDT';
 
 let sim: SimulatorHandle;
@@ -183,8 +186,59 @@ describe('live on the simulator equals the backtest on the same bars (one run sp
     expect(diverged.differences.some((x) => /quantity/.test(x))).toBe(true);
     expect(diverged.differences.some((x) => /\(roi\).*time \+60000 ms/.test(x))).toBe(true);
     expect(diverged.differences.some((x) => /^P&L/.test(x))).toBe(true);
+
+    // Issue 11 (BT-8): the same comparison from the command line, on the session the runtime recorded (dev
+    // profile: a paper session on the simulator). Same run spec and the venue's price model: zero divergence.
+    await runtime.stop('replay');
+    const home = join(dir, 'home');
+    const json = join(dir, 'replay.json');
+    const html = join(dir, 'replay.html');
+    const same = replayCli(home, '--deployment', 'parity', '--json', json, '--html', html);
+    expect(same.status, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/fills: 10 expected, 10 happened, 10 matched, 0 missed, 0 extra/);
+    expect(same.stdout).toMatch(/verdict: match/);
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    expect(saved.report.verdict).toBe('match');
+    expect(saved.report.differences).toEqual([]);
+    expect(saved.bars).toBe(PATH.length);
+    expect(readFileSync(html, 'utf8')).toMatch(/Verdict: match/);
+
+    // The fills were made at the simulator's 1 bp spread; a replay that assumes 5 bp names every fill's price.
+    const other = replayCli(home, '--deployment', 'parity', '--slippage', 'percentage:0.0005', '--json', json);
+    expect(other.status, other.stderr).toBe(1);
+    expect(other.stdout).toMatch(/verdict: diverged/);
+    const fiveBp = JSON.parse(readFileSync(json, 'utf8')).report as { differences: string[] };
+    const priced = fiveBp.differences.filter((x) => /: price [\d.]+ instead of [\d.]+ \(-[34](\.\d+)? bp\)$/.test(x));
+    expect(priced).toHaveLength(10);
+    expect(fiveBp.differences.some((x) => /^P&L/.test(x))).toBe(true);
+    // Within a 4.5 bp price tolerance (and any P&L) the same replay passes.
+    const loose = replayCli(
+      home,
+      '--deployment',
+      'parity',
+      '--slippage',
+      'percentage:0.0005',
+      '--tolerance',
+      'price=4.5bp,pnl=100',
+    );
+    expect(loose.status, loose.stdout).toBe(0);
+    // Bad input: one line naming the flag, nothing written.
+    const bad = replayCli(home, '--deployment', 'parity', '--tolerance', 'price=abc', '--json', join(dir, 'no.json'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--tolerance: cannot read "price=abc"/);
+    expect(bad.stderr).not.toMatch(/at .*\.ts/);
+    expect(existsSync(join(dir, 'no.json'))).toBe(false);
   }, 300_000);
 });
+
+function replayCli(home: string, ...args: string[]) {
+  return spawnSync(process.execPath, [BIN, 'replay', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TRADEFORGE_HOME: home },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
 
 // A failure detector, not a time budget: generous because the box may be loaded.
 async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
