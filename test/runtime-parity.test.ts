@@ -202,6 +202,8 @@ describe('live on the simulator equals the backtest on the same bars (one run sp
     expect(saved.report.differences).toEqual([]);
     expect(saved.bars).toBe(PATH.length);
     expect(readFileSync(html, 'utf8')).toMatch(/Verdict: match/);
+    expect(same.stdout).toContain(`wrote ${json}`);
+    expect(same.stdout).toContain(`wrote ${html}`);
 
     // The fills were made at the simulator's 1 bp spread; a replay that assumes 5 bp names every fill's price.
     const other = replayCli(home, '--deployment', 'parity', '--slippage', 'percentage:0.0005', '--json', json);
@@ -228,6 +230,13 @@ describe('live on the simulator equals the backtest on the same bars (one run sp
     expect(bad.stderr).toMatch(/--tolerance: cannot read "price=abc"/);
     expect(bad.stderr).not.toMatch(/at .*\.ts/);
     expect(existsSync(join(dir, 'no.json'))).toBe(false);
+    const asset = replayCli(home, '--deployment', 'parity', '--fee-asset', 'btc');
+    expect(asset.status).toBe(2);
+    expect(asset.stderr).toMatch(/--fee-asset expects base or quote, got "btc"/);
+    // The period can be cut: only the first two round trips (their bars and fills) are compared.
+    const part = replayCli(home, '--deployment', 'parity', '--to', String(t0 + 16 * MINUTE));
+    expect(part.status, part.stdout).toBe(0);
+    expect(part.stdout).toMatch(/17 bars .* fills: 4 expected, 4 happened, 4 matched/s);
   }, 300_000);
 });
 

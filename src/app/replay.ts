@@ -88,8 +88,9 @@ export async function replayDeployment(o: ReplayOptions): Promise<ReplayResult> 
   if (count === 0) throw new ValidationError('no recorded bars in the selected range', 'from');
   const first = Math.min(...data.map((x) => (x.columns.length > 0 ? x.columns.time[0] : Number.POSITIVE_INFINITY)));
   const lastBar = Math.max(...data.map((x) => (x.columns.length > 0 ? x.columns.time[x.columns.length - 1] : 0)));
-  // A bar's fills happen within it: the period runs to the end of the last bar.
-  const end = lastBar + (o.to !== undefined ? 0 : TIMEFRAME_MS[timeframe]) - 1;
+  // A bar's fills happen within it: the period runs to the end of the last bar (or `to`, when earlier).
+  const barEnd = lastBar + TIMEFRAME_MS[timeframe] - 1;
+  const end = o.to !== undefined ? Math.min(barEnd, Math.max(o.to, lastBar)) : barEnd;
 
   // The expected fills: the simulated venue's, with each order's type (slippage is reported by type).
   const bus: EventBus = new InProcessEventBus();
