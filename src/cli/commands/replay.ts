@@ -80,7 +80,7 @@ async function runReplay(flags: ReplayFlags): Promise<number> {
       );
     }
     out.write(
-      `P&L: expected ${r.pnl.expected.toFixed(6)}, actual ${r.pnl.actual.toFixed(6)}, difference ${r.pnl.difference.toFixed(6)}\n`,
+      `P&L: expected ${money(r.pnl.expected)}, actual ${money(r.pnl.actual)}, difference ${money(r.pnl.difference)}\n`,
     );
     for (const d of r.differences) out.write(`  ${d}\n`);
     out.write(`verdict: ${r.verdict === 'match' ? 'match (zero divergence within the tolerance)' : 'diverged'}\n`);
@@ -111,6 +111,12 @@ async function runReplay(flags: ReplayFlags): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** Six decimals, without a negative zero. */
+function money(x: number): string {
+  const t = x.toFixed(6);
+  return /^-0\.0+$/.test(t) ? t.slice(1) : t;
 }
 
 type Tolerance = import('../../backtest/divergence.js').DivergenceTolerance;
