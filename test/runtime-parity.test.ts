@@ -116,8 +116,12 @@ describe('live on the simulator equals the backtest on the same bars (one run sp
     // Bar k-1 closes when the price of bar k arrives; one more price closes the last bar.
     for (let k = 1; k <= PATH.length; k++) {
       now = t0 + k * MINUTE;
-      sim.setPrice('BTCUSDT', PATH[Math.min(k, PATH.length - 1)]);
+      const p = PATH[Math.min(k, PATH.length - 1)];
+      // The market moves first and the streams print it (pushed after every request the runtime makes): the bar's
+      // open is the market's price. Then the resting orders it crosses execute (a stop on a gap fills at the bid).
+      sim.state.setPrice('BTCUSDT', p, { match: false });
       await until(`bar ${k - 1}`, () => cols.length === k);
+      sim.setPrice('BTCUSDT', p);
       await settle();
     }
     expect(m.last).toBeGreaterThan(0);

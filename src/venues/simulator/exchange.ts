@@ -176,18 +176,13 @@ export class SimExchange {
   }
 
   /**
-   * Moves one market's mid (tests: cross a resting order deterministically). `match: false` only moves it; then
-   * `matchMarket` executes the resting orders it crossed (the server lets the streams see the new price first).
+   * Moves one market's mid (tests: cross a resting order deterministically). `match: false` only moves it: a test
+   * lets the streams print the new price first, then `setPrice` again executes the resting orders it crosses.
    */
   setPrice(symbol: string, price: number, opts: { match?: boolean } = {}): void {
     const m = this.market(symbol);
     m.setMid(price, this.now());
     if (opts.match !== false) this.matchResting(m);
-  }
-
-  /** Executes the resting orders of one market that its current price crosses. */
-  matchMarket(symbol: string): void {
-    this.matchResting(this.market(symbol));
   }
 
   /** Places an order following Binance's validation order; throws BinanceApiError on rejection. */

@@ -504,11 +504,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       broadcast();
     },
     setPrice(symbol, price) {
-      // The market trades at the new price first (the streams print it: a bar's open is the market's, not our
-      // stop's fill), then the resting orders it crosses execute, as on a venue.
-      exchange.setPrice(symbol, price, { match: false });
-      broadcast();
-      exchange.matchMarket(symbol);
+      exchange.setPrice(symbol, price);
       broadcast();
     },
     ccxtUrls() {
