@@ -8,7 +8,7 @@ import { DEFAULT_STAKE, specFees } from '../core/run-spec.js';
 import type { RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
 import { SimulatedClock } from '../engine/clock.js';
-import type { Engine, EngineLog, RiskEvent, StakeSpec, StrategyFailure } from '../engine/engine.js';
+import type { Engine, EngineLog, ExitTiming, RiskEvent, StakeSpec, StrategyFailure } from '../engine/engine.js';
 import { buildKernel } from '../engine/kernel.js';
 import { SymbolFeed } from '../engine/market-data.js';
 import { Atr } from '../indicators/index.js';
@@ -72,6 +72,16 @@ export interface BacktestOptions {
   participation?: number;
   latency?: LatencySpec;
   marketFill?: 'next_open' | 'close';
+  /**
+   * When exit rules execute: `intrabar` (default, Freqtrade's rules) or `live`, the live runtime's timing (the
+   * venue-kept stop-loss within the bar, other exit rules at the next open): replaying a live period (docs/live.md).
+   */
+  exitTiming?: ExitTiming;
+  /**
+   * The asset a spot buy pays its fee in: `quote` (default) or `base`, as Binance spot charges it; the position is
+   * then what the account was credited, in whole lots, as the live bridge books it (docs/live.md).
+   */
+  feeAsset?: 'quote' | 'base';
   /** Days per year for annualising metrics; default: from the data's calendar (252 without weekend bars, else 365). */
   tradingDaysPerYear?: number;
   /** Bars per year for annualising metrics (`--periods-per-year`); wins over `tradingDaysPerYear`. */
@@ -221,6 +231,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     ...(options.participation !== undefined ? { participation: new VolumeParticipation(options.participation) } : {}),
     ...(options.latency ? { latency: options.latency } : {}),
     ...(options.marketFill ? { marketFill: options.marketFill } : {}),
+    ...(options.feeAsset === 'base' ? { feeInBase: true } : {}),
     instruments,
   });
   const feeds = data.map((d) => new SymbolFeed(d.symbol, d.columns, timeframe));
@@ -254,6 +265,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       atrFactory: () => new Atr(14),
       recordFills: true,
       ...(options.log ? { log: options.log } : {}),
+      ...(options.exitTiming ? { exitTiming: options.exitTiming } : {}),
     },
   );
 
@@ -332,6 +344,8 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       ...(options.slippage ? { slippage: options.slippage } : {}),
       ...(options.participation !== undefined ? { participation: options.participation } : {}),
       ...(options.latency ? { latency: options.latency } : {}),
+      ...(options.exitTiming ? { exitTiming: options.exitTiming } : {}),
+      ...(options.feeAsset ? { feeAsset: options.feeAsset } : {}),
       ...(options.riskConfig ? { risk: options.riskConfig } : {}),
       ...(options.riskDefaults ? { riskDefaults: true } : {}),
       ...(options.tradingDaysPerYear !== undefined ? { tradingDaysPerYear: options.tradingDaysPerYear } : {}),

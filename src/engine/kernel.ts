@@ -6,7 +6,7 @@ import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import { compileExits } from '../risk/exits.js';
 import type { ParamValues, Strategy } from '../strategy/types.js';
 import type { Clock } from './clock.js';
-import { Engine, type EngineLog } from './engine.js';
+import { Engine, type EngineLog, type ExitTiming } from './engine.js';
 import type { ExecutionVenue } from './execution-venue.js';
 import type { SymbolFeed } from './market-data.js';
 import type { AtrLike } from './risk-view.js';
@@ -46,6 +46,8 @@ export interface KernelEnvironment {
   correlationPrefix?: string;
   /** Keep every fill on `engine.fillLog` (the backtest result lists them). */
   recordFills?: boolean;
+  /** When exit rules execute in a simulation (`intrabar` by default; `live` reproduces the runtime's timing). */
+  exitTiming?: ExitTiming;
 }
 
 /**
@@ -84,5 +86,6 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     ...(env.log ? { log: env.log } : {}),
     ...(env.correlationPrefix !== undefined ? { correlationPrefix: env.correlationPrefix } : {}),
     ...(env.recordFills ? { recordFills: true } : {}),
+    ...(env.exitTiming !== undefined ? { exitTiming: env.exitTiming } : {}),
   });
 }
