@@ -148,6 +148,25 @@ for (const backend of backends()) {
       expect((await store.lookupOrder('nothing')).kind).toBe('none');
     });
 
+    it('stores a position that went flat (no opening time) over its open snapshot', async () => {
+      const open = {
+        symbol: 'ETH/USDT',
+        strategyId: 'flat',
+        quantity: 2,
+        averagePrice: 100,
+        realizedPnl: 0,
+        openedAt: 5,
+        fees: 0,
+      };
+      await store.positions.upsert(open, 10);
+      await store.positions.upsert({ ...open, quantity: 0, realizedPnl: 7, openedAt: Number.NaN }, 20);
+      const [p] = await store.positions.list({ strategyId: 'flat' });
+      expect(p.quantity).toBe(0);
+      expect(p.realizedPnl).toBe(7);
+      expect(p.openedAt).toBeNaN();
+      expect(await store.positions.list({ strategyId: 'flat', openOnly: true })).toEqual([]);
+    });
+
     it('stores each fill once even when replayed', async () => {
       const f = fill('f1', 'o1', { venueTradeId: 'vt-1' });
       await store.fills.insert(f);

@@ -513,6 +513,8 @@ async function drainDeployments(deployments: readonly DeploymentRuntime[], log: 
     ),
     sleep(10_000),
   ]);
+  // The final sync may have queued work (a stop cancelled for a position found flat): let it finish too.
+  await Promise.race([Promise.all(deployments.map((d) => d.bridge.drain())), sleep(10_000)]);
   for (const d of deployments) {
     d.bridge.close();
     d.journal.saveStrategyState(d.id, d.gate.getState(), Date.now());

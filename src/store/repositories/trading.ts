@@ -354,7 +354,9 @@ export function positionToRow(p: Readonly<Position>, updatedAt: number): Positio
     average_price: toDecimalText(p.averagePrice),
     realized_pnl: toDecimalText(p.realizedPnl),
     fees: toDecimalText(p.fees),
-    opened_at: p.openedAt,
+    // A flat position has no opening time (NaN); the column is NOT NULL, and a failed write would leave the last
+    // open snapshot standing in the table.
+    opened_at: Number.isFinite(p.openedAt) ? p.openedAt : 0,
     updated_at: updatedAt,
   };
 }
@@ -366,7 +368,7 @@ export function rowToPosition(r: PositionsTable): Position {
     quantity: fromDecimalText(r.quantity),
     averagePrice: fromDecimalText(r.average_price),
     realizedPnl: fromDecimalText(r.realized_pnl),
-    openedAt: Number(r.opened_at),
+    openedAt: Number(r.opened_at) === 0 && fromDecimalText(r.quantity) === 0 ? Number.NaN : Number(r.opened_at),
     fees: fromDecimalText(r.fees),
   };
   if (r.strategy_id !== '') p.strategyId = r.strategy_id;

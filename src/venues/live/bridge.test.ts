@@ -64,6 +64,42 @@ function setup() {
 }
 
 describe('LiveVenueBridge', () => {
+  it('drain waits for work one lane queues on another while draining (a fill that cancels the stop)', async () => {
+    const { venue, bridge, listener } = setup();
+    // A resting stop the exit does not touch on its own lane (untagged: no cancel before the exit is placed).
+    const stop = order('sell', 'stop');
+    bridge.submit(stop);
+    await bridge.drain();
+    expect(stop.status).toBe('accepted');
+    // As the runtime's protective stops do: once the exit's fill flattens the position, cancel the stop.
+    const onFill = listener.onFill.bind(listener);
+    listener.onFill = (o, price, quantity) => {
+      onFill(o, price, quantity);
+      if (o.side === 'sell' && o.type === 'market') bridge.cancel(stop, 'position flat');
+    };
+    let release!: () => void;
+    const cancelAnswered = new Promise<void>((r) => {
+      release = r;
+    });
+    const cancel = venue.cancelOrder.bind(venue);
+    venue.cancelOrder = async (ref) => {
+      await cancelAnswered;
+      return cancel(ref);
+    };
+    const exit = order('sell', 'market');
+    bridge.submit(exit);
+    let drained = false;
+    const draining = bridge.drain().then(() => {
+      drained = true;
+    });
+    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(drained).toBe(false);
+    release();
+    await draining;
+    expect(stop.status).toBe('cancelled');
+  });
+
   it('cancels the open protective stop before an exit is placed, and forgets a finished stop', async () => {
     const { venue, bridge } = setup();
     const stop = order('sell', 'stop', PROTECTIVE_STOP_TAG);

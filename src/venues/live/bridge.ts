@@ -378,11 +378,18 @@ export class LiveVenueBridge implements ExecutionVenue {
     return n;
   }
 
-  /** Resolves when every queued placement, cancel and report has been handled. */
+  /**
+   * Resolves when every queued placement, cancel and report has been handled, including work one lane queues on
+   * another while draining (a fill report that flattens the position cancels its protective stop on the placement
+   * lane): a graceful stop that returned before that cancel was answered left the store saying the stop was open.
+   */
   async drain(): Promise<void> {
-    await this.orders.urgent.idle();
-    await this.orders.place.idle();
-    await this.orders.events.idle();
+    for (;;) {
+      await this.orders.urgent.idle();
+      await this.orders.place.idle();
+      await this.orders.events.idle();
+      if (this.orders.urgent.depth === 0 && this.orders.place.depth === 0 && this.orders.events.depth === 0) return;
+    }
   }
 
   /** Stops the venue streams (orders stay on the venue). */
