@@ -31,6 +31,11 @@ export interface Connection {
   location: string;
   /** SQLite with `sqliteSync: 'batched'`: the WAL file a WalSyncer must fsync. */
   walFile?: string;
+  /**
+   * SQLite: the raw better-sqlite3 handle under `db`, for synchronous prepared-statement writes on the live order
+   * path (SqliteJournalWriter). Kysely shares it: never write through it while `inTransaction` is true.
+   */
+  sqlite?: BetterSqlite3.Database;
 }
 
 const INT8_OID = 20;
@@ -91,6 +96,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     db,
     dialect: 'sqlite',
     location: opts.sqliteFile,
+    sqlite: file,
     ...(batched ? { walFile: `${opts.sqliteFile}-wal` } : {}),
   };
 }
