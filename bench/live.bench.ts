@@ -114,7 +114,7 @@ async function livePath(title: string, events: number, warmup: number, store?: S
     commits = `, journal ${d.journal.commitStats.writes} writes in ${d.journal.commitStats.commits} commits`;
     const dur = store?.durability;
     if (dur?.commit === 'os') {
-      commits += `, ${dur.syncs.syncs} background fsyncs (window ${dur.windowMs} ms, longest ${dur.syncs.maxMs.toFixed(1)} ms)`;
+      commits += `, ${dur.syncs.syncs} background fsyncs (window ${dur.windowMs} ms, longest ${dur.syncs.maxMs.toFixed(1)} ms), ${dur.checkpoints.checkpoints} background checkpoints (${dur.checkpoints.frames} WAL frames, longest ${dur.checkpoints.maxMs.toFixed(1)} ms)`;
     }
   }
   const n = events - 1;

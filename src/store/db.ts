@@ -39,6 +39,8 @@ export interface Connection {
 }
 
 const INT8_OID = 20;
+/** Batched SQLite: WAL pages (64 MiB) past which SQLite checkpoints in the commit, if the background one lags. */
+const FAR_AUTOCHECKPOINT_PAGES = 16_384;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Opens the database: WAL-mode SQLite (fsync on every commit, or batched), or a PostgreSQL pool. */
@@ -89,6 +91,9 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   // store's WalSyncer fsyncs the WAL off the event loop, so a power loss loses at most its window.
   const batched = opts.sqliteSync === 'batched';
   file.pragma(batched ? 'synchronous = NORMAL' : 'synchronous = FULL');
+  // Batched: SQLite's own checkpoint would run inside the commit that crosses its threshold (ms of copying and
+  // fsync on the order path); the store's WalCheckpointer checkpoints on a worker thread, this is only a far bound.
+  if (batched) file.pragma(`wal_autocheckpoint = ${FAR_AUTOCHECKPOINT_PAGES}`);
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });

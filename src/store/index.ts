@@ -17,4 +17,5 @@ export * from './repositories/trading.js';
 export type * from './schema.js';
 export * from './sqlite-journal-writer.js';
 export * from './store.js';
+export * from './wal-checkpointer.js';
 export * from './wal-syncer.js';

@@ -76,7 +76,7 @@ const writes: JournalWrite[] = [
         reduceOnly: true,
         signalTime: T - 60_000,
         tag: 'protective',
-        source: 'stop_loss',
+        source: 'exit',
         venueOrderId: 'v-2',
       }),
     ),
@@ -171,7 +171,7 @@ describe('SqliteJournalWriter', () => {
         reduceOnly: true,
         signalTime: T - 60_000,
         tag: 'protective',
-        source: 'stop_loss',
+        source: 'exit',
         venueOrderId: 'v-2',
       }),
     );
