@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './store.js';
@@ -61,5 +62,19 @@ describe('WalCheckpointer', () => {
     expect(full.connection.sqlite?.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     expect(full.durability).toEqual({ commit: 'fsync' });
     await full.close();
+  });
+
+  it('lets a process that closes its store at top level exit 0 (its worker keeps the loop alive while awaited)', () => {
+    const storeModule = resolve(import.meta.dirname, 'store.ts');
+    const script = `import { openStore } from ${JSON.stringify(storeModule)};
+      const s = await openStore({ home: ${JSON.stringify(dir)}, sqliteSync: 'batched' });
+      await s.kv.set('k', 1, 1);
+      await s.close();`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

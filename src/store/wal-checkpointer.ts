@@ -60,6 +60,7 @@ export class WalCheckpointer {
     this.worker.on('message', (r: Reply) => {
       const done = this.inFlight;
       this.inFlight = null;
+      if (!this.closed) this.worker.unref();
       done?.(r);
     });
     this.worker.on('error', (err) => this.onError(err));
@@ -89,6 +90,8 @@ export class WalCheckpointer {
         if (r.ms > this.stats.maxMs) this.stats.maxMs = r.ms;
         resolve(r.frames);
       };
+      // Referenced while a checkpoint runs: a caller awaiting it keeps the process alive (else Node exits with 13).
+      this.worker.ref();
       this.worker.postMessage('checkpoint');
     });
   }
@@ -97,6 +100,8 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Awaited from here on (an unreferenced worker would let the event loop empty under the await: exit code 13).
+    this.worker.ref();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     if (this.inFlight !== null) {
