@@ -15,7 +15,7 @@ function cli(...args: string[]) {
     {
       env: { ...process.env, TRADEFORGE_HOME: home },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 180_000,
     },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };

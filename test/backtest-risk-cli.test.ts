@@ -12,7 +12,7 @@ function cli(...args: string[]) {
   const r = spawnSync(
     process.execPath,
     [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), 'backtest', ...args],
-    { env: { ...process.env, TRADEFORGE_HOME: home }, encoding: 'utf8', timeout: 60_000 },
+    { env: { ...process.env, TRADEFORGE_HOME: home }, encoding: 'utf8', timeout: 180_000 },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -14,7 +14,7 @@ function run(...args: string[]): { code: number | null; out: string; err: string
     cwd: ROOT,
     env: { ...process.env, TRADEFORGE_HOME: home, TRADEFORGE_DEBUG: '' },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -181,7 +181,7 @@ describe('tradeforge demo', () => {
         cwd: tmpdir(),
         env: { ...process.env, TRADEFORGE_HOME: join(empty, 'home') },
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 180_000,
       });
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/rows\s+5105 1d bars/);

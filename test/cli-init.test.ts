@@ -16,7 +16,7 @@ const run = (...args: string[]) =>
     cwd: dir,
     env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home') },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000,
   });
 
 describe('tradeforge init', () => {
@@ -61,5 +61,5 @@ describe('tradeforge init', () => {
     child.kill('SIGTERM');
     const code = await exited;
     expect(`${code}\n${out}`).toBe(`0\n${out}`);
-  }, 120_000);
+  }, 300_000);
 });

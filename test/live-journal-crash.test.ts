@@ -54,5 +54,5 @@ describe('live journal, kill -9', () => {
     } finally {
       await store.close();
     }
-  }, 60_000);
+  }, 300_000);
 });

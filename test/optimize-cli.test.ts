@@ -274,7 +274,7 @@ describe('tradeforge optimize (end to end, 2 workers, bundled S&P 500 data)', ()
       expect(r.stderr, args.join(' ')).toMatch(msg);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('tradeforge check-warmup', () => {

@@ -194,5 +194,5 @@ describe('audit and logs of a real runtime run', () => {
     expect(submitted).toMatchObject({ clientOrderId: cid, symbol: 'BTC/USDT', strategyId: 'aud', deploymentId: 'aud' });
     expect(chain.filter((l) => l.event === 'venue.message.v1').every((l) => l.clientOrderId === cid)).toBe(true);
     for (const l of chain) expect(typeof l.timestamp).toBe('string');
-  }, 120_000);
+  }, 300_000);
 });

@@ -18,7 +18,7 @@ describe('tradeforge demo', () => {
         cwd: tmpdir(),
         env: { ...process.env, TRADEFORGE_HOME: join(home, 'home'), TRADEFORGE__SERVER__PORT: String(port) },
         encoding: 'utf8',
-        timeout: 58_000,
+        timeout: 300_000,
       });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/rows\s+5105 1d bars/); // the sample-data summary still opens the demo
@@ -27,23 +27,25 @@ describe('tradeforge demo', () => {
       // The demo honours server.port through its environment override.
       expect(r.stdout).toContain(`API and metrics: http://127.0.0.1:${port}/api/status`);
       const m =
-        /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, realised P&L (-?[\d.]+) USDT before ([\d.]+) USDT fees \(net (-?[\d.]+)\), equity ([\d.]+) USDT/.exec(
+        /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, gross realised P&L (-?[\d.]+) USDT \(before fees\), fees ([\d.]+) USDT, net realised P&L (-?[\d.]+) USDT \(after fees\), equity ([\d.]+) USDT/.exec(
           r.stdout,
         );
       expect(m, r.stdout).not.toBeNull();
       expect(Number(m?.[1])).toBeGreaterThanOrEqual(1);
       expect(Number(m?.[2])).toBeGreaterThanOrEqual(1);
-      // Net P&L is the realised P&L less every fee paid (fills always pay a fee on the paper venue).
+      // Net P&L is the gross realised P&L less every fee paid (fills always pay a fee on the paper venue).
       expect(Number(m?.[5])).toBeGreaterThan(0);
       expect(Number(m?.[6])).toBeCloseTo(Number(m?.[4]) - Number(m?.[5]), 1);
       expect(r.stdout).toMatch(/^order \S+ demo-sma BUY [\d.]+ BTC\/USDT market/m);
       expect(r.stdout).toMatch(/^fill {2}\S+ demo-sma BUY [\d.]+ BTC\/USDT @ [\d.]+/m);
+      // A closed trade names its P&L as net of fees.
+      if (Number(m?.[3]) > 0) expect(r.stdout).toMatch(/ closed: net P&L -?[\d.]+ \(-?[\d.]+%, after [\d.]+ fees\) /);
       // The demo's throwaway home is not the user's.
       expect(r.stdout).not.toMatch(new RegExp(join(home, 'home').replace(/[/\\]/g, '.')));
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 310_000);
 
   it('says in one line that a taken port is taken', async () => {
     const blocker = createServer();
@@ -55,7 +57,7 @@ describe('tradeforge demo', () => {
         cwd: tmpdir(),
         env: { ...process.env, TRADEFORGE_HOME: join(home, 'home'), TRADEFORGE__SERVER__PORT: String(port) },
         encoding: 'utf8',
-        timeout: 58_000,
+        timeout: 300_000,
       });
       expect(r.status).not.toBe(0);
       const lines = r.stderr.trim().split('\n');
@@ -65,7 +67,7 @@ describe('tradeforge demo', () => {
       blocker.close();
       rmSync(home, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 310_000);
 });
 
 async function freePort(): Promise<number> {

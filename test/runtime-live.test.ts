@@ -57,7 +57,7 @@ function cliSync(home: string, ...args: string[]) {
     cwd: ROOT,
     env: { ...process.env, TRADEFORGE_HOME: home },
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 180_000,
   });
 }
 
@@ -193,5 +193,5 @@ describe('live runtime on the simulator', () => {
     expect(b.stderr).not.toMatch(/at .*\.ts/); // one line, no stack
     // Nothing reached the venue.
     expect(sim.state.orders.filter((o) => o.clientOrderId.startsWith(`${shortHash('x')}-`))).toHaveLength(0);
-  }, 60_000);
+  }, 300_000);
 });

@@ -254,5 +254,5 @@ describe('paper account across kill -9 and restart', () => {
     } finally {
       await after.close();
     }
-  }, 120_000);
+  }, 300_000);
 });

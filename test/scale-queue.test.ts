@@ -153,5 +153,5 @@ describe('distributed optimisation on BullMQ + Redis, results in PostgreSQL', ()
       await sweep.close();
       await other.close();
     }
-  }, 120_000);
+  }, 300_000);
 });

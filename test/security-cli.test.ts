@@ -18,7 +18,7 @@ function cli(home: string, args: string[], opts: { input?: string; env?: Record<
     env,
     input: opts.input ?? '',
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

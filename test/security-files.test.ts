@@ -77,5 +77,5 @@ describe('private files', () => {
     expect(statSync(home).mode & 0o777).toBe(0o700);
     expect(statSync(join(home, 'notes.txt')).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'tradeforge.db')).mode & 0o777).toBe(0o600);
-  }, 120_000);
+  }, 300_000);
 });

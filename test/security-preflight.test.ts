@@ -98,7 +98,7 @@ describe('preflight', () => {
         cwd: repo,
         env: { PATH: process.env.PATH ?? '', HOME: homeDir, TRADEFORGE_HOME: homeDir, ...extraEnv },
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 180_000,
       });
     const ok = run();
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);

@@ -32,7 +32,7 @@ describe('process hygiene', () => {
       const r = spawnSync(process.execPath, [BIN, 'stop', '--timeout', '1'], {
         env: { PATH: process.env.PATH ?? '', HOME: home, TRADEFORGE_HOME: home },
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 180_000,
       });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/refusing to signal: pid \d+ started at .*sleep 600/);
@@ -42,7 +42,7 @@ describe('process hygiene', () => {
     } finally {
       other.kill('SIGKILL');
     }
-  }, 120_000);
+  }, 300_000);
 
   it('disables core dumps for the process', () => {
     const script = `
@@ -65,13 +65,13 @@ describe('process hygiene', () => {
       ],
       {
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 180_000,
       },
     );
     const out = JSON.parse(r.stdout) as { ok: boolean; line: string };
     expect(out.ok).toBe(true);
     expect(out.line).toMatch(/^Max core file size\s+0\s+0\s+bytes/);
-  }, 120_000);
+  }, 300_000);
 
   it('refuses master keys with low entropy', async () => {
     expect(() => assertMasterKeyEntropy(Buffer.alloc(32))).toThrow(/1-byte pattern repeated/);
@@ -106,8 +106,8 @@ describe('process hygiene', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { PATH: process.env.PATH ?? '', TRADEFORGE_PASSWORD: 'Env-Password-77' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 180_000,
     });
     expect(JSON.parse(r.stdout)).toEqual({ u: { password: 'Env-Password-77' }, leaked: false });
-  }, 120_000);
+  }, 300_000);
 });

@@ -49,7 +49,7 @@ describe('vault rotation while another process holds the vault', () => {
     expect(await fresh.get('venue.key')).toBe('original-value-1');
     expect((await store.audit.verify(fresh.auditKeyring())).ok).toBe(true);
     await store.close();
-  }, 120_000);
+  }, 300_000);
 
   it('refuses `secrets rotate` while a runtime run file is live', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tf-rotate-cli-'));

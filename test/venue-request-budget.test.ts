@@ -57,7 +57,7 @@ describe('request budget of the runtime venues', () => {
     } finally {
       await built.close();
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 /** Moves orders through their states the way the execution engine does, and records what it was told. */
@@ -156,7 +156,7 @@ describe('kill switch on the live bridge', () => {
       bridge.close();
       await inner.close();
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('kill switch lanes', () => {
@@ -218,7 +218,7 @@ describe('kill switch lanes', () => {
       bridge.close();
       await inner.close();
     }
-  }, 120_000);
+  }, 300_000);
 
   it("kill switch calls skip ccxt's spacing queue; the request budget paces them", async () => {
     // A second between ordinary calls: the second ordinary call waits for the first one's spacing.
@@ -245,7 +245,7 @@ describe('kill switch lanes', () => {
     } finally {
       await venue.close();
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 // A failure detector, not a time budget: generous because the box may be loaded.
