@@ -3,9 +3,9 @@
  * strategy -> risk engine (live defaults + runtime gates) -> execution engine -> live bridge (write-ahead journal)
  * -> the venue's placeOrder, timed from the push to the placement call at an in-memory venue double. p50/p99 over
  * 100k events with an in-memory journal (the bare path), then the shipping configuration: the runtime's SQLite
- * store journal with group commit as the runtime opens it (WAL, `sqliteSync: 'batched'`: the write-ahead commit
- * reaches the OS before the venue call — it survives kill -9 — and fsync runs off the event loop within a 50 ms
- * window), the ResilientVenue layer and a request budget on the execution engine. Printed beside it: the physical
+ * store journal as the runtime opens it (WAL, `sqliteSync: 'batched'`: the write-ahead is committed synchronously
+ * through cached prepared statements and reaches the OS before the venue call — it survives kill -9 — while fsync
+ * and checkpoints run off the event loop), the ResilientVenue layer and a request budget on the execution engine. Printed beside it: the physical
  * limit of the old design, one fsync on this disk. Then the event bus: publishes per second to three subscribers.
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -114,7 +114,7 @@ async function livePath(title: string, events: number, warmup: number, store?: S
     commits = `, journal ${d.journal.commitStats.writes} writes in ${d.journal.commitStats.commits} commits`;
     const dur = store?.durability;
     if (dur?.commit === 'os') {
-      commits += `, ${dur.syncs.syncs} background fsyncs (window ${dur.windowMs} ms, longest ${dur.syncs.maxMs.toFixed(1)} ms)`;
+      commits += `, ${dur.syncs.syncs} background fsyncs (window ${dur.windowMs} ms, longest ${dur.syncs.maxMs.toFixed(1)} ms), ${dur.checkpoints.checkpoints} background checkpoints (${dur.checkpoints.frames} WAL frames, longest ${dur.checkpoints.maxMs.toFixed(1)} ms)`;
     }
   }
   const n = events - 1;
@@ -177,7 +177,7 @@ export default async function (): Promise<void> {
     const store = await openStore({ home, sqliteSync: 'batched' });
     try {
       const shipping = await livePath(
-        'shipping configuration: SQLite journal with group commit (write-ahead in the WAL before the venue call, fsync batched off the event loop), ResilientVenue, request budget',
+        'shipping configuration: SQLite journal (write-ahead committed to the WAL before the venue call, fsync and checkpoints off the event loop), ResilientVenue, request budget',
         SQLITE_EVENTS,
         Math.min(500, Math.floor(SQLITE_EVENTS / 10)),
         store,

@@ -31,9 +31,16 @@ export interface Connection {
   location: string;
   /** SQLite with `sqliteSync: 'batched'`: the WAL file a WalSyncer must fsync. */
   walFile?: string;
+  /**
+   * SQLite: the raw better-sqlite3 handle under `db`, for synchronous prepared-statement writes on the live order
+   * path (SqliteJournalWriter). Kysely shares it: never write through it while `inTransaction` is true.
+   */
+  sqlite?: BetterSqlite3.Database;
 }
 
 const INT8_OID = 20;
+/** Batched SQLite: WAL pages (64 MiB) past which SQLite checkpoints in the commit, if the background one lags. */
+const FAR_AUTOCHECKPOINT_PAGES = 16_384;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Opens the database: WAL-mode SQLite (fsync on every commit, or batched), or a PostgreSQL pool. */
@@ -84,6 +91,9 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   // store's WalSyncer fsyncs the WAL off the event loop, so a power loss loses at most its window.
   const batched = opts.sqliteSync === 'batched';
   file.pragma(batched ? 'synchronous = NORMAL' : 'synchronous = FULL');
+  // Batched: SQLite's own checkpoint would run inside the commit that crosses its threshold (ms of copying and
+  // fsync on the order path); the store's WalCheckpointer checkpoints on a worker thread, this is only a far bound.
+  if (batched) file.pragma(`wal_autocheckpoint = ${FAR_AUTOCHECKPOINT_PAGES}`);
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
@@ -91,6 +101,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     db,
     dialect: 'sqlite',
     location: opts.sqliteFile,
+    sqlite: file,
     ...(batched ? { walFile: `${opts.sqliteFile}-wal` } : {}),
   };
 }

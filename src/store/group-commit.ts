@@ -40,6 +40,11 @@ export class GroupCommit {
     return this.batch.length;
   }
 
+  /** Nothing queued and no commit running: a write committed elsewhere now cannot overtake one queued here. */
+  get idle(): boolean {
+    return this.batch.length === 0 && this.running === null;
+  }
+
   /** Queues a write; resolves once it is committed (rejects when its commit fails). */
   durable(write: GroupWrite): Promise<void> {
     this.batch.push(write);

@@ -15,5 +15,7 @@ export * from './repositories/runtime.js';
 export * from './repositories/secrets.js';
 export * from './repositories/trading.js';
 export type * from './schema.js';
+export * from './sqlite-journal-writer.js';
 export * from './store.js';
+export * from './wal-checkpointer.js';
 export * from './wal-syncer.js';

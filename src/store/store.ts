@@ -19,6 +19,7 @@ import {
 import { SecretsRepository, VaultMetaRepository } from './repositories/secrets.js';
 import { FillsRepository, OrdersRepository, PositionsRepository, TradesRepository } from './repositories/trading.js';
 import type { Database, Dialect } from './schema.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalSyncer } from './wal-syncer.js';
 
 /** Every repository, bound to one handle (the store, or a transaction). */
@@ -118,7 +119,9 @@ export interface Store extends Repositories {
    * What a commit's return means: `fsync` (on disk; SQLite FULL, PostgreSQL), or `os` with `windowMs` (in the OS,
    * survives a process crash; on disk within the window: SQLite batched).
    */
-  readonly durability: { commit: 'fsync' } | { commit: 'os'; windowMs: number; syncs: WalSyncer['stats'] };
+  readonly durability:
+    | { commit: 'fsync' }
+    | { commit: 'os'; windowMs: number; syncs: WalSyncer['stats']; checkpoints: WalCheckpointer['stats'] };
   /** Resolves once every commit made before the call is on disk (at once when each commit is fsynced already). */
   syncToDisk(): Promise<void>;
   /** Runs `fn` in one transaction with repositories bound to it. */
@@ -181,6 +184,12 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     throw err;
   }
   syncer?.start();
+  // Batched SQLite: checkpoints off the event loop (db.ts turns SQLite's in-commit checkpoint down to a far bound).
+  const checkpointer =
+    conn.walFile === undefined
+      ? undefined
+      : new WalCheckpointer(home.database, opts.onSyncError ? { onError: opts.onSyncError } : {});
+  checkpointer?.start();
   const audit = new AuditLog(conn);
   const subscribers: { close(): Promise<void> }[] = [];
   const repos = createRepositories(conn.db);
@@ -194,7 +203,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     audit,
     migrations,
     durability:
-      syncer === undefined ? { commit: 'fsync' } : { commit: 'os', windowMs: syncer.windowMs, syncs: syncer.stats },
+      syncer === undefined || checkpointer === undefined
+        ? { commit: 'fsync' }
+        : { commit: 'os', windowMs: syncer.windowMs, syncs: syncer.stats, checkpoints: checkpointer.stats },
     syncToDisk: () => (syncer === undefined ? Promise.resolve() : syncer.sync()),
     transaction: (fn) => conn.db.transaction().execute((tx) => fn(createRepositories(tx))),
     persistEvents(bus, o) {
@@ -214,6 +225,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       closed = true;
       for (const s of subscribers) await s.close();
       audit.setKey(undefined);
+      await checkpointer?.close();
       await syncer?.close();
       await conn.db.destroy();
     },

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { canonicalJson } from '../canonical-json.js';
-import type { AgentRunsTable, Database } from '../schema.js';
+import type { AgentRunsTable, Database, StrategyStateTable } from '../schema.js';
 import { fromExcluded } from './upsert.js';
 
 /** An agent run as the caller provides it. */
@@ -72,19 +72,38 @@ export class AgentRunsRepository {
   }
 }
 
+/** A strategy's state as its row (canonical JSON). */
+export function strategyStateToRow(
+  deploymentId: string,
+  strategyId: string,
+  state: unknown,
+  time: number,
+): StrategyStateTable {
+  return { deployment_id: deploymentId, strategy_id: strategyId, state: canonicalJson(state), updated_at: time };
+}
+
+/** The strategy state upsert (one home for its semantics): the last save wins. SqliteJournalWriter prepares it. */
+export function saveStrategyStateQuery(db: Kysely<Database>, row: StrategyStateTable) {
+  return db
+    .insertInto('strategy_state')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['deployment_id', 'strategy_id']).doUpdateSet(fromExcluded(['state', 'updated_at'])),
+    );
+}
+
 /** Strategy state saved by the live runtime and restored on restart. */
 export class StrategyStateRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Saves a strategy's state (JSON-serialisable). */
   async save(deploymentId: string, strategyId: string, state: unknown, time: number): Promise<void> {
-    await this.db
-      .insertInto('strategy_state')
-      .values({ deployment_id: deploymentId, strategy_id: strategyId, state: canonicalJson(state), updated_at: time })
-      .onConflict((oc) =>
-        oc.columns(['deployment_id', 'strategy_id']).doUpdateSet(fromExcluded(['state', 'updated_at'])),
-      )
-      .execute();
+    await this.saveRow(strategyStateToRow(deploymentId, strategyId, state, time));
+  }
+
+  /** Saves a state row (from strategyStateToRow). */
+  async saveRow(row: StrategyStateTable): Promise<void> {
+    await saveStrategyStateQuery(this.db, row).execute();
   }
 
   /** The saved state, if any. */

@@ -78,24 +78,29 @@ const ORDER_MUTABLE = [
   'reason',
 ] as const satisfies readonly (keyof OrdersTable)[];
 
+/**
+ * The orders upsert (one home for its semantics): insert, or update the mutable columns unless the stored row is
+ * newer (updated_at guard; a tie takes the new row). Rows must have distinct ids. SqliteJournalWriter prepares it.
+ */
+export function upsertOrdersQuery(db: Kysely<Database>, rows: readonly OrdersTable[]) {
+  return db
+    .insertInto('orders')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet(fromExcluded<OrdersTable>(ORDER_MUTABLE))
+        .where((eb) => eb('orders.updated_at', '<=', eb.ref('excluded.updated_at'))),
+    );
+}
+
 /** Orders: upserted by id; a write never moves an order back to an older state (updated_at guard). */
 export class OrdersRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts or updates the orders (idempotent; older snapshots than the stored one are ignored). */
   async upsertRows(rows: readonly OrdersTable[]): Promise<void> {
-    for (const part of chunks(latestByKey(rows, (r) => r.id))) {
-      await this.db
-        .insertInto('orders')
-        .values(part)
-        .onConflict((oc) =>
-          oc
-            .column('id')
-            .doUpdateSet(fromExcluded<OrdersTable>(ORDER_MUTABLE))
-            .where((eb) => eb('orders.updated_at', '<=', eb.ref('excluded.updated_at'))),
-        )
-        .execute();
-    }
+    for (const part of chunks(latestByKey(rows, (r) => r.id))) await upsertOrdersQuery(this.db, part).execute();
   }
 
   /** Upserts one order. */
@@ -211,19 +216,21 @@ export function rowToFill(r: FillsTable): Fill {
   return f;
 }
 
+/** The fills insert (one home for its semantics): a fill whose id is stored already is ignored, never doubled. */
+export function insertFillsQuery(db: Kysely<Database>, rows: readonly FillsTable[]) {
+  return db
+    .insertInto('fills')
+    .values(rows)
+    .onConflict((oc) => oc.column('id').doNothing());
+}
+
 /** Fills: insert-once by id (a replayed fill is ignored, never doubled). */
 export class FillsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts fills that are not stored yet. */
   async insertRows(rows: readonly FillsTable[]): Promise<void> {
-    for (const part of chunks(rows)) {
-      await this.db
-        .insertInto('fills')
-        .values(part)
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
-    }
+    for (const part of chunks(rows)) await insertFillsQuery(this.db, part).execute();
   }
 
   /** Inserts one fill (idempotent). */
