@@ -69,6 +69,7 @@ export function runSandboxedBacktest(
   options: SandboxedBacktestOptions = {},
 ): Promise<BacktestResult> {
   const limits = options.limits ?? DEFAULT_SANDBOX_LIMITS;
+  const heapMb = backtestHeapMb(limits, barsOf(job));
   const marks = new SharedArrayBuffer(MARK_BYTES);
   // The gate and the transpile run here: a refused file never starts a worker, and the worker never loads the compiler.
   const js = transpileCodeStrategy(job.source, job.file);
@@ -83,7 +84,7 @@ export function runSandboxedBacktest(
     eval: true,
     workerData,
     resourceLimits: {
-      maxOldGenerationSizeMb: backtestHeapMb(limits, barsOf(job)),
+      maxOldGenerationSizeMb: heapMb,
       maxYoungGenerationSizeMb: 16,
       stackSizeMb: 4,
     },
@@ -110,7 +111,8 @@ export function runSandboxedBacktest(
         cause,
         barIndex: at.barIndex,
         barTime: at.barTime,
-        limits,
+        // The cap the report names is the worker's: the strategy's and the engine's heap together.
+        limits: { ...limits, memoryMb: heapMb },
       });
     const cpu = () => (tid === undefined ? undefined : threadCpuMs(tid));
     // The watchdog: a quarter budget between looks, so a runaway call is stopped within 1.25 budgets of CPU.
