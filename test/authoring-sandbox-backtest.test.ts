@@ -62,6 +62,15 @@ describe('backtest --strategy FILE in the sandbox worker', { timeout: 400_000 },
     expect(existsSync(json)).toBe(false);
   });
 
+  it('a stored version of a looping file (ID@vN) is stopped the same way', () => {
+    const imported = cli('strategy', 'import', 'loop.ts');
+    expect(imported.out).toMatch(/^stored loop@v1 \(ts, /);
+    const r = cli('backtest', '--strategy', 'loop@v1', '--data', SAMPLE, '--no-store');
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: loop@v1\.ts: strategy loop ran past its CPU budget of 1000 ms in onBar at bar 50 /);
+  });
+
   it('a file allocating without end (each allocation within the single-allocation bound) is stopped', () => {
     strategyFile('bomb', 'if (ctx.bar.index >= 20) keep.push(new Array(500000).fill(ctx.bar.close));');
     const r = cli('backtest', '--strategy', 'bomb.ts', '--data', SAMPLE, '--no-store');
