@@ -110,7 +110,7 @@ describe('sandboxed backtests', { timeout: 300_000 }, () => {
     expect(err.message).toContain(`ran past its memory cap of ${backtestHeapMb(limits, 5000)} MB in onBar at bar`);
   });
 
-  it('stops a top level that never ends (the realm's load timeout or the watchdog's load budget)', async () => {
+  it('stops a top level that never ends (the realm load timeout or the watchdog load budget)', async () => {
     const source = `import { defineStrategy } from 'tradeforge/sdk';\nlet n = 0; while (n >= 0) n++;\nexport default defineStrategy({ name: 'x', description: '', params: [], create() { return {}; } });\n`;
     const err = await runSandboxedBacktest({ source, file: 'top.ts', options: { data: data(10) } }, { limits }).then(
       () => undefined,
