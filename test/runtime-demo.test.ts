@@ -27,17 +27,19 @@ describe('tradeforge demo', () => {
       // The demo honours server.port through its environment override.
       expect(r.stdout).toContain(`API and metrics: http://127.0.0.1:${port}/api/status`);
       const m =
-        /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, realised P&L (-?[\d.]+) USDT before ([\d.]+) USDT fees \(net (-?[\d.]+)\), equity ([\d.]+) USDT/.exec(
+        /demo finished: (\d+) orders, (\d+) fills, (\d+) closed trades, gross realised P&L (-?[\d.]+) USDT \(before fees\), fees ([\d.]+) USDT, net realised P&L (-?[\d.]+) USDT \(after fees\), equity ([\d.]+) USDT/.exec(
           r.stdout,
         );
       expect(m, r.stdout).not.toBeNull();
       expect(Number(m?.[1])).toBeGreaterThanOrEqual(1);
       expect(Number(m?.[2])).toBeGreaterThanOrEqual(1);
-      // Net P&L is the realised P&L less every fee paid (fills always pay a fee on the paper venue).
+      // Net P&L is the gross realised P&L less every fee paid (fills always pay a fee on the paper venue).
       expect(Number(m?.[5])).toBeGreaterThan(0);
       expect(Number(m?.[6])).toBeCloseTo(Number(m?.[4]) - Number(m?.[5]), 1);
       expect(r.stdout).toMatch(/^order \S+ demo-sma BUY [\d.]+ BTC\/USDT market/m);
       expect(r.stdout).toMatch(/^fill {2}\S+ demo-sma BUY [\d.]+ BTC\/USDT @ [\d.]+/m);
+      // A closed trade names its P&L as net of fees.
+      if (Number(m?.[3]) > 0) expect(r.stdout).toMatch(/ closed: net P&L -?[\d.]+ \(-?[\d.]+%, after [\d.]+ fees\) /);
       // The demo's throwaway home is not the user's.
       expect(r.stdout).not.toMatch(new RegExp(join(home, 'home').replace(/[/\\]/g, '.')));
     } finally {

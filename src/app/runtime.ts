@@ -345,6 +345,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
           runTag,
           killed,
           trail,
+          liveDataDir: join(home.data, 'live'),
           onCleanup: cleanups.add,
           ...(opts.print ? { print: opts.print } : {}),
           ...(opts.printBars ? { printBars: true } : {}),

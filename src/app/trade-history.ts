@@ -75,7 +75,7 @@ export function readTradeHistory(file: string): HistoryTrade[] {
       return {
         ...(t.entryTime !== undefined ? { entryTime: timeOf(t.entryTime, file, row, 'entryTime') } : {}),
         exitTime: timeOf(t.exitTime, file, row, 'exitTime'),
-        pnl: numberOf(t.pnl, file, row, 'pnl'),
+        pnl: numberOf(t.netPnl ?? t.pnl, file, row, t.netPnl !== undefined ? 'netPnl' : 'pnl'),
       };
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClosedTrade } from '../core/events.js';
-import { computeMetrics, type EquityCurve, resolveBarsPerYear } from './metrics.js';
+import { annualisation, computeMetrics, type EquityCurve, resolveBarsPerYear, tradesWeekends } from './metrics.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -159,6 +159,61 @@ describe('computeMetrics: annualisation', () => {
   });
 });
 
+describe('annualisation from the data calendar', () => {
+  const HOUR = 3_600_000;
+  /** Times of `days` calendar days from T0 (a Monday), `perDay` bars a day from `startHour`, weekdays only or all. */
+  function times(days: number, perDay: number, weekdaysOnly: boolean, startHour = 0, step = HOUR): number[] {
+    const out: number[] = [];
+    for (let d = 0; d < days; d++) {
+      const dow = new Date(T0 + d * DAY).getUTCDay();
+      if (weekdaysOnly && (dow === 0 || dow === 6)) continue;
+      for (let k = 0; k < perDay; k++) out.push(T0 + d * DAY + startHour * HOUR + k * step);
+    }
+    return out;
+  }
+
+  it('24/7 data (weekend bars) is annualised over 365 days', () => {
+    expect(tradesWeekends(times(60, 1, false))).toBe(true);
+    expect(annualisation(times(60, 1, false), '1d')).toEqual({ barsPerYear: 365, basis: 'calendar-365' });
+    expect(annualisation(times(60, 24, false), '1h')).toEqual({ barsPerYear: 365 * 24, basis: 'calendar-365' });
+  });
+
+  it('weekday-only data is annualised over 252 trading days; intraday by its bars per trading day', () => {
+    expect(tradesWeekends(times(60, 1, true))).toBe(false);
+    expect(annualisation(times(60, 1, true), '1d')).toEqual({ barsPerYear: 252, basis: 'calendar-252' });
+    // A stock session: 7 hourly bars a weekday (13:30 .. 19:30 UTC) -> 252 x 7.
+    expect(annualisation(times(60, 7, true, 13), '1h')).toEqual({ barsPerYear: 252 * 7, basis: 'calendar-252' });
+  });
+
+  it('a forex week (Sunday evening open, about 2 % of bars at the weekend) counts as trading days', () => {
+    const fx = times(70, 24, true);
+    for (let d = 0; d < 70; d++) {
+      if (new Date(T0 + d * DAY).getUTCDay() === 0) for (let h = 22; h < 24; h++) fx.push(T0 + d * DAY + h * HOUR);
+    }
+    fx.sort((a, b) => a - b);
+    expect(tradesWeekends(fx)).toBe(false);
+  });
+
+  it('under a week of data cannot tell: 365; explicit --periods-per-year and --trading-days win', () => {
+    expect(annualisation(times(4, 1, true), '1d').basis).toBe('calendar-365');
+    expect(annualisation(times(60, 1, false), '1d', { periodsPerYear: 1000 })).toEqual({
+      barsPerYear: 1000,
+      basis: 'periods-per-year',
+    });
+    expect(annualisation(times(60, 1, false), '1h', { tradingDaysPerYear: 252 })).toEqual({
+      barsPerYear: 252 * 24,
+      basis: 'trading-days',
+    });
+  });
+
+  it('the Sharpe ratio follows the basis: sqrt(252) against sqrt(365) on the same returns', () => {
+    const c = curve([100, 101, 100.5, 102, 101, 103]);
+    const m252 = computeMetrics({ trades: [], equity: c, initialCash: 100, barsPerYear: 252 });
+    const m365 = computeMetrics({ trades: [], equity: c, initialCash: 100, barsPerYear: 365 });
+    expect(m365.sharpe! / m252.sharpe!).toBeCloseTo(Math.sqrt(365 / 252), 12);
+  });
+});
+
 describe('computeMetrics: trade metrics', () => {
   // Closing order: +10, -5, +20, 0, -15, -5, +30  -> wins 3, losses 3, breakeven 1.
   const trades: ClosedTrade[] = [
@@ -189,6 +244,16 @@ describe('computeMetrics: trade metrics', () => {
   const shuffled = [trades[3], trades[0], trades[6], trades[1], trades[5], trades[2], trades[4]];
   const values = Array.from({ length: 16 }, (_, i) => 1000 + i);
   const m = computeMetrics({ trades: shuffled, equity: curve(values), initialCash: 1000, barsPerYear: 365 });
+
+  it('net P&L is after fees, gross P&L before them', () => {
+    const m = computeMetrics({
+      trades: [trade({ pnl: 10, fees: 1 }), trade({ pnl: -4, fees: 0.5 })],
+      equity: curve([100, 106]),
+      initialCash: 100,
+    });
+    expect(m.netPnl).toBeCloseTo(6, 12);
+    expect(m.grossPnl).toBeCloseTo(7.5, 12);
+  });
 
   it('counts, win rate, profit factor, expectancy', () => {
     expect(m.trades).toBe(7);

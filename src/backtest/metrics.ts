@@ -24,6 +24,8 @@ export interface MetricsInput {
   readonly benchmark?: { readonly close: Float64Array };
   /** Bars with an open position; computed from the trades when absent. */
   readonly exposureBars?: number;
+  /** Where `barsPerYear` came from (reported as `annualisationBasis`); see `annualisation()`. */
+  readonly annualisationBasis?: Annualisation['basis'];
 }
 
 /** Per-group statistics (one symbol, or one exit reason). `null` where undefined (e.g. no trades). */
@@ -77,6 +79,8 @@ export interface Metrics {
   readonly startTime: number | null;
   readonly endTime: number | null;
   readonly barsPerYear: number;
+  /** Where `barsPerYear` came from: `periods-per-year`, `trading-days`, `calendar-365`, `calendar-252`; null when unknown. */
+  readonly annualisationBasis: Annualisation['basis'] | null;
   readonly riskFreeRate: number;
   readonly trades: number;
   readonly longTrades: number;
@@ -84,7 +88,13 @@ export interface Metrics {
   readonly wins: number;
   readonly losses: number;
   readonly winRatePct: number | null;
+  /** Sum of the trades' net P&L (after fees). */
+  readonly netPnl: number;
+  /** Sum of the trades' gross P&L (before fees): `netPnl + totalFees`. */
+  readonly grossPnl: number;
+  /** Sum of the winning trades' net P&L ("gross" as in the profit factor: before losses are subtracted). */
   readonly grossProfit: number;
+  /** Sum of the losing trades' net P&L (negative). */
   readonly grossLoss: number;
   readonly profitFactor: number | null;
   readonly expectancy: number | null;
@@ -133,6 +143,81 @@ export function resolveBarsPerYear(
   gaps.sort();
   const median = gaps[gaps.length >> 1];
   return median > 0 ? (days * 86_400_000) / median : days;
+}
+
+/** How a run's metrics are annualised: bars per year and where that figure comes from. */
+export interface Annualisation {
+  readonly barsPerYear: number;
+  /**
+   * `periods-per-year` (given explicitly), `trading-days` (given days a year × bars a day of the timeframe),
+   * `calendar-365` (the data has weekend bars: a 24/7 market) or `calendar-252` (no weekend bars: a market with
+   * trading days; intraday bars count the median number of bars of a trading day).
+   */
+  readonly basis: 'periods-per-year' | 'trading-days' | 'calendar-365' | 'calendar-252';
+}
+
+const DAY_MS = 86_400_000;
+
+/** True when a UTC epoch-ms time falls on a Saturday or a Sunday. */
+function isWeekend(ms: number): boolean {
+  const dow = new Date(ms).getUTCDay();
+  return dow === 0 || dow === 6;
+}
+
+/**
+ * Whether a market trades at weekends, read from its bar times: under 7 days of data cannot tell (a 24/7 market
+ * is assumed); otherwise a market whose share of weekend bars is below a quarter of a 24/7 market's (2/7) is a
+ * trading-day market. A forex week's Sunday-evening open (about 2 % of its bars) stays a trading-day market.
+ */
+export function tradesWeekends(time: ArrayLike<number>): boolean {
+  const n = time.length;
+  if (n < 2 || time[n - 1] - time[0] < 7 * DAY_MS) return true;
+  let weekend = 0;
+  for (let i = 0; i < n; i++) if (isWeekend(time[i])) weekend++;
+  return weekend / n >= 2 / 7 / 4;
+}
+
+/** Median count of bars per UTC day that has bars (the first and last days, possibly partial, left out). */
+function medianBarsPerDay(time: ArrayLike<number>): number {
+  const counts: number[] = [];
+  let day = Math.floor(time[0] / DAY_MS);
+  let count = 0;
+  for (let i = 0; i < time.length; i++) {
+    const d = Math.floor(time[i] / DAY_MS);
+    if (d !== day) {
+      counts.push(count);
+      day = d;
+      count = 0;
+    }
+    count++;
+  }
+  const full = counts.length > 2 ? counts.slice(1) : counts.length ? counts : [count];
+  full.sort((a, b) => a - b);
+  return full[full.length >> 1];
+}
+
+/**
+ * Annualisation of a run from the data's calendar (docs/metrics.md): an explicit `periodsPerYear` wins; then an
+ * explicit `tradingDaysPerYear` × bars a day of the timeframe; otherwise 365 days for data with weekend bars and
+ * 252 trading days for data without them (intraday: 252 × the median bars of a trading day).
+ */
+export function annualisation(
+  time: ArrayLike<number>,
+  timeframe: Timeframe,
+  explicit: { periodsPerYear?: number; tradingDaysPerYear?: number } = {},
+): Annualisation {
+  if (explicit.periodsPerYear !== undefined && explicit.periodsPerYear > 0) {
+    return { barsPerYear: explicit.periodsPerYear, basis: 'periods-per-year' };
+  }
+  if (explicit.tradingDaysPerYear !== undefined && explicit.tradingDaysPerYear > 0) {
+    return { barsPerYear: barsPerYearOf(timeframe, explicit.tradingDaysPerYear), basis: 'trading-days' };
+  }
+  if (tradesWeekends(time)) return { barsPerYear: barsPerYearOf(timeframe, 365), basis: 'calendar-365' };
+  const intraday = timeframe !== '1d' && timeframe !== '1w';
+  return {
+    barsPerYear: intraday ? 252 * medianBarsPerDay(time) : barsPerYearOf(timeframe, 252),
+    basis: 'calendar-252',
+  };
 }
 
 /** Compound annual growth between two values `spanMs` apart, in percent; null when the span is empty. */
@@ -378,6 +463,7 @@ export function computeMetrics(input: MetricsInput): Metrics {
     startTime: n ? equity.time[0] : null,
     endTime: n ? equity.time[n - 1] : null,
     barsPerYear: bpy,
+    annualisationBasis: input.annualisationBasis ?? null,
     riskFreeRate: rf,
     trades: nt,
     longTrades: longs,
@@ -385,6 +471,8 @@ export function computeMetrics(input: MetricsInput): Metrics {
     wins,
     losses,
     winRatePct: nt ? (wins / nt) * 100 : null,
+    netPnl: pnlSum,
+    grossPnl: pnlSum + fees,
     grossProfit,
     grossLoss,
     profitFactor: grossLoss < 0 ? fin(grossProfit / -grossLoss) : null,

@@ -1,24 +1,25 @@
 import type { BarColumns } from '../core/bar.js';
 import { ValidationError } from '../core/errors.js';
 import type { ClosedTrade, EventBus } from '../core/events.js';
+import type { FillRecord } from '../core/fill.js';
 import { defineInstrument, type Instrument } from '../core/instrument.js';
 import type { RiskConfig } from '../core/config.js';
 import { DEFAULT_STAKE, specFees } from '../core/run-spec.js';
 import type { RiskHook } from '../core/risk-port.js';
 import type { Timeframe } from '../core/timeframe.js';
 import { SimulatedClock } from '../engine/clock.js';
-import type { Engine, EngineLog, RiskEvent, StakeSpec, StrategyFailure } from '../engine/engine.js';
+import type { Engine, EngineLog, ExitTiming, RiskEvent, StakeSpec, StrategyFailure } from '../engine/engine.js';
 import { buildKernel } from '../engine/kernel.js';
 import { SymbolFeed } from '../engine/market-data.js';
 import { Atr } from '../indicators/index.js';
 import type { ExitConfig } from '../risk/exits.js';
 import { resolveParams } from '../strategy/params.js';
 import { getStrategy } from '../strategy/registry.js';
-import type { ParamValue, ParamValues, Strategy, StrategyDefinition } from '../strategy/types.js';
+import type { ParamValue, ParamValues, Strategy, StrategyDefinition, StrategyStatistics } from '../strategy/types.js';
 import { PercentFeeModel } from './fee-model.js';
 import { VolumeParticipation } from './fill-model.js';
 import { tradeFingerprint } from './fingerprint.js';
-import { computeMetrics, type EquityCurve, type Metrics } from './metrics.js';
+import { annualisation, computeMetrics, type EquityCurve, type Metrics } from './metrics.js';
 import { buildRiskHook } from './risk-wiring.js';
 import { type LatencySpec, SimulatedVenue } from './simulated-venue.js';
 import { type SlippageSpec, slippageFromSpec } from './slippage-model.js';
@@ -71,8 +72,20 @@ export interface BacktestOptions {
   participation?: number;
   latency?: LatencySpec;
   marketFill?: 'next_open' | 'close';
-  /** Days per year for annualising metrics (365 crypto default, 252 for equities). */
+  /**
+   * When exit rules execute: `intrabar` (default, Freqtrade's rules) or `live`, the live runtime's timing (the
+   * venue-kept stop-loss within the bar, other exit rules at the next open): replaying a live period (docs/live.md).
+   */
+  exitTiming?: ExitTiming;
+  /**
+   * The asset a spot buy pays its fee in: `quote` (default) or `base`, as Binance spot charges it; the position is
+   * then what the account was credited, in whole lots, as the live bridge books it (docs/live.md).
+   */
+  feeAsset?: 'quote' | 'base';
+  /** Days per year for annualising metrics; default: from the data's calendar (252 without weekend bars, else 365). */
   tradingDaysPerYear?: number;
+  /** Bars per year for annualising metrics (`--periods-per-year`); wins over `tradingDaysPerYear`. */
+  periodsPerYear?: number;
   strategyId?: string;
   bus?: EventBus;
   log?: EngineLog;
@@ -104,6 +117,10 @@ export interface BacktestResult {
   strategyErrors: StrategyFailure[];
   orders: number;
   fills: number;
+  /** Every fill in execution order: time, side, price, quantity, fee, order type and tag. */
+  fillRecords: FillRecord[];
+  /** What the strategy published through `statistics()`; null when it publishes nothing. */
+  strategyStats: StrategyStatistics | null;
   fees: number;
   finalEquity: number;
   /** The settings of the run, echoed into reports. */
@@ -214,6 +231,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     ...(options.participation !== undefined ? { participation: new VolumeParticipation(options.participation) } : {}),
     ...(options.latency ? { latency: options.latency } : {}),
     ...(options.marketFill ? { marketFill: options.marketFill } : {}),
+    ...(options.feeAsset === 'base' ? { feeInBase: true } : {}),
     instruments,
   });
   const feeds = data.map((d) => new SymbolFeed(d.symbol, d.columns, timeframe));
@@ -245,7 +263,9 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       // One equity point per bar: a single symbol's curve shares the bars' time column (nothing to write).
       ...(feeds.length === 1 ? { equityTimes: data[0].columns.time } : {}),
       atrFactory: () => new Atr(14),
+      recordFills: true,
       ...(options.log ? { log: options.log } : {}),
+      ...(options.exitTiming ? { exitTiming: options.exitTiming } : {}),
     },
   );
 
@@ -256,6 +276,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   // The end-of-data closes happen at the last close: refresh the last equity point to the settled cash.
   if (engine.equityLength > 0) engine.equityValue[engine.equityLength - 1] = engine.portfolio.equity();
   const runMs = performance.now() - t0;
+  const strategyStats = collectStatistics(strategy, engine.strategyFailures, engine.clock.now());
 
   const trades = engine.portfolio.trades;
   const equity: EquityCurve = {
@@ -263,12 +284,17 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     value: engine.equityValue.subarray(0, engine.equityLength),
   };
   const t1 = performance.now();
+  const annual = annualisation(equity.time, timeframe, {
+    ...(options.periodsPerYear !== undefined ? { periodsPerYear: options.periodsPerYear } : {}),
+    ...(options.tradingDaysPerYear !== undefined ? { tradingDaysPerYear: options.tradingDaysPerYear } : {}),
+  });
   const metrics = computeMetrics({
     trades,
     equity,
     initialCash: cash,
     timeframe,
-    ...(options.tradingDaysPerYear ? { tradingDaysPerYear: options.tradingDaysPerYear } : {}),
+    barsPerYear: annual.barsPerYear,
+    annualisationBasis: annual.basis,
     ...(feeds.length === 1 ? { benchmark: { close: data[0].columns.close } } : {}),
     exposureBars,
   });
@@ -295,6 +321,8 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     strategyErrors: engine.strategyFailures,
     orders: engine.exec.ordersCreated,
     fills: engine.fills,
+    fillRecords: engine.fillLog ?? [],
+    strategyStats,
     fees: engine.portfolio.feesPaid,
     finalEquity: engine.portfolio.equity(),
     config: {
@@ -316,10 +344,26 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
       ...(options.slippage ? { slippage: options.slippage } : {}),
       ...(options.participation !== undefined ? { participation: options.participation } : {}),
       ...(options.latency ? { latency: options.latency } : {}),
+      ...(options.exitTiming ? { exitTiming: options.exitTiming } : {}),
+      ...(options.feeAsset ? { feeAsset: options.feeAsset } : {}),
       ...(options.riskConfig ? { risk: options.riskConfig } : {}),
       ...(options.riskDefaults ? { riskDefaults: true } : {}),
+      ...(options.tradingDaysPerYear !== undefined ? { tradingDaysPerYear: options.tradingDaysPerYear } : {}),
+      ...(options.periodsPerYear !== undefined ? { periodsPerYear: options.periodsPerYear } : {}),
     },
   };
+}
+
+// A strategy's statistics hook runs once after the run; if it throws, the run keeps its result and the error is
+// listed with the strategy's other failures.
+function collectStatistics(strategy: Strategy, failures: StrategyFailure[], time: number): StrategyStatistics | null {
+  if (typeof strategy.statistics !== 'function') return null;
+  try {
+    return strategy.statistics() ?? null;
+  } catch (err) {
+    failures.push({ time, hook: 'statistics', message: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
 }
 
 // Rejections are recorded by the engine; a risk engine that keeps its own log (breaker trips, kill switch)

@@ -38,6 +38,7 @@ export const backtestConfigSchema = z.strictObject({
   latency: z.strictObject({ bars: z.number().int().min(0).optional(), ms: z.number().min(0).optional() }).optional(),
   marketFill: z.enum(['next_open', 'close']).optional(),
   tradingDaysPerYear: z.number().int().min(1).max(366).optional(),
+  periodsPerYear: z.number().positive().optional(),
 });
 
 /** A parsed backtest config file. */

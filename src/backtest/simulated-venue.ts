@@ -37,6 +37,12 @@ export interface SimulatedVenueOptions {
   /** Instruments by symbol, for lot rounding of partial fills. */
   instruments?: readonly Instrument[];
   id?: string;
+  /**
+   * A buy pays its fee in the asset bought, as Binance spot does: the position grows by what the account is
+   * credited (quantity less fee), rounded down to whole lots exactly as the live bridge books it, and the sub-lot
+   * rest counts with the fee (docs/live.md, "Parity with the backtest"). Default: fees in quote currency.
+   */
+  feeInBase?: boolean;
 }
 
 /** An order waiting at the venue. */
@@ -82,6 +88,7 @@ export class SimulatedVenue implements ExecutionVenue {
   private readonly marketNow: boolean;
   private readonly instruments: readonly Instrument[];
   private readonly capped: boolean;
+  private readonly feeInBase: boolean;
   /** Fees charged over the run. */
   totalFees = 0;
 
@@ -98,6 +105,7 @@ export class SimulatedVenue implements ExecutionVenue {
     this.marketAtClose = opts.marketFill === 'close';
     this.marketNow = opts.marketFill === 'now';
     this.instruments = opts.instruments ?? [];
+    this.feeInBase = opts.feeInBase === true;
   }
 
   attach(listener: VenueListener, symbols: readonly string[]): void {
@@ -262,14 +270,22 @@ export class SimulatedVenue implements ExecutionVenue {
     const l = this.listener!;
     const time = this.clock.now();
     const px = liquidity === 'taker' && bar !== null ? this.slippage.apply(o.side, price, qty, bar) : price;
-    const fee = this.fees.fee(px * qty * this.mults[s], liquidity);
+    let fee = this.fees.fee(px * qty * this.mults[s], liquidity);
+    let booked = qty;
+    if (this.feeInBase && o.side === 'buy') {
+      // The fee in the asset bought (the fee model's rate on the quantity), booked in whole lots like the bridge.
+      const credited = Math.max(0, qty - this.fees.fee(qty, liquidity));
+      const lot = this.lots[s];
+      booked = lot > 0 ? Number((Math.floor(credited / lot + 1e-9) * lot).toFixed(12)) : credited;
+      fee = (qty - booked) * px * this.mults[s];
+    }
     const reason = l.checkFill(o, px, qty, fee);
     if (reason !== null) {
       l.onRejected(o, reason, time);
       return;
     }
     this.totalFees += fee;
-    l.onFill(o, px, qty, fee, liquidity, time);
+    l.onFill(o, px, qty, fee, liquidity, time, booked);
     if (whole && o.filledQuantity < o.quantity * (1 - 1e-12)) l.onCancelled(o, 'UNFILLED_REMAINDER', time);
   }
 }

@@ -1,3 +1,4 @@
+import type { StatValue } from '../strategy/types.js';
 import type { BacktestResult } from './runner.js';
 
 function pct(x: number | null): string {
@@ -10,6 +11,12 @@ function money(x: number): string {
 
 function day(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z');
+}
+
+function statText(v: StatValue): string {
+  if (v === null) return '-';
+  if (typeof v !== 'number') return String(v);
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(Math.abs(v) >= 100 ? 2 : 4);
 }
 
 /** The human summary of a run, as the CLI prints it (aligned two-column table). */
@@ -25,6 +32,7 @@ export function formatSummary(r: BacktestResult): string {
     ['initial cash', money(m.initialCash)],
     ['final equity', money(m.finalEquity)],
     ['total return', pct(m.totalReturnPct)],
+    ['net P&L', `${money(m.netPnl)} (after fees; gross before fees ${money(m.grossPnl)})`],
     ['CAGR', pct(m.cagrPct)],
     ['buy and hold', pct(m.benchmarkReturnPct)],
     ['max drawdown', `${pct(m.maxDrawdownPct)} (${money(m.maxDrawdownAbs)})`],
@@ -39,6 +47,11 @@ export function formatSummary(r: BacktestResult): string {
     ['exit reasons', byReason || '-'],
     ['exposure', pct(m.exposurePct)],
     ['fees', money(m.totalFees)],
+    ['fills', String(r.fillRecords.length)],
+    [
+      'annualised by',
+      `${Math.round(m.barsPerYear).toLocaleString('en-US')} bars/year (${m.annualisationBasis ?? 'given'})`,
+    ],
     ['risk events', String(r.riskEvents.length)],
     ['fingerprint', r.fingerprint],
     [
@@ -46,6 +59,7 @@ export function formatSummary(r: BacktestResult): string {
       `load ${r.timing.loadMs.toFixed(0)} ms, run ${r.timing.runMs.toFixed(1)} ms, ${Math.round(r.timing.barsPerSecond).toLocaleString('en-US')} bars/s`,
     ],
   ];
+  for (const [label, value] of Object.entries(r.strategyStats?.summary ?? {})) rows.push([label, statText(value)]);
   if (r.strategyErrors.length > 0) {
     const e = r.strategyErrors[0];
     rows.push(['strategy error', `${day(e.time)} in ${e.hook}: ${e.message} (strategy stopped)`]);

@@ -20,3 +20,22 @@ export interface Fill {
   venueTradeId?: string;
   correlationId?: string;
 }
+
+/**
+ * One fill as a result lists it (backtest JSON, CSV and HTML): the execution plus the order's type and tag, so
+ * a reader sees what kind of order filled where without the order book.
+ */
+export interface FillRecord {
+  /** Epoch ms. */
+  time: number;
+  symbol: string;
+  side: OrderSide;
+  price: number;
+  quantity: number;
+  /** Fee in quote currency. */
+  fee: number;
+  orderType: 'market' | 'limit' | 'stop' | 'stop_limit';
+  /** The order's tag (entry tag, exit reason such as `stop_loss`, a grid level); null when none. */
+  tag: string | null;
+  liquidity: Liquidity;
+}

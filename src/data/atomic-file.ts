@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ValidationError } from '../core/errors.js';
 
 /** Suffix of temporary files; readers and listings ignore files ending with it. */
 export const TEMP_SUFFIX = '.tmp';
@@ -11,8 +22,27 @@ export const TEMP_SUFFIX = '.tmp';
  * the temp file is removed and the target is untouched.
  */
 export function writeFileAtomic(path: string, write: (fd: number) => void): void {
+  // The rename would replace whatever the path is: refuse anything but a regular file (a symlink, a device such
+  // as /dev/null, a directory), so a mistyped output never destroys it.
+  const existing = existingEntry(path);
+  if (existing !== undefined && !existing.isFile()) {
+    const what = existing.isSymbolicLink()
+      ? 'a symbolic link'
+      : existing.isDirectory()
+        ? 'a directory'
+        : 'not a regular file';
+    throw new ValidationError(`${path}: is ${what}; refusing to replace it`, 'path');
+  }
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new ValidationError(`${path}: cannot create the folder ${dir}, a file is in the way`, 'path');
+    }
+    throw err;
+  }
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
@@ -28,6 +58,16 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
     throw err;
   }
   fsyncDir(dir);
+}
+
+/** lstat of `path`, undefined when nothing is there (also when a file stands where a folder of the path is). */
+function existingEntry(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
 }
 
 /** Writes all of `data` to `fd` (writeSync may write less than asked). */

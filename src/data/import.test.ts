@@ -216,8 +216,8 @@ describe('input limits (hostile or corrupt files)', () => {
       text += row(t, '100', i === 150 ? '1e308' : '101');
     }
     const e = dataError(() => importText(text));
-    expect(e.message).toBe(
-      'row 152, column high: out-of-bounds: high is 1e+308, beyond the absolute bound 1000000000000',
+    expect(e.message).toMatch(
+      /^row 152, column high: out-of-bounds: high is 1e\+308, beyond the absolute bound 1000000000000( \(|$)/,
     );
     // The same series with the bound respected imports.
     expect(importText(text.replace('1e308', '101')).columns.length).toBe(300);

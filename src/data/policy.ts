@@ -77,9 +77,14 @@ export function firstError(report: ValidationReport): ValidationIssue | undefine
   return report.issues.find((i) => i.severity === 'error');
 }
 
-/** A one-line DataError for an issue: file, row, column, kind and detail. */
+/**
+ * A one-line DataError for an issue: file, row, column, kind and detail, and how to repair it. The hint names
+ * `tradeforge data import --policy`, which every command reading data files can point to (backtest and optimize
+ * have no --policy of their own).
+ */
 export function issueError(report: ValidationReport, issue: ValidationIssue): DataError {
-  const more = report.errors > 1 ? ` (${report.errors - 1} more; use --policy drop or ffill to repair)` : '';
+  const others = report.errors > 1 ? `${report.errors - 1} more; ` : '';
+  const more = ` (${others}fix the file, or import it with \`tradeforge data import --policy drop|ffill\` to repair)`;
   return new DataError(`${issue.kind}: ${issue.detail}${more}`, {
     file: report.file,
     row: issue.row,

@@ -1,7 +1,7 @@
 import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade, EventBus, EventMap, EventName, RiskCheckInputs } from '../core/events.js';
-import type { Fill, Liquidity } from '../core/fill.js';
+import type { Fill, FillRecord, Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
@@ -20,7 +20,7 @@ import { type Clock, SimulatedClock } from './clock.js';
 import { EngineContext } from './context.js';
 import { InProcessEventBus } from './event-bus.js';
 import { ExecutionEngine, type ExecutionSink } from './execution-engine.js';
-import type { ExecutionVenue } from './execution-venue.js';
+import { type ExecutionVenue, PROTECTIVE_STOP_TAG } from './execution-venue.js';
 import type { SymbolFeed } from './market-data.js';
 import { Portfolio } from './portfolio.js';
 import { type AtrLike, EngineRiskView } from './risk-view.js';
@@ -98,7 +98,20 @@ export interface EngineOptions {
    * id serves as its correlation id (a backtest pays nothing).
    */
   correlationPrefix?: string;
+  /** Keep every fill in `fillLog` (a backtest result lists them); off by default. */
+  recordFills?: boolean;
+  /**
+   * When exits execute (a simulation setting; live is what the runtime does by nature):
+   * `intrabar` (default, Freqtrade's backtesting): every exit rule fills at its price within the bar;
+   * `live`: as a live deployment trades — the fixed stop-loss, which the runtime keeps on the venue as a protective
+   * stop, fills within the bar at its price (or the open on a gap); every other exit rule (ROI, trailing stop,
+   * break-even, take-profit) is decided on the closed bar and fills at the next bar's open, like the exit signal.
+   */
+  exitTiming?: ExitTiming;
 }
+
+/** When exit rules execute in a simulation (see `EngineOptions.exitTiming`). */
+export type ExitTiming = 'intrabar' | 'live';
 
 const QTY_EPS = 1e-9;
 
@@ -132,6 +145,8 @@ export class Engine implements ExecutionSink, RiskActions {
   /** True once the strategy threw (or was stopped); its hooks are no longer called. */
   strategyStopped = false;
   fills = 0;
+  /** Every fill in order, when `recordFills` is set; null otherwise. */
+  readonly fillLog: FillRecord[] | null;
 
   readonly stake: StakeSpec;
   readonly allowShort: boolean;
@@ -149,6 +164,7 @@ export class Engine implements ExecutionSink, RiskActions {
   private readonly riskWantsEquity: boolean;
   private readonly exitStates: ExitState[];
   private readonly decision = new ExitDecision();
+  private readonly liveExitTiming: boolean;
   private readonly symbolIndex = new Map<string, number>();
   private readonly firstSymbol: string | undefined;
   private readonly log: EngineLog;
@@ -204,6 +220,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.maxOpenTrades = opts.maxOpenTrades ?? Number.POSITIVE_INFINITY;
     this.feeRate = opts.feeRate ?? 0;
     this.exits = opts.exits ?? compileExits(undefined, this.feeRate, { leverage: opts.leverage ?? 1 });
+    this.liveExitTiming = opts.exitTiming === 'live';
     this.log = opts.log ?? (() => {});
     const symbols = opts.feeds.map((f) => f.symbol);
     this.firstSymbol = symbols[0];
@@ -241,6 +258,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
     this.exec.attach(symbols);
     this.correlationPrefix = opts.correlationPrefix ?? null;
+    this.fillLog = opts.recordFills ? [] : null;
     this.signalSeq = 0;
   }
 
@@ -674,6 +692,19 @@ export class Engine implements ExecutionSink, RiskActions {
     const sideSign = order.side === 'buy' ? 1 : -1;
     const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
     this.fills++;
+    if (this.fillLog !== null) {
+      this.fillLog.push({
+        time,
+        symbol: order.symbol,
+        side: order.side,
+        price,
+        quantity,
+        fee,
+        orderType: order.type,
+        tag: order.tag ?? null,
+        liquidity,
+      });
+    }
     if (this.bus.hasSubscribers('position.changed.v1')) {
       this.emit('position.changed.v1', order.correlationId, { position: pf.snapshot(s) });
     }
@@ -769,7 +800,9 @@ export class Engine implements ExecutionSink, RiskActions {
     this.risk.attach(this);
   }
 
-  private exitPosition(s: number, reason: string, price: number): void {
+  private exitPosition(s: number, reason: string, rulePrice: number): void {
+    // Live timing: only the venue-kept stop fills within the bar; other rules go out as a market order (next open).
+    const price = this.liveExitTiming && !this.decision.fixedStop ? undefined : rulePrice;
     const pf = this.portfolio;
     const q = pf.qty[s];
     const sym = this.feeds[s].symbol;
@@ -973,6 +1006,8 @@ export class Engine implements ExecutionSink, RiskActions {
 /** The exit reason a closing order gives its round trip. */
 function exitReasonOf(order: Order): string {
   if (order.source === 'strategy') return 'exit_signal';
+  // The venue-side protective stop is the run spec's stop-loss executed by the venue: the same exit as a backtest's.
+  if (order.tag === PROTECTIVE_STOP_TAG) return 'stop_loss';
   if (order.source === 'exit') return order.tag ?? 'exit';
   return order.source;
 }

@@ -2,6 +2,9 @@ import type { Liquidity } from '../core/fill.js';
 import type { Order } from '../core/order.js';
 
 /** The current bar of one symbol as the kernel sees it (a reused object; fields are overwritten each bar). */
+/** Tag of the protective stop orders the live runtime keeps on the venue (RISK-3): the run spec's stop-loss. */
+export const PROTECTIVE_STOP_TAG = 'protective_stop';
+
 export interface BarLike {
   time: number;
   open: number;

@@ -6,7 +6,7 @@ import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import { compileExits } from '../risk/exits.js';
 import type { ParamValues, Strategy } from '../strategy/types.js';
 import type { Clock } from './clock.js';
-import { Engine, type EngineLog } from './engine.js';
+import { Engine, type EngineLog, type ExitTiming } from './engine.js';
 import type { ExecutionVenue } from './execution-venue.js';
 import type { SymbolFeed } from './market-data.js';
 import type { AtrLike } from './risk-view.js';
@@ -44,6 +44,10 @@ export interface KernelEnvironment {
   log?: EngineLog;
   /** Correlation id prefix of the signals (the live runtime: unique per deployment and run). */
   correlationPrefix?: string;
+  /** Keep every fill on `engine.fillLog` (the backtest result lists them). */
+  recordFills?: boolean;
+  /** When exit rules execute in a simulation (`intrabar` by default; `live` reproduces the runtime's timing). */
+  exitTiming?: ExitTiming;
 }
 
 /**
@@ -81,5 +85,7 @@ export function buildKernel(spec: KernelSpec, env: KernelEnvironment): Engine {
     ...(env.atrFactory ? { atrFactory: env.atrFactory } : {}),
     ...(env.log ? { log: env.log } : {}),
     ...(env.correlationPrefix !== undefined ? { correlationPrefix: env.correlationPrefix } : {}),
+    ...(env.recordFills ? { recordFills: true } : {}),
+    ...(env.exitTiming !== undefined ? { exitTiming: env.exitTiming } : {}),
   });
 }

@@ -134,6 +134,11 @@ export class ExitDecision {
   exit = false;
   reason: ExitReason = 'stop_loss';
   price = Number.NaN;
+  /**
+   * The exit is the fixed stop-loss set from the entry (never trailed, not raised to break-even): the level a live
+   * deployment keeps on the venue as its protective stop, so live it fills on the venue within the bar.
+   */
+  fixedStop = false;
 }
 
 /** A bar as exits need it. */
@@ -164,10 +169,11 @@ export function exitSignalAllowed(rules: ExitRules, state: ExitState, rate: numb
   return !rules.exitProfitOnly || state.dir === 0 || profitRatio(rules, state, rate) > rules.exitProfitOffset;
 }
 
-function exitAt(out: ExitDecision, reason: ExitReason, price: number): boolean {
+function exitAt(out: ExitDecision, reason: ExitReason, price: number, fixedStop = false): boolean {
   out.exit = true;
   out.reason = reason;
   out.price = price;
+  out.fixedStop = fixedStop;
   return true;
 }
 
@@ -286,15 +292,19 @@ export function evaluateExits(
   }
   let level = state.stopLevel;
   let trailing = state.trailed;
+  let breakeven = false;
   if (state.breakevenLocked) {
     const be = breakevenLevel(rules, state);
     if (Number.isNaN(level) || dir * (be - level) > 0) {
       level = be;
       trailing = false;
+      breakeven = true;
     }
   }
   const stopHit = !Number.isNaN(level) && dir * (worst - level) <= 0;
-  if (stopHit && !trailing) return exitAt(out, 'stop_loss', stopExitPrice(rules, state, bar, level, false));
+  if (stopHit && !trailing) {
+    return exitAt(out, 'stop_loss', stopExitPrice(rules, state, bar, level, false), !breakeven);
+  }
 
   // ROI by whole minutes held; skipped while the strategy signals an entry and ignoreRoiIfEntrySignal is set.
   const n = rules.roiMinutes.length;

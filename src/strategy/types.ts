@@ -157,6 +157,30 @@ export interface Strategy {
   /** Serialisable state, so a restarted strategy resumes where it stopped. */
   getState?(): unknown;
   restore?(state: unknown): void;
+  /** The strategy's own statistics, asked once at the end of a backtest and put into its result (JSON, CSV, HTML). */
+  statistics?(): StrategyStatistics;
+}
+
+/** A cell of a statistics table or a figure of the summary: plain JSON values. */
+export type StatValue = number | string | boolean | null;
+
+/**
+ * What a strategy publishes into a backtest result. Every part is optional; the reports render each generically
+ * (the summary as label/value rows, tables as tables, series as a chart, price lines and markers on the candles).
+ */
+export interface StrategyStatistics {
+  /** Headline figures, in display order: label -> value (shown in the CLI summary and the HTML report). */
+  readonly summary?: Readonly<Record<string, StatValue>>;
+  /** Named tables, e.g. one row per grid cycle. */
+  readonly tables?: Readonly<
+    Record<string, { readonly columns: readonly string[]; readonly rows: readonly (readonly StatValue[])[] }>
+  >;
+  /** Named time series (epoch ms), e.g. inventory over time; drawn under the price chart, synchronised with it. */
+  readonly series?: Readonly<Record<string, { readonly time: readonly number[]; readonly value: readonly number[] }>>;
+  /** Horizontal price lines drawn on the candles, e.g. the grid's levels. */
+  readonly priceLines?: readonly { readonly price: number; readonly label: string }[];
+  /** Markers on the candles at a time (and price), e.g. each completed grid cycle. */
+  readonly markers?: readonly { readonly time: number; readonly price: number; readonly text: string }[];
 }
 
 /** A named, parameterised strategy that the registry, the CLI and the optimiser can build. */
@@ -168,4 +192,6 @@ export interface StrategyDefinition {
   /** Cross-parameter checks (e.g. fast < slow); throws ValidationError. */
   validate?(params: ParamValues): void;
   create(params: ParamValues): Strategy;
+  /** The indicators the strategy trades on, as `indicators` specs (`sma:10`, `rsi:14`), drawn in the HTML report. */
+  chartIndicators?(params: ParamValues): readonly string[];
 }

@@ -24,6 +24,7 @@ import type { BuiltVenue } from '../venues.js';
 import { WarmupGate } from './gates.js';
 import { replayFills, StoreJournal } from './journal.js';
 import { LiveColumns, LiveFeed } from './live-feed.js';
+import { LiveBarRecorder } from './bar-recorder.js';
 import { barLine } from './printer.js';
 import { ProtectiveStops } from './protective-stops.js';
 import { TradeTrail } from './trade-trail.js';
@@ -55,6 +56,8 @@ export interface DeploymentDeps {
   printBars?: boolean;
   /** The runtime's audit/log trail (venue messages, client order ids, correlation ids). */
   trail?: TradeTrail;
+  /** Where the bars each deployment is served are recorded for `tradeforge replay` (`<home>/data/live`). */
+  liveDataDir?: string;
 }
 
 /** Starting cash of a deployment's book: its capital cap (10 000 when none is set). */
@@ -176,6 +179,13 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   if (deps.killed) engine.halt('KILL_SWITCH');
   engine.start();
   const print = deps.print;
+  const recorder =
+    deps.liveDataDir !== undefined
+      ? new LiveBarRecorder(deps.liveDataDir, d.id, timeframe, instruments, (err) =>
+          log.warn({ err, deploymentId: d.id }, 'recording live bars failed'),
+        )
+      : undefined;
+  const printBar = deps.printBars && print ? print : undefined;
   const feed = new LiveFeed({
     engine,
     venue: built.venue,
@@ -185,10 +195,29 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     ...(config.runtime.barSeconds !== undefined ? { barMs: config.runtime.barSeconds * 1000 } : {}),
     staleAfterMs: config.runtime.staleAfterSeconds * 1000,
     reconnectBaseMs: 250,
-    onBarClosed: deps.printBars && print ? (s, row, live) => live && print(barLine(engine, s, row)) : undefined,
+    onBarClosed:
+      recorder || printBar
+        ? (s, row, live) => {
+            if (!live) return;
+            const c = columns[s];
+            recorder?.record(
+              d.symbols[s],
+              c.time[row],
+              c.open[row],
+              c.high[row],
+              c.low[row],
+              c.close[row],
+              c.volume[row],
+            );
+            printBar?.(barLine(engine, s, row));
+          }
+        : undefined,
     onError: (err, symbol) => log.warn({ err, symbol, deploymentId: d.id }, 'market data stream error'),
   });
-  deps.onCleanup(() => feed.close());
+  deps.onCleanup(() => {
+    feed.close();
+    recorder?.flush();
+  });
   await feed.warmUp(
     (sym, tf, since, limit) => built.resilient.fetchCandles(sym, tf, since, limit),
     config.runtime.warmupBars,

@@ -38,7 +38,7 @@ export function subscribePrinter(bus: EventBus, print: (line: string) => void): 
     bus.subscribe('trade.closed.v1', (e) => {
       const tr = e.payload.trade;
       print(
-        `trade ${t(e.time)} ${tr.strategyId} ${tr.symbol} ${tr.side} closed: P&L ${fmt(tr.pnl)} (${fmt(tr.pnlPct * 100)}%) ${tr.exitReason}`,
+        `trade ${t(e.time)} ${tr.strategyId} ${tr.symbol} ${tr.side} closed: net P&L ${fmt(tr.pnl)} (${fmt(tr.pnlPct * 100)}%, after ${fmt(tr.fees)} fees) ${tr.exitReason}`,
       );
     }),
     bus.subscribe('risk.rejected.v1', (e) =>

@@ -21,6 +21,7 @@ export interface RunFlags {
   margin?: boolean;
   leverage?: string;
   tradingDays?: string;
+  periodsPerYear?: string;
   from?: string;
   to?: string;
   riskDefaults?: boolean;
@@ -94,6 +95,10 @@ export function runSetupFromFlags(flags: RunFlags, cfg: BacktestConfig = {}): Ru
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 366)) {
     throw new ValidationError(`--trading-days must be an integer in [1, 366], got ${days}`, 'trading-days');
   }
+  const periods = num('periods-per-year', flags.periodsPerYear) ?? cfg.periodsPerYear;
+  if (periods !== undefined && !(periods > 0)) {
+    throw new ValidationError(`--periods-per-year must be positive, got ${periods}`, 'periods-per-year');
+  }
   const stake = flags.stake ?? cfg.stake;
   const allowShort = flags.allowShort ?? cfg.allowShort;
   const margin = flags.margin ?? cfg.margin;
@@ -106,6 +111,7 @@ export function runSetupFromFlags(flags: RunFlags, cfg: BacktestConfig = {}): Ru
     ...(margin !== undefined ? { margin } : {}),
     ...(leverage !== undefined ? { leverage } : {}),
     ...(days !== undefined ? { tradingDaysPerYear: days } : {}),
+    ...(periods !== undefined ? { periodsPerYear: periods } : {}),
     ...(cfg.exits ? { exits: cfg.exits } : {}),
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),

@@ -1,4 +1,6 @@
 import type { ClosedTrade } from '../../core/events.js';
+import type { FillRecord } from '../../core/fill.js';
+import type { StatValue } from '../../strategy/types.js';
 import type { EquityCurve } from '../metrics.js';
 import { isoTime } from './format.js';
 
@@ -14,9 +16,9 @@ function num(x: number): string {
 
 /** Header of trades.csv. */
 export const TRADES_CSV_HEADER =
-  'symbol,side,entry_time,entry_price,exit_time,exit_price,quantity,fees,pnl,pnl_pct,exit_reason,entry_tag,strategy_id';
+  'symbol,side,entry_time,entry_price,exit_time,exit_price,quantity,fees,gross_pnl,net_pnl,net_pnl_pct,exit_reason,entry_tag,strategy_id';
 
-/** trades.csv: one row per closed trade, times ISO 8601 UTC, numbers in full precision. */
+/** trades.csv: one row per closed trade, times ISO 8601 UTC, numbers in full precision, `net_pnl_pct` in percent. */
 export function renderTradesCsv(trades: readonly ClosedTrade[]): string {
   const lines = [TRADES_CSV_HEADER];
   for (const t of trades) {
@@ -30,8 +32,9 @@ export function renderTradesCsv(trades: readonly ClosedTrade[]): string {
         num(t.exitPrice),
         num(t.quantity),
         num(t.fees),
+        num(t.pnl + t.fees),
         num(t.pnl),
-        num(t.pnlPct),
+        num(t.pnlPct * 100),
         field(t.exitReason),
         field(t.entryTag ?? ''),
         field(t.strategyId),
@@ -59,4 +62,36 @@ export function renderEquityCsv(equity: EquityCurve, initialCash?: number): stri
     parts.push(`${isoTime(equity.time[i])},${num(v)},${num(dd)}`);
   }
   return `${parts.join('\n')}\n`;
+}
+
+/** Header of fills.csv. */
+export const FILLS_CSV_HEADER = 'time,symbol,side,price,quantity,fee,order_type,tag,liquidity';
+
+/** fills.csv: one row per fill in execution order, times ISO 8601 UTC, numbers in full precision. */
+export function renderFillsCsv(fills: readonly FillRecord[]): string {
+  const lines = [FILLS_CSV_HEADER];
+  for (const f of fills) {
+    lines.push(
+      [
+        isoTime(f.time),
+        field(f.symbol),
+        f.side,
+        num(f.price),
+        num(f.quantity),
+        num(f.fee),
+        f.orderType,
+        field(f.tag ?? ''),
+        f.liquidity,
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One strategy statistics table as CSV (its own columns; text quoted as needed, null as empty). */
+export function renderStatTableCsv(columns: readonly string[], rows: readonly (readonly StatValue[])[]): string {
+  const cell = (v: StatValue): string =>
+    v === null ? '' : typeof v === 'number' ? num(v) : typeof v === 'boolean' ? String(v) : field(v);
+  const lines = [columns.map(field).join(','), ...rows.map((r) => r.map(cell).join(','))];
+  return `${lines.join('\n')}\n`;
 }

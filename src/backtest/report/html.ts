@@ -1,8 +1,11 @@
 import type { BarColumns } from '../../core/bar.js';
 import type { ClosedTrade } from '../../core/events.js';
+import type { FillRecord } from '../../core/fill.js';
+import type { StatValue, StrategyStatistics } from '../../strategy/types.js';
 import type { GroupStats, Metrics } from '../metrics.js';
+import { buildChartData, type ReportIndicator } from './chart-data.js';
 import { escapeHtml, fmt, fmtDuration, isoTime, precisionOf } from './format.js';
-import { axes, c, frame, linear, linePath, niceTicks } from './svg.js';
+import { PAGE_SCRIPT } from './page-script.js';
 import type { ReportInput } from './types.js';
 
 /** Options of the HTML report. */
@@ -11,10 +14,14 @@ export interface HtmlReportOptions {
   readonly title?: string;
   /** Only mark trades of this symbol on the candles (multi-symbol runs); all trades by default. */
   readonly symbol?: string;
-  /** Above this many candles, consecutive bars are merged into one candle (markers keep their exact place). */
+  /** Above this many candles (default 20000), consecutive bars are merged into one candle for display. */
   readonly maxCandles?: number;
   /** Rows of the trade table; the rest are summarised in one line (the CSV/JSON exports hold them all). */
   readonly maxTradeRows?: number;
+  /** Rows of the fill table (default 2000); the CSV/JSON exports hold them all. */
+  readonly maxFillRows?: number;
+  /** The strategy's indicators, drawn over the candles or in panes below (one value per bar of `candles`). */
+  readonly indicators?: readonly ReportIndicator[];
   /** Decimals of prices; default: the precision the candles are quoted in. */
   readonly priceDecimals?: number;
   /** Decimals of quantities; default: the precision of the trades' quantities. */
@@ -29,13 +36,13 @@ table{border-collapse:collapse;background:#fff;font-size:12px}
 td,th{border:1px solid #e1e4e8;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#f3f4f6}td.l,th.l{text-align:left}
 .cols{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-svg{background:#fff;border:1px solid #e1e4e8;display:block;max-width:100%;height:auto}
-.grid{stroke:#eef0f3;stroke-width:1}.ylab,.xlab{font-size:10px;fill:#667}
-.up{fill:#26a269;stroke:#26a269}.down{fill:#e01b24;stroke:#e01b24}.wick{stroke-width:1}
-.eq{fill:none;stroke:#1c71d8;stroke-width:1.5}.dd{fill:rgba(224,27,36,.25);stroke:#e01b24;stroke-width:1}
-.entry.long{fill:#1c71d8}.entry.short{fill:#c061cb}.exit{stroke-width:2;fill:none}
-.exit.win{stroke:#26a269}.exit.loss{stroke:#e01b24}.link{stroke:#888;stroke-dasharray:3 3;stroke-width:1}
-.pos{color:#26a269}.neg{color:#e01b24}.muted{color:#889}
+#chart{width:100%;height:680px;background:#fff;border:1px solid #e1e4e8}#chart-box{position:relative}
+#chart-tip{position:absolute;display:none;z-index:3;pointer-events:none;background:#1d2433;color:#fff;font-size:11px;padding:3px 6px;border-radius:3px;white-space:nowrap}
+table.sortable thead th{cursor:pointer;user-select:none}table.sortable thead th[data-sort=asc]::after{content:" ▲"}
+table.sortable thead th[data-sort=desc]::after{content:" ▼"}
+tr[data-entry]{cursor:pointer}tr[data-entry]:hover td{background:#eef4fd}tr.selected td{background:#dbe8fb}
+.scroll{max-height:480px;overflow:auto;display:inline-block}
+.pos{color:#26a269}.neg{color:#e01b24}.muted{color:#889}footer{margin-top:32px;color:#667;font-size:11px}
 `;
 
 function row(label: string, value: string): string {
@@ -57,6 +64,8 @@ function summaryTables(m: Metrics): string {
     row('Initial cash', fmt(m.initialCash)),
     row('Final equity', fmt(m.finalEquity)),
     row('Total return', `${signed(m.totalReturn)} (${signed(m.totalReturnPct, 2, ' %')})`),
+    row('Net P&L (after fees)', signed(m.netPnl)),
+    row('Gross P&L (before fees)', signed(m.grossPnl)),
     row('CAGR', signed(m.cagrPct, 2, ' %')),
     row('Sharpe', fmt(m.sharpe, 3)),
     row('Sortino', fmt(m.sortino, 3)),
@@ -69,15 +78,15 @@ function summaryTables(m: Metrics): string {
     row('Buy & hold return', signed(m.benchmarkReturnPct, 2, ' %')),
     row('Buy & hold CAGR', signed(m.benchmarkCagrPct, 2, ' %')),
     row('Buy & hold max DD', m.benchmarkMaxDrawdownPct === null ? '—' : `${fmt(m.benchmarkMaxDrawdownPct)} %`),
-    row('Bars / per year', `${m.bars} / ${fmt(m.barsPerYear, 0)}`),
+    row('Bars / per year', `${m.bars} / ${fmt(m.barsPerYear, 0)} (${m.annualisationBasis ?? 'given'})`),
   ];
   const tr = [
     row('Trades (long / short)', `${m.trades} (${m.longTrades} / ${m.shortTrades})`),
     row('Win rate', m.winRatePct === null ? '—' : `${fmt(m.winRatePct)} %`),
     row('Profit factor', fmt(m.profitFactor, 3)),
-    row('Expectancy', `${signed(m.expectancy)} (${signed(m.expectancyPct, 2, ' %')})`),
-    row('Average win / loss', `${signed(m.avgWin)} / ${signed(m.avgLoss)}`),
-    row('Best / worst trade', `${signed(m.bestTradePnl)} / ${signed(m.worstTradePnl)}`),
+    row('Expectancy (net)', `${signed(m.expectancy)} (${signed(m.expectancyPct, 2, ' %')})`),
+    row('Average win / loss (net)', `${signed(m.avgWin)} / ${signed(m.avgLoss)}`),
+    row('Best / worst trade (net)', `${signed(m.bestTradePnl)} / ${signed(m.worstTradePnl)}`),
     row('Best / worst trade %', `${signed(m.bestTradePct, 2, ' %')} / ${signed(m.worstTradePct, 2, ' %')}`),
     row('Max consecutive wins / losses', `${m.maxConsecutiveWins} / ${m.maxConsecutiveLosses}`),
     row('Average / median duration', `${fmtDuration(m.avgTradeDurationMs)} / ${fmtDuration(m.medianTradeDurationMs)}`),
@@ -100,87 +109,7 @@ function breakdown<R extends GroupStats>(
         `<tr><td class="l">${escapeHtml(label(r))}</td><td>${r.trades}</td><td>${fmt(r.winRatePct)}</td><td>${signed(r.totalPnl)}</td><td>${signed(r.avgPnlPct, 2)}</td><td>${fmt(r.fees)}</td></tr>`,
     )
     .join('');
-  return `<div><h2>${title}</h2><table id="${id}"><tr><th class="l">${key}</th><th>trades</th><th>win %</th><th>total pnl</th><th>avg pnl %</th><th>fees</th></tr>${body}</table></div>`;
-}
-
-/** Drawdown below the running peak in percent (peak starts at the initial cash, as in the metrics). */
-function drawdownSeries(value: Float64Array, initialCash: number): Float64Array {
-  const dd = new Float64Array(value.length);
-  let peak = initialCash;
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] > peak) peak = value[i];
-    dd[i] = peak > 0 ? ((value[i] - peak) / peak) * 100 : 0;
-  }
-  return dd;
-}
-
-function equityChart(r: ReportInput): string {
-  const { time, value } = r.equity;
-  const n = value.length;
-  if (n === 0) return '<p class="muted">No equity points.</p>';
-  const f = frame(240);
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    if (value[i] < lo) lo = value[i];
-    if (value[i] > hi) hi = value[i];
-  }
-  const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.01 || 1;
-  const t0 = time[0];
-  const t1 = time[n - 1];
-  const x = linear(t0, t1, f.left, f.width - f.right);
-  const y = linear(lo - pad, hi + pad, f.height - f.bottom, f.top);
-  const ticks = niceTicks(lo - pad, hi + pad);
-  return `<svg id="equity-chart" viewBox="0 0 ${f.width} ${f.height}" width="${f.width}" height="${f.height}" role="img" aria-label="Equity curve">${axes(f, t0, t1, y, ticks, (v) => fmt(v, 0))}<path class="eq" d="${linePath(time, value, x, y)}"/></svg>`;
-}
-
-function drawdownChart(r: ReportInput): string {
-  const { time, value } = r.equity;
-  const n = value.length;
-  if (n === 0) return '';
-  const dd = drawdownSeries(value, r.metrics.initialCash);
-  let lo = 0;
-  for (let i = 0; i < n; i++) if (dd[i] < lo) lo = dd[i];
-  if (lo === 0) lo = -1;
-  const f = frame(150);
-  const t0 = time[0];
-  const t1 = time[n - 1];
-  const x = linear(t0, t1, f.left, f.width - f.right);
-  const y = linear(lo * 1.05, 0, f.height - f.bottom, f.top);
-  const line = linePath(time, dd, x, y);
-  const area = `${line}L${c(x(t1))},${c(y(0))}L${c(x(t0))},${c(y(0))}Z`;
-  return `<svg id="drawdown-chart" viewBox="0 0 ${f.width} ${f.height}" width="${f.width}" height="${f.height}" role="img" aria-label="Drawdown">${axes(f, t0, t1, y, niceTicks(lo * 1.05, 0, 4), (v) => `${fmt(v, 1)}%`)}<path class="dd" d="${area}"/></svg>`;
-}
-
-/** Candles merged `per` bars at a time: open of the first, extremes of all, close of the last. */
-function mergeCandles(b: BarColumns, per: number) {
-  const m = Math.ceil(b.length / per);
-  const out = {
-    n: m,
-    t0: new Float64Array(m),
-    t1: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-  };
-  for (let k = 0; k < m; k++) {
-    const a = k * per;
-    const z = Math.min(b.length, a + per) - 1;
-    let hi = Number.NEGATIVE_INFINITY;
-    let lo = Number.POSITIVE_INFINITY;
-    for (let i = a; i <= z; i++) {
-      if (b.high[i] > hi) hi = b.high[i];
-      if (b.low[i] < lo) lo = b.low[i];
-    }
-    out.t0[k] = b.time[a];
-    out.t1[k] = b.time[z];
-    out.open[k] = b.open[a];
-    out.close[k] = b.close[z];
-    out.high[k] = hi;
-    out.low[k] = lo;
-  }
-  return out;
+  return `<div><h2>${title}</h2><table id="${id}"><tr><th class="l">${key}</th><th>trades</th><th>win %</th><th>net pnl</th><th>avg net pnl %</th><th>fees</th></tr>${body}</table></div>`;
 }
 
 /** Decimals prices and quantities are shown with (the instrument's precision, not float noise). */
@@ -193,87 +122,86 @@ function tradeTitle(t: ClosedTrade, what: 'entry' | 'exit', p: Precision): strin
   const head = `${t.side} ${t.symbol} ${what}`;
   return what === 'entry'
     ? `${head} ${isoTime(t.entryTime)} @ ${fmt(t.entryPrice, p.price)}${t.entryTag ? ` [${t.entryTag}]` : ''}`
-    : `${head} ${isoTime(t.exitTime)} @ ${fmt(t.exitPrice, p.price)} (${t.exitReason}) pnl ${fmt(t.pnl)}`;
+    : `${head} ${isoTime(t.exitTime)} @ ${fmt(t.exitPrice, p.price)} (${t.exitReason}) net pnl ${fmt(t.pnl)}`;
 }
 
-function candleChart(candles: BarColumns, trades: readonly ClosedTrade[], maxCandles: number, p: Precision): string {
-  if (candles.length === 0) return '<p class="muted">No candles.</p>';
-  const per = Math.max(1, Math.ceil(candles.length / maxCandles));
-  const k = mergeCandles(candles, per);
-  const first = candles.time[0];
-  const last = candles.time[candles.length - 1];
-  const shown = trades.filter((t) => t.entryTime <= last && t.exitTime >= first);
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < k.n; i++) {
-    if (k.low[i] < lo) lo = k.low[i];
-    if (k.high[i] > hi) hi = k.high[i];
-  }
-  for (const t of shown) {
-    lo = Math.min(lo, t.entryPrice, t.exitPrice);
-    hi = Math.max(hi, t.entryPrice, t.exitPrice);
-  }
-  const pad = (hi - lo) * 0.04 || Math.abs(hi) * 0.01 || 1;
-  const f = frame(380);
-  // Half a bar of room at each end so the first and last candles are not cut in half.
-  const barMs = candles.length > 1 ? (last - first) / (candles.length - 1) : 60_000;
-  const t0 = first - (barMs * per) / 2;
-  const t1 = last + (barMs * per) / 2;
-  const x = linear(t0, t1, f.left, f.width - f.right);
-  const y = linear(lo - pad, hi + pad, f.height - f.bottom, f.top);
-  const w = Math.max(0.6, ((f.width - f.left - f.right) / k.n) * 0.7);
-  const parts: string[] = [axes(f, t0, t1, y, niceTicks(lo - pad, hi + pad), (v) => fmt(v, v >= 1000 ? 0 : 2))];
-  parts.push('<g class="candles">');
-  for (let i = 0; i < k.n; i++) {
-    const cls = k.close[i] >= k.open[i] ? 'up' : 'down';
-    const cx = x((k.t0[i] + k.t1[i]) / 2);
-    const yo = y(k.open[i]);
-    const yc = y(k.close[i]);
-    parts.push(
-      `<line class="wick ${cls}" x1="${c(cx)}" x2="${c(cx)}" y1="${c(y(k.high[i]))}" y2="${c(y(k.low[i]))}"/>` +
-        `<rect class="${cls}" x="${c(cx - w / 2)}" y="${c(Math.min(yo, yc))}" width="${c(w)}" height="${c(Math.max(0.5, Math.abs(yo - yc)))}"/>`,
-    );
-  }
-  parts.push('</g><g class="markers">');
-  const s = 6;
-  shown.forEach((t, i) => {
-    const ex = x(t.entryTime);
-    const ey = y(t.entryPrice);
-    const xx = x(t.exitTime);
-    const xy = y(t.exitPrice);
-    // Long entries point up from below the price, short entries point down from above.
-    const tri =
-      t.side === 'long' ? `M${c(ex)},${c(ey)}l${-s / 2},${s}h${s}z` : `M${c(ex)},${c(ey)}l${-s / 2},${-s}h${s}z`;
-    const outcome = t.pnl >= 0 ? 'win' : 'loss';
-    parts.push(
-      `<line class="link" x1="${c(ex)}" y1="${c(ey)}" x2="${c(xx)}" y2="${c(xy)}"/>` +
-        `<path class="marker entry ${t.side}" data-trade="${i}" d="${tri}"><title>${escapeHtml(tradeTitle(t, 'entry', p))}</title></path>` +
-        `<path class="marker exit ${outcome}" data-trade="${i}" d="M${c(xx - s / 2)},${c(xy - s / 2)}l${s},${s}m0,${-s}l${-s},${s}"><title>${escapeHtml(tradeTitle(t, 'exit', p))}</title></path>`,
-    );
-  });
-  parts.push('</g>');
-  const note =
-    per > 1
-      ? `<p class="muted">${candles.length} bars shown as ${k.n} candles of ${per} bars each; markers sit at their exact time and price.</p>`
-      : '';
-  return `<svg id="candles-chart" viewBox="0 0 ${f.width} ${f.height}" width="${f.width}" height="${f.height}" role="img" aria-label="Candles with trades">${parts.join('')}</svg>${note}`;
+/** A numeric cell whose raw value sorts (data-v) while the text shows it rounded. */
+function numCell(x: number, text: string): string {
+  return Number.isFinite(x) ? `<td data-v="${x}">${text}</td>` : '<td>—</td>';
 }
 
 function tradeTable(trades: readonly ClosedTrade[], maxRows: number, p: Precision): string {
   if (!trades.length) return '<p class="muted">No trades.</p>';
   const head =
-    '<tr><th>#</th><th class="l">symbol</th><th class="l">side</th><th class="l">entry time</th><th>entry</th><th class="l">exit time</th><th>exit</th><th>qty</th><th>fees</th><th>pnl</th><th>pnl %</th><th class="l">exit reason</th><th class="l">tag</th></tr>';
-  const rows = trades
-    .slice(0, maxRows)
-    .map(
-      (t, i) =>
-        `<tr><td>${i + 1}</td><td class="l">${escapeHtml(t.symbol)}</td><td class="l">${t.side}</td><td class="l">${timeOrDash(t.entryTime)}</td><td>${fmt(t.entryPrice, p.price)}</td><td class="l">${timeOrDash(t.exitTime)}</td><td>${fmt(t.exitPrice, p.price)}</td><td>${fmt(t.quantity, p.qty)}</td><td>${fmt(t.fees)}</td><td>${signed(t.pnl)}</td><td>${signed(t.pnlPct * 100, 2)}</td><td class="l">${escapeHtml(t.exitReason)}</td><td class="l">${escapeHtml(t.entryTag ?? '')}</td></tr>`,
+    '<thead><tr><th>#</th><th class="l">symbol</th><th class="l">side</th><th class="l">entry time</th><th>entry</th><th class="l">exit time</th><th>exit</th><th>qty</th><th>fees</th><th>gross pnl</th><th>net pnl</th><th>net pnl %</th><th class="l">exit reason</th><th class="l">tag</th></tr></thead>';
+  const rows = trades.slice(0, maxRows).map((t, i) => {
+    const gross = t.pnl + t.fees;
+    return (
+      `<tr data-entry="${Math.floor(t.entryTime / 1000)}" data-exit="${Math.floor(t.exitTime / 1000)}" data-trade="${i}">` +
+      `<td data-v="${i + 1}">${i + 1}</td><td class="l">${escapeHtml(t.symbol)}</td><td class="l">${t.side}</td>` +
+      `<td class="l">${timeOrDash(t.entryTime)}</td>${numCell(t.entryPrice, fmt(t.entryPrice, p.price))}` +
+      `<td class="l">${timeOrDash(t.exitTime)}</td>${numCell(t.exitPrice, fmt(t.exitPrice, p.price))}` +
+      `${numCell(t.quantity, fmt(t.quantity, p.qty))}${numCell(t.fees, fmt(t.fees))}` +
+      `${numCell(gross, signed(gross))}${numCell(t.pnl, signed(t.pnl))}${numCell(t.pnlPct * 100, signed(t.pnlPct * 100, 2))}` +
+      `<td class="l">${escapeHtml(t.exitReason)}</td><td class="l">${escapeHtml(t.entryTag ?? '')}</td></tr>`
     );
+  });
   const more =
     trades.length > maxRows
       ? `<p class="muted">${trades.length - maxRows} more trades in the CSV/JSON export.</p>`
       : '';
-  return `<table id="trades">${head}${rows.join('')}</table>${more}`;
+  return `<p class="muted">Click a row to show the trade on the chart; click a header to sort.</p><div class="scroll"><table id="trades" class="sortable">${head}<tbody>${rows.join('')}</tbody></table></div>${more}`;
+}
+
+function fillTable(fills: readonly FillRecord[], maxRows: number, p: Precision): string {
+  if (!fills.length) return '<p class="muted">No fills.</p>';
+  const feeDigits = Math.max(2, Math.min(8, p.price + 2));
+  const head =
+    '<thead><tr><th>#</th><th class="l">time</th><th class="l">symbol</th><th class="l">side</th><th>price</th><th>qty</th><th>fee</th><th class="l">order type</th><th class="l">tag</th></tr></thead>';
+  const rows = fills
+    .slice(0, maxRows)
+    .map(
+      (f, i) =>
+        `<tr><td data-v="${i + 1}">${i + 1}</td><td class="l" data-v="${f.time}">${timeOrDash(f.time)}</td><td class="l">${escapeHtml(f.symbol)}</td><td class="l">${f.side}</td>${numCell(f.price, fmt(f.price, p.price))}${numCell(f.quantity, fmt(f.quantity, p.qty))}${numCell(f.fee, fmt(f.fee, feeDigits))}<td class="l">${f.orderType}</td><td class="l">${escapeHtml(f.tag ?? '')}</td></tr>`,
+    );
+  const more =
+    fills.length > maxRows ? `<p class="muted">${fills.length - maxRows} more fills in the CSV/JSON export.</p>` : '';
+  return `<div class="scroll"><table id="fills" class="sortable">${head}<tbody>${rows.join('')}</tbody></table></div>${more}`;
+}
+
+function statText(v: StatValue): string {
+  if (v === null) return '—';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : fmt(v, Math.abs(v) >= 100 ? 2 : 4);
+  return escapeHtml(String(v));
+}
+
+function statCell(v: StatValue): string {
+  return typeof v === 'number' && Number.isFinite(v)
+    ? `<td data-v="${v}">${statText(v)}</td>`
+    : `<td class="l">${statText(v)}</td>`;
+}
+
+/** The strategy's own statistics: its summary figures and its tables (each sortable, at most `maxRows` rows). */
+function strategySection(stats: StrategyStatistics | null | undefined, maxRows: number): string {
+  if (!stats) return '';
+  const parts: string[] = ['<h2>Strategy statistics</h2>'];
+  const summary = Object.entries(stats.summary ?? {});
+  if (summary.length) {
+    parts.push(`<table id="strategy-summary">${summary.map(([k, v]) => row(k, statText(v))).join('')}</table>`);
+  }
+  for (const [name, t] of Object.entries(stats.tables ?? {})) {
+    const head = `<thead><tr>${t.columns.map((c) => `<th class="l">${escapeHtml(c)}</th>`).join('')}</tr></thead>`;
+    const body = t.rows
+      .slice(0, maxRows)
+      .map((r) => `<tr>${r.map(statCell).join('')}</tr>`)
+      .join('');
+    const more =
+      t.rows.length > maxRows ? `<p class="muted">${t.rows.length - maxRows} more rows in the JSON.</p>` : '';
+    parts.push(
+      `<h3>${escapeHtml(name)} (${t.rows.length})</h3><div class="scroll"><table class="sortable strategy-table" data-name="${escapeHtml(name)}">${head}<tbody>${body}</tbody></table></div>${more}`,
+    );
+  }
+  return parts.join('');
 }
 
 function riskTable(r: ReportInput): string {
@@ -291,25 +219,59 @@ function riskTable(r: ReportInput): string {
 function defaultTitle(config: unknown): string {
   if (config && typeof config === 'object') {
     const o = config as Record<string, unknown>;
-    const bits = [o.strategy, o.symbol ?? o.data].filter((v) => typeof v === 'string');
+    const sym = Array.isArray(o.symbols) ? o.symbols.join(', ') : (o.symbol ?? o.data);
+    const bits = [o.strategy, sym].filter((v) => typeof v === 'string');
     if (bits.length) return `Backtest: ${bits.join(' on ')}`;
   }
   return 'Backtest report';
 }
 
+/** JSON safe inside a <script> element: no `</script>` or `<!--` can end or change it. */
+function scriptJson(x: unknown): string {
+  return JSON.stringify(x).replace(/</g, '\\u003c');
+}
+
 /**
- * A self-contained HTML report: inline CSS and inline SVG charts, no script and no external reference, so it
- * opens offline. Holds the summary metrics, equity curve, drawdown chart, candles with entry/exit markers
- * (candles merged above `maxCandles`, markers kept), breakdowns, the trade list and the risk events.
+ * A self-contained interactive HTML report: inline CSS, the chart library (`chartLibrary`, TradingView
+ * Lightweight Charts, inlined with its licence banner) and the page script, no network reference, so it opens
+ * offline. One chart with panes sharing a time scale (zoom and pan together): candles with entry/exit markers,
+ * the strategy's indicators and price lines; equity; drawdown; oscillators and strategy series. Then the
+ * metrics, the strategy's statistics, breakdowns, risk events, the sortable trade table (a row click moves the
+ * chart to the trade) and the fill table. Above `maxCandles` bars, candles are merged for display (said on the
+ * page); markers keep their exact price on the candle that holds their time.
  */
-export function renderHtml(result: ReportInput, candles: BarColumns, options: HtmlReportOptions = {}): string {
+export function renderHtml(
+  result: ReportInput,
+  candles: BarColumns,
+  chartLibrary: string,
+  options: HtmlReportOptions = {},
+): string {
   const title = options.title ?? defaultTitle(result.config);
   const trades = options.symbol ? result.trades.filter((t) => t.symbol === options.symbol) : result.trades;
+  const fills = result.fillRecords ?? [];
   const m = result.metrics;
   const precision: Precision = {
     price: options.priceDecimals ?? Math.max(precisionOf(candles.close), precisionOf(candles.open)),
-    qty: options.quantityDecimals ?? precisionOf(result.trades.map((t) => t.quantity)),
+    qty:
+      options.quantityDecimals ??
+      precisionOf([...result.trades.map((t) => t.quantity), ...fills.map((f) => f.quantity)]),
   };
+  const maxCandles = options.maxCandles ?? 20_000;
+  const data = buildChartData({
+    bars: candles,
+    maxCandles,
+    priceDecimals: precision.price,
+    trades,
+    equity: result.equity,
+    initialCash: m.initialCash,
+    indicators: options.indicators ?? [],
+    stats: result.strategyStats ?? null,
+    tradeText: (t, what) => tradeTitle(t, what, precision),
+  });
+  const merged =
+    data.per > 1
+      ? `<p class="muted" id="decimation">${candles.length} bars shown as ${data.candles.t.length} candles of ${data.per} bars each (display only; markers sit at their exact price on the candle holding their time; the metrics use every bar).</p>`
+      : '';
   const config =
     result.config === undefined
       ? ''
@@ -319,14 +281,21 @@ export function renderHtml(result: ReportInput, candles: BarColumns, options: Ht
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <div class="sub">${timeOrDash(m.startTime)} → ${timeOrDash(m.endTime)} · ${m.bars} bars · fingerprint <code id="fingerprint">${escapeHtml(result.fingerprint)}</code></div>
+<h2>Price, equity and drawdown</h2>
+<p class="muted">Drag to pan, scroll or pinch to zoom; all panes move together. ▲ long entry, ▼ short entry, ● exit (green win, red loss)${result.strategyStats?.markers?.length ? ', ■ strategy event' : ''}.</p>
+<div id="chart-box"><div id="chart"></div><div id="chart-tip"></div></div>${merged}
 <h2>Summary</h2>${summaryTables(m)}
-<h2>Equity</h2>${equityChart(result)}
-<h2>Drawdown</h2>${drawdownChart(result)}
-<h2>Price and trades</h2>${candleChart(candles, trades, options.maxCandles ?? 2000, precision)}
+${strategySection(result.strategyStats, options.maxTradeRows ?? 5000)}
 <div class="cols">${breakdown('By symbol', 'by-symbol', 'symbol', m.bySymbol, (r) => r.symbol)}${breakdown('By exit reason', 'by-exit-reason', 'exit reason', m.byExitReason, (r) => r.exitReason)}</div>
 ${riskTable(result)}
-<h2>Trades (${result.trades.length})</h2>${tradeTable(result.trades, options.maxTradeRows ?? 5000, precision)}
+<h2>Trades (${result.trades.length})</h2>${tradeTable(trades, options.maxTradeRows ?? 5000, precision)}
+<h2>Fills (${fills.length})</h2>${fillTable(fills, options.maxFillRows ?? 2000, precision)}
 ${config}
+<footer>Percentages are in percent (12.5 = 12.5 %). P&amp;L: gross is before fees, net after fees.
+Charts: TradingView Lightweight Charts™, Copyright (c) TradingView, Inc., Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0), inlined unmodified; https://www.tradingview.com/</footer>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script>${chartLibrary}</script>
+<script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
 }

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BarColumns, barsToColumns } from '../../core/bar.js';
 import type { ClosedTrade } from '../../core/events.js';
+import type { FillRecord } from '../../core/fill.js';
+import { getStrategy } from '../../strategy/registry.js';
 import { tradeFingerprint } from '../fingerprint.js';
+import type { ChartData } from './chart-data.js';
+import { chartIndicators } from './indicators.js';
 import { computeMetrics, type EquityCurve } from '../metrics.js';
 import {
   EQUITY_CSV_HEADER,
@@ -14,6 +18,9 @@ import {
   renderJson,
   renderTradesCsv,
   TRADES_CSV_HEADER,
+  FILLS_CSV_HEADER,
+  loadChartLibrary,
+  renderFillsCsv,
   writeCsvReports,
   writeHtmlReport,
   writeJsonReport,
@@ -71,6 +78,20 @@ const trades: ClosedTrade[] = [
   },
 ];
 
+const fills: FillRecord[] = [
+  {
+    time: T0 + 2 * DAY,
+    symbol: 'SPX',
+    side: 'buy',
+    price: 101.5,
+    quantity: 10,
+    fee: 1.015,
+    orderType: 'limit',
+    tag: 'grid-1, a',
+    liquidity: 'maker',
+  },
+];
+
 function result(nBars = 12, extra: Partial<ReportInput> = {}): ReportInput {
   const values = Array.from({ length: nBars }, (_, i) => 1000 + (i < 6 ? i * 5 : 30 - (i - 6) * 3));
   values[3] = Number.NaN; // a broken point must not leak NaN into JSON
@@ -87,6 +108,13 @@ function result(nBars = 12, extra: Partial<ReportInput> = {}): ReportInput {
     timing: { loadMs: 3, runMs: 1.5, bars: nBars, barsPerSecond: nBars / 0.0015 },
     riskEvents: [{ time: T0 + 4 * DAY, code: 'INSUFFICIENT_FUNDS', detail: 'cost 1200 > cash 1000 <b>' }],
     config: { strategy: 'sma-cross', symbol: 'SPX', params: { fast: 2, slow: 4 } },
+    fillRecords: fills,
+    strategyStats: {
+      summary: { cycles: 1 },
+      tables: { cycles: { columns: ['#', 'profit'], rows: [[1, 9.77]] } },
+      priceLines: [{ price: 100, label: 'grid 0' }],
+      markers: [{ time: T0 + 6 * DAY, price: 104, text: 'cycle 1' }],
+    },
     ...extra,
   };
 }
@@ -102,9 +130,13 @@ describe('renderJson', () => {
       'timing',
       'metrics',
       'trades',
+      'fills',
       'equity',
       'riskEvents',
+      'strategyStats',
     ]);
+    expect(doc.fills).toEqual([fills[0]]);
+    expect(doc.strategyStats.summary.cycles).toBe(1);
     expect(doc.fingerprint).toBe(tradeFingerprint(trades));
     expect(doc.timing.runMs).toBe(1.5);
     expect(doc.config.params).toEqual({ fast: 2, slow: 4 });
@@ -113,7 +145,7 @@ describe('renderJson', () => {
   });
 
   it('writes trades with the documented fields and entryTag null when absent', () => {
-    expect(Object.keys(doc.trades[0]).slice(0, 12)).toEqual([
+    expect(Object.keys(doc.trades[0]).slice(0, 13)).toEqual([
       'symbol',
       'side',
       'entryTime',
@@ -122,11 +154,15 @@ describe('renderJson', () => {
       'exitPrice',
       'quantity',
       'fees',
-      'pnl',
-      'pnlPct',
+      'grossPnl',
+      'netPnl',
+      'netPnlPct',
       'exitReason',
       'entryTag',
     ]);
+    // One unit for percentages: netPnlPct is in percent, as every Pct field of the metrics.
+    expect(doc.trades[0].netPnlPct).toBeCloseTo(2.5, 12);
+    expect(doc.trades[0].grossPnl).toBeCloseTo(25.44 + 2.06, 12);
     expect(doc.trades[0].entryTag).toBe('cross, "up"');
     expect(doc.trades[1].entryTag).toBeNull();
   });
@@ -147,10 +183,16 @@ describe('CSV renderers', () => {
     expect(lines[0]).toBe(TRADES_CSV_HEADER);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toBe(
-      'SPX,long,2024-01-03T00:00:00.000Z,101.5,2024-01-06T00:00:00.000Z,104.25,10,2.06,25.44,0.025,exit_signal,"cross, ""up""",sma-cross',
+      'SPX,long,2024-01-03T00:00:00.000Z,101.5,2024-01-06T00:00:00.000Z,104.25,10,2.06,27.5,25.44,2.5,exit_signal,"cross, ""up""",sma-cross',
     );
-    expect(lines[2].split(',')).toHaveLength(13);
+    expect(lines[2].split(',')).toHaveLength(14);
     expect(lines[2]).toContain(',stop_loss,,sma-cross');
+  });
+
+  it('fills.csv: every fill with its order type and tag', () => {
+    expect(renderFillsCsv(fills)).toBe(
+      `${FILLS_CSV_HEADER}\n2024-01-03T00:00:00.000Z,SPX,buy,101.5,10,1.015,limit,"grid-1, a",maker\n`,
+    );
   });
 
   it('trades.csv of no trades is just the header', () => {
@@ -167,32 +209,47 @@ describe('CSV renderers', () => {
   });
 });
 
+/** The data island the page script draws from. */
+function chartData(html: string): ChartData {
+  const m = /<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html);
+  expect(m, 'data island').not.toBeNull();
+  return JSON.parse(m![1]) as ChartData;
+}
+
 describe('renderHtml', () => {
-  it('is self-contained: no external script, stylesheet, image or any http(s) URL', () => {
-    const html = renderHtml(result(), candles(12));
+  const lib = loadChartLibrary();
+
+  it('is self-contained: the chart library inlined with its licence, no external script, stylesheet or image', () => {
+    const html = renderHtml(result(), candles(12), lib);
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html).not.toMatch(/https?:\/\//i);
+    expect(html).toContain(lib);
+    expect(html).toContain('TradingView Lightweight Charts™ v5');
+    expect(html).toContain('Licensed under Apache License 2.0');
     expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
     expect(html).not.toMatch(/<link[^>]*href=/i);
     expect(html).not.toMatch(/<img/i);
-    expect(html).not.toMatch(/@import|url\(/i);
   });
 
-  it('has the summary, equity, drawdown and candle charts, markers for every entry and exit', () => {
-    const html = renderHtml(result(), candles(12));
-    for (const id of ['metrics', 'equity-chart', 'drawdown-chart', 'candles-chart', 'trades', 'by-exit-reason']) {
+  it('puts every candle and a marker for every entry and exit into the chart data', () => {
+    const html = renderHtml(result(), candles(12), lib);
+    for (const id of ['chart', 'metrics', 'trades', 'fills', 'by-exit-reason', 'strategy-summary']) {
       expect(html, id).toContain(`id="${id}"`);
     }
-    expect(html.match(/class="marker entry long"/g)).toHaveLength(1);
-    expect(html.match(/class="marker entry short"/g)).toHaveLength(1);
-    expect(html.match(/class="marker exit win"/g)).toHaveLength(1);
-    expect(html.match(/class="marker exit loss"/g)).toHaveLength(1);
-    // These candles are full-precision floats, so prices show with all the decimals the data carries.
-    expect(html).toMatch(
-      /<title>long SPX entry 2024-01-03T00:00:00.000Z @ 101\.50{5,} \[cross, &quot;up&quot;\]<\/title>/,
+    const d = chartData(html);
+    expect(d.candles.t).toHaveLength(12);
+    expect(d.per).toBe(1);
+    expect(d.markers.map((m) => m.kind).sort()).toEqual(
+      ['entry-long', 'entry-short', 'exit-loss', 'exit-win', 'strategy'].sort(),
     );
-    expect(html.match(/<rect class="(up|down)"/g)).toHaveLength(12);
+    const entry = d.markers.find((m) => m.kind === 'entry-long')!;
+    expect(entry.t).toBe((T0 + 2 * DAY) / 1000);
+    expect(entry.p).toBe(101.5);
+    expect(d.equity.t).toEqual(d.candles.t);
+    expect(d.drawdown.v.every((v) => v === null || v <= 0)).toBe(true);
+    expect(d.priceLines).toEqual([{ price: 100, label: 'grid 0' }]);
     expect(html).toContain(tradeFingerprint(trades));
+    // The trade row carries the times the page jumps to.
+    expect(html).toContain(`data-entry="${(T0 + 2 * DAY) / 1000}" data-exit="${(T0 + 5 * DAY) / 1000}"`);
   });
 
   it('shows prices and quantities at the precision of the data, not float noise', () => {
@@ -212,42 +269,64 @@ describe('renderHtml', () => {
       exitPrice: 893.2500000000001,
       quantity: 0.1 + 0.2,
     };
-    const html = renderHtml(result(12, { trades: [noisy] }), cents);
-    expect(html).not.toContain('890.1599729999999');
-    expect(html).not.toContain('0.30000000000000004');
-    expect(html).toMatch(/<td>890\.16<\/td><td class="l">[^<]+<\/td><td>893\.25<\/td><td>0\.3<\/td>/);
-    expect(html).toContain('entry 2024-01-03T00:00:00.000Z @ 890.16');
-    const fixed = renderHtml(result(12, { trades: [noisy] }), cents, { priceDecimals: 4, quantityDecimals: 3 });
-    expect(fixed).toMatch(/<td>890\.1600<\/td>/);
-    expect(fixed).toMatch(/<td>0\.300<\/td>/);
+    const r = result(12, {
+      trades: [noisy],
+      fillRecords: [{ ...fills[0], price: 890.1599729999999, quantity: 0.1 + 0.2 }],
+    });
+    const html = renderHtml(r, cents, lib);
+    const visible = html.replace(/data-v="[^"]*"/g, '').replace(/<script[\s\S]*?<\/script>/g, '');
+    expect(visible).not.toContain('890.1599729999999');
+    expect(visible).not.toContain('0.30000000000000004');
+    expect(html).toMatch(
+      />890\.16<\/td><td class="l">[^<]+<\/td><td data-v="[^"]+">893\.25<\/td><td data-v="[^"]+">0\.3<\/td>/,
+    );
+    expect(chartData(html).priceDecimals).toBe(2);
+    const fixed = renderHtml(r, cents, lib, { priceDecimals: 4, quantityDecimals: 3 });
+    expect(fixed).toMatch(/>890\.1600<\/td>/);
+    expect(fixed).toMatch(/>0\.300<\/td>/);
   });
 
   it('shows risk events, escaped, and leaves the table out when there are none', () => {
-    const html = renderHtml(result(), candles(12));
+    const html = renderHtml(result(), candles(12), lib);
     expect(html).toContain('id="risk-events"');
-    expect(html).toContain('INSUFFICIENT_FUNDS');
     expect(html).toContain('cost 1200 &gt; cash 1000 &lt;b&gt;');
     expect(html).not.toContain('<b>');
-    expect(renderHtml(result(12, { riskEvents: [] }), candles(12))).not.toContain('id="risk-events"');
+    expect(renderHtml(result(12, { riskEvents: [] }), candles(12), lib)).not.toContain('id="risk-events"');
   });
 
-  it('merges candles above the limit but keeps every marker at its exact time and price', () => {
+  it('merges candles above the limit, says so, and keeps every marker at its exact price', () => {
     const many = 5000;
-    const r = result(many);
-    const html = renderHtml(r, candles(many), { maxCandles: 1000 });
-    expect(html.match(/<rect class="(up|down)"/g)).toHaveLength(1000);
+    const html = renderHtml(result(many), candles(many), lib, { maxCandles: 1000 });
+    const d = chartData(html);
+    expect(d.candles.t).toHaveLength(1000);
+    expect(d.per).toBe(5);
     expect(html).toContain('5000 bars shown as 1000 candles of 5 bars each');
-    expect(html.match(/class="marker entry/g)).toHaveLength(2);
-    expect(html.match(/class="marker exit/g)).toHaveLength(2);
-    // The equity path is thinned to at most two points per pixel column.
-    const path = /<path class="eq" d="([^"]+)"/.exec(html)![1];
-    expect(path.split(/[ML]/).length - 1).toBeLessThanOrEqual(2 * 1000);
-    expect(html.length).toBeLessThan(600_000);
+    expect(d.markers.filter((m) => m.kind !== 'strategy')).toHaveLength(4);
+    expect(d.markers.find((m) => m.kind === 'exit-loss')!.p).toBe(107);
+    // Every line shares the candles' times (one time scale).
+    const times = new Set(d.candles.t);
+    expect(d.equity.t.every((t) => times.has(t))).toBe(true);
+  });
+
+  it('draws the strategy indicators: price overlays over the candles, oscillators in a pane', () => {
+    const bars = candles(30);
+    const html = renderHtml(result(30), bars, lib, {
+      indicators: chartIndicators(getStrategy('sma-cross'), { fast: 3, slow: 5 }, bars),
+    });
+    const d = chartData(html);
+    expect(d.overlays.map((o) => o.name)).toEqual(['sma_3', 'sma_5']);
+    const sma3 = d.overlays[0].v;
+    expect(sma3[1]).toBeNull();
+    expect(sma3[2]).toBeCloseTo((bars.close[0] + bars.close[1] + bars.close[2]) / 3, 8);
+    const rsi = renderHtml(result(30), bars, lib, {
+      indicators: chartIndicators(getStrategy('rsi-reversion'), { period: 14 }, bars),
+    });
+    expect(chartData(rsi).panes.map((o) => o.name)).toEqual(['rsi_14']);
   });
 
   it('filters markers by symbol and renders an empty run without failing', () => {
-    const html = renderHtml(result(), candles(12), { symbol: 'OTHER' });
-    expect(html).not.toContain('class="marker ');
+    const html = renderHtml(result(), candles(12), lib, { symbol: 'OTHER' });
+    expect(chartData(html).markers.filter((m) => m.trade >= 0)).toEqual([]);
     const empty: ReportInput = {
       trades: [],
       equity: { time: new Float64Array(0), value: new Float64Array(0) },
@@ -258,9 +337,9 @@ describe('renderHtml', () => {
       }),
       fingerprint: tradeFingerprint([]),
     };
-    const out = renderHtml(empty, candles(0));
+    const out = renderHtml(empty, candles(0), lib);
     expect(out).toContain('No trades.');
-    expect(out).not.toMatch(/NaN|Infinity/);
+    expect(chartData(out).candles.t).toEqual([]);
   });
 });
 
@@ -273,11 +352,18 @@ describe('report writers', () => {
     writeJsonReport(join(dir, 'out', 'run.json'), r);
     const csv = writeCsvReports(join(dir, 'csv'), r);
     writeHtmlReport(join(dir, 'run.html'), r, candles(12));
+    expect(readFileSync(csv.fills, 'utf8')).toBe(renderFillsCsv(fills));
+    expect(readFileSync(csv['strategy-cycles'], 'utf8')).toBe('#,profit\n1,9.77\n');
     expect(JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8')).fingerprint).toBe(r.fingerprint);
     expect(readFileSync(csv.trades, 'utf8')).toBe(renderTradesCsv(trades));
     expect(readFileSync(csv.equity, 'utf8').split('\n')[0]).toBe(EQUITY_CSV_HEADER);
-    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toBe(renderHtml(r, candles(12)));
-    expect(readdirSync(join(dir, 'csv')).sort()).toEqual(['equity.csv', 'trades.csv']);
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toBe(renderHtml(r, candles(12), loadChartLibrary()));
+    expect(readdirSync(join(dir, 'csv')).sort()).toEqual([
+      'equity.csv',
+      'fills.csv',
+      'strategy-cycles.csv',
+      'trades.csv',
+    ]);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 

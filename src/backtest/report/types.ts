@@ -1,4 +1,6 @@
 import type { ClosedTrade } from '../../core/events.js';
+import type { FillRecord } from '../../core/fill.js';
+import type { StrategyStatistics } from '../../strategy/types.js';
 import type { EquityCurve, Metrics } from '../metrics.js';
 
 /** A risk event worth showing in a report (a rejected order, a tripped breaker). */
@@ -24,4 +26,8 @@ export interface ReportInput {
   readonly riskEvents?: readonly ReportRiskEvent[];
   /** The run's settings (strategy, params, cash, fees ...), JSON-serialisable; echoed as is. */
   readonly config?: unknown;
+  /** Every fill of the run (time, side, price, quantity, fee, order type, tag). */
+  readonly fillRecords?: readonly FillRecord[];
+  /** What the strategy published through `statistics()`. */
+  readonly strategyStats?: StrategyStatistics | null;
 }

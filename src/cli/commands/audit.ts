@@ -20,7 +20,7 @@ export function register(program: Command): void {
   audit
     .command('verify')
     .description(
-      'walk the hash chain and check every HMAC (unlock: TRADEFORGE_MASTER_KEY(_FILE) or TRADEFORGE_PASSWORD(_FILE)) and the checkpoint file; exit 0 intact, 1 broken or unprovable, 2 nothing to check with',
+      'walk the hash chain and check every HMAC (unlock: TRADEFORGE_MASTER_KEY(_FILE) or TRADEFORGE_PASSWORD(_FILE)) and the checkpoint file; exit 0 intact, 1 broken or unprovable, 2 nothing to check (no key, or an empty chain)',
     )
     .option('--hash-only', 'check the hash chain without HMACs (a re-chained log passes this: an explicit choice)')
     .option('--checkpoint <file>', 'checkpoint file to prove against (default: config audit.checkpointFile)')
@@ -74,6 +74,12 @@ export function register(program: Command): void {
             }
             cpNote = `; ${c.checkpoints} checkpoint(s) in ${file} confirmed`;
           }
+        }
+        if (r.checked === 0) {
+          // An empty chain proves nothing: a fresh store, or a log deleted whole. Say so; never "OK".
+          process.stdout.write(`audit chain EMPTY: 0 records, nothing to verify${cpNote}\n`);
+          process.exitCode = 2;
+          return;
         }
         process.stdout.write(
           `audit chain OK: ${r.checked} records verified (${r.hmacChecked ? 'hash chain and HMAC' : 'hash chain only, as chosen with --hash-only'}${cpNote})\n`,

@@ -24,6 +24,8 @@ interface BacktestFlags {
   csv?: string;
   html?: string;
   riskDefaults?: boolean;
+  tradingDays?: string;
+  periodsPerYear?: string;
   quiet?: boolean;
   /** False with `--no-store`. */
   store?: boolean;
@@ -63,6 +65,11 @@ export function register(program: Command): void {
     .option('--csv <dir>', 'write trades.csv and equity.csv into this folder')
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--risk-defaults', 'apply the live risk defaults (otherwise only rules named in the config apply)')
+    .option(
+      '--trading-days <n>',
+      'days per year for annualising Sharpe etc. (default from the data: 365 with weekend bars, else 252)',
+    )
+    .option('--periods-per-year <n>', 'bars per year for annualising (overrides --trading-days and the calendar)')
     .option('--quiet', 'no summary table on stdout')
     .option('--no-store', 'do not record the run in the store (`tradeforge backtests list`)')
     .option('--distributed', 'run one job per --symbols entry on the worker queue (docs/scale-out.md)')
@@ -104,7 +111,13 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   } = await import('../../authoring/resolve.js');
   const { checkedVersionSource, findStrategyVersion, parseVersionRef } = await import('../../authoring/versions.js');
   const { formatSummary } = await import('../../backtest/summary.js');
+  const { windowColumns } = await import('../../backtest/runner.js');
 
+  // Output paths are checked before anything runs, so a bad one fails fast and nothing is half-written.
+  const { checkOutputDir, checkOutputFile } = await import('../output-paths.js');
+  if (flags.json) checkOutputFile('json', flags.json);
+  if (flags.html) checkOutputFile('html', flags.html);
+  if (flags.csv) checkOutputDir('csv', flags.csv, ['trades.csv', 'fills.csv', 'equity.csv']);
   const cfg = flags.config ? parseBacktestConfig(readStructuredFile(flags.config), flags.config) : {};
   // A Freqtrade config brings its pairs' data (a Freqtrade data folder or the store) and settings under ours.
   const ft = flags.freqtradeConfig
@@ -174,6 +187,14 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const cash = num('cash', flags.cash) ?? cfg.cash ?? ft?.settings.cash;
   const ftExits = ft && Object.keys(ft.settings.exits).length > 0 ? ft.settings.exits : undefined;
   const maxOpenTrades = cfg.maxOpenTrades ?? ft?.settings.maxOpenTrades;
+  const tradingDays = num('trading-days', flags.tradingDays) ?? cfg.tradingDaysPerYear;
+  if (tradingDays !== undefined && !(Number.isInteger(tradingDays) && tradingDays >= 1 && tradingDays <= 366)) {
+    throw new core.ValidationError(`--trading-days must be an integer in [1, 366], got ${tradingDays}`, 'trading-days');
+  }
+  const periodsPerYear = num('periods-per-year', flags.periodsPerYear) ?? cfg.periodsPerYear;
+  if (periodsPerYear !== undefined && !(periodsPerYear > 0)) {
+    throw new core.ValidationError(`--periods-per-year must be positive, got ${periodsPerYear}`, 'periods-per-year');
+  }
   const riskDefaults = flags.riskDefaults ?? cfg.riskDefaults ?? false;
   const from = fromRaw !== undefined ? parseDateBound(fromRaw, 'from') : undefined;
   const to = toRaw !== undefined ? parseDateBound(toRaw, 'to') : undefined;
@@ -211,7 +232,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
     ...(cfg.latency ? { latency: cfg.latency } : {}),
     ...((cfg.marketFill ?? declared.marketFill) ? { marketFill: cfg.marketFill ?? declared.marketFill } : {}),
-    ...(cfg.tradingDaysPerYear ? { tradingDaysPerYear: cfg.tradingDaysPerYear } : {}),
+    ...(tradingDays !== undefined ? { tradingDaysPerYear: tradingDays } : {}),
+    ...(periodsPerYear !== undefined ? { periodsPerYear } : {}),
     ...(cfg.risk ? { riskConfig: cfg.risk } : {}),
     riskDefaults,
     loadMs,
@@ -236,18 +258,18 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     }
     if (flags.csv) {
       const written = report.writeCsvReports(flags.csv, result);
-      outputs.trades = resolve(written.trades);
-      outputs.equity = resolve(written.equity);
+      for (const [name, path] of Object.entries(written)) outputs[name] = resolve(path);
     }
     if (flags.html) {
-      report.writeHtmlReport(flags.html, result, loaded.columns);
+      const { chartIndicators } = await import('../../backtest/report/indicators.js');
+      const shown = windowColumns(loaded.columns, from, to);
+      report.writeHtmlReport(flags.html, result, shown, { indicators: chartIndicators(def, result.params, shown) });
       outputs.html = resolve(flags.html);
     }
   }
   if (!flags.quiet) process.stdout.write(formatSummary(result));
   for (const path of Object.values(outputs)) process.stdout.write(`wrote ${path}\n`);
   if (flags.store !== false) {
-    const { windowColumns } = await import('../../backtest/runner.js');
     const { dataHash } = await import('../../backtest/data-hash.js');
     const { saveBacktest } = await import('../../app/backtest-records.js');
     const { openConfiguredStore } = await import('../../app/open-store.js');

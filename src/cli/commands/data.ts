@@ -174,6 +174,11 @@ export function register(program: Command): void {
           throw new ValidationError('cannot infer the timeframe from the bar spacing; pass --timeframe', 'timeframe');
         }
       }
+      if (timeframe) {
+        // A declared timeframe the timestamps contradict is refused before anything is stored.
+        const { checkTimeframeMatches } = await import('../../data/timeframe-check.js');
+        for (const { r, from } of batch) checkTimeframeMatches(r.columns.time, timeframe, from);
+      }
       const store = new MarketDataStore(resolveHome().data);
       for (const { symbol, r } of batch) {
         const rtf = r.timeframe as Timeframe;

@@ -124,7 +124,7 @@ export function register(program: Command): void {
       const st = runtime.deployments[0].engine.portfolio;
       out('');
       out(
-        `demo finished: ${runtime.deployments[0].engine.exec.ordersCreated} orders, ${runtime.deployments[0].engine.fills} fills, ${st.trades.length} closed trades, realised P&L ${st.realizedPnl.toFixed(2)} USDT before ${st.feesPaid.toFixed(2)} USDT fees (net ${(st.realizedPnl - st.feesPaid).toFixed(2)}), equity ${st.equity().toFixed(2)} USDT`,
+        `demo finished: ${runtime.deployments[0].engine.exec.ordersCreated} orders, ${runtime.deployments[0].engine.fills} fills, ${st.trades.length} closed trades, gross realised P&L ${st.realizedPnl.toFixed(2)} USDT (before fees), fees ${st.feesPaid.toFixed(2)} USDT, net realised P&L ${(st.realizedPnl - st.feesPaid).toFixed(2)} USDT (after fees), equity ${st.equity().toFixed(2)} USDT`,
       );
       out('');
       printCommands(program, out);

@@ -9,8 +9,14 @@ const ROWS_PER_CHUNK = 2000;
 export function register(program: Command): void {
   program
     .command('indicators')
-    .description('compute indicators over a bar file and print one row per bar (time, then one column per output)')
-    .option('--data <file>', 'CSV or JSON bar file (header time,open,high,low,close,volume)')
+    .description(
+      'compute indicators over a bar file or a stored symbol and print one row per bar (time, then one column per output)',
+    )
+    .option(
+      '--data <fileOrSymbol>',
+      'CSV or JSON bar file (header time,open,high,low,close,volume), or a stored symbol (SYMBOL or SYMBOL@1d)',
+    )
+    .option('--timeframe <tf>', 'timeframe of a stored symbol kept in several timeframes')
     .option(
       '--indicator <spec>',
       'indicator spec, repeatable: sma:10 ema:12 wma:10 rsi:14 roc:10 stddev:20 macd:12,26,9 bbands:20,2 atr:14 ' +
@@ -29,6 +35,7 @@ export function register(program: Command): void {
         indicator: string[];
         format: 'csv' | 'json';
         policy: (typeof POLICIES)[number];
+        timeframe?: string;
         list?: boolean;
       }) => {
         // `tradeforge indicators ... | head` closes the pipe early; that is a normal end, not a crash.
@@ -48,11 +55,19 @@ export function register(program: Command): void {
         if (o.indicator.length === 0) {
           throw new ValidationError('give at least one --indicator (e.g. --indicator sma:10)', 'indicator');
         }
-        if (!o.data) throw new ValidationError('missing --data FILE', 'data');
+        if (!o.data) throw new ValidationError('missing --data FILE_OR_SYMBOL', 'data');
         // Parse every spec before touching the file so a typo is reported even when the file is large.
         const specs = o.indicator.map((s) => parseIndicatorSpec(s));
-        const { importFile } = await import('../../data/index.js');
-        const { columns } = importFile(o.data, { policy: o.policy });
+        const { existsSync, statSync } = await import('node:fs');
+        const { importFile, loadBars } = await import('../../data/index.js');
+        const { parseTimeframe } = await import('../../core/timeframe.js');
+        const timeframe = o.timeframe ? parseTimeframe(o.timeframe) : undefined;
+        // A file (or a name with a data-file extension, so a missing one says "file not found") is read under
+        // --policy; anything else is a stored symbol (BTC/USDT, SPX@1d), found as `backtest --data` finds it.
+        const isFile = (existsSync(o.data) && statSync(o.data).isFile()) || /\.(csv|tsv|json|txt)$/i.test(o.data);
+        const columns = isFile
+          ? importFile(o.data, { policy: o.policy, ...(timeframe ? { timeframe } : {}) }).columns
+          : loadBars(o.data, timeframe ? { timeframe } : {}).columns;
         const outputs = computeIndicators(specs, columns);
         await printRows(columns.time, outputs, o.format);
       },

@@ -179,7 +179,11 @@ export function register(program: Command): void {
     .option('--stake <stake>', 'entry size: 95% of cash (default) or an amount of quote currency')
     .option('--lot <size>', 'lot size quantities are rounded down to')
     .option('--allow-short', 'let strategies go short (margin account, leverage 1)')
-    .option('--trading-days <n>', 'days per year for annualising Sharpe etc. (365 default; 252 for equities)')
+    .option(
+      '--trading-days <n>',
+      'days per year for annualising Sharpe etc. (default from the data: 365 with weekend bars, else 252)',
+    )
+    .option('--periods-per-year <n>', 'bars per year for annualising (overrides --trading-days and the calendar)')
     .option('--margin', 'margin account: short and borrow up to --leverage')
     .option('--leverage <n>', 'leverage of a margin account (default 1)')
     .option('--config <file>', 'JSON or YAML run settings, as for `tradeforge backtest --config` (flags win)')
@@ -206,6 +210,7 @@ export function register(program: Command): void {
       const { ProgressBar } = await import('../progress.js');
 
       // Every flag is checked before any data is read or worker started.
+      if (o.json) (await import('../output-paths.js')).checkOutputFile('json', o.json);
       const cfg = o.config ? parseBacktestConfig(readStructuredFile(o.config), o.config) : {};
       const run = runSetupFromFlags(o, cfg);
       if (!run.strategy) throw new ValidationError('missing --strategy NAME', 'strategy');
@@ -354,8 +359,15 @@ export function register(program: Command): void {
         const res = await optimize(common);
         bar.finish();
         process.stdout.write(`${summaryLine(res, where)}\n`);
-        if (res.ranked.length === 0) process.stdout.write('no parameter combination produced a result\n');
-        else process.stdout.write(`${rankedTable(res, top, paramText)}\n`);
+        if (res.ranked.length === 0) {
+          // Nothing to rank: an error (exit code 2), with nothing written or stored.
+          const why = res.notRun.find((r) => r.reason)?.reason;
+          throw new ValidationError(
+            `no valid parameter combination: ${res.skipped} skipped, ${res.failed} failed of ${res.skipped + res.failed + res.evaluated}${why ? ` (e.g. ${why})` : ''}; nothing written`,
+            'param',
+          );
+        }
+        process.stdout.write(`${rankedTable(res, top, paramText)}\n`);
         if (res.best) process.stdout.write(`best: ${formatPoint(res.best.params)}\n`);
         if (o.json) {
           const doc = {

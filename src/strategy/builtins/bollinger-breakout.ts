@@ -38,5 +38,6 @@ export const bollingerBreakout: StrategyDefinition = {
     { name: 'k', type: 'float', default: 2, min: 0.1, max: 10, step: 0.5, description: 'band width in std devs' },
     ALLOW_SHORT_PARAM,
   ],
+  chartIndicators: (p) => [`bbands:${p.period},${p.k}`],
   create: (p) => new BollingerBreakout(p.period as number, p.k as number, p.allowShort as boolean),
 };

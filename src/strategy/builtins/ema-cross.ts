@@ -13,6 +13,7 @@ export const emaCross: StrategyDefinition = {
     ALLOW_SHORT_PARAM,
   ],
   validate: (p) => checkFastSlow('ema-cross', p),
+  chartIndicators: (p) => [`ema:${p.fast}`, `ema:${p.slow}`],
   create: (p) =>
     new CrossoverStrategy(
       () => new Ema(p.fast as number),

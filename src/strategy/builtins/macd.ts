@@ -28,6 +28,7 @@ export const macdStrategy: StrategyDefinition = {
     ALLOW_SHORT_PARAM,
   ],
   validate: (p) => checkFastSlow('macd', p),
+  chartIndicators: (p) => [`macd:${p.fast},${p.slow},${p.signal}`],
   create: (p) => {
     // CrossoverStrategy builds fast then slow per symbol, so the pair shares one Macd through this queue.
     let pending: { line: Line; signal: Line } | null = null;

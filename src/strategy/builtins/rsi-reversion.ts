@@ -55,5 +55,6 @@ export const rsiReversion: StrategyDefinition = {
       throw new ValidationError(`strategy rsi-reversion: lower (${p.lower}) must be below upper (${p.upper})`, 'lower');
     }
   },
+  chartIndicators: (p) => [`rsi:${p.period}`],
   create: (p) => new RsiReversion(p.period as number, p.lower as number, p.upper as number, p.allowShort as boolean),
 };

@@ -20,6 +20,7 @@ export const smaCross: StrategyDefinition = {
     ALLOW_SHORT_PARAM,
   ],
   validate: (p) => checkFastSlow('sma-cross', p),
+  chartIndicators: (p) => [`sma:${p.fast}`, `sma:${p.slow}`],
   create: (p) =>
     new CrossoverStrategy(
       () => new Sma(p.fast as number),

@@ -17,12 +17,11 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
-import type { ExecutionVenue, VenueListener } from '../../engine/execution-venue.js';
+import { type ExecutionVenue, PROTECTIVE_STOP_TAG, type VenueListener } from '../../engine/execution-venue.js';
 import { venueCallContext, withVenueCallContext } from '../call-context.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
-/** Tag of the protective stop orders the runtime keeps on the venue (RISK-3). */
-export const PROTECTIVE_STOP_TAG = 'protective_stop';
+export { PROTECTIVE_STOP_TAG };
 
 /** Where the bridge makes orders and fills durable. */
 export interface BridgeJournal {

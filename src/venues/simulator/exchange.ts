@@ -175,11 +175,14 @@ export class SimExchange {
     }
   }
 
-  /** Moves one market's mid (tests: cross a resting order deterministically). */
-  setPrice(symbol: string, price: number): void {
+  /**
+   * Moves one market's mid (tests: cross a resting order deterministically). `match: false` only moves it: a test
+   * lets the streams print the new price first, then `setPrice` again executes the resting orders it crosses.
+   */
+  setPrice(symbol: string, price: number, opts: { match?: boolean } = {}): void {
     const m = this.market(symbol);
     m.setMid(price, this.now());
-    this.matchResting(m);
+    if (opts.match !== false) this.matchResting(m);
   }
 
   /** Places an order following Binance's validation order; throws BinanceApiError on rejection. */

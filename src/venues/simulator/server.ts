@@ -28,6 +28,12 @@ export interface SimulatorOptions extends SimExchangeOptions {
   port?: number;
   /** Market model step in ms (default 100); 0 = no timer, prices move only through `tick()` / `setPrice()`. */
   tickIntervalMs?: number;
+  /**
+   * The clock of `/api/v3/time` and of request signatures' `recvWindow` (default: the exchange's clock, `now`).
+   * A test that runs the market on a fast virtual clock (`now`) keeps these on the wall clock, where the client's
+   * clock is, so signed requests and clock-drift checks behave as against a real venue.
+   */
+  requestClock?: () => number;
   /** Credentials the simulator accepts (defaults `sim-key` / `sim-secret`). */
   apiKey?: string;
   secret?: string;
@@ -94,6 +100,7 @@ interface Conn {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const exchange = new SimExchangeClass(opts);
   const faults = new FaultController();
+  const requestClock = opts.requestClock ?? exchange.now;
   const apiKey = opts.apiKey ?? 'sim-key';
   const secret = opts.secret ?? 'sim-secret';
   const requests: RequestLogEntry[] = [];
@@ -148,7 +155,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let status = 200;
     let out: unknown;
     try {
-      if (PRIVATE.has(path)) checkSigned(req, rawQuery, body, params, apiKey, secret, exchange.now);
+      if (PRIVATE.has(path)) checkSigned(req, rawQuery, body, params, apiKey, secret, requestClock);
       out = route(method, path, params);
     } catch (err) {
       if (!(err instanceof BinanceApiError)) throw err;
@@ -185,7 +192,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       case 'GET /api/v3/ping':
         return {};
       case 'GET /api/v3/time':
-        return { serverTime: now };
+        return { serverTime: requestClock() };
       case 'GET /api/v3/exchangeInfo':
         return {
           timezone: 'UTC',
