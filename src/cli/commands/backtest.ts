@@ -263,7 +263,9 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     if (flags.html) {
       const { chartIndicators } = await import('../../backtest/report/indicators.js');
       const shown = windowColumns(loaded.columns, from, to);
-      report.writeHtmlReport(flags.html, result, shown, { indicators: chartIndicators(def, result.params, shown) });
+      // A code file's definition lives in its worker; code files declare no chart indicators (the realm carries none).
+      const indicators = def === undefined ? [] : chartIndicators(def, result.params, shown);
+      report.writeHtmlReport(flags.html, result, shown, { indicators });
       outputs.html = resolve(flags.html);
     }
   }
