@@ -24,6 +24,7 @@ export const CALLBACKS = [
   'onStop',
   'getState',
   'restore',
+  'statistics',
 ] as const;
 
 /** A callback name a mark can hold. */
@@ -119,6 +120,7 @@ function markedStrategy(inner: Strategy, marks: CallbackMarks): Strategy {
   const onBar = inner.onBar;
   const getState = inner.getState;
   const restore = inner.restore;
+  const statistics = inner.statistics;
   return {
     ...(inner.onStart ? { onStart: hook('onStart', inner.onStart) } : {}),
     ...(onBar
@@ -140,6 +142,7 @@ function markedStrategy(inner: Strategy, marks: CallbackMarks): Strategy {
     ...(inner.onStop ? { onStop: hook('onStop', inner.onStop) } : {}),
     ...(getState ? { getState: () => marks.around('getState', () => getState.call(inner)) } : {}),
     ...(restore ? { restore: (s: unknown) => marks.around('restore', () => restore.call(inner, s)) } : {}),
+    ...(statistics ? { statistics: () => marks.around('statistics', () => statistics.call(inner)) } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { runBacktest } from '../../backtest/runner.js';
 import { generateBars } from '../../data/index.js';
 import { getStrategy } from '../../strategy/registry.js';
 import { strategyTemplate } from '../files/template.js';
-import { CallbackMarks, readMarks, MARK_BYTES } from './backtest-worker-marks.js';
+import { CallbackMarks, MARK_BYTES, markedDefinition, readMarks } from './backtest-worker-marks.js';
 import { backtestHeapMb, runSandboxedBacktest } from './backtest-worker.js';
 import { SandboxStoppedError } from './limits.js';
 
@@ -60,6 +60,32 @@ describe('sandboxed backtests', { timeout: 300_000 }, () => {
     marks.leave(outer);
     expect(readMarks(buffer).callback).toBeUndefined();
     expect(marks.around('create', () => readMarks(buffer))).toMatchObject({ callback: 'create', barIndex: undefined });
+  });
+
+  it('a marked strategy keeps exactly the callbacks it had, and marks each while it runs', () => {
+    const buffer = new SharedArrayBuffer(MARK_BYTES);
+    const seen: (string | undefined)[] = [];
+    const def = markedDefinition(
+      {
+        name: 't',
+        description: '',
+        params: [],
+        create: () => ({
+          getState: () => seen.push(readMarks(buffer).callback),
+          statistics: () => {
+            seen.push(readMarks(buffer).callback);
+            return {};
+          },
+        }),
+      },
+      new CallbackMarks(buffer),
+    );
+    const s = def.create({});
+    expect(Object.keys(s).sort()).toEqual(['getState', 'statistics']);
+    s.getState?.();
+    s.statistics?.();
+    expect(seen).toEqual(['getState', 'statistics']);
+    expect(readMarks(buffer).callback).toBeUndefined();
   });
 
   it('a well-behaved file trades exactly like the built-in sma-cross', async () => {
