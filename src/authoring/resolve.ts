@@ -75,12 +75,25 @@ export function resolveStrategy(
     );
   }
   if (!isStrategyFile(nameOrPath)) return getStrategy(nameOrPath);
+  const s = readStrategyFile(nameOrPath, baseDir);
+  return compileStrategySource(s.source, s.kind, s.file, sandbox);
+}
+
+/** A strategy source to compile or run: its text, its kind, and the name it goes by in errors. */
+export interface StrategySource {
+  readonly source: string;
+  readonly kind: StrategySourceKind;
+  readonly file: string;
+}
+
+/** Reads a strategy file (a path relative to `baseDir`); a missing file or an unknown extension throws. */
+export function readStrategyFile(nameOrPath: string, baseDir: string = process.cwd()): StrategySource {
   const kind = strategySourceKind(nameOrPath);
   const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new ValidationError(`strategy file ${nameOrPath} not found (looked at ${file})`, 'strategy');
   }
-  return compileStrategySource(readFileSync(file, 'utf8'), kind, nameOrPath, sandbox);
+  return { source: readFileSync(file, 'utf8'), kind, file: nameOrPath };
 }
 
 /** Exits a strategy source declares (a rules file's `stop loss` / `take profit` / ... lines), if any. */

@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import type { StrategyDefinition } from '../strategy/types.js';
 import type { SandboxOptions } from './files/code-loader.js';
 import { checkSource, type GateFinding } from './gate/check.js';
-import { compileStrategySource, type StrategySourceKind } from './resolve.js';
+import { compileStrategySource, type StrategySource, type StrategySourceKind } from './resolve.js';
 import { parseRules } from './rules/parse.js';
 
 /** A stored strategy version named as `ID@vN` (a deployment's `strategy:`, `--strategy` on the command line). */
@@ -53,6 +53,12 @@ export function versionFileName(v: Pick<StoredVersion, 'strategy_id' | 'version'
  * in the database, corrupted on the way to a worker) is refused. Code runs in the sandbox `sandbox` asks for.
  */
 export function compileStoredVersion(v: StoredVersion, sandbox: SandboxOptions = {}): StrategyDefinition {
+  const s = checkedVersionSource(v);
+  return compileStrategySource(s.source, s.kind, s.file, sandbox);
+}
+
+/** A stored version's source, kind and name (`ID@vN.ext`), after checking its hash and kind. */
+export function checkedVersionSource(v: StoredVersion): StrategySource {
   const name = `${v.strategy_id}@v${v.version}`;
   if (sourceHash(v.source) !== v.source_hash) {
     throw new ValidationError(
@@ -64,15 +70,11 @@ export function compileStoredVersion(v: StoredVersion, sandbox: SandboxOptions =
   if (kind === null || !KINDS.includes(kind)) {
     throw new ValidationError(`strategy ${name}: unknown source kind "${String(v.source_kind)}"`, 'strategy');
   }
-  return compileStrategySource(v.source, kind, versionFileName(v), sandbox);
+  return { source: v.source, kind, file: versionFileName(v) };
 }
 
-/** Looks a version reference up in `source` and compiles it (hash-checked). */
-export async function loadStrategyVersion(
-  versions: StrategyVersionSource,
-  ref: string,
-  sandbox: SandboxOptions = {},
-): Promise<{ def: StrategyDefinition; version: StoredVersion }> {
+/** Looks a version reference up in `source` (a ValidationError when it is not there). */
+export async function findStrategyVersion(versions: StrategyVersionSource, ref: string): Promise<StoredVersion> {
   const r = parseVersionRef(ref);
   if (r === undefined)
     throw new ValidationError(`"${ref}" is not a strategy version (use ID@vN, e.g. mine@v2)`, 'strategy');
@@ -83,6 +85,16 @@ export async function loadStrategyVersion(
       'strategy',
     );
   }
+  return v;
+}
+
+/** Looks a version reference up in `source` and compiles it (hash-checked). */
+export async function loadStrategyVersion(
+  versions: StrategyVersionSource,
+  ref: string,
+  sandbox: SandboxOptions = {},
+): Promise<{ def: StrategyDefinition; version: StoredVersion }> {
+  const v = await findStrategyVersion(versions, ref);
   return { def: compileStoredVersion(v, sandbox), version: v };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { EngineLog } from '../../engine/engine.js';
 import { collectRepeated } from '../options.js';
 
 interface BacktestFlags {
@@ -100,10 +101,15 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { runBacktest } = await import('../../backtest/runner.js');
   const { parseBacktestConfig, parseStake, parseDateBound } = await import('../../backtest/settings.js');
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
-  const { resolveStrategy, resolveStrategyRef, strategyExits, strategyRunSettings } = await import(
-    '../../authoring/resolve.js'
-  );
-  const { parseVersionRef } = await import('../../authoring/versions.js');
+  const {
+    compileStrategySource,
+    isStrategyFile,
+    readStrategyFile,
+    resolveStrategy,
+    strategyExits,
+    strategyRunSettings,
+  } = await import('../../authoring/resolve.js');
+  const { checkedVersionSource, findStrategyVersion, parseVersionRef } = await import('../../authoring/versions.js');
   const { formatSummary } = await import('../../backtest/summary.js');
   const { windowColumns } = await import('../../backtest/runner.js');
 
@@ -120,8 +126,8 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
         ...((flags.timeframe ?? cfg.timeframe) !== undefined ? { timeframe: flags.timeframe ?? cfg.timeframe } : {}),
       })
     : undefined;
-  const source = ft?.source ?? flags.data ?? cfg.data;
-  if (!source) throw new core.ValidationError('--data is required (a data file or a stored symbol)', 'data');
+  const dataSource = ft?.source ?? flags.data ?? cfg.data;
+  if (!dataSource) throw new core.ValidationError('--data is required (a data file or a stored symbol)', 'data');
   const strategyName = flags.strategy ?? cfg.strategy;
   if (!strategyName) throw new core.ValidationError('--strategy is required', 'strategy');
   // Validate the strategy and its parameters before touching the data (fast feedback on typos).
@@ -129,29 +135,43 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { dirname, resolve: resolvePath } = await import('node:path');
   const baseDir = flags.strategy === undefined && flags.config ? dirname(resolvePath(flags.config)) : process.cwd();
   // ID@vN: a stored strategy version, from the store (hash-checked, gated and sandboxed like a file).
-  const def = parseVersionRef(strategyName)
+  const source = parseVersionRef(strategyName)
     ? await (async () => {
         const { openConfiguredStore } = await import('../../app/open-store.js');
         const { store } = await openConfiguredStore();
         try {
-          return await resolveStrategyRef(strategyName, { versions: store.strategies });
+          return checkedVersionSource(await findStrategyVersion(store.strategies, strategyName));
         } finally {
           await store.close();
         }
       })()
-    : resolveStrategy(strategyName, baseDir);
+    : isStrategyFile(strategyName)
+      ? readStrategyFile(strategyName, baseDir)
+      : undefined;
+  // Code files (.ts/.js and stored versions of them) run whole in a sandbox worker (CPU budget per callback, heap
+  // cap): their definition lives there. Built-ins, rules and Pine (interpreters with their own loop guard) run here.
+  const code = source !== undefined && (source.kind === 'ts' || source.kind === 'js') ? source : undefined;
+  const def =
+    code !== undefined
+      ? undefined
+      : source !== undefined
+        ? compileStrategySource(source.source, source.kind, source.file)
+        : resolveStrategy(strategyName, baseDir);
   const params = { ...(cfg.params ?? {}), ...parseParamArgs(flags.param) };
-  resolveParams(def, params);
+  if (def !== undefined) resolveParams(def, params);
 
   const tfRaw = flags.timeframe ?? cfg.timeframe;
   const timeframe = tfRaw ? core.parseTimeframe(tfRaw) : undefined;
   const t0 = performance.now();
-  const loaded = ft ? { ...ft.data[0], timeframe: ft.timeframe } : loadBars(source, timeframe ? { timeframe } : {});
+  const loaded = ft ? { ...ft.data[0], timeframe: ft.timeframe } : loadBars(dataSource, timeframe ? { timeframe } : {});
   const datasets = ft?.data ?? [loaded];
   const loadMs = performance.now() - t0;
   const tf = loaded.timeframe ?? timeframe;
   if (!tf) {
-    throw new core.ValidationError(`cannot infer the timeframe of ${source}; pass --timeframe (e.g. 1d)`, 'timeframe');
+    throw new core.ValidationError(
+      `cannot infer the timeframe of ${dataSource}; pass --timeframe (e.g. 1d)`,
+      'timeframe',
+    );
   }
 
   const stakeRaw = flags.stake ?? cfg.stake;
@@ -180,10 +200,10 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const to = toRaw !== undefined ? parseDateBound(toRaw, 'to') : undefined;
   const startedAt = Date.now();
   // A Pine script's strategy(...) settings (capital, commission, fill on close) apply where flags and config don't.
-  const declared = strategyRunSettings(def) ?? {};
-  const result = runBacktest({
+  const declared = (def && strategyRunSettings(def)) ?? {};
+  const declaredExits = def && strategyExits(def);
+  const settings = {
     data: datasets.map((d) => ({ symbol: d.symbol, columns: d.columns, timeframe: tf })),
-    strategy: def,
     params,
     ...((cash ?? declared.cash) !== undefined ? { cash: cash ?? declared.cash } : {}),
     ...(fee !== undefined
@@ -207,7 +227,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(to !== undefined ? { to } : {}),
     // Exits of the config file win over those a rules file declares.
     // Exits of the config file win over a Freqtrade config's, and both over those a rules file declares.
-    ...((cfg.exits ?? ftExits ?? strategyExits(def)) ? { exits: cfg.exits ?? ftExits ?? strategyExits(def) } : {}),
+    ...((cfg.exits ?? ftExits ?? declaredExits) ? { exits: cfg.exits ?? ftExits ?? declaredExits } : {}),
     ...(cfg.slippage ? { slippage: cfg.slippage } : {}),
     ...(cfg.participation !== undefined ? { participation: cfg.participation } : {}),
     ...(cfg.latency ? { latency: cfg.latency } : {}),
@@ -217,10 +237,17 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     ...(cfg.risk ? { riskConfig: cfg.risk } : {}),
     riskDefaults,
     loadMs,
-    log: (level, message) => {
-      if (level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
-    },
-  });
+  };
+  const log: EngineLog = (level, message) => {
+    if (level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
+  };
+  const result =
+    code !== undefined
+      ? await (await import('../../authoring/sandbox/backtest-worker.js')).runSandboxedBacktest(
+          { source: code.source, file: code.file, options: settings },
+          { log },
+        )
+      : runBacktest({ ...settings, strategy: def ?? strategyName, log });
 
   const outputs: Record<string, string> = {};
   if (flags.json || flags.csv || flags.html) {
@@ -236,7 +263,9 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     if (flags.html) {
       const { chartIndicators } = await import('../../backtest/report/indicators.js');
       const shown = windowColumns(loaded.columns, from, to);
-      report.writeHtmlReport(flags.html, result, shown, { indicators: chartIndicators(def, result.params, shown) });
+      // A code file's definition lives in its worker; code files declare no chart indicators (the realm carries none).
+      const indicators = def === undefined ? [] : chartIndicators(def, result.params, shown);
+      report.writeHtmlReport(flags.html, result, shown, { indicators });
       outputs.html = resolve(flags.html);
     }
   }
@@ -249,7 +278,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
     const { store, home } = await openConfiguredStore();
     try {
       const saved = await saveBacktest(store, home, result, {
-        source: existsSync(source) ? resolve(source) : source,
+        source: existsSync(dataSource) ? resolve(dataSource) : dataSource,
         dataHash: dataHash(datasets.map((d) => ({ symbol: d.symbol, columns: windowColumns(d.columns, from, to) }))),
         outputs,
         startedAt,
