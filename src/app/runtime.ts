@@ -232,17 +232,14 @@ function startHeartbeat(config: Config, bus: EventBus, store: Store, log: Logger
 }
 
 /** Starts the runtime for a config and profile. Throws ConfigError for anything that would be unsafe to run. */
-export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> {
-  const config = opts.config;
-  const profile: Profile = opts.profile ?? config.profile;
-  const env = opts.env ?? process.env;
-  const home = opts.home;
-  validateRunConfig(config, profile, opts.confirmLive);
-
+/**
+ * The runtime's store. The journal's commits reach the OS before an order is sent (kill -9 keeps them); fsync is
+ * batched off the event loop within the sync window (docs/live.md, "Durability of the journal"). Its fsync errors
+ * go to the log once there is one (`reportSyncErrors`).
+ */
+async function openRuntimeStore(config: Config, home: HomePaths) {
   mkdirSync(home.root, { recursive: true });
   mkdirSync(home.logs, { recursive: true });
-  // The journal's commits reach the OS before an order is sent (kill -9 keeps them); fsync is batched off the
-  // event loop within the sync window (docs/live.md, "Durability of the journal").
   let onSyncError: (err: unknown) => void = () => {};
   const store = await openStore({
     home,
@@ -250,146 +247,257 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     sqliteSync: 'batched',
     onSyncError: (err) => onSyncError(err),
   });
+  const reportSyncErrors = (log: Logger): void => {
+    onSyncError = (err) => log.error({ err }, 'journal fsync failed (commits stay in the OS until the next round)');
+  };
+  return { store, reportSyncErrors };
+}
+
+/** Publishes the orders waiting in the bridges and journals as the `orders` queue depth, every second. */
+function startQueueGauge(deployments: readonly DeploymentRuntime[], metrics: OpsMetrics): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    let depth = 0;
+    for (const d of deployments) depth += d.bridge.queueDepth + d.journal.depth;
+    metrics.setQueueDepth('orders', depth);
+  }, 1000);
+  timer.unref();
+  return timer;
+}
+
+/** The runtime's shared parts that come before any venue: logs, the event bus, the audit trail, metrics, secrets. */
+interface RuntimeCore {
+  logs: OpsLogger;
+  log: Logger;
+  bus: InProcessEventBus;
+  trail: TradeTrail;
+  metrics: OpsMetrics;
+  vault: Awaited<ReturnType<typeof tryUnlockFromEnv>>;
+  secret: (name: string) => Promise<string | undefined>;
+}
+
+async function buildRuntimeCore(
+  config: Config,
+  home: HomePaths,
+  store: Store,
+  env: NodeJS.ProcessEnv,
+  cleanups: Cleanups,
+  onLog: (log: Logger) => void,
+): Promise<RuntimeCore> {
+  let vaultError: unknown;
+  const vault = await tryUnlockFromEnv(store, env).catch((err: unknown) => {
+    vaultError = err;
+    return undefined;
+  });
+  const logs: OpsLogger = createLogger({
+    level: config.log.level,
+    file: config.log.file ?? join(home.logs, 'tradeforge.log'),
+    maxBytes: config.log.maxBytes,
+    maxFiles: config.log.maxFiles,
+    stdout: false,
+    redact: (v) => redact(v),
+    base: { component: 'runtime' },
+  });
+  cleanups.add(() => logs.close());
+  const log = logs.child('runtime');
+  onLog(log);
+  const bus = new InProcessEventBus();
+  store.persistEvents(withoutOrderEvents(bus), { onError: (err) => log.error({ err }, 'store write failed') });
+  const trail = new TradeTrail({
+    bus,
+    store,
+    logger: logs.logger,
+    onError: (err) => log.error({ err }, 'audit write failed'),
+  });
+  cleanups.add(() => trail.close());
+  const metrics = new OpsMetrics({ bus });
+  cleanups.add(() => metrics.close());
+  if (vaultError)
+    log.warn({ err: vaultError }, 'the vault could not be unlocked: secrets (alerts, venue keys) unavailable');
+  const secret = async (name: string) => (vault && (await vault.has(name)) ? vault.get(name, 'runtime') : undefined);
+  return { logs, log, bus, trail, metrics, vault, secret };
+}
+
+/** What a run of the runtime is: its start time, run tag, config hash and paper/live mode. */
+interface RunIdentity {
+  mode: 'paper' | 'live';
+  configHash: string;
+  startedAt: number;
+  runTag: string;
+}
+
+/** The venues (with their clock-drift guards), the account's risk engine with its saved state, and the kill switch. */
+async function buildTrading(
+  config: Config,
+  profile: Profile,
+  store: Store,
+  core: RuntimeCore,
+  entries: EntriesSwitch,
+  run: RunIdentity,
+  cleanups: Cleanups,
+) {
+  const { bus, log, metrics } = core;
+  const venues = await buildVenues(
+    config,
+    profile,
+    core.secret,
+    paperAccountsIn(store, (err) => log.error({ err }, 'paper account not saved')),
+  );
+  cleanups.add(async () => {
+    for (const v of venues.values()) await v.close().catch(() => undefined);
+  });
+  const guards = await startDriftGuards(venues, bus, metrics, log, cleanups);
+  const venueOf = new Map(config.deployments.map((d) => [d.id, d.venue]));
+  const { account, saver } = await buildAccountRisk({
+    config,
+    mode: run.mode,
+    bus,
+    store,
+    extraRules: [staleDataRule, clockDriftRule((id) => guards.get(venueOf.get(id) ?? '')), entries],
+    onSaveError: (err) => log.error({ err }, 'risk state write failed'),
+  });
+  cleanups.add(() => saver.flush());
+  const killState = await store.kv.get<{ event?: string }>('killswitch.state');
+  const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
+  return { venues, guards, account, killed };
+}
+
+/** Starts every configured deployment in order and records each as running. */
+async function startDeployments(
+  opts: StartRuntimeOptions,
+  core: RuntimeCore,
+  store: Store,
+  venues: ReadonlyMap<string, BuiltVenue>,
+  account: Awaited<ReturnType<typeof buildAccountRisk>>['account'],
+  run: RunIdentity,
+  killed: boolean,
+  cleanups: Cleanups,
+): Promise<DeploymentRuntime[]> {
+  const { config, home } = opts;
+  const deployments: DeploymentRuntime[] = [];
+  for (const [k, d] of config.deployments.entries()) {
+    const built = venues.get(d.venue) as BuiltVenue;
+    const dep = await startDeployment(
+      {
+        config,
+        store,
+        bus: core.bus,
+        logs: core.logs,
+        metrics: core.metrics,
+        account,
+        mode: run.mode,
+        runTag: run.runTag,
+        killed,
+        trail: core.trail,
+        liveDataDir: join(home.data, 'live'),
+        onCleanup: cleanups.add,
+        ...(opts.print ? { print: opts.print } : {}),
+        ...(opts.printBars ? { printBars: true } : {}),
+      },
+      d,
+      k,
+      built,
+    );
+    deployments.push(dep);
+    await recordDeployment(store, d, { ...run, status: 'running' });
+  }
+  return deployments;
+}
+
+/** The runtime's HTTP server: health, metrics, the authenticated API (and MCP); returns the URL it listens on. */
+async function serveRuntime(
+  opts: StartRuntimeOptions,
+  core: RuntimeCore,
+  store: Store,
+  parts: Omit<Parameters<typeof buildRuntimeHttp>[0], 'metrics' | 'profile' | 'version' | 'configHash'> & {
+    profile: Profile;
+    configHash: string;
+  },
+  cleanups: Cleanups,
+): Promise<string> {
+  const { config, home } = opts;
+  const app = buildRuntimeHttp({ ...parts, metrics: core.metrics, version: APP_VERSION });
+  cleanups.add(() => app.close());
+  // The authenticated API (issue 13) on the same server; the CLI authenticates with the token in run/.
+  const detachApi = await attachRuntimeApi({
+    app,
+    server: config.server,
+    queue: config.queue,
+    store,
+    ...(core.vault ? { vault: core.vault } : {}),
+    ...(opts.runFile !== false ? { runDir: home.run } : {}),
+    control: parts.control,
+    status: parts.status,
+    bus: core.bus,
+    risk: config.risk,
+    version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
+    deployments: () => parts.deployments,
+    mcp: {
+      home,
+      docsDir: DOCS_DIR,
+      ...(config.agents.providers.length > 0
+        ? { agents: () => agentDeps({ config, store, bus: core.bus, ...(core.vault ? { vault: core.vault } : {}) }) }
+        : {}),
+    },
+  });
+  cleanups.add(detachApi);
+  return (await listen(app, config.server.host, config.server.port)).url;
+}
+
+/**
+ * Starts the live runtime: store, logs and audit trail, alerting, venues, the account's risk engine, one kernel per
+ * deployment, the HTTP server and API; returns its handle. Each step is a builder; this only wires them in order.
+ */
+export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> {
+  const { config, home } = opts;
+  const profile: Profile = opts.profile ?? config.profile;
+  validateRunConfig(config, profile, opts.confirmLive);
+  const { store, reportSyncErrors } = await openRuntimeStore(config, home);
   const cleanups = new Cleanups();
   cleanups.add(async () => store.close());
   try {
     if (profile === 'live') await checkApproved(store, config);
-    let vaultError: unknown;
-    const vault = await tryUnlockFromEnv(store, env).catch((err: unknown) => {
-      vaultError = err;
-      return undefined;
-    });
-    const logs: OpsLogger = createLogger({
-      level: config.log.level,
-      file: config.log.file ?? join(home.logs, 'tradeforge.log'),
-      maxBytes: config.log.maxBytes,
-      maxFiles: config.log.maxFiles,
-      stdout: false,
-      redact: (v) => redact(v),
-      base: { component: 'runtime' },
-    });
-    cleanups.add(() => logs.close());
-    const log = logs.child('runtime');
-    onSyncError = (err) => log.error({ err }, 'journal fsync failed (commits stay in the OS until the next round)');
-    const bus = new InProcessEventBus();
-    store.persistEvents(withoutOrderEvents(bus), { onError: (err) => log.error({ err }, 'store write failed') });
-    const trail = new TradeTrail({
-      bus,
-      store,
-      logger: logs.logger,
-      onError: (err) => log.error({ err }, 'audit write failed'),
-    });
-    cleanups.add(() => trail.close());
-    const auditor = trail.auditor;
-    const metrics = new OpsMetrics({ bus });
-    cleanups.add(() => metrics.close());
-    if (vaultError)
-      log.warn({ err: vaultError }, 'the vault could not be unlocked: secrets (alerts, venue keys) unavailable');
-    const secret = async (name: string) => (vault && (await vault.has(name)) ? vault.get(name, 'runtime') : undefined);
-
+    const core = await buildRuntimeCore(config, home, store, opts.env ?? process.env, cleanups, reportSyncErrors);
+    const { bus, log, metrics } = core;
     let boundControl: Runtime['control'] | undefined;
     const alerting = await buildAlerting({
       config,
       bus,
       store,
-      logs,
-      secret,
-      vaultOpen: vault !== undefined,
+      logs: core.logs,
+      secret: core.secret,
+      vaultOpen: core.vault !== undefined,
       control: lateBoundControl(() => boundControl),
     });
     cleanups.add(() => alerting.close());
-    startAuditCheckpoints(config, home.root, bus, store, auditor, log, cleanups);
-
-    const venues = await buildVenues(
+    startAuditCheckpoints(config, home.root, bus, store, core.trail.auditor, log, cleanups);
+    const entries = new EntriesSwitch();
+    const startedAt = Date.now();
+    const run: RunIdentity = {
+      mode: profile === 'live' ? 'live' : 'paper',
+      configHash: createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16),
+      startedAt,
+      runTag: newRunId(startedAt),
+    };
+    const { venues, guards, account, killed } = await buildTrading(
       config,
       profile,
-      secret,
-      paperAccountsIn(store, (err) => log.error({ err }, 'paper account not saved')),
-    );
-    cleanups.add(async () => {
-      for (const v of venues.values()) await v.close().catch(() => undefined);
-    });
-    const guards = await startDriftGuards(venues, bus, metrics, log, cleanups);
-    const venueOf = new Map(config.deployments.map((d) => [d.id, d.venue]));
-
-    const entries = new EntriesSwitch();
-    const mode: 'paper' | 'live' = profile === 'live' ? 'live' : 'paper';
-    const { account, saver } = await buildAccountRisk({
-      config,
-      mode,
-      bus,
       store,
-      extraRules: [staleDataRule, clockDriftRule((id) => guards.get(venueOf.get(id) ?? '')), entries],
-      onSaveError: (err) => log.error({ err }, 'risk state write failed'),
-    });
-    cleanups.add(() => saver.flush());
-    const killState = await store.kv.get<{ event?: string }>('killswitch.state');
-    const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
-    const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
-    const startedAt = Date.now();
-    const runTag = newRunId(startedAt);
-    await trail.configLoaded(config, configHash, opts.configFile, startedAt);
-
-    const deployments: DeploymentRuntime[] = [];
-    for (const [k, d] of config.deployments.entries()) {
-      const built = venues.get(d.venue) as BuiltVenue;
-      const dep = await startDeployment(
-        {
-          config,
-          store,
-          bus,
-          logs,
-          metrics,
-          account,
-          mode,
-          runTag,
-          killed,
-          trail,
-          liveDataDir: join(home.data, 'live'),
-          onCleanup: cleanups.add,
-          ...(opts.print ? { print: opts.print } : {}),
-          ...(opts.printBars ? { printBars: true } : {}),
-        },
-        d,
-        k,
-        built,
-      );
-      deployments.push(dep);
-      await recordDeployment(store, d, { mode, configHash, startedAt, status: 'running' });
-    }
+      core,
+      entries,
+      run,
+      cleanups,
+    );
+    await core.trail.configLoaded(config, run.configHash, opts.configFile, startedAt);
+    const deployments = await startDeployments(opts, core, store, venues, account, run, killed, cleanups);
     const offPrinter = opts.print ? subscribePrinter(bus, opts.print) : () => {};
-
     const beat = startHeartbeat(config, bus, store, log, cleanups);
     let state: 'running' | 'stopping' = 'running';
-    const queueTimer = setInterval(() => {
-      let depth = 0;
-      for (const d of deployments) depth += d.bridge.queueDepth + d.journal.depth;
-      metrics.setQueueDepth('orders', depth);
-    }, 1000);
-    queueTimer.unref();
-
+    const queueTimer = startQueueGauge(deployments, metrics);
     let url = '';
-    const statusNow = buildStatus({
-      deployments,
-      account,
-      store,
-      profile,
-      startedAt,
-      entries,
-      url: () => url,
-      stopping: () => state === 'stopping',
-      lastBeat: beat.lastBeat,
-    });
-    const control = buildControl({
-      deployments,
-      account,
-      entries,
-      profile,
-      bus,
-      store,
-      statusNow,
-      lastBeat: () => beat.lastBeat()?.time,
-    });
+    const stopping = () => state === 'stopping';
+    const common = { deployments, account, entries, profile, lastBeat: beat.lastBeat };
+    const statusNow = buildStatus({ ...common, store, startedAt, url: () => url, stopping });
+    const control = buildControl({ ...common, bus, store, statusNow, lastBeat: () => beat.lastBeat()?.time });
     boundControl = control;
     // Telegram control (OPS-4): the same ControlApi, for the configured chat ids only.
     const bot = alerting.telegramBot;
@@ -397,86 +505,49 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       await bot.start().catch((err: unknown) => log.error({ err }, 'telegram control could not start'));
       cleanups.add(() => bot.stop());
     }
-    const app = buildRuntimeHttp({
-      metrics,
-      deployments,
-      account,
-      guards,
-      entries,
-      control,
-      status: statusNow,
-      profile,
-      version: APP_VERSION,
-      configHash,
-      stopping: () => state === 'stopping',
-      lastBeat: beat.lastBeat,
-    });
-    cleanups.add(() => app.close());
-    // The authenticated API (issue 13) on the same server; the CLI authenticates with the token in run/.
-    const detachApi = await attachRuntimeApi({
-      app,
-      server: config.server,
-      queue: config.queue,
-      store,
-      ...(vault ? { vault } : {}),
-      ...(opts.runFile !== false ? { runDir: home.run } : {}),
-      control,
-      status: statusNow,
-      bus,
-      risk: config.risk,
-      version: { version: APP_VERSION, gitSha: null, configHash },
-      deployments: () => deployments,
-      mcp: {
-        home,
-        docsDir: DOCS_DIR,
-        ...(config.agents.providers.length > 0
-          ? { agents: () => agentDeps({ config, store, bus, ...(vault ? { vault } : {}) }) }
-          : {}),
-      },
-    });
-    cleanups.add(detachApi);
-    url = (await listen(app, config.server.host, config.server.port)).url;
+    const serverParts = { ...common, guards, control, status: statusNow, configHash: run.configHash, stopping };
+    url = await serveRuntime(opts, core, store, serverParts, cleanups);
     if (opts.runFile !== false) {
       writeRunFile(home, { pid: process.pid, url, startedAt, profile, configFile: opts.configFile ?? null });
     }
-    await audit(store, {
-      action: 'runtime.started',
-      subject: 'runtime',
-      details: { profile, deployments: deployments.map((d) => d.id), configHash },
-      time: startedAt,
-    });
+    const started = { profile, deployments: deployments.map((d) => d.id), configHash: run.configHash };
+    await audit(store, { action: 'runtime.started', subject: 'runtime', details: started, time: startedAt });
     log.info({ url, profile }, 'runtime started');
-
-    let resolveStopped!: () => void;
-    const stopped = new Promise<void>((r) => {
-      resolveStopped = r;
+    const { stop, stopped } = stopsRuntime(async (reason) => {
+      state = 'stopping';
+      entries.enabled = false;
+      clearInterval(queueTimer);
+      beat.stop();
+      await drainDeployments(deployments, log);
+      for (const d of deployments) {
+        const dc = config.deployments.find((x) => x.id === d.id) as DeploymentConfig;
+        await recordDeployment(store, dc, { ...run, status: 'stopped' }).catch(() => undefined);
+      }
+      offPrinter();
+      await audit(store, { action: 'runtime.stopped', subject: 'runtime', details: { reason }, time: Date.now() });
+      log.info({ reason }, 'runtime stopped; protective stops stay on the venue');
+      if (opts.runFile !== false) rmSync(runFilePath(home), { force: true });
+      await cleanups.run();
     });
-    let stopping: Promise<void> | undefined;
-    const stop = (reason = 'stop'): Promise<void> => {
-      stopping ??= (async () => {
-        state = 'stopping';
-        entries.enabled = false;
-        clearInterval(queueTimer);
-        beat.stop();
-        await drainDeployments(deployments, log);
-        for (const d of deployments) {
-          const dc = config.deployments.find((x) => x.id === d.id) as DeploymentConfig;
-          await recordDeployment(store, dc, { mode, configHash, startedAt, status: 'stopped' }).catch(() => undefined);
-        }
-        offPrinter();
-        await audit(store, { action: 'runtime.stopped', subject: 'runtime', details: { reason }, time: Date.now() });
-        log.info({ reason }, 'runtime stopped; protective stops stay on the venue');
-        if (opts.runFile !== false) rmSync(runFilePath(home), { force: true });
-        await cleanups.run();
-        resolveStopped();
-      })();
-      return stopping;
-    };
     return { profile, bus, store, deployments, control, url, status: statusNow, stop, stopped };
   } catch (err) {
     await cleanups.run();
     throw err;
   }
+}
+
+/** A stop that runs `shutdown` once, however often it is called, and a promise that settles when it is done. */
+function stopsRuntime(shutdown: (reason: string) => Promise<void>): Pick<Runtime, 'stop' | 'stopped'> {
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'stop'): Promise<void> => {
+    stopping ??= shutdown(reason).then(resolveStopped);
+    return stopping;
+  };
+  return { stop, stopped };
 }
 
 /** Records a deployment's run (config, hash, version, status) in the store (OPS-7). */
