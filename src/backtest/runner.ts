@@ -24,6 +24,9 @@ import { buildRiskHook } from './risk-wiring.js';
 import { type LatencySpec, SimulatedVenue } from './simulated-venue.js';
 import { type SlippageSpec, slippageFromSpec } from './slippage-model.js';
 
+/** The engine's log callback, as a backtest's caller passes it (`BacktestOptions.log`). */
+export type { EngineLog } from '../engine/engine.js';
+
 /** One symbol's bars for a run. */
 export interface BacktestData {
   symbol: string;

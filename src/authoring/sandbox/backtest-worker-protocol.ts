@@ -1,5 +1,5 @@
 import type { BacktestOptions, BacktestResult } from '../../backtest/runner.js';
-import type { EngineLog } from '../../engine/engine.js';
+import type { EngineLog } from '../../backtest/runner.js';
 import type { WireError } from './protocol.js';
 
 /** A backtest of a code strategy file to run in a sandboxed worker: the file's text and the run's settings. */

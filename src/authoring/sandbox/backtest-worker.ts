@@ -11,7 +11,7 @@ import { tsxWorkerSource } from '../../backtest/optimizer/pool.js';
 import type { BacktestResult } from '../../backtest/runner.js';
 import { ValidationError } from '../../core/errors.js';
 import { transpileCodeStrategy } from '../files/code-loader.js';
-import type { EngineLog } from '../../engine/engine.js';
+import type { EngineLog } from '../../backtest/runner.js';
 import { MARK_BYTES, type MarkSnapshot, readMarks } from './backtest-worker-marks.js';
 import type { BacktestWorkerData, BacktestWorkerPost, SandboxedBacktestJob } from './backtest-worker-protocol.js';
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type SandboxStopCause, SandboxStoppedError } from './limits.js';
