@@ -58,45 +58,34 @@ export function crossesBelow(prevA: number, prevB: number, a: number, b: number)
   return a < b && prevA >= prevB;
 }
 
+/** The streaming indicators the SDK hands user code, by name (one list: frozen and exported from it). */
+const SDK_INDICATORS = {
+  Adx,
+  Atr,
+  BollingerBands,
+  Cci,
+  Donchian,
+  Ema,
+  Macd,
+  Obv,
+  Roc,
+  Rsi,
+  Sma,
+  StdDev,
+  Stochastic,
+  Vwap,
+  Wma,
+};
+
 /** The SDK's run-time values by name, frozen: what `require('tradeforge/sdk')` returns inside the sandbox. */
 export function sdkValues(): Readonly<Record<string, unknown>> {
   // Classes and their prototypes are frozen too: a strategy must not patch what other strategies share.
-  for (const cls of [
-    Adx,
-    Atr,
-    BollingerBands,
-    Cci,
-    Donchian,
-    Ema,
-    Macd,
-    Obv,
-    Roc,
-    Rsi,
-    Sma,
-    StdDev,
-    Stochastic,
-    Vwap,
-    Wma,
-  ]) {
+  for (const cls of Object.values(SDK_INDICATORS)) {
     Object.freeze(cls.prototype);
     Object.freeze(cls);
   }
   return Object.freeze({
-    Adx,
-    Atr,
-    BollingerBands,
-    Cci,
-    Donchian,
-    Ema,
-    Macd,
-    Obv,
-    Roc,
-    Rsi,
-    Sma,
-    StdDev,
-    Stochastic,
-    Vwap,
-    Wma,
+    ...SDK_INDICATORS,
     ValidationError,
     defineStrategy,
     crossesAbove,

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { type Completion, type CompletionRequest, costOf, type LlmProvider, LlmError, type TokenUsage } from './llm.js';
-import { type ProviderSettings, streamCut } from './openai-provider.js';
+import { type ProviderSettings, sdkClientOptions, streamCut } from './openai-provider.js';
 import { withRetries } from './retry.js';
 
 /**
@@ -16,13 +16,7 @@ export class AnthropicProvider implements LlmProvider {
   constructor(private readonly settings: ProviderSettings) {
     this.name = settings.name;
     this.model = settings.model;
-    this.client = new Anthropic({
-      apiKey: settings.apiKey ?? 'none',
-      ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
-      maxRetries: 0,
-      // Our idle timer (withRetries) decides timeouts; the SDK's own is a backstop just after it.
-      timeout: settings.retry.idleTimeoutMs + 5_000,
-    });
+    this.client = new Anthropic(sdkClientOptions(settings));
   }
 
   /** Streams one message. */

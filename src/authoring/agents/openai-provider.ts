@@ -36,6 +36,19 @@ export function streamCut(provider: string, signal: AbortSignal, err: unknown, r
  * class serves any OpenAI-compatible endpoint (`kind: 'openai-compatible'`, a base URL and a model). The SDK's own
  * retries are off: {@link withRetries} retries, so every retry is a timeline step and Retry-After is honoured.
  */
+/**
+ * Options both official SDK clients take alike: the key, the base URL, no retries of their own (each retry is a
+ * timeline step of `withRetries`), and a timeout that is only a backstop just after our idle timer.
+ */
+export function sdkClientOptions(settings: ProviderSettings) {
+  return {
+    apiKey: settings.apiKey ?? 'none',
+    ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+    maxRetries: 0,
+    timeout: settings.retry.idleTimeoutMs + 5_000,
+  };
+}
+
 export class OpenAiProvider implements LlmProvider {
   readonly name: string;
   readonly model: string;
@@ -47,13 +60,7 @@ export class OpenAiProvider implements LlmProvider {
   ) {
     this.name = settings.name;
     this.model = settings.model;
-    this.client = new OpenAI({
-      apiKey: settings.apiKey ?? 'none',
-      ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
-      maxRetries: 0,
-      // Our idle timer (withRetries) decides timeouts; the SDK's own is a backstop just after it.
-      timeout: settings.retry.idleTimeoutMs + 5_000,
-    });
+    this.client = new OpenAI(sdkClientOptions(settings));
   }
 
   /** Streams one chat completion. */
