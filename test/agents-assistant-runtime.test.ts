@@ -6,7 +6,7 @@ import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { FakeLlmServer } from './agents-llm-server.js';
 
 // The assistant in a real runtime: its cards become orders through the deployment's real risk engine and reach the
@@ -21,19 +21,7 @@ beforeAll(async () => {
   sim = await startSimulator({
     seed: 3,
     tickIntervalMs: 50,
-    markets: [
-      {
-        symbol: 'BTCUSDT',
-        base: 'BTC',
-        quote: 'USDT',
-        price: 30_000,
-        tickSize: 0.01,
-        stepSize: 0.00001,
-        minQty: 0.00001,
-        minNotional: 5,
-        volatility: 0,
-      },
-    ],
+    markets: [{ ...DEFAULT_MARKETS[0], volatility: 0 }], // BTCUSDT at 30 000
   });
   llm = new FakeLlmServer();
   await llm.start();
