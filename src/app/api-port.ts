@@ -222,6 +222,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   queue?: Config['queue'];
   /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
   mcp?: ApiOptions['mcp'];
+  /** Builds the agents' dependencies on demand, for strategy generation over the API. */
+  agents?: ApiOptions['agents'];
   /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
   config?: Config;
 }
@@ -270,6 +272,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ipAllowList: d.server.ipAllowList,
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
+    ...(d.agents ? { agents: d.agents } : {}),
     ...(d.config && d.config.agents.providers.length > 0
       ? {
           assistant: assistantService({

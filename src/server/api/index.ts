@@ -34,6 +34,8 @@ import { StreamHub, type StreamHubOptions } from './stream.js';
 import type { McpDeps } from '../mcp/tools.js';
 import type { AssistantService } from '../../app/assistant-service.js';
 import { assistantRoutes } from './routes-assistant.js';
+import { agentRoutes } from './routes-agents.js';
+import type { GenerationDeps } from '../../authoring/agents/generate.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -65,6 +67,8 @@ export interface ApiOptions {
   queueStatus?: QueueStatusReader;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
+  /** Builds the agents' dependencies on demand (strategy generation); absent: generation answers 404. */
+  agents?: () => Promise<GenerationDeps>;
   /** The trading assistant (docs/assistant.md); absent: its routes answer 404 `assistant_not_configured`. */
   assistant?: AssistantService;
 }
@@ -286,6 +290,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     adminRoutes(z, ctx);
     queueRoutes(z, opts.queueStatus);
     assistantRoutes(z, opts.assistant);
+    agentRoutes(z, opts.store, opts.agents);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
       const { tradingFromApiPort } = await import('../mcp/trading-port.js');
