@@ -9,6 +9,7 @@ import { grantAppRole, InCodeMigrationProvider } from './migrations.js';
 import { lookupOrderStory, type OrderLookup, type OrderStory, reconstructOrder } from './order-story.js';
 import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
 import { SessionsRepository, UsersRepository } from './repositories/auth.js';
+import { StrategyLifecycleRepository } from './repositories/lifecycle.js';
 import { BacktestsRepository, DeploymentsRepository, StrategiesRepository } from './repositories/catalogue.js';
 import {
   BalanceSnapshotsRepository,
@@ -25,6 +26,7 @@ import { WalSyncer } from './wal-syncer.js';
 /** Every repository, bound to one handle (the store, or a transaction). */
 export interface Repositories {
   strategies: StrategiesRepository;
+  lifecycle: StrategyLifecycleRepository;
   backtests: BacktestsRepository;
   deployments: DeploymentsRepository;
   orders: OrdersRepository;
@@ -48,6 +50,7 @@ export interface Repositories {
 export function createRepositories(db: Kysely<Database>): Repositories {
   return {
     strategies: new StrategiesRepository(db),
+    lifecycle: new StrategyLifecycleRepository(db),
     backtests: new BacktestsRepository(db),
     deployments: new DeploymentsRepository(db),
     orders: new OrdersRepository(db),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerGenerate } from './strategy-generate.js';
+import { registerGate } from './strategy-gate.js';
 
 /**
  * Registers `tradeforge strategy new NAME`, `strategy check FILE`, `strategy generate` and the stored strategies:
@@ -56,6 +57,7 @@ export function register(program: Command): void {
       process.stdout.write(`${file}: ok, strategy ${def.name}${params ? ` (params ${params})` : ''}\n`);
     });
   registerStored(cmd);
+  registerGate(cmd);
 }
 
 async function withStore(fn: (store: import('../../store/store.js').Store) => Promise<void>): Promise<void> {
