@@ -83,6 +83,7 @@ for (const backend of backends()) {
         '0003_security_hardening',
         '0004_audit_owner_role',
         '0005_strategy_version_details',
+        '0006_strategy_version_lifecycle',
       ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);

@@ -408,7 +408,7 @@ async function strategyVersionLifecycle(db: AnyDb, dialect: Dialect): Promise<vo
     .execute();
   await s
     .createTable('strategy_transitions')
-    .addColumn('seq', autoId(dialect), (c) => c.primaryKey().autoIncrement())
+    .addColumn('seq', autoId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
     .addColumn('strategy_id', 'text', (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('from_state', 'text', (c) => c.notNull())

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BarColumns } from '../../core/bar.js';
+import { ZIGZAG_RULES, zigzag } from '../../../test/fixtures/zigzag.js';
 import { compileStrategySource } from '../resolve.js';
 import { evaluateWalkForward, type GateEvaluation, type GateMetrics, judgeGate } from './gate.js';
 import { DEFAULT_PROMOTION_POLICY } from './policy.js';
@@ -11,36 +11,6 @@ const evaluation = (inSample: Partial<GateMetrics>, outOfSample: Partial<GateMet
   safety: { ok: true, findings: [] },
   folds: [{ inSample: { ...good, ...inSample }, outOfSample: { ...oos, ...outOfSample } }],
 });
-
-/** Daily bars: each segment `n` bars alternating 100 - amp / 100 + amp, or flat at the last close when amp = 0. */
-function zigzag(segments: readonly { bars: number; amp: number }[]): BarColumns {
-  const closes: number[] = [];
-  for (const s of segments) {
-    for (let i = 0; i < s.bars; i++) {
-      const last = closes.at(-1) ?? 100;
-      closes.push(s.amp === 0 ? last : i % 2 === 0 ? 100 - s.amp : 100 + s.amp);
-    }
-  }
-  const n = closes.length;
-  const c: BarColumns = {
-    length: n,
-    time: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: Float64Array.from(closes),
-    volume: new Float64Array(n).fill(1000),
-  };
-  for (let i = 0; i < n; i++) {
-    c.time[i] = Date.UTC(2024, 0, 1) + i * 86_400_000;
-    c.open[i] = i === 0 ? closes[0] : closes[i - 1];
-    c.high[i] = Math.max(c.open[i], closes[i]);
-    c.low[i] = Math.min(c.open[i], closes[i]);
-  }
-  return c;
-}
-
-const ZIGZAG_RULES = 'buy when close < close[1]\nsell when close > close[1]\n';
 
 describe('the gate judges the walk-forward against the thresholds', () => {
   it('passes a version that meets every threshold in and out of sample', () => {
