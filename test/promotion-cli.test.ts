@@ -55,14 +55,19 @@ afterAll(() => {
 describe('tradeforge strategy gate | policy | history, deploy, promote, retire', { timeout: 900_000 }, () => {
   it('moves a version through the gate into its dry run, refuses what is not allowed, and audits it all', () => {
     expect(cli(['strategy', 'import', '--rules', join(home, 'zz.rules'), '--id', 'zz']).out).toMatch(/^stored zz@v1 /);
+    const badFolds = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'few.csv'), '--folds', '0']);
+    expect(badFolds.code).toBe(2);
+    expect(badFolds.err).toBe('error: --folds expects a positive whole number, got "0"\n');
     const few = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'few.csv')]);
     expect(few.code).toBe(1);
     expect(few.err).toBe('error: zz@v1 backtested -> gated: refused: in sample: 29 trades are fewer than 30\n');
-    const pass = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'pass.csv')]);
+    const pass = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'pass.csv'), '--folds', '2', '--fee', '0.002']);
     expect(pass.code, pass.err).toBe(0);
+    // Two rolling folds over 200 bars: out-of-sample windows of 40 bars after in-sample windows of 120.
     expect(pass.out).toMatch(
-      /^fold 1 in sample\s+150 bars, 74 trades, Sharpe [\d.]+, max drawdown [\d.]+%, win rate 100.00%$/m,
+      /^fold 1 in sample\s+120 bars, \d+ trades, Sharpe [\d.]+, max drawdown [\d.]+%, win rate 100.00%$/m,
     );
+    expect(pass.out).toMatch(/^fold 2 out of sample 40 bars, \d+ trades, /m);
     expect(pass.out).toMatch(/zz@v1: gate passed, now gated\n$/);
 
     const lower = cli(['strategy', 'policy', '--min-sharpe', '0.3', '--reason', 'easier']);
