@@ -167,7 +167,9 @@ export interface ApiFixture {
 }
 
 /** Starts the API on 127.0.0.1:0 over a fresh SQLite store with users `admin` (owner) and `viewer`. */
-export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<ApiFixture> {
+export async function startApiFixture(
+  options: Partial<ApiOptions> | ((store: Store) => Partial<ApiOptions>) = {},
+): Promise<ApiFixture> {
   const home = mkdtempSync(join(tmpdir(), 'tf-api-'));
   const store = await openStore({ home });
   const vault = await Vault.create(store, { masterKey: randomBytes(32) });
@@ -182,6 +184,8 @@ export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<
     metrics: new OpsMetrics({ processMetrics: false }),
   });
   const cliToken = `tfc_${randomBytes(32).toString('base64url')}`;
+  // Options built over the fixture's store (e.g. a promotion pipeline) come from a function of it.
+  const extra = typeof options === 'function' ? options(store) : options;
   const api = await registerApi(app, {
     port: runtime,
     auth,

@@ -211,6 +211,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   queue?: Config['queue'];
   /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
   mcp?: ApiOptions['mcp'];
+  /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
+  promotion?: ApiOptions['promotion'];
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -257,6 +259,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ipAllowList: d.server.ipAllowList,
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
+    ...(d.promotion ? { promotion: d.promotion } : {}),
   });
   return () => {
     handle.close();

@@ -115,6 +115,13 @@ export class Promotion {
     return s;
   }
 
+  /** The transitions of a stored version, oldest first. */
+  async history(ref: string) {
+    const r = parseRef(ref);
+    await this.state(ref);
+    return this.deps.store.lifecycle.history(r.id, r.version);
+  }
+
   /**
    * The gate (DEPLOY-2): the safety gate and a walk-forward backtest of the version with its stored parameters on
    * `data`. A draft becomes `backtested` (the backtest ran); it becomes `gated` only when the verdict passes.

@@ -438,6 +438,7 @@ async function serveRuntime(
     risk: config.risk,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
+    promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
     mcp: {
       home,
       docsDir: DOCS_DIR,
