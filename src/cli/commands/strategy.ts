@@ -136,7 +136,7 @@ function registerStored(cmd: Command): void {
         if (v === undefined) throw new ValidationError(`strategy ${id} has no version ${ref}`, 'version');
         const gate = v.gate === null ? null : (JSON.parse(v.gate) as { ok: boolean; findings: unknown[] });
         process.stdout.write(
-          `${id}@v${v.version}  ${s.name} (${v.source_kind ?? s.kind}, ${s.state})\n` +
+          `${id}@v${v.version}  ${s.name} (${v.source_kind ?? s.kind}, ${v.state})\n` +
             `  stored   ${day(v.created_at)}${v.note ? `  note: ${v.note}` : ''}\n` +
             `  sha256   ${v.source_hash}\n` +
             `  gate     ${gate === null ? 'not recorded' : gate.ok ? 'passed' : `refused (${gate.findings.length})`}\n` +
