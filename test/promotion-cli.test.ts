@@ -61,6 +61,10 @@ describe('tradeforge strategy gate | policy | history, deploy, promote, retire',
     const few = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'few.csv')]);
     expect(few.code).toBe(1);
     expect(few.err).toBe('error: zz@v1 backtested -> gated: refused: in sample: 29 trades are fewer than 30\n');
+    // The fee is the backtests': at 3 % a side every 4 % swing loses.
+    const fees = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'pass.csv'), '--fee', '0.03']);
+    expect(fees.code).toBe(1);
+    expect(fees.err).toMatch(/in sample: win rate 0% is below 35%/);
     const pass = cli(['strategy', 'gate', 'zz@v1', '--data', join(home, 'pass.csv'), '--folds', '2', '--fee', '0.002']);
     expect(pass.code, pass.err).toBe(0);
     // Two rolling folds over 200 bars: out-of-sample windows of 40 bars after in-sample windows of 120.

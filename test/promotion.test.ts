@@ -197,6 +197,8 @@ for (const backend of backends()) {
       const r = await promotion.promote(ADMIN, ref, { confirm: true, reason: 'two weeks clean' });
       expect(r).toEqual({ ref, from: 'dry_run', to: 'live' });
       expect((await promotion.notLive([ref])).size).toBe(0);
+      // The strategy's own state is that of its most recently moved version (`strategy list`).
+      expect((await store.strategies.get('dryrun'))?.state).toBe('live');
       const last = (await store.lifecycle.history('dryrun', 1)).at(-1);
       expect(last).toMatchObject({ from: 'dry_run', to: 'live', actor: 'alice', reason: 'two weeks clean' });
       const ev = last?.evidence as { replays: { verdict: string; bars: number }[]; dryRun: { coveredDays: number } };

@@ -44,9 +44,7 @@ export function registerGate(strategy: Command): void {
     .option('--timeframe <tf>', 'the timeframe of the data (default: detected)')
     .option('--folds <n>', 'walk-forward folds (default 1: the first 75% in sample, the rest out of sample)')
     .option('--fee <rate>', 'fee rate of the backtests (default 0.001)')
-    .option('--cash <amount>', 'starting cash of the backtests (default 100000)')
     .option('-c, --config <file>', 'config file (JSON or YAML)')
-    .option('--json', 'print the evaluation as JSON')
     .action(
       async (
         ref: string,
@@ -55,26 +53,18 @@ export function registerGate(strategy: Command): void {
           timeframe?: string;
           folds?: string;
           fee?: string;
-          cash?: string;
           config?: string;
-          json?: boolean;
         },
       ) => {
         const { ValidationError } = await import('../../core/errors.js');
         const { loadBars } = await import('../../data/load.js');
         const { parseTimeframe } = await import('../../core/timeframe.js');
-        const positive = (v: string | undefined, flag: string, int: boolean) => {
-          if (v === undefined) return undefined;
-          const n = Number(v);
-          if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n)))
-            throw new ValidationError(`--${flag} expects a positive ${int ? 'whole ' : ''}number, got "${v}"`, flag);
-          return n;
-        };
-        const folds = positive(o.folds, 'folds', true);
+        const folds = o.folds === undefined ? undefined : Number(o.folds);
+        if (folds !== undefined && !(Number.isInteger(folds) && folds > 0))
+          throw new ValidationError(`--folds expects a positive whole number, got "${o.folds}"`, 'folds');
         const fee = o.fee === undefined ? undefined : Number(o.fee);
         if (fee !== undefined && !(fee >= 0 && fee < 1))
           throw new ValidationError(`--fee expects a rate in [0, 1), got "${o.fee}"`, 'fee');
-        const cash = positive(o.cash, 'cash', false);
         const bars = loadBars(o.data, o.timeframe ? { timeframe: parseTimeframe(o.timeframe) } : {});
         const timeframe = bars.timeframe;
         if (timeframe === undefined)
@@ -84,12 +74,8 @@ export function registerGate(strategy: Command): void {
             data: { symbol: bars.symbol, columns: bars.columns, timeframe },
             label: o.data,
             ...(folds ? { split: { folds } } : {}),
-            run: { ...(fee !== undefined ? { fee } : {}), ...(cash ? { cash } : {}) },
+            ...(fee !== undefined ? { run: { fee } } : {}),
           });
-          if (o.json) {
-            process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-            return;
-          }
           for (const [i, f] of r.evaluation.folds.entries()) {
             for (const [part, m] of [
               ['in sample', f.inSample],
