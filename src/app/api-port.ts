@@ -226,6 +226,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   agents?: ApiOptions['agents'];
   /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
   config?: Config;
+  /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
+  promotion?: ApiOptions['promotion'];
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -284,6 +286,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
           }),
         }
       : {}),
+    ...(d.promotion ? { promotion: d.promotion } : {}),
   });
   return () => {
     handle.close();

@@ -28,6 +28,7 @@ import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
+import { strategyRoutes } from './routes-strategies.js';
 import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
@@ -36,6 +37,7 @@ import type { AssistantService } from '../../app/assistant-service.js';
 import { assistantRoutes } from './routes-assistant.js';
 import { agentRoutes } from './routes-agents.js';
 import type { GenerationDeps } from '../../authoring/agents/generate.js';
+import type { Promotion } from '../../app/promotion.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -65,6 +67,8 @@ export interface ApiOptions {
   dashboardDir?: string | null;
   /** Reads the scale-out queue's status for `GET /api/queue/status`; absent: the route answers 404. */
   queueStatus?: QueueStatusReader;
+  /** The promotion pipeline for `/api/strategies/:ref/...` and `/api/promotion/policy`; absent: not mounted. */
+  promotion?: Promotion;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
   /** Builds the agents' dependencies on demand (strategy generation); absent: generation answers 404. */
@@ -291,6 +295,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     queueRoutes(z, opts.queueStatus);
     assistantRoutes(z, opts.assistant);
     agentRoutes(z, opts.store, opts.agents);
+    strategyRoutes(z, opts.promotion);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
       const { tradingFromApiPort } = await import('../mcp/trading-port.js');
