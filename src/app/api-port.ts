@@ -7,6 +7,7 @@ import type { QueueStatus } from '../scale/status.js';
 import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
+import type { OrderIntent } from '../core/order.js';
 import type { ControlApi } from '../ops/control-port.js';
 import { AuthService } from '../security/auth.js';
 import type { Vault } from '../security/vault.js';
@@ -98,44 +99,65 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
     if (equity.length > cap) equity.splice(0, equity.length - cap);
   });
 
-  const place = async (order: ManualOrder, actor: string): Promise<OrderDecision> => {
+  /** The deployment an order goes to and its estimated cost, or the refusal when none trades it. */
+  const route = (
+    order: ManualOrder,
+  ): { d: ApiDeployment; cost: { estimatedCost?: number } } | { refused: OrderDecision } => {
     const d = deps
       .deployments()
       .find((x) => (order.deployment ? x.id === order.deployment : x.symbols.includes(order.symbol)));
     if (!d) {
       return {
-        accepted: false,
-        code: 'INVALID_ORDER',
-        detail: order.deployment
-          ? `no deployment ${order.deployment}`
-          : `no deployment trades ${order.symbol}; name one with "deployment"`,
+        refused: {
+          accepted: false,
+          code: 'INVALID_ORDER',
+          detail: order.deployment
+            ? `no deployment ${order.deployment}`
+            : `no deployment trades ${order.symbol}; name one with "deployment"`,
+        },
       };
     }
     const s = d.symbols.indexOf(order.symbol);
     const mark = s >= 0 ? d.engine.portfolio.last[s] : Number.NaN;
     const px = order.price ?? order.stopPrice ?? mark;
-    const estimatedCost = Number.isFinite(px) ? order.quantity * px : undefined;
+    return { d, cost: Number.isFinite(px) ? { estimatedCost: order.quantity * px } : {} };
+  };
+  const intentOf = (d: ApiDeployment, order: ManualOrder, actor: string): OrderIntent => ({
+    strategyId: d.engine.strategyId,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity,
+    ...(order.price !== undefined ? { price: order.price } : {}),
+    ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
+    source: 'manual',
+    tag: `manual:${actor}`,
+  });
+
+  const preview = async (order: ManualOrder): Promise<OrderDecision> => {
+    const r = route(order);
+    if ('refused' in r) return r.refused;
+    const refusal = r.d.engine.previewIntent(intentOf(r.d, order, 'preview'));
+    return refusal === null
+      ? { accepted: true, ...r.cost }
+      : { accepted: false, code: refusal.code, detail: refusal.detail, ...r.cost };
+  };
+
+  const place = async (order: ManualOrder, actor: string): Promise<OrderDecision> => {
+    const r = route(order);
+    if ('refused' in r) return r.refused;
+    const d = r.d;
     let rejection: { code: string; detail: string } | undefined;
     const off = deps.bus.subscribe('risk.rejected.v1', (e) => {
       if (e.payload.intent.symbol === order.symbol) rejection = { code: e.payload.code, detail: e.payload.detail };
     });
     let placed: ReturnType<Engine['submitIntent']>;
     try {
-      placed = d.engine.submitIntent({
-        strategyId: d.engine.strategyId,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity,
-        ...(order.price !== undefined ? { price: order.price } : {}),
-        ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
-        source: 'manual',
-        tag: `manual:${actor}`,
-      });
+      placed = d.engine.submitIntent(intentOf(d, order, actor));
     } finally {
       off();
     }
-    const cost = estimatedCost !== undefined ? { estimatedCost } : {};
+    const cost = r.cost;
     if (placed) return { accepted: true, orderId: placed.id, ...cost };
     return {
       accepted: false,
@@ -175,6 +197,7 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       };
     },
     version: () => deps.version,
+    previewOrder: preview,
     placeOrder: place,
     async cancelOrder(orderId, actor) {
       for (const d of deps.deployments()) {
