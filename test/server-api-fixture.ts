@@ -11,6 +11,7 @@ import type { ApiPort, ManualOrder, OrderDecision, StreamEvent } from '../src/se
 import { buildOpsServer } from '../src/server/ops-server.js';
 import { AuthService, Vault } from '../src/security/index.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { ScriptedMarket } from './server-api-market-fixture.js';
 
 export const PASSWORD = 'Correct-Horse-Battery-Staple-9';
 const FAST_HASH = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -34,6 +35,9 @@ export class ScriptedRuntime implements ApiPort {
     },
   ];
   private listeners = new Set<(e: StreamEvent) => void>();
+  /** A real kernel's feed and the runtime's market adapter over a scripted venue (server-api-market-fixture.ts). */
+  readonly scriptedMarket = new ScriptedMarket((e) => this.emit(e));
+  readonly market = this.scriptedMarket.data;
 
   private result(name: string, actor: string, message: string): ControlResult {
     this.calls.push(`${name}:${actor}`);

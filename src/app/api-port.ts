@@ -24,13 +24,12 @@ import type {
   StreamTopic,
 } from '../server/api/port.js';
 import type { Store } from '../store/store.js';
+import { type MarketDeployment, publishClosedCandles, runtimeMarketData } from './api-market.js';
 import type { RuntimeStatus } from './runtime.js';
 
-/** A deployment as the adapter needs it: its id, symbols and kernel. */
-export interface ApiDeployment {
-  id: string;
+/** A deployment as the adapter needs it: its id, symbols, kernel and (for market data) its venue. */
+export interface ApiDeployment extends MarketDeployment {
   symbols: readonly string[];
-  engine: Engine;
 }
 
 /** What the runtime hands the adapter. */
@@ -209,14 +208,19 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       }
       return { ok: false, message: `no open order ${orderId}` };
     },
+    market: runtimeMarketData(deps.deployments),
     subscribe(listener: (e: StreamEvent) => void) {
+      const offCandles = publishClosedCandles(deps.bus, deps.deployments, listener);
       const off = deps.bus.subscribe('*', (e) => {
         const route = TOPICS[e.name];
         if (!route) return;
         const { topic, key } = route(e);
         listener({ topic, ...(key !== undefined ? { key } : {}), time: e.time, data: { event: e.name, ...e.payload } });
       });
-      return off;
+      return () => {
+        off();
+        offCandles();
+      };
     },
     dispose: offEquity,
   };

@@ -26,6 +26,7 @@ import { allowedHostSet, hostName, IpAllowList, normaliseOrigin, originAllowed }
 import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
+import { marketRoutes } from './routes-market.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
@@ -105,6 +106,12 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
   });
   const hub = new StreamHub(opts.stream);
   const unsubscribe = opts.port.subscribe((e) => hub.publish(e));
+  const market = opts.port.market;
+  if (market) {
+    for (const topic of ['tickers', 'orderbook'] as const) {
+      hub.onDemand(topic, () => market.watch(topic, (e) => hub.publish(e)));
+    }
+  }
   const ctx: ApiContext = {
     port: opts.port,
     auth: opts.auth,
@@ -281,6 +288,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
     queueRoutes(z, opts.queueStatus);
+    marketRoutes(z, opts.port.market);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
       const { tradingFromApiPort } = await import('../mcp/trading-port.js');
