@@ -11,6 +11,8 @@ import type { ApiPort, ManualOrder, OrderDecision, StreamEvent } from '../src/se
 import { buildOpsServer } from '../src/server/ops-server.js';
 import { AuthService, Vault } from '../src/security/index.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { BacktestJobs } from '../src/app/backtest-jobs.js';
+import { resolveHome } from '../src/app/home.js';
 import { ScriptedMarket } from './server-api-market-fixture.js';
 
 export const PASSWORD = 'Correct-Horse-Battery-Staple-9';
@@ -167,6 +169,8 @@ export interface ApiFixture {
   vault: Vault;
   api: ApiHandle;
   cliToken: string;
+  /** The app's backtest jobs over this fixture's home and store. */
+  backtests: BacktestJobs;
   close(): Promise<void>;
 }
 
@@ -185,6 +189,7 @@ export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<
     },
     metrics: new OpsMetrics({ processMetrics: false }),
   });
+  const backtests = new BacktestJobs(store, resolveHome({}, home));
   const cliToken = `tfc_${randomBytes(32).toString('base64url')}`;
   const api = await registerApi(app, {
     port: runtime,
@@ -195,6 +200,7 @@ export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<
     bindHost: '127.0.0.1',
     corsOrigins: ['https://dash.example.com'],
     stream: { throttleMs: 50 },
+    backtests,
     ...extra,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -209,7 +215,9 @@ export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<
     vault,
     api,
     cliToken,
+    backtests,
     async close() {
+      await backtests.close();
       api.close();
       await app.close();
       await store.close();

@@ -24,6 +24,8 @@ import type {
   StreamTopic,
 } from '../server/api/port.js';
 import type { Store } from '../store/store.js';
+import { BacktestJobs } from './backtest-jobs.js';
+import type { HomePaths } from './home.js';
 import { type MarketDeployment, publishClosedCandles, runtimeMarketData } from './api-market.js';
 import type { RuntimeStatus } from './runtime.js';
 
@@ -238,6 +240,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   queue?: Config['queue'];
   /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
   mcp?: ApiOptions['mcp'];
+  /** The home folder: API backtests read its data and store their runs there; absent: no API backtests. */
+  home?: HomePaths;
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -271,6 +275,7 @@ function queueStatusReader(queue: Config['queue']): () => Promise<QueueStatus> {
  */
 export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
   const port = runtimeApiPort(d);
+  const backtests = d.home ? new BacktestJobs(d.store, d.home) : undefined;
   const cliToken = d.runDir !== undefined ? writeCliToken(d.runDir) : undefined;
   const handle = await registerApi(d.app, {
     port,
@@ -284,9 +289,11 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ipAllowList: d.server.ipAllowList,
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
+    ...(backtests ? { backtests } : {}),
   });
   return () => {
     handle.close();
+    void backtests?.close();
     port.dispose();
     if (d.runDir !== undefined) removeCliToken(d.runDir);
   };

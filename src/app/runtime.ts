@@ -431,6 +431,7 @@ async function serveRuntime(
     risk: config.risk,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
+    home,
     mcp: {
       home,
       docsDir: DOCS_DIR,

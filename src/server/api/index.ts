@@ -26,7 +26,10 @@ import { allowedHostSet, hostName, IpAllowList, normaliseOrigin, originAllowed }
 import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
+import type { ApiBacktests } from './backtest-port.js';
+import { backtestRoutes } from './routes-backtests.js';
 import { marketRoutes } from './routes-market.js';
+import { strategyCatalogueRoutes } from './routes-strategy-catalogue.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
@@ -62,6 +65,8 @@ export interface ApiOptions {
   dashboardDir?: string | null;
   /** Reads the scale-out queue's status for `GET /api/queue/status`; absent: the route answers 404. */
   queueStatus?: QueueStatusReader;
+  /** Runs and reads backtests (`/api/backtests`); absent: those routes answer 501. */
+  backtests?: ApiBacktests;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
 }
@@ -105,7 +110,14 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     ...(opts.cliToken ? { cliToken: opts.cliToken } : {}),
   });
   const hub = new StreamHub(opts.stream);
-  const unsubscribe = opts.port.subscribe((e) => hub.publish(e));
+  const offPort = opts.port.subscribe((e) => hub.publish(e));
+  const offBacktests = opts.backtests?.onChange((job) =>
+    hub.publish({ topic: 'backtest', key: job.job, time: Date.now(), data: job }),
+  );
+  const unsubscribe = () => {
+    offPort();
+    offBacktests?.();
+  };
   const market = opts.port.market;
   if (market) {
     for (const topic of ['tickers', 'orderbook'] as const) {
@@ -289,6 +301,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     adminRoutes(z, ctx);
     queueRoutes(z, opts.queueStatus);
     marketRoutes(z, opts.port.market);
+    backtestRoutes(z, opts.backtests);
+    strategyCatalogueRoutes(z, opts.store);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
       const { tradingFromApiPort } = await import('../mcp/trading-port.js');
