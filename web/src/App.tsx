@@ -1,10 +1,20 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Me, openStream, type Position, type RiskState, setCsrf } from './api';
+import { CandleChart } from './CandleChart';
 import { EquityChart } from './EquityChart';
 import { Login } from './Login';
+import { OrderBook } from './OrderBook';
 import { OrderForm } from './OrderForm';
 import { RiskPanel } from './RiskPanel';
 import { Trades } from './Trades';
+
+// Pages off the trading screen load on first use, so the first load stays small.
+const Backtests = lazy(() => import('./Backtests').then((m) => ({ default: m.Backtests })));
+const Compliance = lazy(() => import('./Compliance').then((m) => ({ default: m.Compliance })));
+const Settings = lazy(() => import('./Settings').then((m) => ({ default: m.Settings })));
+
+const PAGES = ['Trading', 'Backtests', 'Compliance', 'Settings'] as const;
+type Page = (typeof PAGES)[number];
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
 
@@ -17,6 +27,14 @@ export function App() {
   const [equity, setEquity] = useState<{ time: number; equity: number }[]>([]);
   const [version, setVersion] = useState('');
   const [live, setLive] = useState(0);
+  const [page, setPage] = useState<Page>(() => {
+    const h = decodeURIComponent(location.hash.slice(1));
+    return (PAGES as readonly string[]).includes(h) ? (h as Page) : 'Trading';
+  });
+  const go = (p: Page) => {
+    setPage(p);
+    history.replaceState(null, '', `#${p}`);
+  };
 
   const loadMe = useCallback(async () => {
     try {
@@ -84,6 +102,19 @@ export function App() {
         <span className="muted" data-testid="version">
           {version}
         </span>
+        <nav aria-label="pages">
+          {PAGES.map((p) => (
+            <button
+              type="button"
+              key={p}
+              className={p === page ? 'active' : ''}
+              aria-current={p === page ? 'page' : undefined}
+              onClick={() => go(p)}
+            >
+              {p}
+            </button>
+          ))}
+        </nav>
         <span className="spacer" />
         <span data-testid="whoami">
           {me.user.username} ({me.user.role})
@@ -95,7 +126,24 @@ export function App() {
           Log out
         </button>
       </header>
-      <main>
+      {page === 'Backtests' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Backtests canRun={can('backtest.run')} dark={dark} />
+        </Suspense>
+      )}
+      {page === 'Compliance' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Compliance canVerify={can('audit.export')} />
+        </Suspense>
+      )}
+      {page === 'Settings' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Settings permissions={me.permissions} />
+        </Suspense>
+      )}
+      <main hidden={page !== 'Trading'}>
+        <CandleChart dark={dark} />
+        <OrderBook />
         <section className="card">
           <h2>Positions</h2>
           <table data-testid="positions">

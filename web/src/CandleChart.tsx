@@ -32,7 +32,14 @@ interface CandlesResponse {
 }
 
 const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
-const TF_MS: Record<string, number> = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3, '4h': 14400e3, '1d': 864e5 };
+const TF_MS: Record<string, number> = {
+  '1m': 60e3,
+  '5m': 300e3,
+  '15m': 900e3,
+  '1h': 3600e3,
+  '4h': 14400e3,
+  '1d': 864e5,
+};
 /** Overlays a trader can switch on: label and the indicator spec the API computes. */
 const OVERLAYS = [
   { label: 'SMA 20', spec: 'sma:20' },
@@ -148,7 +155,9 @@ export function CandleChart({ dark }: { dark: boolean }) {
           lastValueVisible: false,
         });
         line.setData(
-          r.candles.flatMap((c, i) => (o.values[i] === null ? [] : [{ time: sec(c.time), value: o.values[i] as number }])),
+          r.candles.flatMap((c, i) =>
+            o.values[i] === null ? [] : [{ time: sec(c.time), value: o.values[i] as number }],
+          ),
         );
       }
       const first = r.candles[0]?.time ?? 0;
@@ -179,7 +188,13 @@ export function CandleChart({ dark }: { dark: boolean }) {
         // A closed base bar folds into the chart's candle of its bucket.
         const next: Candle =
           last && last.time === t
-            ? { ...last, high: Math.max(last.high, c.high), low: Math.min(last.low, c.low), close: c.close, volume: last.volume + c.volume }
+            ? {
+                ...last,
+                high: Math.max(last.high, c.high),
+                low: Math.min(last.low, c.low),
+                close: c.close,
+                volume: last.volume + c.volume,
+              }
             : { ...c, time: t };
         if (last && t < last.time) return;
         last = next;
@@ -208,8 +223,7 @@ export function CandleChart({ dark }: { dark: boolean }) {
 
   const base = symbols.find((s) => s.symbol === symbol)?.timeframe ?? '1m';
   const frames = TIMEFRAMES.filter((t) => (TF_MS[t] ?? 0) >= (TF_MS[base] ?? 0));
-  const toggle = (spec: string) =>
-    setOverlays((o) => (o.includes(spec) ? o.filter((x) => x !== spec) : [...o, spec]));
+  const toggle = (spec: string) => setOverlays((o) => (o.includes(spec) ? o.filter((x) => x !== spec) : [...o, spec]));
 
   return (
     <section className="card wide">
@@ -227,7 +241,7 @@ export function CandleChart({ dark }: { dark: boolean }) {
             </option>
           ))}
         </select>
-        <span role="group" aria-label="timeframe">
+        <fieldset className="inline" aria-label="timeframe">
           {frames.map((t) => (
             <button
               type="button"
@@ -239,7 +253,7 @@ export function CandleChart({ dark }: { dark: boolean }) {
               {t}
             </button>
           ))}
-        </span>
+        </fieldset>
         {OVERLAYS.map((o) => (
           <label key={o.spec}>
             <input type="checkbox" checked={overlays.includes(o.spec)} onChange={() => toggle(o.spec)} />
