@@ -95,7 +95,29 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout:
     expect(await page.getByTestId('whoami').textContent()).toBe('viewer (viewer)');
     expect(await page.getByTestId('kill-switch').count()).toBe(0);
     expect(await page.getByTestId('place-order').count()).toBe(0);
+    await page.getByTestId('open-order-row').first().waitFor();
+    expect(await page.getByTestId('close-position').count()).toBe(0);
+    expect(await page.getByTestId('cancel-order').count()).toBe(0);
     await shot(page, '6-viewer');
+    await page.context().close();
+  });
+
+  it('an admin closes one position and cancels an open order, each after a confirmation', async () => {
+    fx.runtime.positions.push({ id: 'demo:SOL/USDT', symbol: 'SOL/USDT', side: 'long', quantity: 3, entryPrice: 20 });
+    const page = await loginAs('admin');
+    const row = page.getByTestId('position-row').filter({ hasText: 'SOL/USDT' });
+    await row.getByTestId('close-position').click();
+    await page.getByRole('dialog', { name: 'confirm close' }).waitFor();
+    await page.getByTestId('confirm-close').click();
+    await page.getByTestId('close-result').filter({ hasText: 'closing 1' }).waitFor();
+    await page.getByText('No open positions').waitFor();
+    expect(fx.runtime.calls).toContain('forceExit:demo:SOL/USDT:api:admin');
+
+    await page.getByTestId('open-order-row').filter({ hasText: 'BTC/USDT' }).getByTestId('cancel-order').click();
+    await page.getByTestId('confirm-cancel').click();
+    await page.getByTestId('cancel-result').filter({ hasText: 'order o-1 cancelled' }).waitFor();
+    expect(fx.runtime.calls).toContain('cancel:o-1:api:admin');
+    await shot(page, '6b-close-and-cancel');
     await page.context().close();
   });
 

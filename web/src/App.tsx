@@ -3,6 +3,7 @@ import { ApiError, api, type Me, openStream, type Position, type RiskState, setC
 import { CandleChart } from './CandleChart';
 import { EquityChart } from './EquityChart';
 import { Login } from './Login';
+import { OpenOrders } from './OpenOrders';
 import { OrderBook } from './OrderBook';
 import { OrderForm } from './OrderForm';
 import { RiskPanel } from './RiskPanel';
@@ -27,6 +28,8 @@ export function App() {
   const [equity, setEquity] = useState<{ time: number; equity: number }[]>([]);
   const [version, setVersion] = useState('');
   const [live, setLive] = useState(0);
+  const [closing, setClosing] = useState<Position | null>(null);
+  const [closeResult, setCloseResult] = useState('');
   const [page, setPage] = useState<Page>(() => {
     const h = decodeURIComponent(location.hash.slice(1));
     return (PAGES as readonly string[]).includes(h) ? (h as Page) : 'Trading';
@@ -89,6 +92,16 @@ export function App() {
   if (me === null) return <Login onLogin={() => void loadMe()} />;
 
   const can = (a: string) => me.permissions.includes(a);
+  const closePosition = async (p: Position) => {
+    setClosing(null);
+    try {
+      const r = await api<{ message: string }>('POST', '/api/control/force-exit', { target: p.id, confirm: true });
+      setCloseResult(r.message);
+    } catch (err) {
+      setCloseResult(err instanceof Error ? err.message : String(err));
+    }
+    void refresh();
+  };
   const logout = async () => {
     await api('POST', '/api/auth/logout').catch(() => undefined);
     setCsrf(null);
@@ -155,6 +168,7 @@ export function App() {
                 <th>Entry</th>
                 <th>Mark</th>
                 <th>Unrealised</th>
+                {can('trade') && <th />}
               </tr>
             </thead>
             <tbody>
@@ -173,11 +187,42 @@ export function App() {
                   <td>{fmt(p.entryPrice)}</td>
                   <td>{fmt(p.markPrice)}</td>
                   <td className={(p.unrealisedPnl ?? 0) >= 0 ? 'pos' : 'neg'}>{fmt(p.unrealisedPnl)}</td>
+                  {can('trade') && (
+                    <td>
+                      <button type="button" data-testid="close-position" onClick={() => setClosing(p)}>
+                        Close
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
+          {closing && (
+            <div className="dialog" role="dialog" aria-label="confirm close">
+              <p>
+                Close {closing.side} {closing.quantity} {closing.symbol} at market?
+              </p>
+              <button
+                type="button"
+                className="danger"
+                data-testid="confirm-close"
+                onClick={() => void closePosition(closing)}
+              >
+                Confirm
+              </button>
+              <button type="button" onClick={() => setClosing(null)}>
+                Keep
+              </button>
+            </div>
+          )}
+          {closeResult && (
+            <p className="toast" role="status" data-testid="close-result">
+              {closeResult}
+            </p>
+          )}
         </section>
+        <OpenOrders canTrade={can('trade')} />
         <RiskPanel risk={risk} canKill={can('killswitch')} onChange={() => void refresh()} />
         {can('trade') && <OrderForm />}
         <section className="card wide">
