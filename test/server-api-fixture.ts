@@ -147,6 +147,9 @@ export class ScriptedRuntime implements ApiPort {
     if (place) this.calls.push(`order:${order.side}:${order.quantity}:${actor}`);
     return { accepted: true, estimatedCost: notional, ...(place ? { orderId: 'o-new' } : {}) };
   }
+  async prices() {
+    return { 'BTC/USDT': this.lastPrice };
+  }
   async cancelOrder(id: string, actor: string) {
     return this.result(`cancel:${id}`, actor, `order ${id} cancelled`);
   }
@@ -174,8 +177,20 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-/** Starts the API on 127.0.0.1:0 over a fresh SQLite store with users `admin` (owner) and `viewer`. */
-export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<ApiFixture> {
+/** What options built from the fixture's own parts can use. */
+export interface FixtureParts {
+  store: Store;
+  vault: Vault;
+  runtime: ScriptedRuntime;
+}
+
+/**
+ * Starts the API on 127.0.0.1:0 over a fresh SQLite store with users `admin` (owner) and `viewer`; `extra` may be
+ * built from the fixture's store, vault and runtime.
+ */
+export async function startApiFixture(
+  extra: Partial<ApiOptions> | ((parts: FixtureParts) => Partial<ApiOptions> | Promise<Partial<ApiOptions>>) = {},
+): Promise<ApiFixture> {
   const home = mkdtempSync(join(tmpdir(), 'tf-api-'));
   const store = await openStore({ home });
   const vault = await Vault.create(store, { masterKey: randomBytes(32) });
@@ -201,7 +216,7 @@ export async function startApiFixture(extra: Partial<ApiOptions> = {}): Promise<
     corsOrigins: ['https://dash.example.com'],
     stream: { throttleMs: 50 },
     backtests,
-    ...extra,
+    ...(typeof extra === 'function' ? await extra({ store, vault, runtime }) : extra),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

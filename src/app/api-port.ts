@@ -27,6 +27,7 @@ import type { Store } from '../store/store.js';
 import { BacktestJobs } from './backtest-jobs.js';
 import type { HomePaths } from './home.js';
 import { type MarketDeployment, publishClosedCandles, runtimeMarketData } from './api-market.js';
+import { assistantService } from './assistant-service.js';
 import type { RuntimeStatus } from './runtime.js';
 
 /** A deployment as the adapter needs it: its id, symbols, kernel and (for market data) its venue. */
@@ -200,6 +201,16 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
     version: () => deps.version,
     previewOrder: preview,
     placeOrder: place,
+    async prices() {
+      const out: Record<string, number> = {};
+      for (const d of deps.deployments()) {
+        d.symbols.forEach((sym, i) => {
+          const px = d.engine.portfolio.last[i];
+          if (Number.isFinite(px) && px > 0) out[sym] = px;
+        });
+      }
+      return out;
+    },
     async cancelOrder(orderId, actor) {
       for (const d of deps.deployments()) {
         const o = d.engine.exec.getOrder(orderId);
@@ -242,6 +253,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   mcp?: ApiOptions['mcp'];
   /** The home folder: API backtests read its data and store their runs there; absent: no API backtests. */
   home?: HomePaths;
+  /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
+  config?: Config;
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -290,6 +303,17 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
     ...(backtests ? { backtests } : {}),
+    ...(d.config && d.config.agents.providers.length > 0
+      ? {
+          assistant: assistantService({
+            config: d.config,
+            store: d.store,
+            port,
+            bus: d.bus,
+            ...(d.vault ? { vault: d.vault } : {}),
+          }),
+        }
+      : {}),
   });
   return () => {
     handle.close();

@@ -432,6 +432,7 @@ async function serveRuntime(
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
     home,
+    config,
     mcp: {
       home,
       docsDir: DOCS_DIR,

@@ -193,6 +193,27 @@ export interface AgentRunsTable {
   finished_at: number | null;
 }
 
+/** A trade the assistant suggested (a signal card), its execution and the order it became. */
+export interface AssistantSignalsTable {
+  id: string;
+  run_id: string;
+  provider: string;
+  model: string;
+  action: string;
+  symbol: string;
+  size: string;
+  price: string | null;
+  confidence: number;
+  reasoning: string;
+  reference_price: string | null;
+  status: string;
+  order_id: string | null;
+  decision: string | null;
+  actor: string | null;
+  created_at: number;
+  decided_at: number | null;
+}
+
 /** A person who may log in. */
 export interface UsersTable {
   id: string;
@@ -312,6 +333,7 @@ export interface Database {
   risk_events: RiskEventsTable;
   breaker_states: BreakerStatesTable;
   agent_runs: AgentRunsTable;
+  assistant_signals: AssistantSignalsTable;
   users: UsersTable;
   sessions: SessionsTable;
   secrets: SecretsTable;

@@ -36,6 +36,8 @@ import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
 import type { McpDeps } from '../mcp/tools.js';
+import type { AssistantService } from '../../app/assistant-service.js';
+import { assistantRoutes } from './routes-assistant.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -69,6 +71,8 @@ export interface ApiOptions {
   backtests?: ApiBacktests;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
+  /** The trading assistant (docs/assistant.md); absent: its routes answer 404 `assistant_not_configured`. */
+  assistant?: AssistantService;
 }
 
 /** The registered API. */
@@ -303,6 +307,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     marketRoutes(z, opts.port.market);
     backtestRoutes(z, opts.backtests);
     strategyCatalogueRoutes(z, opts.store);
+    assistantRoutes(z, opts.assistant);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
       const { tradingFromApiPort } = await import('../mcp/trading-port.js');

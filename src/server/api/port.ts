@@ -127,6 +127,8 @@ export interface ApiPort {
   cancelOrder?(orderId: string, actor: string): Promise<ControlResult>;
   /** Candles, order books and live market streams. Absent: the market routes answer 501. */
   readonly market?: ApiMarketData;
+  /** The last price of every traded symbol (the assistant's context and signal tracking). Absent: none known. */
+  prices?(): Promise<Record<string, number>>;
   /** Live events for WebSocket clients; returns the unsubscribe. */
   subscribe(listener: (event: StreamEvent) => void): () => void;
 }
