@@ -443,6 +443,7 @@ async function serveRuntime(
     risk: config.risk,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
+    home,
     config,
     promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
     ...(agents ? { agents } : {}),
