@@ -65,6 +65,8 @@ export const marketSchema = z.object({
     currencies: z.array(z.object({ code: z.string(), isDefault: z.boolean().optional() })).optional(),
     controlledRiskAllowed: z.boolean().optional(),
     valueOfOnePip: z.string().optional(),
+    marginFactor: z.number().optional(),
+    marginFactorUnit: z.enum(['PERCENTAGE', 'POINTS']).optional(),
   }),
   dealingRules: z.object({
     minDealSize: distance,
@@ -79,8 +81,31 @@ export const marketSchema = z.object({
     decimalPlacesFactor: z.number(),
     scalingFactor: z.number(),
     marketStatus: z.string(),
+    updateTime: z.string().optional(),
   }),
 });
+
+const bidAsk = z.object({ bid: z.number().nullable(), ask: z.number().nullable(), lastTraded: z.number().nullable() });
+
+/** GET /prices/{epic} version 3: bars with bid and ask sides, and the historical-data allowance left. */
+export const pricesSchema = z.object({
+  prices: z.array(
+    z.object({
+      snapshotTimeUTC: z.string(),
+      openPrice: bidAsk,
+      closePrice: bidAsk,
+      highPrice: bidAsk,
+      lowPrice: bidAsk,
+      lastTradedVolume: z.number().nullable().optional(),
+    }),
+  ),
+  metadata: z.object({
+    allowance: z.object({ remainingAllowance: z.number(), totalAllowance: z.number(), allowanceExpiry: z.number() }),
+  }),
+});
+
+/** GET /session version 1: the session's account and currency. */
+export const sessionDetailsSchema = z.object({ accountId: z.string(), currency: z.string().optional() });
 
 /** POST /positions/otc, /workingorders/otc and the close: the reference to confirm. */
 export const dealReferenceSchema = z.object({ dealReference: z.string() });

@@ -14,6 +14,8 @@ export interface IgSimMarket {
   minGuaranteedStopDistance: number;
   maxStopDistance: number;
   controlledRiskAllowed: boolean;
+  /** Margin as a percentage of the position's value (IG's `marginFactor`, unit PERCENTAGE); default 3.33. */
+  marginFactor?: number;
 }
 
 /** Options of the IG simulator. */
@@ -36,7 +38,8 @@ interface Session {
   expiresAt: number;
 }
 
-interface SimPosition {
+/** A position the simulator holds (tests may add one directly, e.g. a position without a stop). */
+export interface SimPosition {
   dealId: string;
   dealReference: string;
   epic: string;
@@ -106,6 +109,8 @@ export class IgSimulator {
   private readonly now: () => number;
   private server: Server | undefined;
   private seq = 0;
+  /** Historical price points left this week (GET /prices draws on it, as IG's allowance). */
+  historicalAllowance = 10_000;
 
   constructor(opts: IgSimulatorOptions = {}) {
     this.apiKey = opts.apiKey ?? 'sim-api-key';
@@ -176,6 +181,19 @@ export class IgSimulator {
           : 'error.public-api.exceeded-account-allowance',
       });
     }
+    if (path === '/session' && method === 'GET') {
+      const a = this.accounts.find((x) => x.accountId === session.accountId) ?? this.accounts[0];
+      return send(res, 200, {
+        clientId: 'C1',
+        accountId: session.accountId,
+        timezoneOffset: 0,
+        locale: 'en_GB',
+        currency: a.currency,
+        lightstreamerEndpoint: 'https://sim-ls',
+      });
+    }
+    const prices = /^\/prices\/([^/]+)$/.exec(path);
+    if (prices && method === 'GET') return this.priceHistory(res, decodeURIComponent(prices[1]), url.searchParams);
     if (path === '/session' && method === 'PUT') {
       const id = String(body.accountId ?? '');
       if (!this.accounts.some((a) => a.accountId === id))
@@ -354,6 +372,8 @@ export class IgSimulator {
         lotSize: 1,
         currencies: [{ code: 'USD', isDefault: true }],
         controlledRiskAllowed: m.controlledRiskAllowed,
+        marginFactor: m.marginFactor ?? 3.33,
+        marginFactorUnit: 'PERCENTAGE',
       },
       dealingRules: {
         minDealSize: pts(m.minDealSize),
@@ -368,6 +388,57 @@ export class IgSimulator {
         decimalPlacesFactor: m.decimals,
         scalingFactor: 1,
         marketStatus: 'TRADEABLE',
+        updateTime: new Date(this.now()).toISOString().slice(11, 19),
+      },
+    });
+  }
+
+  // GET /prices/{epic} v3: bars around the current mid (bid and ask each side), drawing on the weekly allowance.
+  private priceHistory(res: ServerResponse, epic: string, q: URLSearchParams) {
+    const m = this.markets.get(epic);
+    if (!m) return send(res, 404, { errorCode: 'error.service.marketdata.instrument.epic.unavailable' });
+    const seconds: Record<string, number> = {
+      MINUTE: 60,
+      MINUTE_5: 300,
+      MINUTE_15: 900,
+      MINUTE_30: 1800,
+      HOUR: 3600,
+      HOUR_4: 14_400,
+      DAY: 86_400,
+      WEEK: 604_800,
+    };
+    const step = seconds[q.get('resolution') ?? 'MINUTE'];
+    if (step === undefined) return send(res, 400, { errorCode: 'error.invalid.resolution' });
+    const max = Math.max(1, Math.min(Number(q.get('max') ?? 10), 1000));
+    if (this.historicalAllowance < max)
+      return send(res, 403, { errorCode: 'error.public-api.exceeded-account-historical-data-allowance' });
+    this.historicalAllowance -= max;
+    const spread = m.offer - m.bid;
+    const last = Math.floor(this.now() / 1000 / step) * step;
+    const bars = [];
+    for (let i = max - 1; i >= 0; i--) {
+      // A deterministic wiggle, so tests can check shapes; the newest bar closes at the current bid.
+      const bid = round(m.bid * (1 + 0.0005 * Math.sin(i)), m.decimals);
+      const open = round(m.bid * (1 + 0.0005 * Math.sin(i + 1)), m.decimals);
+      const hi = Math.max(bid, open) + 1;
+      const lo = Math.min(bid, open) - 1;
+      const side = (b: number) => ({ bid: round(b, m.decimals), ask: round(b + spread, m.decimals), lastTraded: null });
+      bars.push({
+        snapshotTimeUTC: new Date((last - i * step) * 1000).toISOString().slice(0, 19),
+        openPrice: side(open),
+        closePrice: side(i === 0 ? m.bid : bid),
+        highPrice: side(Math.max(hi, i === 0 ? m.bid : bid)),
+        lowPrice: side(Math.min(lo, i === 0 ? m.bid : bid)),
+        lastTradedVolume: 100,
+      });
+    }
+    send(res, 200, {
+      prices: bars,
+      instrumentType: 'CURRENCIES',
+      metadata: {
+        allowance: { remainingAllowance: this.historicalAllowance, totalAllowance: 10_000, allowanceExpiry: 604_800 },
+        size: bars.length,
+        pageData: { pageSize: 0, pageNumber: 1, totalPages: 1 },
       },
     });
   }
@@ -392,6 +463,7 @@ export class IgSimulator {
     const direction = b.direction === 'SELL' ? 'SELL' : 'BUY';
     if (!(size >= m.minDealSize)) return reject('MINIMUM_ORDER_SIZE_ERROR');
     const level = direction === 'BUY' ? m.offer : m.bid;
+    if (size * level * ((m.marginFactor ?? 3.33) / 100) > this.available()) return reject('INSUFFICIENT_FUNDS');
     const guaranteed = b.guaranteedStop === true;
     if (guaranteed && !m.controlledRiskAllowed) return reject('GUARANTEED_STOP_NOT_ALLOWED');
     let stopLevel: number | null = null;
@@ -427,7 +499,7 @@ export class IgSimulator {
       controlledRisk: guaranteed,
       trailingStopDistance: trailing ? (stopDistance ?? null) : null,
       trailingStep: trailing ? Number(b.trailingStopIncrement) : null,
-      createdDateUTC: new Date(this.now()).toISOString().slice(0, 19),
+      createdDateUTC: new Date(this.now()).toISOString().slice(0, 23),
     };
     this.positions.push(p);
     this.confirms.set(ref, {
@@ -531,12 +603,13 @@ export class IgSimulator {
     const ref = typeof b.dealReference === 'string' && b.dealReference ? b.dealReference : this.newRef();
     if (this.confirms.has(ref)) return send(res, 200, { dealReference: ref });
     const m = this.markets.get(String(b.epic));
-    if (!m || !(Number(b.size) >= m.minDealSize)) {
+    const tooBig = m && Number(b.size) * Number(b.level) * ((m.marginFactor ?? 3.33) / 100) > this.available();
+    if (!m || !(Number(b.size) >= m.minDealSize) || tooBig) {
       this.confirms.set(ref, {
         dealReference: ref,
         dealId: null,
         dealStatus: 'REJECTED',
-        reason: m ? 'MINIMUM_ORDER_SIZE_ERROR' : 'MARKET_NOT_FOUND',
+        reason: m ? (tooBig ? 'INSUFFICIENT_FUNDS' : 'MINIMUM_ORDER_SIZE_ERROR') : 'MARKET_NOT_FOUND',
         status: null,
       });
       return send(res, 200, { dealReference: ref });
@@ -553,7 +626,7 @@ export class IgSimulator {
       stopDistance: b.stopDistance === undefined ? null : Number(b.stopDistance),
       limitDistance: b.limitDistance === undefined ? null : Number(b.limitDistance),
       guaranteedStop: b.guaranteedStop === true,
-      createdDateUTC: new Date(this.now()).toISOString().slice(0, 19),
+      createdDateUTC: new Date(this.now()).toISOString().slice(0, 23),
     };
     this.workingOrders.push(w);
     this.confirms.set(ref, {
@@ -580,8 +653,15 @@ export class IgSimulator {
   }
 
   private margin(): number {
-    // 3.33% margin on the position value, a typical FX CFD rate.
-    return this.positions.reduce((s, p) => s + p.size * p.level * 0.0333, 0);
+    // The market's margin factor (3.33% by default, a typical FX CFD rate) on the position value.
+    return this.positions.reduce(
+      (s, p) => s + p.size * p.level * ((this.markets.get(p.epic)?.marginFactor ?? 3.33) / 100),
+      0,
+    );
+  }
+
+  private available(): number {
+    return this.accounts[0].balance + this.profitLoss() - this.margin();
   }
 
   private newRef(): string {
