@@ -151,6 +151,19 @@ export class IgSimulator {
     this.refreshTokens.clear();
   }
 
+  /**
+   * Closes a position at its stop level, as IG does when the market reaches it (tests move no prices, so they call
+   * this); the account books the loss. Returns false when the deal has no stop.
+   */
+  hitStop(dealId: string): boolean {
+    const i = this.positions.findIndex((p) => p.dealId === dealId);
+    const p = this.positions[i];
+    if (!p || p.stopLevel === null) return false;
+    this.accounts[0].balance += (p.direction === 'BUY' ? p.stopLevel - p.level : p.level - p.stopLevel) * p.size;
+    this.positions.splice(i, 1);
+    return true;
+  }
+
   /** Makes the next request fail with this status and IG error code (once per call). */
   failNext(status: number, errorCode: string): void {
     this.faults.push({ status, errorCode });

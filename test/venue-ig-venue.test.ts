@@ -1,0 +1,309 @@
+/**
+ * The IG adapter against the IG simulator on loopback, beyond the conformance suite: sessions that expire or are
+ * invalidated over the weekend, IG's 403 allowance refusals, rounding to the dealing rules, a broker-side stop on
+ * every position, the free-margin floor, a stop hit seen by polling, and a restart that reconciles positions.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VenueError } from '../src/core/errors.js';
+import type { VenueFill } from '../src/core/venue.js';
+import { IgClient, type IgClientOptions } from '../src/venues/ig/client.js';
+import { IgVenue, type IgVenueOptions } from '../src/venues/ig/ig-venue.js';
+import { IgSimulator } from '../src/venues/ig/simulator.js';
+
+const EPIC = 'CS.D.EURUSD.CFD.IP';
+const SYMBOL = 'EUR/USD';
+// One simulated clock for the simulator (allowance windows, token expiry) and the client (budgets, back-off).
+let clock = Date.UTC(2026, 0, 5, 9);
+const sim = new IgSimulator({
+  accounts: [{ accountId: 'ABC123', balance: 50_000 }],
+  allowances: { accountTrading: 100, accountOverall: 1_000 },
+  accessTokenSeconds: 60,
+  now: () => clock,
+});
+let baseUrl = '';
+beforeAll(async () => {
+  baseUrl = await sim.start();
+});
+afterAll(() => sim.stop());
+const venues: IgVenue[] = [];
+afterEach(async () => {
+  for (const v of venues.splice(0)) await v.close();
+  sim.positions.splice(0);
+  sim.workingOrders.splice(0);
+  clock += 61_000; // fresh allowance windows
+});
+
+let seq = 0;
+const cid = (tag: string) => `t${tag}${(seq++).toString(36)}`;
+
+function makeVenue(over: Partial<IgVenueOptions> = {}, client: Partial<IgClientOptions> = {}) {
+  const alerts: string[] = [];
+  const c = new IgClient({
+    baseUrl,
+    apiKey: sim.apiKey,
+    identifier: sim.identifier,
+    password: sim.password,
+    nonTradingPerMinute: 1_000,
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+    },
+    onAlert: (m) => alerts.push(m),
+    ...client,
+  });
+  const venue = new IgVenue({
+    client: c,
+    markets: { [SYMBOL]: EPIC },
+    stop: { kind: 'normal', distance: 20 },
+    pollIntervalMs: 20,
+    onAlert: (m) => alerts.push(m),
+    ...over,
+  });
+  venues.push(venue);
+  return { venue, client: c, alerts };
+}
+
+async function rejection(p: Promise<unknown>): Promise<VenueError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VenueError);
+  return err as VenueError;
+}
+
+const buy = (venue: IgVenue, quantity: number, tag = 'b') =>
+  venue.placeOrder({ clientOrderId: cid(tag), symbol: SYMBOL, side: 'buy', type: 'market', quantity });
+
+describe('IgVenue against the IG simulator', () => {
+  it('v2: keeps trading after IG invalidates the session over the weekend (one re-login)', async () => {
+    const { venue, client } = await (async () => {
+      const v = makeVenue();
+      await v.venue.connect();
+      return v;
+    })();
+    expect(client.logins).toBe(1);
+    await buy(venue, 1);
+    sim.invalidateSessions();
+    const o = await buy(venue, 1);
+    expect(o.status).toBe('filled');
+    expect(client.logins).toBe(2);
+    expect((await venue.fetchPositions())[0].quantity).toBeCloseTo(2, 10);
+  });
+
+  it('v3: refreshes the OAuth token before expiry and logs in again when the refresh token is gone', async () => {
+    const { venue, client } = makeVenue({}, { sessionVersion: 3 });
+    await venue.connect();
+    clock += 58_000;
+    await venue.fetchBalances();
+    expect(client.logins).toBe(1);
+    expect(sim.log).toContain('POST /session/refresh-token v1');
+    clock += 120_000; // access and refresh token both expired
+    sim.invalidateSessions();
+    const [b] = await venue.fetchBalances();
+    expect(b.asset).toBe('USD');
+    expect(client.logins).toBe(2);
+  });
+
+  it('a 403 exceeded-allowance backs off a minute without sending, alerts, and trades again after it', async () => {
+    const { venue, alerts } = makeVenue();
+    await venue.connect();
+    sim.failNext(403, 'error.public-api.exceeded-account-trading-allowance');
+    const first = await rejection(buy(venue, 1));
+    expect(first.retryable).toBe(true);
+    expect(first.code).toBe('VENUE_RATE_LIMIT');
+    expect(first.retryAfterMs).toBe(60_000);
+    expect(alerts.some((a) => /exceeded-account-trading-allowance.*paused for 60 s/.test(a))).toBe(true);
+    const sent = sim.log.filter((l) => l.startsWith('POST /positions/otc')).length;
+    const again = await rejection(buy(venue, 1));
+    expect(again.retryable).toBe(true);
+    expect(again.message).toMatch(/backing off/);
+    expect(sim.log.filter((l) => l.startsWith('POST /positions/otc')).length).toBe(sent);
+    clock += 60_001;
+    expect((await buy(venue, 1)).status).toBe('filled');
+  });
+
+  it('rounds sizes and prices to the dealing rules and refuses what breaks them before sending', async () => {
+    const { venue } = makeVenue();
+    await venue.connect();
+    const [inst] = await venue.fetchInstruments();
+    expect(inst).toMatchObject({ symbol: SYMBOL, tickSize: 0.1, lotSize: 0.1, minQty: 0.5, marginRate: 0.0333 });
+    const o = await buy(venue, 1.27);
+    expect(o.filledQuantity).toBeCloseTo(1.2, 10);
+    expect(sim.positions[0].size).toBeCloseTo(1.2, 10);
+    const limit = await venue.placeOrder({
+      clientOrderId: cid('l'),
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      quantity: 0.66,
+      price: 10_500.04,
+    });
+    expect(limit.price).toBe(10_500);
+    expect(sim.workingOrders[0]).toMatchObject({ orderLevel: 10_500, orderSize: 0.6 });
+    const sent = sim.log.length;
+    const small = await rejection(buy(venue, 0.4));
+    expect(small.code).toBe('VENUE_INVALID_ORDER');
+    expect(small.message).toMatch(/below the minimum deal size 0.5/);
+    expect(sim.log.slice(sent).filter((l) => l.includes('/otc'))).toEqual([]);
+    // A stop policy the market cannot take fails at connect, naming the rule.
+    const tight = makeVenue({ stop: { kind: 'normal', distance: 1 } });
+    expect((await rejection(tight.venue.connect())).message).toMatch(/stop distance 1 is below the minimum 2/);
+    const noGuarantee = new IgSimulator({
+      markets: [
+        {
+          epic: EPIC,
+          name: 'EUR/USD',
+          bid: 11_000.2,
+          offer: 11_000.8,
+          decimals: 1,
+          minDealSize: 0.5,
+          minStopDistance: 2,
+          minGuaranteedStopDistance: 10,
+          maxStopDistance: 5_000,
+          controlledRiskAllowed: false,
+        },
+      ],
+    });
+    const url = await noGuarantee.start();
+    try {
+      const c = new IgClient({ baseUrl: url, apiKey: 'sim-api-key', identifier: 'trader', password: 'secret' });
+      const v = new IgVenue({ client: c, markets: { [SYMBOL]: EPIC }, stop: { kind: 'guaranteed', distance: 20 } });
+      expect((await rejection(v.connect())).message).toMatch(/guaranteed stops are not allowed/);
+    } finally {
+      await noGuarantee.stop();
+    }
+  });
+
+  it('puts a broker-side stop on every position it opens: normal, trailing with its increment, guaranteed', async () => {
+    const normal = makeVenue();
+    await normal.venue.connect();
+    await buy(normal.venue, 1);
+    // A sell larger than the long closes it and opens a short with the rest: that short gets a stop too.
+    await normal.venue.placeOrder({
+      clientOrderId: cid('s'),
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'market',
+      quantity: 1.5,
+    });
+    expect(sim.positions.map((p) => [p.direction, p.size])).toEqual([['SELL', 0.5]]);
+    expect(sim.positions[0].stopLevel).toBeCloseTo(11_000.2 + 20, 6);
+    const trailing = makeVenue({ stop: { kind: 'trailing', distance: 15, increment: 2 } });
+    await trailing.venue.connect();
+    await buy(trailing.venue, 3); // closes the 0.5 short, opens 2.5 long
+    const long = sim.positions.find((p) => p.direction === 'BUY');
+    expect(long).toMatchObject({ size: 2.5, trailingStopDistance: 15, trailingStep: 2, stopLevel: 11_000.8 - 15 });
+    const guaranteed = makeVenue({ stop: { kind: 'guaranteed', distance: 12 } });
+    await guaranteed.venue.connect();
+    await guaranteed.venue.placeOrder({
+      clientOrderId: cid('g'),
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'stop',
+      quantity: 1,
+      stopPrice: 11_500,
+    });
+    expect(sim.workingOrders.at(-1)).toMatchObject({ stopDistance: 12, guaranteedStop: true });
+    await buy(guaranteed.venue, 1);
+    expect(sim.positions.at(-1)).toMatchObject({ controlledRisk: true, stopLevel: 11_000.8 - 12 });
+    for (const p of sim.positions) expect(p.stopLevel, p.dealId).not.toBeNull();
+  });
+
+  it('refuses an opening deal that would take free margin below the floor, sending nothing', async () => {
+    const { venue } = makeVenue({ marginFloor: 0.5 });
+    await venue.connect();
+    const [b] = await venue.fetchBalances();
+    // Margin of 0.6 x equity would leave 40% free: below the 50% floor.
+    const quantity = Math.floor(((b.total * 0.6) / (11_000.8 * 0.0333)) * 10) / 10;
+    const sent = sim.log.filter((l) => l.startsWith('POST /positions/otc')).length;
+    const err = await rejection(buy(venue, quantity));
+    expect(err.code).toBe('VENUE_INSUFFICIENT_FUNDS');
+    expect(err.message).toMatch(/below the floor of 50.0%/);
+    expect(sim.log.filter((l) => l.startsWith('POST /positions/otc')).length).toBe(sent);
+    expect((await buy(venue, 1)).status).toBe('filled');
+  });
+
+  it('reports a position IG closed at its stop as a fill, with an alert (position polling)', async () => {
+    const { venue, alerts } = makeVenue();
+    await venue.connect();
+    const o = await buy(venue, 2);
+    const fills: VenueFill[] = [];
+    const polled = () => sim.log.filter((l) => l === 'GET /positions v2').length;
+    const before = polled();
+    const sub = venue.watchFills((f) => fills.push(f));
+    try {
+      // Let the poller take its starting point (it includes the position), then IG stops the position out.
+      await until(() => polled() >= before + 2);
+      const dealId = sim.positions[0].dealId;
+      const stop = sim.positions[0].stopLevel as number;
+      expect(sim.hitStop(dealId)).toBe(true);
+      await until(() => fills.some((f) => f.side === 'sell'));
+      const f = fills.find((x) => x.side === 'sell') as VenueFill;
+      expect(f).toMatchObject({ symbol: SYMBOL, price: stop, clientOrderId: o.clientOrderId });
+      expect(f.quantity).toBeCloseTo(2, 10);
+      expect(alerts.some((a) => a.includes(`position ${dealId}`) && a.includes('stop or limit hit'))).toBe(true);
+      expect(await venue.fetchPositions()).toEqual([]);
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('a restart reconciles: positions and orders are found by deal reference, a stopless position gets a stop', async () => {
+    const first = makeVenue();
+    await first.venue.connect();
+    const a = await buy(first.venue, 1);
+    const w = await first.venue.placeOrder({
+      clientOrderId: cid('w'),
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      quantity: 1,
+      price: 10_000,
+    });
+    await first.venue.close();
+    // A position opened elsewhere (the IG platform) without a stop.
+    sim.positions.push({
+      dealId: 'DIMANUAL1',
+      dealReference: 'manual',
+      epic: EPIC,
+      direction: 'BUY',
+      size: 2,
+      level: 11_000.8,
+      stopLevel: null,
+      limitLevel: null,
+      controlledRisk: false,
+      trailingStopDistance: null,
+      trailingStep: null,
+      createdDateUTC: new Date(clock).toISOString().slice(0, 23),
+    });
+    const second = makeVenue();
+    await second.venue.connect();
+    expect(second.alerts.some((m) => m.includes('DIMANUAL1') && m.includes('had no broker-side stop'))).toBe(true);
+    for (const p of await second.venue.igPositions()) expect(p.position.stopLevel, p.position.dealId).not.toBeNull();
+    expect(sim.positions.find((p) => p.dealId === 'DIMANUAL1')?.stopLevel).toBe(11_000.2 - 20);
+    expect((await second.venue.fetchPositions())[0].quantity).toBeCloseTo(3, 10);
+    const found = await second.venue.fetchOrder({ symbol: SYMBOL, clientOrderId: a.clientOrderId });
+    expect(found).toMatchObject({ status: 'filled', filledQuantity: 1, venueOrderId: a.venueOrderId });
+    const resting = await second.venue.fetchOrder({ symbol: SYMBOL, clientOrderId: w.clientOrderId });
+    expect(resting).toMatchObject({ status: 'accepted', venueOrderId: w.venueOrderId, price: 10_000 });
+    expect((await second.venue.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toEqual([w.clientOrderId]);
+    // Placing the filled order again is no second deal.
+    const again = await second.venue.placeOrder({
+      clientOrderId: a.clientOrderId,
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'market',
+      quantity: 1,
+    });
+    expect(again.venueOrderId).toBe(a.venueOrderId);
+    expect(sim.positions).toHaveLength(2);
+  });
+});
+
+// Waits for a condition the venue's pollers make true (a hang guard, not a clock budget).
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 2_000 && !check(); i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}
