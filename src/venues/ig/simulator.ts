@@ -98,6 +98,8 @@ export class IgSimulator {
   readonly workingOrders: SimWorkingOrder[] = [];
   /** Requests seen, as "METHOD path VERSION" (for tests). */
   readonly log: string[] = [];
+  /** Requests refused for an exceeded allowance (a soak asserts none). */
+  allowanceRefusals = 0;
   /** Requests per allowance kind and account, with their times (the per-minute windows). */
   private readonly usage = new Map<string, number[]>();
   private readonly sessions = new Map<string, Session>(); // CST / access token → session
@@ -188,6 +190,7 @@ export class IgSimulator {
     const trading = method !== 'GET' && /^\/(positions|workingorders)\/otc/.test(path);
     const kind = trading ? 'accountTrading' : 'accountOverall';
     if (!this.spend(`${kind}:${session.accountId}`, this.allowances[kind])) {
+      this.allowanceRefusals++;
       return send(res, 403, {
         errorCode: trading
           ? 'error.public-api.exceeded-account-trading-allowance'
