@@ -210,6 +210,44 @@ describe('IgVenue against the IG simulator', () => {
     for (const p of sim.positions) expect(p.stopLevel, p.dealId).not.toBeNull();
   });
 
+  it('a deal whose answer was lost is settled by the next lookup and never sent twice', async () => {
+    const { venue, alerts } = makeVenue();
+    await venue.connect();
+    // The open: IG deals, the answer never arrives; the lookup finds the deal by its reference.
+    sim.dropNextAnswer('POST', '/positions/otc');
+    const req = {
+      clientOrderId: cid('lost'),
+      symbol: SYMBOL,
+      side: 'buy' as const,
+      type: 'market' as const,
+      quantity: 2,
+    };
+    expect((await rejection(venue.placeOrder(req))).retryable).toBe(true);
+    expect(await venue.fetchOrder({ symbol: SYMBOL, clientOrderId: req.clientOrderId })).toMatchObject({
+      status: 'filled',
+      filledQuantity: 2,
+      averagePrice: 11_000.8,
+    });
+    expect((await venue.placeOrder(req)).status).toBe('filled');
+    expect(sim.positions.map((p) => p.size)).toEqual([2]);
+    // A netting sell of 3: the close of the long deals but its answer is lost, so the open of the rest never goes.
+    sim.dropNextAnswer('DELETE', '/positions/otc');
+    const sell = { ...req, clientOrderId: cid('lost'), side: 'sell' as const, quantity: 3 };
+    expect((await rejection(venue.placeOrder(sell))).retryable).toBe(true);
+    const settled = await venue.fetchOrder({ symbol: SYMBOL, clientOrderId: sell.clientOrderId });
+    expect(settled).toMatchObject({ status: 'expired', filledQuantity: 2, averagePrice: 11_000.2 });
+    expect(alerts.some((a) => a.includes('answer to closing 2') && a.includes('was lost'))).toBe(true);
+    expect((await venue.placeOrder(sell)).status).toBe('expired'); // no second close, no short opened
+    expect(sim.positions).toEqual([]);
+    const fills = (await venue.fetchFills(SYMBOL)).filter((f) => f.clientOrderId === sell.clientOrderId);
+    expect(fills.map((f) => [f.side, f.quantity, f.price])).toEqual([['sell', 2, 11_000.2]]);
+    // Nothing dealt (refused before the answer could be lost): forgotten, so placing again is safe.
+    sim.failNext(503, 'error.sim.unavailable');
+    const lonely = { ...req, clientOrderId: cid('lost'), quantity: 1 };
+    expect((await rejection(venue.placeOrder(lonely))).retryable).toBe(true);
+    expect(await venue.fetchOrder({ symbol: SYMBOL, clientOrderId: lonely.clientOrderId })).toBeNull();
+  });
+
   it('refuses an opening deal that would take free margin below the floor, sending nothing', async () => {
     const { venue } = makeVenue({ marginFloor: 0.5 });
     await venue.connect();

@@ -68,6 +68,12 @@ interface OrderRecord {
   /** The IG deal id of a working order. */
   workingDealId?: string;
   cancelledByUs?: boolean;
+  /** A market order's step whose answer was lost (a timeout): settled by the next lookup. */
+  unresolved?: { kind: 'open' } | { kind: 'close'; dealId: string; sizeBefore: number; part: number; epic: string };
+  /** Books a deal of a market order (its fill and the order's average). */
+  addFill?: (c: IgConfirm, ref: string) => void;
+  /** The placement is still running: a lookup reports it as it stands and settles nothing. */
+  inFlight?: boolean;
 }
 
 const FINAL = new Set(['filled', 'cancelled', 'rejected', 'expired']);
@@ -234,8 +240,10 @@ export class IgVenue implements Venue {
   }
 
   async placeOrder(req: VenueOrderRequest): Promise<VenueOrder> {
-    const known = this.records.get(req.clientOrderId);
-    if (known) return { ...known.order };
+    if (this.records.has(req.clientOrderId)) {
+      const o = await this.fetchOrder({ symbol: req.symbol, clientOrderId: req.clientOrderId });
+      if (o) return o;
+    }
     if (!DEAL_REFERENCE.test(req.clientOrderId)) {
       throw fail(
         `${this.id}: client order id "${req.clientOrderId}" is not a valid IG deal reference (1-30 of A-Z a-z 0-9 _ -)`,
@@ -326,43 +334,118 @@ export class IgVenue implements Venue {
         time: order.updatedAt,
       });
     };
-    let left = closeSize;
-    for (const { position: p } of opposite) {
-      if (left <= 0) break;
-      const part = Math.min(left, p.size);
-      this.closing.add(p.dealId);
-      this.ownCloses++;
-      try {
-        const c = await this.client.closePosition(p.dealId, p.direction, part);
-        addFill(c, c.dealReference);
-        const known = this.knownPositions.get(p.dealId);
-        if (known && known.position.size - part > 1e-9)
-          this.knownPositions.set(p.dealId, {
-            ...known,
-            position: { ...known.position, size: known.position.size - part },
-          });
-        else this.knownPositions.delete(p.dealId);
-      } finally {
-        this.closing.delete(p.dealId);
-        this.ownCloses++;
+    // The record exists before anything is sent: a lookup while the deal runs, or after it broke, finds it.
+    const rec: OrderRecord = { order, addFill, inFlight: true };
+    this.remember(rec);
+    try {
+      let left = closeSize;
+      for (const { position: p } of opposite) {
+        if (left <= 0) break;
+        const part = Math.min(left, p.size);
+        rec.unresolved = { kind: 'close', dealId: p.dealId, sizeBefore: p.size, part, epic };
+        await this.closeOwn(p, part, addFill);
+        left = roundToStep(left - part, 10 ** -decimalsOf(this.lotOf(m)), 'nearest');
       }
-      left = roundToStep(left - part, 10 ** -decimalsOf(this.lotOf(m)), 'nearest');
-    }
-    if (openSize > 0) {
-      const c = await this.client.openPosition({
-        epic,
-        direction,
-        size: openSize,
-        currencyCode: this.currency,
-        dealReference: req.clientOrderId,
-        stop,
-        market: m,
-      });
-      addFill(c, c.dealReference);
+      if (openSize > 0) {
+        rec.unresolved = { kind: 'open' };
+        const c = await this.client.openPosition({
+          epic,
+          direction,
+          size: openSize,
+          currencyCode: this.currency,
+          dealReference: req.clientOrderId,
+          stop,
+          market: m,
+        });
+        addFill(c, c.dealReference);
+      }
+      rec.unresolved = undefined;
+    } catch (err) {
+      if (err instanceof VenueError && !err.retryable) {
+        // IG answered (a refusal): what was done is known. Nothing done = nothing to find; else the rest expired.
+        rec.unresolved = undefined;
+        if (order.filledQuantity === 0) this.forget(order);
+        else order.status = 'expired';
+      }
+      // A lost answer stays unresolved: the next lookup asks IG what became of that step.
+      throw err;
+    } finally {
+      rec.inFlight = false;
     }
     order.status = 'filled';
-    this.remember({ order });
     return { ...order };
+  }
+
+  // Closes part of one of our positions (_method: DELETE), keeping the stop-hit watcher's view in step.
+  private async closeOwn(p: IgPosition['position'], part: number, addFill: (c: IgConfirm, ref: string) => void) {
+    this.closing.add(p.dealId);
+    this.ownCloses++;
+    try {
+      const c = await this.client.closePosition(p.dealId, p.direction, part);
+      addFill(c, c.dealReference);
+      const known = this.knownPositions.get(p.dealId);
+      if (known && known.position.size - part > 1e-9)
+        this.knownPositions.set(p.dealId, {
+          ...known,
+          position: { ...known.position, size: known.position.size - part },
+        });
+      else this.knownPositions.delete(p.dealId);
+    } finally {
+      this.closing.delete(p.dealId);
+      this.ownCloses++;
+    }
+  }
+
+  /**
+   * Settles a market order whose last step lost its answer: an open is looked up by its deal reference, a close by
+   * how much the position shrank. The order then ends filled, or expired with what was done; with nothing done it
+   * is forgotten (null: safe to place again).
+   */
+  private async resolve(rec: OrderRecord): Promise<void> {
+    const u = rec.unresolved;
+    if (!u || !rec.addFill || rec.inFlight) return;
+    if (u.kind === 'open') {
+      const c = await this.client.confirm(rec.order.clientOrderId).catch((err: unknown) => {
+        if (err instanceof VenueError && !err.retryable) return undefined;
+        throw err;
+      });
+      if (c && c.dealStatus === 'ACCEPTED') rec.addFill(c, c.dealReference);
+    } else {
+      const positions = await this.client.positions();
+      const now = positions.find((x) => x.position.dealId === u.dealId);
+      const done = Math.min(u.part, u.sizeBefore - (now?.position.size ?? 0));
+      if (done > 1e-9) {
+        const quote = now?.market ?? positions.find((x) => x.market.epic === u.epic)?.market;
+        const m = quote ? undefined : await this.loadMarket(u.epic);
+        const bid = quote?.bid ?? m?.bid ?? null;
+        const offer = quote?.offer ?? m?.offer ?? null;
+        // IG does not say at what level a lost close dealt: the current quote on the closing side stands in.
+        const level = (rec.order.side === 'buy' ? offer : bid) ?? rec.order.averagePrice;
+        rec.addFill(
+          {
+            dealReference: `lost:${u.dealId}`,
+            dealId: u.dealId,
+            dealStatus: 'ACCEPTED',
+            reason: 'SUCCESS',
+            status: 'CLOSED',
+            size: done,
+            level,
+          },
+          `lost:${u.dealId}:${rec.order.clientOrderId}`,
+        );
+        this.opts.onAlert?.(
+          `${this.id}: the answer to closing ${done} of ${u.dealId} was lost; booked at the current quote ${level}`,
+        );
+      }
+    }
+    rec.unresolved = undefined;
+    if (rec.order.filledQuantity === 0) this.forget(rec.order);
+    else rec.order.status = rec.order.filledQuantity >= rec.order.quantity - 1e-9 ? 'filled' : 'expired';
+  }
+
+  private forget(order: VenueOrder): void {
+    this.records.delete(order.clientOrderId);
+    this.byVenueId.delete(order.venueOrderId);
   }
 
   private async workingOrder(
@@ -462,6 +545,10 @@ export class IgVenue implements Venue {
     const cid = ref.clientOrderId ?? (ref.venueOrderId ? this.byVenueId.get(ref.venueOrderId) : undefined);
     const rec = cid !== undefined ? this.records.get(cid) : undefined;
     if (rec) {
+      if (rec.unresolved && !rec.inFlight) {
+        await this.resolve(rec);
+        if (!this.records.has(rec.order.clientOrderId)) return null;
+      }
       if (!FINAL.has(rec.order.status)) await this.refreshWorking([rec]);
       return { ...rec.order };
     }

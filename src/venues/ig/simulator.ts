@@ -106,6 +106,7 @@ export class IgSimulator {
   private readonly refreshTokens = new Map<string, string>(); // refresh → accountId
   private readonly confirms = new Map<string, Record<string, unknown>>();
   private readonly faults: { status: number; errorCode: string }[] = [];
+  private readonly drops: { method: string; path: string }[] = [];
   private readonly allowances: Required<NonNullable<IgSimulatorOptions['allowances']>>;
   private readonly accessTokenSeconds: number;
   private readonly now: () => number;
@@ -166,6 +167,14 @@ export class IgSimulator {
     return true;
   }
 
+  /**
+   * Carries out the next request matching `method` and `path` (a prefix) but never answers it: the connection is
+   * cut after the work is done (the dangerous case: the deal exists, the client saw an error).
+   */
+  dropNextAnswer(method: string, path: string): void {
+    this.drops.push({ method, path });
+  }
+
   /** Makes the next request fail with this status and IG error code (once per call). */
   failNext(status: number, errorCode: string): void {
     this.faults.push({ status, errorCode });
@@ -179,6 +188,14 @@ export class IgSimulator {
     const method = typeof override === 'string' ? override.toUpperCase() : (req.method ?? 'GET');
     const body = await readBody(req);
     this.log.push(`${method} ${path} v${version}`);
+    const drop = this.drops.findIndex((d) => d.method === method && path.startsWith(d.path));
+    if (drop >= 0) {
+      this.drops.splice(drop, 1);
+      res.end = (() => {
+        req.socket.destroy();
+        return res;
+      }) as typeof res.end;
+    }
     if (req.headers['x-ig-api-key'] !== this.apiKey)
       return send(res, 403, { errorCode: 'error.security.api-key-invalid' });
     const fault = this.faults.shift();
