@@ -19,7 +19,11 @@ import { openStore } from '../src/store/index.js';
 import { IgSimulator } from '../src/venues/ig/simulator.js';
 
 const MASTER_KEY = randomBytes(32).toString('hex');
-const sim = new IgSimulator({ accounts: [{ accountId: 'ABC123', balance: 100_000 }] });
+// Allowances above what 100 ms polling spends (the test's venue budget is 6 000 a minute): the only 403 is injected.
+const sim = new IgSimulator({
+  accounts: [{ accountId: 'ABC123', balance: 100_000 }],
+  allowances: { accountTrading: 10_000, accountOverall: 100_000 },
+});
 let url = '';
 let dir = '';
 let runtime: Runtime | undefined;
@@ -108,5 +112,6 @@ describe('runtime with an IG venue', () => {
       alerts.some((a) => a.payload.message.includes('exceeded-account-allowance')),
     );
     expect(alerts.find((a) => a.payload.message.includes('exceeded-account-allowance'))?.source).toBe('venue:ig');
+    expect(sim.allowanceRefusals).toBe(0);
   });
 });

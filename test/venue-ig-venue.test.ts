@@ -278,7 +278,13 @@ describe('IgVenue against the IG simulator', () => {
       expect(sim.hitStop(dealId)).toBe(true);
       await until(() => fills.some((f) => f.side === 'sell'));
       const f = fills.find((x) => x.side === 'sell') as VenueFill;
-      expect(f).toMatchObject({ symbol: SYMBOL, price: stop, clientOrderId: o.clientOrderId });
+      expect(f).toMatchObject({ symbol: SYMBOL, price: stop, venueOrderId: `position:${dealId}` });
+      // IG's fill, not the opening order's: no client order id that would book it as that order's buy.
+      expect(f.clientOrderId).toBeUndefined();
+      expect(f.clientOrderId).not.toBe(o.clientOrderId);
+      // The same deal, by IG's reference, in the activity history: one fill, whichever way it is read.
+      const listed = (await venue.fetchFills(SYMBOL, o.createdAt)).filter((x) => x.side === 'sell');
+      expect(listed.map((x) => x.venueTradeId)).toEqual([f.venueTradeId]);
       expect(f.quantity).toBeCloseTo(2, 10);
       expect(alerts.some((a) => a.includes(`position ${dealId}`) && a.includes('stop or limit hit'))).toBe(true);
       expect(await venue.fetchPositions()).toEqual([]);
@@ -321,6 +327,13 @@ describe('IgVenue against the IG simulator', () => {
     for (const p of await second.venue.igPositions()) expect(p.position.stopLevel, p.position.dealId).not.toBeNull();
     expect(sim.positions.find((p) => p.dealId === 'DIMANUAL1')?.stopLevel).toBe(11_000.2 - 20);
     expect((await second.venue.fetchPositions())[0].quantity).toBeCloseTo(3, 10);
+    // The earlier process's deal is a fill here too, from IG's activity history, under the same ids.
+    const earlier = (await second.venue.fetchFills(SYMBOL, a.createdAt)).filter(
+      (f) => f.venueOrderId === a.venueOrderId,
+    );
+    expect(earlier.map((f) => [f.clientOrderId, f.side, f.quantity, f.price])).toEqual([
+      [a.clientOrderId, 'buy', 1, 11_000.8],
+    ]);
     const found = await second.venue.fetchOrder({ symbol: SYMBOL, clientOrderId: a.clientOrderId });
     expect(found).toMatchObject({ status: 'filled', filledQuantity: 1, venueOrderId: a.venueOrderId });
     const resting = await second.venue.fetchOrder({ symbol: SYMBOL, clientOrderId: w.clientOrderId });

@@ -7,6 +7,7 @@ import type { RequestBudget as VenueRequestBudget } from '../request-budget.js';
 import { checkDeal, type IgDealingRules } from './dealing-rules.js';
 import {
   accountsSchema,
+  activitySchema,
   applicationSchema,
   confirmSchema,
   dealReferenceSchema,
@@ -111,6 +112,9 @@ const REASON_CODES: Record<string, string> = {
   POSITION_NOT_FOUND: 'VENUE_ORDER_NOT_FOUND',
 };
 
+/** One entry of IG's activity history (GET /history/activity). */
+export type IgActivity = z.infer<typeof activitySchema>['activities'][number];
+
 /** A broker-side stop attached to a position: normal, trailing (with its increment) or guaranteed. */
 export type IgStop =
   | { kind: 'normal'; distance: number }
@@ -135,6 +139,11 @@ export class IgClient {
   private budgets: Record<Kind, VenueRequestBudget>;
   /** Historical price points left this week (from the last GET /prices); undefined before the first. */
   historicalAllowanceLeft: number | undefined;
+  /** The client's clock (epoch ms): the one its budgets and token expiry read. */
+  time(): number {
+    return this.now();
+  }
+
   /** True while IG's 403 allowance back-off refuses requests of this kind. */
   backingOff(kind: Kind): boolean {
     return this.blockedUntil[kind] > this.now();
@@ -342,6 +351,31 @@ export class IgClient {
       _method: 'DELETE',
     });
     return this.confirmed(dealReference);
+  }
+
+  /**
+   * GET /history/activity v3 (detailed) from `from` (epoch ms): every deal with its reference, direction, size,
+   * level and actions (opened, closed, partially closed), following IG's paging (at most 10 pages).
+   */
+  async activity(from: number): Promise<IgActivity[]> {
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 19);
+    const q = new URLSearchParams({ from: iso(from), detailed: 'true', pageSize: '500' });
+    let path: string | undefined = `/history/activity?${q.toString()}`;
+    const out: IgActivity[] = [];
+    for (let page = 0; path !== undefined && page < 10; page++) {
+      const r: z.infer<typeof activitySchema> = await this.call(
+        'nonTrading',
+        'GET',
+        path,
+        3,
+        undefined,
+        activitySchema,
+      );
+      out.push(...r.activities);
+      const next: string | null | undefined = r.metadata?.paging?.next;
+      path = next ? next.replace(/^\/?(gateway\/deal)?/, '/').replace(/^\/+/, '/') : undefined;
+    }
+    return out;
   }
 
   /** GET /positions (v2). */

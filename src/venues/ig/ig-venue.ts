@@ -21,6 +21,7 @@ import type {
 } from '../../core/venue.js';
 import {
   IG_RESOLUTIONS,
+  type IgActivity,
   type IgClient,
   type IgConfirm,
   type IgMarket,
@@ -222,7 +223,7 @@ export class IgVenue implements Venue {
     for (const { position: p, market } of await this.client.positions()) {
       const symbol = this.symbols.get(market.epic) ?? market.epic;
       const q = p.direction === 'BUY' ? p.size : -p.size;
-      const opened = parseIgTime(p.createdDateUTC, Date.now());
+      const opened = parseIgTime(p.createdDateUTC, this.client.time());
       const cur = bySymbol.get(symbol);
       if (!cur) {
         bySymbol.set(symbol, { symbol, quantity: q, averagePrice: p.level, realizedPnl: 0, openedAt: opened, fees: 0 });
@@ -298,7 +299,7 @@ export class IgVenue implements Venue {
       });
       await this.checkMarginFloor(m, openSize, price);
     }
-    const now = Date.now();
+    const now = this.client.time();
     const order: VenueOrder = {
       venueOrderId: req.clientOrderId,
       clientOrderId: req.clientOrderId,
@@ -319,7 +320,7 @@ export class IgVenue implements Venue {
       notional += qty * level;
       order.filledQuantity += qty;
       order.averagePrice = notional / order.filledQuantity;
-      order.updatedAt = parseIgTime(c.date, Date.now());
+      order.updatedAt = parseIgTime(c.date, this.client.time());
       this.addFill({
         venueTradeId: ref,
         venueOrderId: order.venueOrderId,
@@ -390,6 +391,10 @@ export class IgVenue implements Venue {
           position: { ...known.position, size: known.position.size - part },
         });
       else this.knownPositions.delete(p.dealId);
+    } catch (err) {
+      // A lost answer is settled by the order's lookup, never by the stop-hit watcher.
+      this.knownPositions.delete(p.dealId);
+      throw err;
     } finally {
       this.closing.delete(p.dealId);
       this.ownCloses++;
@@ -411,10 +416,29 @@ export class IgVenue implements Venue {
       });
       if (c && c.dealStatus === 'ACCEPTED') rec.addFill(c, c.dealReference);
     } else {
-      const positions = await this.client.positions();
+      const booked = new Set(this.fills.map((f) => f.venueTradeId));
+      const record = await this.closeActivity(u.dealId, rec.order.createdAt, booked);
+      const positions = record ? [] : await this.client.positions();
       const now = positions.find((x) => x.position.dealId === u.dealId);
-      const done = Math.min(u.part, u.sizeBefore - (now?.position.size ?? 0));
-      if (done > 1e-9) {
+      const done = record ? record.quantity : Math.min(u.part, u.sizeBefore - (now?.position.size ?? 0));
+      if (record) {
+        rec.addFill(
+          {
+            dealReference: record.venueTradeId,
+            dealId: u.dealId,
+            dealStatus: 'ACCEPTED',
+            reason: 'SUCCESS',
+            status: 'CLOSED',
+            size: record.quantity,
+            level: record.price,
+            date: new Date(record.time).toISOString().slice(0, 23),
+          },
+          record.venueTradeId,
+        );
+        this.opts.onAlert?.(
+          `${this.id}: the answer to closing ${done} of ${u.dealId} was lost; IG's history shows it dealt at ${record.price}`,
+        );
+      } else if (done > 1e-9) {
         const quote = now?.market ?? positions.find((x) => x.market.epic === u.epic)?.market;
         const m = quote ? undefined : await this.loadMarket(u.epic);
         const bid = quote?.bid ?? m?.bid ?? null;
@@ -484,7 +508,7 @@ export class IgVenue implements Venue {
       ...(opening ? { stopDistance: stop.distance, guaranteedStop: stop.kind === 'guaranteed' } : {}),
     });
     const dealId = c.dealId ?? req.clientOrderId;
-    const now = parseIgTime(c.date, Date.now());
+    const now = parseIgTime(c.date, this.client.time());
     const order: VenueOrder = {
       venueOrderId: dealId,
       clientOrderId: req.clientOrderId,
@@ -524,7 +548,7 @@ export class IgVenue implements Venue {
       }
       throw err;
     }
-    rec.order = { ...rec.order, status: 'cancelled', updatedAt: Date.now() };
+    rec.order = { ...rec.order, status: 'cancelled', updatedAt: this.client.time() };
     this.remember(rec);
     return { ...rec.order };
   }
@@ -577,7 +601,7 @@ export class IgVenue implements Venue {
       const level = p?.position.level ?? confirm?.level ?? 0;
       const size = p?.position.size ?? confirm?.size ?? 0;
       const direction = p?.position.direction ?? confirm?.direction ?? 'BUY';
-      const time = parseIgTime(p?.position.createdDateUTC ?? confirm?.date, Date.now());
+      const time = parseIgTime(p?.position.createdDateUTC ?? confirm?.date, this.client.time());
       const symbol = this.symbols.get(p?.market.epic ?? confirm?.epic ?? '') ?? ref.symbol;
       const order: VenueOrder = {
         venueOrderId: reference,
@@ -615,17 +639,74 @@ export class IgVenue implements Venue {
     return out;
   }
 
+  /**
+   * Fills from IG's activity history (`GET /history/activity`, so a restart still sees the deals of an earlier
+   * process; default window: the last 7 days), by deal reference; deals this process made keep the order ids it
+   * gave them. Our deals the history does not list yet are added from memory.
+   */
   async fetchFills(symbol?: string, since?: number): Promise<VenueFill[]> {
-    return this.fills.filter(
-      (f) => (symbol === undefined || f.symbol === symbol) && (since === undefined || f.time >= since),
-    );
+    const from = since ?? this.client.time() - 7 * 86_400_000;
+    const mine = new Map(this.fills.map((f) => [f.venueTradeId, f]));
+    const seen = new Set<string>();
+    const out: VenueFill[] = [];
+    const wanted = (f: { symbol: string; time: number }) =>
+      (symbol === undefined || f.symbol === symbol) && (since === undefined || f.time >= since);
+    for (const a of await this.client.activity(from)) {
+      const f = this.fillOf(a);
+      if (!f || !wanted(f)) continue;
+      seen.add(f.venueTradeId);
+      out.push({ ...(mine.get(f.venueTradeId) ?? f) });
+    }
+    for (const f of this.fills) if (!seen.has(f.venueTradeId) && wanted(f)) out.push({ ...f });
+    return out.sort((x, y) => x.time - y.time);
+  }
+
+  // One dealt activity (a position opened, closed or partly closed) as a fill keyed by its deal reference.
+  private fillOf(a: IgActivity): VenueFill | undefined {
+    const d = a.details;
+    if (!d || a.type !== 'POSITION' || a.status !== 'ACCEPTED') return undefined;
+    if (!d.dealReference || !d.direction || d.size == null || d.level == null) return undefined;
+    const actions = d.actions.map((x) => x.actionType);
+    const opened = actions.includes('POSITION_OPENED');
+    if (!opened && !actions.some((t) => t === 'POSITION_CLOSED' || t === 'POSITION_PARTIALLY_CLOSED')) return undefined;
+    return {
+      venueTradeId: d.dealReference,
+      // An open carries our client order id as its reference; a close's reference is IG's own.
+      venueOrderId: opened ? d.dealReference : `deal:${d.dealReference}`,
+      ...(opened ? { clientOrderId: d.dealReference } : {}),
+      symbol: this.symbols.get(a.epic) ?? a.epic,
+      side: d.direction === 'BUY' ? 'buy' : 'sell',
+      price: d.level,
+      quantity: d.size,
+      fee: 0,
+      feeCurrency: this.currency,
+      liquidity: 'taker',
+      time: parseIgTime(a.date, 0),
+    };
+  }
+
+  // IG's record of a close of `dealId` at or after `after` (not one of `except`): its reference, size and level.
+  private async closeActivity(dealId: string, after: number, except: Set<string>): Promise<VenueFill | undefined> {
+    const acts = await this.client.activity(after - 60_000);
+    for (const a of acts) {
+      const d = a.details;
+      const closes = d?.actions.some(
+        (x) =>
+          x.affectedDealId === dealId &&
+          (x.actionType === 'POSITION_CLOSED' || x.actionType === 'POSITION_PARTIALLY_CLOSED'),
+      );
+      if (!closes) continue;
+      const f = this.fillOf(a);
+      if (f && f.time >= after - 1_000 && !except.has(f.venueTradeId)) return f;
+    }
+    return undefined;
   }
 
   async fetchTicker(symbol: string): Promise<Ticker> {
     const m = await this.loadMarket(this.epicOf(symbol));
     if (m.bid === null || m.offer === null)
       throw fail(`${this.id}: ${symbol} has no quote (market ${m.marketStatus})`, 'VENUE_UNAVAILABLE', true);
-    return { symbol, time: Date.now(), bid: m.bid, ask: m.offer, last: (m.bid + m.offer) / 2 };
+    return { symbol, time: this.client.time(), bid: m.bid, ask: m.offer, last: (m.bid + m.offer) / 2 };
   }
 
   async fetchCandles(symbol: string, timeframe: Timeframe, since?: number, limit = 100): Promise<Bar[]> {
@@ -741,23 +822,28 @@ export class IgVenue implements Venue {
       const gone = before.position.size - (after?.position.size ?? 0);
       if (gone <= 1e-9) continue;
       const p = before.position;
-      const level = p.stopLevel ?? (p.direction === 'BUY' ? after?.market.bid : after?.market.offer) ?? p.level;
+      // IG's history has the real deal (reference and level); without it, the stop level stands in.
+      const booked = new Set(this.fills.map((f) => f.venueTradeId));
+      const record = await this.closeActivity(dealId, this.client.time() - 5 * 60_000, booked).catch(() => undefined);
+      const level =
+        record?.price ?? p.stopLevel ?? (p.direction === 'BUY' ? after?.market.bid : after?.market.offer) ?? p.level;
       const symbol = this.symbols.get(before.market.epic) ?? before.market.epic;
       this.opts.onAlert?.(
         `${this.id}: IG closed ${gone} of position ${dealId} (${symbol}) near ${level}: stop or limit hit`,
       );
       this.addFill({
-        venueTradeId: `close:${dealId}:${p.size}->${after?.position.size ?? 0}`,
+        venueTradeId: record?.venueTradeId ?? `close:${dealId}:${p.size}->${after?.position.size ?? 0}`,
         venueOrderId: `position:${dealId}`,
-        ...(p.dealReference ? { clientOrderId: p.dealReference } : {}),
+        // No client order id: the position's reference belongs to the order that opened it, and this fill is
+        // IG's, not that order's (the bridge raises it as a fill of no order of ours).
         symbol,
         side: p.direction === 'BUY' ? 'sell' : 'buy',
         price: level,
-        quantity: gone,
+        quantity: record?.quantity ?? gone,
         fee: 0,
         feeCurrency: this.currency,
         liquidity: 'taker',
-        time: Date.now(),
+        time: record?.time ?? this.client.time(),
       });
     }
     this.knownPositions = current;
@@ -788,7 +874,7 @@ export class IgVenue implements Venue {
     const positions = await this.client.positions();
     for (const r of gone) {
       if (r.cancelledByUs) {
-        r.order = { ...r.order, status: 'cancelled', updatedAt: Date.now() };
+        r.order = { ...r.order, status: 'cancelled', updatedAt: this.client.time() };
         continue;
       }
       const epic = this.epics.get(r.order.symbol);
@@ -802,7 +888,7 @@ export class IgVenue implements Venue {
             parseIgTime(x.position.createdDateUTC, 0) >= r.order.createdAt - 1_000),
       );
       if (p) {
-        const time = parseIgTime(p.position.createdDateUTC, Date.now());
+        const time = parseIgTime(p.position.createdDateUTC, this.client.time());
         r.order = {
           ...r.order,
           status: 'filled',
@@ -824,7 +910,7 @@ export class IgVenue implements Venue {
           time,
         });
       } else {
-        r.order = { ...r.order, status: 'cancelled', updatedAt: Date.now() };
+        r.order = { ...r.order, status: 'cancelled', updatedAt: this.client.time() };
         this.opts.onAlert?.(
           `${this.id}: working order ${r.order.clientOrderId} left IG's list with no matching position: taken as cancelled at IG`,
         );
@@ -834,7 +920,7 @@ export class IgVenue implements Venue {
 
   private fromWorking(w: IgWorkingOrder, clientOrderId: string): VenueOrder {
     const d = w.workingOrderData;
-    const time = parseIgTime(d.createdDateUTC, Date.now());
+    const time = parseIgTime(d.createdDateUTC, this.client.time());
     return {
       venueOrderId: d.dealId,
       clientOrderId,

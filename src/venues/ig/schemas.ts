@@ -175,3 +175,32 @@ export const workingOrdersSchema = z.object({
 
 /** An IG error body. */
 export const errorSchema = z.object({ errorCode: z.string() });
+
+/** GET /history/activity version 3 (detailed): deals by IG's and our references, with their actions. */
+export const activitySchema = z.object({
+  activities: z.array(
+    z.object({
+      date: z.string(),
+      epic: z.string(),
+      dealId: z.string(),
+      type: z.string(),
+      status: z.string(),
+      channel: z.string().optional(),
+      details: z
+        .object({
+          dealReference: z.string().optional(),
+          actions: z
+            .array(z.object({ actionType: z.string(), affectedDealId: z.string().nullable().optional() }))
+            .default([]),
+          direction: z.enum(['BUY', 'SELL']).nullable().optional(),
+          size: z.number().nullable().optional(),
+          level: z.number().nullable().optional(),
+        })
+        .nullable()
+        .optional(),
+    }),
+  ),
+  metadata: z
+    .object({ paging: z.object({ size: z.number().optional(), next: z.string().nullable().optional() }).optional() })
+    .optional(),
+});

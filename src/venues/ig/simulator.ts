@@ -98,6 +98,8 @@ export class IgSimulator {
   readonly workingOrders: SimWorkingOrder[] = [];
   /** Requests seen, as "METHOD path VERSION" (for tests). */
   readonly log: string[] = [];
+  /** Deals as GET /history/activity reports them (newest last). */
+  readonly activities: Record<string, unknown>[] = [];
   /** Requests refused for an exceeded allowance (a soak asserts none). */
   allowanceRefusals = 0;
   /** Requests per allowance kind and account, with their times (the per-minute windows). */
@@ -164,6 +166,16 @@ export class IgSimulator {
     if (!p || p.stopLevel === null) return false;
     this.accounts[0].balance += (p.direction === 'BUY' ? p.stopLevel - p.level : p.level - p.stopLevel) * p.size;
     this.positions.splice(i, 1);
+    this.activity(
+      this.newRef(),
+      p.dealId,
+      p.epic,
+      p.direction === 'BUY' ? 'SELL' : 'BUY',
+      p.size,
+      p.stopLevel,
+      'POSITION_CLOSED',
+      'SYSTEM',
+    );
     return true;
   }
 
@@ -223,6 +235,13 @@ export class IgSimulator {
         locale: 'en_GB',
         currency: a.currency,
         lightstreamerEndpoint: 'https://sim-ls',
+      });
+    }
+    if (path === '/history/activity' && method === 'GET') {
+      const from = Date.parse(`${url.searchParams.get('from') ?? '1970-01-01T00:00:00'}Z`);
+      return send(res, 200, {
+        activities: this.activities.filter((a) => Date.parse(`${String(a.date)}Z`) >= from),
+        metadata: { paging: { size: this.activities.length, next: null } },
       });
     }
     const prices = /^\/prices\/([^/]+)$/.exec(path);
@@ -535,6 +554,7 @@ export class IgSimulator {
       createdDateUTC: new Date(this.now()).toISOString().slice(0, 23),
     };
     this.positions.push(p);
+    this.activity(ref, dealId, m.epic, direction, size, level, 'POSITION_OPENED', 'PUBLIC_WEB_API');
     this.confirms.set(ref, {
       dealReference: ref,
       dealId,
@@ -575,6 +595,9 @@ export class IgSimulator {
     this.accounts[0].balance += pnl;
     p.size -= size;
     if (p.size <= 1e-9) this.positions.splice(i, 1);
+    const closer = p.direction === 'BUY' ? 'SELL' : 'BUY';
+    const action = p.size <= 1e-9 ? 'POSITION_CLOSED' : 'POSITION_PARTIALLY_CLOSED';
+    this.activity(ref, p.dealId, p.epic, closer, size, level, action, 'PUBLIC_WEB_API');
     this.confirms.set(ref, {
       dealReference: ref,
       dealId: p.dealId,
@@ -695,6 +718,29 @@ export class IgSimulator {
 
   private available(): number {
     return this.accounts[0].balance + this.profitLoss() - this.margin();
+  }
+
+  private activity(
+    dealReference: string,
+    dealId: string,
+    epic: string,
+    direction: 'BUY' | 'SELL',
+    size: number,
+    level: number,
+    actionType: string,
+    channel: string,
+  ): void {
+    this.activities.push({
+      date: new Date(this.now()).toISOString().slice(0, 23),
+      epic,
+      period: '-',
+      dealId,
+      channel,
+      type: 'POSITION',
+      status: 'ACCEPTED',
+      description: actionType,
+      details: { dealReference, actions: [{ actionType, affectedDealId: dealId }], direction, size, level },
+    });
   }
 
   private newRef(): string {
