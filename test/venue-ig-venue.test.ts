@@ -248,6 +248,28 @@ describe('IgVenue against the IG simulator', () => {
     expect(await venue.fetchOrder({ symbol: SYMBOL, clientOrderId: lonely.clientOrderId })).toBeNull();
   });
 
+  it('price history: alerts when the weekly allowance runs low; exhausted, it stops only price history', async () => {
+    const { venue, alerts } = makeVenue();
+    await venue.connect();
+    sim.historicalAllowance = 1_000;
+    const bars = await venue.fetchCandles(SYMBOL, '1m', undefined, 20);
+    expect(bars).toHaveLength(20);
+    expect(alerts.some((a) => /historical-data allowance low: 980 of 10000 points left/.test(a))).toBe(true);
+    sim.historicalAllowance = 5;
+    const err = await rejection(venue.fetchCandles(SYMBOL, '1m', undefined, 20));
+    expect(err).toMatchObject({ retryable: true, code: 'VENUE_RATE_LIMIT' });
+    expect(alerts.some((a) => /exceeded-account-historical-data-allowance; history requests paused/.test(a))).toBe(
+      true,
+    );
+    const sent = sim.log.filter((l) => l.startsWith('GET /prices')).length;
+    expect((await rejection(venue.fetchCandles(SYMBOL, '1m', undefined, 2))).message).toMatch(/no price history/);
+    expect(sim.log.filter((l) => l.startsWith('GET /prices')).length).toBe(sent);
+    // Everything else carries on.
+    expect((await venue.fetchTicker(SYMBOL)).bid).toBe(11_000.2);
+    expect((await buy(venue, 1)).status).toBe('filled');
+    sim.historicalAllowance = 10_000;
+  });
+
   it('refuses an opening deal that would take free margin below the floor, sending nothing', async () => {
     const { venue } = makeVenue({ marginFloor: 0.5 });
     await venue.connect();

@@ -144,13 +144,15 @@ export class IgClient {
     return this.now();
   }
 
-  /** True while IG's 403 allowance back-off refuses requests of this kind. */
-  backingOff(kind: Kind): boolean {
+  /** True while IG's 403 allowance back-off refuses requests of this kind (or price history). */
+  backingOff(kind: Kind | 'history'): boolean {
     return this.blockedUntil[kind] > this.now();
   }
   /** Epoch ms of the last response's `Date` header, and our clock when it arrived. */
   private lastServerDate: { server: number; local: number } | undefined;
-  private blockedUntil: Record<Kind, number> = { trading: 0, nonTrading: 0 };
+  private blockedUntil: Record<Kind | 'history', number> = { trading: 0, nonTrading: 0, history: 0 };
+  /** When IG's weekly historical-data allowance renews (from the last GET /prices), epoch ms. */
+  private historyRenewsAt = 0;
   private readonly rulesCache = new Map<string, IgDealingRules>();
   /** The account the session trades (after a switch, the switched-to one). */
   accountId: string | undefined;
@@ -248,6 +250,15 @@ export class IgClient {
    */
   async prices(epic: string, resolution: string, max: number): Promise<IgBar[]> {
     const q = new URLSearchParams({ resolution, max: String(max), pageSize: '0' });
+    const wait = this.blockedUntil.history - this.now();
+    if (wait > 0) {
+      throw new VenueError(`ig historical-data allowance exhausted: no price history for ${Math.ceil(wait / 1000)} s`, {
+        retryable: true,
+        venue: 'ig',
+        code: 'VENUE_RATE_LIMIT',
+        retryAfterMs: wait,
+      });
+    }
     const r = await this.call(
       'nonTrading',
       'GET',
@@ -258,6 +269,7 @@ export class IgClient {
     );
     const a = r.metadata.allowance;
     this.historicalAllowanceLeft = a.remainingAllowance;
+    this.historyRenewsAt = this.now() + a.allowanceExpiry * 1000;
     if (a.remainingAllowance < a.totalAllowance / 10) {
       this.opts.onAlert?.(
         `IG historical-data allowance low: ${a.remainingAllowance} of ${a.totalAllowance} points left, renews in ${a.allowanceExpiry} s`,
@@ -604,15 +616,19 @@ export class IgClient {
   private async fail(res: Response, kind: Kind, method: string, path: string): Promise<never> {
     const code = await this.errorCode(res);
     if (res.status === 403 && ALLOWANCE.test(code)) {
-      const which: Kind = code.includes('trading') ? 'trading' : kind;
-      // IG's allowances are per minute: back off a full window and say so.
-      this.blockedUntil[which] = this.now() + 60_000;
-      this.opts.onAlert?.(`IG refused ${method} ${path}: ${code}; ${which} requests paused for 60 s`);
+      // The per-minute allowances: back off a full window. The weekly historical-data one stops only price
+      // history, until it renews (as the last GET /prices said; a minute when unknown).
+      const which = code.includes('historical') ? 'history' : code.includes('trading') ? 'trading' : kind;
+      const pause = which === 'history' ? Math.max(60_000, this.historyRenewsAt - this.now()) : 60_000;
+      this.blockedUntil[which] = this.now() + pause;
+      this.opts.onAlert?.(
+        `IG refused ${method} ${path}: ${code}; ${which} requests paused for ${Math.ceil(pause / 1000)} s`,
+      );
       throw new VenueError(`ig ${method} ${path}: ${code}`, {
         retryable: true,
         venue: 'ig',
         code: 'VENUE_RATE_LIMIT',
-        retryAfterMs: 60_000,
+        retryAfterMs: pause,
       });
     }
     const retryable = res.status >= 500 || res.status === 429;
