@@ -288,6 +288,20 @@ describe('IgVenue against the IG simulator', () => {
     const { venue, alerts } = makeVenue();
     await venue.connect();
     const o = await buy(venue, 2);
+    // The engine's own protective stop for the long: it closes the position (nets), so it takes no stop of its own.
+    const guard = await venue.placeOrder({
+      clientOrderId: cid('ps'),
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop',
+      quantity: 2,
+      stopPrice: 10_900,
+    });
+    expect(sim.workingOrders.find((w) => w.dealId === guard.venueOrderId)).toMatchObject({
+      direction: 'SELL',
+      forceOpen: false,
+      stopDistance: null,
+    });
     const fills: VenueFill[] = [];
     const polled = () => sim.log.filter((l) => l === 'GET /positions v2').length;
     const before = polled();
@@ -310,6 +324,12 @@ describe('IgVenue against the IG simulator', () => {
       expect(f.quantity).toBeCloseTo(2, 10);
       expect(alerts.some((a) => a.includes(`position ${dealId}`) && a.includes('stop or limit hit'))).toBe(true);
       expect(await venue.fetchPositions()).toEqual([]);
+      // With the long gone, that sell stop would open a short if it triggered: it is cancelled, with an alert.
+      await until(() => sim.workingOrders.length === 0);
+      expect((await venue.fetchOrder({ symbol: SYMBOL, clientOrderId: guard.clientOrderId }))?.status).toBe(
+        'cancelled',
+      );
+      expect(alerts.some((a) => a.includes(guard.clientOrderId) && a.includes('no position left to close'))).toBe(true);
     } finally {
       sub.close();
     }

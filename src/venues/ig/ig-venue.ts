@@ -75,6 +75,8 @@ interface OrderRecord {
   addFill?: (c: IgConfirm, ref: string) => void;
   /** The placement is still running: a lookup reports it as it stands and settles nothing. */
   inFlight?: boolean;
+  /** A working order that closes the position in this epic (forceOpen false). */
+  closes?: string;
 }
 
 const FINAL = new Set(['filled', 'cancelled', 'rejected', 'expired']);
@@ -486,8 +488,14 @@ export class IgVenue implements Venue {
         'VENUE_INVALID_ORDER',
       );
     const level = roundToStep(raw, inst.tickSize, 'nearest');
-    // Reduce-only orders net against the position when they trigger (IG allows no attached stop then).
-    const opening = !req.reduceOnly;
+    // An order against the open position (reduce-only, or the engine's protective stop or take-profit) closes it:
+    // it nets when it triggers (forceOpen false, which IG allows no attached stop with). Sent as an opening order it
+    // would open an opposite position instead.
+    const direction = req.side === 'buy' ? 'BUY' : 'SELL';
+    const against = (await this.client.positions()).some(
+      (p) => p.market.epic === epic && p.position.direction !== direction,
+    );
+    const opening = !req.reduceOnly && !against;
     const stop = this.stopFor(m);
     checkDeal(m, {
       size,
@@ -523,7 +531,7 @@ export class IgVenue implements Venue {
       createdAt: now,
       updatedAt: now,
     };
-    this.remember({ order, workingDealId: dealId });
+    this.remember({ order, workingDealId: dealId, ...(opening ? {} : { closes: epic }) });
     return { ...order };
   }
 
@@ -847,6 +855,30 @@ export class IgVenue implements Venue {
       });
     }
     this.knownPositions = current;
+    await this.cancelOrphanedCloses(now);
+  }
+
+  /**
+   * A closing working order whose position is gone (IG's stop closed it) would open an unprotected position in the
+   * other direction if it triggered: it is deleted, with an alert.
+   */
+  private async cancelOrphanedCloses(positions: IgPosition[]): Promise<void> {
+    for (const r of this.records.values()) {
+      if (r.closes === undefined || FINAL.has(r.order.status) || r.cancelledByUs) continue;
+      const dir = r.order.side === 'buy' ? 'BUY' : 'SELL';
+      const target = positions.some((p) => p.market.epic === r.closes && p.position.direction !== dir);
+      if (target) continue;
+      try {
+        await this.cancelOrder({ symbol: r.order.symbol, clientOrderId: r.order.clientOrderId });
+        this.opts.onAlert?.(
+          `${this.id}: ${r.order.type} ${r.order.side} ${r.order.clientOrderId} had no position left to close (IG closed it); cancelled so it cannot open one`,
+        );
+      } catch (err) {
+        this.opts.onAlert?.(
+          `${this.id}: ${r.order.clientOrderId} has no position left to close and could not be cancelled: ${(err as Error).message}`,
+        );
+      }
+    }
   }
 
   private addFill(f: VenueFill): void {

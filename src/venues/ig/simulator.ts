@@ -65,6 +65,8 @@ interface SimWorkingOrder {
   stopDistance: number | null;
   limitDistance: number | null;
   guaranteedStop: boolean;
+  /** false: nets against an opposite position when it triggers. */
+  forceOpen: boolean;
   createdDateUTC: string;
 }
 
@@ -682,6 +684,7 @@ export class IgSimulator {
       stopDistance: b.stopDistance === undefined ? null : Number(b.stopDistance),
       limitDistance: b.limitDistance === undefined ? null : Number(b.limitDistance),
       guaranteedStop: b.guaranteedStop === true,
+      forceOpen: b.forceOpen !== false,
       createdDateUTC: new Date(this.now()).toISOString().slice(0, 23),
     };
     this.workingOrders.push(w);
