@@ -113,5 +113,15 @@ describe('runtime with an IG venue', () => {
     );
     expect(alerts.find((a) => a.payload.message.includes('exceeded-account-allowance'))?.source).toBe('venue:ig');
     expect(sim.allowanceRefusals).toBe(0);
+
+    // A restart after IG stopped the position out while we were down: reconciliation compares the booked position
+    // with IG's and says so; the order is found at IG by its client order id (its deal reference).
+    await runtime.stop('test');
+    runtime = undefined;
+    expect(sim.hitStop(position!.dealId)).toBe(true);
+    runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER_KEY } });
+    const report = runtime.deployments[0].reconcile;
+    expect(report.mismatches.some((m) => m.startsWith('Venue position below booked position'))).toBe(true);
+    expect(report.notPlaced).toBe(0);
   });
 });
