@@ -1,4 +1,7 @@
-/** The IG adapter passes the venue conformance suite against the IG simulator on loopback (REST polling). */
+/**
+ * The IG adapter passes the venue conformance suite against the IG simulator on loopback (REST polling), with its
+ * session invalidation (the weekend) and allowance refusal (403 exceeded-account-allowance) faults.
+ */
 import { IgClient } from '../src/venues/ig/client.js';
 import { IgVenue } from '../src/venues/ig/ig-venue.js';
 import { IgSimulator } from '../src/venues/ig/simulator.js';
@@ -21,5 +24,13 @@ describeVenueConformance('ig on the IG simulator', async () => {
     stop: { kind: 'normal', distance: 50 },
     pollIntervalMs: 50,
   });
-  return { venue, symbol: 'EUR/USD', teardown: () => sim.stop() };
+  return {
+    venue,
+    symbol: 'EUR/USD',
+    teardown: () => sim.stop(),
+    faults: {
+      invalidateSession: () => sim.invalidateSessions(),
+      rateLimitNext: () => sim.failNext(403, 'error.public-api.exceeded-account-allowance'),
+    },
+  };
 });

@@ -19,6 +19,13 @@ export interface ConformanceContext {
   symbol: string;
   /** Releases servers and sockets; the suite calls it after `venue.close()`. */
   teardown?: () => Promise<void>;
+  /** Faults the venue's simulator can inject; each fault's case is skipped when it is not given. */
+  faults?: {
+    /** Ends the venue's login session (expiry, a broker's nightly or weekend invalidation). */
+    invalidateSession?: () => void | Promise<void>;
+    /** Makes the venue refuse the next request for a rate limit or allowance. */
+    rateLimitNext?: () => void | Promise<void>;
+  };
 }
 
 let seq = 0;
@@ -464,6 +471,16 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       expect(all.some((f) => f.venueOrderId === first.venueOrderId)).toBe(true);
     });
 
+    it('carries on after the venue ends its session: the adapter logs in again', async (test) => {
+      const invalidate = ctx.faults?.invalidateSession;
+      if (!invalidate) test.skip('the simulator has no sessions to end');
+      await invalidate?.();
+      const balances = await venue.fetchBalances();
+      expect(balances.find((b) => b.asset === inst.quote)?.free).toBeGreaterThan(0);
+      const o = await marketBuy('sess');
+      expect(o.filledQuantity).toBeGreaterThan(0);
+    });
+
     it('streams ticker updates until closed', async () => {
       const got: Ticker[] = [];
       const errors: Error[] = [];
@@ -485,6 +502,18 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       const after = got.length;
       await new Promise((r) => setTimeout(r, 400));
       expect(got.length).toBe(after);
+    });
+
+    // Last: an adapter may refuse further requests for a while after the refusal (IG pauses a minute).
+    it('reports a rate-limit refusal as a retryable VenueError with how long to wait', async (test) => {
+      const limit = ctx.faults?.rateLimitNext;
+      if (!limit) test.skip('the simulator injects no rate-limit refusal here');
+      await limit?.();
+      const err = await rejection(venue.fetchTicker(ctx.symbol));
+      expect(err).toBeInstanceOf(VenueError);
+      expect((err as VenueError).retryable).toBe(true);
+      expect((err as VenueError).code).toBe('VENUE_RATE_LIMIT');
+      expect((err as VenueError).retryAfterMs).toBeGreaterThan(0);
     });
   });
 }

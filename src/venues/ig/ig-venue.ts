@@ -660,10 +660,12 @@ export class IgVenue implements Venue {
     const wanted = (f: { symbol: string; time: number }) =>
       (symbol === undefined || f.symbol === symbol) && (since === undefined || f.time >= since);
     for (const a of await this.client.activity(from)) {
-      const f = this.fillOf(a);
-      if (!f || !wanted(f)) continue;
-      seen.add(f.venueTradeId);
-      out.push({ ...(mine.get(f.venueTradeId) ?? f) });
+      const listed = this.fillOf(a);
+      if (!listed) continue;
+      seen.add(listed.venueTradeId);
+      // Our own record of the deal wins (its order ids, its time): filtered as it is returned.
+      const f = mine.get(listed.venueTradeId) ?? listed;
+      if (wanted(f)) out.push({ ...f });
     }
     for (const f of this.fills) if (!seen.has(f.venueTradeId) && wanted(f)) out.push({ ...f });
     return out.sort((x, y) => x.time - y.time);
