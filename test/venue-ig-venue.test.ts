@@ -363,6 +363,13 @@ describe('IgVenue against the IG simulator', () => {
       trailingStep: null,
       createdDateUTC: new Date(clock).toISOString().slice(0, 23),
     });
+    // A start where IG refuses the stop (e.g. the market is closed) still starts, and says the position has none.
+    const refused = makeVenue();
+    sim.failNext(400, 'error.service.market-closed', { method: 'PUT', path: '/positions/otc/' });
+    await refused.venue.connect();
+    expect(refused.alerts.some((m) => m.includes('DIMANUAL1') && m.includes('has NO broker-side stop'))).toBe(true);
+    expect(sim.positions.find((p) => p.dealId === 'DIMANUAL1')?.stopLevel).toBeNull();
+    await refused.venue.close();
     const second = makeVenue();
     await second.venue.connect();
     expect(second.alerts.some((m) => m.includes('DIMANUAL1') && m.includes('had no broker-side stop'))).toBe(true);

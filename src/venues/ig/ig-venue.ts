@@ -142,6 +142,8 @@ export class IgVenue implements Venue {
     for (const epic of this.epics.values()) {
       const m = await this.loadMarket(epic);
       const price = m.offer ?? m.bid ?? Number.NaN;
+      // A closed market (the weekend) has no quote: its rules are checked on its first deal instead.
+      if (!Number.isFinite(price)) continue;
       // A stop policy the market cannot take fails here, once, rather than on every deal.
       checkDeal(m, {
         size: pointsOf(m.minDealSize, price),
@@ -181,7 +183,15 @@ export class IgVenue implements Venue {
         p.direction === 'BUY'
           ? roundToStep((market.bid ?? p.level) - distance, 10 ** -m.priceDecimals, 'down')
           : roundToStep((market.offer ?? p.level) + distance, 10 ** -m.priceDecimals, 'up');
-      await this.client.amendPosition(p.dealId, { stopLevel, limitLevel: p.limitLevel });
+      try {
+        await this.client.amendPosition(p.dealId, { stopLevel, limitLevel: p.limitLevel });
+      } catch (err) {
+        // A closed market or a refused level must not stop the start: the position stays listed, loudly.
+        this.opts.onAlert?.(
+          `${this.id}: position ${p.dealId} (${market.epic} ${p.direction} ${p.size}) has NO broker-side stop and setting one at ${stopLevel} failed: ${(err as Error).message}`,
+        );
+        continue;
+      }
       this.knownPositions.set(p.dealId, { position: { ...p, stopLevel }, market });
       fixed.push(p.dealId);
       this.opts.onAlert?.(

@@ -109,7 +109,7 @@ export class IgSimulator {
   private readonly sessions = new Map<string, Session>(); // CST / access token → session
   private readonly refreshTokens = new Map<string, string>(); // refresh → accountId
   private readonly confirms = new Map<string, Record<string, unknown>>();
-  private readonly faults: { status: number; errorCode: string }[] = [];
+  private readonly faults: { status: number; errorCode: string; method?: string; path?: string }[] = [];
   private readonly drops: { method: string; path: string }[] = [];
   private readonly allowances: Required<NonNullable<IgSimulatorOptions['allowances']>>;
   private readonly accessTokenSeconds: number;
@@ -190,8 +190,8 @@ export class IgSimulator {
   }
 
   /** Makes the next request fail with this status and IG error code (once per call). */
-  failNext(status: number, errorCode: string): void {
-    this.faults.push({ status, errorCode });
+  failNext(status: number, errorCode: string, match?: { method: string; path: string }): void {
+    this.faults.push({ status, errorCode, ...match });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -212,8 +212,14 @@ export class IgSimulator {
     }
     if (req.headers['x-ig-api-key'] !== this.apiKey)
       return send(res, 403, { errorCode: 'error.security.api-key-invalid' });
-    const fault = this.faults.shift();
-    if (fault) return send(res, fault.status, { errorCode: fault.errorCode });
+    // The first fault this request matches (one without a match takes any request).
+    const f = this.faults.findIndex(
+      (x) => (x.method === undefined || x.method === method) && (x.path === undefined || path.startsWith(x.path)),
+    );
+    if (f >= 0) {
+      const [fault] = this.faults.splice(f, 1);
+      return send(res, fault.status, { errorCode: fault.errorCode });
+    }
     if (path === '/session' && method === 'POST') return this.login(res, version, body);
     if (path === '/session/refresh-token' && method === 'POST') return this.refresh(res, body);
     const session = this.authenticate(req);
