@@ -75,6 +75,23 @@ export function defaultWorkerCount(): number {
   return availableParallelism();
 }
 
+/**
+ * Something watching one pool worker from this thread (the strategy sandbox's CPU watchdog for code we did not
+ * write): what it hands the worker, and how to stop watching when the worker ends.
+ */
+export interface WorkerGuard {
+  /** Handed to the worker as `workerData.guard` (e.g. the shared buffer the worker marks its callbacks in). */
+  readonly data: unknown;
+  /** Stops watching. */
+  close(): void;
+}
+
+/**
+ * Makes the guard of one worker; the guard calls `stop(err)` to end that worker: the pool terminates it and fails
+ * with `err` (its task and every queued one reject with it, and the search stops with its message).
+ */
+export type WorkerGuardFactory = (stop: (err: Error) => void) => WorkerGuard;
+
 /** Options of a WorkerPool. */
 export interface WorkerPoolOptions {
   readonly size: number;
@@ -82,10 +99,13 @@ export interface WorkerPoolOptions {
   readonly script: URL;
   /** Posted once to every worker at start (shared-memory arrays in it are shared, not copied). */
   readonly workerData: unknown;
+  /** A guard per worker (its `data` joins the worker's `workerData` as `guard`). */
+  readonly guard?: WorkerGuardFactory;
 }
 
 interface Slot {
   worker: Worker;
+  guard?: WorkerGuard;
   busy: boolean;
   task?: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void };
 }
@@ -109,21 +129,31 @@ export class WorkerPool {
     }
     const readies: Promise<void>[] = [];
     for (let i = 0; i < opts.size; i++) {
-      const worker = new Worker(tsxWorkerSource(opts.script), { eval: true, workerData: opts.workerData });
-      const slot: Slot = { worker, busy: true };
-      this.slots.push(slot);
+      // The guard is made before its worker: the worker starts with the guard's data in hand.
+      let slot: Slot | undefined;
+      const guard = opts.guard?.((err) => {
+        if (slot === undefined || this.broken || this.closed) return;
+        void slot.worker.terminate();
+        // The pool is broken by the stop (its worker is gone): the search ends with this error, not a failed trial.
+        this.fail(Object.assign(err, { fatal: true }));
+      });
+      const workerData = guard === undefined ? opts.workerData : { ...(opts.workerData as object), guard: guard.data };
+      const worker = new Worker(tsxWorkerSource(opts.script), { eval: true, workerData });
+      slot = { worker, busy: true, ...(guard ? { guard } : {}) };
+      const thisSlot = slot;
+      this.slots.push(thisSlot);
       readies.push(
         new Promise<void>((resolve, reject) => {
           worker.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') {
-              slot.busy = false;
+              thisSlot.busy = false;
               resolve();
               this.pump();
             } else if (m.type === 'init-error') {
               const err = fromWireError(m.error);
               reject(err);
               this.fail(err);
-            } else this.settle(slot, m);
+            } else this.settle(thisSlot, m);
           });
           worker.on('error', (cause) => {
             const err = new WorkerPoolError(`optimiser worker crashed: ${cause.message}`, { cause });
@@ -131,8 +161,10 @@ export class WorkerPool {
             this.fail(err);
           });
           worker.on('exit', (code) => {
+            thisSlot.guard?.close();
             if (this.closed) return;
-            const err = new WorkerPoolError(`optimiser worker exited with code ${code}`);
+            // A worker its guard stopped (or the pool already failing) reports the error that broke the pool.
+            const err = this.broken ?? new WorkerPoolError(`optimiser worker exited with code ${code}`);
             reject(err);
             this.fail(err);
           });
