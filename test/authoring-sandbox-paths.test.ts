@@ -83,7 +83,7 @@ describe('the CPU budget on every path that runs a strategy file', { timeout: 40
     expect(r.out).toBe('');
   });
 
-  it('MCP run_backtest: the tool refuses with the stop, and the server keeps answering', async () => {
+  it('MCP run_backtest and check_strategy: the tools refuse with the stop, and the server keeps answering', async () => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env.TRADEFORGE_HOME = home;
@@ -100,6 +100,18 @@ describe('the CPU budget on every path that runs a strategy file', { timeout: 40
         expect(text(r)).toMatch(/ran past its CPU budget of 1000 ms in onBar at bar 50 /);
         expect(text(r)).toMatch(/strategy spin /);
       }
+      // check_strategy's smoke backtest runs the same way: the candidate is refused with the stop.
+      const checked = JSON.parse(
+        text(
+          await client.callTool({ name: 'check_strategy', arguments: { source: LOOP, kind: 'ts' } }, undefined, {
+            timeout: 240_000,
+          }),
+        ),
+      ) as { ok: boolean; stage: string; problems: string[] };
+      expect(checked).toMatchObject({ ok: false, stage: 'backtest' });
+      expect(checked.problems.join('\n')).toMatch(
+        /strategy spin ran past its CPU budget of 1000 ms in onBar at bar 50 /,
+      );
       // The server is alive and still runs backtests.
       const ok = await client.callTool({ name: 'run_backtest', arguments: { strategy: 'sma-cross' } });
       expect((ok as Text).isError).toBeFalsy();

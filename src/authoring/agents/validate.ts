@@ -2,6 +2,7 @@ import { type BacktestData, runBacktest } from '../../backtest/runner.js';
 import type { StrategyDefinition } from '../../strategy/types.js';
 import { checkSource, formatFindings } from '../gate/check.js';
 import { compileStrategySource, type StrategySourceKind, strategyExits } from '../resolve.js';
+import { runSandboxedBacktest } from '../sandbox/backtest-worker.js';
 
 /** Which check refused a candidate. */
 export type ValidationStage = 'answer' | 'gate' | 'compile' | 'backtest';
@@ -23,14 +24,16 @@ function message(err: unknown): string {
 /**
  * Judges a candidate the way a file on disk is judged: the safety gate (code kinds), then the one resolver's
  * compiler for its kind (rules, TypeScript, Pine), then a smoke backtest on the bundled data, where a thrown error
- * or a strategy callback error fails it. `file` names the candidate in messages.
+ * or a strategy callback error fails it. Code (TypeScript, JavaScript) runs its smoke backtest in a sandboxed
+ * backtest worker under the per-callback CPU budget, so a candidate stuck in a loop is refused, never a hang.
+ * `file` names the candidate in messages.
  */
-export function validateCandidate(
+export async function validateCandidate(
   source: string,
   kind: StrategySourceKind,
   smokeData: BacktestData,
   file: string,
-): CandidateVerdict {
+): Promise<CandidateVerdict> {
   if (kind === 'ts' || kind === 'js') {
     const gate = checkSource(source, file);
     if (!gate.ok) return { ok: false, stage: 'gate', problems: formatFindings(file, gate.findings).split('\n') };
@@ -43,7 +46,10 @@ export function validateCandidate(
   }
   try {
     const exits = strategyExits(definition);
-    const r = runBacktest({ data: smokeData, strategy: definition, ...(exits ? { exits } : {}) });
+    const r =
+      kind === 'ts' || kind === 'js'
+        ? await runSandboxedBacktest({ source, file, options: { data: smokeData, ...(exits ? { exits } : {}) } })
+        : runBacktest({ data: smokeData, strategy: definition, ...(exits ? { exits } : {}) });
     if (r.strategyErrors.length > 0) {
       return {
         ok: false,
