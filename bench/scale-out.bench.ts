@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { createTrialRunner } from '../src/backtest/optimizer/backtest-trial.js';
 import { LocalEvaluator } from '../src/backtest/optimizer/evaluators.js';
 import { parseObjective } from '../src/backtest/optimizer/objective.js';
@@ -46,6 +47,39 @@ function startWorker(prefix: string, home: string, schema: string): Promise<Chil
     });
     child.on('exit', (code) => fail(new Error(`worker exited ${code}: ${out}`)));
   });
+}
+
+/** Runs the sweep's trials split over `n` plain processes at once (no queue); resolves with the slowest one's ms. */
+async function ceilingRun(n: number): Promise<number> {
+  const kids = Array.from({ length: n }, (_, part) =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/scale-out-ceiling.ts'),
+        String(BARS),
+        GRID.join(' '),
+        String(n),
+        String(part),
+      ],
+      { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
+  );
+  const lines = kids.map((k) => {
+    const rl = createInterface({ input: k.stdout });
+    return (re: RegExp) =>
+      new Promise<string>((ok, fail) => {
+        rl.on('line', (l) => re.test(l) && ok(l));
+        k.once('exit', (code) => fail(new Error(`ceiling process exited ${code}`)));
+      });
+  });
+  await Promise.all(lines.map((wait) => wait(/^ready$/)));
+  const done = lines.map((wait) => wait(/^done /));
+  // Both start together, warm: the figure is steady-state compute only.
+  for (const k of kids) k.stdin.write('go\n');
+  const ms = await Promise.all(done);
+  return Math.max(...ms.map((l) => Number(l.slice(5))));
 }
 
 /** CPU milliseconds (user + system, all threads) process `pid` has used; 0 when it cannot be read. */
@@ -135,6 +169,8 @@ export default async function (): Promise<void> {
     const one = await timed(1);
     const two = await timed(2);
     const ratio = one.ms / two.ms;
+    for (const c of children) c.kill('SIGTERM');
+    const ceiling = (await ceilingRun(1)) / (await ceilingRun(2));
     process.stdout.write(
       `${[
         `scale-out: sma-cross sweep of ${one.trials} trials x ${BARS} bars (1m synthetic) through BullMQ on Redis`,
@@ -148,6 +184,7 @@ export default async function (): Promise<void> {
             )
             .join('; '),
         `  results in ${PG_URL ? 'PostgreSQL' : 'SQLite'}`,
+        `  this machine's ceiling: 2 plain processes running the same trials (no queue) ${ceiling.toFixed(2)}x one`,
         `  speed-up ${ratio.toFixed(2)}x (target >= 1.8x on an idle 2-core machine)${ratio >= 1.8 ? '' : '  BELOW TARGET'}`,
         '  fingerprints identical to the single-process run',
         `  load ${loadavg()[0].toFixed(2)} (1 min; above the core count the machine was shared and the ratio is pessimistic)`,
