@@ -13,6 +13,7 @@ import {
   generationMessages,
   type OutputFormat,
 } from './prompts.js';
+import type { SandboxLimits } from '../sandbox/limits.js';
 import { type AgentStep, AgentTimeline, type StepListener } from './timeline.js';
 import { type CandidateVerdict, validateCandidate, type ValidationStage } from './validate.js';
 
@@ -74,6 +75,8 @@ export interface GenerationDeps {
   mask?: (value: unknown) => unknown;
   now?: () => number;
   reference?: FormatReference;
+  /** Budgets of a code candidate's sandboxed smoke backtest (default: the sandbox's defaults). */
+  sandboxLimits?: SandboxLimits;
 }
 
 /** One generation request. */
@@ -254,7 +257,7 @@ export async function generateStrategy(req: GenerationRequest, deps: GenerationD
     const t0 = tl.now();
     const found = extractSource(answer, format);
     const verdict: CandidateVerdict = found
-      ? await validateCandidate(found.source, found.kind, deps.smokeData, `generated.${found.kind}`)
+      ? await validateCandidate(found.source, found.kind, deps.smokeData, `generated.${found.kind}`, deps.sandboxLimits)
       : { ok: false, stage: 'answer', problems: ['the answer holds no fenced code block with a strategy'] };
     tl.record('validate', verdict.ok ? 'backtest' : verdict.stage, {
       startedAt: t0,

@@ -1,8 +1,8 @@
-import { type BacktestData, runBacktest } from '../../backtest/runner.js';
+import { type BacktestData, type BacktestResult, runBacktest } from '../../backtest/runner.js';
 import type { StrategyDefinition } from '../../strategy/types.js';
 import { checkSource, formatFindings } from '../gate/check.js';
 import { compileStrategySource, type StrategySourceKind, strategyExits } from '../resolve.js';
-import { runSandboxedBacktest } from '../sandbox/backtest-worker.js';
+import type { SandboxLimits } from '../sandbox/limits.js';
 
 /** Which check refused a candidate. */
 export type ValidationStage = 'answer' | 'gate' | 'compile' | 'backtest';
@@ -24,15 +24,16 @@ function message(err: unknown): string {
 /**
  * Judges a candidate the way a file on disk is judged: the safety gate (code kinds), then the one resolver's
  * compiler for its kind (rules, TypeScript, Pine), then a smoke backtest on the bundled data, where a thrown error
- * or a strategy callback error fails it. Code (TypeScript, JavaScript) runs its smoke backtest in a sandboxed
- * backtest worker under the per-callback CPU budget, so a candidate stuck in a loop is refused, never a hang.
- * `file` names the candidate in messages.
+ * or a strategy callback error fails it. Code (TypeScript, JavaScript) runs its smoke backtest in the sandbox
+ * backtest worker, so a candidate that loops or eats memory is stopped on its budget and reported as a backtest
+ * problem instead of hanging the caller. `file` names the candidate in messages.
  */
 export async function validateCandidate(
   source: string,
   kind: StrategySourceKind,
   smokeData: BacktestData,
   file: string,
+  limits?: SandboxLimits,
 ): Promise<CandidateVerdict> {
   if (kind === 'ts' || kind === 'js') {
     const gate = checkSource(source, file);
@@ -46,10 +47,14 @@ export async function validateCandidate(
   }
   try {
     const exits = strategyExits(definition);
-    const r =
-      kind === 'ts' || kind === 'js'
-        ? await runSandboxedBacktest({ source, file, options: { data: smokeData, ...(exits ? { exits } : {}) } })
-        : runBacktest({ data: smokeData, strategy: definition, ...(exits ? { exits } : {}) });
+    const options = { data: smokeData, ...(exits ? { exits } : {}) };
+    let r: BacktestResult;
+    if (kind === 'ts' || kind === 'js') {
+      const { runSandboxedBacktest } = await import('../sandbox/backtest-worker.js');
+      r = await runSandboxedBacktest({ source, file, options }, limits ? { limits } : {});
+    } else {
+      r = runBacktest({ ...options, strategy: definition });
+    }
     if (r.strategyErrors.length > 0) {
       return {
         ok: false,
