@@ -76,4 +76,48 @@ describe('stored strategy versions on the queue', () => {
       await sweep.close();
     }
   }, 300_000);
+
+  it('a stored version stuck in onBar is stopped on its CPU budget: one attempt, reported, the worker goes on', async () => {
+    const file = join(home, 'spin.ts');
+    writeFileSync(
+      file,
+      `import { defineStrategy, type StrategyContext } from 'tradeforge/sdk';
+export default defineStrategy({
+  name: 'spin',
+  description: 'never returns from onBar at bar 30',
+  params: [],
+  create() {
+    return { onBar(ctx: StrategyContext) { if (ctx.bar.index === 30) { let i = 0; while (i >= 0) i++; } } };
+  },
+});
+`,
+    );
+    const imported = await importStrategyVersion(store, { file });
+    worker ??= await startWorker(settings, schema, home);
+    const bars = generateBars({ bars: 500, seed: 12, timeframe: '1h' });
+    const sweep = await Sweep.open(settings);
+    try {
+      const dataHash = await sweep.publish(bars);
+      const base = { symbol: 'SYN', timeframe: '1h', options: { fee: 0.001 }, dataHash };
+      const err = await sweep
+        .submit({ ...base, strategy: 'spin@v1', strategyHash: imported.hash, params: {}, index: 0 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(JobFailedError);
+      expect((err as Error).message).toMatch(
+        /^spin@v1\.ts: strategy spin@v1 ran past its CPU budget of 1000 ms in onBar at bar 30 \(.+\); the sandbox stopped it$/,
+      );
+      const failed = (await queue.getJobs(['failed'])).find((j) => j.id === (err as JobFailedError).jobId);
+      // The same code on the same bars overruns again: no retries.
+      expect(failed?.attemptsMade).toBe(1);
+      // The worker process lives on and runs the next job.
+      expect(worker.child.exitCode).toBeNull();
+      const next = await sweep.submit({ ...base, strategy: 'sma-cross', params: { fast: 5, slow: 20 }, index: 1 });
+      expect(next.status).toBe('ok');
+    } finally {
+      await sweep.close();
+    }
+  }, 300_000);
 });

@@ -6,7 +6,14 @@ import type { SharedRunOptions } from '../backtest/optimizer/backtest-trial.js';
 import type { RiskSettings } from '../backtest/optimizer/run-setup.js';
 import type { TrialOutcome } from '../backtest/optimizer/types.js';
 import type { Timeframe } from '../core/timeframe.js';
-import { parseVersionRef, type StoredVersion, type StrategyVersionSource } from '../authoring/versions.js';
+import { SandboxStoppedError } from '../authoring/sandbox/limits.js';
+import { sandboxTrialGuard } from '../authoring/sandbox/trial-guard.js';
+import {
+  parseVersionRef,
+  type StoredVersion,
+  type StrategyVersionSource,
+  versionFileName,
+} from '../authoring/versions.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import type { BacktestInput } from '../store/repositories/catalogue.js';
 import { connectionFrom, QUEUE_NAME, type QueueSettings } from './connection.js';
@@ -70,6 +77,8 @@ class PoolCache {
           workers: this.threads,
           module: new URL('./queue-trial.ts', import.meta.url),
           setup: setupData,
+          // A stored version is code we did not write: its trial threads run under the sandbox's CPU watchdog.
+          ...(version ? { guard: sandboxTrialGuard({ strategy: job.strategy, file: versionFileName(version) }) } : {}),
         }),
         users: 0,
       };
@@ -198,19 +207,25 @@ export class QueueWorker {
           t.options,
           t.risk ?? null,
         ]);
-        const out = await pools.run(
-          key,
-          () => ({
-            symbol: t.symbol,
-            timeframe: t.timeframe as Timeframe,
-            columns: shareColumns(columns),
-            strategy: t.strategy,
-            options: t.options as SharedRunOptions,
-            ...(t.risk ? { risk: t.risk as RiskSettings } : {}),
-          }),
-          t,
-          version,
-        );
+        const out = await pools
+          .run(
+            key,
+            () => ({
+              symbol: t.symbol,
+              timeframe: t.timeframe as Timeframe,
+              columns: shareColumns(columns),
+              strategy: t.strategy,
+              options: t.options as SharedRunOptions,
+              ...(t.risk ? { risk: t.risk as RiskSettings } : {}),
+            }),
+            t,
+            version,
+          )
+          .catch((err: unknown) => {
+            // The same code on the same bars overruns again: report it now instead of spending two more budgets.
+            if (err instanceof SandboxStoppedError) throw new UnrecoverableError(err.message);
+            throw err;
+          });
         if (out.status === 'failed') throw new Error(out.error);
         if (out.status === 'ok') {
           await opts.results.upsert({

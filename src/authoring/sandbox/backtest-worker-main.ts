@@ -11,7 +11,6 @@ import { loadTranspiledStrategy } from '../files/code-definition.js';
 import { CallbackMarks, markedDefinition } from './backtest-worker-marks.js';
 import type { BacktestWorkerData, BacktestWorkerPost } from './backtest-worker-protocol.js';
 import { adoptSdkBundle } from './sdk-bundle.js';
-import { currentThreadId } from './thread-cpu.js';
 
 const data = workerData as BacktestWorkerData;
 const port = parentPort;
@@ -20,8 +19,6 @@ const post = (m: BacktestWorkerPost) => port.postMessage(m);
 adoptSdkBundle(data.sdkBundle);
 const marks = new CallbackMarks(data.marks);
 
-// The host reads this thread's CPU time from /proc by its kernel id.
-post({ kind: 'ready', tid: currentThreadId() ?? null });
 try {
   const def = marks.around('load', () => loadTranspiledStrategy(data.js, data.file));
   post({ kind: 'loaded', name: def.name });

@@ -2,11 +2,12 @@ import type { Tick } from '../../core/bar.js';
 import type { Fill } from '../../core/fill.js';
 import type { Order } from '../../core/order.js';
 import type { ParamValues, Strategy, StrategyContext, StrategyDefinition } from '../../strategy/types.js';
+import { currentThreadId } from './thread-cpu.js';
 
 /**
  * The marks a sandboxed backtest's worker leaves for the watchdog on the host thread: which strategy callback
  * runs now, on which bar, and a sequence number that changes at every entry (so the watchdog tells "still the same
- * call" from "a new call"). A few `Atomics.store`s per callback, no round trip: the per-bar cost stays that of
+ * call" from "a new call"), and the marking thread's kernel id (for its CPU time). A few `Atomics.store`s per callback, no round trip: the per-bar cost stays that of
  * the in-thread realm.
  */
 
@@ -36,6 +37,7 @@ const CODE: Readonly<Record<string, number>> = Object.fromEntries(CALLBACKS.map(
 const CALLBACK = 0;
 const SEQ = 1;
 const BAR = 2;
+const TID = 3;
 const NO_BAR = -1;
 const INTS = 4;
 
@@ -64,6 +66,12 @@ export function readMarks(buffer: SharedArrayBuffer): MarkSnapshot {
   };
 }
 
+/** The kernel id of the thread writing the marks (undefined until it started, or where it cannot be known). */
+export function markedThreadId(buffer: SharedArrayBuffer): number | undefined {
+  const tid = Atomics.load(new Int32Array(buffer, 0, INTS), TID);
+  return tid > 0 ? tid : undefined;
+}
+
 /** Writes the marks (worker side): `enter` before a callback, `leave` after it (restoring an outer call's mark). */
 export class CallbackMarks {
   private readonly ints: Int32Array;
@@ -74,6 +82,7 @@ export class CallbackMarks {
     this.ints = new Int32Array(buffer, 0, INTS);
     this.time = new Float64Array(buffer, INTS * 4, 1);
     Atomics.store(this.ints, BAR, NO_BAR);
+    Atomics.store(this.ints, TID, currentThreadId() ?? 0);
   }
 
   /** Marks `callback` as running on bar `index` at `time` (index -1: outside a bar); returns the outer mark. */

@@ -23,9 +23,8 @@ export interface BacktestWorkerData {
   readonly sdkBundle: string;
 }
 
-/** What a backtest worker posts: its thread id, the strategy's name once loaded, log lines, then the result or an error. */
+/** What a backtest worker posts: the strategy's name once loaded, log lines, then the result or an error. */
 export type BacktestWorkerPost =
-  | { kind: 'ready'; tid: number | null }
   | { kind: 'loaded'; name: string }
   | { kind: 'log'; level: Parameters<EngineLog>[0]; message: string; time: number }
   | { kind: 'result'; result: BacktestResult }

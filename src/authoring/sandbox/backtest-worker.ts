@@ -1,8 +1,8 @@
 /**
  * Backtests of strategy files in a sandbox worker: the whole run (engine and strategy) happens in a worker thread
  * with a heap cap, the strategy in the in-thread realm there (so a bar costs what it costs in-thread), and this
- * thread keeps a watchdog: it reads the callback marks the worker leaves and the worker thread's CPU time, and
- * terminates the worker when one callback runs past its CPU budget. A heap past the cap ends the worker too. Both
+ * thread keeps the watchdog (watchdog.ts): it reads the callback marks the worker leaves and the worker thread's CPU
+ * time, and terminates the worker when one callback runs past its CPU budget. A heap past the cap ends the worker too. Both
  * end in a SandboxStoppedError naming the file, strategy, callback, bar and budget; nothing of the run is kept.
  */
 import { basename, extname } from 'node:path';
@@ -14,18 +14,12 @@ import { transpileCodeStrategy } from '../files/code-loader.js';
 import type { EngineLog } from '../../backtest/runner.js';
 import { MARK_BYTES, type MarkSnapshot, readMarks } from './backtest-worker-marks.js';
 import type { BacktestWorkerData, BacktestWorkerPost, SandboxedBacktestJob } from './backtest-worker-protocol.js';
-import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type SandboxStopCause, SandboxStoppedError } from './limits.js';
+import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type SandboxStopCause } from './limits.js';
 import type { WireError } from './protocol.js';
 import { sdkBundleSource } from './sdk-bundle.js';
-import { threadCpuMs } from './thread-cpu.js';
+import { stoppedAt, watchCallbacks } from './watchdog.js';
 
 export type { SandboxedBacktestJob } from './backtest-worker-protocol.js';
-
-/**
- * A callback that uses no CPU but never returns (a wait) is stopped after this many budgets of wall time; one that
- * computes is stopped on its CPU time, so a loaded machine does not stop a healthy strategy.
- */
-const WALL_BUDGETS = 10;
 
 /** Options of a sandboxed backtest. */
 export interface SandboxedBacktestOptions {
@@ -50,13 +44,6 @@ function barsOf(job: SandboxedBacktestJob): number {
 
 function fromWire(e: WireError): Error {
   return e.name === 'ValidationError' ? new ValidationError(e.message, e.field) : new Error(e.message);
-}
-
-/** The call the watchdog has been watching: the mark's sequence number, and CPU and wall time when first seen. */
-interface Watched {
-  readonly seq: number;
-  readonly cpu0: number | undefined;
-  readonly wall0: number;
 }
 
 /**
@@ -92,57 +79,23 @@ export function runSandboxedBacktest(
     stderr: false,
   });
   return new Promise<BacktestResult>((resolve, reject) => {
-    let tid: number | undefined;
     let name: string | undefined;
-    let watched: Watched | undefined;
-    let last: MarkSnapshot = readMarks(marks);
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
       settled = true;
-      clearInterval(timer);
+      watchdog.stop();
       f();
     };
     const stopped = (cause: SandboxStopCause, at: MarkSnapshot) =>
-      new SandboxStoppedError({
-        strategy: name ?? fileStem(job.file),
-        file: job.file,
-        callback: at.callback ?? 'the run',
-        cause,
-        barIndex: at.barIndex,
-        barTime: at.barTime,
-        // The cap the report names is the worker's: the strategy's and the engine's heap together.
-        limits: { ...limits, memoryMb: heapMb },
-      });
-    const cpu = () => (tid === undefined ? undefined : threadCpuMs(tid));
-    // The watchdog: a quarter budget between looks, so a runaway call is stopped within 1.25 budgets of CPU.
-    const tick = Math.max(5, Math.min(limits.callbackMs, limits.loadMs) / 4);
-    const timer = setInterval(() => {
-      const now = readMarks(marks);
-      if (now.callback === undefined) {
-        watched = undefined;
-        return;
-      }
-      last = now;
-      if (watched === undefined || watched.seq !== now.seq) {
-        watched = { seq: now.seq, cpu0: cpu(), wall0: performance.now() };
-        return;
-      }
-      const budget = now.callback === 'load' ? limits.loadMs : limits.callbackMs;
-      const c = cpu();
-      const wall = performance.now() - watched.wall0;
-      // The first look at a call happens up to a tick after it began: that tick is charged as spent.
-      const spent = c === undefined || watched.cpu0 === undefined ? wall : c - watched.cpu0 + tick;
-      if (spent >= budget || wall >= budget * WALL_BUDGETS) {
-        finish(() => reject(stopped('cpu-budget', now)));
-        void worker.terminate();
-      }
-    }, tick);
+      // The cap the report names is the worker's: the strategy's and the engine's heap together.
+      stoppedAt({ strategy: name ?? fileStem(job.file), file: job.file }, cause, at, { ...limits, memoryMb: heapMb });
+    const watchdog = watchCallbacks(marks, limits, (at) => {
+      finish(() => reject(stopped('cpu-budget', at)));
+      void worker.terminate();
+    });
     worker.on('message', (m: BacktestWorkerPost) => {
       switch (m.kind) {
-        case 'ready':
-          tid = m.tid !== null && threadCpuMs(m.tid) !== undefined ? m.tid : undefined;
-          return;
         case 'loaded':
           name = m.name;
           return;
@@ -161,7 +114,7 @@ export function runSandboxedBacktest(
     });
     worker.on('error', (err: Error & { code?: string }) => {
       const at = readMarks(marks);
-      const where = at.callback === undefined ? last : at;
+      const where = at.callback === undefined ? watchdog.last() : at;
       finish(() =>
         reject(
           err.code === 'ERR_WORKER_OUT_OF_MEMORY'
@@ -171,7 +124,7 @@ export function runSandboxedBacktest(
       );
     });
     worker.on('exit', (code) => {
-      finish(() => reject(stopped('worker-exit', last)));
+      finish(() => reject(stopped('worker-exit', watchdog.last())));
       void code;
     });
   });

@@ -1,5 +1,5 @@
 import { type BarColumns, ValidationError } from '../../core/index.js';
-import { defaultWorkerCount, WorkerPool } from './pool.js';
+import { defaultWorkerCount, type WorkerGuardFactory, WorkerPool } from './pool.js';
 import type { Evaluator, TrialOutcome, TrialRequest, TrialRunner } from './types.js';
 import type { TrialWorkerData } from './worker.js';
 
@@ -48,6 +48,8 @@ export interface WorkerEvaluatorOptions {
   readonly module: URL;
   /** Handed to `createTrialRunner` in each worker; put shared columns (shareColumns) in it. */
   readonly setup: unknown;
+  /** A guard per worker thread (the strategy sandbox's CPU watchdog when the strategy is code we did not write). */
+  readonly guard?: WorkerGuardFactory;
 }
 
 /** Runs trials on a pool of worker threads, one trial per worker at a time. */
@@ -71,6 +73,7 @@ export class WorkerEvaluator implements Evaluator {
       size: workers,
       script: new URL('./worker.ts', import.meta.url),
       workerData: data,
+      ...(opts.guard ? { guard: opts.guard } : {}),
     });
     try {
       await pool.ready();

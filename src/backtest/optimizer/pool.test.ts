@@ -64,4 +64,38 @@ describe('WorkerEvaluator (worker_threads through tsx)', () => {
   it('rejects a bad worker count', async () => {
     await expect(WorkerEvaluator.start({ workers: 0, module, setup: { data } })).rejects.toThrow('--workers');
   });
+
+  it("a guard's stop ends its worker and the search with the guard's error; each guard closes with its worker", async () => {
+    const stops: ((err: Error) => void)[] = [];
+    let closed = 0;
+    const ev = await WorkerEvaluator.start({
+      workers: 2,
+      module,
+      // A long trial: only the guard's stop (which terminates the thread) can end it early.
+      setup: { data, spinMs: 60_000 },
+      guard: (stop) => {
+        stops.push(stop);
+        return { data: { n: stops.length }, close: () => void closed++ };
+      },
+    });
+    try {
+      expect(stops).toHaveLength(2);
+      const running = ev.evaluate({ params: { a: 1, b: 30 } });
+      const stopped = new Error('strategy x ran past its CPU budget of 1000 ms in onBar');
+      for (const stop of stops) stop(stopped);
+      const err = await running.catch((e: unknown) => e);
+      expect(err).toBe(stopped);
+      expect((err as { fatal?: boolean }).fatal).toBe(true);
+      // The search does not count it as a failed trial: it stops with the same error.
+      const search = await optimize({
+        space: parseParamSpace(['a=1..2', 'b=30']),
+        objective: parseObjective('sharpe'),
+        evaluator: ev,
+      }).catch((e: unknown) => e);
+      expect(search).toBe(stopped);
+    } finally {
+      await ev.close();
+    }
+    expect(closed).toBe(2);
+  });
 });

@@ -60,6 +60,14 @@ export function tsxWorkerSource(script: URL): string {
   return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); });`;
 }
 
+/**
+ * Young-generation size of a trial thread. A backtest allocates short-lived objects at a steady rate; with the
+ * default young generation one trial of 100k bars triggers about one scavenge that copies the run's live state, and
+ * V8's helper threads do part of it. A larger young generation scavenges a few times less often: about 7% less CPU
+ * per trial (bench/scale-out.bench.ts, docs/scale-out.md), memory committed only as it is used.
+ */
+export const TRIAL_YOUNG_GENERATION_MB = 96;
+
 /** The pool itself broke (a worker crashed or exited): no later trial can run, so the search must stop. */
 export class WorkerPoolError extends Error {
   /** Tells the search loop to abort instead of counting a failed trial. */
@@ -75,6 +83,23 @@ export function defaultWorkerCount(): number {
   return availableParallelism();
 }
 
+/**
+ * Something watching one pool worker from this thread (the strategy sandbox's CPU watchdog for code we did not
+ * write): what it hands the worker, and how to stop watching when the worker ends.
+ */
+export interface WorkerGuard {
+  /** Handed to the worker as `workerData.guard` (e.g. the shared buffer the worker marks its callbacks in). */
+  readonly data: unknown;
+  /** Stops watching. */
+  close(): void;
+}
+
+/**
+ * Makes the guard of one worker; the guard calls `stop(err)` to end that worker: the pool terminates it and fails
+ * with `err` (its task and every queued one reject with it, and the search stops with its message).
+ */
+export type WorkerGuardFactory = (stop: (err: Error) => void) => WorkerGuard;
+
 /** Options of a WorkerPool. */
 export interface WorkerPoolOptions {
   readonly size: number;
@@ -82,10 +107,13 @@ export interface WorkerPoolOptions {
   readonly script: URL;
   /** Posted once to every worker at start (shared-memory arrays in it are shared, not copied). */
   readonly workerData: unknown;
+  /** A guard per worker (its `data` joins the worker's `workerData` as `guard`). */
+  readonly guard?: WorkerGuardFactory;
 }
 
 interface Slot {
   worker: Worker;
+  guard?: WorkerGuard;
   busy: boolean;
   task?: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void };
 }
@@ -109,21 +137,35 @@ export class WorkerPool {
     }
     const readies: Promise<void>[] = [];
     for (let i = 0; i < opts.size; i++) {
-      const worker = new Worker(tsxWorkerSource(opts.script), { eval: true, workerData: opts.workerData });
-      const slot: Slot = { worker, busy: true };
-      this.slots.push(slot);
+      // The guard is made before its worker: the worker starts with the guard's data in hand.
+      let slot: Slot | undefined;
+      const guard = opts.guard?.((err) => {
+        if (slot === undefined || this.broken || this.closed) return;
+        void slot.worker.terminate();
+        // The pool is broken by the stop (its worker is gone): the search ends with this error, not a failed trial.
+        this.fail(Object.assign(err, { fatal: true }));
+      });
+      const workerData = guard === undefined ? opts.workerData : { ...(opts.workerData as object), guard: guard.data };
+      const worker = new Worker(tsxWorkerSource(opts.script), {
+        eval: true,
+        workerData,
+        resourceLimits: { maxYoungGenerationSizeMb: TRIAL_YOUNG_GENERATION_MB },
+      });
+      slot = { worker, busy: true, ...(guard ? { guard } : {}) };
+      const thisSlot = slot;
+      this.slots.push(thisSlot);
       readies.push(
         new Promise<void>((resolve, reject) => {
           worker.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') {
-              slot.busy = false;
+              thisSlot.busy = false;
               resolve();
               this.pump();
             } else if (m.type === 'init-error') {
               const err = fromWireError(m.error);
               reject(err);
               this.fail(err);
-            } else this.settle(slot, m);
+            } else this.settle(thisSlot, m);
           });
           worker.on('error', (cause) => {
             const err = new WorkerPoolError(`optimiser worker crashed: ${cause.message}`, { cause });
@@ -131,8 +173,10 @@ export class WorkerPool {
             this.fail(err);
           });
           worker.on('exit', (code) => {
+            thisSlot.guard?.close();
             if (this.closed) return;
-            const err = new WorkerPoolError(`optimiser worker exited with code ${code}`);
+            // A worker its guard stopped (or the pool already failing) reports the error that broke the pool.
+            const err = this.broken ?? new WorkerPoolError(`optimiser worker exited with code ${code}`);
             reject(err);
             this.fail(err);
           });

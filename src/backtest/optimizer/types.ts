@@ -28,10 +28,11 @@ export type TrialRunner = (req: TrialRequest) => TrialOutcome;
 
 /**
  * A module a worker loads by URL: it builds the trial runner from the setup posted once at worker start
- * (strategy, run options, shared data columns). The seam between the optimiser and the backtest runner.
+ * (strategy, run options, shared data columns) and the pool's guard data for the worker (WorkerGuard), if any.
+ * The seam between the optimiser and the backtest runner.
  */
 export interface TrialModule {
-  createTrialRunner(setup: unknown): TrialRunner | Promise<TrialRunner>;
+  createTrialRunner(setup: unknown, guard?: unknown): TrialRunner | Promise<TrialRunner>;
 }
 
 /** Evaluates trials, possibly many at once (a worker pool) — the optimiser only sees this. */

@@ -7,6 +7,8 @@ export interface TrialWorkerData {
   /** URL of a module exporting `createTrialRunner` (see TrialModule). */
   readonly module: string;
   readonly setup: unknown;
+  /** The pool's guard data for this worker (WorkerGuard.data), handed to `createTrialRunner`. */
+  readonly guard?: unknown;
 }
 
 const port = parentPort;
@@ -16,7 +18,7 @@ const post = (m: WorkerMessage) => port.postMessage(m);
 try {
   const init = workerData as TrialWorkerData;
   const mod = (await import(init.module)) as TrialModule;
-  const run = await mod.createTrialRunner(init.setup);
+  const run = await mod.createTrialRunner(init.setup, init.guard);
   port.on('message', (m: { id: number; msg: TrialRequest }) => {
     try {
       post({ type: 'result', id: m.id, ok: true, value: run(m.msg) });

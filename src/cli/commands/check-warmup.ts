@@ -39,7 +39,9 @@ export function register(program: Command): void {
     .option('--to <date>', 'last bar time (inclusive)')
     .action(async (o: WarmupFlags) => {
       const { ValidationError } = await import('../../core/errors.js');
-      const { resolveStrategy, strategyExits } = await import('../../authoring/resolve.js');
+      const { isStrategyFile, readStrategyFile, resolveStrategy, strategyExits } = await import(
+        '../../authoring/resolve.js'
+      );
       const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
       const { runBacktest } = await import('../../backtest/runner.js');
       const { checkWarmup } = await import('../../backtest/optimizer/warmup.js');
@@ -79,16 +81,34 @@ export function register(program: Command): void {
           );
         }
       }
+      // A code file runs each window in a sandboxed backtest worker: its callbacks under the CPU watchdog and a heap cap.
+      const file = isStrategyFile(run.strategy) ? readStrategyFile(run.strategy) : undefined;
+      const code = file !== undefined && (file.kind === 'ts' || file.kind === 'js') ? file : undefined;
+      const sandboxed = code && (await import('../../authoring/sandbox/backtest-worker.js')).runSandboxedBacktest;
       const report = await checkWarmup(
         data.columns,
-        (columns) =>
-          runBacktest({
-            ...options,
-            data: { symbol: data.symbol, timeframe: data.timeframe, columns },
-            strategy: def,
-            params,
-            risk: buildRiskHook(run.risk.config, run.risk.defaults),
-          }).trades,
+        async (columns) =>
+          code !== undefined && sandboxed !== undefined
+            ? (
+                await sandboxed({
+                  source: code.source,
+                  file: code.file,
+                  options: {
+                    ...options,
+                    data: { symbol: data.symbol, timeframe: data.timeframe, columns },
+                    params,
+                    ...(run.risk.config ? { riskConfig: run.risk.config } : {}),
+                    riskDefaults: run.risk.defaults,
+                  },
+                })
+              ).trades
+            : runBacktest({
+                ...options,
+                data: { symbol: data.symbol, timeframe: data.timeframe, columns },
+                strategy: def,
+                params,
+                risk: buildRiskHook(run.risk.config, run.risk.defaults),
+              }).trades,
         { testFrom: n - testBars, ...(histories ? { histories } : {}) },
       );
       const iso = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);

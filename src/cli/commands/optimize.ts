@@ -216,7 +216,7 @@ export function register(program: Command): void {
       if (!run.strategy) throw new ValidationError('missing --strategy NAME', 'strategy');
       if (o.param.length === 0) throw new ValidationError('give at least one --param name=lo..hi:step', 'param');
       // ID@vN: a stored version, read from the store (hash-checked); each worker thread compiles it again.
-      const { parseVersionRef, loadStrategyVersion } = await import('../../authoring/versions.js');
+      const { parseVersionRef, loadStrategyVersion, versionFileName } = await import('../../authoring/versions.js');
       const stored = parseVersionRef(run.strategy)
         ? await (async () => {
             const { openConfiguredStore } = await import('../../app/open-store.js');
@@ -298,8 +298,17 @@ export function register(program: Command): void {
         );
         detach = attachSweepProgress(sweep, 'optimize', folds ? points * folds : points);
       } else {
+        // Code we did not write runs under the sandbox's CPU watchdog in every trial thread.
+        const { sandboxTrialGuard } = await import('../../authoring/sandbox/trial-guard.js');
+        // The stop report names the file as the user wrote it.
+        const guardFile = stored
+          ? versionFileName(stored.version)
+          : strategyFile !== undefined
+            ? run.strategy
+            : undefined;
         evaluator = await WorkerEvaluator.start({
           workers,
+          ...(guardFile !== undefined ? { guard: sandboxTrialGuard({ strategy: def.name, file: guardFile }) } : {}),
           ...(stored
             ? {
                 module: new URL('../../scale/queue-trial.ts', import.meta.url),

@@ -15,11 +15,14 @@ import type { GenerationDeps } from '../../authoring/agents/generate.js';
 import { generateStrategy } from '../../authoring/agents/generate.js';
 import { validateCandidate } from '../../authoring/agents/validate.js';
 import {
+  compileStrategySource,
+  isStrategyFile,
+  readStrategyFile,
   resolveStrategy,
   type StrategySourceKind,
-  compileStrategySource,
   strategyExits,
 } from '../../authoring/resolve.js';
+import { runSandboxedBacktest } from '../../authoring/sandbox/backtest-worker.js';
 import { dataHash } from '../../backtest/data-hash.js';
 import { runBacktest } from '../../backtest/runner.js';
 import { parseTimeframe } from '../../core/timeframe.js';
@@ -182,9 +185,17 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
           if ((a.strategy === undefined) === (a.source === undefined)) {
             return refuse('give either strategy (a name or file path) or source with kind');
           }
-          const def =
+          const given =
             a.source !== undefined
-              ? compileStrategySource(a.source, (a.kind ?? 'rules') as StrategySourceKind, `mcp.${a.kind ?? 'rules'}`)
+              ? { source: a.source, kind: (a.kind ?? 'rules') as StrategySourceKind, file: `mcp.${a.kind ?? 'rules'}` }
+              : isStrategyFile(a.strategy as string)
+                ? readStrategyFile(a.strategy as string)
+                : undefined;
+          // Code runs in a sandboxed backtest worker (CPU watchdog, heap cap): a stuck strategy never stalls this server.
+          const code = given !== undefined && (given.kind === 'ts' || given.kind === 'js') ? given : undefined;
+          const def =
+            given !== undefined
+              ? compileStrategySource(given.source, given.kind, given.file)
               : resolveStrategy(a.strategy as string);
           const data = a.data ?? SAMPLE_DATA_FILE;
           const tf = a.timeframe ? parseTimeframe(a.timeframe) : undefined;
@@ -196,12 +207,15 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
           if (!timeframe) return refuse(`cannot infer the timeframe of ${data}; pass timeframe (e.g. 1d)`);
           const exits = strategyExits(def);
           const startedAt = Date.now();
-          const result = runBacktest({
+          const settings = {
             data: { symbol: loaded.symbol, columns: loaded.columns, timeframe },
-            strategy: def,
             ...(a.params ? { params: a.params } : {}),
             ...(exits ? { exits } : {}),
-          });
+          };
+          const result =
+            code !== undefined
+              ? await runSandboxedBacktest({ source: code.source, file: code.file, options: settings })
+              : runBacktest({ ...settings, strategy: def });
           const saved = await saveBacktest(deps.store, deps.home, result, {
             source: data,
             dataHash: dataHash([{ symbol: loaded.symbol, columns: loaded.columns }]),
