@@ -141,6 +141,9 @@ export class ScriptedRuntime implements ApiPort {
     if (place) this.calls.push(`order:${order.side}:${order.quantity}:${actor}`);
     return { accepted: true, estimatedCost: notional, ...(place ? { orderId: 'o-new' } : {}) };
   }
+  async prices() {
+    return { 'BTC/USDT': this.lastPrice };
+  }
   async cancelOrder(id: string, actor: string) {
     return this.result(`cancel:${id}`, actor, `order ${id} cancelled`);
   }
@@ -166,9 +169,19 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-/** Starts the API on 127.0.0.1:0 over a fresh SQLite store with users `admin` (owner) and `viewer`. */
+/** What options built from the fixture's own parts can use. */
+export interface FixtureParts {
+  store: Store;
+  vault: Vault;
+  runtime: ScriptedRuntime;
+}
+
+/**
+ * Starts the API on 127.0.0.1:0 over a fresh SQLite store with users `admin` (owner) and `viewer`; `extra` may be
+ * built from the fixture's store, vault and runtime.
+ */
 export async function startApiFixture(
-  options: Partial<ApiOptions> | ((store: Store) => Partial<ApiOptions>) = {},
+  extra: Partial<ApiOptions> | ((parts: FixtureParts) => Partial<ApiOptions> | Promise<Partial<ApiOptions>>) = {},
 ): Promise<ApiFixture> {
   const home = mkdtempSync(join(tmpdir(), 'tf-api-'));
   const store = await openStore({ home });
@@ -184,8 +197,6 @@ export async function startApiFixture(
     metrics: new OpsMetrics({ processMetrics: false }),
   });
   const cliToken = `tfc_${randomBytes(32).toString('base64url')}`;
-  // Options built over the fixture's store (e.g. a promotion pipeline) come from a function of it.
-  const extra = typeof options === 'function' ? options(store) : options;
   const api = await registerApi(app, {
     port: runtime,
     auth,
@@ -195,7 +206,7 @@ export async function startApiFixture(
     bindHost: '127.0.0.1',
     corsOrigins: ['https://dash.example.com'],
     stream: { throttleMs: 50 },
-    ...extra,
+    ...(typeof extra === 'function' ? await extra({ store, vault, runtime }) : extra),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

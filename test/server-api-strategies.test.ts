@@ -18,7 +18,7 @@ const now = Date.UTC(2026, 1, 1);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tf-api-strategies-'));
-  fx = await startApiFixture((store) => {
+  fx = await startApiFixture(({ store }) => {
     promotion = new Promotion({ store, dataDir: join(dir, 'data'), now: () => now });
     return { loginsPerMinute: 1000, promotion };
   });

@@ -525,6 +525,22 @@ describe('OpenAPI', () => {
   });
 });
 
+describe('the assistant without a provider', () => {
+  it('answers 404 assistant_not_configured and lists no models', async () => {
+    const v = await login(fx, 'viewer');
+    const board = await call(fx, 'GET', '/api/assistant/signals', { headers: v.headers });
+    expect(board.status).toBe(404);
+    expect(board.json).toMatchObject({ error: 'assistant_not_configured' });
+    const a = await login(fx, 'admin');
+    const chat = await call(fx, 'POST', '/api/assistant/chat', {
+      headers: a.headers,
+      body: { messages: [{ role: 'user', content: 'hi' }] },
+    });
+    expect(chat.status).toBe(404);
+    expect((await call(fx, 'GET', '/api/assistant/models', { headers: v.headers })).json).toEqual({ models: [] });
+  });
+});
+
 describe('rate limits', () => {
   it('answers 429 past the per-user limit and limits logins per IP', async () => {
     const small = await startApiFixture({ requestsPerMinute: 3, loginsPerMinute: 2 });

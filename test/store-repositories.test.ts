@@ -83,7 +83,8 @@ for (const backend of backends()) {
         '0003_security_hardening',
         '0004_audit_owner_role',
         '0005_strategy_version_details',
-        '0006_strategy_version_lifecycle',
+        '0006_assistant_signals',
+        '0007_strategy_version_lifecycle',
       ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);
@@ -415,6 +416,39 @@ for (const backend of backends()) {
       expect(await store.kv.get('killswitch.state')).toEqual({ active: true });
       await store.kv.delete('killswitch.state');
       expect(await store.kv.get('killswitch.state')).toBeUndefined();
+    });
+
+    it('keeps assistant signal cards and lets one confirmation claim a card, once', async () => {
+      const card = {
+        id: 'sig-1',
+        runId: 'run-1',
+        provider: 'gpt',
+        model: 'gpt-x',
+        action: 'buy' as const,
+        symbol: 'BTC/USDT',
+        size: 0.1 + 0.2,
+        confidence: 0.7,
+        reasoning: 'trend',
+        referencePrice: 30_000.5,
+        createdAt: 1_000,
+      };
+      await store.assistantSignals.add([card, { ...card, id: 'sig-2', price: 29_000, createdAt: 2_000 }]);
+      expect((await store.assistantSignals.list()).map((s) => s.id)).toEqual(['sig-2', 'sig-1']);
+      const one = await store.assistantSignals.get('sig-1');
+      expect(one).toEqual({ ...card, status: 'suggested' });
+      expect(await store.assistantSignals.claim('sig-1', 'api:admin', 5_000)).toBe(true);
+      expect(await store.assistantSignals.claim('sig-1', 'api:other', 5_001)).toBe(false);
+      await store.assistantSignals.settle('sig-1', { status: 'executed', orderId: 'o-9' });
+      expect(await store.assistantSignals.get('sig-1')).toMatchObject({
+        status: 'executed',
+        orderId: 'o-9',
+        actor: 'api:admin',
+        decidedAt: 5_000,
+      });
+      // A settled card is not settled again.
+      await store.assistantSignals.settle('sig-1', { status: 'rejected', decision: 'late' });
+      expect((await store.assistantSignals.get('sig-1'))?.status).toBe('executed');
+      expect(await store.assistantSignals.list({ provider: 'nobody' })).toEqual([]);
     });
 
     it('groups writes in a transaction that rolls back as a whole', async () => {

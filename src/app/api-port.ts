@@ -23,6 +23,7 @@ import type {
   StreamTopic,
 } from '../server/api/port.js';
 import type { Store } from '../store/store.js';
+import { assistantService } from './assistant-service.js';
 import type { RuntimeStatus } from './runtime.js';
 
 /** A deployment as the adapter needs it: its id, symbols and kernel. */
@@ -176,6 +177,16 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
     },
     version: () => deps.version,
     placeOrder: place,
+    async prices() {
+      const out: Record<string, number> = {};
+      for (const d of deps.deployments()) {
+        d.symbols.forEach((sym, i) => {
+          const px = d.engine.portfolio.last[i];
+          if (Number.isFinite(px) && px > 0) out[sym] = px;
+        });
+      }
+      return out;
+    },
     async cancelOrder(orderId, actor) {
       for (const d of deps.deployments()) {
         const o = d.engine.exec.getOrder(orderId);
@@ -211,6 +222,10 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   queue?: Config['queue'];
   /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
   mcp?: ApiOptions['mcp'];
+  /** Builds the agents' dependencies on demand, for strategy generation over the API. */
+  agents?: ApiOptions['agents'];
+  /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
+  config?: Config;
   /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
   promotion?: ApiOptions['promotion'];
 }
@@ -259,6 +274,18 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ipAllowList: d.server.ipAllowList,
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
+    ...(d.agents ? { agents: d.agents } : {}),
+    ...(d.config && d.config.agents.providers.length > 0
+      ? {
+          assistant: assistantService({
+            config: d.config,
+            store: d.store,
+            port,
+            bus: d.bus,
+            ...(d.vault ? { vault: d.vault } : {}),
+          }),
+        }
+      : {}),
     ...(d.promotion ? { promotion: d.promotion } : {}),
   });
   return () => {

@@ -423,6 +423,11 @@ async function serveRuntime(
 ): Promise<string> {
   const { config, home } = opts;
   const app = buildRuntimeHttp({ ...parts, metrics: core.metrics, version: APP_VERSION });
+  // Generation (API and MCP) builds its providers on demand, with the runtime's store, bus and vault.
+  const agents =
+    config.agents.providers.length > 0
+      ? () => agentDeps({ config, store, bus: core.bus, ...(core.vault ? { vault: core.vault } : {}) })
+      : undefined;
   cleanups.add(() => app.close());
   // The authenticated API (issue 13) on the same server; the CLI authenticates with the token in run/.
   const detachApi = await attachRuntimeApi({
@@ -439,13 +444,9 @@ async function serveRuntime(
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
     promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
-    mcp: {
-      home,
-      docsDir: DOCS_DIR,
-      ...(config.agents.providers.length > 0
-        ? { agents: () => agentDeps({ config, store, bus: core.bus, ...(core.vault ? { vault: core.vault } : {}) }) }
-        : {}),
-    },
+    config,
+    ...(agents ? { agents } : {}),
+    mcp: { home, docsDir: DOCS_DIR, ...(agents ? { agents } : {}) },
   });
   cleanups.add(detachApi);
   return (await listen(app, config.server.host, config.server.port)).url;

@@ -11,7 +11,7 @@ import { durablePaperVenue, type PaperAccounts } from './paper-accounts.js';
 import { CcxtVenue } from '../venues/ccxt/index.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
-import { type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
+import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
 
 /** A runtime profile. */
 export type Profile = 'dev' | 'dry_run' | 'live';
@@ -75,34 +75,8 @@ async function simulatorCcxt(
     simulator = await startSimulator({
       seed: num(opt.seed, 'seed', where) ?? 7,
       tickIntervalMs: num(opt.tickIntervalMs, 'tickIntervalMs', where) ?? 100,
-      ...(volatility !== undefined
-        ? {
-            markets: [
-              {
-                symbol: 'BTCUSDT',
-                base: 'BTC',
-                quote: 'USDT',
-                price: 30_000,
-                tickSize: 0.01,
-                stepSize: 0.00001,
-                minQty: 0.00001,
-                minNotional: 5,
-                volatility,
-              },
-              {
-                symbol: 'ETHUSDT',
-                base: 'ETH',
-                quote: 'USDT',
-                price: 2_000,
-                tickSize: 0.01,
-                stepSize: 0.0001,
-                minQty: 0.0001,
-                minNotional: 5,
-                volatility,
-              },
-            ],
-          }
-        : {}),
+      // The default markets with the configured volatility (e.g. 0 for a market that never moves).
+      ...(volatility !== undefined ? { markets: DEFAULT_MARKETS.map((m) => ({ ...m, volatility })) } : {}),
     });
     url = simulator.url;
     apiKey = simulator.apiKey;

@@ -13,6 +13,8 @@ export type Action =
   | 'deploy'
   | 'strategy.write'
   | 'backtest.run'
+  /** Chat with the trading assistant: it spends tokens and sends the account's figures to the model's provider. */
+  | 'assistant.use'
   | 'users.manage'
   | 'audit.export';
 
@@ -28,6 +30,7 @@ export const ACTIONS: readonly Action[] = [
   'deploy',
   'strategy.write',
   'backtest.run',
+  'assistant.use',
   'users.manage',
   'audit.export',
 ];

@@ -8,6 +8,7 @@ export * from './event-persister.js';
 export * from './group-commit.js';
 export * from './money.js';
 export * from './order-story.js';
+export * from './repositories/assistant.js';
 export * from './repositories/auth.js';
 export * from './repositories/catalogue.js';
 export * from './repositories/lifecycle.js';

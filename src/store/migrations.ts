@@ -395,6 +395,32 @@ async function strategyVersionDetails(db: AnyDb): Promise<void> {
     .execute();
 }
 
+/* The assistant's signal cards (AUTH-10): what each model suggested, and what became of it once a person decided. */
+async function assistantSignals(db: AnyDb): Promise<void> {
+  const s = db.schema;
+  await s
+    .createTable('assistant_signals')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('provider', 'text', (c) => c.notNull())
+    .addColumn('model', 'text', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('size', 'text', (c) => c.notNull())
+    .addColumn('price', 'text')
+    .addColumn('confidence', 'double precision', (c) => c.notNull())
+    .addColumn('reasoning', 'text', (c) => c.notNull())
+    .addColumn('reference_price', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('order_id', 'text')
+    .addColumn('decision', 'text')
+    .addColumn('actor', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('decided_at', 'bigint')
+    .execute();
+  await s.createIndex('assistant_signals_created_idx').on('assistant_signals').column('created_at').execute();
+}
+
 /*
  * The promotion pipeline (DEPLOY-1..4): each stored version has its own lifecycle state, every transition is kept
  * (who, why, the evidence it was decided on), and a deployment records the runtime profile it ran under, so a dry
@@ -442,7 +468,8 @@ export function migrationsFor(dialect: Dialect, opts: MigrationOptions = {}): Re
       up: (db) => auditOwnerRole(db, dialect, opts.auditOwnerRole ?? DEFAULT_AUDIT_OWNER_ROLE),
     },
     '0005_strategy_version_details': { up: (db) => strategyVersionDetails(db) },
-    '0006_strategy_version_lifecycle': { up: (db) => strategyVersionLifecycle(db, dialect) },
+    '0006_assistant_signals': { up: (db) => assistantSignals(db) },
+    '0007_strategy_version_lifecycle': { up: (db) => strategyVersionLifecycle(db, dialect) },
   };
 }
 

@@ -34,7 +34,7 @@ export interface StrategyVersionsTable {
   compiled: string | null;
   /** The safety gate's verdict as canonical JSON: `{"ok":true,"findings":[]}`. */
   gate: string | null;
-  /** Lifecycle state of this version (DEPLOY-1, migration 0006): draft, backtested, gated, dry_run, live, retired. */
+  /** Lifecycle state of this version (DEPLOY-1, migration 0007): draft, backtested, gated, dry_run, live, retired. */
   state: Generated<string>;
   created_at: number;
 }
@@ -73,7 +73,7 @@ export interface DeploymentsTable {
   strategy_version_id: string | null;
   venue: string;
   mode: string;
-  /** The runtime profile it ran under (`dev`, `dry_run`, `live`; null before migration 0006). */
+  /** The runtime profile it ran under (`dev`, `dry_run`, `live`; null before migration 0007). */
   profile: string | null;
   symbols: string;
   config: string;
@@ -210,6 +210,27 @@ export interface AgentRunsTable {
   finished_at: number | null;
 }
 
+/** A trade the assistant suggested (a signal card), its execution and the order it became. */
+export interface AssistantSignalsTable {
+  id: string;
+  run_id: string;
+  provider: string;
+  model: string;
+  action: string;
+  symbol: string;
+  size: string;
+  price: string | null;
+  confidence: number;
+  reasoning: string;
+  reference_price: string | null;
+  status: string;
+  order_id: string | null;
+  decision: string | null;
+  actor: string | null;
+  created_at: number;
+  decided_at: number | null;
+}
+
 /** A person who may log in. */
 export interface UsersTable {
   id: string;
@@ -330,6 +351,7 @@ export interface Database {
   risk_events: RiskEventsTable;
   breaker_states: BreakerStatesTable;
   agent_runs: AgentRunsTable;
+  assistant_signals: AssistantSignalsTable;
   users: UsersTable;
   sessions: SessionsTable;
   secrets: SecretsTable;

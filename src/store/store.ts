@@ -7,6 +7,7 @@ import { EventAuditor, type EventAuditorOptions } from './event-auditor.js';
 import { EventPersister, type EventPersisterOptions } from './event-persister.js';
 import { grantAppRole, InCodeMigrationProvider } from './migrations.js';
 import { lookupOrderStory, type OrderLookup, type OrderStory, reconstructOrder } from './order-story.js';
+import { AssistantSignalsRepository } from './repositories/assistant.js';
 import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
 import { SessionsRepository, UsersRepository } from './repositories/auth.js';
 import { StrategyLifecycleRepository } from './repositories/lifecycle.js';
@@ -38,6 +39,7 @@ export interface Repositories {
   breakers: BreakerStatesRepository;
   heartbeats: HeartbeatsRepository;
   agentRuns: AgentRunsRepository;
+  assistantSignals: AssistantSignalsRepository;
   strategyState: StrategyStateRepository;
   kv: KvRepository;
   users: UsersRepository;
@@ -62,6 +64,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     breakers: new BreakerStatesRepository(db),
     heartbeats: new HeartbeatsRepository(db),
     agentRuns: new AgentRunsRepository(db),
+    assistantSignals: new AssistantSignalsRepository(db),
     strategyState: new StrategyStateRepository(db),
     kv: new KvRepository(db),
     users: new UsersRepository(db),

@@ -12,6 +12,7 @@ export type AgentStepKind =
   | 'validate'
   | 'fix.attempt'
   | 'manual_entry.offered'
+  | 'signals'
   | 'run.finished';
 
 /** One recorded step: the payload of `agent.step.v1` plus its envelope's correlation id and source. */

@@ -33,6 +33,10 @@ import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
 import type { McpDeps } from '../mcp/tools.js';
+import type { AssistantService } from '../../app/assistant-service.js';
+import { assistantRoutes } from './routes-assistant.js';
+import { agentRoutes } from './routes-agents.js';
+import type { GenerationDeps } from '../../authoring/agents/generate.js';
 import type { Promotion } from '../../app/promotion.js';
 
 /** Options of {@link registerApi}. */
@@ -67,6 +71,10 @@ export interface ApiOptions {
   promotion?: Promotion;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
+  /** Builds the agents' dependencies on demand (strategy generation); absent: generation answers 404. */
+  agents?: () => Promise<GenerationDeps>;
+  /** The trading assistant (docs/assistant.md); absent: its routes answer 404 `assistant_not_configured`. */
+  assistant?: AssistantService;
 }
 
 /** The registered API. */
@@ -285,6 +293,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
     queueRoutes(z, opts.queueStatus);
+    assistantRoutes(z, opts.assistant);
+    agentRoutes(z, opts.store, opts.agents);
     strategyRoutes(z, opts.promotion);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');

@@ -124,6 +124,8 @@ export interface ApiPort {
   placeOrder?(order: ManualOrder, actor: string): Promise<OrderDecision>;
   /** Cancels an open order by id. Absent: cancelling from the API is off. */
   cancelOrder?(orderId: string, actor: string): Promise<ControlResult>;
+  /** The last price of every traded symbol (the assistant's context and signal tracking). Absent: none known. */
+  prices?(): Promise<Record<string, number>>;
   /** Live events for WebSocket clients; returns the unsubscribe. */
   subscribe(listener: (event: StreamEvent) => void): () => void;
 }
