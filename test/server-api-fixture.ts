@@ -11,6 +11,9 @@ import type { ApiPort, ManualOrder, OrderDecision, StreamEvent } from '../src/se
 import { buildOpsServer } from '../src/server/ops-server.js';
 import { AuthService, Vault } from '../src/security/index.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { BacktestJobs } from '../src/app/backtest-jobs.js';
+import { resolveHome } from '../src/app/home.js';
+import { ScriptedMarket } from './server-api-market-fixture.js';
 
 export const PASSWORD = 'Correct-Horse-Battery-Staple-9';
 const FAST_HASH = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -34,6 +37,9 @@ export class ScriptedRuntime implements ApiPort {
     },
   ];
   private listeners = new Set<(e: StreamEvent) => void>();
+  /** A real kernel's feed and the runtime's market adapter over a scripted venue (server-api-market-fixture.ts). */
+  readonly scriptedMarket = new ScriptedMarket((e) => this.emit(e));
+  readonly market = this.scriptedMarket.data;
 
   private result(name: string, actor: string, message: string): ControlResult {
     this.calls.push(`${name}:${actor}`);
@@ -166,6 +172,8 @@ export interface ApiFixture {
   vault: Vault;
   api: ApiHandle;
   cliToken: string;
+  /** The app's backtest jobs over this fixture's home and store. */
+  backtests: BacktestJobs;
   close(): Promise<void>;
 }
 
@@ -196,6 +204,7 @@ export async function startApiFixture(
     },
     metrics: new OpsMetrics({ processMetrics: false }),
   });
+  const backtests = new BacktestJobs(store, resolveHome({}, home));
   const cliToken = `tfc_${randomBytes(32).toString('base64url')}`;
   const api = await registerApi(app, {
     port: runtime,
@@ -206,6 +215,7 @@ export async function startApiFixture(
     bindHost: '127.0.0.1',
     corsOrigins: ['https://dash.example.com'],
     stream: { throttleMs: 50 },
+    backtests,
     ...(typeof extra === 'function' ? await extra({ store, vault, runtime }) : extra),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -220,7 +230,9 @@ export async function startApiFixture(
     vault,
     api,
     cliToken,
+    backtests,
     async close() {
+      await backtests.close();
       api.close();
       await app.close();
       await store.close();

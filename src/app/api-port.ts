@@ -7,6 +7,7 @@ import type { QueueStatus } from '../scale/status.js';
 import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import type { Engine } from '../engine/engine.js';
+import type { OrderIntent } from '../core/order.js';
 import type { ControlApi } from '../ops/control-port.js';
 import { AuthService } from '../security/auth.js';
 import type { Vault } from '../security/vault.js';
@@ -23,14 +24,15 @@ import type {
   StreamTopic,
 } from '../server/api/port.js';
 import type { Store } from '../store/store.js';
+import { BacktestJobs } from './backtest-jobs.js';
+import type { HomePaths } from './home.js';
+import { type MarketDeployment, publishClosedCandles, runtimeMarketData } from './api-market.js';
 import { assistantService } from './assistant-service.js';
 import type { RuntimeStatus } from './runtime.js';
 
-/** A deployment as the adapter needs it: its id, symbols and kernel. */
-export interface ApiDeployment {
-  id: string;
+/** A deployment as the adapter needs it: its id, symbols, kernel and (for market data) its venue. */
+export interface ApiDeployment extends MarketDeployment {
   symbols: readonly string[];
-  engine: Engine;
 }
 
 /** What the runtime hands the adapter. */
@@ -99,44 +101,65 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
     if (equity.length > cap) equity.splice(0, equity.length - cap);
   });
 
-  const place = async (order: ManualOrder, actor: string): Promise<OrderDecision> => {
+  /** The deployment an order goes to and its estimated cost, or the refusal when none trades it. */
+  const route = (
+    order: ManualOrder,
+  ): { d: ApiDeployment; cost: { estimatedCost?: number } } | { refused: OrderDecision } => {
     const d = deps
       .deployments()
       .find((x) => (order.deployment ? x.id === order.deployment : x.symbols.includes(order.symbol)));
     if (!d) {
       return {
-        accepted: false,
-        code: 'INVALID_ORDER',
-        detail: order.deployment
-          ? `no deployment ${order.deployment}`
-          : `no deployment trades ${order.symbol}; name one with "deployment"`,
+        refused: {
+          accepted: false,
+          code: 'INVALID_ORDER',
+          detail: order.deployment
+            ? `no deployment ${order.deployment}`
+            : `no deployment trades ${order.symbol}; name one with "deployment"`,
+        },
       };
     }
     const s = d.symbols.indexOf(order.symbol);
     const mark = s >= 0 ? d.engine.portfolio.last[s] : Number.NaN;
     const px = order.price ?? order.stopPrice ?? mark;
-    const estimatedCost = Number.isFinite(px) ? order.quantity * px : undefined;
+    return { d, cost: Number.isFinite(px) ? { estimatedCost: order.quantity * px } : {} };
+  };
+  const intentOf = (d: ApiDeployment, order: ManualOrder, actor: string): OrderIntent => ({
+    strategyId: d.engine.strategyId,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity,
+    ...(order.price !== undefined ? { price: order.price } : {}),
+    ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
+    source: 'manual',
+    tag: `manual:${actor}`,
+  });
+
+  const preview = async (order: ManualOrder): Promise<OrderDecision> => {
+    const r = route(order);
+    if ('refused' in r) return r.refused;
+    const refusal = r.d.engine.previewIntent(intentOf(r.d, order, 'preview'));
+    return refusal === null
+      ? { accepted: true, ...r.cost }
+      : { accepted: false, code: refusal.code, detail: refusal.detail, ...r.cost };
+  };
+
+  const place = async (order: ManualOrder, actor: string): Promise<OrderDecision> => {
+    const r = route(order);
+    if ('refused' in r) return r.refused;
+    const d = r.d;
     let rejection: { code: string; detail: string } | undefined;
     const off = deps.bus.subscribe('risk.rejected.v1', (e) => {
       if (e.payload.intent.symbol === order.symbol) rejection = { code: e.payload.code, detail: e.payload.detail };
     });
     let placed: ReturnType<Engine['submitIntent']>;
     try {
-      placed = d.engine.submitIntent({
-        strategyId: d.engine.strategyId,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity,
-        ...(order.price !== undefined ? { price: order.price } : {}),
-        ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
-        source: 'manual',
-        tag: `manual:${actor}`,
-      });
+      placed = d.engine.submitIntent(intentOf(d, order, actor));
     } finally {
       off();
     }
-    const cost = estimatedCost !== undefined ? { estimatedCost } : {};
+    const cost = r.cost;
     if (placed) return { accepted: true, orderId: placed.id, ...cost };
     return {
       accepted: false,
@@ -176,6 +199,7 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       };
     },
     version: () => deps.version,
+    previewOrder: preview,
     placeOrder: place,
     async prices() {
       const out: Record<string, number> = {};
@@ -197,14 +221,19 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       }
       return { ok: false, message: `no open order ${orderId}` };
     },
+    market: runtimeMarketData(deps.deployments),
     subscribe(listener: (e: StreamEvent) => void) {
+      const offCandles = publishClosedCandles(deps.bus, deps.deployments, listener);
       const off = deps.bus.subscribe('*', (e) => {
         const route = TOPICS[e.name];
         if (!route) return;
         const { topic, key } = route(e);
         listener({ topic, ...(key !== undefined ? { key } : {}), time: e.time, data: { event: e.name, ...e.payload } });
       });
-      return off;
+      return () => {
+        off();
+        offCandles();
+      };
     },
     dispose: offEquity,
   };
@@ -224,6 +253,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   mcp?: ApiOptions['mcp'];
   /** Builds the agents' dependencies on demand, for strategy generation over the API. */
   agents?: ApiOptions['agents'];
+  /** The home folder: API backtests read its data and store their runs there; absent: no API backtests. */
+  home?: HomePaths;
   /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
   config?: Config;
   /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
@@ -261,6 +292,7 @@ function queueStatusReader(queue: Config['queue']): () => Promise<QueueStatus> {
  */
 export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
   const port = runtimeApiPort(d);
+  const backtests = d.home ? new BacktestJobs(d.store, d.home) : undefined;
   const cliToken = d.runDir !== undefined ? writeCliToken(d.runDir) : undefined;
   const handle = await registerApi(d.app, {
     port,
@@ -275,6 +307,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
     ...(d.agents ? { agents: d.agents } : {}),
+    ...(backtests ? { backtests } : {}),
     ...(d.config && d.config.agents.providers.length > 0
       ? {
           assistant: assistantService({
@@ -290,6 +323,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
   });
   return () => {
     handle.close();
+    void backtests?.close();
     port.dispose();
     if (d.runDir !== undefined) removeCliToken(d.runDir);
   };

@@ -443,8 +443,9 @@ async function serveRuntime(
     risk: config.risk,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
-    promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
+    home,
     config,
+    promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
     ...(agents ? { agents } : {}),
     mcp: { home, docsDir: DOCS_DIR, ...(agents ? { agents } : {}) },
   });

@@ -52,6 +52,11 @@ export interface RiskActions {
 export interface RiskHook {
   /** null = accepted. Reduce-only intents are never blocked by exposure limits. */
   check(intent: OrderIntent, view: RiskView): RiskLimitError | null;
+  /**
+   * The check's answer without recording anything (no counters, rate windows, duplicate marks or events): the
+   * order preview. Absent: the hook cannot preview, and a preview must say so rather than guess.
+   */
+  preview?(intent: OrderIntent, view: RiskView): RiskLimitError | null;
   afterFill(fill: Fill, view: RiskView): void;
   onTradeClosed(trade: ClosedTrade, view: RiskView): void;
   /** Called on every equity update (each bar in a backtest) when `wantsEquityUpdates` is true. */

@@ -496,6 +496,26 @@ export class Engine implements ExecutionSink, RiskActions {
     return this.exec.submit(intent, atPrice);
   }
 
+  /**
+   * What {@link submitIntent} would decide for this intent now, without placing it or recording anything: null
+   * when it would pass, else the refusal's code and detail. `PREVIEW_UNAVAILABLE` when the risk hook cannot
+   * preview (a guess could promise an order that the real check refuses).
+   */
+  previewIntent(intent: OrderIntent): { code: string; detail: string } | null {
+    if (this.slot(intent.symbol) === undefined) {
+      return { code: 'INVALID_ORDER', detail: `symbol ${intent.symbol} is not part of this run` };
+    }
+    if (intent.reduceOnly !== true && this.haltCode !== null) {
+      return { code: this.haltCode, detail: 'trading is halted: only exposure-reducing orders are accepted' };
+    }
+    if (this.riskIsPassThrough) return null;
+    if (!this.risk.preview) {
+      return { code: 'PREVIEW_UNAVAILABLE', detail: 'this risk hook cannot preview an order; place it to check' };
+    }
+    const err = this.risk.preview(intent, this.riskView);
+    return err === null ? null : { code: err.reason, detail: err.detail };
+  }
+
   /** Quantity the stake buys of symbol `s` at `price`, rounded down to the lot. */
   stakeQuantity(s: number, price: number): number {
     if (!(price > 0)) return 0;

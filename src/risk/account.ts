@@ -248,6 +248,11 @@ class DeploymentRiskHook implements RiskHook {
     return this.account.engine.check(intent, this.view);
   }
 
+  preview(intent: OrderIntent, own: RiskView): RiskLimitError | null {
+    this.member.view = own;
+    return this.account.engine.preview(intent, this.view);
+  }
+
   afterFill(fill: Fill, own: RiskView): void {
     this.member.view = own;
     if (this.account.isComplete) this.account.engine.afterFill(fill, this.view);

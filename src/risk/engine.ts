@@ -193,6 +193,12 @@ export class RiskEngine implements RiskHook {
     return riskError(err.reason, err.detail, err.limit, err.actual, true);
   }
 
+  /** The pre-trade check's decision without committing it: nothing is counted, recorded or published. */
+  preview(intent: OrderIntent, view: RiskView): RiskLimitError | null {
+    this.view = view;
+    return this.evaluate(intent, view);
+  }
+
   /** Breakers evaluated after every fill (equity moved by fees and realised P&L). */
   afterFill(fill: Fill, view: RiskView): void {
     this.view = view;

@@ -1,10 +1,22 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Me, openStream, type Position, type RiskState, setCsrf } from './api';
+import { CandleChart } from './CandleChart';
 import { EquityChart } from './EquityChart';
 import { Login } from './Login';
+import { OpenOrders } from './OpenOrders';
+import { OrderBook } from './OrderBook';
 import { OrderForm } from './OrderForm';
 import { RiskPanel } from './RiskPanel';
 import { Trades } from './Trades';
+
+// Pages off the trading screen load on first use, so the first load stays small.
+const Backtests = lazy(() => import('./Backtests').then((m) => ({ default: m.Backtests })));
+const Compliance = lazy(() => import('./Compliance').then((m) => ({ default: m.Compliance })));
+const Settings = lazy(() => import('./Settings').then((m) => ({ default: m.Settings })));
+const Assistant = lazy(() => import('./Assistant').then((m) => ({ default: m.Assistant })));
+
+const PAGES = ['Trading', 'Backtests', 'Assistant', 'Compliance', 'Settings'] as const;
+type Page = (typeof PAGES)[number];
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
 
@@ -17,6 +29,16 @@ export function App() {
   const [equity, setEquity] = useState<{ time: number; equity: number }[]>([]);
   const [version, setVersion] = useState('');
   const [live, setLive] = useState(0);
+  const [closing, setClosing] = useState<Position | null>(null);
+  const [closeResult, setCloseResult] = useState('');
+  const [page, setPage] = useState<Page>(() => {
+    const h = decodeURIComponent(location.hash.slice(1));
+    return (PAGES as readonly string[]).includes(h) ? (h as Page) : 'Trading';
+  });
+  const go = (p: Page) => {
+    setPage(p);
+    history.replaceState(null, '', `#${p}`);
+  };
 
   const loadMe = useCallback(async () => {
     try {
@@ -71,6 +93,16 @@ export function App() {
   if (me === null) return <Login onLogin={() => void loadMe()} />;
 
   const can = (a: string) => me.permissions.includes(a);
+  const closePosition = async (p: Position) => {
+    setClosing(null);
+    try {
+      const r = await api<{ message: string }>('POST', '/api/control/force-exit', { target: p.id, confirm: true });
+      setCloseResult(r.message);
+    } catch (err) {
+      setCloseResult(err instanceof Error ? err.message : String(err));
+    }
+    void refresh();
+  };
   const logout = async () => {
     await api('POST', '/api/auth/logout').catch(() => undefined);
     setCsrf(null);
@@ -84,6 +116,19 @@ export function App() {
         <span className="muted" data-testid="version">
           {version}
         </span>
+        <nav aria-label="pages">
+          {PAGES.map((p) => (
+            <button
+              type="button"
+              key={p}
+              className={p === page ? 'active' : ''}
+              aria-current={p === page ? 'page' : undefined}
+              onClick={() => go(p)}
+            >
+              {p}
+            </button>
+          ))}
+        </nav>
         <span className="spacer" />
         <span data-testid="whoami">
           {me.user.username} ({me.user.role})
@@ -95,7 +140,29 @@ export function App() {
           Log out
         </button>
       </header>
-      <main>
+      {page === 'Backtests' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Backtests canRun={can('backtest.run')} dark={dark} />
+        </Suspense>
+      )}
+      {page === 'Assistant' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Assistant canChat={can('assistant.use')} canTrade={can('trade')} />
+        </Suspense>
+      )}
+      {page === 'Compliance' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Compliance canVerify={can('audit.export')} />
+        </Suspense>
+      )}
+      {page === 'Settings' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Settings permissions={me.permissions} />
+        </Suspense>
+      )}
+      <main hidden={page !== 'Trading'}>
+        <CandleChart dark={dark} />
+        <OrderBook />
         <section className="card">
           <h2>Positions</h2>
           <table data-testid="positions">
@@ -107,6 +174,7 @@ export function App() {
                 <th>Entry</th>
                 <th>Mark</th>
                 <th>Unrealised</th>
+                {can('trade') && <th />}
               </tr>
             </thead>
             <tbody>
@@ -125,11 +193,42 @@ export function App() {
                   <td>{fmt(p.entryPrice)}</td>
                   <td>{fmt(p.markPrice)}</td>
                   <td className={(p.unrealisedPnl ?? 0) >= 0 ? 'pos' : 'neg'}>{fmt(p.unrealisedPnl)}</td>
+                  {can('trade') && (
+                    <td>
+                      <button type="button" data-testid="close-position" onClick={() => setClosing(p)}>
+                        Close
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
+          {closing && (
+            <div className="dialog" role="dialog" aria-label="confirm close">
+              <p>
+                Close {closing.side} {closing.quantity} {closing.symbol} at market?
+              </p>
+              <button
+                type="button"
+                className="danger"
+                data-testid="confirm-close"
+                onClick={() => void closePosition(closing)}
+              >
+                Confirm
+              </button>
+              <button type="button" onClick={() => setClosing(null)}>
+                Keep
+              </button>
+            </div>
+          )}
+          {closeResult && (
+            <p className="toast" role="status" data-testid="close-result">
+              {closeResult}
+            </p>
+          )}
         </section>
+        <OpenOrders canTrade={can('trade')} />
         <RiskPanel risk={risk} canKill={can('killswitch')} onChange={() => void refresh()} />
         {can('trade') && <OrderForm />}
         <section className="card wide">

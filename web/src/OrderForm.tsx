@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { api, type OrderDecision } from './api';
 
 /** Market, limit or stop order through the risk engine: preview, confirm, then the decision with its reason. */
@@ -10,6 +10,12 @@ export function OrderForm() {
   const [price, setPrice] = useState('');
   const [confirming, setConfirming] = useState(false);
   const [outcome, setOutcome] = useState<{ text: string; ok: boolean } | null>(null);
+  const [balance, setBalance] = useState<{ currency: string; free: number } | null>(null);
+  useEffect(() => {
+    void api<{ currency: string; assets: { asset: string; free: number }[] }>('GET', '/api/balances')
+      .then((b) => setBalance({ currency: b.currency, free: b.assets.find((a) => a.asset === b.currency)?.free ?? 0 }))
+      .catch(() => setBalance(null));
+  }, []);
 
   const body = () => ({
     symbol,
@@ -70,6 +76,11 @@ export function OrderForm() {
           Place…
         </button>
       </form>
+      {balance && (
+        <p className="muted" data-testid="available">
+          Available: {balance.free.toFixed(2)} {balance.currency}
+        </p>
+      )}
       {confirming && (
         <div className="dialog" role="dialog" aria-label="confirm order">
           <p>

@@ -18,6 +18,11 @@ export function setCsrf(token: string | null): void {
   csrf = token;
 }
 
+/** The CSRF token for calls made outside {@link api} (the assistant's streamed answers). */
+export function csrfToken(): string | null {
+  return csrf;
+}
+
 /** Calls the API; throws ApiError for a non-2xx answer. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
@@ -82,26 +87,58 @@ export interface Trade {
   strategyId: string;
   symbol: string;
   side: string;
+  entryTime: number;
+  entryPrice: number;
   exitTime: number;
+  exitPrice: number;
+  quantity: number;
   pnl: number;
   exitReason: string;
 }
 
-/**
- * Opens the WebSocket and calls `onEvent` for each event of the topics; reconnects with the last resume token so
- * nothing is missed. Returns a function that closes it.
- */
-export function openStream(topics: string[], onEvent: (topic: string, data: unknown) => void): () => void {
-  let token: string | undefined;
-  let ws: WebSocket | undefined;
-  let closed = false;
-  let delay = 500;
-  const connect = () => {
+type Handler = (topic: string, data: unknown) => void;
+
+/** The one WebSocket of the page: every component's topics ride on it, and a reconnect resumes from the last token. */
+class SharedStream {
+  private ws: WebSocket | undefined;
+  private token: string | undefined;
+  private delay = 500;
+  private readonly handlers = new Map<Handler, Set<string>>();
+
+  private topics(): string[] {
+    const all = new Set<string>();
+    for (const t of this.handlers.values()) for (const x of t) all.add(x);
+    return [...all];
+  }
+
+  add(topics: string[], h: Handler): () => void {
+    this.handlers.set(h, new Set(topics));
+    if (!this.ws) this.connect();
+    else if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ op: 'subscribe', topics }));
+    return () => {
+      this.handlers.delete(h);
+      const still = new Set(this.topics());
+      const gone = topics.filter((t) => !still.has(t));
+      if (this.handlers.size === 0) {
+        const ws = this.ws;
+        this.ws = undefined;
+        ws?.close();
+      } else if (gone.length > 0 && this.ws?.readyState === WebSocket.OPEN) {
+        this.ws.send(JSON.stringify({ op: 'unsubscribe', topics: gone }));
+      }
+    };
+  }
+
+  private connect(): void {
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`;
-    ws = new WebSocket(url);
+    const ws = new WebSocket(url);
+    this.ws = ws;
     ws.onopen = () => {
-      delay = 500;
-      ws?.send(JSON.stringify({ op: 'subscribe', topics, ...(token ? { resume: token } : {}) }));
+      this.delay = 500;
+      const topics = this.topics();
+      if (topics.length > 0) {
+        ws.send(JSON.stringify({ op: 'subscribe', topics, ...(this.token ? { resume: this.token } : {}) }));
+      }
     };
     ws.onmessage = (m) => {
       const msg = JSON.parse(String(m.data)) as {
@@ -111,19 +148,30 @@ export function openStream(topics: string[], onEvent: (topic: string, data: unkn
         data?: unknown;
         resync?: boolean;
       };
-      if (msg.token) token = msg.token;
-      if (msg.type === 'event' && msg.topic) onEvent(msg.topic, msg.data);
-      if (msg.resync) onEvent('resync', null);
+      if (msg.token) this.token = msg.token;
+      for (const [h, topics] of this.handlers) {
+        if (msg.type === 'event' && msg.topic && topics.has(msg.topic)) h(msg.topic, msg.data);
+        if (msg.resync) h('resync', null);
+      }
     };
     ws.onclose = () => {
-      if (closed) return;
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10_000);
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      if (this.handlers.size === 0) return;
+      setTimeout(() => {
+        if (!this.ws && this.handlers.size > 0) this.connect();
+      }, this.delay);
+      this.delay = Math.min(this.delay * 2, 10_000);
     };
-  };
-  connect();
-  return () => {
-    closed = true;
-    ws?.close();
-  };
+  }
+}
+
+const shared = new SharedStream();
+
+/**
+ * Calls `onEvent` for each event of the topics, over the page's one WebSocket (reconnecting with the last resume
+ * token so nothing is missed). Returns a function that stops listening.
+ */
+export function openStream(topics: string[], onEvent: (topic: string, data: unknown) => void): () => void {
+  return shared.add(topics, onEvent);
 }

@@ -26,6 +26,10 @@ import { allowedHostSet, hostName, IpAllowList, normaliseOrigin, originAllowed }
 import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
+import type { ApiBacktests } from './backtest-port.js';
+import { backtestRoutes } from './routes-backtests.js';
+import { marketRoutes } from './routes-market.js';
+import { strategyCatalogueRoutes } from './routes-strategy-catalogue.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { strategyRoutes } from './routes-strategies.js';
@@ -69,6 +73,8 @@ export interface ApiOptions {
   queueStatus?: QueueStatusReader;
   /** The promotion pipeline for `/api/strategies/:ref/...` and `/api/promotion/policy`; absent: not mounted. */
   promotion?: Promotion;
+  /** Runs and reads backtests (`/api/backtests`); absent: those routes answer 501. */
+  backtests?: ApiBacktests;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
   /** Builds the agents' dependencies on demand (strategy generation); absent: generation answers 404. */
@@ -116,7 +122,20 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     ...(opts.cliToken ? { cliToken: opts.cliToken } : {}),
   });
   const hub = new StreamHub(opts.stream);
-  const unsubscribe = opts.port.subscribe((e) => hub.publish(e));
+  const offPort = opts.port.subscribe((e) => hub.publish(e));
+  const offBacktests = opts.backtests?.onChange((job) =>
+    hub.publish({ topic: 'backtest', key: job.job, time: Date.now(), data: job }),
+  );
+  const unsubscribe = () => {
+    offPort();
+    offBacktests?.();
+  };
+  const market = opts.port.market;
+  if (market) {
+    for (const topic of ['tickers', 'orderbook'] as const) {
+      hub.onDemand(topic, () => market.watch(topic, (e) => hub.publish(e)));
+    }
+  }
   const ctx: ApiContext = {
     port: opts.port,
     auth: opts.auth,
@@ -293,6 +312,9 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     tradingRoutes(z, ctx);
     adminRoutes(z, ctx);
     queueRoutes(z, opts.queueStatus);
+    marketRoutes(z, opts.port.market);
+    backtestRoutes(z, opts.backtests);
+    strategyCatalogueRoutes(z, opts.store);
     assistantRoutes(z, opts.assistant);
     agentRoutes(z, opts.store, opts.agents);
     strategyRoutes(z, opts.promotion);

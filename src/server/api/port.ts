@@ -4,6 +4,7 @@
  * served from the store directly.
  */
 import type { ControlApi, ControlResult } from '../../ops/control-port.js';
+import type { ApiMarketData } from './market-port.js';
 
 /** WebSocket topics a client may subscribe to. */
 export const STREAM_TOPICS = [
@@ -124,6 +125,8 @@ export interface ApiPort {
   placeOrder?(order: ManualOrder, actor: string): Promise<OrderDecision>;
   /** Cancels an open order by id. Absent: cancelling from the API is off. */
   cancelOrder?(orderId: string, actor: string): Promise<ControlResult>;
+  /** Candles, order books and live market streams. Absent: the market routes answer 501. */
+  readonly market?: ApiMarketData;
   /** The last price of every traded symbol (the assistant's context and signal tracking). Absent: none known. */
   prices?(): Promise<Record<string, number>>;
   /** Live events for WebSocket clients; returns the unsubscribe. */

@@ -96,6 +96,8 @@ export class StreamHub {
   private readonly clients = new Set<StreamClient>();
   private readonly throttleMs: number;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Producers that run only while someone listens (venue tickers and books), with their subscriber counts. */
+  private readonly demand = new Map<StreamTopic, { start: () => () => void; stop?: () => void; count: number }>();
 
   constructor(opts: StreamHubOptions = {}) {
     this.ring = new Array(opts.bufferSize ?? 10_000);
@@ -125,13 +127,32 @@ export class StreamHub {
     for (const c of this.clients) c.offer(entry);
   }
 
+  /**
+   * Runs `start` while at least one client is subscribed to `topic`: called when the first subscribes, its returned
+   * stop when the last unsubscribes or disconnects.
+   */
+  onDemand(topic: StreamTopic, start: () => () => void): void {
+    this.demand.set(topic, { start, count: 0 });
+  }
+
+  private listen(topic: StreamTopic, delta: 1 | -1): void {
+    const d = this.demand.get(topic);
+    if (!d) return;
+    d.count += delta;
+    if (d.count === 1 && delta === 1) d.stop = d.start();
+    if (d.count === 0) {
+      d.stop?.();
+      d.stop = undefined;
+    }
+  }
+
   /** Serves one WebSocket connection until it closes. */
   attach(socket: WebSocket): void {
     const client = new StreamClient(this, socket, this.throttleMs);
     this.clients.add(client);
     socket.on('close', () => {
       client.dispose();
-      this.clients.delete(client);
+      if (this.clients.delete(client)) for (const t of client.topics) this.listen(t, -1);
     });
     socket.on('message', (raw) => this.onMessage(client, raw.toString()));
     client.write({ type: 'hello', token: this.tokenOf(this.seq) });
@@ -162,11 +183,15 @@ export class StreamHub {
       return;
     }
     if (msg.op === 'unsubscribe') {
-      for (const t of msg.topics) client.topics.delete(t);
+      for (const t of msg.topics) if (client.topics.delete(t)) this.listen(t, -1);
       client.write({ type: 'unsubscribed', topics: msg.topics });
       return;
     }
-    for (const t of msg.topics) client.topics.add(t);
+    for (const t of msg.topics) {
+      if (client.topics.has(t)) continue;
+      client.topics.add(t);
+      this.listen(t, 1);
+    }
     const reply: Record<string, unknown> = { type: 'subscribed', topics: [...client.topics] };
     if (msg.resume !== undefined) {
       const missed = this.since(msg.resume);
@@ -203,6 +228,11 @@ export class StreamHub {
   /** Closes every connection and stops the heartbeat. */
   close(): void {
     clearInterval(this.heartbeat);
+    for (const d of this.demand.values()) {
+      d.stop?.();
+      d.stop = undefined;
+      d.count = 0;
+    }
     for (const c of this.clients) {
       c.dispose();
       c.socket.close(1001, 'server shutting down');

@@ -1,0 +1,181 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { api, type ControlResult, type RiskState } from './api';
+
+interface Secret {
+  name: string;
+  updatedAt: number | null;
+}
+interface User {
+  id: string;
+  username: string;
+  role: 'admin' | 'viewer';
+  isOwner: boolean;
+  totpEnabled: boolean;
+}
+
+/** API keys and other secrets: names with a masked value; set and delete (admins). Values never come back. */
+function Secrets() {
+  const [vault, setVault] = useState('');
+  const [secrets, setSecrets] = useState<Secret[]>([]);
+  const [name, setName] = useState('');
+  const [value, setValue] = useState('');
+  const [msg, setMsg] = useState('');
+  const load = useCallback(async () => {
+    const r = await api<{ vault: string; secrets: Secret[] }>('GET', '/api/secrets');
+    setVault(r.vault);
+    setSecrets(r.secrets);
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const act = async (p: Promise<ControlResult>) => {
+    try {
+      setMsg((await p).message);
+    } catch (err) {
+      setMsg(err instanceof Error ? err.message : String(err));
+    }
+    await load();
+  };
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    void act(api<ControlResult>('PUT', `/api/secrets/${encodeURIComponent(name)}`, { value })).then(() => setValue(''));
+  };
+  return (
+    <section className="card" data-testid="secrets">
+      <h2>API keys and secrets</h2>
+      <p className="muted">Vault {vault}. Values are write-only: they never leave the vault.</p>
+      <table>
+        <tbody>
+          {secrets.map((s) => (
+            <tr key={s.name} data-testid="secret-row">
+              <td>{s.name}</td>
+              <td className="muted">••••••••</td>
+              <td>
+                <button
+                  type="button"
+                  onClick={() => void act(api<ControlResult>('DELETE', `/api/secrets/${encodeURIComponent(s.name)}`))}
+                >
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form onSubmit={save} className="actions">
+        <input
+          aria-label="secret name"
+          placeholder="name, e.g. binance.apiKey"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <input
+          aria-label="secret value"
+          type="password"
+          autoComplete="off"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+        />
+        <button type="submit">Save</button>
+      </form>
+      {msg && (
+        <p className="toast" role="status">
+          {msg}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Users and roles (admin only). */
+function Users() {
+  const [users, setUsers] = useState<User[]>([]);
+  const [form, setForm] = useState({ username: '', password: '', role: 'viewer' as 'admin' | 'viewer' });
+  const [msg, setMsg] = useState('');
+  const load = useCallback(async () => setUsers((await api<{ users: User[] }>('GET', '/api/users')).users), []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      const u = await api<User>('POST', '/api/users', form);
+      setMsg(`created ${u.username} (${u.role})`);
+      setForm({ ...form, username: '', password: '' });
+    } catch (err) {
+      setMsg(err instanceof Error ? err.message : String(err));
+    }
+    await load();
+  };
+  return (
+    <section className="card" data-testid="users">
+      <h2>Users</h2>
+      <table>
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id}>
+              <td>{u.username}</td>
+              <td>{u.role}</td>
+              <td>{u.isOwner ? 'owner' : ''}</td>
+              <td>{u.totpEnabled ? 'TOTP on' : 'TOTP off'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form onSubmit={create} className="actions">
+        <input
+          aria-label="new username"
+          value={form.username}
+          onChange={(e) => setForm({ ...form, username: e.target.value })}
+        />
+        <input
+          aria-label="new password"
+          type="password"
+          value={form.password}
+          onChange={(e) => setForm({ ...form, password: e.target.value })}
+        />
+        <select
+          aria-label="new role"
+          value={form.role}
+          onChange={(e) => setForm({ ...form, role: e.target.value as 'admin' | 'viewer' })}
+        >
+          <option value="viewer">viewer</option>
+          <option value="admin">admin</option>
+        </select>
+        <button type="submit">Add user</button>
+      </form>
+      {msg && <p className="toast">{msg}</p>}
+    </section>
+  );
+}
+
+/**
+ * Settings (UI-5): the configured risk limits, API keys (admins: masked, set, delete) and users (admins). Testing a
+ * venue connection and alert channels are not offered here yet (docs/api.md says so).
+ */
+export function Settings({ permissions }: { permissions: string[] }) {
+  const [risk, setRisk] = useState<RiskState | null>(null);
+  useEffect(() => {
+    void api<RiskState>('GET', '/api/risk').then(setRisk);
+  }, []);
+  return (
+    <main>
+      <section className="card">
+        <h2>Risk limits</h2>
+        <p className="muted">From the config file's risk section; change them there (the runtime audits the change).</p>
+        <table data-testid="risk-limits">
+          <tbody>
+            {Object.entries(risk?.limits ?? {}).map(([k, v]) => (
+              <tr key={k}>
+                <td>{k}</td>
+                <td>{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      {permissions.includes('secrets.list') && <Secrets />}
+      {permissions.includes('users.manage') && <Users />}
+    </main>
+  );
+}
