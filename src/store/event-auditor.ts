@@ -1,4 +1,5 @@
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { QueueGaugeSource, QueueOverflow } from '../core/queue-bound.js';
 import type { Fill } from '../core/fill.js';
 import type { Order } from '../core/order.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
@@ -123,6 +124,10 @@ const orderIdOf = (f: Readonly<Fill>): string => f.orderId;
 export interface EventAuditorOptions {
   flushMs?: number;
   maxBatch?: number;
+  /** Records held before the queue counts as overflowing (default 50 000; never dropped: `halt`). */
+  capacity?: number;
+  /** Called when the queue goes past its bound (the runtime halts new exposure and alerts). */
+  onOverflow?: (o: QueueOverflow) => void;
   onError?: (err: unknown) => void;
   /**
    * The id the store keeps an order under, when it is not the engine's order id (the live runtime: the client
@@ -150,6 +155,9 @@ export class EventAuditor {
       flushMs: opts.flushMs ?? 50,
       maxBatch: opts.maxBatch ?? 500,
       onError: opts.onError ?? (() => {}),
+      name: 'audit',
+      ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+      ...(opts.onOverflow ? { onOverflow: opts.onOverflow } : {}),
     });
   }
 
@@ -183,6 +191,11 @@ export class EventAuditor {
   /** Records queued but not yet appended. */
   get depth(): number {
     return this.queue.depth;
+  }
+
+  /** The queue as `queue_depth{queue="audit"}` reads it. */
+  get gauge(): QueueGaugeSource {
+    return this.queue;
   }
 
   /** Appends everything queued. */

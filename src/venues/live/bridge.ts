@@ -10,6 +10,8 @@ import {
   isTerminal,
   type Order,
   type OrderRef,
+  type QueueGaugeSource,
+  type QueueOverflow,
   type Subscription,
   type Venue,
   VenueError,
@@ -18,6 +20,7 @@ import {
   type VenueOrderRequest,
 } from '../../core/index.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG, type VenueListener } from '../../engine/execution-venue.js';
+import { checkCapacity } from '../../core/queue-bound.js';
 import { venueCallContext, withVenueCallContext } from '../call-context.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
@@ -70,6 +73,13 @@ export interface LiveVenueBridgeOptions {
   onFillApplied?: (order: Order, fill: Fill) => void;
   /** Placement round trip in ms (metrics). */
   onPlaced?: (order: Order, ms: number) => void;
+  /**
+   * Bound of the order queue and of the venue-report queue (default 10 000 each). Past it a new entry is refused with
+   * `QUEUE_FULL` (the strategy is told; exits, stops and cancels are always queued) and venue reports are kept:
+   * neither queue ever drops. Each crossing is reported to `onOverflow` (the runtime halts new exposure and alerts).
+   */
+  maxQueued?: number;
+  onOverflow?: (o: QueueOverflow) => void;
   now?: () => number;
 }
 
@@ -80,6 +90,9 @@ type Task = () => Promise<void>;
  * without a bound every order of the run stays in memory.
  */
 const FINISHED_KEPT = 4096;
+
+/** Default bound of the bridge's order queue and venue-report queue. */
+export const DEFAULT_BRIDGE_QUEUE = 10_000;
 
 /** A serial async queue: tasks run one after another; a failing task never stops the queue. */
 class SerialQueue {
@@ -174,6 +187,13 @@ export class LiveVenueBridge implements ExecutionVenue {
   private closed = false;
   /** Orders whose placement outcome is unknown (VENUE_ORDER_UNKNOWN_STATE): looked up on every sync. */
   readonly unknown = new Set<Order>();
+  /** The order queue (placements and cancels on every lane) as `queue_depth{queue="orders.<strategy>"}`. */
+  readonly orderQueue: QueueGaugeSource;
+  /** The venue-report queue as `queue_depth{queue="venue_reports.<strategy>"}`. */
+  readonly reportQueue: QueueGaugeSource;
+  private readonly maxQueued: number;
+  /** Queues past their bound now (one overflow report per crossing). */
+  private readonly overflowing = new Set<string>();
 
   constructor(opts: LiveVenueBridgeOptions) {
     this.venue = opts.venue;
@@ -189,6 +209,47 @@ export class LiveVenueBridge implements ExecutionVenue {
       urgent: new SymbolLanes(onError),
       events: new SerialQueue(onError),
     };
+    this.maxQueued = checkCapacity('bridge', opts.maxQueued ?? DEFAULT_BRIDGE_QUEUE);
+    const orders = this.orders;
+    const capacity = this.maxQueued;
+    this.orderQueue = {
+      queue: `orders.${opts.strategyId}`,
+      capacity,
+      policy: 'halt',
+      get depth() {
+        return orders.place.depth + orders.urgent.depth;
+      },
+      dropped: 0,
+    };
+    this.reportQueue = {
+      queue: `venue_reports.${opts.strategyId}`,
+      capacity,
+      policy: 'halt',
+      get depth() {
+        return orders.events.depth;
+      },
+      dropped: 0,
+    };
+  }
+
+  /** Reports a queue past its bound once per crossing; re-arms once it is back under. */
+  private checkBound(q: QueueGaugeSource): boolean {
+    const over = q.depth >= q.capacity;
+    if (!over) {
+      this.overflowing.delete(q.queue);
+      return false;
+    }
+    if (!this.overflowing.has(q.queue)) {
+      this.overflowing.add(q.queue);
+      this.o.onOverflow?.({ queue: q.queue, capacity: q.capacity, depth: q.depth, policy: q.policy });
+    }
+    return true;
+  }
+
+  /** Queues a venue report; past the bound it is still kept (never dropped) and the overflow is reported. */
+  private pushReport(task: Task): Promise<void> {
+    this.checkBound(this.reportQueue);
+    return this.orders.events.push(task);
   }
 
   /** Orders the bridge can still match to venue reports: the open ones plus at most FINISHED_KEPT finished ones. */
@@ -244,12 +305,12 @@ export class LiveVenueBridge implements ExecutionVenue {
   start(): void {
     this.subs.push(
       this.venue.watchOrders(
-        (v) => this.orders.events.push(async () => this.applyOrderReport(v)),
+        (v) => this.pushReport(async () => this.applyOrderReport(v)),
         (e) => this.notice('warning', 'Order stream error', e.message),
       ),
       this.venue.watchFills(
         (f) =>
-          this.orders.events.push(async () => {
+          this.pushReport(async () => {
             await this.applyFill(f);
           }),
         (e) => this.notice('warning', 'Fill stream error', e.message),
@@ -260,6 +321,17 @@ export class LiveVenueBridge implements ExecutionVenue {
   /** Engine call: enqueue a placement (write-ahead, then the venue). */
   submit(order: Order): void {
     if (order.side === 'sell' && !this.fitSellToLot(order)) return;
+    // A full order queue refuses new exposure (the strategy hears why); what reduces risk is always queued.
+    if (this.checkBound(this.orderQueue) && !this.isUrgentOrder(order)) {
+      this.listener?.onRejected(order, 'QUEUE_FULL', this.now());
+      this.notice(
+        'critical',
+        'Order queue full: new entries refused',
+        `${order.side} ${order.quantity} ${order.symbol} refused: ${this.orderQueue.depth} orders wait for the venue (bound ${this.maxQueued})`,
+        order,
+      );
+      return;
+    }
     const cid = this.clientOrderIdOf(order);
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
@@ -269,6 +341,7 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Engine call: enqueue a cancel (after any placement queued before it on its lane). */
   cancel(order: Order, reason: string): void {
+    this.checkBound(this.orderQueue);
     this.enqueue(order.symbol, () => this.cancelNow(order, reason));
   }
 
@@ -325,7 +398,7 @@ export class LiveVenueBridge implements ExecutionVenue {
   async catchUpFills(fills: readonly VenueFill[]): Promise<number> {
     let n = 0;
     for (const f of fills) {
-      await this.orders.events.push(async () => {
+      await this.pushReport(async () => {
         if (await this.applyFill(f)) n++;
       });
     }
@@ -334,7 +407,7 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Applies a venue order report (startup reconciliation of an order that finished while we were down). */
   applyReport(v: VenueOrder): Promise<void> {
-    return this.orders.events.push(async () => this.applyOrderReport(v));
+    return this.pushReport(async () => this.applyOrderReport(v));
   }
 
   /** Looks up orders whose placement outcome was unknown; returns how many were resolved. */
@@ -518,7 +591,7 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.learn(order, v.venueOrderId);
     // The venue's id is durable before anything else happens to the order.
     await this.o.journal.persistOrder(order, cid);
-    await this.orders.events.push(async () => this.applyOrderReport(v));
+    await this.pushReport(async () => this.applyOrderReport(v));
     // An exit resting on the venue (take-profit) holds part of the position: the stop covers the rest at once.
     if (freedStop) this.protect(order, 'exit_placed');
   }
@@ -534,12 +607,12 @@ export class LiveVenueBridge implements ExecutionVenue {
     };
     try {
       const v = await this.venue.cancelOrder(ref);
-      await this.orders.events.push(async () => this.applyOrderReport(v, reason));
+      await this.pushReport(async () => this.applyOrderReport(v, reason));
     } catch (err) {
       if (err instanceof VenueError && err.code === 'VENUE_ORDER_NOT_FOUND') {
         // Gone already: its final state tells whether it filled.
         const v = await this.venue.fetchOrder(ref);
-        if (v !== null) await this.orders.events.push(async () => this.applyOrderReport(v, reason));
+        if (v !== null) await this.pushReport(async () => this.applyOrderReport(v, reason));
         else this.listener?.onCancelled(order, reason, this.now());
         this.retireIfDone(order);
         return;
@@ -555,7 +628,7 @@ export class LiveVenueBridge implements ExecutionVenue {
     if (this.orphanFills.length > 0) {
       const waiting = this.orphanFills;
       this.orphanFills = [];
-      for (const f of waiting) this.orders.events.push(async () => void (await this.applyFill(f)));
+      for (const f of waiting) this.pushReport(async () => void (await this.applyFill(f)));
     }
   }
 
