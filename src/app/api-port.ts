@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QueueStatus } from '../scale/status.js';
 import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { QueueGaugeSource } from '../core/queue-bound.js';
 import type { Engine } from '../engine/engine.js';
 import type { ControlApi } from '../ops/control-port.js';
 import { AuthService } from '../security/auth.js';
@@ -211,6 +212,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   queue?: Config['queue'];
   /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
   mcp?: ApiOptions['mcp'];
+  /** Publishes the WebSocket fan-out's queue on /metrics. */
+  watchQueue?: (q: QueueGaugeSource) => void;
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -258,6 +261,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
   });
+  d.watchQueue?.(handle.hub);
   return () => {
     handle.close();
     port.dispose();
