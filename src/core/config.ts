@@ -19,6 +19,11 @@ export const configSchema = z.strictObject({
       appRole: z.string().optional(),
       /** PostgreSQL: NOLOGIN role that owns the audit table (default tradeforge_audit_owner). */
       auditOwnerRole: z.string().optional(),
+      /**
+       * PostgreSQL, with appRole: row-level security policies (docs/store.md): an administrator's `db migrate`
+       * creates `<appRole>_admin` and `<appRole>_viewer` and the policies that govern the app role and them.
+       */
+      rowSecurity: z.boolean().default(false),
     })
     .prefault({}),
   /** Audit checkpoints kept outside the database (docs/store.md). */
