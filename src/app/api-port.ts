@@ -7,6 +7,7 @@ import type { QueueStatus } from '../scale/status.js';
 import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import type { QueueGaugeSource } from '../core/queue-bound.js';
+import { inSpan } from '../core/tracing.js';
 import type { Engine } from '../engine/engine.js';
 import type { ControlApi } from '../ops/control-port.js';
 import { AuthService } from '../security/auth.js';
@@ -122,17 +123,20 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
     });
     let placed: ReturnType<Engine['submitIntent']>;
     try {
-      placed = d.engine.submitIntent({
-        strategyId: d.engine.strategyId,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity,
-        ...(order.price !== undefined ? { price: order.price } : {}),
-        ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
-        source: 'manual',
-        tag: `manual:${actor}`,
-      });
+      // The manual order is the signal: its span is the parent of the risk decision and the order's venue calls.
+      placed = inSpan('signal', { attributes: { 'signal.source': 'api', 'deployment.id': d.id } }, () =>
+        d.engine.submitIntent({
+          strategyId: d.engine.strategyId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          quantity: order.quantity,
+          ...(order.price !== undefined ? { price: order.price } : {}),
+          ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
+          source: 'manual',
+          tag: `manual:${actor}`,
+        }),
+      );
     } finally {
       off();
     }

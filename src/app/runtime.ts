@@ -459,6 +459,13 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
   cleanups.add(async () => store.close());
   try {
     if (profile === 'live') await checkApproved(store, config);
+    // Traces only when an OTLP endpoint is configured: otherwise no SDK is loaded and nothing is traced.
+    const otlpUrl = config.telemetry.otlpUrl;
+    if (otlpUrl !== undefined) {
+      const { startTelemetry } = await import('./telemetry.js');
+      const telemetry = startTelemetry({ otlpUrl });
+      cleanups.add(() => telemetry.shutdown());
+    }
     const core = await buildRuntimeCore(config, home, store, opts.env ?? process.env, cleanups, reportSyncErrors);
     const { bus, log } = core;
     let boundControl: Runtime['control'] | undefined;

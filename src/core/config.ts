@@ -66,6 +66,13 @@ export const configSchema = z.strictObject({
       maxFiles: z.number().int().positive().default(5),
     })
     .prefault({}),
+  /** Traces (docs/operations.md "Traces"): off unless an OTLP/HTTP traces endpoint is given. */
+  telemetry: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset: tracing off (no cost). */
+      otlpUrl: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .prefault({}),
   risk: riskConfigSchema.prefault({}),
   venues: z
     .array(

@@ -1,5 +1,6 @@
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import type { QueueGaugeSource, QueueOverflow } from '../core/queue-bound.js';
+import { activeTraceId } from '../core/tracing.js';
 import type { Fill } from '../core/fill.js';
 import type { Order } from '../core/order.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
@@ -136,6 +137,17 @@ export interface EventAuditorOptions {
   orderKey?: (order: Readonly<Order>) => string;
 }
 
+/**
+ * The entry with the active span's trace id in its details (tracing on and a span active), so `audit order` ties a
+ * record to its trace.
+ */
+function withTraceId(entry: AuditEntry): AuditEntry {
+  const traceId = activeTraceId();
+  if (traceId === undefined) return entry;
+  const details = typeof entry.details === 'object' && entry.details !== null ? entry.details : {};
+  return { ...entry, details: { ...details, traceId } };
+}
+
 const TERMINAL = new Set<EventName>(['order.filled.v1', 'order.cancelled.v1', 'order.rejected.v1', 'order.expired.v1']);
 
 /** Subscribes the audit log to the kernel's events and appends them in batches. */
@@ -167,7 +179,7 @@ export class EventAuditor {
       this.unsubscribers.push(
         bus.subscribe(name, (e) => {
           const entry = this.orderKey === undefined ? auditEntryFor(e as DomainEvent) : this.keyed(e as DomainEvent);
-          if (entry) this.queue.push(entry);
+          if (entry) this.queue.push(withTraceId(entry));
         }),
       );
     }

@@ -20,6 +20,8 @@ import { resolveParams } from '../../strategy/params.js';
 import { resolveStrategyRef, strategyExits } from '../../authoring/resolve.js';
 import { LiveVenueBridge } from '../../venues/live/bridge.js';
 import type { QueueGuard } from './queue-guard.js';
+import { tracedRiskHook } from './traced-risk.js';
+import { tracingEnabled } from '../../core/tracing.js';
 import { reconcileDeployment } from '../reconcile.js';
 import type { BuiltVenue } from '../venues.js';
 import { WarmupGate } from './gates.js';
@@ -119,7 +121,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     },
     clock: new RealClock(),
     bus,
-    risk: account.hookFor(d.id),
+    risk: tracingEnabled() ? tracedRiskHook(account.hookFor(d.id)) : account.hookFor(d.id),
     cash: deploymentCash(d),
     atrFactory: () => new Atr(14),
     log: (level, message) => logs.child('strategy', { deploymentId: d.id })[level](message),

@@ -29,6 +29,7 @@ import { adminRoutes } from './routes-admin.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
+import { traceRequests } from './request-spans.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
 import type { McpDeps } from '../mcp/tools.js';
@@ -276,6 +277,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       return deny(reply, 500, 'internal', 'the request failed; see the runtime log');
     });
 
+    traceRequests(api);
     const z = zodApp(api);
     sessionRoutes(z, ctx, { loginPerMinute: opts.loginsPerMinute ?? 10 });
     tradingRoutes(z, ctx);

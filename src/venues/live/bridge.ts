@@ -20,7 +20,9 @@ import {
   type VenueOrderRequest,
 } from '../../core/index.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG, type VenueListener } from '../../engine/execution-venue.js';
+import type { Context, Span } from '@opentelemetry/api';
 import { checkCapacity } from '../../core/queue-bound.js';
+import { contextWith, inSpan, runIn, startSpan, tracingEnabled } from '../../core/tracing.js';
 import { venueCallContext, withVenueCallContext } from '../call-context.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
@@ -192,6 +194,8 @@ export class LiveVenueBridge implements ExecutionVenue {
   /** The venue-report queue as `queue_depth{queue="venue_reports.<strategy>"}`. */
   readonly reportQueue: QueueGaugeSource;
   private readonly maxQueued: number;
+  /** Tracing on: each working order's span and its context, so venue reports and fills join the order's trace. */
+  private readonly traces = new Map<Order, { span: Span; ctx: Context }>();
   /** Queues past their bound now (one overflow report per crossing). */
   private readonly overflowing = new Set<string>();
 
@@ -336,7 +340,22 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
     if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
+    if (tracingEnabled()) {
+      const span = startSpan('bridge.order', {
+        attributes: { 'order.client_id': cid, 'order.symbol': order.symbol, 'order.side': order.side },
+      });
+      const ctx = contextWith(span);
+      if (span !== undefined) this.traces.set(order, { span, ctx });
+      this.enqueue(order.symbol, () => runIn(ctx, () => this.place(order, cid)));
+      return;
+    }
     this.enqueue(order.symbol, () => this.place(order, cid));
+  }
+
+  /** Runs `fn` in the order's trace context (as is without tracing). */
+  private inOrder<T>(order: Order | undefined, fn: () => T): T {
+    const t = order === undefined ? undefined : this.traces.get(order);
+    return t === undefined ? fn() : runIn(t.ctx, fn);
   }
 
   /** Engine call: enqueue a cancel (after any placement queued before it on its lane). */
@@ -558,7 +577,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     try {
       // A placement queued before the kill switch and not sent yet is an entry we no longer want.
       if (this.emergency && !this.isUrgentOrder(order)) abort.abort();
-      v = await withVenueCallContext({ signal: abort.signal }, () => this.venue.placeOrder(req));
+      v = await withVenueCallContext({ signal: abort.signal }, () =>
+        inSpan('venue.placeOrder', { attributes: { 'venue.id': this.id, 'order.client_id': cid } }, () =>
+          this.venue.placeOrder(req),
+        ),
+      );
     } catch (err) {
       if (this.inFlight?.order === order) this.inFlight = undefined;
       const e = err instanceof Error ? err : new Error(String(err));
@@ -640,6 +663,10 @@ export class LiveVenueBridge implements ExecutionVenue {
     const order = this.match(v.venueOrderId, v.clientOrderId);
     const l = this.listener;
     if (order === undefined || l === null) return;
+    this.inOrder(order, () => this.applyMatchedReport(order, l, v, reason));
+  }
+
+  private applyMatchedReport(order: Order, l: VenueListener, v: VenueOrder, reason?: string): void {
     this.learn(order, v.venueOrderId);
     const wasOpen = !isTerminal(order.status);
     this.applyStatus(order, l, v, reason);
@@ -685,6 +712,16 @@ export class LiveVenueBridge implements ExecutionVenue {
       }
       return false;
     }
+    if (!this.traces.has(order)) return this.bookFill(order, f);
+    return this.inOrder(order, () =>
+      inSpan('venue.fill', { attributes: { 'venue.trade_id': f.venueTradeId, 'fill.quantity': f.quantity } }, () =>
+        this.bookFill(order, f),
+      ),
+    );
+  }
+
+  /** Stores then applies a fill of a known order; false when it was already booked. */
+  private async bookFill(order: Order, f: VenueFill): Promise<boolean> {
     const cid = this.clientOrderIdOf(order);
     // Keyed by our client order id (unique per deployment and run) and the venue's trade id: a venue whose trade
     // ids start again (a restarted simulator) still gets every new fill booked.
@@ -746,6 +783,12 @@ export class LiveVenueBridge implements ExecutionVenue {
   /** A finished order joins the bounded list of finished ones; the oldest beyond the bound is forgotten. */
   private retireIfDone(order: Order): void {
     if (!isTerminal(order.status) || this.finished.has(order)) return;
+    const t = this.traces.get(order);
+    if (t !== undefined) {
+      t.span.setAttribute('order.status', order.status);
+      t.span.end();
+      this.traces.delete(order);
+    }
     this.finished.add(order);
     if (this.finished.size <= FINISHED_KEPT) return;
     const oldest = this.finished.values().next().value as Order;
