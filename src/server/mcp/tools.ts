@@ -22,6 +22,7 @@ import {
 } from '../../authoring/resolve.js';
 import { dataHash } from '../../backtest/data-hash.js';
 import { runBacktest } from '../../backtest/runner.js';
+import { inSpan } from '../../core/tracing.js';
 import { parseTimeframe } from '../../core/timeframe.js';
 import { loadBars } from '../../data/load.js';
 import { MarketDataStore } from '../../data/store.js';
@@ -196,18 +197,28 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
           if (!timeframe) return refuse(`cannot infer the timeframe of ${data}; pass timeframe (e.g. 1d)`);
           const exits = strategyExits(def);
           const startedAt = Date.now();
-          const result = runBacktest({
-            data: { symbol: loaded.symbol, columns: loaded.columns, timeframe },
-            strategy: def,
-            ...(a.params ? { params: a.params } : {}),
-            ...(exits ? { exits } : {}),
-          });
-          const saved = await saveBacktest(deps.store, deps.home, result, {
-            source: data,
-            dataHash: dataHash([{ symbol: loaded.symbol, columns: loaded.columns }]),
-            outputs: {},
-            startedAt,
-          });
+          // The backtest job is one span (tracing on): the run and the stored record.
+          const { result, saved } = await inSpan(
+            'backtest.job',
+            {
+              attributes: { 'backtest.strategy': def.name, 'backtest.symbol': loaded.symbol, 'backtest.source': 'mcp' },
+            },
+            async () => {
+              const result = runBacktest({
+                data: { symbol: loaded.symbol, columns: loaded.columns, timeframe },
+                strategy: def,
+                ...(a.params ? { params: a.params } : {}),
+                ...(exits ? { exits } : {}),
+              });
+              const saved = await saveBacktest(deps.store, deps.home, result, {
+                source: data,
+                dataHash: dataHash([{ symbol: loaded.symbol, columns: loaded.columns }]),
+                outputs: {},
+                startedAt,
+              });
+              return { result, saved };
+            },
+          );
           return ok({
             id: saved.id,
             report: saved.path,
