@@ -109,6 +109,19 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 
+  it('only the app wires the OpenTelemetry SDK; everything else uses @opentelemetry/api alone', () => {
+    // Tracing off must cost nothing: the SDK (provider, exporters, context manager) is loaded by app/telemetry.ts.
+    const violations: string[] = [];
+    for (const { file, rel } of files) {
+      if (rel.startsWith('app/')) continue;
+      for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+        if (spec.startsWith('@opentelemetry/') && spec !== '@opentelemetry/api')
+          violations.push(`${rel} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('only the execution engine and venue adapters call a venue order method', () => {
     // One order path: intent -> RiskEngine.check -> ExecutionEngine -> Venue. Anything else placing or
     // cancelling directly on a venue would bypass the risk engine.

@@ -251,6 +251,40 @@ describe('AlertRouter rate limiting and de-duplication', () => {
   });
 });
 
+describe('AlertRouter queue bound', () => {
+  it('drops the oldest waiting alerts past the bound, counts them, and says so in the next alert sent', async () => {
+    const clock = new ManualClock();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const slow = new RecordingChannel('slow');
+    const send = slow.send.bind(slow);
+    slow.send = async (a) => {
+      await gate;
+      return send(a);
+    };
+    const router = new AlertRouter({ channels: [slow], dedupSeconds: 0, clock, concurrency: 1, maxQueued: 2 });
+    expect(router).toMatchObject({ queue: 'alerts', capacity: 2, policy: 'drop_oldest' });
+    const outcomes = Array.from({ length: 5 }, (_, i) =>
+      router.notify({ severity: 'warning', title: `a${i}`, message: 'm' }),
+    );
+    // a0 is being delivered; a1 and a2 were the oldest waiting when a3 and a4 came.
+    expect(router.depth).toBe(2);
+    expect(router.dropped).toBe(2);
+    expect((await outcomes[1]).status).toBe('dropped');
+    expect((await outcomes[2]).status).toBe('dropped');
+    open();
+    const rest = await Promise.all([outcomes[0], outcomes[3], outcomes[4]]);
+    expect(rest.map((o) => o.channels.slow)).toEqual(['sent', 'sent', 'sent']);
+    expect(slow.sent.map((a) => a.title)).toEqual(['a0', 'a3', 'a4']);
+    expect(slow.sent[1].message).toContain('2 older alerts were dropped: the alert queue was full');
+    expect(slow.sent[2].message).toBe('m');
+    expect(router.depth).toBe(0);
+    await router.close();
+  });
+});
+
 describe('alerts from bus events', () => {
   const ev = <N extends keyof EventMap>(name: N, payload: EventMap[N]): DomainEvent<N> => ({
     name,

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { QueueStatus } from '../scale/status.js';
 import type { Config, RiskConfig } from '../core/config.js';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { QueueGaugeSource } from '../core/queue-bound.js';
+import { inSpan } from '../core/tracing.js';
 import type { Engine } from '../engine/engine.js';
 import type { OrderIntent } from '../core/order.js';
 import type { ControlApi } from '../ops/control-port.js';
@@ -155,7 +157,10 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
     });
     let placed: ReturnType<Engine['submitIntent']>;
     try {
-      placed = d.engine.submitIntent(intentOf(d, order, actor));
+      // The manual order is the signal: its span is the parent of the risk decision and the order's venue calls.
+      placed = inSpan('signal', { attributes: { 'signal.source': 'api', 'deployment.id': d.id } }, () =>
+        d.engine.submitIntent(intentOf(d, order, actor)),
+      );
     } finally {
       off();
     }
@@ -259,6 +264,8 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   config?: Config;
   /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
   promotion?: ApiOptions['promotion'];
+  /** Publishes the WebSocket fan-out's queue on /metrics. */
+  watchQueue?: (q: QueueGaugeSource) => void;
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -321,6 +328,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
       : {}),
     ...(d.promotion ? { promotion: d.promotion } : {}),
   });
+  d.watchQueue?.(handle.hub);
   return () => {
     handle.close();
     void backtests?.close();

@@ -26,6 +26,7 @@ export async function openConfiguredStore(
     migrate: opts.migrate,
     pgAppRole: config.database.appRole,
     pgAuditOwnerRole: config.database.auditOwnerRole,
+    pgRowSecurity: config.database.rowSecurity,
   });
   return { store, config, home };
 }

@@ -13,6 +13,7 @@ import type { DomainEvent, EventBus, EventName } from '../core/events.js';
 import { parseTimeframe } from '../core/timeframe.js';
 import { InProcessEventBus } from '../engine/event-bus.js';
 import type { Logger } from 'pino';
+import { QUEUE_HALT_ACTOR, QueueGuard } from './live/queue-guard.js';
 import { ClockDriftGuard, createLogger, Heartbeat, type OpsLogger, OpsMetrics, Watchdog } from '../ops/index.js';
 import { redact } from '../security/index.js';
 import { tryUnlockFromEnv } from '../security/cli-unlock.js';
@@ -260,17 +261,6 @@ async function openRuntimeStore(config: Config, home: HomePaths) {
   return { store, reportSyncErrors };
 }
 
-/** Publishes the orders waiting in the bridges and journals as the `orders` queue depth, every second. */
-function startQueueGauge(deployments: readonly DeploymentRuntime[], metrics: OpsMetrics): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    let depth = 0;
-    for (const d of deployments) depth += d.bridge.queueDepth + d.journal.depth;
-    metrics.setQueueDepth('orders', depth);
-  }, 1000);
-  timer.unref();
-  return timer;
-}
-
 /** The runtime's shared parts that come before any venue: logs, the event bus, the audit trail, metrics, secrets. */
 interface RuntimeCore {
   logs: OpsLogger;
@@ -278,6 +268,8 @@ interface RuntimeCore {
   bus: InProcessEventBus;
   trail: TradeTrail;
   metrics: OpsMetrics;
+  /** The bounded queues on /metrics; an overflow halts new exposure and alerts. */
+  queues: QueueGuard;
   vault: Awaited<ReturnType<typeof tryUnlockFromEnv>>;
   secret: (name: string) => Promise<string | undefined>;
 }
@@ -308,20 +300,28 @@ async function buildRuntimeCore(
   const log = logs.child('runtime');
   onLog(log);
   const bus = new InProcessEventBus();
-  store.persistEvents(withoutOrderEvents(bus), { onError: (err) => log.error({ err }, 'store write failed') });
+  const metrics = new OpsMetrics({ bus });
+  cleanups.add(() => metrics.close());
+  const queues = new QueueGuard(bus, metrics);
+  cleanups.add(() => queues.close());
+  const persister = store.persistEvents(withoutOrderEvents(bus), {
+    onError: (err) => log.error({ err }, 'store write failed'),
+    onOverflow: queues.overflow,
+  });
+  queues.watch(persister.gauge);
   const trail = new TradeTrail({
     bus,
     store,
     logger: logs.logger,
     onError: (err) => log.error({ err }, 'audit write failed'),
+    onOverflow: queues.overflow,
   });
   cleanups.add(() => trail.close());
-  const metrics = new OpsMetrics({ bus });
-  cleanups.add(() => metrics.close());
+  if (trail.auditor) queues.watch(trail.auditor.gauge);
   if (vaultError)
     log.warn({ err: vaultError }, 'the vault could not be unlocked: secrets (alerts, venue keys) unavailable');
   const secret = async (name: string) => (vault && (await vault.has(name)) ? vault.get(name, 'runtime') : undefined);
-  return { logs, log, bus, trail, metrics, vault, secret };
+  return { logs, log, bus, trail, metrics, queues, vault, secret };
 }
 
 /** What a run of the runtime is: its start time, run tag, config hash and paper/live mode. */
@@ -379,6 +379,7 @@ async function buildTrading(
     onSaveError: (err) => log.error({ err }, 'risk state write failed'),
   });
   cleanups.add(() => saver.flush());
+  core.queues.bindHalt((reason) => account.engine.halt(QUEUE_HALT_ACTOR, reason));
   const killState = await store.kv.get<{ event?: string }>('killswitch.state');
   const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
   return { venues, guards, account, killed };
@@ -406,6 +407,7 @@ async function startDeployments(
         bus: core.bus,
         logs: core.logs,
         metrics: core.metrics,
+        queues: core.queues,
         account,
         mode: run.mode,
         runTag: run.runTag,
@@ -456,6 +458,7 @@ async function serveRuntime(
     control: parts.control,
     status: parts.status,
     bus: core.bus,
+    watchQueue: (q) => core.queues.watch(q),
     risk: config.risk,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
@@ -482,8 +485,15 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
   cleanups.add(async () => store.close());
   try {
     if (profile === 'live') await checkLive(store, config);
+    // Traces only when an OTLP endpoint is configured: otherwise no SDK is loaded and nothing is traced.
+    const otlpUrl = config.telemetry.otlpUrl;
+    if (otlpUrl !== undefined) {
+      const { startTelemetry } = await import('./telemetry.js');
+      const telemetry = startTelemetry({ otlpUrl });
+      cleanups.add(() => telemetry.shutdown());
+    }
     const core = await buildRuntimeCore(config, home, store, opts.env ?? process.env, cleanups, reportSyncErrors);
-    const { bus, log, metrics } = core;
+    const { bus, log } = core;
     let boundControl: Runtime['control'] | undefined;
     const alerting = await buildAlerting({
       config,
@@ -495,6 +505,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       control: lateBoundControl(() => boundControl),
     });
     cleanups.add(() => alerting.close());
+    core.queues.watch(alerting.router);
     startAuditCheckpoints(config, home.root, bus, store, core.trail.auditor, log, cleanups);
     const entries = new EntriesSwitch();
     const startedAt = Date.now();
@@ -519,7 +530,6 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const offPrinter = opts.print ? subscribePrinter(bus, opts.print) : () => {};
     const beat = startHeartbeat(config, bus, store, log, cleanups);
     let state: 'running' | 'stopping' = 'running';
-    const queueTimer = startQueueGauge(deployments, metrics);
     let url = '';
     const stopping = () => state === 'stopping';
     const common = { deployments, account, entries, profile, lastBeat: beat.lastBeat };
@@ -543,7 +553,6 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const { stop, stopped } = stopsRuntime(async (reason) => {
       state = 'stopping';
       entries.enabled = false;
-      clearInterval(queueTimer);
       beat.stop();
       await drainDeployments(deployments, log);
       for (const d of deployments) {

@@ -19,6 +19,11 @@ export const configSchema = z.strictObject({
       appRole: z.string().optional(),
       /** PostgreSQL: NOLOGIN role that owns the audit table (default tradeforge_audit_owner). */
       auditOwnerRole: z.string().optional(),
+      /**
+       * PostgreSQL, with appRole: row-level security policies (docs/store.md): an administrator's `db migrate`
+       * creates `<appRole>_admin` and `<appRole>_viewer` and the policies that govern the app role and them.
+       */
+      rowSecurity: z.boolean().default(false),
     })
     .prefault({}),
   /** Audit checkpoints kept outside the database (docs/store.md). */
@@ -59,6 +64,13 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10 * 1024 * 1024),
       maxFiles: z.number().int().positive().default(5),
+    })
+    .prefault({}),
+  /** Traces (docs/operations.md "Traces"): off unless an OTLP/HTTP traces endpoint is given. */
+  telemetry: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset: tracing off (no cost). */
+      otlpUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
   risk: riskConfigSchema.prefault({}),

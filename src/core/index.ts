@@ -8,6 +8,7 @@ export * from './ids.js';
 export * from './instrument.js';
 export * from './order.js';
 export * from './position.js';
+export * from './queue-bound.js';
 export * from './risk-port.js';
 export * from './timeframe.js';
 export * from './venue.js';

@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { defaultRedact, redactText } from './default-redact.js';
 import { RotatingFileStream } from './rotating-file.js';
+import { activeTraceId, tracingEnabled } from '../core/tracing.js';
 
 /** Log levels accepted by config `log.level`. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -54,10 +55,17 @@ export interface OpsLogger {
 const asRecord = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
 
+// The mixin of a logger made while tracing is on (pino adds the line's fields to the object it returns).
+const traceIdField = (): Record<string, string> => {
+  const traceId = activeTraceId();
+  return traceId === undefined ? {} : { traceId };
+};
+
 /**
  * Creates the structured JSON logger (pino): ISO `timestamp`, `level` as a label, child loggers per component,
- * secrets redacted before anything is written, size-rotated file.
+ * secrets redacted before anything is written, size-rotated file, the active span's `traceId` when tracing is on.
  */
+
 export function createLogger(options: CreateLoggerOptions = {}): OpsLogger {
   const redact = options.redact ?? defaultRedact;
   const streams: DestinationStream[] = [];
@@ -84,6 +92,8 @@ export function createLogger(options: CreateLoggerOptions = {}): OpsLogger {
     // Errors are serialised before redaction (so the redactor sees message and stack as strings); pino's own err
     // serializer must then leave the plain object alone.
     serializers: { err: (e: unknown) => (e instanceof Error ? pino.stdSerializers.err(e) : e) },
+    // The trace id of the span a line is written in; a logger made while tracing is off has no mixin (no cost).
+    ...(tracingEnabled() ? { mixin: traceIdField } : {}),
     formatters: {
       level: (label) => ({ level: label }),
       bindings: (bindings) => asRecord(redact(bindings)),

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DomainEvent, EventBus } from '../core/events.js';
+import type { QueueGaugeSource } from '../core/queue-bound.js';
 import { type OpsClock, systemClock } from './clock.js';
 
 /** Options of {@link OpsMetrics}. */
@@ -45,6 +46,8 @@ export class OpsMetrics {
   private readonly deploymentDrawdown: Gauge<'deployment'>;
   private readonly byDeployment = new Map<string, { equity: number; peak: number }>();
   private readonly queueDepth: Gauge<'queue'>;
+  /** Bounded queues read at every scrape (no timer: the depth is current when Prometheus asks). */
+  private readonly queues = new Set<QueueGaugeSource>();
   private readonly clockDrift: Gauge;
 
   constructor(options: OpsMetricsOptions = {}) {
@@ -121,6 +124,32 @@ export class OpsMetrics {
       help: 'Items waiting in a runtime queue (events, orders, persistence ...).',
       labelNames: ['queue'],
       registers,
+      collect() {
+        for (const q of self.queues) this.set({ queue: q.queue }, q.depth);
+      },
+    });
+    new Gauge({
+      name: `${p}queue_capacity`,
+      help: 'Bound of a runtime queue and its overflow policy (block, drop_oldest, halt).',
+      labelNames: ['queue', 'policy'],
+      registers,
+      collect() {
+        for (const q of self.queues) this.set({ queue: q.queue, policy: q.policy }, q.capacity);
+      },
+    });
+    const droppedSeen = new Map<QueueGaugeSource, number>();
+    new Counter({
+      name: `${p}queue_dropped_total`,
+      help: 'Items a drop_oldest queue discarded because it was full.',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        for (const q of self.queues) {
+          const before = droppedSeen.get(q) ?? 0;
+          this.inc({ queue: q.queue }, Math.max(0, q.dropped - before));
+          droppedSeen.set(q, q.dropped);
+        }
+      },
     });
     this.clockDrift = new Gauge({
       name: `${p}clock_drift_ms`,
@@ -167,6 +196,18 @@ export class OpsMetrics {
     };
     this.offs.push(off);
     return off;
+  }
+
+  /**
+   * Publishes a bounded queue's depth, capacity and drops (`queue_depth{queue}`, `queue_capacity{queue,policy}`,
+   * `queue_dropped_total{queue}`), read at each scrape. Returns the function that stops watching it.
+   */
+  watchQueue(q: QueueGaugeSource): () => void {
+    this.queues.add(q);
+    return () => {
+      this.queues.delete(q);
+      this.queueDepth.remove({ queue: q.queue });
+    };
   }
 
   /** Sets the depth of one named queue (`events`, `orders`, `persist` ...). */

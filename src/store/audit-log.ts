@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { TradeforgeError } from '../core/errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { Connection } from './db.js';
+import { withDbRole } from './row-security.js';
 import type { AuditEventsTable, Database } from './schema.js';
 import { withWriterLock } from './write-lock.js';
 
@@ -175,7 +176,20 @@ export class AuditLog {
   private ring: AuditKeyring | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly conn: Connection) {}
+  /**
+   * @param readRole PostgreSQL under row-level security: the role the history is read as (`SET LOCAL ROLE`), since
+   * the application's own role sees the chain head alone (store/row-security.ts).
+   */
+  constructor(
+    private readonly conn: Connection,
+    private readonly readRole?: string,
+  ) {}
+
+  /** Runs a read of the history as `readRole` when one is set. */
+  private read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.readRole === undefined) return fn(this.conn.db);
+    return withDbRole(this.conn.db, this.readRole, fn);
+  }
 
   /**
    * Sets (or clears) the HMAC key; the vault calls this on unlock with its current key epoch and the whole keyring
@@ -449,10 +463,13 @@ export class AuditLog {
     let after = 0;
     const page = 1000;
     for (;;) {
-      let q = this.conn.db.selectFrom('audit_events').selectAll().where('seq', '>', after);
-      if (opts.from !== undefined) q = q.where('time', '>=', opts.from);
-      if (opts.to !== undefined) q = q.where('time', '<', opts.to);
-      const rows = await q.orderBy('seq').limit(page).execute();
+      const from = after;
+      const rows = await this.read((db) => {
+        let q = db.selectFrom('audit_events').selectAll().where('seq', '>', from);
+        if (opts.from !== undefined) q = q.where('time', '>=', opts.from);
+        if (opts.to !== undefined) q = q.where('time', '<', opts.to);
+        return q.orderBy('seq').limit(page).execute();
+      });
       for (const row of rows) yield rowToRecord(row);
       if (rows.length < page) return;
       after = Number(rows[rows.length - 1].seq);
@@ -461,28 +478,34 @@ export class AuditLog {
 
   /** The record with this sequence number. */
   async recordAt(seq: number): Promise<AuditRecord | undefined> {
-    const r = await this.conn.db.selectFrom('audit_events').selectAll().where('seq', '=', seq).executeTakeFirst();
+    const r = await this.read((db) =>
+      db.selectFrom('audit_events').selectAll().where('seq', '=', seq).executeTakeFirst(),
+    );
     return r ? rowToRecord(r) : undefined;
   }
 
   /** Records about any of the given subjects, in seq order. */
   async bySubjects(subjects: readonly string[]): Promise<AuditRecord[]> {
     if (subjects.length === 0) return [];
-    const rows = await this.conn.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject', 'in', [...subjects])
-      .orderBy('seq')
-      .execute();
+    const rows = await this.read((db) =>
+      db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('subject', 'in', [...subjects])
+        .orderBy('seq')
+        .execute(),
+    );
     return rows.map(rowToRecord);
   }
 
   /** Number of records. */
   async count(): Promise<number> {
-    const r = await this.conn.db
-      .selectFrom('audit_events')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow();
+    const r = await this.read((db) =>
+      db
+        .selectFrom('audit_events')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow(),
+    );
     return Number(r.n);
   }
 }

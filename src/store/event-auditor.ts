@@ -1,4 +1,6 @@
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { QueueGaugeSource, QueueOverflow } from '../core/queue-bound.js';
+import { activeTraceId } from '../core/tracing.js';
 import type { Fill } from '../core/fill.js';
 import type { Order } from '../core/order.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
@@ -123,12 +125,27 @@ const orderIdOf = (f: Readonly<Fill>): string => f.orderId;
 export interface EventAuditorOptions {
   flushMs?: number;
   maxBatch?: number;
+  /** Records held before the queue counts as overflowing (default 50 000; never dropped: `halt`). */
+  capacity?: number;
+  /** Called when the queue goes past its bound (the runtime halts new exposure and alerts). */
+  onOverflow?: (o: QueueOverflow) => void;
   onError?: (err: unknown) => void;
   /**
    * The id the store keeps an order under, when it is not the engine's order id (the live runtime: the client
    * order id sent to the venue), so `audit order ID` finds the order's events under the id the user sees.
    */
   orderKey?: (order: Readonly<Order>) => string;
+}
+
+/**
+ * The entry with the active span's trace id in its details (tracing on and a span active), so `audit order` ties a
+ * record to its trace.
+ */
+function withTraceId(entry: AuditEntry): AuditEntry {
+  const traceId = activeTraceId();
+  if (traceId === undefined) return entry;
+  const details = typeof entry.details === 'object' && entry.details !== null ? entry.details : {};
+  return { ...entry, details: { ...details, traceId } };
 }
 
 const TERMINAL = new Set<EventName>(['order.filled.v1', 'order.cancelled.v1', 'order.rejected.v1', 'order.expired.v1']);
@@ -150,6 +167,9 @@ export class EventAuditor {
       flushMs: opts.flushMs ?? 50,
       maxBatch: opts.maxBatch ?? 500,
       onError: opts.onError ?? (() => {}),
+      name: 'audit',
+      ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+      ...(opts.onOverflow ? { onOverflow: opts.onOverflow } : {}),
     });
   }
 
@@ -159,7 +179,7 @@ export class EventAuditor {
       this.unsubscribers.push(
         bus.subscribe(name, (e) => {
           const entry = this.orderKey === undefined ? auditEntryFor(e as DomainEvent) : this.keyed(e as DomainEvent);
-          if (entry) this.queue.push(entry);
+          if (entry) this.queue.push(withTraceId(entry));
         }),
       );
     }
@@ -183,6 +203,11 @@ export class EventAuditor {
   /** Records queued but not yet appended. */
   get depth(): number {
     return this.queue.depth;
+  }
+
+  /** The queue as `queue_depth{queue="audit"}` reads it. */
+  get gauge(): QueueGaugeSource {
+    return this.queue;
   }
 
   /** Appends everything queued. */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DomainEvent, EventBus, EventName } from '../core/events.js';
+import type { QueueGaugeSource, QueueOverflow } from '../core/queue-bound.js';
 import type { Fill } from '../core/fill.js';
 import type { Order } from '../core/order.js';
 import { BatchQueue } from './batch-queue.js';
@@ -69,6 +70,10 @@ export interface EventPersisterOptions {
   flushMs?: number;
   /** Batch size that triggers an immediate write (default 200). */
   maxBatch?: number;
+  /** Rows held before the queue counts as overflowing (default 50 000; never dropped: `halt`). */
+  capacity?: number;
+  /** Called when the queue goes past its bound (the runtime halts new exposure and alerts). */
+  onOverflow?: (o: QueueOverflow) => void;
   /** Deployment id stamped on orders. */
   deploymentId?: string;
   /** Called when a batch cannot be written (it stays queued and is retried). */
@@ -95,6 +100,9 @@ export class EventPersister {
       flushMs: opts.flushMs ?? 25,
       maxBatch: opts.maxBatch ?? 200,
       onError: opts.onError ?? (() => {}),
+      name: 'persist',
+      ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+      ...(opts.onOverflow ? { onOverflow: opts.onOverflow } : {}),
     });
   }
 
@@ -109,6 +117,11 @@ export class EventPersister {
   /** Events queued but not yet written (a metric: queue depth). */
   get depth(): number {
     return this.queue.depth;
+  }
+
+  /** The queue as `queue_depth{queue="persist"}` reads it. */
+  get gauge(): QueueGaugeSource {
+    return this.queue;
   }
 
   /** Write-ahead: stores the order now and resolves once it is committed. Await it before the venue call. */

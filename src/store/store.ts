@@ -5,7 +5,8 @@ import { AuditLog } from './audit-log.js';
 import { type Connection, connect } from './db.js';
 import { EventAuditor, type EventAuditorOptions } from './event-auditor.js';
 import { EventPersister, type EventPersisterOptions } from './event-persister.js';
-import { grantAppRole, InCodeMigrationProvider } from './migrations.js';
+import { DEFAULT_AUDIT_OWNER_ROLE, grantAppRole, InCodeMigrationProvider } from './migrations.js';
+import { applyRowSecurity, auditReadRole } from './row-security.js';
 import { lookupOrderStory, type OrderLookup, type OrderStory, reconstructOrder } from './order-story.js';
 import { AssistantSignalsRepository } from './repositories/assistant.js';
 import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
@@ -104,6 +105,12 @@ export interface OpenStoreOptions {
    * administrator grants it read/write on every table but only SELECT and INSERT on the audit table.
    */
   pgAppRole?: string;
+  /**
+   * PostgreSQL, with `pgAppRole`: row-level security (config `database.rowSecurity`, store/row-security.ts) — the
+   * administrator's open creates `<app>_admin`/`<app>_viewer` and the policies. The application's own open detects
+   * it and reads the audit history as `<app>_admin`.
+   */
+  pgRowSecurity?: boolean;
   /** SQLite commit durability (see ConnectOptions.sqliteSync); default `full`. */
   sqliteSync?: 'full' | 'batched';
   /** `batched`: the longest a commit waits for its fsync to start, in ms (default 50). */
@@ -183,8 +190,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   };
   try {
     if (opts.migrate !== false) await migrations.migrate();
-    if (opts.pgAppRole && conn.dialect === 'postgres')
+    if (opts.pgAppRole && conn.dialect === 'postgres') {
       await grantAppRole(conn.db as unknown as Kysely<unknown>, opts.pgAppRole);
+      if (opts.pgRowSecurity) {
+        await applyRowSecurity(
+          conn.db as unknown as Kysely<unknown>,
+          opts.pgAppRole,
+          opts.pgAuditOwnerRole ?? DEFAULT_AUDIT_OWNER_ROLE,
+        );
+      }
+    }
   } catch (err) {
     await conn.db.destroy();
     throw err;
@@ -196,7 +211,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       ? undefined
       : new WalCheckpointer(home.database, opts.onSyncError ? { onError: opts.onSyncError } : {});
   checkpointer?.start();
-  const audit = new AuditLog(conn);
+  const audit = new AuditLog(conn, conn.dialect === 'postgres' ? await auditReadRole(conn.db) : undefined);
   const subscribers: { close(): Promise<void> }[] = [];
   const repos = createRepositories(conn.db);
   let closed = false;

@@ -19,6 +19,9 @@ import type { Store } from '../../store/index.js';
 import { resolveParams } from '../../strategy/params.js';
 import { resolveStrategyRef, strategyExits } from '../../authoring/resolve.js';
 import { LiveVenueBridge } from '../../venues/live/bridge.js';
+import type { QueueGuard } from './queue-guard.js';
+import { tracedRiskHook } from './traced-risk.js';
+import { tracingEnabled } from '../../core/tracing.js';
 import { reconcileDeployment } from '../reconcile.js';
 import type { BuiltVenue } from '../venues.js';
 import { WarmupGate } from './gates.js';
@@ -44,6 +47,8 @@ export interface DeploymentDeps {
   bus: EventBus;
   logs: OpsLogger;
   metrics: OpsMetrics;
+  /** Publishes the bridge's queues and halts on their overflow (absent: unwatched, overflow only alerted). */
+  queues?: QueueGuard;
   account: AccountRisk;
   mode: 'paper' | 'live';
   /** A tag unique to this start of the runtime (client order ids). */
@@ -116,7 +121,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     },
     clock: new RealClock(),
     bus,
-    risk: account.hookFor(d.id),
+    risk: tracingEnabled() ? tracedRiskHook(account.hookFor(d.id)) : account.hookFor(d.id),
     cash: deploymentCash(d),
     atrFactory: () => new Atr(14),
     log: (level, message) => logs.child('strategy', { deploymentId: d.id })[level](message),
@@ -149,12 +154,15 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
         },
       }),
     onPlaced: (_o, ms) => metrics.observeOrderLatency(ms, 'venue_rtt'),
+    ...(deps.queues ? { onOverflow: deps.queues.overflow } : {}),
     onFillApplied: (order: Order) => {
       journal.saveStrategyState(d.id, gate.getState(), Date.now());
       stops?.sync(order.symbol);
     },
   });
   bridgeRef = bridge;
+  deps.queues?.watch(bridge.orderQueue);
+  deps.queues?.watch(bridge.reportQueue);
   deps.trail?.addDeployment(d.id, bridge);
   deps.onCleanup(() => bridge.close());
   // Whoever trips the kill switch (control, a breaker), its orders take the bridge's urgent lane until released.

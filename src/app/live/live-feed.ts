@@ -10,6 +10,7 @@ import { TIMEFRAME_MS, type Timeframe } from '../../core/timeframe.js';
 import type { Subscription, Venue } from '../../core/venue.js';
 import type { Engine } from '../../engine/engine.js';
 import { ReconnectingStream } from '../../venues/resilience.js';
+import { inSpan, tracingEnabled } from '../../core/tracing.js';
 
 /** Columns that grow as bars close (preallocated; `length` is the number of rows written). */
 export class LiveColumns implements BarColumns {
@@ -188,7 +189,10 @@ export class LiveFeed {
     const row = this.o.columns[s].append(time, open, high, low, close, volume);
     if (row < 0) return false;
     const engine = this.o.engine;
-    engine.onBar(s, row);
+    // Tracing on: the bar is the root of the trace of every order the strategy places on it.
+    if (tracingEnabled())
+      inSpan('strategy.bar', { attributes: { 'bar.symbol_index': s, 'bar.time': time } }, () => engine.onBar(s, row));
+    else engine.onBar(s, row);
     engine.recordEquity(time);
     if (live) this.liveBars++;
     this.o.onBarClosed?.(s, row, live);

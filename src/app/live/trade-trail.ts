@@ -6,6 +6,7 @@
 import type { Config } from '../../core/config.js';
 import type { EventBus } from '../../core/events.js';
 import type { Order } from '../../core/order.js';
+import type { QueueOverflow } from '../../core/queue-bound.js';
 import type { Venue } from '../../core/venue.js';
 import { subscribeEventLog } from '../../ops/index.js';
 import type { Logger } from '../../ops/logger.js';
@@ -23,6 +24,8 @@ export interface TradeTrailOptions {
   /** The runtime's logger; the event log writes through its child loggers. */
   logger: Logger;
   onError?: (err: unknown) => void;
+  /** The audit queue went past its bound (the runtime halts new exposure and alerts). */
+  onOverflow?: (o: QueueOverflow) => void;
 }
 
 /** The trail of one runtime; deployments join it as they start. */
@@ -37,7 +40,11 @@ export class TradeTrail {
     const { bus, store } = o;
     const clientOrderIdOf = (order: Readonly<Order>) => this.clientOrderIdOf(order);
     this.auditor = store.audit.canAppend
-      ? store.auditEvents(bus, { orderKey: clientOrderIdOf, ...(o.onError ? { onError: o.onError } : {}) })
+      ? store.auditEvents(bus, {
+          orderKey: clientOrderIdOf,
+          ...(o.onError ? { onError: o.onError } : {}),
+          ...(o.onOverflow ? { onOverflow: o.onOverflow } : {}),
+        })
       : undefined;
     this.offs.push(
       subscribeEventLog(bus, o.logger, {

@@ -1,4 +1,5 @@
 import type { EventBus } from '../../core/events.js';
+import { checkCapacity, type QueueGaugeSource } from '../../core/queue-bound.js';
 import { type OpsClock, systemClock } from '../clock.js';
 import { atLeast, type Severity } from '../severity.js';
 import type { Alert, AlertChannel } from './alert.js';
@@ -12,6 +13,13 @@ export interface AlertRouterOptions {
   /** Same key within this many seconds is sent once and counted. Default 300; 0 disables. */
   dedupSeconds?: number;
   clock?: OpsClock;
+  /** Alerts routed at the same time; the rest wait in the alert queue. Default 8. */
+  concurrency?: number;
+  /**
+   * Alerts waiting for a delivery slot before the oldest waiting one is dropped (counted, and the next alert sent
+   * says how many were lost). Default 1000.
+   */
+  maxQueued?: number;
   /** Delivery failure of one channel (the others are unaffected). */
   onError?: (channel: string, err: unknown, alert: Alert) => void;
 }
@@ -21,8 +29,11 @@ export type ChannelOutcome = 'sent' | 'below_severity' | 'rate_limited' | 'faile
 
 /** What happened to one alert. */
 export interface AlertOutcome {
-  /** `duplicate` when suppressed by de-duplication (no channel was tried). */
-  status: 'routed' | 'duplicate';
+  /**
+   * `duplicate` when suppressed by de-duplication (no channel was tried); `dropped` when the alert queue was full
+   * and this alert was its oldest.
+   */
+  status: 'routed' | 'duplicate' | 'dropped';
   channels: Record<string, ChannelOutcome>;
 }
 
@@ -56,7 +67,17 @@ const MAX_SUMMARY_TITLES = 10;
  * Routes alerts to channels by severity, de-duplicates by key and rate-limits each channel (OPS-3). Rate-limited
  * alerts are not lost silently: when the minute frees up, one summary message lists how many were held back.
  */
-export class AlertRouter {
+export class AlertRouter implements QueueGaugeSource {
+  readonly queue = 'alerts';
+  readonly policy = 'drop_oldest';
+  readonly capacity: number;
+  private readonly concurrency: number;
+  /** Alerts waiting for a delivery slot, oldest first. */
+  private readonly waiting: { alert: Alert; done: (o: AlertOutcome) => void }[] = [];
+  private active = 0;
+  private droppedCount = 0;
+  /** Dropped alerts not yet mentioned in a sent message. */
+  private droppedUnreported = 0;
   private readonly clock: OpsClock;
   private readonly rate: number;
   private readonly dedupMs: number;
@@ -70,6 +91,8 @@ export class AlertRouter {
     this.rate = options.ratePerMinute ?? 20;
     this.dedupMs = (options.dedupSeconds ?? 300) * 1000;
     if (!(this.rate >= 1)) throw new RangeError(`alerts.ratePerMinute must be at least 1, got ${this.rate}`);
+    this.capacity = checkCapacity(this.queue, options.maxQueued ?? 1000);
+    this.concurrency = checkCapacity(this.queue, options.concurrency ?? 8);
     const names = new Set<string>();
     for (const c of options.channels) {
       if (names.has(c.name)) throw new RangeError(`two alert channels are named "${c.name}"`);
@@ -83,12 +106,49 @@ export class AlertRouter {
     }));
   }
 
-  /** Routes one alert; resolves when every eligible channel has answered (never rejects). */
+  /**
+   * Routes one alert; resolves when every eligible channel has answered, or with `dropped` when the full queue
+   * dropped it (never rejects).
+   */
   notify(input: Alert): Promise<AlertOutcome> {
-    const p = this.route(input);
+    const p = new Promise<AlertOutcome>((done) => {
+      this.waiting.push({ alert: input, done });
+      if (this.waiting.length > this.capacity) {
+        const oldest = this.waiting.shift() as (typeof this.waiting)[number];
+        this.droppedCount++;
+        this.droppedUnreported++;
+        oldest.done({ status: 'dropped', channels: {} });
+      }
+      this.pump();
+    });
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
     return p;
+  }
+
+  /** Alerts waiting for a delivery slot. */
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  /** Alerts dropped by the full queue since start. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.waiting.length > 0) {
+      const next = this.waiting.shift() as (typeof this.waiting)[number];
+      this.active++;
+      // route() catches each channel's failure; the fallback only keeps a slot from leaking on a bug.
+      void this.route(next.alert)
+        .catch((): AlertOutcome => ({ status: 'routed', channels: {} }))
+        .then((outcome) => {
+          this.active--;
+          next.done(outcome);
+          this.pump();
+        });
+    }
   }
 
   /** Routes every alerting bus event (fills, errors, breakers, stop-losses, kill switch, alert.raised.v1 ...). */
@@ -143,6 +203,11 @@ export class AlertRouter {
     }
     if (suppressedBefore > 0) {
       alert.message += `\n(${suppressedBefore} identical alert${suppressedBefore > 1 ? 's' : ''} suppressed before this one)`;
+    }
+    if (this.droppedUnreported > 0) {
+      const n = this.droppedUnreported;
+      this.droppedUnreported = 0;
+      alert.message += `\n(${n} older alert${n > 1 ? 's were' : ' was'} dropped: the alert queue was full)`;
     }
     const channels: Record<string, ChannelOutcome> = {};
     await Promise.all(

@@ -34,6 +34,7 @@ import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { strategyRoutes } from './routes-strategies.js';
 import { tradingRoutes } from './routes-trading.js';
+import { traceRequests } from './request-spans.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
 import type { McpDeps } from '../mcp/tools.js';
@@ -307,6 +308,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       return deny(reply, 500, 'internal', 'the request failed; see the runtime log');
     });
 
+    traceRequests(api);
     const z = zodApp(api);
     sessionRoutes(z, ctx, { loginPerMinute: opts.loginsPerMinute ?? 10 });
     tradingRoutes(z, ctx);

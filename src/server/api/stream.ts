@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { checkCapacity, type QueueGaugeSource } from '../../core/queue-bound.js';
 import { type StreamEvent, type StreamTopic, THROTTLED_TOPICS } from './port.js';
 import { streamClientMessage } from './schemas.js';
 
@@ -19,6 +20,11 @@ export interface StreamHubOptions {
   heartbeatMs?: number;
   /** A client whose unsent bytes exceed this is disconnected and must resume (default 1 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Throttled events (distinct keys) waiting for one client's next send; past it the oldest waiting one is dropped
+   * and counted (the client can resync from the REST snapshots). Default 10 000.
+   */
+  maxPendingPerClient?: number;
 }
 
 interface Entry {
@@ -44,10 +50,20 @@ class StreamClient {
       this.send(entry);
       return;
     }
-    this.pending.set(`${entry.event.topic}\u0000${entry.event.key ?? ''}`, entry);
+    const key = `${entry.event.topic}\u0000${entry.event.key ?? ''}`;
+    if (!this.pending.has(key) && this.pending.size >= this.hub.maxPendingPerClient) {
+      this.pending.delete(this.pending.keys().next().value as string);
+      this.hub.countDropped();
+    }
+    this.pending.set(key, entry);
     const wait = this.lastFlush + this.throttleMs - Date.now();
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  /** Throttled events waiting for this client's next send. */
+  get depth(): number {
+    return this.pending.size;
   }
 
   flush(): void {
@@ -74,6 +90,7 @@ class StreamClient {
   write(msg: unknown): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.hub.maxBufferedBytes) {
+      this.hub.countSlowClient();
       this.socket.close(1013, 'too slow: reconnect and resume with your last token');
       return;
     }
@@ -86,8 +103,17 @@ class StreamClient {
   }
 }
 
-/** Fans events out to WebSocket clients; keeps the recent ones for resuming. */
-export class StreamHub {
+/**
+ * Fans events out to WebSocket clients; keeps the recent ones for resuming. Its queue (`queue_depth{queue="ws"}`)
+ * is every client's waiting throttled events, each client's bounded by `maxPendingPerClient` (drop oldest, counted);
+ * a client whose socket buffer passes `maxBufferedBytes` is disconnected (counted) and resumes with its token.
+ */
+export class StreamHub implements QueueGaugeSource {
+  readonly queue = 'ws';
+  readonly policy = 'drop_oldest';
+  readonly maxPendingPerClient: number;
+  private droppedCount = 0;
+  private slowClients = 0;
   /** Distinguishes tokens of this process from a previous one's. */
   readonly epoch = randomBytes(4).toString('hex');
   readonly maxBufferedBytes: number;
@@ -103,6 +129,7 @@ export class StreamHub {
     this.ring = new Array(opts.bufferSize ?? 10_000);
     this.throttleMs = opts.throttleMs ?? 250;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1 << 20;
+    this.maxPendingPerClient = checkCapacity(this.queue, opts.maxPendingPerClient ?? 10_000);
     this.heartbeat = setInterval(() => {
       const msg = { type: 'heartbeat', time: Date.now(), token: this.tokenOf(this.seq) };
       for (const c of this.clients) c.write(msg);
@@ -113,6 +140,38 @@ export class StreamHub {
   /** Connected clients. */
   get size(): number {
     return this.clients.size;
+  }
+
+  /** The bound of one client's waiting events (the gauge's capacity). */
+  get capacity(): number {
+    return this.maxPendingPerClient;
+  }
+
+  /** Throttled events waiting across all clients. */
+  get depth(): number {
+    let n = 0;
+    for (const c of this.clients) n += c.depth;
+    return n;
+  }
+
+  /** Waiting events dropped because a client's queue was full, since start. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Clients disconnected because their socket buffer passed `maxBufferedBytes`, since start. */
+  get slowClientsDisconnected(): number {
+    return this.slowClients;
+  }
+
+  /** Counts one waiting event dropped (called by a client). */
+  countDropped(): void {
+    this.droppedCount++;
+  }
+
+  /** Counts one slow client disconnected (called by a client). */
+  countSlowClient(): void {
+    this.slowClients++;
   }
 
   /** The resume token of a sequence number. */

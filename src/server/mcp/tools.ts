@@ -25,6 +25,7 @@ import {
 import { runSandboxedBacktest } from '../../authoring/sandbox/backtest-worker.js';
 import { dataHash } from '../../backtest/data-hash.js';
 import { runBacktest } from '../../backtest/runner.js';
+import { inSpan } from '../../core/tracing.js';
 import { parseTimeframe } from '../../core/timeframe.js';
 import { loadBars } from '../../data/load.js';
 import { MarketDataStore } from '../../data/store.js';
@@ -212,16 +213,26 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
             ...(a.params ? { params: a.params } : {}),
             ...(exits ? { exits } : {}),
           };
-          const result =
-            code !== undefined
-              ? await runSandboxedBacktest({ source: code.source, file: code.file, options: settings })
-              : runBacktest({ ...settings, strategy: def });
-          const saved = await saveBacktest(deps.store, deps.home, result, {
-            source: data,
-            dataHash: dataHash([{ symbol: loaded.symbol, columns: loaded.columns }]),
-            outputs: {},
-            startedAt,
-          });
+          // The backtest job is one span (tracing on): the run and the stored record.
+          const { result, saved } = await inSpan(
+            'backtest.job',
+            {
+              attributes: { 'backtest.strategy': def.name, 'backtest.symbol': loaded.symbol, 'backtest.source': 'mcp' },
+            },
+            async () => {
+              const result =
+                code !== undefined
+                  ? await runSandboxedBacktest({ source: code.source, file: code.file, options: settings })
+                  : runBacktest({ ...settings, strategy: def });
+              const saved = await saveBacktest(deps.store, deps.home, result, {
+                source: data,
+                dataHash: dataHash([{ symbol: loaded.symbol, columns: loaded.columns }]),
+                outputs: {},
+                startedAt,
+              });
+              return { result, saved };
+            },
+          );
           return ok({
             id: saved.id,
             report: saved.path,

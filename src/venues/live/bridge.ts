@@ -10,6 +10,8 @@ import {
   isTerminal,
   type Order,
   type OrderRef,
+  type QueueGaugeSource,
+  type QueueOverflow,
   type Subscription,
   type Venue,
   VenueError,
@@ -18,6 +20,9 @@ import {
   type VenueOrderRequest,
 } from '../../core/index.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG, type VenueListener } from '../../engine/execution-venue.js';
+import type { Context, Span } from '@opentelemetry/api';
+import { checkCapacity } from '../../core/queue-bound.js';
+import { contextWith, inSpan, runIn, startSpan, tracingEnabled } from '../../core/tracing.js';
 import { venueCallContext, withVenueCallContext } from '../call-context.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
@@ -70,6 +75,13 @@ export interface LiveVenueBridgeOptions {
   onFillApplied?: (order: Order, fill: Fill) => void;
   /** Placement round trip in ms (metrics). */
   onPlaced?: (order: Order, ms: number) => void;
+  /**
+   * Bound of the order queue and of the venue-report queue (default 10 000 each). Past it a new entry is refused with
+   * `QUEUE_FULL` (the strategy is told; exits, stops and cancels are always queued) and venue reports are kept:
+   * neither queue ever drops. Each crossing is reported to `onOverflow` (the runtime halts new exposure and alerts).
+   */
+  maxQueued?: number;
+  onOverflow?: (o: QueueOverflow) => void;
   now?: () => number;
 }
 
@@ -80,6 +92,9 @@ type Task = () => Promise<void>;
  * without a bound every order of the run stays in memory.
  */
 const FINISHED_KEPT = 4096;
+
+/** Default bound of the bridge's order queue and venue-report queue. */
+export const DEFAULT_BRIDGE_QUEUE = 10_000;
 
 /** A serial async queue: tasks run one after another; a failing task never stops the queue. */
 class SerialQueue {
@@ -174,6 +189,15 @@ export class LiveVenueBridge implements ExecutionVenue {
   private closed = false;
   /** Orders whose placement outcome is unknown (VENUE_ORDER_UNKNOWN_STATE): looked up on every sync. */
   readonly unknown = new Set<Order>();
+  /** The order queue (placements and cancels on every lane) as `queue_depth{queue="orders.<strategy>"}`. */
+  readonly orderQueue: QueueGaugeSource;
+  /** The venue-report queue as `queue_depth{queue="venue_reports.<strategy>"}`. */
+  readonly reportQueue: QueueGaugeSource;
+  private readonly maxQueued: number;
+  /** Tracing on: each working order's span and its context, so venue reports and fills join the order's trace. */
+  private readonly traces = new Map<Order, { span: Span; ctx: Context }>();
+  /** Queues past their bound now (one overflow report per crossing). */
+  private readonly overflowing = new Set<string>();
 
   constructor(opts: LiveVenueBridgeOptions) {
     this.venue = opts.venue;
@@ -189,6 +213,47 @@ export class LiveVenueBridge implements ExecutionVenue {
       urgent: new SymbolLanes(onError),
       events: new SerialQueue(onError),
     };
+    this.maxQueued = checkCapacity('bridge', opts.maxQueued ?? DEFAULT_BRIDGE_QUEUE);
+    const orders = this.orders;
+    const capacity = this.maxQueued;
+    this.orderQueue = {
+      queue: `orders.${opts.strategyId}`,
+      capacity,
+      policy: 'halt',
+      get depth() {
+        return orders.place.depth + orders.urgent.depth;
+      },
+      dropped: 0,
+    };
+    this.reportQueue = {
+      queue: `venue_reports.${opts.strategyId}`,
+      capacity,
+      policy: 'halt',
+      get depth() {
+        return orders.events.depth;
+      },
+      dropped: 0,
+    };
+  }
+
+  /** Reports a queue past its bound once per crossing; re-arms once it is back under. */
+  private checkBound(q: QueueGaugeSource): boolean {
+    const over = q.depth >= q.capacity;
+    if (!over) {
+      this.overflowing.delete(q.queue);
+      return false;
+    }
+    if (!this.overflowing.has(q.queue)) {
+      this.overflowing.add(q.queue);
+      this.o.onOverflow?.({ queue: q.queue, capacity: q.capacity, depth: q.depth, policy: q.policy });
+    }
+    return true;
+  }
+
+  /** Queues a venue report; past the bound it is still kept (never dropped) and the overflow is reported. */
+  private pushReport(task: Task): Promise<void> {
+    this.checkBound(this.reportQueue);
+    return this.orders.events.push(task);
   }
 
   /** Orders the bridge can still match to venue reports: the open ones plus at most FINISHED_KEPT finished ones. */
@@ -244,12 +309,12 @@ export class LiveVenueBridge implements ExecutionVenue {
   start(): void {
     this.subs.push(
       this.venue.watchOrders(
-        (v) => this.orders.events.push(async () => this.applyOrderReport(v)),
+        (v) => this.pushReport(async () => this.applyOrderReport(v)),
         (e) => this.notice('warning', 'Order stream error', e.message),
       ),
       this.venue.watchFills(
         (f) =>
-          this.orders.events.push(async () => {
+          this.pushReport(async () => {
             await this.applyFill(f);
           }),
         (e) => this.notice('warning', 'Fill stream error', e.message),
@@ -260,15 +325,42 @@ export class LiveVenueBridge implements ExecutionVenue {
   /** Engine call: enqueue a placement (write-ahead, then the venue). */
   submit(order: Order): void {
     if (order.side === 'sell' && !this.fitSellToLot(order)) return;
+    // A full order queue refuses new exposure (the strategy hears why); what reduces risk is always queued.
+    if (this.checkBound(this.orderQueue) && !this.isUrgentOrder(order)) {
+      this.listener?.onRejected(order, 'QUEUE_FULL', this.now());
+      this.notice(
+        'critical',
+        'Order queue full: new entries refused',
+        `${order.side} ${order.quantity} ${order.symbol} refused: ${this.orderQueue.depth} orders wait for the venue (bound ${this.maxQueued})`,
+        order,
+      );
+      return;
+    }
     const cid = this.clientOrderIdOf(order);
     this.clientIdOf.set(order, cid);
     this.byClientId.set(cid, order);
     if (order.tag === PROTECTIVE_STOP_TAG) this.stops.add(order);
+    if (tracingEnabled()) {
+      const span = startSpan('bridge.order', {
+        attributes: { 'order.client_id': cid, 'order.symbol': order.symbol, 'order.side': order.side },
+      });
+      const ctx = contextWith(span);
+      if (span !== undefined) this.traces.set(order, { span, ctx });
+      this.enqueue(order.symbol, () => runIn(ctx, () => this.place(order, cid)));
+      return;
+    }
     this.enqueue(order.symbol, () => this.place(order, cid));
+  }
+
+  /** Runs `fn` in the order's trace context (as is without tracing). */
+  private inOrder<T>(order: Order | undefined, fn: () => T): T {
+    const t = order === undefined ? undefined : this.traces.get(order);
+    return t === undefined ? fn() : runIn(t.ctx, fn);
   }
 
   /** Engine call: enqueue a cancel (after any placement queued before it on its lane). */
   cancel(order: Order, reason: string): void {
+    this.checkBound(this.orderQueue);
     this.enqueue(order.symbol, () => this.cancelNow(order, reason));
   }
 
@@ -325,7 +417,7 @@ export class LiveVenueBridge implements ExecutionVenue {
   async catchUpFills(fills: readonly VenueFill[]): Promise<number> {
     let n = 0;
     for (const f of fills) {
-      await this.orders.events.push(async () => {
+      await this.pushReport(async () => {
         if (await this.applyFill(f)) n++;
       });
     }
@@ -334,7 +426,7 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Applies a venue order report (startup reconciliation of an order that finished while we were down). */
   applyReport(v: VenueOrder): Promise<void> {
-    return this.orders.events.push(async () => this.applyOrderReport(v));
+    return this.pushReport(async () => this.applyOrderReport(v));
   }
 
   /** Looks up orders whose placement outcome was unknown; returns how many were resolved. */
@@ -485,7 +577,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     try {
       // A placement queued before the kill switch and not sent yet is an entry we no longer want.
       if (this.emergency && !this.isUrgentOrder(order)) abort.abort();
-      v = await withVenueCallContext({ signal: abort.signal }, () => this.venue.placeOrder(req));
+      v = await withVenueCallContext({ signal: abort.signal }, () =>
+        inSpan('venue.placeOrder', { attributes: { 'venue.id': this.id, 'order.client_id': cid } }, () =>
+          this.venue.placeOrder(req),
+        ),
+      );
     } catch (err) {
       if (this.inFlight?.order === order) this.inFlight = undefined;
       const e = err instanceof Error ? err : new Error(String(err));
@@ -518,7 +614,7 @@ export class LiveVenueBridge implements ExecutionVenue {
     this.learn(order, v.venueOrderId);
     // The venue's id is durable before anything else happens to the order.
     await this.o.journal.persistOrder(order, cid);
-    await this.orders.events.push(async () => this.applyOrderReport(v));
+    await this.pushReport(async () => this.applyOrderReport(v));
     // An exit resting on the venue (take-profit) holds part of the position: the stop covers the rest at once.
     if (freedStop) this.protect(order, 'exit_placed');
   }
@@ -534,12 +630,12 @@ export class LiveVenueBridge implements ExecutionVenue {
     };
     try {
       const v = await this.venue.cancelOrder(ref);
-      await this.orders.events.push(async () => this.applyOrderReport(v, reason));
+      await this.pushReport(async () => this.applyOrderReport(v, reason));
     } catch (err) {
       if (err instanceof VenueError && err.code === 'VENUE_ORDER_NOT_FOUND') {
         // Gone already: its final state tells whether it filled.
         const v = await this.venue.fetchOrder(ref);
-        if (v !== null) await this.orders.events.push(async () => this.applyOrderReport(v, reason));
+        if (v !== null) await this.pushReport(async () => this.applyOrderReport(v, reason));
         else this.listener?.onCancelled(order, reason, this.now());
         this.retireIfDone(order);
         return;
@@ -555,7 +651,7 @@ export class LiveVenueBridge implements ExecutionVenue {
     if (this.orphanFills.length > 0) {
       const waiting = this.orphanFills;
       this.orphanFills = [];
-      for (const f of waiting) this.orders.events.push(async () => void (await this.applyFill(f)));
+      for (const f of waiting) this.pushReport(async () => void (await this.applyFill(f)));
     }
   }
 
@@ -567,6 +663,10 @@ export class LiveVenueBridge implements ExecutionVenue {
     const order = this.match(v.venueOrderId, v.clientOrderId);
     const l = this.listener;
     if (order === undefined || l === null) return;
+    this.inOrder(order, () => this.applyMatchedReport(order, l, v, reason));
+  }
+
+  private applyMatchedReport(order: Order, l: VenueListener, v: VenueOrder, reason?: string): void {
     this.learn(order, v.venueOrderId);
     const wasOpen = !isTerminal(order.status);
     this.applyStatus(order, l, v, reason);
@@ -612,6 +712,16 @@ export class LiveVenueBridge implements ExecutionVenue {
       }
       return false;
     }
+    if (!this.traces.has(order)) return this.bookFill(order, f);
+    return this.inOrder(order, () =>
+      inSpan('venue.fill', { attributes: { 'venue.trade_id': f.venueTradeId, 'fill.quantity': f.quantity } }, () =>
+        this.bookFill(order, f),
+      ),
+    );
+  }
+
+  /** Stores then applies a fill of a known order; false when it was already booked. */
+  private async bookFill(order: Order, f: VenueFill): Promise<boolean> {
     const cid = this.clientOrderIdOf(order);
     // Keyed by our client order id (unique per deployment and run) and the venue's trade id: a venue whose trade
     // ids start again (a restarted simulator) still gets every new fill booked.
@@ -673,6 +783,12 @@ export class LiveVenueBridge implements ExecutionVenue {
   /** A finished order joins the bounded list of finished ones; the oldest beyond the bound is forgotten. */
   private retireIfDone(order: Order): void {
     if (!isTerminal(order.status) || this.finished.has(order)) return;
+    const t = this.traces.get(order);
+    if (t !== undefined) {
+      t.span.setAttribute('order.status', order.status);
+      t.span.end();
+      this.traces.delete(order);
+    }
     this.finished.add(order);
     if (this.finished.size <= FINISHED_KEPT) return;
     const oldest = this.finished.values().next().value as Order;
