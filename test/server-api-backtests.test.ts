@@ -213,3 +213,33 @@ describe('strategy catalogue', () => {
     expect((r.json.fields as { field: string }[])[0].field).toBe('path.id');
   });
 });
+
+describe('deployments', () => {
+  it('lists the recorded deployments, filtered by status; 400 naming a bad status; 401 without a session', async () => {
+    const now = Date.now();
+    const base = {
+      strategyId: 'sma-cross',
+      venue: 'sim',
+      mode: 'paper' as const,
+      symbols: ['BTC/USDT'],
+      config: { stake: '10%' },
+      configHash: 'cfg1',
+      appVersion: '0.1.0',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await fx.store.deployments.upsert({ ...base, id: 'dep-a', status: 'running' });
+    await fx.store.deployments.upsert({ ...base, id: 'dep-b', status: 'stopped', stoppedAt: now });
+    const all = await call(fx, 'GET', '/api/deployments', { headers: viewer.headers });
+    expect(all.status).toBe(200);
+    expect((all.json.deployments as { id: string }[]).map((d) => d.id).sort()).toEqual(['dep-a', 'dep-b']);
+    const running = await call(fx, 'GET', '/api/deployments?status=running', { headers: viewer.headers });
+    expect(running.json.deployments).toEqual([
+      expect.objectContaining({ id: 'dep-a', symbols: ['BTC/USDT'], configHash: 'cfg1', stoppedAt: null }),
+    ]);
+    const bad = await call(fx, 'GET', '/api/deployments?status=paused', { headers: viewer.headers });
+    expect(bad.status).toBe(400);
+    expect((bad.json.fields as { field: string }[])[0].field).toBe('query.status');
+    expect((await call(fx, 'GET', '/api/deployments')).status).toBe(401);
+  });
+});

@@ -28,6 +28,7 @@ import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
 import type { ApiBacktests } from './backtest-port.js';
 import { backtestRoutes } from './routes-backtests.js';
+import { deploymentRoutes } from './routes-deployments.js';
 import { marketRoutes } from './routes-market.js';
 import { strategyCatalogueRoutes } from './routes-strategy-catalogue.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
@@ -307,6 +308,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     marketRoutes(z, opts.port.market);
     backtestRoutes(z, opts.backtests);
     strategyCatalogueRoutes(z, opts.store);
+    deploymentRoutes(z, opts.store);
     assistantRoutes(z, opts.assistant);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
