@@ -243,3 +243,23 @@ describe('deployments', () => {
     expect((await call(fx, 'GET', '/api/deployments')).status).toBe(401);
   });
 });
+
+describe('venues', () => {
+  it("lists the deployments' venues and tests one: the venue's refusal in one line; 400, 401, 403, 404", async () => {
+    const list = await call(fx, 'GET', '/api/venues', { headers: viewer.headers });
+    expect(list.json.venues).toEqual([{ id: 'sim', type: 'simulator', real: false }]);
+    const t = await call(fx, 'POST', '/api/venues/sim/test', { headers: admin.headers });
+    expect(t.status).toBe(200);
+    expect(t.json).toMatchObject({
+      ok: false,
+      message: 'sim: AuthenticationError: invalid API-key, IP, or permissions for action',
+    });
+    expect((await call(fx, 'POST', '/api/venues/nowhere/test', { headers: admin.headers })).status).toBe(404);
+    const bad = await call(fx, 'POST', '/api/venues/a%20b/test', { headers: admin.headers });
+    expect(bad.status).toBe(400);
+    expect((bad.json.fields as { field: string }[])[0].field).toBe('path.id');
+    expect((await call(fx, 'POST', '/api/venues/sim/test', { headers: viewer.headers })).status).toBe(403);
+    expect((await call(fx, 'POST', '/api/venues/sim/test')).status).toBe(401);
+    expect((await call(fx, 'GET', '/api/venues')).status).toBe(401);
+  });
+});

@@ -27,6 +27,7 @@ import type { Store } from '../store/store.js';
 import { BacktestJobs } from './backtest-jobs.js';
 import type { HomePaths } from './home.js';
 import { type MarketDeployment, publishClosedCandles, runtimeMarketData } from './api-market.js';
+import { runtimeVenues } from './api-venues.js';
 import { assistantService } from './assistant-service.js';
 import type { RuntimeStatus } from './runtime.js';
 
@@ -222,6 +223,14 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       return { ok: false, message: `no open order ${orderId}` };
     },
     market: runtimeMarketData(deps.deployments),
+    venues: runtimeVenues(() =>
+      deps.deployments().flatMap((d) => {
+        const v = d.venue;
+        return v?.id !== undefined && v.type !== undefined && v.real !== undefined && v.venue !== undefined
+          ? [{ id: v.id, type: v.type, real: v.real, venue: v.venue }]
+          : [];
+      }),
+    ),
     subscribe(listener: (e: StreamEvent) => void) {
       const offCandles = publishClosedCandles(deps.bus, deps.deployments, listener);
       const off = deps.bus.subscribe('*', (e) => {

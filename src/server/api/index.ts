@@ -31,6 +31,7 @@ import { backtestRoutes } from './routes-backtests.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { marketRoutes } from './routes-market.js';
 import { strategyCatalogueRoutes } from './routes-strategy-catalogue.js';
+import { venueRoutes } from './routes-venues.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { tradingRoutes } from './routes-trading.js';
@@ -309,6 +310,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     backtestRoutes(z, opts.backtests);
     strategyCatalogueRoutes(z, opts.store);
     deploymentRoutes(z, opts.store);
+    venueRoutes(z, opts.port.venues);
     assistantRoutes(z, opts.assistant);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
