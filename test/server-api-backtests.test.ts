@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SAMPLE_DATA_FILE } from '../src/app/home.js';
 import { runBacktest } from '../src/backtest/runner.js';
+import { resolveConfig } from '../src/core/config.js';
 import { loadBars } from '../src/data/load.js';
 import { type ApiFixture, call, login, type Session, startApiFixture } from './server-api-fixture.js';
 
@@ -10,7 +11,13 @@ let admin: Session;
 let viewer: Session;
 
 beforeAll(async () => {
-  fx = await startApiFixture({ loginsPerMinute: 1000 });
+  const { alerts } = resolveConfig({
+    alerts: {
+      telegram: { chatIds: [11, 22], minSeverity: 'warning' },
+      email: { host: 'smtp.example.com', from: 'tf@example.com', to: ['ops@example.com'] },
+    },
+  });
+  fx = await startApiFixture({ loginsPerMinute: 1000, alerts });
   admin = await login(fx, 'admin');
   viewer = await login(fx, 'viewer');
 });
@@ -261,5 +268,36 @@ describe('venues', () => {
     expect((await call(fx, 'POST', '/api/venues/sim/test', { headers: viewer.headers })).status).toBe(403);
     expect((await call(fx, 'POST', '/api/venues/sim/test')).status).toBe(401);
     expect((await call(fx, 'GET', '/api/venues')).status).toBe(401);
+  });
+});
+
+describe('alert channels', () => {
+  it("shows the config's channels with recipients and whether their secret is set (admins only)", async () => {
+    await fx.vault.set('telegram.token', '123:abc', 'test');
+    const r = await call(fx, 'GET', '/api/alerts/channels', { headers: admin.headers });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      channels: [
+        {
+          channel: 'telegram',
+          minSeverity: 'warning',
+          target: '2 chat id(s)',
+          secret: 'telegram.token',
+          secretSet: true,
+        },
+        {
+          channel: 'email',
+          minSeverity: 'critical',
+          target: 'ops@example.com',
+          secret: 'smtp.password',
+          secretSet: false,
+        },
+      ],
+      ratePerMinute: 20,
+      dedupSeconds: 300,
+    });
+    expect(JSON.stringify(r.json)).not.toContain('123:abc');
+    expect((await call(fx, 'GET', '/api/alerts/channels', { headers: viewer.headers })).status).toBe(403);
+    expect((await call(fx, 'GET', '/api/alerts/channels')).status).toBe(401);
   });
 });

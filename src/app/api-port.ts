@@ -312,6 +312,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
     ...(backtests ? { backtests } : {}),
+    ...(d.config ? { alerts: d.config.alerts } : {}),
     ...(d.config && d.config.agents.providers.length > 0
       ? {
           assistant: assistantService({

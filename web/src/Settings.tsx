@@ -131,6 +131,43 @@ function Venues({ canTest }: { canTest: boolean }) {
   );
 }
 
+interface Channel {
+  channel: string;
+  minSeverity: string;
+  target: string;
+  secret: string;
+  secretSet: boolean;
+}
+
+/** Alert channels from the config (admins): severity, recipients, and whether the secret each needs is set. */
+function AlertChannels() {
+  const [channels, setChannels] = useState<Channel[] | null>(null);
+  useEffect(() => {
+    void api<{ channels: Channel[] }>('GET', '/api/alerts/channels').then((r) => setChannels(r.channels));
+  }, []);
+  return (
+    <section className="card" data-testid="alert-channels">
+      <h2>Alert channels</h2>
+      <p className="muted">Set up in the config file's alerts section; their secrets are set above.</p>
+      {channels?.length === 0 && <p className="muted">No alert channel configured.</p>}
+      <table>
+        <tbody>
+          {(channels ?? []).map((c) => (
+            <tr key={c.channel}>
+              <td>{c.channel}</td>
+              <td>{c.minSeverity} and above</td>
+              <td>{c.target}</td>
+              <td className={c.secretSet ? 'pos' : 'neg'}>
+                {c.secret}: {c.secretSet ? 'set' : 'missing'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 /** Users and roles (admin only). */
 function Users() {
   const [users, setUsers] = useState<User[]>([]);
@@ -195,7 +232,7 @@ function Users() {
 
 /**
  * Settings (UI-5): the configured risk limits, API keys (admins: masked, set, delete), the venues with a connection
- * test (admins) and users (admins). Alert channels are not offered here yet (docs/api.md says so).
+ * test (admins), the alert channels (admins, read-only) and users (admins).
  */
 export function Settings({ permissions }: { permissions: string[] }) {
   const [risk, setRisk] = useState<RiskState | null>(null);
@@ -219,6 +256,7 @@ export function Settings({ permissions }: { permissions: string[] }) {
         </table>
       </section>
       {permissions.includes('secrets.list') && <Secrets />}
+      {permissions.includes('secrets.list') && <AlertChannels />}
       <Venues canTest={permissions.includes('secrets.write')} />
       {permissions.includes('users.manage') && <Users />}
     </main>

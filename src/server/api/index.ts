@@ -16,6 +16,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import type { Config } from '../../core/config.js';
 import { AuthError, ValidationError } from '../../core/errors.js';
 import type { AuthService } from '../../security/auth.js';
 import { can } from '../../security/permissions.js';
@@ -27,6 +28,7 @@ import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
 import type { ApiBacktests } from './backtest-port.js';
+import { alertRoutes } from './routes-alerts.js';
 import { backtestRoutes } from './routes-backtests.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { marketRoutes } from './routes-market.js';
@@ -69,6 +71,8 @@ export interface ApiOptions {
   dashboardDir?: string | null;
   /** Reads the scale-out queue's status for `GET /api/queue/status`; absent: the route answers 404. */
   queueStatus?: QueueStatusReader;
+  /** The config's alert channels, shown by `GET /api/alerts/channels` (absent: none). */
+  alerts?: Config['alerts'];
   /** Runs and reads backtests (`/api/backtests`); absent: those routes answer 501. */
   backtests?: ApiBacktests;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
@@ -311,6 +315,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     strategyCatalogueRoutes(z, opts.store);
     deploymentRoutes(z, opts.store);
     venueRoutes(z, opts.port.venues);
+    alertRoutes(z, opts.store, opts.alerts);
     assistantRoutes(z, opts.assistant);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
