@@ -33,6 +33,10 @@ const THROWING_TS = GOOD_TS.replace(
   'onBar(ctx: StrategyContext) {',
   "onBar(ctx: StrategyContext) {\n        throw new Error('boom in onBar');",
 );
+const LOOPING_TS = GOOD_TS.replace(
+  'onBar(ctx: StrategyContext) {',
+  'onBar(ctx: StrategyContext) {\n        for (;;) {}',
+);
 const fence = (lang: string, body: string) => `Here it is.\n\n\`\`\`${lang}\n${body}\n\`\`\`\nIt trades crosses.`;
 
 const fake = new FakeLlmServer();
@@ -187,6 +191,18 @@ describe('generation agent against the local LLM server', () => {
     expect(r.attempts.map((a) => a.outcome)).toEqual(['backtest', 'ok']);
     expect(r.attempts[0].problems?.join(' ')).toContain('boom in onBar');
     expect(fake.requests.at(-1)?.text).toContain('boom in onBar');
+  });
+
+  it('a candidate that loops in onBar is stopped on its sandbox budget and sent to the fixer, the caller unharmed', async () => {
+    fake.script({ answer: fence('ts', LOOPING_TS) }, { answer: fence('ts', GOOD_TS) });
+    const r = await generateStrategy(
+      { input: { kind: 'prompt', text: 'x' }, format: 'ts' },
+      deps({ sandboxLimits: { callbackMs: 200, loadMs: 5000, memoryMb: 128 } }),
+    );
+    expect(r.attempts.map((a) => a.outcome)).toEqual(['backtest', 'ok']);
+    expect(r.attempts[0].problems?.join(' ')).toMatch(/ran past its CPU budget of 200 ms in onBar/);
+    expect(fake.requests.at(-1)?.text).toContain('CPU budget of 200 ms');
+    expect(r.outcome).toBe('generated');
   });
 
   it('never makes a fourth fix attempt: three refusals after the first end the run as failed', async () => {

@@ -84,6 +84,7 @@ for (const backend of backends()) {
         '0004_audit_owner_role',
         '0005_strategy_version_details',
         '0006_assistant_signals',
+        '0007_strategy_version_lifecycle',
       ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);

@@ -3,11 +3,12 @@
  * strategy versions in the store, steps on the bus and masked by the vault's redactor, the bundled sample data for
  * smoke backtests and the docs as the models' reference. The CLI's `strategy generate` and the MCP server use it.
  */
-import { createHash, randomUUID } from 'node:crypto';
+
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GenerationDeps, SavedVersion, StrategyVersionSink } from '../authoring/agents/generate.js';
 import type { FormatReference } from '../authoring/agents/prompts.js';
+import { prepareVersion } from '../authoring/versions.js';
 import type { BacktestData } from '../backtest/runner.js';
 import type { Config } from '../core/config.js';
 import type { EventBus } from '../core/events.js';
@@ -63,14 +64,21 @@ export function storeVersionSink(store: Store, now: () => number = Date.now): St
         created_at: existing?.created_at ?? t,
         updated_at: t,
       });
-      const versionId = randomUUID();
+      // The same record as `strategy import`: kind, compiled form and the gate's verdict, so the version can be
+      // gated, deployed and run as `ID@vN` (its lifecycle starts at draft, docs/promotion.md).
+      const prepared = prepareVersion(v.source, v.kind, `${strategyId}.${v.kind}`);
+      const latest = (await store.strategies.versions(strategyId)).at(-1);
+      const versionId = `${strategyId}@v${(latest?.version ?? 0) + 1}`;
       const version = await store.strategies.addVersion({
         id: versionId,
         strategy_id: strategyId,
         source: v.source,
         params: v.params,
-        source_hash: createHash('sha256').update(v.source).digest('hex'),
+        source_hash: prepared.hash,
         note: v.note,
+        source_kind: v.kind,
+        compiled: prepared.compiled,
+        gate: prepared.gate,
         created_at: t,
       });
       return { strategyId, versionId, version };

@@ -262,8 +262,12 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   mcp?: ApiOptions['mcp'];
   /** The home folder: API backtests read its data and store their runs there; absent: no API backtests. */
   home?: HomePaths;
+  /** Builds the agents' dependencies on demand, for strategy generation over the API. */
+  agents?: ApiOptions['agents'];
   /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
   config?: Config;
+  /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
+  promotion?: ApiOptions['promotion'];
 }
 
 /** How long `GET /api/queue/status` waits for Redis before it answers 503. */
@@ -313,6 +317,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ...(d.mcp ? { mcp: d.mcp } : {}),
     ...(backtests ? { backtests } : {}),
     ...(d.config ? { alerts: d.config.alerts } : {}),
+    ...(d.agents ? { agents: d.agents } : {}),
     ...(d.config && d.config.agents.providers.length > 0
       ? {
           assistant: assistantService({
@@ -324,6 +329,7 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
           }),
         }
       : {}),
+    ...(d.promotion ? { promotion: d.promotion } : {}),
   });
   return () => {
     handle.close();

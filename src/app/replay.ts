@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveStrategy, strategyExits } from '../authoring/resolve.js';
+import { resolveStrategyRef, strategyExits } from '../authoring/resolve.js';
 import {
   compareExecutions,
   type DivergenceReport,
@@ -101,7 +101,8 @@ export async function replayDeployment(o: ReplayOptions): Promise<ReplayResult> 
   bus.subscribe('order.partially_filled.v1', (e) => keep(e.payload.order));
   const fills: Fill[] = [];
   bus.subscribe('fill.executed.v1', (e) => fills.push({ ...e.payload.fill }));
-  const def = resolveStrategy(d.strategy);
+  // A built-in, a file, or a stored version `ID@vN` (hash-checked) as the deployment ran it.
+  const def = await resolveStrategyRef(d.strategy, { versions: o.store.strategies });
   const declared = strategyExits(def);
   const exits = d.exits ?? declared;
   const slippage = o.slippage ?? REPLAY_DEFAULT_SLIPPAGE;

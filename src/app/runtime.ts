@@ -36,6 +36,7 @@ import { buildStatus } from './live/status.js';
 import { TradeTrail } from './live/trade-trail.js';
 import { audit } from './reconcile.js';
 import { paperAccountsIn } from './paper-accounts.js';
+import { Promotion } from './promotion.js';
 import { type BuiltVenue, buildVenues, type Profile } from './venues.js';
 
 export type { DeploymentRuntime, Runtime, RuntimeStatus } from './live/runtime-types.js';
@@ -161,15 +162,19 @@ function validateRunConfig(config: Config, profile: Profile, confirmLive: boolea
   }
 }
 
-/** The live profile runs only strategies approved by config or by the promotion gates (recorded in the store). */
-async function checkApproved(store: Store, config: Config): Promise<void> {
-  const approvedStore = (await store.kv.get<string[]>('strategies.approved')) ?? [];
-  const approved = new Set([...config.approvedStrategies, ...approvedStore]);
+/**
+ * The live profile runs only stored strategy versions (`ID@vN`) in the lifecycle state `live` (DEPLOY-4): they passed
+ * the gate and a dry run and were promoted by an admin (docs/promotion.md). Anything else is refused before a venue
+ * is touched.
+ */
+async function checkLive(store: Store, config: Config): Promise<void> {
+  const refused = await new Promotion({ store, dataDir: '' }).notLive(config.deployments.map((d) => d.strategy));
   for (const [i, d] of config.deployments.entries()) {
-    if (!approved.has(d.strategy)) {
+    const why = refused.get(d.strategy);
+    if (why !== undefined) {
       throw new ConfigError(
         `deployments.${i}.strategy`,
-        `strategy "${d.strategy}" is not approved for live trading (add it to "approvedStrategies" once it passed its gates)`,
+        `strategy "${d.strategy}" is not approved for live trading: ${why}; the live profile runs only stored versions promoted to live (docs/promotion.md)`,
       );
     }
   }
@@ -320,6 +325,8 @@ async function buildRuntimeCore(
 /** What a run of the runtime is: its start time, run tag, config hash and paper/live mode. */
 interface RunIdentity {
   mode: 'paper' | 'live';
+  /** The profile the run was started with (recorded with each deployment: a dry run is a `dry_run` run). */
+  profile: Profile;
   configHash: string;
   startedAt: number;
   runTag: string;
@@ -416,6 +423,11 @@ async function serveRuntime(
 ): Promise<string> {
   const { config, home } = opts;
   const app = buildRuntimeHttp({ ...parts, metrics: core.metrics, version: APP_VERSION });
+  // Generation (API and MCP) builds its providers on demand, with the runtime's store, bus and vault.
+  const agents =
+    config.agents.providers.length > 0
+      ? () => agentDeps({ config, store, bus: core.bus, ...(core.vault ? { vault: core.vault } : {}) })
+      : undefined;
   cleanups.add(() => app.close());
   // The authenticated API (issue 13) on the same server; the CLI authenticates with the token in run/.
   const detachApi = await attachRuntimeApi({
@@ -433,13 +445,9 @@ async function serveRuntime(
     deployments: () => parts.deployments,
     home,
     config,
-    mcp: {
-      home,
-      docsDir: DOCS_DIR,
-      ...(config.agents.providers.length > 0
-        ? { agents: () => agentDeps({ config, store, bus: core.bus, ...(core.vault ? { vault: core.vault } : {}) }) }
-        : {}),
-    },
+    promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
+    ...(agents ? { agents } : {}),
+    mcp: { home, docsDir: DOCS_DIR, ...(agents ? { agents } : {}) },
   });
   cleanups.add(detachApi);
   return (await listen(app, config.server.host, config.server.port)).url;
@@ -457,7 +465,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
   const cleanups = new Cleanups();
   cleanups.add(async () => store.close());
   try {
-    if (profile === 'live') await checkApproved(store, config);
+    if (profile === 'live') await checkLive(store, config);
     const core = await buildRuntimeCore(config, home, store, opts.env ?? process.env, cleanups, reportSyncErrors);
     const { bus, log, metrics } = core;
     let boundControl: Runtime['control'] | undefined;
@@ -476,6 +484,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
     const startedAt = Date.now();
     const run: RunIdentity = {
       mode: profile === 'live' ? 'live' : 'paper',
+      profile,
       configHash: createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16),
       startedAt,
       runTag: newRunId(startedAt),
@@ -556,12 +565,14 @@ function stopsRuntime(shutdown: (reason: string) => Promise<void>): Pick<Runtime
 async function recordDeployment(
   store: Store,
   d: DeploymentConfig,
-  r: { mode: 'paper' | 'live'; configHash: string; startedAt: number; status: 'running' | 'stopped' },
+  r: { mode: 'paper' | 'live'; profile: Profile; configHash: string; startedAt: number; status: 'running' | 'stopped' },
 ): Promise<void> {
   const now = Date.now();
   await store.deployments.upsert({
     id: d.id,
     strategyId: d.strategy,
+    ...(parseVersionRef(d.strategy) ? { strategyVersionId: d.strategy } : {}),
+    profile: r.profile,
     venue: d.venue,
     mode: r.mode,
     symbols: d.symbols,

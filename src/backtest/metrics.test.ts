@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ClosedTrade } from '../core/events.js';
-import { annualisation, computeMetrics, type EquityCurve, resolveBarsPerYear, tradesWeekends } from './metrics.js';
+import {
+  annualisation,
+  computeMetrics,
+  type EquityCurve,
+  isWeekend,
+  resolveBarsPerYear,
+  tradesWeekends,
+} from './metrics.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -364,5 +371,21 @@ describe('computeMetrics: buy-and-hold benchmark', () => {
     const m = computeMetrics({ trades: [], equity: curve([1, 1]), initialCash: 1 });
     expect(m.benchmarkReturnPct).toBeNull();
     expect(m.benchmarkMaxDrawdownPct).toBeNull();
+  });
+});
+
+describe('isWeekend', () => {
+  it('answers what Date.getUTCDay answers, before and after 1970, at day edges, fractional and out of range', () => {
+    const day = 86_400_000;
+    const cases = [0, -1, -0.5, 0.5, day - 1, day, -day, -day - 1, 8.64e15, -8.64e15, 8.64e15 + 1, Number.NaN];
+    let s = 12345;
+    for (let k = 0; k < 20_000; k++) {
+      s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0;
+      cases.push((s / 2 ** 32 - 0.5) * 2e13 + (k % 3 === 0 ? 0.25 : 0));
+    }
+    for (const ms of cases) {
+      const dow = new Date(ms).getUTCDay();
+      expect(isWeekend(ms), String(ms)).toBe(dow === 0 || dow === 6);
+    }
   });
 });

@@ -159,8 +159,14 @@ export interface Annualisation {
 const DAY_MS = 86_400_000;
 
 /** True when a UTC epoch-ms time falls on a Saturday or a Sunday. */
-function isWeekend(ms: number): boolean {
-  const dow = new Date(ms).getUTCDay();
+/**
+ * Whether epoch ms `ms` falls on a Saturday or Sunday UTC: `new Date(ms).getUTCDay()` by arithmetic, without a Date
+ * per bar (1970-01-01 was a Thursday); a time outside Date's range is no weekend day, as there.
+ */
+export function isWeekend(ms: number): boolean {
+  if (!(ms >= -8.64e15 && ms <= 8.64e15)) return false;
+  const day = Math.floor(Math.trunc(ms) / DAY_MS);
+  const dow = (((day + 4) % 7) + 7) % 7;
   return dow === 0 || dow === 6;
 }
 

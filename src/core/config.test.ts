@@ -95,3 +95,14 @@ describe('resolveConfig', () => {
     expect(configError(() => resolveConfig(42)).message).toBe('config must hold an object at the top level');
   });
 });
+
+describe('approvedStrategies (replaced by the promotion pipeline)', () => {
+  it('is refused with a migration message, even when empty: an accepted key would do nothing', () => {
+    for (const value of [['sma-cross'], []]) {
+      const e = configError(() => resolveConfig({ approvedStrategies: value }));
+      expect(e.message).toMatch(/approvedStrategies: "approvedStrategies" was removed: the live profile runs only/);
+      expect(e.message).toContain('docs/promotion.md');
+    }
+    expect(resolveConfig({}).approvedStrategies).toBeUndefined();
+  });
+});

@@ -88,8 +88,17 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
-  /** Strategies allowed to run with the `live` profile (until the authoring gates record approvals). */
-  approvedStrategies: z.array(z.string()).default([]),
+  /**
+   * Removed: the live profile runs only stored versions promoted to `live` (docs/promotion.md). Kept in the schema
+   * only to refuse an old config with a migration message instead of a bare "unrecognized key".
+   */
+  approvedStrategies: z
+    .unknown()
+    .optional()
+    .refine((v) => v === undefined, {
+      message:
+        '"approvedStrategies" was removed: the live profile runs only stored strategy versions promoted to live (tradeforge strategy gate / deploy / promote, docs/promotion.md); delete the key',
+    }),
   /** Startup reconciliation policy (VENUE-6): what to do with open venue orders we have no record of. */
   reconcile: z.strictObject({ unknownOrders: z.enum(['adopt', 'cancel']).default('cancel') }).prefault({}),
   /** Live runtime timings. */

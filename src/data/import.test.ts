@@ -330,4 +330,41 @@ describe('CSV fast path', () => {
       expect(() => parseCsv(bad, {}, 'y.csv')).toThrow(/y\.csv, row 3, column high: /);
     }
   });
+
+  it('reads the same columns from the file bytes as from the text (17-digit prices, signs, zeros, CRLF, spaces)', () => {
+    const rows = [
+      '2020-01-01T00:00:00Z,100.00224501156836,100.03159277516258,-0.000123,0099.5,1489.8918488602885',
+      '',
+      '2020-01-01T00:01:00Z, 1.5 ,2.5,1,2,11',
+      '2020-01-01 00:02:00,12345678901234567,1e3,0.30000000000000004,-0,0.0',
+      '1577837040000,2,3,1.5,2.5,12',
+    ];
+    const text = `time,open,high,low,close,volume\r\n${rows.join('\r\n')}\r\n`;
+    const viaText = parseCsv(text);
+    const viaBytes = parseCsv(text, {}, undefined, Buffer.from(text, 'latin1'));
+    expect(viaBytes.columns).toEqual(viaText.columns);
+    expect(Array.from(viaBytes.rowNumbers)).toEqual(Array.from(viaText.rowNumbers));
+    expect(Object.is(viaBytes.columns.close[2], -0)).toBe(true);
+    expect(viaBytes.columns.open[0]).toBe(100.00224501156836);
+    // importFile hands the bytes of an ASCII file to the reader: the same result again.
+    expect(importFile(file('bytes.csv', text), { policy: 'none' }).columns).toEqual(
+      importText(text, { policy: 'none' }).columns,
+    );
+  });
+
+  it("an irregular cell read from the bytes still gets the general loop's message (file, row, column)", () => {
+    for (const [cell, why] of [
+      ['', 'empty value (a number is required)'],
+      ['0x10', '"0x10" is not a decimal number'],
+      ['1.2.3', '"1.2.3" is not a number'],
+      ['12a', '"12a" is not a number'],
+      ['-', '"-" is not a number'],
+    ]) {
+      const bad = `time,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,${cell},0.5,1.5,10\n`;
+      const p = file('bad-bytes.csv', bad);
+      expect(dataError(() => importFile(p)).message).toBe(`${p}, row 3, column high: ${why}`);
+    }
+    const short = file('short.csv', 'time,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5\n');
+    expect(dataError(() => importFile(short)).message).toBe(`${short}, row 2: 5 values but the header has 6 columns`);
+  });
 });

@@ -2,7 +2,8 @@ import { echoValue } from '../core/errors.js';
 import { type BarColumns, DataError } from '../core/index.js';
 import { type ColumnPlan, planColumns } from './column-map.js';
 import { buildExtras, isRadixLiteral, type ParsedBars, parseNumberCell } from './parsed-bars.js';
-import { parseTime } from './time-parse.js';
+import { parseDecimalAt, scanDecimalBytes, scanEnd } from './decimal-parse.js';
+import { parseTime, parseTimeAt, parseTimeBytes } from './time-parse.js';
 import type { ImportOptions } from './types.js';
 
 const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -63,9 +64,16 @@ function looksLikeHeader(cells: readonly string[]): boolean {
   });
 }
 
-/** Parses CSV text into columns (times as read, not yet validated). Errors name file, row and column. */
-export function parseCsv(text: string, opts: ImportOptions = {}, file?: string): ParsedBars {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+/**
+ * Parses CSV text into columns (times as read, not yet validated). Errors name file, row and column. `ascii`, when
+ * given, is the file's bytes and `text` their one-byte decoding (same positions): the fast path then reads cells
+ * from the bytes.
+ */
+export function parseCsv(text: string, opts: ImportOptions = {}, file?: string, ascii?: Uint8Array): ParsedBars {
+  if (text.charCodeAt(0) === 0xfeff) {
+    text = text.slice(1);
+    ascii = undefined;
+  }
   if (text.trim().length === 0) throw new DataError('file is empty', { file });
   let capacity = 1;
   for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) capacity++;
@@ -127,8 +135,9 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string):
   // splitting lines into arrays. Anything irregular returns -1 and the general loop below reads the file again,
   // so its messages stay the only ones.
   if (plan.extras.length === 0 && delimiter.length === 1 && text.indexOf('"') < 0) {
-    const fast = parsePlainRows(
+    const fast = (ascii !== undefined && ascii.length === text.length ? parsePlainRowsAscii : parsePlainRows)(
       text,
+      ascii as Uint8Array,
       hasHeader ? pos : 0,
       hasHeader ? lineNo : 0,
       plan,
@@ -200,6 +209,9 @@ type PlainColumns = Record<'time' | 'open' | 'high' | 'low' | 'close' | 'volume'
 // A number cell of the fast path: NaN for anything `parseNumberCell` might read differently or reject.
 function plainNumber(text: string, a: number, b: number): number {
   if (b <= a) return Number.NaN;
+  // Most cells: read in place, exactly as Number() reads them (NaN: not a plain decimal, use Number()).
+  const fast = parseDecimalAt(text, a, b);
+  if (!Number.isNaN(fast)) return fast;
   const s = text.slice(a, b);
   const v = +s;
   if (!(v - v === 0)) return Number.NaN;
@@ -216,6 +228,7 @@ function plainNumber(text: string, a: number, b: number): number {
 // Rows from `start` (line number `line0` before it): the count read, or -1 at the first irregular row.
 function parsePlainRows(
   text: string,
+  _ascii: Uint8Array,
   start: number,
   line0: number,
   plan: ColumnPlan,
@@ -251,7 +264,7 @@ function parsePlainRows(
     }
     if (k !== width - 1) return -1;
     starts[width] = end + 1;
-    const t = parseTime(text.slice(starts[f.time], starts[f.time + 1] - 1));
+    const t = parseTimeAt(text, starts[f.time], starts[f.time + 1] - 1);
     if (Number.isNaN(t)) return -1;
     const o = plainNumber(text, starts[f.open], starts[f.open + 1] - 1);
     const h = plainNumber(text, starts[f.high], starts[f.high + 1] - 1);
@@ -276,4 +289,99 @@ function parsePlainRows(
 function unquote(s: string): string {
   const t = s.trim();
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+}
+
+// `parsePlainRows` over the file's ASCII bytes (`buf[k]` is `text.charCodeAt(k)`): one pass per row, each number
+// read where it lies while the scan moves on (no string per cell); a cell the byte reader does not decide goes
+// through `plainNumber` on the text. Same results, same -1 at the first irregular row.
+function parsePlainRowsAscii(
+  text: string,
+  buf: Uint8Array,
+  start: number,
+  line0: number,
+  plan: ColumnPlan,
+  width: number,
+  delimiter: string,
+  out: PlainColumns,
+  rowNumbers: Int32Array,
+  onProgress: ((done: number, total: number) => void) | undefined,
+): number {
+  const f = plan.fields;
+  const len = buf.length;
+  const delim = delimiter.charCodeAt(0);
+  if (delim === 45 || delim === 46 || (delim >= 48 && delim <= 57)) return -1;
+  // role[k]: what column k holds: 0 time, 1-5 open/high/low/close/volume, -1 nothing read.
+  const role = new Int8Array(width).fill(-1);
+  role[f.time] = 0;
+  role[f.open] = 1;
+  role[f.high] = 2;
+  role[f.low] = 3;
+  role[f.close] = 4;
+  if (f.volume >= 0) role[f.volume] = 5;
+  let roles = 0;
+  for (let k = 0; k < width; k++) if (role[k] >= 0) roles++;
+  // Two fields on one column (or a field outside the row): the general loop reads it.
+  if (roles !== (f.volume >= 0 ? 6 : 5) || role.length !== width) return -1;
+  const vals = new Float64Array(6);
+  const { time, open, high, low, close, volume } = out;
+  let pos = start;
+  let line = line0;
+  let n = 0;
+  while (pos < len) {
+    // The row's end first (a native byte search), so every cell read below is bounded by it.
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0) nl = len;
+    line++;
+    let end = nl;
+    if (end - pos > MAX_LINE_CHARS) return -1;
+    if (end > pos && buf[end - 1] === 13) end--;
+    if (end === pos) {
+      pos = nl + 1;
+      continue;
+    }
+    let p = pos;
+    for (let k = 0; k < width; k++) {
+      const r = role[k];
+      let cellEnd: number;
+      if (r >= 1) {
+        const v = scanDecimalBytes(buf, p, end);
+        cellEnd = scanEnd[0];
+        if (!Number.isNaN(v) && (cellEnd === end || buf[cellEnd] === delim)) vals[r] = v;
+        else {
+          cellEnd = cellEndAt(buf, p, end, delim);
+          const w = plainNumber(text, p, cellEnd);
+          if (Number.isNaN(w)) return -1;
+          vals[r] = w;
+        }
+      } else {
+        cellEnd = cellEndAt(buf, p, end, delim);
+        if (r === 0) {
+          const t = parseTimeBytes(buf, text, p, cellEnd);
+          if (Number.isNaN(t)) return -1;
+          vals[0] = t;
+        }
+      }
+      if (k < width - 1) {
+        if (cellEnd >= end) return -1;
+        p = cellEnd + 1;
+      } else if (cellEnd !== end) return -1;
+    }
+    time[n] = vals[0];
+    open[n] = vals[1];
+    high[n] = vals[2];
+    low[n] = vals[3];
+    close[n] = vals[4];
+    volume[n] = f.volume >= 0 ? vals[5] : 0;
+    rowNumbers[n] = line;
+    n++;
+    if (onProgress && (n & 0xffff) === 0) onProgress(nl, len);
+    pos = nl + 1;
+  }
+  return n;
+}
+
+// End of the cell starting at `p`: the next delimiter before `end`, else `end`.
+function cellEndAt(buf: Uint8Array, p: number, end: number, delim: number): number {
+  while (p < end && buf[p] !== delim) p++;
+  return p;
 }

@@ -62,6 +62,93 @@ function parseFixed(s: string): number | undefined {
   return day + ((hh * 60 + mm) * 60 + ss) * 1000;
 }
 
+let cachedKey = -1;
+let cachedKeyDay = Number.NaN;
+
+/**
+ * `parseTime(text.slice(a, b))` without cutting the cell out: the fixed layouts (`YYYY-MM-DD`,
+ * `YYYY-MM-DD[T ]HH:MM:SS[Z]`) read in place, the day cached by its digits; any other text goes to `parseTime`.
+ */
+export function parseTimeAt(text: string, a: number, b: number): number {
+  const len = b - a;
+  if (
+    (len !== 10 && len !== 19 && !(len === 20 && text.charCodeAt(a + 19) === 90)) ||
+    text.charCodeAt(a + 4) !== 45 ||
+    text.charCodeAt(a + 7) !== 45
+  ) {
+    return parseTime(text.slice(a, b));
+  }
+  const y = digits(text, a, 4);
+  const m = digits(text, a + 5, 2);
+  const d = digits(text, a + 8, 2);
+  if (y < 0 || m < 0 || d < 0) return parseTime(text.slice(a, b));
+  const key = (y * 100 + m) * 100 + d;
+  let day: number;
+  if (key === cachedKey) day = cachedKeyDay;
+  else {
+    if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m === 2 && d === 29 && !isLeap(y))) {
+      return parseTime(text.slice(a, b));
+    }
+    day = Date.UTC(y, m - 1, d);
+    cachedKey = key;
+    cachedKeyDay = day;
+  }
+  if (len === 10) return day;
+  const sep = text.charCodeAt(a + 10);
+  if ((sep !== 84 && sep !== 32) || text.charCodeAt(a + 13) !== 58 || text.charCodeAt(a + 16) !== 58) {
+    return parseTime(text.slice(a, b));
+  }
+  const hh = digits(text, a + 11, 2);
+  const mm = digits(text, a + 14, 2);
+  const ss = digits(text, a + 17, 2);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return parseTime(text.slice(a, b));
+  return day + ((hh * 60 + mm) * 60 + ss) * 1000;
+}
+
+function byteDigits(buf: Uint8Array, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * `parseTimeAt` on the ASCII bytes of `text` (same positions): the fixed layouts read from the bytes, any other
+ * cell through `parseTime` on the text.
+ */
+export function parseTimeBytes(buf: Uint8Array, text: string, a: number, b: number): number {
+  const len = b - a;
+  if ((len !== 10 && len !== 19 && !(len === 20 && buf[a + 19] === 90)) || buf[a + 4] !== 45 || buf[a + 7] !== 45) {
+    return parseTime(text.slice(a, b));
+  }
+  const y = byteDigits(buf, a, 4);
+  const m = byteDigits(buf, a + 5, 2);
+  const d = byteDigits(buf, a + 8, 2);
+  if (y < 0 || m < 0 || d < 0) return parseTime(text.slice(a, b));
+  const key = (y * 100 + m) * 100 + d;
+  let day: number;
+  if (key === cachedKey) day = cachedKeyDay;
+  else {
+    if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m === 2 && d === 29 && !isLeap(y))) {
+      return parseTime(text.slice(a, b));
+    }
+    day = Date.UTC(y, m - 1, d);
+    cachedKey = key;
+    cachedKeyDay = day;
+  }
+  if (len === 10) return day;
+  const sep = buf[a + 10];
+  if ((sep !== 84 && sep !== 32) || buf[a + 13] !== 58 || buf[a + 16] !== 58) return parseTime(text.slice(a, b));
+  const hh = byteDigits(buf, a + 11, 2);
+  const mm = byteDigits(buf, a + 14, 2);
+  const ss = byteDigits(buf, a + 17, 2);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return parseTime(text.slice(a, b));
+  return day + ((hh * 60 + mm) * 60 + ss) * 1000;
+}
+
 /** Parses a time cell into epoch ms UTC; returns NaN when the text is neither an ISO time nor an epoch number. */
 export function parseTime(text: string): number {
   const fixed = parseFixed(text);

@@ -421,6 +421,37 @@ async function assistantSignals(db: AnyDb): Promise<void> {
   await s.createIndex('assistant_signals_created_idx').on('assistant_signals').column('created_at').execute();
 }
 
+/*
+ * The promotion pipeline (DEPLOY-1..4): each stored version has its own lifecycle state, every transition is kept
+ * (who, why, the evidence it was decided on), and a deployment records the runtime profile it ran under, so a dry
+ * run is known to have been a `dry_run` run.
+ */
+async function strategyVersionLifecycle(db: AnyDb, dialect: Dialect): Promise<void> {
+  const s = db.schema;
+  await s
+    .alterTable('strategy_versions')
+    .addColumn('state', 'text', (c) => c.notNull().defaultTo('draft'))
+    .execute();
+  await s
+    .createTable('strategy_transitions')
+    .addColumn('seq', autoId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('strategy_id', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('from_state', 'text', (c) => c.notNull())
+    .addColumn('to_state', 'text', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addColumn('evidence', 'text', (c) => c.notNull())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .execute();
+  await s
+    .createIndex('strategy_transitions_version_idx')
+    .on('strategy_transitions')
+    .columns(['strategy_id', 'version'])
+    .execute();
+  await s.alterTable('deployments').addColumn('profile', 'text').execute();
+}
+
 /** Options that shape the migrations (PostgreSQL role names). */
 export interface MigrationOptions {
   /** Owner of the audit table on PostgreSQL (default `tradeforge_audit_owner`). */
@@ -438,6 +469,7 @@ export function migrationsFor(dialect: Dialect, opts: MigrationOptions = {}): Re
     },
     '0005_strategy_version_details': { up: (db) => strategyVersionDetails(db) },
     '0006_assistant_signals': { up: (db) => assistantSignals(db) },
+    '0007_strategy_version_lifecycle': { up: (db) => strategyVersionLifecycle(db, dialect) },
   };
 }
 

@@ -34,7 +34,22 @@ export interface StrategyVersionsTable {
   compiled: string | null;
   /** The safety gate's verdict as canonical JSON: `{"ok":true,"findings":[]}`. */
   gate: string | null;
+  /** Lifecycle state of this version (DEPLOY-1, migration 0007): draft, backtested, gated, dry_run, live, retired. */
+  state: Generated<string>;
   created_at: number;
+}
+
+/** One lifecycle transition of a strategy version: who moved it, why, and the evidence (canonical JSON). */
+export interface StrategyTransitionsTable {
+  seq: Generated<number>;
+  strategy_id: string;
+  version: number;
+  from_state: string;
+  to_state: string;
+  actor: string;
+  reason: string;
+  evidence: string;
+  time: number;
 }
 
 /** A backtest run: its configuration, metrics, result fingerprint and artefact paths. */
@@ -58,6 +73,8 @@ export interface DeploymentsTable {
   strategy_version_id: string | null;
   venue: string;
   mode: string;
+  /** The runtime profile it ran under (`dev`, `dry_run`, `live`; null before migration 0007). */
+  profile: string | null;
   symbols: string;
   config: string;
   config_hash: string;
@@ -323,6 +340,7 @@ export interface KvTable {
 export interface Database {
   strategies: StrategiesTable;
   strategy_versions: StrategyVersionsTable;
+  strategy_transitions: StrategyTransitionsTable;
   backtests: BacktestsTable;
   deployments: DeploymentsTable;
   orders: OrdersTable;

@@ -10,6 +10,7 @@ import { lookupOrderStory, type OrderLookup, type OrderStory, reconstructOrder }
 import { AssistantSignalsRepository } from './repositories/assistant.js';
 import { AgentRunsRepository, KvRepository, StrategyStateRepository } from './repositories/runtime.js';
 import { SessionsRepository, UsersRepository } from './repositories/auth.js';
+import { StrategyLifecycleRepository } from './repositories/lifecycle.js';
 import { BacktestsRepository, DeploymentsRepository, StrategiesRepository } from './repositories/catalogue.js';
 import {
   BalanceSnapshotsRepository,
@@ -26,6 +27,7 @@ import { WalSyncer } from './wal-syncer.js';
 /** Every repository, bound to one handle (the store, or a transaction). */
 export interface Repositories {
   strategies: StrategiesRepository;
+  lifecycle: StrategyLifecycleRepository;
   backtests: BacktestsRepository;
   deployments: DeploymentsRepository;
   orders: OrdersRepository;
@@ -50,6 +52,7 @@ export interface Repositories {
 export function createRepositories(db: Kysely<Database>): Repositories {
   return {
     strategies: new StrategiesRepository(db),
+    lifecycle: new StrategyLifecycleRepository(db),
     backtests: new BacktestsRepository(db),
     deployments: new DeploymentsRepository(db),
     orders: new OrdersRepository(db),

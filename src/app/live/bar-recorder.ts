@@ -8,11 +8,16 @@ import { join } from 'node:path';
 import { writeTextAtomic } from '../../backtest/report/write.js';
 import { DataError } from '../../core/errors.js';
 import type { Instrument } from '../../core/instrument.js';
-import type { Timeframe } from '../../core/timeframe.js';
+import { TIMEFRAME_MS, type Timeframe } from '../../core/timeframe.js';
 import { encodeSymbol, MarketDataStore } from '../../data/store.js';
 
 /** Bars buffered before an append (an hour of 1m bars). */
 const BATCH = 60;
+/**
+ * Bars this long or longer are appended as each closes: a batch of 60 daily bars would keep two months out of reach
+ * of a replay (the promotion's dry-run check replays while the runtime keeps running), for at most 24 appends a day.
+ */
+const APPEND_EACH_FROM_MS = 3_600_000;
 
 /** The folder holding a deployment's recorded bars. */
 export function liveBarsDir(liveDataDir: string, deploymentId: string): string {
@@ -57,7 +62,7 @@ export class LiveBarRecorder {
       this.rows.set(symbol, list);
     }
     list.push([time, open, high, low, close, volume]);
-    if (list.length >= BATCH) this.flush();
+    if (list.length >= BATCH || TIMEFRAME_MS[this.timeframe] >= APPEND_EACH_FROM_MS) this.flush();
   }
 
   /** Appends every buffered bar (bars already stored, e.g. after a restart, are skipped). */

@@ -13,6 +13,7 @@ import {
   generationMessages,
   type OutputFormat,
 } from './prompts.js';
+import type { SandboxLimits } from '../sandbox/limits.js';
 import { type AgentStep, AgentTimeline, type StepListener } from './timeline.js';
 import { type CandidateVerdict, validateCandidate, type ValidationStage } from './validate.js';
 
@@ -74,6 +75,8 @@ export interface GenerationDeps {
   mask?: (value: unknown) => unknown;
   now?: () => number;
   reference?: FormatReference;
+  /** Budgets of a code candidate's sandboxed smoke backtest (default: the sandbox's defaults). */
+  sandboxLimits?: SandboxLimits;
 }
 
 /** One generation request. */
@@ -248,11 +251,13 @@ export async function generateStrategy(req: GenerationRequest, deps: GenerationD
     return { ok: false, reason: 'no_provider', errors };
   };
 
-  const judge = (answer: string): { verdict: CandidateVerdict; source?: string; kind?: StrategySourceKind } => {
+  const judge = async (
+    answer: string,
+  ): Promise<{ verdict: CandidateVerdict; source?: string; kind?: StrategySourceKind }> => {
     const t0 = tl.now();
     const found = extractSource(answer, format);
     const verdict: CandidateVerdict = found
-      ? validateCandidate(found.source, found.kind, deps.smokeData, `generated.${found.kind}`)
+      ? await validateCandidate(found.source, found.kind, deps.smokeData, `generated.${found.kind}`, deps.sandboxLimits)
       : { ok: false, stage: 'answer', problems: ['the answer holds no fenced code block with a strategy'] };
     tl.record('validate', verdict.ok ? 'backtest' : verdict.stage, {
       startedAt: t0,
@@ -323,7 +328,7 @@ export async function generateStrategy(req: GenerationRequest, deps: GenerationD
   const first = generationMessages(req.input, format, deps.reference);
   const asked = await ask(first, 0);
   if (!asked.ok) return giveUp(asked);
-  let current = judge(asked.completion.text);
+  let current = await judge(asked.completion.text);
   attempts.push(attemptOf(0, asked.completion, first, current.verdict));
 
   for (let fix = 1; !current.verdict.ok && fix <= maxFixes; fix++) {
@@ -333,7 +338,7 @@ export async function generateStrategy(req: GenerationRequest, deps: GenerationD
     const t0 = tl.now();
     const answer = await ask(messages, fix);
     if (!answer.ok) return giveUp(answer, current.source);
-    current = judge(answer.completion.text);
+    current = await judge(answer.completion.text);
     const diff = current.source !== undefined ? lineDiff(previous, current.source) : undefined;
     const rec = attemptOf(fix, answer.completion, messages, current.verdict, diff);
     attempts.push(rec);

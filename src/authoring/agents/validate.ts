@@ -1,7 +1,8 @@
-import { type BacktestData, runBacktest } from '../../backtest/runner.js';
+import { type BacktestData, type BacktestResult, runBacktest } from '../../backtest/runner.js';
 import type { StrategyDefinition } from '../../strategy/types.js';
 import { checkSource, formatFindings } from '../gate/check.js';
 import { compileStrategySource, type StrategySourceKind, strategyExits } from '../resolve.js';
+import type { SandboxLimits } from '../sandbox/limits.js';
 
 /** Which check refused a candidate. */
 export type ValidationStage = 'answer' | 'gate' | 'compile' | 'backtest';
@@ -23,14 +24,17 @@ function message(err: unknown): string {
 /**
  * Judges a candidate the way a file on disk is judged: the safety gate (code kinds), then the one resolver's
  * compiler for its kind (rules, TypeScript, Pine), then a smoke backtest on the bundled data, where a thrown error
- * or a strategy callback error fails it. `file` names the candidate in messages.
+ * or a strategy callback error fails it. Code (TypeScript, JavaScript) runs its smoke backtest in the sandbox
+ * backtest worker, so a candidate that loops or eats memory is stopped on its budget and reported as a backtest
+ * problem instead of hanging the caller. `file` names the candidate in messages.
  */
-export function validateCandidate(
+export async function validateCandidate(
   source: string,
   kind: StrategySourceKind,
   smokeData: BacktestData,
   file: string,
-): CandidateVerdict {
+  limits?: SandboxLimits,
+): Promise<CandidateVerdict> {
   if (kind === 'ts' || kind === 'js') {
     const gate = checkSource(source, file);
     if (!gate.ok) return { ok: false, stage: 'gate', problems: formatFindings(file, gate.findings).split('\n') };
@@ -43,7 +47,14 @@ export function validateCandidate(
   }
   try {
     const exits = strategyExits(definition);
-    const r = runBacktest({ data: smokeData, strategy: definition, ...(exits ? { exits } : {}) });
+    const options = { data: smokeData, ...(exits ? { exits } : {}) };
+    let r: BacktestResult;
+    if (kind === 'ts' || kind === 'js') {
+      const { runSandboxedBacktest } = await import('../sandbox/backtest-worker.js');
+      r = await runSandboxedBacktest({ source, file, options }, limits ? { limits } : {});
+    } else {
+      r = runBacktest({ ...options, strategy: definition });
+    }
     if (r.strategyErrors.length > 0) {
       return {
         ok: false,

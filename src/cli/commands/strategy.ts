@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerGenerate } from './strategy-generate.js';
+import { registerGate } from './strategy-gate.js';
 
 /**
  * Registers `tradeforge strategy new NAME`, `strategy check FILE`, `strategy generate` and the stored strategies:
@@ -56,6 +57,7 @@ export function register(program: Command): void {
       process.stdout.write(`${file}: ok, strategy ${def.name}${params ? ` (params ${params})` : ''}\n`);
     });
   registerStored(cmd);
+  registerGate(cmd);
 }
 
 async function withStore(fn: (store: import('../../store/store.js').Store) => Promise<void>): Promise<void> {
@@ -134,7 +136,7 @@ function registerStored(cmd: Command): void {
         if (v === undefined) throw new ValidationError(`strategy ${id} has no version ${ref}`, 'version');
         const gate = v.gate === null ? null : (JSON.parse(v.gate) as { ok: boolean; findings: unknown[] });
         process.stdout.write(
-          `${id}@v${v.version}  ${s.name} (${v.source_kind ?? s.kind}, ${s.state})\n` +
+          `${id}@v${v.version}  ${s.name} (${v.source_kind ?? s.kind}, ${v.state})\n` +
             `  stored   ${day(v.created_at)}${v.note ? `  note: ${v.note}` : ''}\n` +
             `  sha256   ${v.source_hash}\n` +
             `  gate     ${gate === null ? 'not recorded' : gate.ok ? 'passed' : `refused (${gate.findings.length})`}\n` +

@@ -36,12 +36,16 @@ import { strategyCatalogueRoutes } from './routes-strategy-catalogue.js';
 import { venueRoutes } from './routes-venues.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
+import { strategyRoutes } from './routes-strategies.js';
 import { tradingRoutes } from './routes-trading.js';
 import { SessionGate } from './session.js';
 import { StreamHub, type StreamHubOptions } from './stream.js';
 import type { McpDeps } from '../mcp/tools.js';
 import type { AssistantService } from '../../app/assistant-service.js';
 import { assistantRoutes } from './routes-assistant.js';
+import { agentRoutes } from './routes-agents.js';
+import type { GenerationDeps } from '../../authoring/agents/generate.js';
+import type { Promotion } from '../../app/promotion.js';
 
 /** Options of {@link registerApi}. */
 export interface ApiOptions {
@@ -75,8 +79,12 @@ export interface ApiOptions {
   alerts?: Config['alerts'];
   /** Runs and reads backtests (`/api/backtests`); absent: those routes answer 501. */
   backtests?: ApiBacktests;
+  /** The promotion pipeline for `/api/strategies/:ref/...` and `/api/promotion/policy`; absent: not mounted. */
+  promotion?: Promotion;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
+  /** Builds the agents' dependencies on demand (strategy generation); absent: generation answers 404. */
+  agents?: () => Promise<GenerationDeps>;
   /** The trading assistant (docs/assistant.md); absent: its routes answer 404 `assistant_not_configured`. */
   assistant?: AssistantService;
 }
@@ -317,6 +325,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     venueRoutes(z, opts.port.venues);
     alertRoutes(z, opts.store, opts.alerts);
     assistantRoutes(z, opts.assistant);
+    agentRoutes(z, opts.store, opts.agents);
+    strategyRoutes(z, opts.promotion);
     if (opts.mcp) {
       const { mountMcp } = await import('../mcp/http.js');
       const { tradingFromApiPort } = await import('../mcp/trading-port.js');

@@ -127,7 +127,7 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
       inputSchema: { source: z.string().min(1).max(200_000), kind: z.enum(['rules', 'ts', 'pine']) },
     },
     async ({ source, kind }) => {
-      const v = validateCandidate(source, kind, smokeData(), `strategy.${kind}`);
+      const v = await validateCandidate(source, kind, smokeData(), `strategy.${kind}`);
       return v.ok
         ? ok({ ok: true, name: v.definition.name, params: v.definition.params, smoke: v.smoke })
         : ok({ ok: false, stage: v.stage, problems: v.problems });

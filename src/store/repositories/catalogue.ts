@@ -7,8 +7,8 @@ import { fromExcluded } from './upsert.js';
 export type StrategyRecord = Omit<StrategiesTable, 'state'> & { state: string };
 /** A strategy as the caller writes it (the state defaults to `draft`). */
 export type StrategyInput = Omit<StrategiesTable, 'state'> & { state?: string };
-/** A strategy version as stored (params is canonical JSON). */
-export type StrategyVersionRecord = StrategyVersionsTable;
+/** A strategy version as stored (params is canonical JSON; state is its lifecycle state, `draft` when added). */
+export type StrategyVersionRecord = Omit<StrategyVersionsTable, 'state'> & { state: string };
 
 /** Strategies and their immutable versions. */
 export class StrategiesRepository {
@@ -39,7 +39,7 @@ export class StrategiesRepository {
 
   /** Adds a version (numbered one above the latest); versions are never modified. */
   async addVersion(
-    v: Omit<StrategyVersionRecord, 'version' | 'params' | 'source_kind' | 'compiled' | 'gate'> & {
+    v: Omit<StrategyVersionRecord, 'version' | 'params' | 'source_kind' | 'compiled' | 'gate' | 'state'> & {
       params: unknown;
       source_kind?: string | null;
       compiled?: string | null;
@@ -178,6 +178,8 @@ export interface DeploymentInput {
   strategyVersionId?: string;
   venue: string;
   mode: 'paper' | 'live';
+  /** The runtime profile (`dev`, `dry_run`, `live`). */
+  profile?: string;
   symbols: string[];
   config: unknown;
   configHash: string;
@@ -200,6 +202,7 @@ export class DeploymentsRepository {
       strategy_version_id: d.strategyVersionId ?? null,
       venue: d.venue,
       mode: d.mode,
+      profile: d.profile ?? null,
       symbols: canonicalJson(d.symbols),
       config: canonicalJson(d.config),
       config_hash: d.configHash,
@@ -213,7 +216,7 @@ export class DeploymentsRepository {
       .insertInto('deployments')
       .values(row)
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet(fromExcluded<DeploymentsTable>(['status', 'updated_at', 'stopped_at'])),
+        oc.column('id').doUpdateSet(fromExcluded<DeploymentsTable>(['status', 'profile', 'updated_at', 'stopped_at'])),
       )
       .execute();
   }
@@ -247,6 +250,7 @@ function rowToDeployment(r: DeploymentsTable): DeploymentInput {
     updatedAt: Number(r.updated_at),
   };
   if (r.strategy_version_id !== null) d.strategyVersionId = r.strategy_version_id;
+  if (r.profile !== null) d.profile = r.profile;
   if (r.stopped_at !== null) d.stoppedAt = Number(r.stopped_at);
   return d;
 }
