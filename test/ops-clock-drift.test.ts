@@ -7,17 +7,22 @@ import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/in
 import { ManualClock } from './ops-fakes.js';
 
 /** A venue whose clock runs `offset` ms ahead of ours and whose answer takes `rtt` ms (half each way). */
-function fakeVenue(clock: ManualClock, state: { offset: number; rtt: number; fail?: boolean }) {
+function fakeVenue(clock: ManualClock, state: { offset: number; rtt: number; fail?: boolean; truncate?: boolean }) {
   return async (): Promise<number> => {
     if (state.fail) throw new Error('ECONNREFUSED 127.0.0.1:9');
     clock.time += state.rtt / 2;
-    const server = clock.time + state.offset; // stamped when the venue handles the request
+    const stamped = clock.time + state.offset; // stamped when the venue handles the request
+    // An HTTP Date header (IG's only clock) truncates to the second.
+    const server = state.truncate ? Math.floor(stamped / 1000) * 1000 : stamped;
     clock.time += state.rtt / 2;
     return server;
   };
 }
 
-function setup(state: { offset: number; rtt: number; fail?: boolean }, extra: { samples?: number } = {}) {
+function setup(
+  state: { offset: number; rtt: number; fail?: boolean; truncate?: boolean },
+  extra: { samples?: number; resolutionMs?: number } = {},
+) {
   const clock = new ManualClock();
   const bus = new InProcessEventBus();
   const alerts: DomainEvent<'alert.raised.v1'>[] = [];
@@ -72,6 +77,24 @@ describe('ClockDriftGuard (OPS-6)', () => {
     expect(alerts[1].payload).toMatchObject({ severity: 'info', key: 'clock.drift.recovered' });
     guard.stop();
     expect(clock.pending).toBe(0);
+  });
+
+  it('a reference truncated to whole seconds (resolutionMs) is not read as drift; a drift beyond it still blocks', async () => {
+    const state = { offset: 0, rtt: 10, truncate: true };
+    // Without the resolution, the truncation (here 900 ms and more) reads as our clock being ahead: trading blocked.
+    const naive = setup({ ...state });
+    naive.clock.time = 1_700_000_000_000 + 900;
+    await naive.guard.start();
+    expect(naive.guard.allowsTrading()).toBe(false);
+    naive.guard.stop();
+    const { clock, guard } = setup(state, { resolutionMs: 1_000 });
+    clock.time = 1_700_000_000_000 + 900;
+    await guard.start();
+    expect(guard.allowsTrading()).toBe(true);
+    state.offset = 1_500; // the venue's clock 1.5 s ahead: more than the truncation can explain
+    await clock.advance(30_000);
+    expect(guard.allowsTrading()).toBe(false);
+    guard.stop();
   });
 
   it('uses the sample with the shortest round trip', async () => {

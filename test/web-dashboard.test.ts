@@ -40,10 +40,8 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `
 
 describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout: 300_000 }, () => {
   beforeAll(async () => {
-    if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))) {
-      const { build } = await import('vite');
-      await build({ configFile: resolve(import.meta.dirname, '../web/vite.config.ts'), logLevel: 'warn' });
-    }
+    // test/global-setup.ts built web/dist before the suite.
+    expect(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))).toBe(true);
     mkdirSync(SHOTS, { recursive: true });
     fx = await startApiFixture({ loginsPerMinute: 1000 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });

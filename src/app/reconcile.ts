@@ -276,10 +276,13 @@ async function compareBalances(
   o: ReconcileOptions,
   mismatch: (title: string, message: string, subject: string, details: Record<string, unknown>) => Promise<void>,
 ): Promise<void> {
-  if (o.venue.capabilities.positions) return;
   const booked = new Map<string, number>();
   for (const f of await o.store.fills.list({ strategyId: o.deploymentId })) {
     booked.set(f.symbol, (booked.get(f.symbol) ?? 0) + (f.side === 'buy' ? f.quantity : -f.quantity));
+  }
+  if (o.venue.capabilities.positions) {
+    await comparePositions(o, booked, mismatch);
+    return;
   }
   if ([...booked.values()].every((q) => q <= EPS)) return;
   const balances = await o.venue.fetchBalances();
@@ -296,6 +299,36 @@ async function compareBalances(
         `${o.deploymentId} booked ${q} ${base} on ${symbol} but the account holds ${held}: exits and stops may be rejected for funds`,
         `deployment:${o.deploymentId}:${symbol}`,
         { kind: 'balance_mismatch', symbol, booked: q, held },
+      );
+    }
+  }
+}
+
+/**
+ * A margin account (IG) must hold at least the booked position in the booked direction: less (the broker's stop
+ * closed it while we were down, a manual close) means the deployment's book is wrong and its exits would open a
+ * position the other way, so it is a mismatch. More is normal on an account several deployments or people share.
+ */
+async function comparePositions(
+  o: ReconcileOptions,
+  booked: ReadonlyMap<string, number>,
+  mismatch: (title: string, message: string, subject: string, details: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  if ([...booked.values()].every((q) => Math.abs(q) <= EPS)) return;
+  const positions = await o.venue.fetchPositions();
+  for (const symbol of o.symbols) {
+    const q = booked.get(symbol) ?? 0;
+    if (Math.abs(q) <= EPS) continue;
+    const lot = o.instruments?.find((i) => i.symbol === symbol)?.lotSize ?? 1e-8;
+    const held = positions.find((p) => p.symbol === symbol)?.quantity ?? 0;
+    // Held in the booked direction, at least as much (one lot of rounding allowed).
+    const short = q > 0 ? held < q - lot - EPS : held > q + lot + EPS;
+    if (short) {
+      await mismatch(
+        'Venue position below booked position',
+        `${o.deploymentId} booked ${q} on ${symbol} but the account's position is ${held}: closed on the venue (e.g. its stop) while down; exits could open a position the other way`,
+        `deployment:${o.deploymentId}:${symbol}`,
+        { kind: 'position_mismatch', symbol, booked: q, held },
       );
     }
   }

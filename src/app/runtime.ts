@@ -192,6 +192,8 @@ async function startDriftGuards(
   for (const v of venues.values()) {
     const g = new ClockDriftGuard({
       fetchServerTime: () => v.resilient.fetchServerTime(),
+      // IG's clock is the 1 s Date header, and each sample spends one of its 30 requests a minute: fewer, rarer.
+      ...(v.serverTimeResolutionMs ? { resolutionMs: v.serverTimeResolutionMs, samples: 2, intervalMs: 300_000 } : {}),
       bus,
       reference: v.id,
       onChange: (_allowed, drift) => drift !== undefined && metrics.setClockDrift(drift),
@@ -348,6 +350,20 @@ async function buildTrading(
     profile,
     core.secret,
     paperAccountsIn(store, (err) => log.error({ err }, 'paper account not saved')),
+    // Venue-side trouble (IG allowance refusals, positions found without a stop, stop hits) as alerts.
+    (venueId, message) =>
+      bus.publish({
+        name: 'alert.raised.v1',
+        time: Date.now(),
+        correlationId: `venue:${venueId}`,
+        source: `venue:${venueId}`,
+        payload: {
+          severity: 'warning',
+          title: `Venue ${venueId}`,
+          message,
+          key: `venue.${venueId}.${message.slice(0, 60)}`,
+        },
+      }),
   );
   cleanups.add(async () => {
     for (const v of venues.values()) await v.close().catch(() => undefined);

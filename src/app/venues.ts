@@ -2,7 +2,8 @@
  * Builds the venues of a runtime from config, by profile (DEPLOY-4): `simulator` (the built-in exchange simulator,
  * in process or at a URL, through the real ccxt adapter), `paper` (paper fills on live market data), `ccxt` (a real
  * exchange, keys from the vault). `dev` refuses real-money ccxt venues (sandbox only), `dry_run` turns every ccxt
- * venue into a paper venue on its market data, `live` uses them as configured.
+ * venue into a paper venue on its market data, `live` uses them as configured. `ig` builds an IG Markets venue
+ * (`venue-ig.ts`: demo or live gateway, or a URL such as the IG simulator).
  */
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
@@ -12,6 +13,8 @@ import { CcxtVenue } from '../venues/ccxt/index.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
 import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
+import { IG_MAX_DEAL_REFERENCE } from '../venues/ig/ig-venue.js';
+import { buildIgVenue, readVenueSecrets } from './venue-ig.js';
 
 /** A runtime profile. */
 export type Profile = 'dev' | 'dry_run' | 'live';
@@ -30,6 +33,10 @@ export interface BuiltVenue {
   budget?: RequestBudget;
   /** The in-process simulator, when this venue started one. */
   simulator?: SimulatorHandle;
+  /** The venue's longest client order id, when shorter than the default 36 (IG's deal references: 30). */
+  maxClientIdLength?: number;
+  /** Resolution of the venue's server time (IG's only clock is the 1 s `Date` header); 0 when exact. */
+  serverTimeResolutionMs?: number;
   close(): Promise<void>;
 }
 
@@ -105,6 +112,7 @@ export async function buildVenues(
   profile: Profile,
   secrets: SecretLookup,
   paperAccounts?: PaperAccounts,
+  onVenueAlert?: (venueId: string, message: string) => void,
 ): Promise<Map<string, BuiltVenue>> {
   const out = new Map<string, BuiltVenue>();
   const used = new Set(config.deployments.map((d) => d.venue));
@@ -119,6 +127,7 @@ export async function buildVenues(
       let simulator: SimulatorHandle | undefined;
       let closeMarket: (() => Promise<void>) | undefined;
       let real = false;
+      let limits: Pick<BuiltVenue, 'maxClientIdLength' | 'serverTimeResolutionMs'> = {};
       // One budget per venue (RISK-5): every REST call of its adapter (orders, cancels, polling, reconciliation).
       const budget = requestBudgetFor(vc.type, config.risk.venueRequestsPerMinute);
       if (vc.type === 'simulator') {
@@ -141,16 +150,10 @@ export async function buildVenues(
             `profile dev trades no real money: set "sandbox": true for ${vc.id}, or use --profile dry_run (paper) or live`,
           );
         }
-        const keyName = vc.secrets.apiKey;
-        const secretName = vc.secrets.secret;
-        const apiKey = profile === 'dry_run' || !keyName ? undefined : await secrets(keyName);
-        const secret = profile === 'dry_run' || !secretName ? undefined : await secrets(secretName);
-        if (profile !== 'dry_run' && (apiKey === undefined || secret === undefined)) {
-          throw new ConfigError(
-            `${where}.secrets`,
-            `venue ${vc.id} needs its API key and secret in the vault (secrets.apiKey / secrets.secret naming vault entries; unlock with TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD)`,
-          );
-        }
+        // dry_run reads public market data only: no keys.
+        const creds = profile === 'dry_run' ? undefined : await readVenueSecrets('ccxt', vc, where, secrets);
+        const apiKey = creds?.apiKey;
+        const secret = creds?.secret;
         const ccxtVenue = new CcxtVenue({
           exchange: vc.exchange,
           ...(apiKey !== undefined ? { apiKey } : {}),
@@ -173,6 +176,15 @@ export async function buildVenues(
           venue = ccxtVenue;
           real = profile === 'live' && !vc.sandbox;
         }
+      } else if (vc.type === 'ig') {
+        ({ venue, real } = await buildIgVenue(vc, where, {
+          profile,
+          secrets,
+          ...(budget ? { budget } : {}),
+          pollMs,
+          ...(onVenueAlert ? { onAlert: (m: string) => onVenueAlert(vc.id, m) } : {}),
+        }));
+        limits = { maxClientIdLength: IG_MAX_DEAL_REFERENCE, serverTimeResolutionMs: 1_000 };
       } else {
         throw new ConfigError(`${where}.type`, `venue type "${vc.type}" is not available in the runtime yet`);
       }
@@ -183,6 +195,7 @@ export async function buildVenues(
         venue,
         resilient,
         real,
+        ...limits,
         ...(budget ? { budget } : {}),
         ...(simulator ? { simulator } : {}),
         async close() {

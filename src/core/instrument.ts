@@ -19,6 +19,8 @@ export interface Instrument {
   minNotional: number;
   /** Contract multiplier: value of one unit per price point (1 for spot). */
   multiplier: number;
+  /** Initial margin as a fraction of the notional on margin venues (CFDs, futures); absent = fully paid (spot). */
+  marginRate?: number;
 }
 
 /** Creates an instrument, validating that increments are positive. */

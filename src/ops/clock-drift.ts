@@ -16,6 +16,12 @@ export interface ClockDriftGuardOptions {
    * fastest sample of the measurement plus 10 ms: a long round trip says nothing about the offset.
    */
   maxRoundTripMs?: number;
+  /**
+   * Resolution of the reference's time (default 0): a reference that truncates to whole seconds (an HTTP `Date`
+   * header, IG's only clock) stamped its time somewhere in [server, server + resolution), which widens what a
+   * sample proves by that much instead of reading the truncation as drift.
+   */
+  resolutionMs?: number;
   /** A measurement older than this blocks trading (we no longer know the drift); default 5 × interval. */
   maxAgeMs?: number;
   /** Publishes `alert.raised.v1` on block and on recovery. */
@@ -73,15 +79,19 @@ function distanceFromZero(lo: number, hi: number): number {
  * offset is the median midpoint offset of the rest, and the drift the samples prove is the median distance of
  * each sample's possible-offset interval from zero. Undefined when no sample is trustworthy.
  */
-export function summariseSamples(samples: readonly Sample[], maxRoundTripMs: number): DriftMeasurement | undefined {
+export function summariseSamples(
+  samples: readonly Sample[],
+  maxRoundTripMs: number,
+  resolutionMs = 0,
+): DriftMeasurement | undefined {
   const rtts = samples.map((x) => x.t1 - x.t0);
   const fastest = Math.min(...rtts);
   const bound = Math.min(maxRoundTripMs, 2 * fastest + 10);
   const kept = samples.filter((_, i) => rtts[i] <= bound);
   if (kept.length === 0) return undefined;
   return {
-    driftMs: median(kept.map((x) => x.server - (x.t0 + x.t1) / 2)),
-    provenDriftMs: median(kept.map((x) => distanceFromZero(x.server - x.t1, x.server - x.t0))),
+    driftMs: median(kept.map((x) => x.server + resolutionMs / 2 - (x.t0 + x.t1) / 2)),
+    provenDriftMs: median(kept.map((x) => distanceFromZero(x.server - x.t1, x.server + resolutionMs - x.t0))),
     roundTripMs: fastest,
     used: kept.length,
     at: Math.max(...kept.map((x) => x.t1)),
@@ -179,7 +189,7 @@ export class ClockDriftGuard {
       }
     }
     const maxRtt = this.options.maxRoundTripMs ?? 1_000;
-    const m = samples.length > 0 ? summariseSamples(samples, maxRtt) : undefined;
+    const m = samples.length > 0 ? summariseSamples(samples, maxRtt, this.options.resolutionMs ?? 0) : undefined;
     if (!m) {
       const message =
         samples.length > 0

@@ -19,6 +19,13 @@ export interface ConformanceContext {
   symbol: string;
   /** Releases servers and sockets; the suite calls it after `venue.close()`. */
   teardown?: () => Promise<void>;
+  /** Faults the venue's simulator can inject; each fault's case is skipped when it is not given. */
+  faults?: {
+    /** Ends the venue's login session (expiry, a broker's nightly or weekend invalidation). */
+    invalidateSession?: () => void | Promise<void>;
+    /** Makes the venue refuse the next request for a rate limit or allowance. */
+    rateLimitNext?: () => void | Promise<void>;
+  };
 }
 
 let seq = 0;
@@ -236,8 +243,9 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       const t = await venue.fetchTicker(ctx.symbol);
       const quoteFree = (await venue.fetchBalances()).find((b) => b.asset === inst.quote)?.free ?? 0;
       const price = roundToStep(t.bid * 0.6, inst.tickSize, 'down');
-      // Three times the free quote, far from the market so only the funds check can stop it.
-      const quantity = roundToStep((quoteFree * 3) / price, inst.lotSize, 'up');
+      // Three times what the free quote pays for (its margin on a margin venue), far from the market so only the
+      // funds check can stop it.
+      const quantity = roundToStep((quoteFree * 3) / (price * (inst.marginRate ?? 1)), inst.lotSize, 'up');
       const clientOrderId = cid('poor');
       const err = expectFinalVenueError(
         await rejection(
@@ -365,7 +373,8 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       }
     });
 
-    it('moves balances on a fill: quote down by about the cost, base up by about the quantity', async () => {
+    it('moves balances on a fill: quote down by about the cost, base up by about the quantity', async (test) => {
+      if (venue.capabilities.positions) test.skip('a margin venue holds positions: the next case covers it');
       const before = await venue.fetchBalances();
       const o = await marketBuy('bal');
       const after = await venue.fetchBalances();
@@ -379,6 +388,27 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       expect(baseUp).toBeLessThanOrEqual(o.filledQuantity * (1 + 1e-9));
     });
 
+    it('moves position and margin on a fill (margin venues): position up by the quantity, margin used by about its share', async (test) => {
+      if (!venue.capabilities.positions) test.skip('a spot venue moves balances: the previous case covers it');
+      const before = await venue.fetchBalances();
+      const posBefore = await holding();
+      const o = await marketBuy('mpos');
+      const after = await venue.fetchBalances();
+      expect((await holding()) - posBefore).toBeCloseTo(o.filledQuantity, 10);
+      const usedUp =
+        (after.find((b) => b.asset === inst.quote)?.used ?? 0) -
+        (before.find((b) => b.asset === inst.quote)?.used ?? 0);
+      const margin = o.filledQuantity * o.averagePrice * inst.multiplier * (inst.marginRate ?? 1);
+      expect(usedUp).toBeGreaterThan(margin * 0.98);
+      expect(usedUp).toBeLessThan(margin * 1.02);
+    });
+
+    // What the account holds of the symbol: the net position on a margin venue, the base asset on a spot one.
+    const holding = async (): Promise<number> =>
+      venue.capabilities.positions
+        ? ((await venue.fetchPositions()).find((p) => p.symbol === ctx.symbol)?.quantity ?? 0)
+        : totalOf(await venue.fetchBalances(), inst.base);
+
     it('does not place a second order for the client id of a filled order when placing through placeOrderSafely', async () => {
       // Binance lets a client order id be reused once its order is closed, so a raw adapter may accept this as a
       // new order, as the exchange would. The engine places through placeOrderSafely (ResilientVenue), and the
@@ -391,14 +421,14 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
         type: 'market' as const,
         quantity: first.quantity,
       };
-      const baseBefore = totalOf(await venue.fetchBalances(), inst.base);
+      const baseBefore = await holding();
       const since = Date.now();
       const again = await placeOrderSafely(venue, req, { settleMs: 50, baseMs: 10 });
       expect(again.venueOrderId).toBe(first.venueOrderId);
       expect(again.status).toBe('filled');
       expect(again.filledQuantity).toBeCloseTo(first.filledQuantity, 10);
       await sleep(200);
-      expect(totalOf(await venue.fetchBalances(), inst.base)).toBeCloseTo(baseBefore, 10);
+      expect(await holding()).toBeCloseTo(baseBefore, 10);
       const later = await venue.fetchFills(ctx.symbol, since - 5_000);
       expect(later.filter((f) => f.venueOrderId !== first.venueOrderId && f.time >= since)).toEqual([]);
       const byClient = await venue.fetchOrder({ symbol: ctx.symbol, clientOrderId: first.clientOrderId });
@@ -441,6 +471,16 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       expect(all.some((f) => f.venueOrderId === first.venueOrderId)).toBe(true);
     });
 
+    it('carries on after the venue ends its session: the adapter logs in again', async (test) => {
+      const invalidate = ctx.faults?.invalidateSession;
+      if (!invalidate) test.skip('the simulator has no sessions to end');
+      await invalidate?.();
+      const balances = await venue.fetchBalances();
+      expect(balances.find((b) => b.asset === inst.quote)?.free).toBeGreaterThan(0);
+      const o = await marketBuy('sess');
+      expect(o.filledQuantity).toBeGreaterThan(0);
+    });
+
     it('streams ticker updates until closed', async () => {
       const got: Ticker[] = [];
       const errors: Error[] = [];
@@ -462,6 +502,18 @@ export function describeVenueConformance(name: string, factory: () => Promise<Co
       const after = got.length;
       await new Promise((r) => setTimeout(r, 400));
       expect(got.length).toBe(after);
+    });
+
+    // Last: an adapter may refuse further requests for a while after the refusal (IG pauses a minute).
+    it('reports a rate-limit refusal as a retryable VenueError with how long to wait', async (test) => {
+      const limit = ctx.faults?.rateLimitNext;
+      if (!limit) test.skip('the simulator injects no rate-limit refusal here');
+      await limit?.();
+      const err = await rejection(venue.fetchTicker(ctx.symbol));
+      expect(err).toBeInstanceOf(VenueError);
+      expect((err as VenueError).retryable).toBe(true);
+      expect((err as VenueError).code).toBe('VENUE_RATE_LIMIT');
+      expect((err as VenueError).retryAfterMs).toBeGreaterThan(0);
     });
   });
 }

@@ -13,8 +13,9 @@ import { Trades } from './Trades';
 const Backtests = lazy(() => import('./Backtests').then((m) => ({ default: m.Backtests })));
 const Compliance = lazy(() => import('./Compliance').then((m) => ({ default: m.Compliance })));
 const Settings = lazy(() => import('./Settings').then((m) => ({ default: m.Settings })));
+const Assistant = lazy(() => import('./Assistant').then((m) => ({ default: m.Assistant })));
 
-const PAGES = ['Trading', 'Backtests', 'Compliance', 'Settings'] as const;
+const PAGES = ['Trading', 'Backtests', 'Assistant', 'Compliance', 'Settings'] as const;
 type Page = (typeof PAGES)[number];
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
@@ -142,6 +143,11 @@ export function App() {
       {page === 'Backtests' && (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Backtests canRun={can('backtest.run')} dark={dark} />
+        </Suspense>
+      )}
+      {page === 'Assistant' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Assistant canChat={can('assistant.use')} canTrade={can('trade')} />
         </Suspense>
       )}
       {page === 'Compliance' && (

@@ -18,6 +18,11 @@ export function setCsrf(token: string | null): void {
   csrf = token;
 }
 
+/** The CSRF token for calls made outside {@link api} (the assistant's streamed answers). */
+export function csrfToken(): string | null {
+  return csrf;
+}
+
 /** Calls the API; throws ApiError for a non-2xx answer. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};

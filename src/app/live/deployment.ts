@@ -130,6 +130,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     journal,
     // A hash of the full deployment id and the run: unique across deployments sharing the account and restarts.
     clientIdPrefix: clientOrderIdPrefix(d.id, deps.runTag),
+    ...(built.maxClientIdLength !== undefined ? { maxClientIdLength: built.maxClientIdLength } : {}),
     strategyId: d.id,
     seenFillKeys: replay.fillKeys,
     instruments,

@@ -1,9 +1,13 @@
 import type { z } from 'zod';
 import { VenueError } from '../../core/errors.js';
+import type { Timeframe } from '../../core/timeframe.js';
 import { RequestBudget } from '../../risk/request-budget.js';
-import { type IgDealingRules, checkDeal } from './dealing-rules.js';
+import { venueCallContext } from '../call-context.js';
+import type { RequestBudget as VenueRequestBudget } from '../request-budget.js';
+import { checkDeal, type IgDealingRules } from './dealing-rules.js';
 import {
   accountsSchema,
+  activitySchema,
   applicationSchema,
   confirmSchema,
   dealReferenceSchema,
@@ -11,6 +15,8 @@ import {
   marketSchema,
   oauthTokenSchema,
   positionsSchema,
+  pricesSchema,
+  sessionDetailsSchema,
   sessionV2Schema,
   sessionV3Schema,
   workingOrdersSchema,
@@ -35,6 +41,11 @@ export interface IgClientOptions {
   accountId?: string;
   /** Non-trading requests per minute per account (IG documents 30). */
   nonTradingPerMinute?: number;
+  /**
+   * The venue's request budget (RISK-5, built by the runtime from `risk.venueRequestsPerMinute` or IG's 30 a
+   * minute): every non-trading request draws on it instead of a budget of the client's own.
+   */
+  budget?: VenueRequestBudget;
   /** Called when IG refuses for an exceeded allowance or a budget wait is long. */
   onAlert?: (message: string) => void;
   /** Clock and sleep (tests drive them; defaults are Date.now and setTimeout). */
@@ -43,7 +54,8 @@ export interface IgClientOptions {
   fetch?: typeof fetch;
 }
 
-type Kind = 'trading' | 'nonTrading';
+/** IG's two request allowances: trading (deals) and the rest. */
+export type Kind = 'trading' | 'nonTrading';
 const TOKEN_INVALID =
   /^error\.security\.(client-token-invalid|client-token-missing|oauth-token-invalid|account-token-invalid)$/;
 const ALLOWANCE = /^error\.public-api\.exceeded-(account-trading|account|api-key|account-historical-data)-allowance$/;
@@ -54,6 +66,54 @@ export type IgConfirm = z.infer<typeof confirmSchema>;
 export type IgPosition = z.infer<typeof positionsSchema>['positions'][number];
 /** A working order (GET /workingorders). */
 export type IgWorkingOrder = z.infer<typeof workingOrdersSchema>['workingOrders'][number];
+
+/** One market's details: its dealing rules, its quote and its margin. */
+export interface IgMarket extends IgDealingRules {
+  name: string;
+  bid: number | null;
+  offer: number | null;
+  /** Margin as a fraction of the position's value (IG's marginFactor in PERCENTAGE / 100); undefined if not given. */
+  marginRate: number | undefined;
+  /** The quote's time of day (UTC, HH:MM:SS) as IG reports it. */
+  updateTime: string | undefined;
+  marketStatus: string;
+}
+
+/** One bar of GET /prices, on the mid of bid and ask. */
+export interface IgBar {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/** IG's resolutions by our timeframes (the ones IG has). */
+export const IG_RESOLUTIONS: Partial<Record<Timeframe, string>> = {
+  '1m': 'MINUTE',
+  '5m': 'MINUTE_5',
+  '15m': 'MINUTE_15',
+  '1h': 'HOUR',
+  '4h': 'HOUR_4',
+  '1d': 'DAY',
+  '1w': 'WEEK',
+};
+
+/** IG's reject reasons (GET /confirms `reason`) that mean the deal itself was wrong or unaffordable. */
+const REASON_CODES: Record<string, string> = {
+  INSUFFICIENT_FUNDS: 'VENUE_INSUFFICIENT_FUNDS',
+  MINIMUM_ORDER_SIZE_ERROR: 'VENUE_INVALID_ORDER',
+  ATTACHED_ORDER_LEVEL_ERROR: 'VENUE_INVALID_ORDER',
+  ATTACHED_ORDER_TRAILING_STOP_ERROR: 'VENUE_INVALID_ORDER',
+  GUARANTEED_STOP_NOT_ALLOWED: 'VENUE_INVALID_ORDER',
+  MARKET_NOT_FOUND: 'VENUE_BAD_SYMBOL',
+  POSITION_NOT_AVAILABLE_TO_CLOSE: 'VENUE_ORDER_NOT_FOUND',
+  POSITION_NOT_FOUND: 'VENUE_ORDER_NOT_FOUND',
+};
+
+/** One entry of IG's activity history (GET /history/activity). */
+export type IgActivity = z.infer<typeof activitySchema>['activities'][number];
 
 /** A broker-side stop attached to a position: normal, trailing (with its increment) or guaranteed. */
 export type IgStop =
@@ -76,8 +136,23 @@ export class IgClient {
   private headers: Record<string, string> = {};
   private refreshToken: string | undefined;
   private accessExpiresAt = 0;
-  private budgets: Record<Kind, RequestBudget>;
-  private blockedUntil: Record<Kind, number> = { trading: 0, nonTrading: 0 };
+  private budgets: Record<Kind, VenueRequestBudget>;
+  /** Historical price points left this week (from the last GET /prices); undefined before the first. */
+  historicalAllowanceLeft: number | undefined;
+  /** The client's clock (epoch ms): the one its budgets and token expiry read. */
+  time(): number {
+    return this.now();
+  }
+
+  /** True while IG's 403 allowance back-off refuses requests of this kind (or price history). */
+  backingOff(kind: Kind | 'history'): boolean {
+    return this.blockedUntil[kind] > this.now();
+  }
+  /** Epoch ms of the last response's `Date` header, and our clock when it arrived. */
+  private lastServerDate: { server: number; local: number } | undefined;
+  private blockedUntil: Record<Kind | 'history', number> = { trading: 0, nonTrading: 0, history: 0 };
+  /** When IG's weekly historical-data allowance renews (from the last GET /prices), epoch ms. */
+  private historyRenewsAt = 0;
   private readonly rulesCache = new Map<string, IgDealingRules>();
   /** The account the session trades (after a switch, the switched-to one). */
   accountId: string | undefined;
@@ -94,7 +169,10 @@ export class IgClient {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.version = opts.sessionVersion ?? 2;
     const nonTrading = opts.nonTradingPerMinute ?? 30;
-    this.budgets = { trading: new RequestBudget(nonTrading), nonTrading: new RequestBudget(nonTrading) };
+    this.budgets = {
+      trading: new RequestBudget(nonTrading),
+      nonTrading: opts.budget ?? new RequestBudget(nonTrading),
+    };
   }
 
   /** Logs in, switches account when asked, and reads the allowances (trading budget = the account's allowance). */
@@ -113,9 +191,13 @@ export class IgClient {
     if (app) {
       this.allowances = app;
       this.budgets.trading = new RequestBudget(Math.max(1, app.allowanceAccountTrading));
-      this.budgets.nonTrading = new RequestBudget(
-        Math.max(1, Math.min(this.opts.nonTradingPerMinute ?? 30, app.allowanceAccountOverall)),
-      );
+      const overall = Math.max(1, Math.min(this.opts.nonTradingPerMinute ?? 30, app.allowanceAccountOverall));
+      if (this.opts.budget === undefined) this.budgets.nonTrading = new RequestBudget(overall);
+      else if (app.allowanceAccountOverall < (this.opts.nonTradingPerMinute ?? 30)) {
+        this.opts.onAlert?.(
+          `IG allows this account ${app.allowanceAccountOverall} non-trading requests a minute, fewer than the venue budget assumes`,
+        );
+      }
     }
   }
 
@@ -131,8 +213,8 @@ export class IgClient {
     return (await this.call('nonTrading', 'GET', '/accounts', 1, undefined, accountsSchema)).accounts;
   }
 
-  /** GET /markets/{epic}: the dealing rules used for rounding and validation (cached per epic). */
-  async dealingRules(epic: string): Promise<IgDealingRules & { bid: number | null; offer: number | null }> {
+  /** GET /markets/{epic} v3: dealing rules (used for rounding and validation), the quote and the margin. */
+  async market(epic: string): Promise<IgMarket> {
     const m = await this.call('nonTrading', 'GET', `/markets/${encodeURIComponent(epic)}`, 3, undefined, marketSchema);
     const rules: IgDealingRules = {
       epic,
@@ -144,7 +226,73 @@ export class IgClient {
       controlledRiskAllowed: m.instrument.controlledRiskAllowed ?? false,
     };
     this.rulesCache.set(epic, rules);
-    return { ...rules, bid: m.snapshot.bid, offer: m.snapshot.offer };
+    const pct = m.instrument.marginFactorUnit !== 'POINTS' ? m.instrument.marginFactor : undefined;
+    return {
+      ...rules,
+      name: m.instrument.name,
+      bid: m.snapshot.bid,
+      offer: m.snapshot.offer,
+      marginRate: pct === undefined ? undefined : pct / 100,
+      updateTime: m.snapshot.updateTime,
+      marketStatus: m.snapshot.marketStatus,
+    };
+  }
+
+  /** The dealing rules of `epic` with its quote (one GET /markets). */
+  async dealingRules(epic: string): Promise<IgMarket> {
+    return this.market(epic);
+  }
+
+  /**
+   * GET /prices/{epic} v3: the last `max` bars at `resolution` on the mid of bid and ask. Each point draws on IG's
+   * weekly historical-data allowance; the remainder is kept in `historicalAllowanceLeft` and an alert is raised
+   * below a tenth of it.
+   */
+  async prices(epic: string, resolution: string, max: number): Promise<IgBar[]> {
+    const q = new URLSearchParams({ resolution, max: String(max), pageSize: '0' });
+    const wait = this.blockedUntil.history - this.now();
+    if (wait > 0) {
+      throw new VenueError(`ig historical-data allowance exhausted: no price history for ${Math.ceil(wait / 1000)} s`, {
+        retryable: true,
+        venue: 'ig',
+        code: 'VENUE_RATE_LIMIT',
+        retryAfterMs: wait,
+      });
+    }
+    const r = await this.call(
+      'nonTrading',
+      'GET',
+      `/prices/${encodeURIComponent(epic)}?${q.toString()}`,
+      3,
+      undefined,
+      pricesSchema,
+    );
+    const a = r.metadata.allowance;
+    this.historicalAllowanceLeft = a.remainingAllowance;
+    this.historyRenewsAt = this.now() + a.allowanceExpiry * 1000;
+    if (a.remainingAllowance < a.totalAllowance / 10) {
+      this.opts.onAlert?.(
+        `IG historical-data allowance low: ${a.remainingAllowance} of ${a.totalAllowance} points left, renews in ${a.allowanceExpiry} s`,
+      );
+    }
+    const mid = (p: { bid: number | null; ask: number | null; lastTraded: number | null }) =>
+      p.bid !== null && p.ask !== null ? (p.bid + p.ask) / 2 : (p.bid ?? p.ask ?? p.lastTraded ?? Number.NaN);
+    return r.prices.map((p) => ({
+      time: Date.parse(`${p.snapshotTimeUTC}Z`),
+      open: mid(p.openPrice),
+      high: mid(p.highPrice),
+      low: mid(p.lowPrice),
+      close: mid(p.closePrice),
+      volume: p.lastTradedVolume ?? 0,
+    }));
+  }
+
+  /** IG's clock: the `Date` header of GET /session (IG has no time endpoint), advanced by our time since. */
+  async serverTime(): Promise<number> {
+    await this.call('nonTrading', 'GET', '/session', 1, undefined, sessionDetailsSchema);
+    const d = this.lastServerDate;
+    if (!d) throw new VenueError('ig GET /session: no Date header', { retryable: true, venue: 'ig' });
+    return d.server + (this.now() - d.local);
   }
 
   /**
@@ -160,8 +308,10 @@ export class IgClient {
     dealReference: string;
     stop?: IgStop;
     limitDistance?: number;
+    /** The market, when the caller has just read it (saves a request). */
+    market?: IgMarket;
   }): Promise<IgConfirm> {
-    const rules = await this.dealingRules(req.epic);
+    const rules = req.market ?? (await this.dealingRules(req.epic));
     const price = (req.direction === 'BUY' ? rules.offer : rules.bid) ?? Number.NaN;
     const { size } = checkDeal(rules, {
       size: req.size,
@@ -215,6 +365,31 @@ export class IgClient {
     return this.confirmed(dealReference);
   }
 
+  /**
+   * GET /history/activity v3 (detailed) from `from` (epoch ms): every deal with its reference, direction, size,
+   * level and actions (opened, closed, partially closed), following IG's paging (at most 10 pages).
+   */
+  async activity(from: number): Promise<IgActivity[]> {
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 19);
+    const q = new URLSearchParams({ from: iso(from), detailed: 'true', pageSize: '500' });
+    let path: string | undefined = `/history/activity?${q.toString()}`;
+    const out: IgActivity[] = [];
+    for (let page = 0; path !== undefined && page < 10; page++) {
+      const r: z.infer<typeof activitySchema> = await this.call(
+        'nonTrading',
+        'GET',
+        path,
+        3,
+        undefined,
+        activitySchema,
+      );
+      out.push(...r.activities);
+      const next: string | null | undefined = r.metadata?.paging?.next;
+      path = next ? next.replace(/^\/?(gateway\/deal)?/, '/').replace(/^\/+/, '/') : undefined;
+    }
+    return out;
+  }
+
   /** GET /positions (v2). */
   async positions(): Promise<IgPosition[]> {
     return (await this.call('nonTrading', 'GET', '/positions', 2, undefined, positionsSchema)).positions;
@@ -230,8 +405,17 @@ export class IgClient {
     currencyCode: string;
     dealReference: string;
     stopDistance?: number;
+    guaranteedStop?: boolean;
+    /** false: the order nets against opposite positions when it triggers (no stop may be attached then). */
+    forceOpen?: boolean;
   }): Promise<IgConfirm> {
-    const body = { ...req, expiry: '-', timeInForce: 'GOOD_TILL_CANCELLED', guaranteedStop: false, forceOpen: true };
+    const body = {
+      expiry: '-',
+      timeInForce: 'GOOD_TILL_CANCELLED',
+      ...req,
+      guaranteedStop: req.guaranteedStop ?? false,
+      forceOpen: req.forceOpen ?? true,
+    };
     const { dealReference } = await this.call('trading', 'POST', '/workingorders/otc', 2, body, dealReferenceSchema);
     return this.confirmed(dealReference);
   }
@@ -272,7 +456,7 @@ export class IgClient {
       throw new VenueError(`ig deal ${dealReference} rejected: ${c.reason}`, {
         retryable: false,
         venue: 'ig',
-        code: 'VENUE_REJECTED',
+        code: REASON_CODES[c.reason] ?? 'VENUE_REJECTED',
       });
     }
     return c;
@@ -361,10 +545,12 @@ export class IgClient {
       });
     }
     const budget = this.budgets[kind];
+    // Kill switch calls draw on the budget's reserve, so they never wait behind polling.
+    const urgent = venueCallContext().urgent === true;
     for (;;) {
       const now = this.now();
-      if (budget.tryAcquire(now)) return;
-      await this.sleep(budget.waitTime(now));
+      if (budget.tryAcquire(now, urgent)) return;
+      await this.sleep(Math.max(1, budget.waitTime(now, urgent)));
     }
   }
 
@@ -387,13 +573,19 @@ export class IgClient {
       method,
       headers,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    }).catch((err: unknown) => {
-      throw new VenueError(`ig ${method} ${path}: ${(err as Error).message}`, {
-        retryable: true,
-        venue: 'ig',
-        cause: err,
+    })
+      .then((res) => {
+        const date = Date.parse(res.headers.get('date') ?? '');
+        if (Number.isFinite(date)) this.lastServerDate = { server: date, local: this.now() };
+        return res;
+      })
+      .catch((err: unknown) => {
+        throw new VenueError(`ig ${method} ${path}: ${(err as Error).message}`, {
+          retryable: true,
+          venue: 'ig',
+          cause: err,
+        });
       });
-    });
   }
 
   private async parse<S extends z.ZodType>(
@@ -424,15 +616,19 @@ export class IgClient {
   private async fail(res: Response, kind: Kind, method: string, path: string): Promise<never> {
     const code = await this.errorCode(res);
     if (res.status === 403 && ALLOWANCE.test(code)) {
-      const which: Kind = code.includes('trading') ? 'trading' : kind;
-      // IG's allowances are per minute: back off a full window and say so.
-      this.blockedUntil[which] = this.now() + 60_000;
-      this.opts.onAlert?.(`IG refused ${method} ${path}: ${code}; ${which} requests paused for 60 s`);
+      // The per-minute allowances: back off a full window. The weekly historical-data one stops only price
+      // history, until it renews (as the last GET /prices said; a minute when unknown).
+      const which = code.includes('historical') ? 'history' : code.includes('trading') ? 'trading' : kind;
+      const pause = which === 'history' ? Math.max(60_000, this.historyRenewsAt - this.now()) : 60_000;
+      this.blockedUntil[which] = this.now() + pause;
+      this.opts.onAlert?.(
+        `IG refused ${method} ${path}: ${code}; ${which} requests paused for ${Math.ceil(pause / 1000)} s`,
+      );
       throw new VenueError(`ig ${method} ${path}: ${code}`, {
         retryable: true,
         venue: 'ig',
         code: 'VENUE_RATE_LIMIT',
-        retryAfterMs: 60_000,
+        retryAfterMs: pause,
       });
     }
     const retryable = res.status >= 500 || res.status === 429;

@@ -49,7 +49,7 @@ export function checkDeal(
   const rounded = Number(size.toFixed(decimalsOf(rules.minDealSize.value)));
   const min = pointsOf(rules.minDealSize, deal.price);
   const fail = (msg: string) =>
-    new VenueError(`ig ${rules.epic}: ${msg}`, { retryable: false, venue: 'ig', code: 'VENUE_REJECTED' });
+    new VenueError(`ig ${rules.epic}: ${msg}`, { retryable: false, venue: 'ig', code: 'VENUE_INVALID_ORDER' });
   if (!(rounded >= min)) throw fail(`size ${deal.size} is below the minimum deal size ${min}`);
   const max = pointsOf(rules.maxStopOrLimitDistance, deal.price);
   if (deal.guaranteedStop && !rules.controlledRiskAllowed)

@@ -65,6 +65,8 @@ export const marketSchema = z.object({
     currencies: z.array(z.object({ code: z.string(), isDefault: z.boolean().optional() })).optional(),
     controlledRiskAllowed: z.boolean().optional(),
     valueOfOnePip: z.string().optional(),
+    marginFactor: z.number().optional(),
+    marginFactorUnit: z.enum(['PERCENTAGE', 'POINTS']).optional(),
   }),
   dealingRules: z.object({
     minDealSize: distance,
@@ -79,8 +81,31 @@ export const marketSchema = z.object({
     decimalPlacesFactor: z.number(),
     scalingFactor: z.number(),
     marketStatus: z.string(),
+    updateTime: z.string().optional(),
   }),
 });
+
+const bidAsk = z.object({ bid: z.number().nullable(), ask: z.number().nullable(), lastTraded: z.number().nullable() });
+
+/** GET /prices/{epic} version 3: bars with bid and ask sides, and the historical-data allowance left. */
+export const pricesSchema = z.object({
+  prices: z.array(
+    z.object({
+      snapshotTimeUTC: z.string(),
+      openPrice: bidAsk,
+      closePrice: bidAsk,
+      highPrice: bidAsk,
+      lowPrice: bidAsk,
+      lastTradedVolume: z.number().nullable().optional(),
+    }),
+  ),
+  metadata: z.object({
+    allowance: z.object({ remainingAllowance: z.number(), totalAllowance: z.number(), allowanceExpiry: z.number() }),
+  }),
+});
+
+/** GET /session version 1: the session's account and currency. */
+export const sessionDetailsSchema = z.object({ accountId: z.string(), currency: z.string().optional() });
 
 /** POST /positions/otc, /workingorders/otc and the close: the reference to confirm. */
 export const dealReferenceSchema = z.object({ dealReference: z.string() });
@@ -150,3 +175,32 @@ export const workingOrdersSchema = z.object({
 
 /** An IG error body. */
 export const errorSchema = z.object({ errorCode: z.string() });
+
+/** GET /history/activity version 3 (detailed): deals by IG's and our references, with their actions. */
+export const activitySchema = z.object({
+  activities: z.array(
+    z.object({
+      date: z.string(),
+      epic: z.string(),
+      dealId: z.string(),
+      type: z.string(),
+      status: z.string(),
+      channel: z.string().optional(),
+      details: z
+        .object({
+          dealReference: z.string().optional(),
+          actions: z
+            .array(z.object({ actionType: z.string(), affectedDealId: z.string().nullable().optional() }))
+            .default([]),
+          direction: z.enum(['BUY', 'SELL']).nullable().optional(),
+          size: z.number().nullable().optional(),
+          level: z.number().nullable().optional(),
+        })
+        .nullable()
+        .optional(),
+    }),
+  ),
+  metadata: z
+    .object({ paging: z.object({ size: z.number().optional(), next: z.string().nullable().optional() }).optional() })
+    .optional(),
+});

@@ -14,6 +14,8 @@ export interface IgSimMarket {
   minGuaranteedStopDistance: number;
   maxStopDistance: number;
   controlledRiskAllowed: boolean;
+  /** Margin as a percentage of the position's value (IG's `marginFactor`, unit PERCENTAGE); default 3.33. */
+  marginFactor?: number;
 }
 
 /** Options of the IG simulator. */
@@ -36,7 +38,8 @@ interface Session {
   expiresAt: number;
 }
 
-interface SimPosition {
+/** A position the simulator holds (tests may add one directly, e.g. a position without a stop). */
+export interface SimPosition {
   dealId: string;
   dealReference: string;
   epic: string;
@@ -62,6 +65,8 @@ interface SimWorkingOrder {
   stopDistance: number | null;
   limitDistance: number | null;
   guaranteedStop: boolean;
+  /** false: nets against an opposite position when it triggers. */
+  forceOpen: boolean;
   createdDateUTC: string;
 }
 
@@ -95,17 +100,24 @@ export class IgSimulator {
   readonly workingOrders: SimWorkingOrder[] = [];
   /** Requests seen, as "METHOD path VERSION" (for tests). */
   readonly log: string[] = [];
+  /** Deals as GET /history/activity reports them (newest last). */
+  readonly activities: Record<string, unknown>[] = [];
+  /** Requests refused for an exceeded allowance (a soak asserts none). */
+  allowanceRefusals = 0;
   /** Requests per allowance kind and account, with their times (the per-minute windows). */
   private readonly usage = new Map<string, number[]>();
   private readonly sessions = new Map<string, Session>(); // CST / access token → session
   private readonly refreshTokens = new Map<string, string>(); // refresh → accountId
   private readonly confirms = new Map<string, Record<string, unknown>>();
-  private readonly faults: { status: number; errorCode: string }[] = [];
+  private readonly faults: { status: number; errorCode: string; method?: string; path?: string }[] = [];
+  private readonly drops: { method: string; path: string }[] = [];
   private readonly allowances: Required<NonNullable<IgSimulatorOptions['allowances']>>;
   private readonly accessTokenSeconds: number;
   private readonly now: () => number;
   private server: Server | undefined;
   private seq = 0;
+  /** Historical price points left this week (GET /prices draws on it, as IG's allowance). */
+  historicalAllowance = 10_000;
 
   constructor(opts: IgSimulatorOptions = {}) {
     this.apiKey = opts.apiKey ?? 'sim-api-key';
@@ -146,9 +158,40 @@ export class IgSimulator {
     this.refreshTokens.clear();
   }
 
+  /**
+   * Closes a position at its stop level, as IG does when the market reaches it (tests move no prices, so they call
+   * this); the account books the loss. Returns false when the deal has no stop.
+   */
+  hitStop(dealId: string): boolean {
+    const i = this.positions.findIndex((p) => p.dealId === dealId);
+    const p = this.positions[i];
+    if (!p || p.stopLevel === null) return false;
+    this.accounts[0].balance += (p.direction === 'BUY' ? p.stopLevel - p.level : p.level - p.stopLevel) * p.size;
+    this.positions.splice(i, 1);
+    this.activity(
+      this.newRef(),
+      p.dealId,
+      p.epic,
+      p.direction === 'BUY' ? 'SELL' : 'BUY',
+      p.size,
+      p.stopLevel,
+      'POSITION_CLOSED',
+      'SYSTEM',
+    );
+    return true;
+  }
+
+  /**
+   * Carries out the next request matching `method` and `path` (a prefix) but never answers it: the connection is
+   * cut after the work is done (the dangerous case: the deal exists, the client saw an error).
+   */
+  dropNextAnswer(method: string, path: string): void {
+    this.drops.push({ method, path });
+  }
+
   /** Makes the next request fail with this status and IG error code (once per call). */
-  failNext(status: number, errorCode: string): void {
-    this.faults.push({ status, errorCode });
+  failNext(status: number, errorCode: string, match?: { method: string; path: string }): void {
+    this.faults.push({ status, errorCode, ...match });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -159,10 +202,24 @@ export class IgSimulator {
     const method = typeof override === 'string' ? override.toUpperCase() : (req.method ?? 'GET');
     const body = await readBody(req);
     this.log.push(`${method} ${path} v${version}`);
+    const drop = this.drops.findIndex((d) => d.method === method && path.startsWith(d.path));
+    if (drop >= 0) {
+      this.drops.splice(drop, 1);
+      res.end = (() => {
+        req.socket.destroy();
+        return res;
+      }) as typeof res.end;
+    }
     if (req.headers['x-ig-api-key'] !== this.apiKey)
       return send(res, 403, { errorCode: 'error.security.api-key-invalid' });
-    const fault = this.faults.shift();
-    if (fault) return send(res, fault.status, { errorCode: fault.errorCode });
+    // The first fault this request matches (one without a match takes any request).
+    const f = this.faults.findIndex(
+      (x) => (x.method === undefined || x.method === method) && (x.path === undefined || path.startsWith(x.path)),
+    );
+    if (f >= 0) {
+      const [fault] = this.faults.splice(f, 1);
+      return send(res, fault.status, { errorCode: fault.errorCode });
+    }
     if (path === '/session' && method === 'POST') return this.login(res, version, body);
     if (path === '/session/refresh-token' && method === 'POST') return this.refresh(res, body);
     const session = this.authenticate(req);
@@ -170,12 +227,33 @@ export class IgSimulator {
     const trading = method !== 'GET' && /^\/(positions|workingorders)\/otc/.test(path);
     const kind = trading ? 'accountTrading' : 'accountOverall';
     if (!this.spend(`${kind}:${session.accountId}`, this.allowances[kind])) {
+      this.allowanceRefusals++;
       return send(res, 403, {
         errorCode: trading
           ? 'error.public-api.exceeded-account-trading-allowance'
           : 'error.public-api.exceeded-account-allowance',
       });
     }
+    if (path === '/session' && method === 'GET') {
+      const a = this.accounts.find((x) => x.accountId === session.accountId) ?? this.accounts[0];
+      return send(res, 200, {
+        clientId: 'C1',
+        accountId: session.accountId,
+        timezoneOffset: 0,
+        locale: 'en_GB',
+        currency: a.currency,
+        lightstreamerEndpoint: 'https://sim-ls',
+      });
+    }
+    if (path === '/history/activity' && method === 'GET') {
+      const from = Date.parse(`${url.searchParams.get('from') ?? '1970-01-01T00:00:00'}Z`);
+      return send(res, 200, {
+        activities: this.activities.filter((a) => Date.parse(`${String(a.date)}Z`) >= from),
+        metadata: { paging: { size: this.activities.length, next: null } },
+      });
+    }
+    const prices = /^\/prices\/([^/]+)$/.exec(path);
+    if (prices && method === 'GET') return this.priceHistory(res, decodeURIComponent(prices[1]), url.searchParams);
     if (path === '/session' && method === 'PUT') {
       const id = String(body.accountId ?? '');
       if (!this.accounts.some((a) => a.accountId === id))
@@ -354,6 +432,8 @@ export class IgSimulator {
         lotSize: 1,
         currencies: [{ code: 'USD', isDefault: true }],
         controlledRiskAllowed: m.controlledRiskAllowed,
+        marginFactor: m.marginFactor ?? 3.33,
+        marginFactorUnit: 'PERCENTAGE',
       },
       dealingRules: {
         minDealSize: pts(m.minDealSize),
@@ -368,6 +448,57 @@ export class IgSimulator {
         decimalPlacesFactor: m.decimals,
         scalingFactor: 1,
         marketStatus: 'TRADEABLE',
+        updateTime: new Date(this.now()).toISOString().slice(11, 19),
+      },
+    });
+  }
+
+  // GET /prices/{epic} v3: bars around the current mid (bid and ask each side), drawing on the weekly allowance.
+  private priceHistory(res: ServerResponse, epic: string, q: URLSearchParams) {
+    const m = this.markets.get(epic);
+    if (!m) return send(res, 404, { errorCode: 'error.service.marketdata.instrument.epic.unavailable' });
+    const seconds: Record<string, number> = {
+      MINUTE: 60,
+      MINUTE_5: 300,
+      MINUTE_15: 900,
+      MINUTE_30: 1800,
+      HOUR: 3600,
+      HOUR_4: 14_400,
+      DAY: 86_400,
+      WEEK: 604_800,
+    };
+    const step = seconds[q.get('resolution') ?? 'MINUTE'];
+    if (step === undefined) return send(res, 400, { errorCode: 'error.invalid.resolution' });
+    const max = Math.max(1, Math.min(Number(q.get('max') ?? 10), 1000));
+    if (this.historicalAllowance < max)
+      return send(res, 403, { errorCode: 'error.public-api.exceeded-account-historical-data-allowance' });
+    this.historicalAllowance -= max;
+    const spread = m.offer - m.bid;
+    const last = Math.floor(this.now() / 1000 / step) * step;
+    const bars = [];
+    for (let i = max - 1; i >= 0; i--) {
+      // A deterministic wiggle, so tests can check shapes; the newest bar closes at the current bid.
+      const bid = round(m.bid * (1 + 0.0005 * Math.sin(i)), m.decimals);
+      const open = round(m.bid * (1 + 0.0005 * Math.sin(i + 1)), m.decimals);
+      const hi = Math.max(bid, open) + 1;
+      const lo = Math.min(bid, open) - 1;
+      const side = (b: number) => ({ bid: round(b, m.decimals), ask: round(b + spread, m.decimals), lastTraded: null });
+      bars.push({
+        snapshotTimeUTC: new Date((last - i * step) * 1000).toISOString().slice(0, 19),
+        openPrice: side(open),
+        closePrice: side(i === 0 ? m.bid : bid),
+        highPrice: side(Math.max(hi, i === 0 ? m.bid : bid)),
+        lowPrice: side(Math.min(lo, i === 0 ? m.bid : bid)),
+        lastTradedVolume: 100,
+      });
+    }
+    send(res, 200, {
+      prices: bars,
+      instrumentType: 'CURRENCIES',
+      metadata: {
+        allowance: { remainingAllowance: this.historicalAllowance, totalAllowance: 10_000, allowanceExpiry: 604_800 },
+        size: bars.length,
+        pageData: { pageSize: 0, pageNumber: 1, totalPages: 1 },
       },
     });
   }
@@ -392,6 +523,7 @@ export class IgSimulator {
     const direction = b.direction === 'SELL' ? 'SELL' : 'BUY';
     if (!(size >= m.minDealSize)) return reject('MINIMUM_ORDER_SIZE_ERROR');
     const level = direction === 'BUY' ? m.offer : m.bid;
+    if (size * level * ((m.marginFactor ?? 3.33) / 100) > this.available()) return reject('INSUFFICIENT_FUNDS');
     const guaranteed = b.guaranteedStop === true;
     if (guaranteed && !m.controlledRiskAllowed) return reject('GUARANTEED_STOP_NOT_ALLOWED');
     let stopLevel: number | null = null;
@@ -427,9 +559,10 @@ export class IgSimulator {
       controlledRisk: guaranteed,
       trailingStopDistance: trailing ? (stopDistance ?? null) : null,
       trailingStep: trailing ? Number(b.trailingStopIncrement) : null,
-      createdDateUTC: new Date(this.now()).toISOString().slice(0, 19),
+      createdDateUTC: new Date(this.now()).toISOString().slice(0, 23),
     };
     this.positions.push(p);
+    this.activity(ref, dealId, m.epic, direction, size, level, 'POSITION_OPENED', 'PUBLIC_WEB_API');
     this.confirms.set(ref, {
       dealReference: ref,
       dealId,
@@ -470,6 +603,9 @@ export class IgSimulator {
     this.accounts[0].balance += pnl;
     p.size -= size;
     if (p.size <= 1e-9) this.positions.splice(i, 1);
+    const closer = p.direction === 'BUY' ? 'SELL' : 'BUY';
+    const action = p.size <= 1e-9 ? 'POSITION_CLOSED' : 'POSITION_PARTIALLY_CLOSED';
+    this.activity(ref, p.dealId, p.epic, closer, size, level, action, 'PUBLIC_WEB_API');
     this.confirms.set(ref, {
       dealReference: ref,
       dealId: p.dealId,
@@ -531,12 +667,13 @@ export class IgSimulator {
     const ref = typeof b.dealReference === 'string' && b.dealReference ? b.dealReference : this.newRef();
     if (this.confirms.has(ref)) return send(res, 200, { dealReference: ref });
     const m = this.markets.get(String(b.epic));
-    if (!m || !(Number(b.size) >= m.minDealSize)) {
+    const tooBig = m && Number(b.size) * Number(b.level) * ((m.marginFactor ?? 3.33) / 100) > this.available();
+    if (!m || !(Number(b.size) >= m.minDealSize) || tooBig) {
       this.confirms.set(ref, {
         dealReference: ref,
         dealId: null,
         dealStatus: 'REJECTED',
-        reason: m ? 'MINIMUM_ORDER_SIZE_ERROR' : 'MARKET_NOT_FOUND',
+        reason: m ? (tooBig ? 'INSUFFICIENT_FUNDS' : 'MINIMUM_ORDER_SIZE_ERROR') : 'MARKET_NOT_FOUND',
         status: null,
       });
       return send(res, 200, { dealReference: ref });
@@ -553,7 +690,8 @@ export class IgSimulator {
       stopDistance: b.stopDistance === undefined ? null : Number(b.stopDistance),
       limitDistance: b.limitDistance === undefined ? null : Number(b.limitDistance),
       guaranteedStop: b.guaranteedStop === true,
-      createdDateUTC: new Date(this.now()).toISOString().slice(0, 19),
+      forceOpen: b.forceOpen !== false,
+      createdDateUTC: new Date(this.now()).toISOString().slice(0, 23),
     };
     this.workingOrders.push(w);
     this.confirms.set(ref, {
@@ -580,8 +718,38 @@ export class IgSimulator {
   }
 
   private margin(): number {
-    // 3.33% margin on the position value, a typical FX CFD rate.
-    return this.positions.reduce((s, p) => s + p.size * p.level * 0.0333, 0);
+    // The market's margin factor (3.33% by default, a typical FX CFD rate) on the position value.
+    return this.positions.reduce(
+      (s, p) => s + p.size * p.level * ((this.markets.get(p.epic)?.marginFactor ?? 3.33) / 100),
+      0,
+    );
+  }
+
+  private available(): number {
+    return this.accounts[0].balance + this.profitLoss() - this.margin();
+  }
+
+  private activity(
+    dealReference: string,
+    dealId: string,
+    epic: string,
+    direction: 'BUY' | 'SELL',
+    size: number,
+    level: number,
+    actionType: string,
+    channel: string,
+  ): void {
+    this.activities.push({
+      date: new Date(this.now()).toISOString().slice(0, 23),
+      epic,
+      period: '-',
+      dealId,
+      channel,
+      type: 'POSITION',
+      status: 'ACCEPTED',
+      description: actionType,
+      details: { dealReference, actions: [{ actionType, affectedDealId: dealId }], direction, size, level },
+    });
   }
 
   private newRef(): string {

@@ -1,0 +1,127 @@
+/**
+ * A deployment on an IG venue, end to end in this process (VENUE-2): the runtime builds the IG adapter from config
+ * with credentials from the vault, its clock-drift guard accepts IG's whole-second clock, an entry through the
+ * engine's order path becomes an IG position with a broker-side stop under a client id that fits IG's deal
+ * reference, and an IG allowance refusal reaches the alert bus.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HomePaths, resolveHome } from '../src/app/home.js';
+import { type Runtime, startRuntime } from '../src/app/runtime.js';
+import { resolveConfig } from '../src/core/config.js';
+import type { DomainEvent } from '../src/core/events.js';
+import { Redactor } from '../src/security/redact.js';
+import { Vault } from '../src/security/vault.js';
+import { openStore } from '../src/store/index.js';
+import { IgSimulator } from '../src/venues/ig/simulator.js';
+
+const MASTER_KEY = randomBytes(32).toString('hex');
+// Allowances above what 100 ms polling spends (the test's venue budget is 6 000 a minute): the only 403 is injected.
+const sim = new IgSimulator({
+  accounts: [{ accountId: 'ABC123', balance: 100_000 }],
+  allowances: { accountTrading: 10_000, accountOverall: 100_000 },
+});
+let url = '';
+let dir = '';
+let runtime: Runtime | undefined;
+beforeAll(async () => {
+  url = await sim.start();
+  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-ig-'));
+});
+afterAll(async () => {
+  await runtime?.stop('test end');
+  await sim.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const until = async (what: string, cond: () => boolean, ms = 20_000) => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+async function storeSecrets(home: HomePaths, secrets: Record<string, string>): Promise<void> {
+  const store = await openStore({ home });
+  try {
+    const vault = await Vault.create(store, { masterKey: MASTER_KEY }, { redactor: new Redactor() });
+    for (const [name, value] of Object.entries(secrets)) await vault.set(name, value, 'test');
+  } finally {
+    await store.close();
+  }
+}
+
+describe('runtime with an IG venue', () => {
+  it('trades EUR/USD on the IG simulator with a broker-side stop and raises IG allowance alerts', async () => {
+    const home = resolveHome({}, join(dir, 'home'));
+    await storeSecrets(home, { 'ig.key': sim.apiKey, 'ig.user': sim.identifier, 'ig.pass': sim.password });
+    const config = resolveConfig({
+      server: { port: 0 },
+      venues: [
+        {
+          id: 'ig',
+          type: 'ig',
+          secrets: { apiKey: 'ig.key', identifier: 'ig.user', password: 'ig.pass' },
+          options: {
+            url,
+            markets: { 'EUR/USD': 'CS.D.EURUSD.CFD.IP' },
+            stop: { kind: 'normal', distance: 30 },
+          },
+        },
+      ],
+      // Periods so long that the strategy never signals: the test places the order itself.
+      deployments: [
+        {
+          id: 'fx',
+          strategy: 'sma-cross',
+          params: { fast: 100, slow: 200 },
+          venue: 'ig',
+          symbols: ['EUR/USD'],
+          capitalCap: 100_000,
+        },
+      ],
+      risk: { venueRequestsPerMinute: 6_000 },
+      runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
+    });
+    runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER_KEY } });
+    const alerts: DomainEvent<'alert.raised.v1'>[] = [];
+    runtime.bus.subscribe('alert.raised.v1', (e: DomainEvent<'alert.raised.v1'>) => void alerts.push(e));
+    const dep = runtime.deployments[0];
+    const engine = dep.engine;
+    await until('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    const buy = engine.submitIntent({
+      strategyId: 'fx',
+      symbol: 'EUR/USD',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.5,
+    });
+    expect(buy, JSON.stringify(engine.riskEvents.at(-1))).not.toBeNull();
+    await until('the buy fill', () => engine.portfolio.qty[0] > 0);
+    const cid = dep.bridge.clientOrderIdOf(buy!) as string;
+    expect(cid.length).toBeLessThanOrEqual(30);
+    const position = sim.positions.find((p) => p.dealReference === cid);
+    expect(position).toMatchObject({ direction: 'BUY', size: 0.5, stopLevel: 11_000.8 - 30 });
+    // IG refuses one request for the allowance: the venue's alert reaches the bus.
+    sim.failNext(403, 'error.public-api.exceeded-account-allowance');
+    await until('the allowance alert', () =>
+      alerts.some((a) => a.payload.message.includes('exceeded-account-allowance')),
+    );
+    expect(alerts.find((a) => a.payload.message.includes('exceeded-account-allowance'))?.source).toBe('venue:ig');
+    expect(sim.allowanceRefusals).toBe(0);
+
+    // A restart after IG stopped the position out while we were down: reconciliation compares the booked position
+    // with IG's and says so; the order is found at IG by its client order id (its deal reference).
+    await runtime.stop('test');
+    runtime = undefined;
+    expect(sim.hitStop(position!.dealId)).toBe(true);
+    runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER_KEY } });
+    const report = runtime.deployments[0].reconcile;
+    expect(report.mismatches.some((m) => m.startsWith('Venue position below booked position'))).toBe(true);
+    expect(report.notPlaced).toBe(0);
+  });
+});
