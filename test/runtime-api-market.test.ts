@@ -137,6 +137,14 @@ describe('the live runtime API: preview, market data, backtests', () => {
     s.close();
   });
 
+  it("tests the simulator venue's connection with a real balance read", async () => {
+    expect((await api('GET', '/api/venues')).json.venues).toEqual([{ id: 'sim', type: 'simulator', real: false }]);
+    const t = await api('POST', '/api/venues/sim/test');
+    expect(t.status).toBe(200);
+    expect(t.json.ok).toBe(true);
+    expect(String(t.json.message)).toMatch(/^sim answered: \d+ balance\(s\)$/);
+  });
+
   it('runs a backtest from the API and stores it in the runtime store', async () => {
     const s = await stream(['backtest']);
     const start = await api('POST', '/api/backtests', { strategy: 'ema-cross' });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SAMPLE_DATA_FILE } from '../src/app/home.js';
 import { runBacktest } from '../src/backtest/runner.js';
+import { resolveConfig } from '../src/core/config.js';
 import { loadBars } from '../src/data/load.js';
 import { type ApiFixture, call, login, type Session, startApiFixture } from './server-api-fixture.js';
 
@@ -10,7 +11,13 @@ let admin: Session;
 let viewer: Session;
 
 beforeAll(async () => {
-  fx = await startApiFixture({ loginsPerMinute: 1000 });
+  const { alerts } = resolveConfig({
+    alerts: {
+      telegram: { chatIds: [11, 22], minSeverity: 'warning' },
+      email: { host: 'smtp.example.com', from: 'tf@example.com', to: ['ops@example.com'] },
+    },
+  });
+  fx = await startApiFixture({ loginsPerMinute: 1000, alerts });
   admin = await login(fx, 'admin');
   viewer = await login(fx, 'viewer');
 });
@@ -211,5 +218,86 @@ describe('strategy catalogue', () => {
     const r = await call(fx, 'GET', '/api/strategies/9lives/versions', { headers: viewer.headers });
     expect(r.status).toBe(400);
     expect((r.json.fields as { field: string }[])[0].field).toBe('path.id');
+  });
+});
+
+describe('deployments', () => {
+  it('lists the recorded deployments, filtered by status; 400 naming a bad status; 401 without a session', async () => {
+    const now = Date.now();
+    const base = {
+      strategyId: 'sma-cross',
+      venue: 'sim',
+      mode: 'paper' as const,
+      symbols: ['BTC/USDT'],
+      config: { stake: '10%' },
+      configHash: 'cfg1',
+      appVersion: '0.1.0',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await fx.store.deployments.upsert({ ...base, id: 'dep-a', status: 'running' });
+    await fx.store.deployments.upsert({ ...base, id: 'dep-b', status: 'stopped', stoppedAt: now });
+    const all = await call(fx, 'GET', '/api/deployments', { headers: viewer.headers });
+    expect(all.status).toBe(200);
+    expect((all.json.deployments as { id: string }[]).map((d) => d.id).sort()).toEqual(['dep-a', 'dep-b']);
+    const running = await call(fx, 'GET', '/api/deployments?status=running', { headers: viewer.headers });
+    expect(running.json.deployments).toEqual([
+      expect.objectContaining({ id: 'dep-a', symbols: ['BTC/USDT'], configHash: 'cfg1', stoppedAt: null }),
+    ]);
+    const bad = await call(fx, 'GET', '/api/deployments?status=paused', { headers: viewer.headers });
+    expect(bad.status).toBe(400);
+    expect((bad.json.fields as { field: string }[])[0].field).toBe('query.status');
+    expect((await call(fx, 'GET', '/api/deployments')).status).toBe(401);
+  });
+});
+
+describe('venues', () => {
+  it("lists the deployments' venues and tests one: the venue's refusal in one line; 400, 401, 403, 404", async () => {
+    const list = await call(fx, 'GET', '/api/venues', { headers: viewer.headers });
+    expect(list.json.venues).toEqual([{ id: 'sim', type: 'simulator', real: false }]);
+    const t = await call(fx, 'POST', '/api/venues/sim/test', { headers: admin.headers });
+    expect(t.status).toBe(200);
+    expect(t.json).toMatchObject({
+      ok: false,
+      message: 'sim: AuthenticationError: invalid API-key, IP, or permissions for action',
+    });
+    expect((await call(fx, 'POST', '/api/venues/nowhere/test', { headers: admin.headers })).status).toBe(404);
+    const bad = await call(fx, 'POST', '/api/venues/a%20b/test', { headers: admin.headers });
+    expect(bad.status).toBe(400);
+    expect((bad.json.fields as { field: string }[])[0].field).toBe('path.id');
+    expect((await call(fx, 'POST', '/api/venues/sim/test', { headers: viewer.headers })).status).toBe(403);
+    expect((await call(fx, 'POST', '/api/venues/sim/test')).status).toBe(401);
+    expect((await call(fx, 'GET', '/api/venues')).status).toBe(401);
+  });
+});
+
+describe('alert channels', () => {
+  it("shows the config's channels with recipients and whether their secret is set (admins only)", async () => {
+    await fx.vault.set('telegram.token', '123:abc', 'test');
+    const r = await call(fx, 'GET', '/api/alerts/channels', { headers: admin.headers });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      channels: [
+        {
+          channel: 'telegram',
+          minSeverity: 'warning',
+          target: '2 chat id(s)',
+          secret: 'telegram.token',
+          secretSet: true,
+        },
+        {
+          channel: 'email',
+          minSeverity: 'critical',
+          target: 'ops@example.com',
+          secret: 'smtp.password',
+          secretSet: false,
+        },
+      ],
+      ratePerMinute: 20,
+      dedupSeconds: 300,
+    });
+    expect(JSON.stringify(r.json)).not.toContain('123:abc');
+    expect((await call(fx, 'GET', '/api/alerts/channels', { headers: viewer.headers })).status).toBe(403);
+    expect((await call(fx, 'GET', '/api/alerts/channels')).status).toBe(401);
   });
 });

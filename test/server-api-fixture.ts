@@ -11,6 +11,7 @@ import type { ApiPort, ManualOrder, OrderDecision, StreamEvent } from '../src/se
 import { buildOpsServer } from '../src/server/ops-server.js';
 import { AuthService, Vault } from '../src/security/index.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { runtimeVenues } from '../src/app/api-venues.js';
 import { BacktestJobs } from '../src/app/backtest-jobs.js';
 import { resolveHome } from '../src/app/home.js';
 import { ScriptedMarket } from './server-api-market-fixture.js';
@@ -40,6 +41,19 @@ export class ScriptedRuntime implements ApiPort {
   /** A real kernel's feed and the runtime's market adapter over a scripted venue (server-api-market-fixture.ts). */
   readonly scriptedMarket = new ScriptedMarket((e) => this.emit(e));
   readonly market = this.scriptedMarket.data;
+  /** A venue at the edge whose keys the exchange refuses: the runtime's venue adapter over it. */
+  readonly venues = runtimeVenues(() => [
+    {
+      id: 'sim',
+      type: 'simulator',
+      real: false,
+      venue: {
+        fetchBalances: async () => {
+          throw new Error('AuthenticationError: invalid API-key, IP, or permissions for action\n    at request');
+        },
+      },
+    },
+  ]);
 
   private result(name: string, actor: string, message: string): ControlResult {
     this.calls.push(`${name}:${actor}`);

@@ -211,6 +211,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout:
     await admin.getByTestId('secret-row').filter({ hasText: 'binance.apiKey' }).waitFor();
     expect(await admin.content()).not.toContain('sk-very-secret-value');
     await admin.getByTestId('users').waitFor();
+    await admin.getByTestId('alert-channels').getByText('No alert channel configured.').waitFor();
+    await admin.getByTestId('test-venue').click();
+    await admin
+      .getByTestId('venue-test-result')
+      .filter({ hasText: 'FAILED: sim: AuthenticationError: invalid API-key' })
+      .waitFor();
     await shot(admin, '11-settings-admin');
     await admin.context().close();
 
@@ -219,6 +225,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout:
     await viewer.getByTestId('risk-limits').waitFor();
     expect(await viewer.getByTestId('secrets').count()).toBe(0);
     expect(await viewer.getByTestId('users').count()).toBe(0);
+    expect(await viewer.getByTestId('alert-channels').count()).toBe(0);
+    await viewer.getByTestId('venues').waitFor();
+    expect(await viewer.getByTestId('test-venue').count()).toBe(0);
     expect(await viewer.content()).not.toContain('binance.apiKey');
     await shot(viewer, '12-settings-viewer');
     await viewer.getByRole('button', { name: 'Backtests', exact: true }).click();

@@ -13,6 +13,7 @@ import type { Engine } from '../engine/engine.js';
 import { computeIndicators } from '../indicators/index.js';
 import type { ApiCandle, ApiCandles, ApiMarketData, CandleRequest } from '../server/api/market-port.js';
 import type { StreamEvent } from '../server/api/port.js';
+import type { TestableVenue } from './api-venues.js';
 
 /** The venue calls market data needs. */
 export type MarketVenue = Pick<Venue, 'fetchOrderBook' | 'watchTicker' | 'watchOrderBook'>;
@@ -22,8 +23,11 @@ export interface MarketDeployment {
   id: string;
   symbols: readonly string[];
   engine: Engine;
-  /** The deployment's venue (retrying, reconnecting); absent: no order book or live streams for it. */
-  venue?: { resilient: MarketVenue };
+  /**
+   * The deployment's venue: `resilient` (retrying, reconnecting) for market data, the raw adapter for the
+   * connection test; absent: no order book, live streams or test for it.
+   */
+  venue?: { resilient: MarketVenue } & Partial<TestableVenue>;
 }
 
 /** Levels of a streamed order book. */

@@ -29,6 +29,7 @@ import type { Store } from '../store/store.js';
 import { BacktestJobs } from './backtest-jobs.js';
 import type { HomePaths } from './home.js';
 import { type MarketDeployment, publishClosedCandles, runtimeMarketData } from './api-market.js';
+import { runtimeVenues } from './api-venues.js';
 import { assistantService } from './assistant-service.js';
 import type { RuntimeStatus } from './runtime.js';
 
@@ -227,6 +228,14 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       return { ok: false, message: `no open order ${orderId}` };
     },
     market: runtimeMarketData(deps.deployments),
+    venues: runtimeVenues(() =>
+      deps.deployments().flatMap((d) => {
+        const v = d.venue;
+        return v?.id !== undefined && v.type !== undefined && v.real !== undefined && v.venue !== undefined
+          ? [{ id: v.id, type: v.type, real: v.real, venue: v.venue }]
+          : [];
+      }),
+    ),
     subscribe(listener: (e: StreamEvent) => void) {
       const offCandles = publishClosedCandles(deps.bus, deps.deployments, listener);
       const off = deps.bus.subscribe('*', (e) => {
@@ -256,10 +265,10 @@ export interface AttachApiDeps extends RuntimeApiDeps {
   queue?: Config['queue'];
   /** Mounts the MCP server at /api/mcp (docs/mcp.md). */
   mcp?: ApiOptions['mcp'];
-  /** Builds the agents' dependencies on demand, for strategy generation over the API. */
-  agents?: ApiOptions['agents'];
   /** The home folder: API backtests read its data and store their runs there; absent: no API backtests. */
   home?: HomePaths;
+  /** Builds the agents' dependencies on demand, for strategy generation over the API. */
+  agents?: ApiOptions['agents'];
   /** The config, whose LLM providers serve the trading assistant (absent or none configured: its routes answer 404). */
   config?: Config;
   /** The promotion pipeline behind `/api/strategies/:ref/...` (docs/promotion.md). */
@@ -313,8 +322,9 @@ export async function attachRuntimeApi(d: AttachApiDeps): Promise<() => void> {
     ipAllowList: d.server.ipAllowList,
     ...(d.queue ? { queueStatus: queueStatusReader(d.queue) } : {}),
     ...(d.mcp ? { mcp: d.mcp } : {}),
-    ...(d.agents ? { agents: d.agents } : {}),
     ...(backtests ? { backtests } : {}),
+    ...(d.config ? { alerts: d.config.alerts } : {}),
+    ...(d.agents ? { agents: d.agents } : {}),
     ...(d.config && d.config.agents.providers.length > 0
       ? {
           assistant: assistantService({

@@ -87,6 +87,87 @@ function Secrets() {
   );
 }
 
+/** The deployments' venues, each with a connection test (one balance read) for admins. */
+function Venues({ canTest }: { canTest: boolean }) {
+  const [venues, setVenues] = useState<{ id: string; type: string; real: boolean }[]>([]);
+  const [results, setResults] = useState<Record<string, string>>({});
+  useEffect(() => {
+    void api<{ venues: { id: string; type: string; real: boolean }[] }>('GET', '/api/venues')
+      .then((r) => setVenues(r.venues))
+      .catch(() => setVenues([]));
+  }, []);
+  const test = async (id: string) => {
+    setResults((r) => ({ ...r, [id]: 'testing…' }));
+    try {
+      const t = await api<{ ok: boolean; message: string; latencyMs: number }>('POST', `/api/venues/${id}/test`);
+      setResults((r) => ({ ...r, [id]: `${t.ok ? 'OK' : 'FAILED'}: ${t.message} (${t.latencyMs} ms)` }));
+    } catch (err) {
+      setResults((r) => ({ ...r, [id]: err instanceof Error ? err.message : String(err) }));
+    }
+  };
+  return (
+    <section className="card" data-testid="venues">
+      <h2>Venues</h2>
+      <table>
+        <tbody>
+          {venues.map((v) => (
+            <tr key={v.id}>
+              <td>{v.id}</td>
+              <td>{v.type}</td>
+              <td className={v.real ? 'neg' : 'muted'}>{v.real ? 'real money' : 'simulated'}</td>
+              {canTest && (
+                <td>
+                  <button type="button" data-testid="test-venue" onClick={() => void test(v.id)}>
+                    Test connection
+                  </button>
+                </td>
+              )}
+              <td data-testid="venue-test-result">{results[v.id] ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+interface Channel {
+  channel: string;
+  minSeverity: string;
+  target: string;
+  secret: string;
+  secretSet: boolean;
+}
+
+/** Alert channels from the config (admins): severity, recipients, and whether the secret each needs is set. */
+function AlertChannels() {
+  const [channels, setChannels] = useState<Channel[] | null>(null);
+  useEffect(() => {
+    void api<{ channels: Channel[] }>('GET', '/api/alerts/channels').then((r) => setChannels(r.channels));
+  }, []);
+  return (
+    <section className="card" data-testid="alert-channels">
+      <h2>Alert channels</h2>
+      <p className="muted">Set up in the config file's alerts section; their secrets are set above.</p>
+      {channels?.length === 0 && <p className="muted">No alert channel configured.</p>}
+      <table>
+        <tbody>
+          {(channels ?? []).map((c) => (
+            <tr key={c.channel}>
+              <td>{c.channel}</td>
+              <td>{c.minSeverity} and above</td>
+              <td>{c.target}</td>
+              <td className={c.secretSet ? 'pos' : 'neg'}>
+                {c.secret}: {c.secretSet ? 'set' : 'missing'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 /** Users and roles (admin only). */
 function Users() {
   const [users, setUsers] = useState<User[]>([]);
@@ -150,8 +231,8 @@ function Users() {
 }
 
 /**
- * Settings (UI-5): the configured risk limits, API keys (admins: masked, set, delete) and users (admins). Testing a
- * venue connection and alert channels are not offered here yet (docs/api.md says so).
+ * Settings (UI-5): the configured risk limits, API keys (admins: masked, set, delete), the venues with a connection
+ * test (admins), the alert channels (admins, read-only) and users (admins).
  */
 export function Settings({ permissions }: { permissions: string[] }) {
   const [risk, setRisk] = useState<RiskState | null>(null);
@@ -175,6 +256,8 @@ export function Settings({ permissions }: { permissions: string[] }) {
         </table>
       </section>
       {permissions.includes('secrets.list') && <Secrets />}
+      {permissions.includes('secrets.list') && <AlertChannels />}
+      <Venues canTest={permissions.includes('secrets.write')} />
       {permissions.includes('users.manage') && <Users />}
     </main>
   );

@@ -16,6 +16,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import type { Config } from '../../core/config.js';
 import { AuthError, ValidationError } from '../../core/errors.js';
 import type { AuthService } from '../../security/auth.js';
 import { can } from '../../security/permissions.js';
@@ -27,9 +28,12 @@ import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './dashboard.js';
 import type { ApiPort } from './port.js';
 import { adminRoutes } from './routes-admin.js';
 import type { ApiBacktests } from './backtest-port.js';
+import { alertRoutes } from './routes-alerts.js';
 import { backtestRoutes } from './routes-backtests.js';
+import { deploymentRoutes } from './routes-deployments.js';
 import { marketRoutes } from './routes-market.js';
 import { strategyCatalogueRoutes } from './routes-strategy-catalogue.js';
+import { venueRoutes } from './routes-venues.js';
 import { type QueueStatusReader, queueRoutes } from './routes-queue.js';
 import { sessionRoutes } from './routes-session.js';
 import { strategyRoutes } from './routes-strategies.js';
@@ -72,10 +76,12 @@ export interface ApiOptions {
   dashboardDir?: string | null;
   /** Reads the scale-out queue's status for `GET /api/queue/status`; absent: the route answers 404. */
   queueStatus?: QueueStatusReader;
-  /** The promotion pipeline for `/api/strategies/:ref/...` and `/api/promotion/policy`; absent: not mounted. */
-  promotion?: Promotion;
+  /** The config's alert channels, shown by `GET /api/alerts/channels` (absent: none). */
+  alerts?: Config['alerts'];
   /** Runs and reads backtests (`/api/backtests`); absent: those routes answer 501. */
   backtests?: ApiBacktests;
+  /** The promotion pipeline for `/api/strategies/:ref/...` and `/api/promotion/policy`; absent: not mounted. */
+  promotion?: Promotion;
   /** Mounts the MCP server at /api/mcp (docs/mcp.md) with these; the store and the runtime port are the API's. */
   mcp?: Omit<McpDeps, 'store' | 'trading'>;
   /** Builds the agents' dependencies on demand (strategy generation); absent: generation answers 404. */
@@ -317,6 +323,9 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     marketRoutes(z, opts.port.market);
     backtestRoutes(z, opts.backtests);
     strategyCatalogueRoutes(z, opts.store);
+    deploymentRoutes(z, opts.store);
+    venueRoutes(z, opts.port.venues);
+    alertRoutes(z, opts.store, opts.alerts);
     assistantRoutes(z, opts.assistant);
     agentRoutes(z, opts.store, opts.agents);
     strategyRoutes(z, opts.promotion);

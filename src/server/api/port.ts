@@ -5,6 +5,7 @@
  */
 import type { ControlApi, ControlResult } from '../../ops/control-port.js';
 import type { ApiMarketData } from './market-port.js';
+import type { ApiVenues } from './routes-venues.js';
 
 /** WebSocket topics a client may subscribe to. */
 export const STREAM_TOPICS = [
@@ -127,6 +128,8 @@ export interface ApiPort {
   cancelOrder?(orderId: string, actor: string): Promise<ControlResult>;
   /** Candles, order books and live market streams. Absent: the market routes answer 501. */
   readonly market?: ApiMarketData;
+  /** The deployments' venues and their connection test. Absent: the venue routes answer 501. */
+  readonly venues?: ApiVenues;
   /** The last price of every traded symbol (the assistant's context and signal tracking). Absent: none known. */
   prices?(): Promise<Record<string, number>>;
   /** Live events for WebSocket clients; returns the unsubscribe. */
