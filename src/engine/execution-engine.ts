@@ -145,6 +145,15 @@ export class ExecutionEngine implements VenueListener {
     return order;
   }
 
+  /**
+   * Tracks an open order of an earlier run (restored by startup reconciliation and claimed by its strategy) as one
+   * of this run's: cancels, the kill switch, stale-order timers and `openOrders` reach it.
+   */
+  adopt(order: Order): void {
+    if (!isOpen(order.status) || this.open.includes(order)) return;
+    this.open.push(order);
+  }
+
   /** Asks the venue to cancel an open order; unknown or finished orders are ignored. */
   cancel(orderId: string, reason: string): void {
     const o = this.getOrder(orderId);
