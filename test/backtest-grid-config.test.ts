@@ -207,3 +207,40 @@ describe('grid configuration: one-line validation errors', () => {
     expect(() => def.checkVenue?.(big, venue({}, 430))).not.toThrow();
   });
 });
+
+describe('grid: orders the order path refuses are placed on a later bar, none lost', () => {
+  it('an order budget of one order per minute places the grid one level per bar', () => {
+    const def = getStrategy('grid');
+    let grid: GridStrategy | undefined;
+    const resting: string[][] = [];
+    runBacktest({
+      data: {
+        symbol: 'GRID',
+        columns: candles([
+          [125, 125, 125, 125], // start: buy @ 100 placed, buy @ 110 refused by the budget
+          [125, 125, 125, 125], // the refused buy @ 110 placed
+          [125, 125, 125, 125],
+        ]),
+        timeframe: '1d',
+      },
+      strategy: {
+        ...def,
+        create: (p) => {
+          const g = def.create(p) as GridStrategy;
+          const onBar = g.onBar.bind(g);
+          g.onBar = (ctx) => {
+            onBar(ctx);
+            resting.push(g.restingOrders().map((o) => `${o.side}@${o.level}`));
+          };
+          grid = g;
+          return g;
+        },
+      },
+      params: { lower: 100, upper: 120, levels: 3, quantity: 1 },
+      riskConfig: { orderRate: { perMinute: 1, perSecond: 1 } },
+      fee: FEE,
+    });
+    expect(resting).toEqual([['buy@0'], ['buy@0', 'buy@1'], ['buy@0', 'buy@1']]);
+    expect(grid?.getState()).toMatchObject({ pending: [] });
+  });
+});

@@ -226,5 +226,8 @@ export interface StrategyDefinition {
    * Checks a venue and capital decide (tick size, minimum notional, the capital the whole strategy may tie up),
    * run when a deployment starts; throws ValidationError with a one-line message naming the parameter.
    */
-  checkVenue?(params: ParamValues, venue: { readonly instruments: readonly Instrument[]; readonly capital: number }): void;
+  checkVenue?(
+    params: ParamValues,
+    venue: { readonly instruments: readonly Instrument[]; readonly capital: number },
+  ): void;
 }

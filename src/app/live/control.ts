@@ -254,7 +254,10 @@ async function pauseOrResume(
   }
   await record(action, actor, { target, deployments: done });
   if (done.length === 0) {
-    return { ok: false, message: `${target === 'all' ? 'every pausable deployment' : target} is already ${action === 'pause' ? 'paused' : 'running'}` };
+    return {
+      ok: false,
+      message: `${target === 'all' ? 'every pausable deployment' : target} is already ${action === 'pause' ? 'paused' : 'running'}`,
+    };
   }
   return {
     ok: true,

@@ -176,8 +176,10 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   bridgeRef = bridge;
   deps.trail?.addDeployment(d.id, bridge);
   deps.onCleanup(() => bridge.close());
-  // Before anything can be placed: a strategy keeping resting orders has its state saved on every order event.
+  // Before anything can be placed: a strategy keeping resting orders has its state saved on every order event, and
+  // its capital was checked for its whole possible inventory (checkVenue), not order by order.
   strategyOrders.start();
+  if (strategyOrders.active) account.engine.setStandingOrders(d.id);
   deps.onCleanup(() => strategyOrders.close());
   // Whoever trips the kill switch (control, a breaker), its orders take the bridge's urgent lane until released.
   const offKill = [

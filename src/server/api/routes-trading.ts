@@ -334,7 +334,7 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
     [
       '/api/control/pause',
       'pause',
-      'Pause a deployment\'s grid (target: id, default all): resting orders cancelled, inventory kept (confirm: true)',
+      "Pause a deployment's grid (target: id, default all): resting orders cancelled, inventory kept (confirm: true)",
     ],
     ['/api/control/resume', 'resume', 'Resume a paused grid (target: id, default all) (confirm: true)'],
   ] as const) {

@@ -106,7 +106,8 @@ export const GRID_PARAMS: readonly ParamSpec[] = [
     type: 'enum',
     default: 'hold',
     values: ['hold', 'pause'],
-    description: 'outside [lower, upper]: keep orders and inventory and wait (hold), or cancel the orders until back (pause)',
+    description:
+      'outside [lower, upper]: keep orders and inventory and wait (hold), or cancel the orders until back (pause)',
   },
 ];
 

@@ -89,6 +89,7 @@ interface GridSnapshot {
   levels?: number[];
   orders?: GridOrder[];
   seq?: number;
+  pending?: { level: number; side: 'buy' | 'sell'; quantity: number }[];
   quantities?: number[] | null;
   allocation?: number;
   buyFills?: number[];
@@ -115,6 +116,8 @@ export class GridStrategy implements Strategy {
   /** The grid's resting orders by key. */
   private readonly orders = new Map<string, GridOrder>();
   private seq = 0;
+  /** Counter-orders the order path refused (order budget, a halt): placed again on the next bars, none lost. */
+  private pending: { level: number; side: 'buy' | 'sell'; quantity: number }[] = [];
   /** Why the grid stopped itself (stop-loss, take-profit), null while it runs. */
   private stopReason: string | null = null;
   /** Buy price, fee per unit, quantity and time of the first buy of the inventory held at each level. */
@@ -171,7 +174,10 @@ export class GridStrategy implements Strategy {
         this.stopOut(ctx, 'take-profit', `at or above ${c.takeProfit}`);
       else if (!this.started) {
         if (!this.paused && !(c.outOfRange === 'pause' && outside)) this.start(ctx);
-      } else if (c.outOfRange === 'pause') {
+      } else if (this.pending.length > 0 && !this.paused) {
+        this.retryPending(ctx);
+      }
+      if (this.started && !this.stoppedOut && c.outOfRange === 'pause') {
         if (outside && !this.paused) this.pause(ctx, 'out of range');
         else if (!outside && this.paused && this.pauses[this.pauses.length - 1]?.reason === 'out of range') {
           this.resume(ctx);
@@ -255,6 +261,7 @@ export class GridStrategy implements Strategy {
     const open = this.pauses[this.pauses.length - 1];
     if (this.paused && open && open.resumedAt === null) open.resumedAt = ctx.time;
     this.paused = false;
+    this.pending = [];
     if (!this.started) {
       this.start(ctx);
       return;
@@ -322,6 +329,7 @@ export class GridStrategy implements Strategy {
       levels: this.levels,
       orders: [...this.orders.values()],
       seq: this.seq,
+      pending: this.pending,
       quantities: this.quantities,
       allocation: this.allocation,
       buyFills: this.buyFills,
@@ -433,6 +441,7 @@ export class GridStrategy implements Strategy {
       if (o.side === 'buy') this.restingBuyCost += this.levels[o.level] * o.open;
     }
     this.seq = s.seq ?? 0;
+    this.pending = Array.isArray(s.pending) ? [...s.pending] : [];
     this.quantities = s.quantities ?? null;
     this.allocation = s.allocation ?? 0;
     this.inventoryCost = this.boughtAt.reduce((c, b) => c + b.price * b.qty, 0);
@@ -467,13 +476,20 @@ export class GridStrategy implements Strategy {
     for (let i = 0; i < this.levels.length - 1; i++) this.allocation += this.levels[i] * this.levelQuantity(ctx, i);
     if (this.quantities !== null) this.allocation = gridAllocation(this.levels, this.quantities);
     // The top level only ever holds the sell answering a buy one level down.
+    const refused: { level: number; side: 'buy'; quantity: number }[] = [];
     for (let i = 0; i < this.levels.length - 1; i++) {
       if (this.levels[i] < price && this.resting(i, 'buy') <= EPS) {
         wanted++;
-        if (this.place(ctx, i, 'buy', this.levelQuantity(ctx, i))) placed++;
+        const q = this.levelQuantity(ctx, i);
+        if (this.place(ctx, i, 'buy', q)) placed++;
+        else refused.push({ level: i, side: 'buy', quantity: q });
       }
     }
-    if (placed > 0 || wanted === 0) this.started = true;
+    if (placed > 0 || wanted === 0) {
+      this.started = true;
+      // Some went through, so the order path is open: the refused ones (order budget) are placed on later bars.
+      this.pending.push(...refused);
+    }
   }
 
   private levelQuantity(ctx: StrategyContext, level: number): number {
@@ -515,16 +531,32 @@ export class GridStrategy implements Strategy {
       clientOrderId: key,
       ...(side === 'sell' ? { reduceOnly: true } : {}),
     });
-    if (order === null) {
-      this.drop(key);
-      return false;
-    }
+    const refused = order === null || order.status === 'rejected';
+    if (order === null) this.drop(key);
     const w = this.orders.get(key);
-    if (w !== undefined) w.id = order.id;
-    return order.status !== 'rejected';
+    if (w !== undefined && order !== null) w.id = order.id;
+    // Once running, a refused order is wanted still: kept to be placed again (before start, start() retries).
+    // A sell the position does not cover would open a short: refused for good, not pending.
+    const coverable = side === 'buy' || ctx.position() >= quantity * (1 - 1e-9);
+    if (refused && coverable && this.started && !this.paused && !this.stoppedOut) {
+      this.pending.push({ level, side, quantity });
+    }
+    return !refused;
+  }
+
+  /** Places the refused orders again (those refused again stay pending). */
+  private retryPending(ctx: StrategyContext): void {
+    const todo = this.pending;
+    this.pending = [];
+    for (const p of todo) {
+      // A sell only for inventory still held at the level below (a stop or a manual sale may have taken it).
+      if (p.side === 'sell' && !(this.boughtAt[p.level - 1]?.qty > EPS)) continue;
+      this.place(ctx, p.level, p.side, p.quantity);
+    }
   }
 
   private cancelAll(ctx: StrategyContext): void {
+    this.pending = [];
     for (const w of [...this.orders.values()]) {
       w.cancelling = true;
       if (w.id !== '') ctx.cancel(w.id);
