@@ -733,7 +733,15 @@ export class Engine implements ExecutionSink, RiskActions {
     }
   }
 
-  onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void {
+  onOrderFill(
+    order: Order,
+    price: number,
+    quantity: number,
+    fee: number,
+    liquidity: Liquidity,
+    time: number,
+    executed = quantity,
+  ): void {
     const s = this.slot(order.symbol);
     if (s === undefined) return;
     const pf = this.portfolio;
@@ -782,6 +790,7 @@ export class Engine implements ExecutionSink, RiskActions {
         time,
         correlationId: order.correlationId,
       };
+      if (executed !== quantity) fill.executedQuantity = executed;
       this.emit('fill.executed.v1', order.correlationId, { fill });
       if (!this.riskIsPassThrough) this.risk.afterFill(fill, this.riskView);
       if (this.hasOnFill && !this.strategyStopped && order.strategyId === this.strategyId) {

@@ -9,7 +9,15 @@ export interface ExecutionSink {
   /** Any state change (submitted, accepted, partially filled, filled, cancelled, rejected, expired). */
   onOrderUpdate(order: Order): void;
   /** One execution, already applied to the order's filled quantity and average price. */
-  onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void;
+  onOrderFill(
+    order: Order,
+    price: number,
+    quantity: number,
+    fee: number,
+    liquidity: Liquidity,
+    time: number,
+    executed?: number,
+  ): void;
   /** Why the execution cannot happen, or null (asked by simulated venues before each fill). */
   checkFill(order: Order, price: number, quantity: number, fee: number): string | null;
 }
@@ -239,7 +247,7 @@ export class ExecutionEngine implements VenueListener {
       transitionOrder(order, full ? 'filled' : 'partially_filled', time);
       if (full) this.removeOpen(order);
     }
-    this.sink.onOrderFill(order, price, booked, fee, liquidity, time);
+    this.sink.onOrderFill(order, price, booked, fee, liquidity, time, quantity);
     this.changed(order);
   }
 

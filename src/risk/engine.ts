@@ -264,7 +264,8 @@ export class RiskEngine implements RiskHook {
   /**
    * Marks a strategy whose resting orders stand on purpose (a grid, docs/grid.md): its whole possible inventory was
    * checked against its capital when it started, so the per-order CAPITAL_CAP does not apply; its orders carry
-   * their own client ids (idempotent by them), so the duplicate-signal guard does not either; and they get no
+   * their own client ids (idempotent by them), so the duplicate-signal guard does not either; their prices are the
+   * configured levels, so the price band (a fat-finger guard around the last price) does not; and they get no
    * stale-order timer. Every other rule, breakers and the kill switch apply as to any strategy.
    */
   setStandingOrders(strategyId: string): void {
@@ -272,7 +273,8 @@ export class RiskEngine implements RiskHook {
     const base = this.setFor(strategyId);
     this.sets.set(strategyId, {
       ...base,
-      rules: base.rules.filter((r) => r.code !== 'CAPITAL_CAP'),
+      // The grid's prices are its configured levels, checked at start: no fat-finger band around the last price.
+      rules: base.rules.filter((r) => r.code !== 'CAPITAL_CAP' && r.code !== 'PRICE_BAND'),
       duplicateSignals: false,
     });
   }

@@ -80,7 +80,7 @@ export interface GridOrder {
 
 interface GridSnapshot {
   cycles: GridCycle[];
-  boughtAt: { price: number; feePerUnit: number; qty: number; time?: number }[];
+  boughtAt: { price: number; feePerUnit: number; qty: number; time?: number; gross?: number }[];
   paused: boolean;
   pauses: GridPause[];
   stoppedOut: boolean;
@@ -97,6 +97,9 @@ interface GridSnapshot {
 }
 
 const EPS = 1e-12;
+
+/** A quantity scaled by a ratio, without the float noise of the division (12 decimals). */
+const roundQty = (q: number): number => Number(q.toFixed(12));
 
 /**
  * Spot grid (long inventory): a buy limit rests at every level below the price; each executed buy (or part of
@@ -120,8 +123,12 @@ export class GridStrategy implements Strategy {
   private pending: { level: number; side: 'buy' | 'sell'; quantity: number }[] = [];
   /** Why the grid stopped itself (stop-loss, take-profit), null while it runs. */
   private stopReason: string | null = null;
-  /** Buy price, fee per unit, quantity and time of the first buy of the inventory held at each level. */
-  private readonly boughtAt: { price: number; feePerUnit: number; qty: number; time: number }[];
+  /**
+   * Buy price, fee per unit, quantity held and time of the first buy of the inventory at each level; `gross` is what
+   * the venue executed for it (more than held when a buy's fee is taken in the base asset): the buy answering its
+   * sale is that size, so the grid does not shrink by a fee every cycle.
+   */
+  private readonly boughtAt: { price: number; feePerUnit: number; qty: number; time: number; gross: number }[];
   private started = false;
   /** Fills per level, buys and sells (parts of an order each count). */
   private readonly buyFills: number[];
@@ -142,7 +149,7 @@ export class GridStrategy implements Strategy {
 
   constructor(private readonly config: GridConfig) {
     this.levels = gridLevels(config.lower, config.upper, config.levels, config.spacing);
-    this.boughtAt = this.levels.map(() => ({ price: 0, feePerUnit: 0, qty: 0, time: 0 }));
+    this.boughtAt = this.levels.map(() => ({ price: 0, feePerUnit: 0, qty: 0, time: 0, gross: 0 }));
     this.buyFills = this.levels.map(() => 0);
     this.sellFills = this.levels.map(() => 0);
   }
@@ -203,6 +210,7 @@ export class GridStrategy implements Strategy {
       b.price = (b.price * b.qty + fill.price * fill.quantity) / (b.qty + fill.quantity);
       b.feePerUnit = (b.feePerUnit * b.qty + feePerUnit * fill.quantity) / (b.qty + fill.quantity);
       b.qty += fill.quantity;
+      b.gross += fill.executedQuantity ?? fill.quantity;
       if (answer) this.place(ctx, w.level + 1, 'sell', fill.quantity);
     } else {
       this.sellFills[w.level]++;
@@ -218,8 +226,11 @@ export class GridStrategy implements Strategy {
         openedAt: b.time,
       });
       this.inventoryCost -= b.price * q;
+      // The buy answering this sale is the size of the buy that was sold (executed, not credited).
+      const ratio = b.qty > 0 && b.gross > b.qty ? b.gross / b.qty : 1;
+      b.gross = b.qty - q > EPS ? b.gross - q * ratio : 0;
       b.qty -= q;
-      if (answer) this.place(ctx, w.level - 1, 'buy', fill.quantity);
+      if (answer) this.place(ctx, w.level - 1, 'buy', ratio === 1 ? fill.quantity : roundQty(fill.quantity * ratio));
     }
   }
 
@@ -228,6 +239,9 @@ export class GridStrategy implements Strategy {
     const w = key === undefined ? undefined : this.orders.get(key);
     if (w === undefined || key === undefined) return;
     if (isTerminal(order.status)) {
+      // A restored order that ended on the venue without filling, not by the grid's cancel (someone cancelled it
+      // while the runtime was down): still wanted, so it stays for startup reconciliation to place again.
+      if (w.id === '' && order.status !== 'filled' && !w.cancelling && !this.paused && !this.stoppedOut) return;
       this.drop(key);
       return;
     }
@@ -423,8 +437,10 @@ export class GridStrategy implements Strategy {
     }
     if (Array.isArray(s.cycles)) this.cycles.splice(0, this.cycles.length, ...s.cycles);
     if (Array.isArray(s.boughtAt)) {
-      for (let i = 0; i < s.boughtAt.length && i < this.boughtAt.length; i++)
-        Object.assign(this.boughtAt[i], s.boughtAt[i]);
+      for (let i = 0; i < s.boughtAt.length && i < this.boughtAt.length; i++) {
+        const b = s.boughtAt[i];
+        Object.assign(this.boughtAt[i], b, { gross: b.gross ?? b.qty });
+      }
     }
     if (Array.isArray(s.pauses)) this.pauses.splice(0, this.pauses.length, ...s.pauses);
     for (const [k, arr] of [
