@@ -172,7 +172,8 @@ export class GridStrategy implements Strategy {
   }
 
   onBar(ctx: StrategyContext): void {
-    if (!this.stoppedOut) {
+    if (this.stoppedOut) this.sellOut(ctx);
+    else {
       const close = ctx.bar.close;
       const c = this.config;
       const outside = close < c.lower || close > c.upper;
@@ -234,7 +235,7 @@ export class GridStrategy implements Strategy {
     }
   }
 
-  onOrderUpdate(_ctx: StrategyContext, order: Readonly<Order>): void {
+  onOrderUpdate(ctx: StrategyContext, order: Readonly<Order>): void {
     const key = this.keyOf(order.clientOrderId);
     const w = key === undefined ? undefined : this.orders.get(key);
     if (w === undefined || key === undefined) return;
@@ -243,6 +244,7 @@ export class GridStrategy implements Strategy {
       // while the runtime was down): still wanted, so it stays for startup reconciliation to place again.
       if (w.id === '' && order.status !== 'filled' && !w.cancelling && !this.paused && !this.stoppedOut) return;
       this.drop(key);
+      if (this.stoppedOut) this.sellOut(ctx);
       return;
     }
     if (w.id === '') w.id = order.id;
@@ -584,8 +586,18 @@ export class GridStrategy implements Strategy {
     this.stopReason = `grid ${reason}: close ${ctx.bar.close} ${rule}; resting orders cancelled, inventory sold, grid stopped`;
     this.pauses.push({ time: ctx.time, reason, resumedAt: null });
     this.cancelAll(ctx);
-    ctx.close(undefined, reason === 'stop-loss' ? 'grid_stop_loss' : 'grid_take_profit');
+    this.sellOut(ctx);
     ctx.log(this.stopReason, 'warn');
+  }
+
+  /**
+   * After a stop: sells the inventory once no grid order rests (a resting sell still holds the position: live, the
+   * cancels are answered later, and the sale follows the last one). Repeated while anything is held.
+   */
+  private sellOut(ctx: StrategyContext): void {
+    if (this.orders.size > 0 || !(ctx.position() > 0)) return;
+    const last = this.pauses[this.pauses.length - 1]?.reason;
+    ctx.close(undefined, last === 'take-profit' ? 'grid_take_profit' : 'grid_stop_loss');
   }
 }
 
