@@ -288,7 +288,10 @@ describe('grid on the exchange simulator', () => {
       sim.setPrice('ETHUSDT', 1_790);
       await waitFor('the grid stopped', () => alerts.some((a) => a.payload.title === 'Strategy g2 stopped'));
       const state = () =>
-        JSON.stringify({ qty: dep.engine.portfolio.qty[0], orders: ours().map((o) => [o.side, o.type, o.price, o.origQty, o.status]) });
+        JSON.stringify({
+          qty: dep.engine.portfolio.qty[0],
+          orders: ours().map((o) => [o.side, o.type, o.price, o.origQty, o.status]),
+        });
       await waitFor('the inventory sold', () => Math.abs(dep.engine.portfolio.qty[0]) < 1e-9, state);
       await waitFor('no grid order left on the venue', () => book().length === 0);
       const stop = alerts.find((a) => a.payload.title === 'Strategy g2 stopped');
@@ -304,6 +307,73 @@ describe('grid on the exchange simulator', () => {
       const bars = dep.feed.liveBars;
       await waitFor('two more bars', () => dep.feed.liveBars >= bars + 2);
       expect(ours().length).toBe(before);
+      await runtime.stop('stop-loss test done');
+      runtime = undefined;
+    },
+    4 * GUARD_MS,
+  );
+
+  it(
+    'kill switch and breakers cancel the resting grid; after recovery it comes back only on an explicit resume',
+    async () => {
+      const home = resolveHome({}, join(dir, 'home-g3'));
+      sim.setPrice('ETHUSDT', 2_020);
+      const config = resolveConfig({
+        server: { port: 0 },
+        venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
+        deployments: [
+          {
+            id: 'g3',
+            strategy: 'grid',
+            params: { lower: 1_900, upper: 2_100, levels: 5, quantity: 0.01 },
+            venue: 'sim',
+            symbols: ['ETH/USDT'],
+            capitalCap: 1_000,
+          },
+        ],
+        risk: { orderRate: { perMinute: 120, perSecond: 20 } },
+        runtime: { barSeconds: 0.5, warmupBars: 5, pollMs: 150, staleAfterSeconds: 30, heartbeatSeconds: 2 },
+      });
+      runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
+      const rt = runtime;
+      const dep = rt.deployments[0];
+      const PREFIX = `${shortHash('g3')}-`;
+      const book = () =>
+        sim.state.orders
+          .filter((o) => o.symbol === 'ETHUSDT' && o.clientOrderId.startsWith(PREFIX) && isOpen(o))
+          .map((o) => `${o.side}@${o.price}`)
+          .sort();
+      const GRID = ['BUY@1900', 'BUY@1950', 'BUY@2000'];
+      const twoBars = async () => {
+        const n = dep.feed.liveBars;
+        await waitFor('two more bars', () => dep.feed.liveBars >= n + 2);
+      };
+      await waitFor('the grid resting on the venue', () => book().length === 3);
+      expect(book()).toEqual(GRID);
+
+      // Kill switch: the grid's orders cancelled and the grid paused; recovery does not bring it back.
+      expect((await rt.control.kill('test')).ok).toBe(true);
+      await waitFor('the grid cancelled by the kill switch', () => book().length === 0);
+      expect(dep.engine.strategyPaused).toBe(true);
+      expect((await rt.control.resume?.('g3', 'test'))?.message).toMatch(/halted/);
+      expect((await rt.control.recover('test')).ok).toBe(true);
+      await twoBars();
+      expect(book()).toEqual([]);
+      const resumed = await rt.control.resume?.('g3', 'test');
+      expect(resumed?.ok).toBe(true);
+      await waitFor('the grid back after resume', () => book().length === 3);
+      expect(book()).toEqual(GRID);
+
+      // A breaker (the manual halt): the same.
+      dep.risk.halt('test', 'breaker drill');
+      await waitFor('the grid cancelled by the breaker', () => book().length === 0);
+      expect(dep.engine.strategyPaused).toBe(true);
+      expect((await rt.control.resetBreaker?.('HALTED', 'test'))?.ok).toBe(true);
+      await twoBars();
+      expect(book()).toEqual([]);
+      expect((await rt.control.resume?.('g3', 'test'))?.ok).toBe(true);
+      await waitFor('the grid back after the second resume', () => book().length === 3);
+      expect(book()).toEqual(GRID);
     },
     4 * GUARD_MS,
   );
