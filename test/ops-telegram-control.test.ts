@@ -192,13 +192,14 @@ describe('TelegramControl (OPS-4) over long polling against a local Bot API', ()
   it('/pause and /resume reach ControlApi.pause / resume with the deployment id (default all)', async () => {
     const api = new RecordingControl();
     const paused = new Set<string>();
-    api.pause = async (target: string, actor: string) => {
+    const withPause: ControlApi = api;
+    withPause.pause = async (target: string, actor: string) => {
       api.calls.push(`pause:${target}:${actor}`);
       if (paused.has(target)) return { ok: false, message: `${target} is already paused` };
       paused.add(target);
       return { ok: true, message: `paused ${target}` };
     };
-    api.resume = async (target: string, actor: string) => {
+    withPause.resume = async (target: string, actor: string) => {
       api.calls.push(`resume:${target}:${actor}`);
       return paused.delete(target) ? { ok: true, message: `resumed ${target}` } : { ok: false, message: 'not paused' };
     };

@@ -377,4 +377,52 @@ describe('grid on the exchange simulator', () => {
     },
     4 * GUARD_MS,
   );
+
+  it(
+    'on paper: the grid rests on the paper account and answers its fills with counter-orders',
+    async () => {
+      await runtime?.stop('next test');
+      runtime = undefined;
+      const home = resolveHome({}, join(dir, 'home-g4'));
+      sim.setPrice('ETHUSDT', 2_020);
+      const config = resolveConfig({
+        server: { port: 0 },
+        venues: [{ id: 'pap', type: 'paper', options: { url: sim.url, balances: { USDT: 10_000 } } }],
+        deployments: [
+          {
+            id: 'g4',
+            strategy: 'grid',
+            params: { lower: 1_900, upper: 2_100, levels: 5, quantity: 0.01 },
+            venue: 'pap',
+            symbols: ['ETH/USDT'],
+            capitalCap: 1_000,
+          },
+        ],
+        risk: { orderRate: { perMinute: 120, perSecond: 20 } },
+        runtime: { barSeconds: 0.5, warmupBars: 5, pollMs: 150, staleAfterSeconds: 30, heartbeatSeconds: 2 },
+      });
+      runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
+      const dep = runtime.deployments[0];
+      let paperBook: string[] = [];
+      const refresh = async () => {
+        paperBook = (await dep.venue.resilient.fetchOpenOrders('ETH/USDT')).map((o) => `${o.side}@${o.price}`).sort();
+        return paperBook;
+      };
+      await waitFor('the grid resting on the paper account', async () => (await refresh()).length === 3);
+      expect(paperBook).toEqual(['buy@1900', 'buy@1950', 'buy@2000']);
+      // Nothing of it reaches the simulator: paper orders live in the runtime.
+      expect(sim.state.orders.some((o) => o.clientOrderId.startsWith(`${shortHash('g4')}-`))).toBe(false);
+      sim.setPrice('ETHUSDT', 1_990);
+      await waitFor('the paper counter sell @ 2050', async () => (await refresh()).includes('sell@2050'));
+      sim.setPrice('ETHUSDT', 2_060);
+      await waitFor('the paper counter buy @ 2000', async () => (await refresh()).includes('buy@2000'));
+      expect(paperBook).toEqual(['buy@1900', 'buy@1950', 'buy@2000']);
+      // One cycle; the paper account fills on bars, so a price that jumps past a level fills at the bar's open.
+      const grid = dep.gate.inner as unknown as { cycles: GridCycle[] };
+      expect(grid.cycles).toHaveLength(1);
+      expect(grid.cycles[0].buyPrice).toBeLessThanOrEqual(2_000);
+      expect(grid.cycles[0].sellPrice).toBeGreaterThanOrEqual(2_050);
+    },
+    4 * GUARD_MS,
+  );
 });
