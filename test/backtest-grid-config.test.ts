@@ -244,3 +244,41 @@ describe('grid: orders the order path refuses are placed on a later bar, none lo
     expect(grid?.getState()).toMatchObject({ pending: [] });
   });
 });
+
+describe('grid: fees taken in the base asset (Binance spot)', () => {
+  it('the buy answering a sale is the size that was bought, not the smaller quantity credited', () => {
+    const def = getStrategy('grid');
+    let grid: GridStrategy | undefined;
+    const r = runBacktest({
+      data: {
+        symbol: 'GRID',
+        columns: candles([
+          [115, 115, 115, 115], // buys 1 @ 100 and 1 @ 110
+          [114, 114, 108, 112], // buy 110 fills 1: 0.999 credited (0.001 fee in base) -> sell 0.999 @ 120
+          [113, 121, 112, 119], // sell 120: cycle 1 (0.999) -> buy 1 @ 110 (what was bought), not 0.999
+          [111, 111, 105, 106], // buy 110 fills 1 again -> sell 0.999 @ 120
+          [112, 122, 111, 121], // cycle 2 (0.999)
+        ]),
+        timeframe: '1d',
+      },
+      strategy: {
+        ...def,
+        create: (p) => {
+          grid = def.create(p) as GridStrategy;
+          return grid;
+        },
+      },
+      params: { lower: 100, upper: 120, levels: 3, quantity: 1 },
+      fee: FEE,
+      feeAsset: 'base',
+      lot: 0.001,
+    });
+    const buys = r.fillRecords.filter((f) => f.side === 'buy');
+    expect(buys.map((f) => f.price)).toEqual([110, 110]);
+    // Both buys credited 0.999 (1 - 0.1 %): the second buy was 1 again, so the grid did not shrink.
+    expect(buys.map((f) => f.quantity)).toEqual([0.999, 0.999]);
+    expect(grid?.cycles.map((c) => c.quantity)).toEqual([0.999, 0.999]);
+    // Profit per cycle: 0.999 x (120 - 110) less the 0.001 of base lost at 110 and 0.1 % of the sale in quote.
+    for (const c of grid?.cycles ?? []) expect(c.profit).toBeCloseTo(0.999 * 10 - 0.001 * 110 - 0.999 * 120 * FEE, 9);
+  });
+});
