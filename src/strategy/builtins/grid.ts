@@ -432,7 +432,11 @@ export class GridStrategy implements Strategy {
   restore(state: unknown): void {
     const s = state as Partial<GridSnapshot> | null;
     if (!s) return;
-    if (Array.isArray(s.levels) && s.levels.length !== this.levels.length) {
+    const changed =
+      Array.isArray(s.levels) &&
+      (s.levels.length !== this.levels.length ||
+        s.levels.some((p, i) => Math.abs(p - this.levels[i]) > 1e-9 * Math.abs(this.levels[i])));
+    if (changed) {
       // A changed grid: the saved inventory and orders belong to other levels; keep only the history.
       if (Array.isArray(s.cycles)) this.cycles.splice(0, this.cycles.length, ...s.cycles);
       return;
