@@ -425,4 +425,33 @@ describe('grid on the exchange simulator', () => {
     },
     4 * GUARD_MS,
   );
+
+  it('refuses to start a grid the venue cannot trade, with one line naming the parameter', async () => {
+    await runtime?.stop('next test');
+    runtime = undefined;
+    const home = resolveHome({}, join(dir, 'home-g5'));
+    const start = (params: Record<string, number>, capitalCap = 1_000) =>
+      startRuntime({
+        config: resolveConfig({
+          server: { port: 0 },
+          venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
+          deployments: [{ id: 'g5', strategy: 'grid', params, venue: 'sim', symbols: ['ETH/USDT'], capitalCap }],
+          runtime: { barSeconds: 0.5, warmupBars: 5, staleAfterSeconds: 30, heartbeatSeconds: 2 },
+        }),
+        profile: 'dev',
+        home,
+        env: {},
+      });
+    // ETHUSDT: tick 0.01, minimum notional 5.
+    await expect(start({ lower: 2_000, upper: 2_001, levels: 201, quantity: 0.01 })).rejects.toThrow(
+      /deployments\.0\.params\.levels.*levels are 0\.005 apart, closer than ETH\/USDT's tick size 0\.01/,
+    );
+    await expect(start({ lower: 1_900, upper: 2_100, levels: 5, quantity: 0.001 })).rejects.toThrow(
+      /deployments\.0\.params\.quantity.*below ETH\/USDT's minimum notional 5/,
+    );
+    // Every buy level filled: 0.1 x (1900 + 1950 + 2000 + 2050) = 790 of inventory, above a capital cap of 500.
+    await expect(start({ lower: 1_900, upper: 2_100, levels: 5, quantity: 0.1 }, 500)).rejects.toThrow(
+      /deployments\.0\.params\.quantity.*whole grid can hold 790 of inventory at cost, above the capital 500/,
+    );
+  });
 });
