@@ -189,6 +189,44 @@ describe('TelegramControl (OPS-4) over long polling against a local Bot API', ()
     ]);
   });
 
+  it('/pause and /resume reach ControlApi.pause / resume with the deployment id (default all)', async () => {
+    const api = new RecordingControl();
+    const paused = new Set<string>();
+    const withPause: ControlApi = api;
+    withPause.pause = async (target: string, actor: string) => {
+      api.calls.push(`pause:${target}:${actor}`);
+      if (paused.has(target)) return { ok: false, message: `${target} is already paused` };
+      paused.add(target);
+      return { ok: true, message: `paused ${target}` };
+    };
+    withPause.resume = async (target: string, actor: string) => {
+      api.calls.push(`resume:${target}:${actor}`);
+      return paused.delete(target) ? { ok: true, message: `resumed ${target}` } : { ok: false, message: 'not paused' };
+    };
+    control = new TelegramControl({
+      token: TOKEN,
+      apiRoot: server.url,
+      botInfo: botInfo(),
+      allowedChatIds: [OWNER],
+      control: api,
+      pollTimeoutSeconds: 1,
+    });
+    await control.start();
+    let n = 0;
+    const ask = (text: string) => send(OWNER, text, ++n);
+    expect(await ask('/pause grid1')).toBe('✅ pause: paused grid1');
+    expect(await ask('/pause grid1')).toBe('❌ pause: grid1 is already paused');
+    expect(await ask('/resume grid1')).toBe('✅ resume: resumed grid1');
+    expect(await ask('/pause')).toBe('✅ pause: paused all');
+    expect(await ask('/help')).toContain('/pause — pause a grid');
+    expect(api.calls).toEqual([
+      `pause:grid1:telegram:${OWNER}@alice`,
+      `pause:grid1:telegram:${OWNER}@alice`,
+      `resume:grid1:telegram:${OWNER}@alice`,
+      `pause:all:telegram:${OWNER}@alice`,
+    ]);
+  });
+
   it('replies with the error when the ControlApi throws, and rejects start on a wrong token', async () => {
     const api = new RecordingControl();
     api.balance = async () => {

@@ -19,6 +19,11 @@ export interface Fill {
   time: number;
   venueTradeId?: string;
   correlationId?: string;
+  /**
+   * What the venue executed, when more than `quantity` was executed than credited (a spot buy whose fee is taken in
+   * the base asset: `quantity` is what the account received, in whole lots). Absent when the two are equal.
+   */
+  executedQuantity?: number;
 }
 
 /**

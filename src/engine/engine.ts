@@ -15,7 +15,7 @@ import {
   evaluateExits,
   exitSignalAllowed,
 } from '../risk/exits.js';
-import type { ParamValues, Strategy } from '../strategy/types.js';
+import type { ParamValues, Strategy, StrategyReconcileResult } from '../strategy/types.js';
 import { type Clock, SimulatedClock } from './clock.js';
 import { EngineContext } from './context.js';
 import { InProcessEventBus } from './event-bus.js';
@@ -588,6 +588,55 @@ export class Engine implements ExecutionSink, RiskActions {
     this.emit('strategy.stopped.v1', this.strategyId, { strategyId: this.strategyId, reason });
   }
 
+  // ---- pausing a strategy (operator, breakers, kill switch) ----
+
+  /** Whether the strategy can be paused (it has a `pause` hook). */
+  get pausable(): boolean {
+    return typeof this.strategy.pause === 'function' && typeof this.strategy.resume === 'function';
+  }
+
+  /** Whether the strategy says it is paused (false for one that cannot be paused). */
+  get strategyPaused(): boolean {
+    return this.strategy.isPaused?.() === true;
+  }
+
+  /** Pauses the strategy (its resting orders cancelled, none placed until `resumeStrategy`); false if it cannot. */
+  pauseStrategy(reason: string): boolean {
+    if (!this.pausable || this.strategyStopped) return false;
+    const strategy = this.strategy;
+    this.guard('pause', (ctx) => strategy.pause?.(ctx, reason), strategy);
+    return true;
+  }
+
+  /** Resumes a paused strategy (its resting orders placed again); false if it cannot be paused. */
+  resumeStrategy(): boolean {
+    if (!this.pausable || this.strategyStopped) return false;
+    const strategy = this.strategy;
+    this.guard('resume', (ctx) => strategy.resume?.(ctx), strategy);
+    return true;
+  }
+
+  /**
+   * The strategy's startup reconciliation of its resting orders (`Strategy.reconcile`), or null when it has none.
+   * The orders it keeps become this run's open orders (cancels, the kill switch and stale timers reach them).
+   */
+  reconcileStrategy(open: readonly Order[]): StrategyReconcileResult | null {
+    const hook = this.strategy.reconcile;
+    if (typeof hook !== 'function' || this.strategyStopped) return null;
+    let result: StrategyReconcileResult | null = null;
+    const strategy = this.strategy;
+    this.guard(
+      'reconcile',
+      (ctx) => {
+        result = hook.call(strategy, ctx, open);
+      },
+      strategy,
+    );
+    const r = result as StrategyReconcileResult | null;
+    if (r !== null) for (const o of r.kept) this.exec.adopt(o as Order);
+    return r;
+  }
+
   // ---- kill switch and halts (the risk engine's override path) ----
 
   /**
@@ -704,7 +753,15 @@ export class Engine implements ExecutionSink, RiskActions {
     }
   }
 
-  onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void {
+  onOrderFill(
+    order: Order,
+    price: number,
+    quantity: number,
+    fee: number,
+    liquidity: Liquidity,
+    time: number,
+    executed = quantity,
+  ): void {
     const s = this.slot(order.symbol);
     if (s === undefined) return;
     const pf = this.portfolio;
@@ -753,6 +810,7 @@ export class Engine implements ExecutionSink, RiskActions {
         time,
         correlationId: order.correlationId,
       };
+      if (executed !== quantity) fill.executedQuantity = executed;
       this.emit('fill.executed.v1', order.correlationId, { fill });
       if (!this.riskIsPassThrough) this.risk.afterFill(fill, this.riskView);
       if (this.hasOnFill && !this.strategyStopped && order.strategyId === this.strategyId) {

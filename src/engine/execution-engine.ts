@@ -9,7 +9,15 @@ export interface ExecutionSink {
   /** Any state change (submitted, accepted, partially filled, filled, cancelled, rejected, expired). */
   onOrderUpdate(order: Order): void;
   /** One execution, already applied to the order's filled quantity and average price. */
-  onOrderFill(order: Order, price: number, quantity: number, fee: number, liquidity: Liquidity, time: number): void;
+  onOrderFill(
+    order: Order,
+    price: number,
+    quantity: number,
+    fee: number,
+    liquidity: Liquidity,
+    time: number,
+    executed?: number,
+  ): void;
   /** Why the execution cannot happen, or null (asked by simulated venues before each fill). */
   checkFill(order: Order, price: number, quantity: number, fee: number): string | null;
 }
@@ -145,6 +153,15 @@ export class ExecutionEngine implements VenueListener {
     return order;
   }
 
+  /**
+   * Tracks an open order of an earlier run (restored by startup reconciliation and claimed by its strategy) as one
+   * of this run's: cancels, the kill switch, stale-order timers and `openOrders` reach it.
+   */
+  adopt(order: Order): void {
+    if (!isOpen(order.status) || this.open.includes(order)) return;
+    this.open.push(order);
+  }
+
   /** Asks the venue to cancel an open order; unknown or finished orders are ignored. */
   cancel(orderId: string, reason: string): void {
     const o = this.getOrder(orderId);
@@ -230,7 +247,7 @@ export class ExecutionEngine implements VenueListener {
       transitionOrder(order, full ? 'filled' : 'partially_filled', time);
       if (full) this.removeOpen(order);
     }
-    this.sink.onOrderFill(order, price, booked, fee, liquidity, time);
+    this.sink.onOrderFill(order, price, booked, fee, liquidity, time, quantity);
     this.changed(order);
   }
 

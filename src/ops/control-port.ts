@@ -78,6 +78,13 @@ export interface ControlApi {
   kill(actor: Actor): Promise<ControlResult>;
   /** Release the kill switch. */
   recover(actor: Actor): Promise<ControlResult>;
+  /**
+   * Pause a deployment's strategy by id, or every pausable one with `'all'` (a grid: its resting orders cancelled,
+   * inventory kept, nothing placed until `resume`). Breakers and the kill switch pause too; only this resumes.
+   */
+  pause?(target: string | 'all', actor: Actor): Promise<ControlResult>;
+  /** Resume a paused strategy by deployment id, or every paused one with `'all'` (its resting orders placed again). */
+  resume?(target: string | 'all', actor: Actor): Promise<ControlResult>;
   /** Explicit reset of a tripped breaker (e.g. `BREAKER_MAX_DRAWDOWN`), audited; a halt lasts until this. */
   resetBreaker?(breaker: string, actor: Actor): Promise<ControlResult>;
 }

@@ -50,6 +50,8 @@ export const TELEGRAM_COMMANDS: readonly { command: string; description: string 
   { command: 'positions', description: 'open positions with their ids' },
   { command: 'stopentry', description: 'stop opening new positions (exits keep running)' },
   { command: 'startentry', description: 'allow new entries again' },
+  { command: 'pause', description: 'pause a grid: /pause ID|all (its resting orders cancelled, inventory kept)' },
+  { command: 'resume', description: 'resume a paused grid: /resume ID|all (its resting orders placed again)' },
   { command: 'forceexit', description: '/forceexit ID|all: close a position (or all) now' },
   { command: 'kill', description: 'KILL SWITCH: cancel all orders, close all positions, halt' },
   { command: 'recover', description: 'release the kill switch' },
@@ -186,6 +188,13 @@ export class TelegramControl {
         return result('stopentry', await c.stopEntries(actor));
       case 'startentry':
         return result('startentry', await c.startEntries(actor));
+      case 'pause':
+      case 'resume': {
+        const target = args.split(/\s+/)[0] || 'all';
+        const fn = command === 'pause' ? c.pause : c.resume;
+        if (!fn) return { text: `/${command} is not available`, outcome: 'refused' };
+        return result(command, await fn.call(c, target.toLowerCase() === 'all' ? 'all' : target, actor));
+      }
       case 'forceexit': {
         const target = args.split(/\s+/)[0] ?? '';
         if (!target) return { text: 'Usage: /forceexit ID|all (see /positions for ids)', outcome: 'refused' };

@@ -149,6 +149,29 @@ describe('pre-trade rules: exact limit and actual', () => {
     for (let i = 0; i < 5; i++) expect(engine.check(buy(1, { side: 'sell' }), view)).toBeNull();
   });
 
+  it('standing orders (a grid): no per-order CAPITAL_CAP, price band, duplicate-signal guard or stale timer; other rules stay', () => {
+    const { engine, view } = setup(
+      { duplicateSignals: true, maxOrderNotional: 50_000, staleOrderMinutes: { buy: 10, sell: 30 }, priceBandAtr: 3 },
+      { s1: { capitalCap: 1_000 }, s2: { capitalCap: 1_000 } },
+    );
+    const t = Date.UTC(2024, 0, 2);
+    expect(rejection(engine.check(buy(20), view))?.code).toBe('CAPITAL_CAP');
+    // A level far below the price (ATR 2, band 6): refused as a fat finger for any other strategy.
+    const level = { type: 'limit' as const, price: 80 };
+    expect(rejection(engine.check(buy(1, level), view))?.code).toBe('PRICE_BAND');
+    engine.setStandingOrders('s1');
+    expect(engine.check(buy(1, level), view)).toBeNull();
+    // The grid's whole inventory was checked against its capital at start: each order is not.
+    expect(engine.check(buy(20, { signalTime: t }), view)).toBeNull();
+    expect(engine.check(buy(20, { signalTime: t }), view)).toBeNull();
+    expect(rejection(engine.check(buy(501), view))?.code).toBe('MAX_NOTIONAL');
+    expect(engine.trackOrder({ id: 'o1', strategyId: 's1', side: 'buy', type: 'limit', createdAt: t })).toBe(false);
+    // Another strategy keeps every rule.
+    expect(rejection(engine.check(buy(20, { strategyId: 's2' }), view))?.code).toBe('CAPITAL_CAP');
+    expect(rejection(engine.check(buy(1, { ...level, strategyId: 's2' }), view))?.code).toBe('PRICE_BAND');
+    expect(engine.trackOrder({ id: 'o2', strategyId: 's2', side: 'buy', type: 'limit', createdAt: t })).toBe(true);
+  });
+
   it('DUPLICATE_SIGNAL: same strategy, symbol, side and signal time accepted once', () => {
     const { engine, view } = setup({ duplicateSignals: true });
     const t = view.time;

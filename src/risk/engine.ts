@@ -96,6 +96,8 @@ export class RiskEngine implements RiskHook {
   private readonly board: BreakerBoard;
   private readonly accountSet: RuleSet;
   private readonly sets = new Map<string, RuleSet>();
+  /** Strategies whose resting orders stand on purpose (`setStandingOrders`). */
+  private readonly standing = new Set<string>();
   private readonly dup = new DuplicateSignalGuard();
   private readonly ctx = new CheckContext();
   private readonly tradeStatsByStrategy = new Map<string, TradeStats>();
@@ -260,8 +262,27 @@ export class RiskEngine implements RiskHook {
    * (stop orders are never timed). Returns whether it is tracked.
    */
   trackOrder(order: TrackedOrder & { strategyId: string }): boolean {
+    if (this.standing.has(order.strategyId)) return false;
     const minutes = this.setFor(order.strategyId).config.staleOrderMinutes;
     return minutes === undefined ? false : this.staleOrders.track(order, minutes);
+  }
+
+  /**
+   * Marks a strategy whose resting orders stand on purpose (a grid, docs/grid.md): its whole possible inventory was
+   * checked against its capital when it started, so the per-order CAPITAL_CAP does not apply; its orders carry
+   * their own client ids (idempotent by them), so the duplicate-signal guard does not either; their prices are the
+   * configured levels, so the price band (a fat-finger guard around the last price) does not; and they get no
+   * stale-order timer. Every other rule, breakers and the kill switch apply as to any strategy.
+   */
+  setStandingOrders(strategyId: string): void {
+    this.standing.add(strategyId);
+    const base = this.setFor(strategyId);
+    this.sets.set(strategyId, {
+      ...base,
+      // The grid's prices are its configured levels, checked at start: no fat-finger band around the last price.
+      rules: base.rules.filter((r) => r.code !== 'CAPITAL_CAP' && r.code !== 'PRICE_BAND'),
+      duplicateSignals: false,
+    });
   }
 
   /** Stops an order's stale timer (it filled, was cancelled, rejected or expired). */

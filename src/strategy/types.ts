@@ -1,5 +1,6 @@
 import type { Tick } from '../core/bar.js';
 import type { Fill } from '../core/fill.js';
+import type { Instrument } from '../core/instrument.js';
 import type { Order, OrderSide, TimeInForce } from '../core/order.js';
 import type { Timeframe } from '../core/timeframe.js';
 
@@ -159,6 +160,33 @@ export interface Strategy {
   restore?(state: unknown): void;
   /** The strategy's own statistics, asked once at the end of a backtest and put into its result (JSON, CSV, HTML). */
   statistics?(): StrategyStatistics;
+  /**
+   * Pause (operator, breaker, kill switch): cancel the strategy's resting orders and place none until `resume`;
+   * `reason` is recorded. Strategies without it cannot be paused.
+   */
+  pause?(ctx: StrategyContext, reason: string): void;
+  /** Resume after `pause`: put the resting orders back. */
+  resume?(ctx: StrategyContext): void;
+  /** Whether the strategy is paused now (status, the control API). */
+  isPaused?(): boolean;
+  /**
+   * Startup reconciliation of resting orders (after the runtime's own): `open` are the deployment's open venue
+   * orders. The strategy places the orders its state expects and the venue lacks, and says which open orders it
+   * keeps (tracked from now on) and which it does not know (the runtime cancels those).
+   */
+  reconcile?(ctx: StrategyContext, open: readonly Readonly<Order>[]): StrategyReconcileResult;
+  /** Why the strategy stopped itself (e.g. a grid's stop-loss), or null while it runs: the runtime alerts once. */
+  selfStopReason?(): string | null;
+}
+
+/** What a strategy's startup reconciliation did and found. */
+export interface StrategyReconcileResult {
+  /** Open venue orders that are the strategy's (kept and tracked). */
+  readonly kept: readonly Readonly<Order>[];
+  /** Open venue orders the strategy does not know (the runtime cancels them). */
+  readonly unknown: readonly Readonly<Order>[];
+  /** One line per order placed again because the venue lacked it. */
+  readonly replaced: readonly string[];
 }
 
 /** A cell of a statistics table or a figure of the summary: plain JSON values. */
@@ -194,4 +222,12 @@ export interface StrategyDefinition {
   create(params: ParamValues): Strategy;
   /** The indicators the strategy trades on, as `indicators` specs (`sma:10`, `rsi:14`), drawn in the HTML report. */
   chartIndicators?(params: ParamValues): readonly string[];
+  /**
+   * Checks a venue and capital decide (tick size, minimum notional, the capital the whole strategy may tie up),
+   * run when a deployment starts; throws ValidationError with a one-line message naming the parameter.
+   */
+  checkVenue?(
+    params: ParamValues,
+    venue: { readonly instruments: readonly Instrument[]; readonly capital: number },
+  ): void;
 }

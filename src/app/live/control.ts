@@ -44,6 +44,14 @@ export function lateBoundControl(get: () => ControlApi | undefined): ControlApi 
     forceExit: (target, actor) => c().forceExit(target, actor),
     kill: (actor) => c().kill(actor),
     recover: (actor) => c().recover(actor),
+    pause: (target, actor) => {
+      const api = c();
+      return api.pause ? api.pause(target, actor) : Promise.resolve({ ok: false, message: 'unavailable' });
+    },
+    resume: (target, actor) => {
+      const api = c();
+      return api.resume ? api.resume(target, actor) : Promise.resolve({ ok: false, message: 'unavailable' });
+    },
     resetBreaker: (breaker, actor) => {
       const api = c();
       return api.resetBreaker
@@ -195,6 +203,12 @@ export function buildControl(c: ControlDeps): ControlApi {
         ? ok('kill switch released; trading resumes')
         : { ok: false, message: 'the kill switch is not engaged' };
     },
+    async pause(target, actor) {
+      return pauseOrResume(c, 'pause', target, actor, record);
+    },
+    async resume(target, actor) {
+      return pauseOrResume(c, 'resume', target, actor, record);
+    },
     async resetBreaker(breaker, actor) {
       if (!isBreakerName(breaker)) {
         return { ok: false, message: `unknown breaker "${breaker}" (one of ${BREAKER_NAMES.join(', ')})` };
@@ -206,5 +220,51 @@ export function buildControl(c: ControlDeps): ControlApi {
         ? ok(`${breaker} reset; new entries allowed again`)
         : { ok: false, message: `${breaker} was not tripped` };
     },
+  };
+}
+
+/**
+ * Pauses or resumes the strategy of one deployment (or every one with `'all'`) that can be paused. A resume is
+ * refused while the kill switch is engaged or a breaker halts trading (it would only place refused orders). The
+ * strategy's state is saved at once and the action audited.
+ */
+async function pauseOrResume(
+  c: ControlDeps,
+  action: 'pause' | 'resume',
+  target: string,
+  actor: string,
+  record: (action: string, actor: string, details: unknown) => Promise<void>,
+): Promise<ControlResult> {
+  const chosen = c.deployments.filter((d) => target === 'all' || d.id === target);
+  if (chosen.length === 0) return { ok: false, message: `no deployment ${target}` };
+  const pausable = chosen.filter((d) => d.engine.pausable);
+  if (pausable.length === 0) {
+    return { ok: false, message: `${target === 'all' ? 'no deployment' : target} has a strategy that can be paused` };
+  }
+  if (action === 'resume' && (c.account.engine.killSwitchState() !== null || pausable.some((d) => d.engine.halted))) {
+    return { ok: false, message: 'trading is halted (kill switch or breaker): recover or reset first, then resume' };
+  }
+  const done: string[] = [];
+  for (const d of pausable) {
+    if (action === 'pause' ? d.engine.strategyPaused : !d.engine.strategyPaused) continue;
+    if (action === 'pause') d.engine.pauseStrategy(`operator ${actor}`);
+    else d.engine.resumeStrategy();
+    d.journal.saveStrategyState(d.id, d.gate.getState(), Date.now());
+    done.push(d.id);
+  }
+  await record(action, actor, { target, deployments: done });
+  if (done.length === 0) {
+    return {
+      ok: false,
+      message: `${target === 'all' ? 'every pausable deployment' : target} is already ${action === 'pause' ? 'paused' : 'running'}`,
+    };
+  }
+  return {
+    ok: true,
+    message:
+      action === 'pause'
+        ? `paused ${done.join(', ')}: resting orders cancelled, inventory kept, nothing placed until resume`
+        : `resumed ${done.join(', ')}: resting orders placed again`,
+    detail: { deployments: done.length },
   };
 }

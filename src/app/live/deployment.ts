@@ -4,7 +4,7 @@
  * fills, strategy state, warm-up and startup reconciliation.
  */
 import type { Config } from '../../core/config.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, ValidationError } from '../../core/errors.js';
 import type { EventBus } from '../../core/events.js';
 import type { Instrument } from '../../core/instrument.js';
 import type { Order } from '../../core/order.js';
@@ -30,6 +30,7 @@ import { LiveColumns, LiveFeed } from './live-feed.js';
 import { LiveBarRecorder } from './bar-recorder.js';
 import { barLine } from './printer.js';
 import { ProtectiveStops } from './protective-stops.js';
+import { StrategyOrders } from './strategy-orders.js';
 import { TradeTrail } from './trade-trail.js';
 import { clientOrderIdPrefix, deploymentClientIdPrefix } from '../../venues/live/client-order-id.js';
 import type { DeploymentRuntime } from './runtime-types.js';
@@ -92,6 +93,15 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     if (!inst) throw new ConfigError(`deployments.${k}.symbols`, `venue ${d.venue} has no symbol ${sym}`);
     return inst;
   });
+  // What the venue and the capital cap decide (a grid: tick size, minimum notional, its whole possible inventory).
+  try {
+    def.checkVenue?.(params, { instruments, capital: deploymentCash(d) });
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      throw new ConfigError(`deployments.${k}.params${err.field ? `.${err.field}` : ''}`, err.message);
+    }
+    throw err;
+  }
   const columns = d.symbols.map(() => new LiveColumns(LIVE_CAPACITY));
   const feeds = d.symbols.map((sym, i) => new SymbolFeed(sym, columns[i], timeframe));
   const gate = new WarmupGate(def.create(params));
@@ -130,6 +140,15 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   account.bindView(d.id, engine.riskView);
   const replay = await replayFills(store, engine);
   let stops: ProtectiveStops | null = null;
+  const strategyOrders = new StrategyOrders({
+    deploymentId: d.id,
+    engine,
+    strategy: gate,
+    bus,
+    store,
+    journal,
+    log,
+  });
   const bridge = new LiveVenueBridge({
     venue: deps.trail ? deps.trail.venueFor(built.resilient, built.id) : built.resilient,
     journal,
@@ -158,6 +177,7 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     onFillApplied: (order: Order) => {
       journal.saveStrategyState(d.id, gate.getState(), Date.now());
       stops?.sync(order.symbol);
+      strategyOrders.checkSelfStop();
     },
   });
   bridgeRef = bridge;
@@ -165,6 +185,11 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   deps.queues?.watch(bridge.reportQueue);
   deps.trail?.addDeployment(d.id, bridge);
   deps.onCleanup(() => bridge.close());
+  // Before anything can be placed: a strategy keeping resting orders has its state saved on every order event, and
+  // its capital was checked for its whole possible inventory (checkVenue), not order by order.
+  strategyOrders.start();
+  if (strategyOrders.active) account.engine.setStandingOrders(d.id);
+  deps.onCleanup(() => strategyOrders.close());
   // Whoever trips the kill switch (control, a breaker), its orders take the bridge's urgent lane until released.
   const offKill = [
     bus.subscribe('killswitch.triggered.v1', () => bridge.engageKillSwitch()),
@@ -187,6 +212,8 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   if (saved !== undefined) gate.restore(saved.state);
   if (deps.killed) engine.halt('KILL_SWITCH');
   engine.start();
+  // Stopped by the kill switch: a pausable strategy stays paused until the operator resumes it.
+  if (deps.killed && engine.pausable && !engine.strategyPaused) engine.pauseStrategy('kill switch');
   const print = deps.print;
   const recorder =
     deps.liveDataDir !== undefined
@@ -205,9 +232,10 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     staleAfterMs: config.runtime.staleAfterSeconds * 1000,
     reconnectBaseMs: 250,
     onBarClosed:
-      recorder || printBar
+      recorder || printBar || strategyOrders.active
         ? (s, row, live) => {
             if (!live) return;
+            strategyOrders.checkSelfStop();
             const c = columns[s];
             recorder?.record(
               d.symbols[s],
@@ -244,6 +272,8 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     instruments,
     ownClientIdPrefix: deploymentClientIdPrefix(d.id),
   });
+  // The strategy's own resting orders (a grid): missing ones placed again, unknown ones cancelled.
+  const strategyRec = await strategyOrders.reconcile(bridge);
   gate.warming = false;
   feed.start();
   if (stops) for (const sym of d.symbols) stops.sync(sym);
@@ -261,9 +291,12 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     stops,
     reconcile: rec,
   };
-  log.info({ deploymentId: d.id, replayedFills: replay.fills, reconcile: rec }, 'deployment started');
+  log.info(
+    { deploymentId: d.id, replayedFills: replay.fills, reconcile: rec, strategyOrders: strategyRec },
+    'deployment started',
+  );
   print?.(
-    `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${deps.mode}); ${replay.fills} fills replayed; reconcile: ${rec.checked} checked, ${rec.fillsApplied} fills applied, ${rec.notPlaced} not placed, ${rec.unknownCancelled} unknown cancelled, ${rec.recovered} recovered`,
+    `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${deps.mode}); ${replay.fills} fills replayed; reconcile: ${rec.checked} checked, ${rec.fillsApplied} fills applied, ${rec.notPlaced} not placed, ${rec.unknownCancelled} unknown cancelled, ${rec.recovered} recovered${strategyOrders.active ? `; strategy orders: ${strategyRec.kept} kept, ${strategyRec.replaced} placed again, ${strategyRec.unknownCancelled} unknown cancelled` : ''}`,
   );
   return runtime;
 }

@@ -109,6 +109,27 @@ export class WarmupGate implements Strategy {
   getState(): unknown {
     return this.inner.getState?.();
   }
+  // Pause, resume and reconciliation come from the runtime after warm-up: the real context passes through.
+  get pause(): Strategy['pause'] {
+    const inner = this.inner;
+    return inner.pause ? (ctx, reason) => inner.pause?.(ctx, reason) : undefined;
+  }
+  get resume(): Strategy['resume'] {
+    const inner = this.inner;
+    return inner.resume ? (ctx) => inner.resume?.(ctx) : undefined;
+  }
+  get isPaused(): Strategy['isPaused'] {
+    const inner = this.inner;
+    return inner.isPaused ? () => inner.isPaused?.() === true : undefined;
+  }
+  get reconcile(): Strategy['reconcile'] {
+    const inner = this.inner;
+    return inner.reconcile ? (ctx, open) => inner.reconcile!(ctx, open) : undefined;
+  }
+  get selfStopReason(): Strategy['selfStopReason'] {
+    const inner = this.inner;
+    return inner.selfStopReason ? () => inner.selfStopReason?.() ?? null : undefined;
+  }
   restore(state: unknown): void {
     this.inner.restore?.(state);
   }

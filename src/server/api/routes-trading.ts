@@ -11,6 +11,7 @@ import {
   equitySchema,
   errorSchema,
   forceExitBody,
+  pauseBody,
   manualOrderBody,
   orderDecisionSchema,
   orderIdParams,
@@ -328,6 +329,33 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
       return reset(req.body.breaker, actor);
     },
   );
+
+  for (const [path, action, summary] of [
+    [
+      '/api/control/pause',
+      'pause',
+      "Pause a deployment's grid (target: id, default all): resting orders cancelled, inventory kept (confirm: true)",
+    ],
+    ['/api/control/resume', 'resume', 'Resume a paused grid (target: id, default all) (confirm: true)'],
+  ] as const) {
+    app.post(
+      path,
+      {
+        config: { action: 'trade' },
+        schema: {
+          tags: ['control'],
+          summary,
+          body: pauseBody,
+          response: { 200: controlResultSchema, ...authErrors, 501: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        const fn = port.control[action]?.bind(port.control);
+        if (!fn) return reply.code(501).send({ error: 'not_available', message: `${action} is not available` });
+        return fn(req.body.target ?? 'all', actorOf(req.principal));
+      },
+    );
+  }
 
   app.post(
     '/api/control/force-exit',

@@ -60,6 +60,12 @@ export const controlResultSchema = z.object({
 /** Kill and recover need an explicit confirmation so a stray request cannot flatten the book. */
 export const confirmBody = z.strictObject({ confirm: z.literal(true, { error: 'must be true to confirm' }) });
 
+/** POST /api/control/pause and /resume body: a deployment id, or `all` (the default). */
+export const pauseBody = z.strictObject({
+  target: z.string().min(1).max(200).optional(),
+  confirm: z.literal(true, { error: 'must be true to confirm' }),
+});
+
 /** POST /api/control/force-exit body. */
 export const forceExitBody = z.strictObject({
   target: z.string().min(1).max(200),
