@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveStrategyRef, strategyExits } from '../authoring/resolve.js';
+import { compileStrategySource, resolveStrategy, strategyExits } from '../authoring/resolve.js';
+import { isCodeSource, strategyRefSource } from '../authoring/versions.js';
 import {
   compareExecutions,
   type DivergenceReport,
@@ -16,13 +17,10 @@ import { runBacktest } from '../backtest/runner.js';
 import type { SlippageSpec } from '../backtest/slippage-model.js';
 import type { Config } from '../core/config.js';
 import { DataError, ValidationError } from '../core/errors.js';
-import type { EventBus } from '../core/events.js';
 import type { Fill } from '../core/fill.js';
-import type { Order } from '../core/order.js';
 import { specStake } from '../core/run-spec.js';
 import { parseTimeframe, TIMEFRAME_MS } from '../core/timeframe.js';
 import { MarketDataStore } from '../data/store.js';
-import { InProcessEventBus } from '../engine/event-bus.js';
 import { mergeRiskConfig } from '../risk/defaults.js';
 import type { Store } from '../store/index.js';
 import { liveBarsDir, readRecordedInstruments } from './live/bar-recorder.js';
@@ -92,24 +90,22 @@ export async function replayDeployment(o: ReplayOptions): Promise<ReplayResult> 
   const barEnd = lastBar + TIMEFRAME_MS[timeframe] - 1;
   const end = o.to !== undefined ? Math.min(barEnd, Math.max(o.to, lastBar)) : barEnd;
 
-  // The expected fills: the simulated venue's, with each order's type (slippage is reported by type).
-  const bus: EventBus = new InProcessEventBus();
-  const orders = new Map<string, { type: string; tag?: string }>();
-  const expected: Execution[] = [];
-  const keep = (o: Readonly<Order>) => orders.set(o.id, { type: o.type, ...(o.tag ? { tag: o.tag } : {}) });
-  bus.subscribe('order.filled.v1', (e) => keep(e.payload.order));
-  bus.subscribe('order.partially_filled.v1', (e) => keep(e.payload.order));
-  const fills: Fill[] = [];
-  bus.subscribe('fill.executed.v1', (e) => fills.push({ ...e.payload.fill }));
-  // A built-in, a file, or a stored version `ID@vN` (hash-checked) as the deployment ran it.
-  const def = await resolveStrategyRef(d.strategy, { versions: o.store.strategies });
-  const declared = strategyExits(def);
+  // A built-in, a file, or a stored version `ID@vN` (hash-checked) as the deployment ran it. Code runs whole in the
+  // sandbox backtest worker (CPU budget per callback, heap cap), like a backtest of it; the rest runs here.
+  const source = await strategyRefSource(d.strategy, { versions: o.store.strategies });
+  const code = isCodeSource(source) ? source : undefined;
+  const def =
+    code !== undefined
+      ? undefined
+      : source !== undefined
+        ? compileStrategySource(source.source, source.kind, source.file)
+        : resolveStrategy(d.strategy);
+  const declared = def ? strategyExits(def) : undefined;
   const exits = d.exits ?? declared;
   const slippage = o.slippage ?? REPLAY_DEFAULT_SLIPPAGE;
   const feeAsset = o.feeAsset ?? 'base';
-  runBacktest({
+  const settings = {
     data,
-    strategy: def,
     params: d.params,
     cash: deploymentCash(d),
     ...(d.fee !== undefined ? { fee: d.fee } : {}),
@@ -125,15 +121,29 @@ export async function replayDeployment(o: ReplayOptions): Promise<ReplayResult> 
     riskDefaults: true,
     slippage,
     feeAsset,
-    exitTiming: 'live',
-    bus,
-  });
-  for (const f of fills) {
-    // End-of-data closes are the replay's own bookkeeping (a position still open live at the period's end).
-    const order = orders.get(f.orderId);
-    if (order?.tag === 'end_of_data') continue;
-    expected.push(toExecution(f, order?.type));
-  }
+    exitTiming: 'live' as const,
+  };
+  const result =
+    code !== undefined
+      ? await (await import('../authoring/sandbox/backtest-worker.js')).runSandboxedBacktest({
+          source: code.source,
+          file: code.file,
+          options: settings,
+        })
+      : runBacktest({ ...settings, strategy: def as NonNullable<typeof def> });
+  // The expected fills: the simulated venue's, with each order's type (slippage is reported by type). End-of-data
+  // closes are the replay's own bookkeeping (a position still open live at the period's end).
+  const expected: Execution[] = result.fillRecords
+    .filter((f) => f.tag !== 'end_of_data')
+    .map((f) => ({
+      time: f.time,
+      symbol: f.symbol,
+      side: f.side,
+      price: f.price,
+      quantity: f.quantity,
+      fee: f.fee,
+      orderType: f.orderType,
+    }));
   // The fills that really happened in the period, with their orders' types.
   const stored = await o.store.fills.list({ strategyId: d.id, from: first, to: end + 1 });
   const actual: Execution[] = [];

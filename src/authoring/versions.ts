@@ -4,7 +4,13 @@ import { ValidationError } from '../core/errors.js';
 import type { StrategyDefinition } from '../strategy/types.js';
 import type { SandboxOptions } from './files/code-loader.js';
 import { checkSource, type GateFinding } from './gate/check.js';
-import { compileStrategySource, type StrategySource, type StrategySourceKind } from './resolve.js';
+import {
+  compileStrategySource,
+  isStrategyFile,
+  readStrategyFile,
+  type StrategySource,
+  type StrategySourceKind,
+} from './resolve.js';
 import { parseRules } from './rules/parse.js';
 
 /** A stored strategy version named as `ID@vN` (a deployment's `strategy:`, `--strategy` on the command line). */
@@ -86,6 +92,28 @@ export async function findStrategyVersion(versions: StrategyVersionSource, ref: 
     );
   }
   return v;
+}
+
+/**
+ * The source a strategy reference names: a stored version `ID@vN` (hash-checked) or a strategy file (relative to
+ * `baseDir`); undefined for a built-in name.
+ */
+export async function strategyRefSource(
+  ref: string,
+  opts: { versions?: StrategyVersionSource; baseDir?: string } = {},
+): Promise<StrategySource | undefined> {
+  if (parseVersionRef(ref) !== undefined) {
+    if (opts.versions === undefined) {
+      throw new ValidationError(`${ref} names a stored strategy version, but no store is open here`, 'strategy');
+    }
+    return checkedVersionSource(await findStrategyVersion(opts.versions, ref));
+  }
+  return isStrategyFile(ref) ? readStrategyFile(ref, opts.baseDir) : undefined;
+}
+
+/** True for code (TypeScript, JavaScript): it runs whole in the sandbox backtest worker. */
+export function isCodeSource(s: StrategySource | undefined): s is StrategySource {
+  return s !== undefined && (s.kind === 'ts' || s.kind === 'js');
 }
 
 /** Looks a version reference up in `source` and compiles it (hash-checked). */
