@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VenueError, type VenueFill, type VenueOrder } from '../src/core/index.js';
 import { type FakeTwsHandle, startFakeTws } from '../src/venues/ibkr/fake-tws.js';
+import { placeOrderSafely } from '../src/venues/resilience.js';
 import { type IbkrConnectionState, IbkrVenue, type IbkrVenueOptions } from '../src/venues/ibkr/ibkr-venue.js';
 
 const AAPL = 265598;
@@ -34,6 +35,7 @@ describe('IBKR adapter on the fake TWS', () => {
   let venue: IbkrVenue;
   const notices: { message: string; code: number }[] = [];
   const extra: IbkrVenue[] = [];
+  let marketOrderId = '';
 
   const make = (o: Partial<IbkrVenueOptions> = {}) =>
     new IbkrVenue({
@@ -98,8 +100,9 @@ describe('IBKR adapter on the fake TWS', () => {
     const fills: VenueFill[] = [];
     const sub = venue.watchFills((f) => fills.push(f));
     const cashBefore = tws.cash();
+    marketOrderId = cid('mkt');
     const o = await venue.placeOrder({
-      clientOrderId: cid('mkt'),
+      clientOrderId: marketOrderId,
       symbol: 'AAPL/USD',
       side: 'buy',
       type: 'market',
@@ -321,6 +324,15 @@ describe('IBKR adapter on the fake TWS', () => {
     const fills = await fresh.fetchFills('AAPL/USD');
     expect(fills.length).toBe(tws.executions.filter((e) => e.order.contract.conId === AAPL).length);
     expect(fills.every((f) => f.fee >= 1)).toBe(true);
+    // A filled order of the previous session is known by its client order id, so nothing places it again.
+    const old = await fresh.fetchOrder({ symbol: 'AAPL/USD', clientOrderId: marketOrderId });
+    expect(old).toMatchObject({ status: 'filled', filledQuantity: 300, averagePrice: 190, side: 'buy' });
+    const again = await placeOrderSafely(
+      fresh,
+      { clientOrderId: marketOrderId, symbol: 'AAPL/USD', side: 'buy', type: 'market', quantity: 300 },
+      { settleMs: 10, baseMs: 5 },
+    );
+    expect(again.venueOrderId).toBe(old?.venueOrderId);
     const seenByFirst: VenueOrder[] = [];
     const sub = venue.watchOrders((x) => seenByFirst.push(x));
     await fresh.cancelOrder({ symbol: 'AAPL/USD', clientOrderId });

@@ -388,7 +388,6 @@ export class IbkrVenue implements Venue {
 
   /** Re-reads working orders and the day's executions; orders we knew as working that are gone are settled. */
   private async resync(): Promise<void> {
-    const before = new Set([...this.orders.values()].filter((o) => isOpen(o.status)).map((o) => o.orderId));
     const seen = new Set<number>();
     const watch = (id: number) => seen.add(id);
     const onOpen = (orderId: number) => watch(orderId);
@@ -407,9 +406,8 @@ export class IbkrVenue implements Venue {
     } finally {
       this.ib?.off(EventName.openOrder, onOpen);
     }
-    for (const id of before) {
-      const t = this.orders.get(id);
-      if (!t || seen.has(id) || !isOpen(t.status)) continue;
+    for (const t of [...this.orders.values()]) {
+      if (seen.has(t.orderId) || !isOpen(t.status)) continue;
       // Gone from the working orders: filled when the executions cover it, else cancelled (e.g. a DAY order at
       // the close while we were away).
       this.update(t, { status: t.filled >= t.quantity - 1e-9 ? 'filled' : 'cancelled' });
@@ -650,7 +648,7 @@ export class IbkrVenue implements Venue {
     const execId = exec.execId ?? '';
     if (!execId || this.fills.has(execId) || this.execsAwaitingFee.has(execId)) return;
     const orderId = exec.orderId ?? -1;
-    const t = this.orders.get(orderId);
+    const t = this.orders.get(orderId) ?? this.trackFromExecution(orderId, contract, exec);
     const fill: VenueFill = {
       venueTradeId: execId,
       venueOrderId: String(orderId),
@@ -667,7 +665,11 @@ export class IbkrVenue implements Venue {
     };
     if (fill.clientOrderId === undefined) delete fill.clientOrderId;
     if (t && exec.cumQty !== undefined && exec.cumQty > t.filled) {
-      this.update(t, { filled: exec.cumQty, avgPrice: exec.avgPrice ?? t.avgPrice });
+      this.update(t, {
+        filled: exec.cumQty,
+        avgPrice: exec.avgPrice ?? t.avgPrice,
+        quantity: Math.max(t.quantity, exec.cumQty),
+      });
     }
     const report = this.feesAwaitingExec.get(execId);
     if (report) {
@@ -676,6 +678,31 @@ export class IbkrVenue implements Venue {
     } else {
       this.execsAwaitingFee.set(execId, fill);
     }
+  }
+
+  // An execution of an order we never saw working (placed before a restart, or filled while we were away): track it
+  // so a lookup by client order id finds it and nothing places it again. Its total is unknown until TWS lists it
+  // as working; the re-sync settles it as filled when it is not.
+  private trackFromExecution(orderId: number, contract: Contract, exec: Execution): TrackedOrder | undefined {
+    if (orderId <= 0) return undefined;
+    const now = Date.now();
+    const t: TrackedOrder = {
+      orderId,
+      clientOrderId: exec.orderRef || `ibkr-${exec.permId ?? orderId}`,
+      symbol: symbolOf(contract),
+      side: exec.side === 'SLD' ? 'sell' : 'buy',
+      type: 'market',
+      quantity: exec.cumQty ?? exec.shares ?? 0,
+      status: 'partially_filled',
+      filled: 0,
+      avgPrice: 0,
+      createdAt: now,
+      updatedAt: now,
+      seq: 0,
+    };
+    this.orders.set(orderId, t);
+    if (!this.byClient.has(t.clientOrderId)) this.byClient.set(t.clientOrderId, orderId);
+    return t;
   }
 
   private onCommission(r: CommissionReport): void {
