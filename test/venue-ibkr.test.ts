@@ -1,5 +1,7 @@
 /** The IBKR adapter (real @stoqey/ib client) against the fake TWS on loopback, over the real wire protocol. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildVenues } from '../src/app/venues.js';
+import { resolveConfig } from '../src/core/config.js';
 import { VenueError, type VenueFill, type VenueOrder } from '../src/core/index.js';
 import { type FakeTwsHandle, startFakeTws } from '../src/venues/ibkr/fake-tws.js';
 import { placeOrderSafely } from '../src/venues/resilience.js';
@@ -363,4 +365,58 @@ describe('IBKR adapter on the fake TWS', () => {
     // And the pacer does use the allowance: 120 messages need more than two seconds, not many more.
     expect((at.at(-1) as number) - (at[0] as number)).toBeGreaterThan(1900);
   }, 20_000);
+});
+
+describe('IBKR venue from the config file', () => {
+  let tws: FakeTwsHandle;
+  let live: FakeTwsHandle;
+  beforeAll(async () => {
+    tws = await startFakeTws({ account: 'DU7654321' });
+    live = await startFakeTws({ account: 'U7654321' });
+  });
+  afterAll(async () => {
+    await tws?.close();
+    await live?.close();
+  });
+
+  const configFor = (port: number, sandbox: boolean, options: Record<string, unknown> = {}) =>
+    resolveConfig({
+      venues: [{ id: 'ib', type: 'ibkr', sandbox, options: { host: '127.0.0.1', port, clientId: 3, ...options } }],
+      deployments: [{ id: 'd', strategy: 'sma-cross', venue: 'ib', symbols: ['AAPL/USD'] }],
+    });
+
+  it('builds and connects an ibkr venue on a paper account with host, port and client id from the config', async () => {
+    const venues = await buildVenues(configFor(tws.port, true), 'dev', async () => undefined);
+    const built = venues.get('ib');
+    try {
+      expect(built?.type).toBe('ibkr');
+      expect(built?.real).toBe(false);
+      expect(tws.received.find((m) => m.msgId === 71)?.tokens[2]).toBe('3');
+      expect((await built?.venue.fetchInstruments())?.map((i) => i.symbol)).toEqual(['AAPL/USD']);
+    } finally {
+      for (const v of venues.values()) await v.close();
+    }
+  });
+
+  it('refuses a live account where the config promises a paper one, before any order', async () => {
+    const err = await buildVenues(configFor(live.port, true), 'dev', async () => undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VenueError);
+    expect((err as Error).message).toMatch(/U7654321 is not a paper account/);
+    expect(live.received.filter((m) => m.msgId === 3)).toEqual([]);
+  });
+
+  it('refuses dev without a paper account, dry_run (no IB market data), and bad options with their config path', async () => {
+    await expect(buildVenues(configFor(tws.port, false), 'dev', async () => undefined)).rejects.toThrow(
+      /venues\.0\.sandbox/,
+    );
+    await expect(buildVenues(configFor(tws.port, true), 'dry_run', async () => undefined)).rejects.toThrow(
+      /dry_run .*leaves out/,
+    );
+    await expect(
+      buildVenues(configFor(tws.port, true, { maxMessagesPerSecond: 80 }), 'dev', async () => undefined),
+    ).rejects.toThrow(/venues\.0\.options\.maxMessagesPerSecond/);
+    await expect(buildVenues(configFor(tws.port, true, { prot: 1 }), 'dev', async () => undefined)).rejects.toThrow(
+      /venues\.0\.options/,
+    );
+  });
 });

@@ -55,6 +55,8 @@ export interface IbkrVenueOptions {
   /** First delay before reconnecting after a drop; doubles up to `reconnectMaxDelayMs`. */
   reconnectDelayMs?: number;
   reconnectMaxDelayMs?: number;
+  /** Refuse to run unless the account is a paper account (IB paper account ids start with D, e.g. DU1234567). */
+  paperOnly?: boolean;
   /** Receives TWS messages not tied to a request (farm status, connectivity, decoding problems) for the log. */
   onNotice?: (message: string, code: number) => void;
 }
@@ -230,6 +232,14 @@ export class IbkrVenue implements Venue {
     if (this.connected) return;
     this.closing = false;
     await this.open();
+    if (this.opts.paperOnly && !/^D/.test(this.account ?? '')) {
+      const account = this.account ?? '(none)';
+      await this.close();
+      throw new VenueError(
+        `IBKR ${this.id}: account ${account} is not a paper account (paper ids start with D); refusing to trade it here`,
+        { retryable: false, venue: this.id, code: 'VENUE_AUTH' },
+      );
+    }
     await this.resync();
   }
 
