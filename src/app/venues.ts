@@ -186,7 +186,7 @@ export async function buildVenues(
         if (profile === 'dev' && !vc.sandbox)
           throw new ConfigError(
             `${where}.sandbox`,
-            'profile dev trades no real money: set "sandbox": true (a paper account) for ' + vc.id,
+            `profile dev trades no real money: set "sandbox": true (a paper account) for ${vc.id}`,
           );
         venue = new IbkrVenue(ibkrOptionsFrom(vc.id, vc.options, where, { symbols, paperOnly: vc.sandbox }));
         real = profile === 'live' && !vc.sandbox;
