@@ -82,8 +82,8 @@ describe('IBKR adapter on the fake TWS', () => {
       price: 100,
     });
     expect(o.venueOrderId).toBe('1000');
-    expect(tws.orders.get(1000)?.orderRef).toBe(clientOrderId);
-    expect(tws.orders.get(1000)?.lmtPrice).toBe(100);
+    expect(tws.order(1000)?.orderRef).toBe(clientOrderId);
+    expect(tws.order(1000)?.lmtPrice).toBe(100);
     await venue.cancelOrder({ symbol: 'AAPL/USD', clientOrderId });
   });
 
@@ -159,14 +159,14 @@ describe('IBKR adapter on the fake TWS', () => {
       timeInForce: 'GTC',
     });
     expect(o.status).toBe('accepted');
-    expect(tws.orders.get(Number(o.venueOrderId))?.status).toBe('Submitted');
+    expect(tws.order(o.venueOrderId)?.status).toBe('Submitted');
     expect((await venue.fetchOpenOrders('AAPL/USD')).map((x) => x.clientOrderId)).toContain(clientOrderId);
     const moved = await venue.modifyOrder({ symbol: 'AAPL/USD', clientOrderId }, { price: 151 });
     expect(moved.price).toBe(151);
-    expect(tws.orders.get(Number(o.venueOrderId))?.lmtPrice).toBe(151);
+    expect(tws.order(o.venueOrderId)?.lmtPrice).toBe(151);
     const c = await venue.cancelOrder({ symbol: 'AAPL/USD', venueOrderId: o.venueOrderId });
     expect(c.status).toBe('cancelled');
-    expect(tws.orders.get(Number(o.venueOrderId))?.status).toBe('Cancelled');
+    expect(tws.order(o.venueOrderId)?.status).toBe('Cancelled');
     expect((await venue.fetchOpenOrders()).map((x) => x.venueOrderId)).not.toContain(o.venueOrderId);
     expect((await venue.fetchOrder({ symbol: 'AAPL/USD', clientOrderId }))?.status).toBe('cancelled');
   });
@@ -226,7 +226,7 @@ describe('IBKR adapter on the fake TWS', () => {
       stopPrice: 180,
     });
     expect(stop).toMatchObject({ status: 'accepted', type: 'stop', stopPrice: 180 });
-    expect(tws.orders.get(Number(stop.venueOrderId))).toMatchObject({ orderType: 'STP', auxPrice: 180 });
+    expect(tws.order(stop.venueOrderId)).toMatchObject({ orderType: 'STP', auxPrice: 180 });
     tws.setPrice('AAPL', 179);
     await until(
       () => orders.some((o) => o.venueOrderId === stop.venueOrderId && o.status === 'filled'),
@@ -291,7 +291,7 @@ describe('IBKR adapter on the fake TWS', () => {
     expect(await venue.fetchOrder({ symbol: 'AAPL/USD', clientOrderId: offId })).toBeNull();
     // The resting order fills at TWS while we are disconnected.
     tws.setPrice('AAPL', 184);
-    expect(tws.orders.get(Number(resting.venueOrderId))?.status).toBe('Filled');
+    expect(tws.order(resting.venueOrderId)?.status).toBe('Filled');
     const up = nextState(venue, 'connected');
     tws.refuseConnections(false);
     await up;
@@ -308,6 +308,56 @@ describe('IBKR adapter on the fake TWS', () => {
     expect((await venue.fetchPositions()).find((p) => p.symbol === 'AAPL/USD')?.quantity).toBe(tws.positionOf(AAPL));
   });
 
+  it('re-reads orders and executions when TWS reports its connection to IB restored (1102)', async () => {
+    const clientOrderId = cid('farm');
+    const o = await venue.placeOrder({
+      clientOrderId,
+      symbol: 'AAPL/USD',
+      side: 'buy',
+      type: 'limit',
+      quantity: 4,
+      price: 186,
+    });
+    const fills: VenueFill[] = [];
+    const sub = venue.watchFills((f) => fills.push(f));
+    // Filled at IB while TWS was cut off from IB's servers: no message reached us.
+    tws.setPrice('AAPL', 185, { silent: true });
+    expect(tws.order(o.venueOrderId)?.status).toBe('Filled');
+    expect((await venue.fetchOrder({ symbol: 'AAPL/USD', clientOrderId }))?.status).toBe('accepted');
+    tws.notice(1102, 'Connectivity between IB and Trader Workstation has been restored - data maintained.');
+    await until(() => fills.some((f) => f.venueOrderId === o.venueOrderId), 'the re-read fill');
+    sub.close();
+    expect((await venue.fetchOrder({ symbol: 'AAPL/USD', clientOrderId }))?.status).toBe('filled');
+    expect(fills.filter((f) => f.venueOrderId === o.venueOrderId)).toMatchObject([{ quantity: 4, price: 186, fee: 1 }]);
+    tws.setPrice('AAPL', 190);
+  });
+
+  it('returns a market order still working when the market is closed, and reports its fill later', async () => {
+    const quick = make({ clientId: 11, marketFillWaitMs: 50 });
+    extra.push(quick);
+    await quick.connect();
+    tws.setMarketOpen(false);
+    const orders: VenueOrder[] = [];
+    const sub = quick.watchOrders((x) => orders.push(x));
+    try {
+      const o = await quick.placeOrder({
+        clientOrderId: cid('closed'),
+        symbol: 'AAPL/USD',
+        side: 'buy',
+        type: 'market',
+        quantity: 1,
+      });
+      expect(o.status).toBe('accepted');
+      expect(o.filledQuantity).toBe(0);
+      tws.setMarketOpen(true);
+      tws.setPrice('AAPL', 190);
+      await until(() => orders.some((x) => x.venueOrderId === o.venueOrderId && x.status === 'filled'), 'the fill');
+    } finally {
+      tws.setMarketOpen(true);
+      sub.close();
+    }
+  });
+
   it('a fresh adapter (process restart) finds working orders and executions by client order id', async () => {
     const clientOrderId = cid('restart');
     const o = await venue.placeOrder({
@@ -318,13 +368,19 @@ describe('IBKR adapter on the fake TWS', () => {
       quantity: 1,
       price: 250,
     });
-    const fresh = make({ clientId: 8 });
-    extra.push(fresh);
+    // The restarted process connects with the same client id once the old connection is gone.
+    await venue.close();
+    const fresh = make();
+    venue = fresh;
     await fresh.connect();
     expect((await fresh.fetchOrder({ symbol: 'AAPL/USD', clientOrderId }))?.venueOrderId).toBe(o.venueOrderId);
     expect((await fresh.fetchOpenOrders('AAPL/USD')).map((x) => x.clientOrderId)).toContain(clientOrderId);
     const fills = await fresh.fetchFills('AAPL/USD');
-    expect(fills.length).toBe(tws.executions.filter((e) => e.order.contract.conId === AAPL).length);
+    // Its own client's executions only (client 11 traded AAPL too).
+    expect(fills.length).toBe(
+      tws.executions.filter((e) => e.order.contract.conId === AAPL && e.order.clientId === 7).length,
+    );
+    expect(tws.executions.some((e) => e.order.clientId !== 7)).toBe(true);
     expect(fills.every((f) => f.fee >= 1)).toBe(true);
     // A filled order of the previous session is known by its client order id, so nothing places it again.
     const old = await fresh.fetchOrder({ symbol: 'AAPL/USD', clientOrderId: marketOrderId });
@@ -335,16 +391,50 @@ describe('IBKR adapter on the fake TWS', () => {
       { settleMs: 10, baseMs: 5 },
     );
     expect(again.venueOrderId).toBe(old?.venueOrderId);
-    const seenByFirst: VenueOrder[] = [];
-    const sub = venue.watchOrders((x) => seenByFirst.push(x));
-    await fresh.cancelOrder({ symbol: 'AAPL/USD', clientOrderId });
-    // TWS reports the cancel to every client, so the first adapter sees it too.
-    await until(() => tws.orders.get(Number(o.venueOrderId))?.status === 'Cancelled', 'the cancel at TWS');
-    await until(
-      () => seenByFirst.some((x) => x.clientOrderId === clientOrderId && x.status === 'cancelled'),
-      'the cancel at the first adapter',
-    );
-    sub.close();
+    // It may cancel the order the previous session placed.
+    expect((await fresh.cancelOrder({ symbol: 'AAPL/USD', clientOrderId })).status).toBe('cancelled');
+    expect(tws.order(o.venueOrderId, 7)?.status).toBe('Cancelled');
+  });
+
+  it('keeps order ids per client: an order of another client under the same id is not ours', async () => {
+    const a = make({ clientId: 21 });
+    const b = make({ clientId: 22 });
+    extra.push(a, b);
+    await Promise.all([a.connect(), b.connect()]);
+    const oa = await a.placeOrder({
+      clientOrderId: cid('a'),
+      symbol: 'AAPL/USD',
+      side: 'buy',
+      type: 'limit',
+      quantity: 1,
+      price: 100,
+    });
+    const ob = await b.placeOrder({
+      clientOrderId: cid('b'),
+      symbol: 'AAPL/USD',
+      side: 'buy',
+      type: 'limit',
+      quantity: 1,
+      price: 189,
+    });
+    // Both learnt the same next valid id, as two TWS clients do.
+    expect(ob.venueOrderId).toBe(oa.venueOrderId);
+    const seenByA: VenueOrder[] = [];
+    const fillsA: VenueFill[] = [];
+    const s1 = a.watchOrders((o) => seenByA.push(o));
+    const s2 = a.watchFills((f) => fillsA.push(f));
+    const bOrders: VenueOrder[] = [];
+    const s3 = b.watchOrders((o) => bOrders.push(o));
+    tws.setPrice('AAPL', 188);
+    await until(() => bOrders.some((o) => o.status === 'filled'), "b's fill");
+    s1.close();
+    s2.close();
+    s3.close();
+    tws.setPrice('AAPL', 190);
+    expect(seenByA).toEqual([]);
+    expect(fillsA).toEqual([]);
+    expect((await a.fetchOrder({ symbol: 'AAPL/USD', venueOrderId: oa.venueOrderId }))?.status).toBe('accepted');
+    await a.cancelOrder({ symbol: 'AAPL/USD', venueOrderId: oa.venueOrderId });
   });
 
   it('never sends more than 50 messages in any one second', async () => {

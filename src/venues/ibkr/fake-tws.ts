@@ -73,14 +73,24 @@ export interface FakeTwsHandle {
   port: number;
   account: string;
   readonly received: FakeTwsReceived[];
-  readonly orders: Map<number, FakeTwsOrder>;
+  /** Orders by `clientId:orderId` (TWS scopes order ids per API client). */
+  readonly orders: Map<string, FakeTwsOrder>;
+  /** The order with this id, of `clientId` when given, else the latest placed under that id. */
+  order(orderId: number | string, clientId?: number): FakeTwsOrder | undefined;
   readonly executions: FakeTwsExecution[];
   cash(): number;
   positionOf(conId: number): number;
   /** Connected API clients right now. */
   connections(): number;
-  /** Moves a contract's price; resting limit and stop orders that it crosses fill. */
-  setPrice(symbol: string, price: number): void;
+  /**
+   * Moves a contract's price; resting limit and stop orders that it crosses fill. `silent` fills without telling
+   * the clients, as when TWS had lost IB's servers (they learn of it by re-reading).
+   */
+  setPrice(symbol: string, price: number, opts?: { silent?: boolean }): void;
+  /** Closes (false) or opens the market: market orders then rest as Submitted instead of filling. */
+  setMarketOpen(open: boolean): void;
+  /** Sends a notice (an error message without id) to every client, e.g. 1102 "connectivity restored". */
+  notice(code: number, message: string): void;
   /** Drops every client connection, as TWS's nightly restart does; the account state stays. */
   dropConnections(): void;
   /** Refuses (true) or accepts new connections again, e.g. while "restarting". */
@@ -192,8 +202,11 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
   let permSeq = 1_000_000;
   let execSeq = 1;
   let refusing = false;
+  let marketOpen = true;
+  let silent = false;
   const positions = new Map<number, { qty: number; avgCost: number }>();
-  const orders = new Map<number, FakeTwsOrder>();
+  const orders = new Map<string, FakeTwsOrder>();
+  const key = (clientId: number, orderId: number) => `${clientId}:${orderId}`;
   const executions: FakeTwsExecution[] = [];
   const received: FakeTwsReceived[] = [];
   const clients = new Set<Client>();
@@ -202,6 +215,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     if (!c.socket.destroyed) c.socket.write(frame(fields));
   };
   const broadcast = (fields: Field[]) => {
+    if (silent) return;
     for (const c of clients) if (c.handshaken) send(c, fields);
   };
   const error = (c: Client, id: number, code: number, msg: string) => send(c, [OUT.ERR_MSG, 2, id, code, msg]);
@@ -357,7 +371,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
   const marketable = (o: FakeTwsOrder): number | undefined => {
     const px = o.contract.price;
     const buy = o.action === 'BUY';
-    if (o.orderType === 'MKT') return px;
+    if (o.orderType === 'MKT') return marketOpen ? px : undefined;
     if (o.orderType === 'LMT' && o.lmtPrice !== undefined) {
       if (buy ? px <= o.lmtPrice : px >= o.lmtPrice) return px;
       return undefined;
@@ -385,7 +399,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     const orderType = t[19];
     const lmtPrice = num(t[20]);
     const auxPrice = num(t[21]);
-    const existing = orders.get(orderId);
+    const existing = orders.get(key(c.clientId, orderId));
     if (existing) {
       // Same id again: TWS treats it as a modification of the working order.
       if (existing.status !== 'Submitted') {
@@ -401,11 +415,12 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       if (px !== undefined) fill(existing, px);
       return;
     }
-    if (orderId < nextOrderId) {
+    if (orderId < 1) {
       error(c, orderId, 103, 'Duplicate order id');
       return;
     }
-    nextOrderId = orderId + 1;
+    // One counter for all clients keeps ids distinct across them (TWS tracks the next id per client).
+    nextOrderId = Math.max(nextOrderId, orderId + 1);
     const contract = contracts.find((k) => k.symbol === symbol && k.secType === secType && k.currency === currency);
     if (!contract) {
       error(c, orderId, 200, 'No security definition has been found for the request');
@@ -442,7 +457,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       filled: 0,
       avgFillPrice: 0,
     };
-    orders.set(orderId, o);
+    orders.set(key(c.clientId, orderId), o);
     broadcast(openOrderFields(o));
     broadcast(orderStatusFields(o));
     const px = marketable(o);
@@ -451,7 +466,8 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
 
   const onCancelOrder = (c: Client, t: string[]) => {
     const orderId = Number(t[2]);
-    const o = orders.get(orderId);
+    // A client cancels only its own orders.
+    const o = orders.get(key(c.clientId, orderId));
     if (!o) {
       error(c, orderId, 135, `Can't find order with id =${orderId}`);
       return;
@@ -676,19 +692,35 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     account,
     received,
     orders,
+    order(orderId, clientId) {
+      const id = Number(orderId);
+      if (clientId !== undefined) return orders.get(key(clientId, id));
+      return [...orders.values()].filter((o) => o.orderId === id).at(-1);
+    },
     executions,
     cash: () => cash,
     positionOf: (conId) => positions.get(conId)?.qty ?? 0,
     connections: () => clients.size,
-    setPrice(symbol, price) {
+    setPrice(symbol, price, opts = {}) {
       const k = contracts.find((x) => x.symbol === symbol);
       if (!k) throw new Error(`fake TWS: no contract ${symbol}`);
       k.price = price;
-      for (const o of orders.values()) {
-        if (o.contract !== k || o.status !== 'Submitted') continue;
-        const px = marketable(o);
-        if (px !== undefined) fill(o, o.orderType === 'LMT' && o.lmtPrice !== undefined ? o.lmtPrice : px);
+      silent = opts.silent === true;
+      try {
+        for (const o of orders.values()) {
+          if (o.contract !== k || o.status !== 'Submitted') continue;
+          const px = marketable(o);
+          if (px !== undefined) fill(o, o.orderType === 'LMT' && o.lmtPrice !== undefined ? o.lmtPrice : px);
+        }
+      } finally {
+        silent = false;
       }
+    },
+    setMarketOpen(open) {
+      marketOpen = open;
+    },
+    notice(code, message) {
+      broadcast([OUT.ERR_MSG, 2, -1, code, message]);
     },
     dropConnections() {
       for (const c of clients) c.socket.destroy();

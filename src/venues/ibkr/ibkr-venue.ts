@@ -313,7 +313,7 @@ export class IbkrVenue implements Venue {
     });
     ib.on(EventName.disconnected, () => this.onDropped(ib));
     ib.on(EventName.error, (err: Error, code: number, reqId: number) => this.onError(err, code, reqId));
-    ib.on(EventName.info, (message: string, code: number) => this.opts.onNotice?.(message, code));
+    ib.on(EventName.info, (message: string, code: number) => this.onInfo(message, code));
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) =>
       this.onOpenOrder(orderId, contract, order, state),
     );
@@ -322,8 +322,21 @@ export class IbkrVenue implements Venue {
       this.openOrdersDone = [];
       for (const d of done) d();
     });
-    ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, _rem: number, avg: number) =>
-      this.onOrderStatus(orderId, status, filled, avg),
+    ib.on(
+      EventName.orderStatus,
+      (
+        orderId: number,
+        status: string,
+        filled: number,
+        _remaining: number,
+        avg: number,
+        _permId?: number,
+        _parentId?: number,
+        _lastFillPrice?: number,
+        clientId?: number,
+      ) => {
+        if (!this.foreign(clientId)) this.onOrderStatus(orderId, status, filled, avg);
+      },
     );
     ib.on(EventName.execDetails, (_reqId: number, contract: Contract, exec: Execution) => this.onExec(contract, exec));
     ib.on(EventName.execDetailsEnd, (reqId: number) => this.finish(reqId));
@@ -400,7 +413,9 @@ export class IbkrVenue implements Venue {
   private async resync(): Promise<void> {
     const seen = new Set<number>();
     const watch = (id: number) => seen.add(id);
-    const onOpen = (orderId: number) => watch(orderId);
+    const onOpen = (orderId: number, _c: Contract, order: Order) => {
+      if (!this.foreign(order.clientId)) watch(orderId);
+    };
     this.ib?.on(EventName.openOrder, onOpen);
     try {
       await Promise.all([
@@ -536,18 +551,21 @@ export class IbkrVenue implements Venue {
     }
   }
 
+  // Messages without an id (farm status, connectivity): 1101 / 1102 mean TWS is back in touch with IB's servers,
+  // and what happened meanwhile is read again.
+  private onInfo(message: string, code: number): void {
+    if (CONNECTIVITY_RESTORED.has(code) && this.connected) void this.resync().catch(() => undefined);
+    this.opts.onNotice?.(message, code);
+  }
+
   private onError(err: Error, code: number, reqId: number): void {
     const message = err?.message ?? String(err);
     if (code === CONNECT_FAIL && this.connectWaiter) {
       this.connectWaiter.reject(this.unavailable(`cannot connect to ${this.host}:${this.port}: ${message}`));
       return;
     }
-    if (CONNECTIVITY_RESTORED.has(code) && this.connected) {
-      void this.resync().catch(() => undefined);
-      return;
-    }
     if (reqId === undefined || reqId < 0) {
-      this.opts.onNotice?.(message, code);
+      this.onInfo(message, code);
       return;
     }
     const pending = this.pending.get(reqId);
@@ -594,7 +612,13 @@ export class IbkrVenue implements Venue {
 
   // ---- order state --------------------------------------------------------------------------------------------
 
+  // TWS scopes order ids per API client and reports other clients' orders and executions too: only ours count.
+  private foreign(clientId: number | undefined): boolean {
+    return clientId !== undefined && clientId !== this.clientId;
+  }
+
   private onOpenOrder(orderId: number, contract: Contract, order: Order, state: OrderState): void {
+    if (this.foreign(order.clientId)) return;
     let t = this.orders.get(orderId);
     if (!t) {
       const now = Date.now();
@@ -656,6 +680,7 @@ export class IbkrVenue implements Venue {
 
   private onExec(contract: Contract, exec: Execution): void {
     const execId = exec.execId ?? '';
+    if (this.foreign(exec.clientId)) return;
     if (!execId || this.fills.has(execId) || this.execsAwaitingFee.has(execId)) return;
     const orderId = exec.orderId ?? -1;
     const t = this.orders.get(orderId) ?? this.trackFromExecution(orderId, contract, exec);
