@@ -98,6 +98,15 @@ describe('IBKR adapter on the fake TWS', () => {
     expect(lookups).toContainEqual(['EUR', 'CASH', 'IDEALPRO']);
   });
 
+  it('knows the trading hours of a stock and a forex pair from their contract details', async () => {
+    // The fake's AAPL: regular 09:30-16:00 US/Eastern (EST in December), extended 04:00-20:00.
+    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 30))).toBe(true);
+    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 29))).toBe(false);
+    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 10, 0), true)).toBe(true);
+    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 21, 0))).toBe(false);
+    expect(await venue.isMarketOpen('EUR/USD', Date.UTC(2026, 11, 2, 3, 0))).toBe(true);
+  });
+
   it('fills a market order and reports the fill with its commission', async () => {
     const fills: VenueFill[] = [];
     const sub = venue.watchFills((f) => fills.push(f));

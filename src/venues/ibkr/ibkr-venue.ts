@@ -33,6 +33,7 @@ import type {
 } from '../../core/venue.js';
 import { contractFor, symbolOf } from './contracts.js';
 import { MessagePacer } from './pacer.js';
+import { inSession, parseTradingHours, type TradingSession } from './trading-hours.js';
 
 /** Options of the IBKR adapter. */
 export interface IbkrVenueOptions {
@@ -1049,6 +1050,21 @@ export class IbkrVenue implements Venue {
       });
     }
     return out;
+  }
+
+  /**
+   * The symbol's sessions from its contract details: regular (`liquidHours`) by default, or the wider
+   * `tradingHours` (pre- and post-market) with `extended`.
+   */
+  async tradingSessions(symbol: string, extended = false): Promise<TradingSession[]> {
+    const d = await this.contractDetailsOf(symbol);
+    const hours = (extended ? d.tradingHours : d.liquidHours) ?? '';
+    return parseTradingHours(hours, d.timeZoneId || 'UTC');
+  }
+
+  /** Whether the symbol's market is open at `at` (regular hours unless `extended`). */
+  async isMarketOpen(symbol: string, at = Date.now(), extended = false): Promise<boolean> {
+    return inSession(await this.tradingSessions(symbol, extended), at);
   }
 
   /** The account's values (net liquidation, cash, available funds = free margin, ...), in its base currency. */
