@@ -197,6 +197,40 @@ describe('IBKR adapter on the fake TWS', () => {
     await venue.cancelOrder({ symbol: 'AAPL/USD', clientOrderId: req.clientOrderId });
   });
 
+  it('places a bracket: children wait for the entry, the take-profit fills and cancels the stop', async () => {
+    const orders: VenueOrder[] = [];
+    const sub = venue.watchOrders((o) => orders.push(o));
+    const b = await venue.placeBracket(
+      { clientOrderId: cid('br'), symbol: 'AAPL/USD', side: 'buy', type: 'market', quantity: 10 },
+      { stopPrice: 180, takeProfitPrice: 200 },
+    );
+    expect(b.entry).toMatchObject({ status: 'filled', filledQuantity: 10 });
+    expect(b.stop).toMatchObject({ side: 'sell', type: 'stop', stopPrice: 180, status: 'accepted' });
+    expect(b.takeProfit).toMatchObject({ side: 'sell', type: 'limit', price: 200, status: 'accepted' });
+    const sent = tws.received.filter((m) => m.msgId === 3).slice(-3);
+    // transmit and parent id: entry held, take-profit held under the entry, the stop transmits the group.
+    expect(sent.map((m) => [m.tokens[2], m.tokens[28], m.tokens[29]])).toEqual([
+      [b.entry.venueOrderId, '0', ''],
+      [b.takeProfit.venueOrderId, '0', b.entry.venueOrderId],
+      [b.stop.venueOrderId, '1', b.entry.venueOrderId],
+    ]);
+    expect(tws.order(b.stop.venueOrderId, 7)?.status).toBe('Submitted');
+    tws.setPrice('AAPL', 201);
+    const final = (id: string, status: string) => orders.some((o) => o.venueOrderId === id && o.status === status);
+    await until(
+      () => final(b.takeProfit.venueOrderId, 'filled') && final(b.stop.venueOrderId, 'cancelled'),
+      'the exit',
+    );
+    sub.close();
+    tws.setPrice('AAPL', 190);
+    await expect(
+      venue.placeBracket(
+        { clientOrderId: cid('bad'), symbol: 'AAPL/USD', side: 'buy', type: 'limit', quantity: 1, price: 190 },
+        { stopPrice: 195, takeProfitPrice: 200 },
+      ),
+    ).rejects.toThrow(/stop must be on the losing side/);
+  });
+
   it('rejects cancelling an unknown order and answers a filled one with its fill', async () => {
     const err = await venue.cancelOrder({ symbol: 'AAPL/USD', clientOrderId: 'never-placed' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VenueError);

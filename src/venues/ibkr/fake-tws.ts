@@ -45,7 +45,9 @@ export interface FakeTwsOrder {
   auxPrice: number | undefined;
   tif: string;
   orderRef: string;
-  status: 'Submitted' | 'Filled' | 'Cancelled';
+  /** PreSubmitted: held (not transmitted yet, or a bracket child waiting for its parent's fill). */
+  status: 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled';
+  parentId: number;
   filled: number;
   avgFillPrice: number;
 }
@@ -365,6 +367,23 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     broadcast(orderStatusFields(o, price));
     broadcast(openOrderFields(o));
     broadcast(commissionFields(e));
+    const group = [...orders.values()].filter((x) => x.clientId === o.clientId && x.status === 'PreSubmitted');
+    // A filled parent activates its children; a filled child cancels its siblings (one-cancels-all).
+    for (const child of group.filter((x) => x.parentId === o.orderId)) {
+      if (child.status !== 'PreSubmitted') continue;
+      child.status = 'Submitted';
+      broadcast(orderStatusFields(child));
+      const px = marketable(child);
+      if (px !== undefined) fill(child, px);
+    }
+    if (o.parentId) {
+      for (const sib of orders.values()) {
+        if (sib === o || sib.clientId !== o.clientId || sib.parentId !== o.parentId || sib.status !== 'Submitted')
+          continue;
+        sib.status = 'Cancelled';
+        broadcast(orderStatusFields(sib));
+      }
+    }
   };
 
   // A resting order's trigger: limit buys at or below the price, stops at or through it.
@@ -402,7 +421,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     const existing = orders.get(key(c.clientId, orderId));
     if (existing) {
       // Same id again: TWS treats it as a modification of the working order.
-      if (existing.status !== 'Submitted') {
+      if (existing.status !== 'Submitted' && existing.status !== 'PreSubmitted') {
         error(c, orderId, 104, 'Cannot modify a filled order.');
         return;
       }
@@ -454,10 +473,35 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       tif: t[22] || 'DAY',
       orderRef: t[27] ?? '',
       status: 'Submitted',
+      parentId: Number(t[29]) || 0,
       filled: 0,
       avgFillPrice: 0,
     };
     orders.set(key(c.clientId, orderId), o);
+    // transmit=0 holds the order in TWS until an order of its group is transmitted (how brackets are sent).
+    if (t[28] !== '1') {
+      o.status = 'PreSubmitted';
+      return;
+    }
+    if (o.parentId) {
+      const parent = orders.get(key(c.clientId, o.parentId));
+      const children = [...orders.values()].filter((x) => x.clientId === c.clientId && x.parentId === o.parentId);
+      for (const child of children) child.status = 'PreSubmitted';
+      if (parent && parent.status === 'PreSubmitted') {
+        parent.status = 'Submitted';
+        broadcast(openOrderFields(parent));
+        broadcast(orderStatusFields(parent));
+      }
+      for (const child of children) {
+        broadcast(openOrderFields(child));
+        broadcast(orderStatusFields(child));
+      }
+      if (parent && parent.status === 'Submitted') {
+        const px = marketable(parent);
+        if (px !== undefined) fill(parent, px);
+      }
+      return;
+    }
     broadcast(openOrderFields(o));
     broadcast(orderStatusFields(o));
     const px = marketable(o);
@@ -571,7 +615,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       case IN.REQ_OPEN_ORDERS:
       case IN.REQ_ALL_OPEN_ORDERS:
         for (const o of orders.values()) {
-          if (o.status !== 'Submitted') continue;
+          if (o.status !== 'Submitted' && o.status !== 'PreSubmitted') continue;
           send(c, openOrderFields(o));
           send(c, orderStatusFields(o));
         }

@@ -865,6 +865,15 @@ export class IbkrVenue implements Venue {
       );
     }
     const details = await this.contractDetailsOf(req.symbol);
+    return this.submit(req, details, { transmit: true });
+  }
+
+  // Sends one new order and waits for IB's acknowledgement (a market order: its fill, up to marketFillWaitMs).
+  private async submit(
+    req: VenueOrderRequest,
+    details: ContractDetails,
+    link: { transmit: boolean; parentId?: number },
+  ): Promise<VenueOrder> {
     const c = details.contract;
     const contract: Contract = {
       conId: c.conId,
@@ -899,8 +908,9 @@ export class IbkrVenue implements Venue {
       orderType: IB_TYPE[req.type],
       tif: IB_TIF[req.timeInForce ?? (req.type === 'market' ? 'DAY' : 'GTC')],
       orderRef: req.clientOrderId,
-      transmit: true,
+      transmit: link.transmit,
     };
+    if (link.parentId !== undefined) order.parentId = link.parentId;
     if (req.price !== undefined && req.type !== 'market' && req.type !== 'stop') order.lmtPrice = req.price;
     if (req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
       order.auxPrice = req.stopPrice;
@@ -923,6 +933,69 @@ export class IbkrVenue implements Venue {
       throw e;
     }
     return this.toVenueOrder(await acked);
+  }
+
+  /**
+   * An entry with its protective stop and take-profit as one IB bracket: the children wait at IB until the entry
+   * fills, and the first of them to fill cancels the other. Client ids of the children: `<id>-sl`, `<id>-tp`.
+   */
+  async placeBracket(
+    entry: VenueOrderRequest,
+    exits: { stopPrice: number; takeProfitPrice: number },
+  ): Promise<{ entry: VenueOrder; stop: VenueOrder; takeProfit: VenueOrder }> {
+    if (entry.type !== 'market' && entry.type !== 'limit') {
+      throw new ValidationError(`bracket ${entry.clientOrderId}: the entry must be a market or limit order`, 'type');
+    }
+    const long = entry.side === 'buy';
+    const ok = long ? exits.stopPrice < exits.takeProfitPrice : exits.stopPrice > exits.takeProfitPrice;
+    const inside =
+      entry.price === undefined ||
+      (long
+        ? exits.stopPrice < entry.price && entry.price < exits.takeProfitPrice
+        : exits.takeProfitPrice < entry.price && entry.price < exits.stopPrice);
+    if (!ok || !inside) {
+      throw new ValidationError(
+        `bracket ${entry.clientOrderId}: the stop must be on the losing side and the take-profit on the winning side of the entry`,
+        'stopPrice',
+      );
+    }
+    const exitSide: OrderSide = long ? 'sell' : 'buy';
+    const tp: VenueOrderRequest = {
+      clientOrderId: `${entry.clientOrderId}-tp`,
+      symbol: entry.symbol,
+      side: exitSide,
+      type: 'limit',
+      quantity: entry.quantity,
+      price: exits.takeProfitPrice,
+      timeInForce: 'GTC',
+    };
+    const sl: VenueOrderRequest = {
+      clientOrderId: `${entry.clientOrderId}-sl`,
+      symbol: entry.symbol,
+      side: exitSide,
+      type: 'stop',
+      quantity: entry.quantity,
+      stopPrice: exits.stopPrice,
+      timeInForce: 'GTC',
+    };
+    for (const r of [entry, tp, sl]) {
+      if (this.find({ symbol: r.symbol, clientOrderId: r.clientOrderId })) {
+        throw new VenueError(`IBKR ${this.id}: client order id ${r.clientOrderId} is already in use`, {
+          retryable: false,
+          venue: this.id,
+          code: 'VENUE_DUPLICATE_ORDER',
+        });
+      }
+    }
+    const details = await this.contractDetailsOf(entry.symbol);
+    const parentId = this.nextOrderId;
+    // Entry and take-profit are held at TWS (transmit false) until the stop, sent last, transmits the whole group.
+    const [e, t, s] = await Promise.all([
+      this.submit(entry, details, { transmit: false }),
+      this.submit(tp, details, { transmit: false, parentId }),
+      this.submit(sl, details, { transmit: true, parentId }),
+    ]);
+    return { entry: e, stop: s, takeProfit: t };
   }
 
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
