@@ -10,6 +10,8 @@ import { ConfigError } from '../core/errors.js';
 import type { Venue } from '../core/venue.js';
 import { durablePaperVenue, type PaperAccounts } from './paper-accounts.js';
 import { CcxtVenue } from '../venues/ccxt/index.js';
+import { IbkrVenue } from '../venues/ibkr/ibkr-venue.js';
+import { ibkrOptionsFrom } from '../venues/ibkr/options.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
 import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
@@ -185,6 +187,21 @@ export async function buildVenues(
           ...(onVenueAlert ? { onAlert: (m: string) => onVenueAlert(vc.id, m) } : {}),
         }));
         limits = { maxClientIdLength: IG_MAX_DEAL_REFERENCE, serverTimeResolutionMs: 1_000 };
+      } else if (vc.type === 'ibkr') {
+        // `sandbox: true` means a paper account, checked at connect; dev trades paper only, like ccxt's sandbox rule.
+        if (profile === 'dry_run') {
+          throw new ConfigError(
+            `${where}.type`,
+            `profile dry_run paper-trades on the venue's market data, which the IBKR adapter leaves out: run ${vc.id} on a paper account ("sandbox": true) with profile dev`,
+          );
+        }
+        if (profile === 'dev' && !vc.sandbox)
+          throw new ConfigError(
+            `${where}.sandbox`,
+            `profile dev trades no real money: set "sandbox": true (a paper account) for ${vc.id}`,
+          );
+        venue = new IbkrVenue(ibkrOptionsFrom(vc.id, vc.options, where, { symbols, paperOnly: vc.sandbox }));
+        real = profile === 'live' && !vc.sandbox;
       } else {
         throw new ConfigError(`${where}.type`, `venue type "${vc.type}" is not available in the runtime yet`);
       }
