@@ -13,6 +13,7 @@ import {
 import { dryRunRefusals } from '../authoring/promotion/dry-run.js';
 import {
   evaluateWalkForward,
+  evaluateWalkForwardWith,
   type GateEvaluation,
   judgeGate,
   type WalkForwardSplit,
@@ -23,7 +24,15 @@ import {
   policyChangeRefusal,
   withChanges,
 } from '../authoring/promotion/policy.js';
-import { compileStoredVersion, findStrategyVersion, parseVersionRef } from '../authoring/versions.js';
+import {
+  checkedVersionSource,
+  compileStoredVersion,
+  findStrategyVersion,
+  isCodeSource,
+  parseVersionRef,
+} from '../authoring/versions.js';
+import { viewColumns } from '../backtest/optimizer/warmup.js';
+import { SandboxStoppedError } from '../authoring/sandbox/limits.js';
 import type { DivergenceReport } from '../backtest/divergence.js';
 import type { BacktestData, BacktestOptions } from '../backtest/runner.js';
 import type { Config } from '../core/config.js';
@@ -150,12 +159,28 @@ export class Promotion {
       const params = JSON.parse(v.params) as ParamValues;
       const safetyOk = stored === null || stored.ok;
       const findings = stored?.findings.map((f) => f.message ?? JSON.stringify(f)) ?? [];
+      const code = checkedVersionSource(v);
       evaluation = {
         safety: { ok: safetyOk, findings },
-        folds: safetyOk ? evaluateWalkForward(def, params, input.data, input.split, input.run) : [],
+        folds: !safetyOk
+          ? []
+          : isCodeSource(code)
+            ? // Code runs each window in the sandbox backtest worker: a version that loops is stopped on its budget.
+              await evaluateWalkForwardWith(input.data.columns.length, input.split ?? {}, async (from, to) => {
+                const { runSandboxedBacktest } = await import('../authoring/sandbox/backtest-worker.js');
+                const window = { ...input.data, columns: viewColumns(input.data.columns, from, to) };
+                const r = await runSandboxedBacktest({
+                  source: code.source,
+                  file: code.file,
+                  options: { ...input.run, data: window, params },
+                });
+                return r.metrics;
+              })
+            : evaluateWalkForward(def, params, input.data, input.split, input.run),
       };
     } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
+      // A refused source, or code the sandbox stopped (a loop, a heap past its cap): the gate fails, naming why.
+      if (!(err instanceof ValidationError) && !(err instanceof SandboxStoppedError)) throw err;
       evaluation = { safety: { ok: false, findings: [err.message] }, folds: [] };
     }
     return this.recordGate(actor, ref, evaluation, input.label);

@@ -47,7 +47,8 @@ export interface WalkForwardSplit {
   readonly inSampleRatio?: number;
 }
 
-function pick(m: Metrics): GateMetrics {
+/** The metrics the gate keeps of a backtest's metrics. */
+export function gateMetrics(m: Metrics): GateMetrics {
   return {
     bars: m.bars,
     trades: m.trades,
@@ -56,6 +57,27 @@ function pick(m: Metrics): GateMetrics {
     winRatePct: m.winRatePct,
     totalReturnPct: m.totalReturnPct,
   };
+}
+
+/** Backtests one window `[from, to)` of the data (bar indices) and gives its metrics. */
+export type WindowBacktest = (from: number, to: number) => Promise<Metrics>;
+
+/**
+ * The walk-forward folds of `bars` bars, each window backtested by `runWindow` (e.g. in the sandbox backtest worker,
+ * for code), one after another.
+ */
+export async function evaluateWalkForwardWith(
+  bars: number,
+  split: WalkForwardSplit,
+  runWindow: WindowBacktest,
+): Promise<GateFold[]> {
+  const out: GateFold[] = [];
+  for (const f of walkForwardFolds(bars, split.folds ?? 1, split.inSampleRatio ?? 0.75)) {
+    const inSample = gateMetrics(await runWindow(f.inSample.from, f.inSample.to));
+    const outOfSample = gateMetrics(await runWindow(f.outOfSample.from, f.outOfSample.to));
+    out.push({ inSample, outOfSample });
+  }
+  return out;
 }
 
 /**
@@ -71,7 +93,7 @@ export function evaluateWalkForward(
 ): GateFold[] {
   const folds = walkForwardFolds(data.columns.length, split.folds ?? 1, split.inSampleRatio ?? 0.75);
   const on = (from: number, to: number) =>
-    pick(
+    gateMetrics(
       runBacktest({
         ...run,
         data: { ...data, columns: viewColumns(data.columns, from, to) },
