@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileStoredVersion, type StoredVersion } from '../authoring/versions.js';
 import { resolveStrategy, strategyExits } from '../authoring/resolve.js';
+import { guardedStrategy } from '../authoring/sandbox/trial-guard.js';
 import { dataHash } from '../backtest/data-hash.js';
 import { runBacktest } from '../backtest/runner.js';
 import { ValidationError } from '../core/errors.js';
@@ -27,6 +28,8 @@ export interface BacktestJobWorkerData {
   cash?: number;
   from?: number;
   to?: number;
+  /** The callback marks the host's CPU watchdog reads (a stored version: code we did not write). */
+  marks?: SharedArrayBuffer;
 }
 
 /** What the worker posts back. */
@@ -43,7 +46,11 @@ const w = workerData as BacktestJobWorkerData;
 
 try {
   post({ kind: 'phase', phase: 'loading' });
-  const def = w.version ? compileStoredVersion(w.version) : resolveStrategy(w.strategy);
+  // A stored version is marked around its load and every callback, so the host's watchdog can stop it on its budget.
+  const version = w.version;
+  const def = version
+    ? guardedStrategy(w.marks ? { marks: w.marks } : undefined, () => compileStoredVersion(version))
+    : resolveStrategy(w.strategy);
   const tf = w.timeframe ? parseTimeframe(w.timeframe) : undefined;
   const loaded = loadBars(w.data, { store: new MarketDataStore(w.dataDir), ...(tf ? { timeframe: tf } : {}) });
   const timeframe = loaded.timeframe ?? tf;

@@ -6,7 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { parseVersionRef } from '../authoring/versions.js';
+import { MARK_BYTES } from '../authoring/sandbox/backtest-worker-marks.js';
+import { DEFAULT_SANDBOX_LIMITS } from '../authoring/sandbox/limits.js';
+import { stoppedAt, watchCallbacks } from '../authoring/sandbox/watchdog.js';
+import { parseVersionRef, versionFileName } from '../authoring/versions.js';
 import { tsxWorkerSource } from '../backtest/optimizer/pool.js';
 import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
@@ -191,15 +194,32 @@ export class BacktestJobs implements ApiBacktests {
     job.status = 'running';
     job.phase = 'loading';
     this.changed(job);
-    const worker = new Worker(tsxWorkerSource(WORKER), { eval: true, workerData: next.data });
+    // A stored version is code we did not write: its callbacks are marked in the worker and watched from here, and
+    // one past its CPU budget ends the worker with the sandbox's one-line stop (the queue goes on).
+    const v = next.data.version;
+    const marks = v ? new SharedArrayBuffer(MARK_BYTES) : undefined;
+    const worker = new Worker(tsxWorkerSource(WORKER), {
+      eval: true,
+      workerData: { ...next.data, ...(marks ? { marks } : {}) },
+    });
     this.running = worker;
     let settled = false;
     const finish = () => {
       settled = true;
+      watchdog?.stop();
       if (this.running === worker) this.running = undefined;
       void worker.terminate();
       this.pump();
     };
+    const watchdog =
+      v && marks
+        ? watchCallbacks(marks, DEFAULT_SANDBOX_LIMITS, (at) => {
+            if (settled) return;
+            const who = { strategy: `${v.strategy_id}@v${v.version}`, file: versionFileName(v) };
+            this.fail(job, stoppedAt(who, 'cpu-budget', at, DEFAULT_SANDBOX_LIMITS).message);
+            finish();
+          })
+        : undefined;
     worker.on('message', (m: BacktestJobWorkerPost) => {
       if (settled) return;
       if (m.kind === 'phase') {
