@@ -94,8 +94,19 @@ const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
  * key, so nothing to keep alive); called first, `authenticate` resolves once the exchange answered the subscribe.
  */
 const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
-  binance: (ex) =>
-    (ex as unknown as { authenticate(p: Record<string, unknown>): Promise<unknown> }).authenticate({ type: 'spot' }),
+  binance: (ex) => {
+    const done = (ex as unknown as { authenticate(p: Record<string, unknown>): Promise<unknown> }).authenticate({
+      type: 'spot',
+    });
+    // ccxt creates a future for concurrent subscribers before it sends the subscribe, and rejects it when the
+    // connection fails; with no concurrent subscriber nobody awaits it, and it would surface as an unhandled rejection.
+    const url = (ex.urls as { api?: { ws?: { 'ws-api'?: { spot?: string } } } }).api?.ws?.['ws-api']?.spot;
+    const client = url
+      ? (ex.clients as Record<string, { futures?: Record<string, Promise<unknown>> }>)[url]
+      : undefined;
+    client?.futures?.['authenticate:signature:spot']?.catch(() => undefined);
+    return done;
+  },
 };
 // Binance's default watchTicker stream is the mini ticker, which has no bid/ask.
 const WATCH_TICKER_PARAMS: Record<string, Record<string, unknown>> = { binance: { name: 'ticker' } };

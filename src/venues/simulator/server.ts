@@ -461,6 +461,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       socket.destroy();
       return;
     }
+    if (userStream && faults.refuseWebSockets) {
+      // An outage of the user-data service: the upgrade itself fails, as behind a load balancer with no backend.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (faults.refuseWebSockets) {
         ws.close(1013, 'try again later');
