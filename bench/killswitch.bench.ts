@@ -10,11 +10,10 @@
  *    to the last cancel and close; target p99 < 500 ms (KILL_BENCH_REPS repetitions, default 10: each re-opens the
  *    100 positions over HTTP first).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LiveColumns } from '../src/app/live/live-feed.js';
 import { StoreJournal } from '../src/app/live/journal.js';
 import { buildVenues } from '../src/app/venues.js';
@@ -25,7 +24,7 @@ import { InProcessEventBus } from '../src/engine/event-bus.js';
 import { openStore } from '../src/store/index.js';
 import { LiveVenueBridge } from '../src/venues/live/bridge.js';
 import { VenueMessages } from '../src/venues/live/venue-messages.js';
-import type { SimulatorOptions } from '../src/venues/simulator/index.js';
+import { simulatorProcess } from './simulator-child.js';
 import { SimulatedVenue } from '../src/backtest/simulated-venue.js';
 import { barsToColumns } from '../src/core/bar.js';
 import { defineInstrument } from '../src/core/instrument.js';
@@ -97,25 +96,6 @@ function until(cond: () => boolean): Promise<void> {
     const poll = () => (cond() ? resolve() : setImmediate(poll));
     poll();
   });
-}
-
-/** Starts the exchange simulator in its own process (bench/simulator-process.ts); `close` ends it. */
-async function simulatorProcess(opts: SimulatorOptions): Promise<{ url: string; close: () => void }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(dirname(fileURLToPath(import.meta.url)), 'simulator-process.ts'), JSON.stringify(opts)],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout.on('data', (b: Buffer) => {
-      text += b.toString();
-      const nl = text.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(text.slice(0, nl)) as { url: string }).url);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator process exited with ${code}`)));
-  });
-  return { url, close: () => child.stdin.end() };
 }
 
 /** Part 2: the kill switch through ccxt, the resilient venue and the live bridge against the simulator. */

@@ -7,6 +7,7 @@
  * through cached prepared statements and reaches the OS before the venue call — it survives kill -9 — while fsync
  * and checkpoints run off the event loop), the ResilientVenue layer and a request budget on the execution engine. Printed beside it: the physical
  * limit of the old design, one fsync on this disk. Then the event bus: publishes per second to three subscribers.
+ * Last, order -> fill latency through the ccxt venue on the simulator: user-data stream beside REST polling.
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { ResilientVenue } from '../src/venues/resilience.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { assembleDeployment, MemoryJournal } from '../test/fixtures/runtime/kit.js';
 import { MemoryVenue } from '../test/fixtures/runtime/memory-venue.js';
+import { fillLatency } from './venue-fill-latency.js';
 
 // LIVE_BENCH_EVENTS shortens a run while iterating (default 100k).
 const EVENTS = Number(process.env.LIVE_BENCH_EVENTS ?? 100_000);
@@ -218,4 +220,6 @@ export default async function (): Promise<void> {
   out(
     `event bus  ${(best / 1e6).toFixed(2)} M events/s published to 3 subscribers (target >= ${TARGET_BUS_PER_SECOND / 1e6} M/s: ${best >= TARGET_BUS_PER_SECOND ? 'met' : 'NOT met'})${sink < 0 ? '' : ''}`,
   );
+
+  await fillLatency(out);
 }

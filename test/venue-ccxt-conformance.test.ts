@@ -15,3 +15,19 @@ describeVenueConformance('ccxt binance on the simulator', async () => {
   });
   return { venue, symbol: 'BTC/USDT', teardown: () => sim.close() };
 });
+
+// The REST polling path for orders and fills (the user-data stream's fallback) passes the same suite.
+describeVenueConformance('ccxt binance on the simulator, orders and fills polled over REST', async () => {
+  const sim = await startSimulator({ seed: 8, tickIntervalMs: 50 });
+  const venue = new CcxtVenue({
+    exchange: 'binance',
+    apiKey: sim.apiKey,
+    secret: sim.secret,
+    urls: sim.ccxtUrls(),
+    rateLimitMs: 1,
+    timeoutMs: 3_000,
+    pollIntervalMs: 100,
+    userStream: false,
+  });
+  return { venue, symbol: 'BTC/USDT', teardown: () => sim.close() };
+});

@@ -160,8 +160,11 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     );
   };
   const looked = new Set<string>();
+  // What each venue order executed, from the venue's own trades (booked fills are net of a fee taken in the base).
+  const executed = new Map<string, number>();
   for (const symbol of o.symbols) {
     const fills = await o.venue.fetchFills(symbol, from);
+    for (const f of fills) executed.set(f.venueOrderId, (executed.get(f.venueOrderId) ?? 0) + f.quantity);
     // A fill of an order the journal does not know: look its order up once; if it carries our prefix, it is ours.
     for (const f of fills) {
       if (prefix === undefined || o.bridge.knowsOrder(f.venueOrderId, f.clientOrderId)) continue;
@@ -202,6 +205,11 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   for (const v of terminal) {
     await o.bridge.applyReport(v);
     const lo = local.find((x) => x.clientOrderId === v.clientOrderId);
+    // Its fills may all be booked (before the crash, e.g. pushed by a user-data stream ahead of the placement's
+    // answer) while the quantity restored from them is net of a fee in the base asset: count what the venue's
+    // trades executed, so a complete order is not reported as missing fills and its final state is recorded.
+    const gross = executed.get(v.venueOrderId);
+    if (lo && gross !== undefined && gross > lo.filledQuantity) lo.filledQuantity = Number(gross.toFixed(12));
     if (lo && v.filledQuantity > lo.filledQuantity + EPS) {
       await mismatch(
         'Fills missing after reconciliation',

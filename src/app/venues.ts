@@ -99,6 +99,9 @@ async function simulatorCcxt(
     rateLimitMs: 5,
     timeoutMs: num(opt.timeoutMs, 'timeoutMs', where) ?? 5_000,
     pollIntervalMs: pollMs,
+    // The runtime keeps polling orders and fills for now: test/runtime-parity.test.ts hangs with the user-data
+    // stream (not diagnosed yet; docs/venues.md).
+    userStream: false,
     symbols,
     ...(budget ? { budget } : {}),
   });
@@ -164,6 +167,7 @@ export async function buildVenues(
           ...(vc.urls ? { urls: vc.urls } : {}),
           options: vc.options,
           pollIntervalMs: pollMs,
+          userStream: false,
           symbols,
           ...(budget ? { budget } : {}),
         });

@@ -24,7 +24,9 @@ import { venueCallContext } from '../call-context.js';
 import type { RequestBudget } from '../request-budget.js';
 import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
-import { SharedStreams } from './shared-streams.js';
+import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
+import { SharedStreams, type StreamSource } from './shared-streams.js';
+import { UserFeed, type UserFeedMode } from './user-feed.js';
 
 /**
  * Exchanges whose ccxt sandbox mode points at a real testnet. Others (kraken spot, coinbase, kucoin) have none, and
@@ -63,6 +65,15 @@ export interface CcxtVenueOptions {
   symbols?: string[];
   /** Force REST polling for market data even where ccxt pro has WebSocket support. */
   disableStreaming?: boolean;
+  /**
+   * Read orders and fills from the user-data stream where we know how to confirm its subscription (`binance`),
+   * with REST polling only while it is down (default true; false: always poll, as `disableStreaming` also does).
+   */
+  userStream?: boolean;
+  /** First delay before re-subscribing a dropped user-data stream (default 250 ms, doubling up to 30 s). */
+  userStreamRetryMs?: number;
+  /** Called when an order or fill feed switches between the user-data stream and REST polling. */
+  onUserStream?: (feed: 'orders' | 'fills', mode: UserFeedMode, cause?: Error) => void;
   now?: () => number;
 }
 
@@ -74,6 +85,27 @@ const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
     fetchMargins: false,
     fetchCurrencies: false,
     fetchOpenOrders: { warnWithoutSymbol: false },
+  },
+};
+/**
+ * How to wait for a user-data subscription to be confirmed, per exchange. Without a confirmation, a fill between the
+ * reconciling REST read and the subscription would be missed, so only exchanges listed here stream orders and fills.
+ * ccxt's binance subscribes spot user data over the WebSocket API (`userDataStream.subscribe.signature`; no listen
+ * key, so nothing to keep alive); called first, `authenticate` resolves once the exchange answered the subscribe.
+ */
+const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
+  binance: (ex) => {
+    const done = (ex as unknown as { authenticate(p: Record<string, unknown>): Promise<unknown> }).authenticate({
+      type: 'spot',
+    });
+    // ccxt creates a future for concurrent subscribers before it sends the subscribe, and rejects it when the
+    // connection fails; with no concurrent subscriber nobody awaits it, and it would surface as an unhandled rejection.
+    const url = (ex.urls as { api?: { ws?: { 'ws-api'?: { spot?: string } } } }).api?.ws?.['ws-api']?.spot;
+    const client = url
+      ? (ex.clients as Record<string, { futures?: Record<string, Promise<unknown>> }>)[url]
+      : undefined;
+    client?.futures?.['authenticate:signature:spot']?.catch(() => undefined);
+    return done;
   },
 };
 // Binance's default watchTicker stream is the mini ticker, which has no bid/ask.
@@ -101,6 +133,12 @@ export class CcxtVenue implements Venue {
   private readonly orderTrackers = new Set<Map<string, string>>();
   /** WebSocket loops, one per channel, shared by all its subscribers (ccxt has one future per channel). */
   private readonly streams: SharedStreams;
+  /** Whether orders and fills come from the user-data stream (else REST polling only). */
+  private readonly userStreaming: boolean;
+  /** The pending or settled user-data subscription, shared by every feed; cleared when a feed sees it drop. */
+  private userReady: Promise<void> | undefined;
+  private readonly userFeeds = new Set<UserFeed<unknown>>();
+  private readonly lastPrices = new Map<string, number>();
   private connected = false;
 
   constructor(opts: CcxtVenueOptions) {
@@ -146,6 +184,13 @@ export class CcxtVenue implements Venue {
     });
     const has = ex.has as Record<string, boolean | string | undefined>;
     this.streaming = !opts.disableStreaming && !!has.ws && !!has.watchTicker;
+    this.userStreaming =
+      this.streaming &&
+      opts.userStream !== false &&
+      !!USER_STREAM_READY[id] &&
+      !!has.watchOrders &&
+      !!has.watchMyTrades &&
+      !!opts.apiKey;
     this.capabilities = {
       stopOrders: !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
       modifyOrder: false,
@@ -167,6 +212,8 @@ export class CcxtVenue implements Venue {
     for (const s of this.subs) s.closed = true;
     this.subs.clear();
     this.orderTrackers.clear();
+    for (const f of this.userFeeds) f.close();
+    this.userFeeds.clear();
     // Lets unsubscribes already sent behind ccxt's throttle land before the socket goes away.
     await this.streams.close();
     try {
@@ -215,6 +262,7 @@ export class CcxtVenue implements Venue {
         venue: this.id,
         code: VENUE_CODES.badSymbol,
       });
+    await this.checkOrderFilters(req, market);
     const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
     if (req.timeInForce && req.type !== 'market' && req.type !== 'stop')
       params.timeInForce = req.timeInForce === 'DAY' ? 'GTC' : req.timeInForce;
@@ -246,6 +294,46 @@ export class CcxtVenue implements Venue {
       }
       throw err;
     }
+  }
+
+  // The market's filters, checked before sending: a violating order is refused here, with the filter's name.
+  private async checkOrderFilters(req: VenueOrderRequest, market: NonNullable<Market>): Promise<void> {
+    const inst = toInstrument(market, Number(this.exchange.precisionMode));
+    if (!inst) return;
+    const limitPrice = req.type === 'limit' || req.type === 'stop_limit' ? req.price : undefined;
+    const refuse = (reason: string) =>
+      new VenueError(`${this.id}: ${req.side} ${req.quantity} ${req.symbol} refused before sending: ${reason}`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.invalidOrder,
+      });
+    const last = this.lastPrices.get(req.symbol);
+    const reason = checkFilters(inst, {
+      side: req.side,
+      quantity: req.quantity,
+      ...(limitPrice !== undefined ? { price: limitPrice } : {}),
+      ...(req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit')
+        ? { stopPrice: req.stopPrice }
+        : {}),
+      ...(last !== undefined ? { referencePrice: last } : {}),
+    });
+    if (reason) throw refuse(reason);
+    const band = percentPriceBand(market);
+    if (!band || limitPrice === undefined) return;
+    const avg = await this.averagePrice(market);
+    const outside = avg > 0 ? checkPercentPrice(band, req.side, limitPrice, avg) : null;
+    if (outside) throw refuse(outside);
+  }
+
+  // The price a percent-price filter is relative to: Binance's average price, else the last trade.
+  private async averagePrice(market: NonNullable<Market>): Promise<number> {
+    const ex = this.exchange as unknown as Record<string, unknown>;
+    if (this.id === 'binance' && typeof ex.publicGetAvgPrice === 'function') {
+      const get = ex.publicGetAvgPrice as (p: Record<string, unknown>) => Promise<{ price?: string }>;
+      const r = await this.call(() => get.call(this.exchange, { symbol: market.id }));
+      return Number(r.price ?? 0);
+    }
+    return (await this.fetchTicker(market.symbol)).last;
   }
 
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
@@ -355,7 +443,13 @@ export class CcxtVenue implements Venue {
 
   async fetchTicker(symbol: string): Promise<Ticker> {
     await this.connect();
-    return toTicker(await this.call(() => this.exchange.fetchTicker(symbol)), symbol);
+    return this.noteTicker(toTicker(await this.call(() => this.exchange.fetchTicker(symbol)), symbol));
+  }
+
+  // The last price seen per symbol: a market order's notional is checked against it without a request.
+  private noteTicker(t: Ticker): Ticker {
+    if (t.last > 0) this.lastPrices.set(t.symbol, t.last);
+    return t;
   }
 
   async fetchCandles(symbol: string, timeframe: Timeframe, since?: number, limit?: number): Promise<Bar[]> {
@@ -387,7 +481,7 @@ export class CcxtVenue implements Venue {
     return this.streams.subscribe(
       `ticker:${symbol}`,
       () => ({
-        next: async () => toTicker(await this.exchange.watchTicker(symbol, params), symbol),
+        next: async () => this.noteTicker(toTicker(await this.exchange.watchTicker(symbol, params), symbol)),
         unwatch: this.unwatcher('unWatchTicker', () => this.exchange.unWatchTicker(symbol, params)),
       }),
       onTicker,
@@ -449,7 +543,11 @@ export class CcxtVenue implements Venue {
     );
   }
 
-  /** Orders are polled over REST (open orders, then a fetch of any that left the open list). */
+  /**
+   * Order updates: from the user-data stream where the venue has one (REST polling only while it is down, and once
+   * to reconcile after each subscription), else polled over REST (open orders, then a fetch of any order that left
+   * the open list and of every placement of this instance).
+   */
   watchOrders(onOrder: (o: VenueOrder) => void, onError?: (e: Error) => void): Subscription {
     const seen = new Map<string, string>();
     // Orders to follow until final: every open one, plus every placement of this instance (a market order may
@@ -457,50 +555,135 @@ export class CcxtVenue implements Venue {
     const tracked = new Map<string, string>();
     this.orderTrackers.add(tracked);
     const emit = (o: VenueOrder) => {
+      if (!isOpen(o.status)) tracked.delete(o.venueOrderId);
       const key = `${o.status}|${o.filledQuantity}`;
       if (seen.get(o.venueOrderId) === key) return;
       seen.set(o.venueOrderId, key);
       onOrder(o);
     };
-    return this.poll(
-      async () => {
-        const open = await this.fetchOpenOrders();
-        const openIds = new Set(open.map((o) => o.venueOrderId));
-        for (const o of open) tracked.set(o.venueOrderId, o.symbol);
-        const gone: VenueOrder[] = [];
-        for (const [id, symbol] of tracked) {
-          if (openIds.has(id)) continue;
-          const final = await this.fetchOrder({ symbol, venueOrderId: id });
-          // A placement that landed after the open list was read is still open: keep following it.
-          if (!final || !isOpen(final.status)) tracked.delete(id);
-          if (final) gone.push(final);
-        }
-        return [...open, ...gone];
-      },
-      (orders) => {
-        for (const o of orders) emit(o);
-      },
+    const deliver = (orders: VenueOrder[]) => {
+      for (const o of orders) emit(o);
+    };
+    const pollOnce = async () => {
+      const open = await this.fetchOpenOrders();
+      const openIds = new Set(open.map((o) => o.venueOrderId));
+      for (const o of open) tracked.set(o.venueOrderId, o.symbol);
+      const gone: VenueOrder[] = [];
+      for (const [id, symbol] of tracked) {
+        if (openIds.has(id)) continue;
+        const final = await this.fetchOrder({ symbol, venueOrderId: id });
+        // A placement that landed after the open list was read is still open: keep following it.
+        if (!final || !isOpen(final.status)) tracked.delete(id);
+        if (final) gone.push(final);
+      }
+      return [...open, ...gone];
+    };
+    if (!this.userStreaming) return this.poll(pollOnce, deliver, onError, () => this.orderTrackers.delete(tracked));
+    return this.userFeed<VenueOrder[]>(
+      'orders',
+      () => ({
+        next: async () => (await this.exchange.watchOrders()).map((o) => this.remember(o)),
+        unwatch: this.unwatcher('unWatchOrders', () => this.exchange.unWatchOrders()),
+      }),
+      pollOnce,
+      deliver,
       onError,
       () => this.orderTrackers.delete(tracked),
     );
   }
 
-  /** Fills are polled over REST (my trades per symbol since the last one seen). */
+  /**
+   * Executions: from the user-data stream where the venue has one (REST only while it is down, and once to
+   * reconcile after each subscription), else polled over REST (my trades per symbol since the last one seen).
+   * Each trade id is delivered once, whichever path saw it first.
+   */
   watchFills(onFill: (f: VenueFill) => void, onError?: (e: Error) => void): Subscription {
     const seen = new Set<string>();
     let since = this.now();
-    return this.poll(
-      () => this.fetchFills(undefined, since),
-      (fills) => {
-        for (const f of fills) {
-          if (seen.has(f.venueTradeId)) continue;
-          seen.add(f.venueTradeId);
-          since = Math.max(since, f.time);
-          onFill(f);
-        }
-      },
+    const deliver = (fills: VenueFill[]) => {
+      for (const f of fills) {
+        if (seen.has(f.venueTradeId)) continue;
+        seen.add(f.venueTradeId);
+        since = Math.max(since, f.time);
+        onFill(f);
+      }
+    };
+    const pollOnce = () => this.fetchFills(undefined, since);
+    if (!this.userStreaming) return this.poll(pollOnce, deliver, onError);
+    return this.userFeed<VenueFill[]>(
+      'fills',
+      () => ({
+        next: async () =>
+          (await this.exchange.watchMyTrades()).map((t) => {
+            this.touchedSymbols.add(t.symbol ?? '');
+            // The stream's execution report carries the client id even before the placement's answer arrived.
+            const info = t.info as Record<string, unknown> | undefined;
+            const cid = this.clientIds.get(`#${t.order}`) ?? (typeof info?.c === 'string' ? info.c : undefined);
+            return toVenueFill(t, cid);
+          }),
+        unwatch: this.unwatcher('unWatchMyTrades', () => this.exchange.unWatchMyTrades()),
+      }),
+      pollOnce,
+      deliver,
       onError,
     );
+  }
+
+  // A stream-first feed: the shared user-data watch loop of `kind`, with `pollOnce` as fallback and reconciliation.
+  private userFeed<T>(
+    kind: 'orders' | 'fills',
+    source: () => StreamSource<T>,
+    pollOnce: () => Promise<T>,
+    deliver: (v: T) => void,
+    onError: ((e: Error) => void) | undefined,
+    onClose?: () => void,
+  ): Subscription {
+    let used: Promise<void> | undefined;
+    const feed = new UserFeed<T>({
+      ready: () => {
+        used = this.userStreamReady();
+        return used;
+      },
+      subscribe: (next, fail) =>
+        this.streams.subscribe(`user:${kind}`, source, next, (err) => {
+          // The subscription went with the socket: the next feed to retry must subscribe again.
+          if (this.userReady === used) this.userReady = undefined;
+          fail(err);
+        }),
+      poll: pollOnce,
+      deliver,
+      pollIntervalMs: this.opts.pollIntervalMs ?? 1_000,
+      retryBaseMs: this.opts.userStreamRetryMs ?? 250,
+      ...(onError ? { onError } : {}),
+      onMode: (mode, cause) => this.opts.onUserStream?.(kind, mode, cause),
+    });
+    this.userFeeds.add(feed as UserFeed<unknown>);
+    return {
+      close: () => {
+        feed.close();
+        this.userFeeds.delete(feed as UserFeed<unknown>);
+        onClose?.();
+      },
+    };
+  }
+
+  // One user-data subscription for all feeds of this instance (single flight), confirmed by the exchange.
+  private userStreamReady(): Promise<void> {
+    if (!this.userReady) {
+      const ready = USER_STREAM_READY[this.id];
+      const p = this.connect().then(async () => {
+        try {
+          await ready?.(this.exchange);
+        } catch (err) {
+          throw mapCcxtError(err, this.id);
+        }
+      });
+      this.userReady = p;
+      p.catch(() => {
+        if (this.userReady === p) this.userReady = undefined;
+      });
+    }
+    return this.userReady;
   }
 
   // Every REST call goes through our budget, then ccxt (with its own limiter), and errors come out as VenueError.

@@ -44,6 +44,18 @@ export function symbolInfo(m: SimMarket): Record<string, unknown> {
         applyMaxToMarket: false,
         avgPriceMins: 5,
       },
+      ...(spec.percentPriceBySide
+        ? [
+            {
+              filterType: 'PERCENT_PRICE_BY_SIDE',
+              bidMultiplierUp: String(spec.percentPriceBySide.bidMultiplierUp),
+              bidMultiplierDown: String(spec.percentPriceBySide.bidMultiplierDown),
+              askMultiplierUp: String(spec.percentPriceBySide.askMultiplierUp),
+              askMultiplierDown: String(spec.percentPriceBySide.askMultiplierDown),
+              avgPriceMins: 5,
+            },
+          ]
+        : []),
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
     ],
     permissions: [],
@@ -228,5 +240,68 @@ export function tradeJson(t: SimTrade): Record<string, unknown> {
     isBuyer: t.isBuyer,
     isMaker: t.isMaker,
     isBestMatch: true,
+  };
+}
+
+/**
+ * A user-data `executionReport` for one change of `o` (Binance's field names), taken at the moment of the change:
+ * `trade` is the execution of a `TRADE`.
+ */
+export function executionReport(
+  o: SimOrder,
+  execution: string,
+  trade: SimTrade | undefined,
+  now: number,
+): Record<string, unknown> {
+  return {
+    e: 'executionReport',
+    E: now,
+    s: o.symbol,
+    c: o.clientOrderId,
+    S: o.side,
+    o: o.type,
+    f: o.timeInForce || 'GTC',
+    q: s8(o.origQty),
+    p: s8(o.price),
+    P: s8(o.stopPrice),
+    F: '0.00000000',
+    g: -1,
+    C: '',
+    x: execution,
+    X: o.status,
+    r: 'NONE',
+    i: o.orderId,
+    l: s8(trade?.qty ?? 0),
+    z: s8(o.executedQty),
+    L: s8(trade?.price ?? 0),
+    n: s8(trade?.commission ?? 0),
+    N: trade ? trade.commissionAsset : null,
+    T: trade?.time ?? o.updateTime,
+    t: trade?.id ?? -1,
+    v: 0,
+    I: 0,
+    w: o.status === 'NEW' || o.status === 'PARTIALLY_FILLED',
+    m: trade?.isMaker ?? false,
+    M: false,
+    O: o.time,
+    Z: s8(o.cummulativeQuoteQty),
+    Y: s8(trade?.quoteQty ?? 0),
+    Q: '0.00000000',
+    W: o.time,
+    V: 'EXPIRE_MAKER',
+  };
+}
+
+/** A user-data `outboundAccountPosition` with the current free/locked of `assets`. */
+export function accountPosition(
+  balances: ReadonlyMap<string, { free: number; locked: number }>,
+  assets: readonly string[],
+  now: number,
+): Record<string, unknown> {
+  return {
+    e: 'outboundAccountPosition',
+    E: now,
+    u: now,
+    B: assets.map((a) => ({ a, f: s8(balances.get(a)?.free ?? 0), l: s8(balances.get(a)?.locked ?? 0) })),
   };
 }

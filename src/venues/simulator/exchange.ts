@@ -13,6 +13,9 @@ export class BinanceApiError extends Error {
   }
 }
 
+/** Minutes behind Binance's average price (PERCENT_PRICE filters, `avgPrice`). */
+export const AVG_PRICE_MINS = 5;
+
 /** Binance order status strings. */
 export type SimOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
 /** Binance order types the simulator supports. */
@@ -75,8 +78,14 @@ export interface NewOrderParams {
   newClientOrderId?: string;
 }
 
-/** Listener for order/trade changes (the server turns them into events; tests may count them). */
-export type ExchangeListener = (order: SimOrder, trade?: SimTrade) => void;
+/** What happened to an order, as Binance's execution type (`x` of an `executionReport`). */
+export type SimExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
+
+/**
+ * Listener for order changes (the server turns them into user-data events): called synchronously at each change, so
+ * `order` is its state right then; `trade` is set for `TRADE`.
+ */
+export type ExchangeListener = (order: SimOrder, execution: SimExecutionType, trade?: SimTrade) => void;
 
 /** Default markets: BTCUSDT and ETHUSDT with Binance-like filters. */
 export const DEFAULT_MARKETS: readonly SimMarketSpec[] = [
@@ -225,6 +234,14 @@ export class SimExchange {
       throw new BinanceApiError(400, -1013, 'Filter failure: LOT_SIZE');
     const refPrice = needsPrice ? p.price! : m.last;
     if (qty * refPrice < spec.minNotional) throw new BinanceApiError(400, -1013, 'Filter failure: NOTIONAL');
+    const pp = spec.percentPriceBySide;
+    if (pp && needsPrice) {
+      const avg = this.averagePrice(spec.symbol);
+      const [lo, hi] =
+        p.side === 'BUY' ? [pp.bidMultiplierDown, pp.bidMultiplierUp] : [pp.askMultiplierDown, pp.askMultiplierUp];
+      if (p.price! < avg * lo || p.price! > avg * hi)
+        throw new BinanceApiError(400, -1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
+    }
     // Binance: newClientOrderId must be unique among open orders.
     if (
       this.orders.some(
@@ -262,9 +279,23 @@ export class SimExchange {
     };
     this.lockFunds(order, m);
     this.orders.push(order);
+    // Binance reports NEW first, then each TRADE, then EXPIRED for a remainder that cannot rest.
+    this.emit(order, 'NEW');
     if (order.triggered) this.execute(order, m, true);
-    this.emit(order);
     return order;
+  }
+
+  /** Binance's average price (`GET /api/v3/avgPrice`): volume-weighted over the last 5 one-minute candles. */
+  averagePrice(symbol: string): number {
+    const m = this.market(symbol);
+    const since = this.now() - AVG_PRICE_MINS * 60_000;
+    let vol = 0;
+    let quote = 0;
+    for (let i = m.candles.length - 1; i >= 0 && m.candles[i].time >= since; i--) {
+      vol += m.candles[i].volume;
+      quote += m.candles[i].quoteVolume;
+    }
+    return vol > 0 ? quote / vol : m.last;
   }
 
   /** Finds an order by id or client id (the latest with that client id, as Binance does). */
@@ -287,7 +318,7 @@ export class SimExchange {
     this.unlockRemaining(o);
     o.status = 'CANCELED';
     o.updateTime = this.now();
-    this.emit(o);
+    this.emit(o, 'CANCELED');
     return o;
   }
 
@@ -298,8 +329,8 @@ export class SimExchange {
     );
   }
 
-  private emit(order: SimOrder, trade?: SimTrade): void {
-    for (const l of this.listeners) l(order, trade);
+  private emit(order: SimOrder, execution: SimExecutionType, trade?: SimTrade): void {
+    for (const l of this.listeners) l(order, execution, trade);
   }
 
   private lockFunds(o: SimOrder, m: SimMarket): void {
@@ -376,6 +407,7 @@ export class SimExchange {
     if (status !== 'FILLED') this.unlockRemaining(o);
     o.status = status;
     o.updateTime = this.now();
+    if (status === 'EXPIRED' || status === 'CANCELED') this.emit(o, status);
   }
 
   private fill(o: SimOrder, m: SimMarket, price: number, qty: number, maker: boolean): void {
@@ -421,7 +453,7 @@ export class SimExchange {
     m.recordTrade(now, price, qty);
     if (o.executedQty + 1e-12 >= o.origQty) o.status = 'FILLED';
     else o.status = 'PARTIALLY_FILLED';
-    this.emit(o, trade);
+    this.emit(o, 'TRADE', trade);
   }
 
   // Resting orders: stops trigger on the last price, limits fill when the book crosses them.
@@ -433,15 +465,12 @@ export class SimExchange {
         if (!hit) continue;
         o.triggered = true;
         this.execute(o, m, true);
-        this.emit(o);
         continue;
       }
       if (o.executedQty >= o.maxFillQty) continue;
       const crosses = o.side === 'BUY' ? m.bestAsk() <= o.price : m.bestBid() >= o.price;
       if (!crosses) continue;
-      const before = o.executedQty;
       this.execute(o, m, false);
-      if (o.executedQty !== before) this.emit(o);
     }
   }
 }

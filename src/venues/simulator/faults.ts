@@ -24,6 +24,7 @@ export class FaultController {
   refuseWebSockets = false;
   private rules: FaultRule[] = [];
   private dropHandler: (() => number) | undefined;
+  private userDataDropHandler: (() => number) | undefined;
 
   /** Next `times` matching requests answer with HTTP `status` (5xx: a venue outage). */
   failNext(times: number, status = 503, match: FaultMatch = {}): this {
@@ -58,6 +59,11 @@ export class FaultController {
     return this;
   }
 
+  /** Terminates only the user-data sockets (WebSocket API and listen-key streams); returns how many. */
+  dropUserDataStreams(): number {
+    return this.userDataDropHandler ? this.userDataDropHandler() : 0;
+  }
+
   /** Closes every open WebSocket connection now; returns how many were dropped. */
   dropWebSockets(): number {
     return this.dropHandler ? this.dropHandler() : 0;
@@ -84,6 +90,11 @@ export class FaultController {
   /** @internal the server registers how to drop sockets. */
   setDropHandler(fn: () => number): void {
     this.dropHandler = fn;
+  }
+
+  /** @internal the server registers how to drop user-data sockets. */
+  setUserDataDropHandler(fn: () => number): void {
+    this.userDataDropHandler = fn;
   }
 
   /** @internal takes the first armed fault matching this request, consuming one use. */

@@ -6,6 +6,7 @@ export type {
   SimExchangeOptions,
   SimOrder,
   SimOrderStatus,
+  SimExecutionType,
   SimOrderType,
   SimTrade,
 } from './exchange.js';
@@ -14,3 +15,5 @@ export type { FaultMatch, FaultRule } from './faults.js';
 export type { SimMarketSpec } from './market-model.js';
 export { startSimulator } from './server.js';
 export type { RequestLogEntry, SimulatorHandle, SimulatorOptions } from './server.js';
+export { LISTEN_KEY_TTL_MS, SimUserData } from './user-data.js';
+export type { SimUserDataOptions, UserDataStats } from './user-data.js';

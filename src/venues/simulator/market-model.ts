@@ -16,6 +16,16 @@ export interface SimMarketSpec {
   volatility?: number;
   /** Quantity per book level (default ~10,000 quote units' worth). */
   levelQty?: number;
+  /**
+   * Binance's PERCENT_PRICE_BY_SIDE filter: a limit buy's price must lie within [bidMultiplierDown, bidMultiplierUp]
+   * times the 5-minute average price, a sell's within the ask multipliers. Absent: no such filter.
+   */
+  percentPriceBySide?: {
+    bidMultiplierUp: number;
+    bidMultiplierDown: number;
+    askMultiplierUp: number;
+    askMultiplierDown: number;
+  };
 }
 
 /** A price level as the simulator keeps it. */

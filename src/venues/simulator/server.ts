@@ -14,6 +14,7 @@ import {
   tradeJson,
 } from './binance-format.js';
 import {
+  AVG_PRICE_MINS,
   BinanceApiError,
   type SimExchange,
   SimExchange as SimExchangeClass,
@@ -21,6 +22,7 @@ import {
 } from './exchange.js';
 import { FaultController } from './faults.js';
 import type { SimMarket } from './market-model.js';
+import { SimUserData } from './user-data.js';
 
 /** Options of `startSimulator`. */
 export interface SimulatorOptions extends SimExchangeOptions {
@@ -37,6 +39,8 @@ export interface SimulatorOptions extends SimExchangeOptions {
   /** Credentials the simulator accepts (defaults `sim-key` / `sim-secret`). */
   apiKey?: string;
   secret?: string;
+  /** Listen key validity after creation or keepalive, on the exchange clock (default 60 min, as Binance). */
+  listenKeyTtlMs?: number;
 }
 
 /** One request the server received (tests count attempts with it). */
@@ -66,8 +70,12 @@ export interface SimulatorHandle {
   setPrice(symbol: string, price: number): void;
   /** The `urls.api` entries to give a ccxt binance instance so it talks to this simulator. */
   ccxtUrls(): Record<string, unknown>;
-  /** Number of open WebSocket connections. */
+  /** Number of open WebSocket connections (market streams and user-data streams). */
   wsConnections(): number;
+  /** The user-data streams (WebSocket API subscriptions and listen keys): counts, `expire()`. */
+  readonly userData: SimUserData;
+  /** HTTP requests received for `method` and `path` (e.g. `GET`, `/api/v3/myTrades`). */
+  requestCount(method: string, path: string): number;
   close(): Promise<void>;
 }
 
@@ -104,6 +112,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const apiKey = opts.apiKey ?? 'sim-key';
   const secret = opts.secret ?? 'sim-secret';
   const requests: RequestLogEntry[] = [];
+  const userData = new SimUserData({
+    exchange,
+    apiKey,
+    secret,
+    requestClock,
+    ...(opts.listenKeyTtlMs !== undefined ? { listenKeyTtlMs: opts.listenKeyTtlMs } : {}),
+  });
   const hung = new Set<ServerResponse>();
   const conns = new Set<Conn>();
   const lastBook = new Map<string, { id: number; bids: Map<number, number>; asks: Map<number, number> }>();
@@ -156,6 +171,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let out: unknown;
     try {
       if (PRIVATE.has(path)) checkSigned(req, rawQuery, body, params, apiKey, secret, requestClock);
+      // USER_STREAM security: the API key header only, no signature.
+      if (path === '/api/v3/userDataStream' && req.headers['x-mbx-apikey'] !== apiKey)
+        throw new BinanceApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.');
       out = route(method, path, params);
     } catch (err) {
       if (!(err instanceof BinanceApiError)) throw err;
@@ -350,6 +368,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           .slice(0, limit)
           .map(tradeJson);
       }
+      case 'GET /api/v3/avgPrice': {
+        const m = exchange.market(p.get('symbol') ?? undefined);
+        return { mins: AVG_PRICE_MINS, price: s8(exchange.averagePrice(m.spec.symbol)), closeTime: now };
+      }
+      case 'POST /api/v3/userDataStream':
+        return { listenKey: userData.createListenKey() };
+      case 'PUT /api/v3/userDataStream':
+        userData.keepAlive(p.get('listenKey') ?? '');
+        return {};
+      case 'DELETE /api/v3/userDataStream':
+        userData.closeListenKey(p.get('listenKey') ?? '');
+        return {};
       default:
         throw new BinanceApiError(404, -1000, `Unknown endpoint ${method} ${path}`);
     }
@@ -426,8 +456,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    if (!path.startsWith('/stream/ws')) {
+    const userStream = path === '/ws-api/v3' || path.startsWith('/ws/');
+    if (!path.startsWith('/stream/ws') && !userStream) {
       socket.destroy();
+      return;
+    }
+    if (userStream && faults.refuseWebSockets) {
+      // An outage of the user-data service: the upgrade itself fails, as behind a load balancer with no backend.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -435,6 +471,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         ws.close(1013, 'try again later');
         return;
       }
+      if (path === '/ws-api/v3') return userData.acceptWsApi(ws);
+      if (userStream) return userData.acceptListenKey(ws, decodeURIComponent(path.slice('/ws/'.length)));
       const conn: Conn = { ws, streams: new Set() };
       conns.add(conn);
       ws.on('close', () => conns.delete(conn));
@@ -463,8 +501,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       });
     });
   });
+  faults.setUserDataDropHandler(() => userData.drop());
   faults.setDropHandler(() => {
-    let n = 0;
+    let n = userData.drop();
     for (const c of conns) {
       c.ws.terminate();
       n++;
@@ -487,6 +526,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     interval > 0
       ? setInterval(() => {
           exchange.tick(interval);
+          userData.expire();
           broadcast();
         }, interval)
       : undefined;
@@ -501,6 +541,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     requests,
     tick(n = 1) {
       for (let i = 0; i < n; i++) exchange.tick(interval || 100);
+      userData.expire();
       broadcast();
     },
     setPrice(symbol, price) {
@@ -516,11 +557,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         ws: { spot: wsUrl, margin: wsUrl, 'ws-api': { spot: `ws://127.0.0.1:${port}/ws-api/v3` } },
       };
     },
-    wsConnections: () => conns.size,
+    wsConnections: () => conns.size + userData.connections(),
+    userData,
+    requestCount: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
     async close() {
       if (timer) clearInterval(timer);
       for (const c of conns) c.ws.terminate();
       conns.clear();
+      userData.drop();
       for (const res of hung) res.destroy();
       hung.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

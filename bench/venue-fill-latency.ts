@@ -1,0 +1,121 @@
+/**
+ * Order -> fill latency through the ccxt venue against the exchange simulator (in its own process): market orders,
+ * timed from the `placeOrder` call to the fill's arrival at a `watchFills` subscriber, once through the user-data
+ * stream and once through REST polling (the fallback path, at the shipping poll period). Also counts the REST order
+ * and trade reads each path made per order, from the venue's side.
+ */
+import type { VenueFill } from '../src/core/index.js';
+import { CcxtVenue } from '../src/venues/ccxt/index.js';
+import { simulatorProcess } from './simulator-child.js';
+
+// LIVE_BENCH_FILL_ORDERS / LIVE_BENCH_POLL_ORDERS shorten a run while iterating.
+const STREAM_ORDERS = Number(process.env.LIVE_BENCH_FILL_ORDERS ?? 200);
+const POLL_ORDERS = Number(process.env.LIVE_BENCH_POLL_ORDERS ?? 30);
+const POLL_INTERVAL_MS = 1_000;
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const q = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+
+/** p50/p90/max order -> fill over `orders` market orders; `userStream` picks the path. */
+async function measure(
+  url: string,
+  userStream: boolean,
+  orders: number,
+): Promise<{ lat: number[]; placed: number[]; restReads: number; mode: string }> {
+  let restReads = 0;
+  let mode = 'poll';
+  const host = new URL(url).host;
+  const venue = new CcxtVenue({
+    exchange: 'binance',
+    apiKey: 'sim-key',
+    secret: 'sim-secret',
+    urls: {
+      public: `${url}/api/v3`,
+      private: `${url}/api/v3`,
+      v1: `${url}/api/v1`,
+      sapi: `${url}/sapi/v1`,
+      ws: { spot: `ws://${host}/stream/ws`, 'ws-api': { spot: `ws://${host}/ws-api/v3` } },
+    },
+    rateLimitMs: 1,
+    pollIntervalMs: POLL_INTERVAL_MS,
+    userStream,
+    onUserStream: (feed, m) => {
+      if (feed === 'fills') mode = m;
+    },
+  });
+  await venue.connect();
+  // Count the venue's REST reads of orders and trades (what polling costs) by wrapping ccxt's calls.
+  const ex = venue.exchange as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const name of ['fetchMyTrades', 'fetchOpenOrders', 'fetchOrder']) {
+    const orig = ex[name].bind(venue.exchange);
+    ex[name] = (...a: unknown[]) => {
+      restReads++;
+      return orig(...a);
+    };
+  }
+  const waiting = new Map<string, () => void>();
+  const arrived = new Set<string>();
+  const sub = venue.watchFills((f: VenueFill) => {
+    const cid = f.clientOrderId ?? '';
+    arrived.add(cid);
+    waiting.get(cid)?.();
+  });
+  if (userStream) await until(() => mode === 'stream');
+  const reads0 = restReads;
+  const lat: number[] = [];
+  const placed: number[] = [];
+  try {
+    for (let i = 0; i < orders; i++) {
+      const cid = `bench${userStream ? 's' : 'p'}${i}${Date.now().toString(36)}`;
+      const got = new Promise<void>((r) => waiting.set(cid, r));
+      // Orders come at random moments of the poll cycle (placing right after a delivered fill would always wait a
+      // whole period); the stream has no cycle.
+      if (!userStream) await new Promise((r) => setTimeout(r, Math.random() * POLL_INTERVAL_MS));
+      const start = performance.now();
+      await venue.placeOrder({
+        clientOrderId: cid,
+        symbol: 'BTC/USDT',
+        side: i % 2 === 0 ? 'buy' : 'sell',
+        type: 'market',
+        quantity: 0.001,
+      });
+      placed.push(performance.now() - start);
+      if (!arrived.has(cid)) await got;
+      lat.push(performance.now() - start);
+      waiting.delete(cid);
+    }
+  } finally {
+    sub.close();
+    await venue.close();
+  }
+  const sort = (x: number[]) => x.sort((a, b) => a - b);
+  return { lat: sort(lat), placed: sort(placed), restReads: restReads - reads0, mode };
+}
+
+function until(cond: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = () => (cond() ? resolve() : setTimeout(poll, 5));
+    poll();
+  });
+}
+
+/** Prints order -> fill latency through the user-data stream beside the REST polling path. */
+export async function fillLatency(out: (s: string) => void): Promise<void> {
+  const sim = await simulatorProcess({ tickIntervalMs: 0, historyBars: 10, balances: { USDT: 1e7, BTC: 100 } });
+  try {
+    out(
+      'order -> fill latency, ccxt binance against the simulator (own process), market orders, placeOrder -> watchFills',
+    );
+    for (const [label, stream, n] of [
+      ['user-data stream', true, STREAM_ORDERS],
+      [`REST polling (${POLL_INTERVAL_MS} ms)`, false, POLL_ORDERS],
+    ] as const) {
+      const r = await measure(sim.url, stream, n);
+      out(
+        `  ${label.padEnd(24)} p50 ${ms(q(r.lat, 0.5))}, p90 ${ms(q(r.lat, 0.9))}, max ${ms(r.lat[r.lat.length - 1])} over ${n} orders (placeOrder answered: p50 ${ms(q(r.placed, 0.5))}); REST order/trade reads ${(r.restReads / n).toFixed(1)} per order`,
+      );
+    }
+  } finally {
+    sim.close();
+  }
+}
