@@ -116,6 +116,8 @@ describe('distributed optimisation on BullMQ + Redis, results in PostgreSQL', ()
       const job = await queue.getJob(`${sweep.id}.${bad?.index}`);
       expect(job?.attemptsMade).toBe(3);
       expect(await job?.getState()).toBe('failed');
+      // The worker prints its third failure after BullMQ has moved the job to failed: wait for the line itself.
+      await poisoned.waitFor(new RegExp(`failed ${sweep.id}\\.${bad?.index} attempt 3`));
       expect(poisoned.output().match(/failed .* attempt/g)).toHaveLength(3);
       expect(await rowsOf(sweep.id)).toHaveLength(4);
     } finally {
