@@ -116,6 +116,25 @@ describe('strategy generation over the API', () => {
   });
 });
 
+describe('storing a version from the API', () => {
+  it('stores a draft version, refuses a typo naming its line, and refuses viewers and anonymous callers', async () => {
+    const save = (s: Session | undefined, body: unknown) =>
+      call(fx, 'POST', '/api/strategies/versions', { ...(s ? { headers: s.headers } : {}), body });
+    const ok = await save(admin, { source: GOOD_RULES, kind: 'rules', id: 'api-saved' });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ ref: 'api-saved@v1', kind: 'rules', added: true });
+    expect((await fx.store.strategies.version('api-saved', 1))?.state).toBe('draft');
+    const again = await save(admin, { source: GOOD_RULES, kind: 'rules', id: 'api-saved' });
+    expect(again.json).toMatchObject({ ref: 'api-saved@v1', added: false });
+    const typo = await save(admin, { source: 'buy when sma(10) crossez above close', kind: 'rules', id: 'api-bad' });
+    expect(typo.status).toBe(400);
+    expect(typo.json.message).toMatch(/workspace\.rules:1:18: unexpected "crossez"/);
+    expect(await fx.store.strategies.get('api-bad')).toBeUndefined();
+    expect((await save(viewer, { source: GOOD_RULES, kind: 'rules' })).status).toBe(403);
+    expect((await save(undefined, { source: GOOD_RULES, kind: 'rules' })).status).toBe(401);
+  });
+});
+
 describe('generation without a provider', () => {
   it('answers 404 agents_not_configured', async () => {
     const bare = await startApiFixture({ loginsPerMinute: 1000 });

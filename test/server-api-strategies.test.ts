@@ -107,4 +107,27 @@ describe('/api/strategies/:ref and /api/promotion/policy', () => {
       'api:admin promotion.policy.changed',
     ]);
   });
+
+  it('the gate over the API: a viewer refused (audited); a path refused; an unknown version 404; an admin gates', async () => {
+    const file = join(dir, 'zz2.rules');
+    writeFileSync(file, `${ZIGZAG_RULES}# second\n`);
+    await importStrategyVersion(fx.store, { file, kind: 'rules', id: 'zz2' });
+    const gate = (s: Session, ref: string, body: unknown) =>
+      call(fx, 'POST', `/api/strategies/${ref}/gate`, { headers: s.headers, body });
+    const asViewer = await gate(viewer, 'zz2@v1', {});
+    expect(asViewer.status).toBe(409);
+    expect(asViewer.json.reasons).toEqual(['role viewer may not move strategy versions']);
+    const path = await gate(admin, 'zz2@v1', { data: file });
+    expect(path.status).toBe(400);
+    expect(path.json.message).toMatch(/files are not read through the API/);
+    expect((await gate(admin, 'nope@v1', {})).status).toBe(404);
+    const unknownData = await gate(admin, 'zz2@v1', { data: 'NOSUCH' });
+    expect(unknownData.status).toBe(400);
+    expect(unknownData.json.message).toMatch(/^body\.data: /);
+    // The bundled sample: the zigzag rules lose on it, so the gate refuses with its reasons and says so.
+    const sample = await gate(admin, 'zz2@v1', { data: 'sample' });
+    expect(sample.status).toBe(409);
+    expect((sample.json.reasons as string[]).length).toBeGreaterThan(0);
+    expect(await promotion.state('zz2@v1')).toBe('backtested');
+  });
 });

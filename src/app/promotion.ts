@@ -41,6 +41,11 @@ import type { ParamValues } from '../strategy/types.js';
 import { can } from '../security/permissions.js';
 import type { Store } from '../store/store.js';
 import { replayDeployment } from './replay.js';
+import { SAMPLE_DATA_FILE } from './home.js';
+import { existsSync } from 'node:fs';
+import { loadBars } from '../data/load.js';
+import { MarketDataStore } from '../data/store.js';
+import { parseTimeframe } from '../core/timeframe.js';
 
 /** Who asks for a move: a name for the audit log and a role (`admin` or `viewer`). */
 export interface Actor {
@@ -129,6 +134,32 @@ export class Promotion {
     const r = parseRef(ref);
     await this.state(ref);
     return this.deps.store.lifecycle.history(r.id, r.version);
+  }
+
+  /**
+   * The gate on data this installation holds (the API's gate): `sample` (the bundled file) or a stored symbol
+   * (`SYMBOL`, `SYMBOL@1d`). A path is refused: an API caller must not make the runtime read any file.
+   */
+  async gateOn(actor: Actor, ref: string, source: string, timeframe?: string): Promise<GateResult> {
+    if (source !== 'sample' && existsSync(source)) {
+      throw new ValidationError(
+        'files are not read through the API: import the data (`tradeforge data import`) and name its symbol',
+        'data',
+      );
+    }
+    const tf = timeframe !== undefined ? parseTimeframe(timeframe) : undefined;
+    const bars = loadBars(source === 'sample' ? SAMPLE_DATA_FILE : source, {
+      store: new MarketDataStore(this.deps.dataDir),
+      ...(tf ? { timeframe: tf } : {}),
+    });
+    const resolved = bars.timeframe ?? tf;
+    if (resolved === undefined) {
+      throw new ValidationError(`the timeframe of ${source} could not be detected; give one (e.g. 1d)`, 'timeframe');
+    }
+    return this.gate(actor, ref, {
+      data: { symbol: bars.symbol, columns: bars.columns, timeframe: resolved },
+      label: source,
+    });
   }
 
   /**

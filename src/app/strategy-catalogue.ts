@@ -34,7 +34,37 @@ export async function importStrategyVersion(store: Store, req: ImportRequest, no
   }
   const kind = req.kind ?? strategySourceKind(req.file);
   const source = readFileSync(req.file, 'utf8');
-  const prepared = prepareVersion(source, kind, basename(req.file));
+  return storeStrategyVersion(
+    store,
+    {
+      source,
+      kind,
+      label: basename(req.file),
+      ...(req.id !== undefined ? { id: req.id } : {}),
+      ...(req.note !== undefined ? { note: req.note } : {}),
+    },
+    now,
+  );
+}
+
+/** A source to store as a version: its text and kind, the name errors give it, an id and a note. */
+export interface StoreVersionRequest {
+  readonly source: string;
+  readonly kind: StrategySourceKind;
+  /** The name messages give the source (a file name, or e.g. `workspace.rules`). */
+  readonly label: string;
+  readonly id?: string;
+  readonly note?: string;
+}
+
+/** Stores a source as a new version (what `importStrategyVersion` does for a file; the API's editor uses it). */
+export async function storeStrategyVersion(
+  store: Store,
+  req: StoreVersionRequest,
+  now = Date.now(),
+): Promise<ImportResult> {
+  const { source, kind } = req;
+  const prepared = prepareVersion(source, kind, req.label);
   const id = req.id !== undefined ? checkStrategyId(req.id) : strategyIdOf(prepared.def.name);
   const existing = await store.strategies.get(id);
   if (existing !== undefined && existing.kind !== kind) {

@@ -14,8 +14,9 @@ const Backtests = lazy(() => import('./Backtests').then((m) => ({ default: m.Bac
 const Compliance = lazy(() => import('./Compliance').then((m) => ({ default: m.Compliance })));
 const Settings = lazy(() => import('./Settings').then((m) => ({ default: m.Settings })));
 const Assistant = lazy(() => import('./Assistant').then((m) => ({ default: m.Assistant })));
+const Workspace = lazy(() => import('./Workspace').then((m) => ({ default: m.Workspace })));
 
-const PAGES = ['Trading', 'Backtests', 'Assistant', 'Compliance', 'Settings'] as const;
+const PAGES = ['Trading', 'Backtests', 'Workspace', 'Assistant', 'Compliance', 'Settings'] as const;
 type Page = (typeof PAGES)[number];
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
@@ -143,6 +144,11 @@ export function App() {
       {page === 'Backtests' && (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Backtests canRun={can('backtest.run')} dark={dark} />
+        </Suspense>
+      )}
+      {page === 'Workspace' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Workspace canWrite={can('strategy.write')} canRun={can('backtest.run')} />
         </Suspense>
       )}
       {page === 'Assistant' && (

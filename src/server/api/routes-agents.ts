@@ -140,6 +140,42 @@ export function agentRoutes(app: ZodApp, store: Store, agents?: () => Promise<Ge
   );
 
   app.post(
+    '/api/strategies/versions',
+    {
+      config: { action: 'strategy.write' },
+      schema: {
+        tags: ['agents'],
+        summary:
+          'Store a source as a new draft version (the safety gate and the compiler first: a refusal stores nothing ' +
+          'and answers 400 naming the line); the same source as the latest version adds nothing',
+        body: z
+          .object({
+            source: z.string().min(1).max(200_000),
+            kind: z.enum(['rules', 'ts', 'pine']),
+            id: z.string().min(1).max(64).optional(),
+          })
+          .strict(),
+        response: {
+          200: z.object({ ref: z.string(), name: z.string(), kind: z.string(), added: z.boolean() }),
+          ...authErrors,
+        },
+      },
+    },
+    async (req) => {
+      const { storeStrategyVersion } = await import('../../app/strategy-catalogue.js');
+      const b = req.body;
+      const r = await storeStrategyVersion(store, {
+        source: b.source,
+        kind: b.kind,
+        label: `workspace.${b.kind}`,
+        ...(b.id !== undefined ? { id: b.id } : {}),
+        note: 'saved from the API',
+      });
+      return { ref: `${r.id}@v${r.version}`, name: r.name, kind: r.kind, added: r.added };
+    },
+  );
+
+  app.post(
     '/api/strategies/check',
     {
       config: { action: 'backtest.run' },

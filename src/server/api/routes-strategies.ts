@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { type Actor, type Promotion, PromotionRefusedError } from '../../app/promotion.js';
-import { ValidationError } from '../../core/errors.js';
+import { DataError, ValidationError } from '../../core/errors.js';
 import type { ZodApp } from './context.js';
 import { actorOf } from './context.js';
 import { authErrors, errorSchema } from './schemas.js';
@@ -76,6 +76,41 @@ export function strategyRoutes(app: ZodApp, promotion: Promotion | undefined): v
         };
       } catch (err) {
         if (err instanceof ValidationError) return reply.code(404).send({ error: 'not_found', message: err.message });
+        throw err;
+      }
+    },
+  );
+  app.post(
+    '/api/strategies/:ref/gate',
+    {
+      schema: {
+        tags: ['strategies'],
+        summary:
+          'The promotion gate on data the server holds (`sample` or a stored symbol): the safety gate and a ' +
+          'walk-forward backtest; draft -> backtested -> gated when the thresholds hold (a refusal is audited)',
+        params: refSchema,
+        body: z.object({
+          data: z.string().min(1).max(100).default('sample'),
+          timeframe: z.string().max(10).optional(),
+        }),
+        response: {
+          200: z.object({ ref: z.string(), state: z.string(), evaluation: z.unknown() }),
+          ...moveErrors,
+        },
+      },
+    },
+    async (req, reply) => {
+      try {
+        return await promotion.gateOn(actor(req.principal), req.params.ref, req.body.data, req.body.timeframe);
+      } catch (err) {
+        if (err instanceof PromotionRefusedError) return reply.code(409).send(refused(err));
+        if (err instanceof ValidationError && err.field === 'strategy') {
+          return reply.code(404).send({ error: 'not_found', message: err.message });
+        }
+        if (err instanceof DataError) {
+          const message = `body.data: ${err.message}`;
+          return reply.code(400).send({ error: 'validation', message, fields: [{ field: 'body.data', message }] });
+        }
         throw err;
       }
     },
