@@ -28,9 +28,9 @@ import {
   checkedVersionSource,
   compileStoredVersion,
   findStrategyVersion,
-  isCodeSource,
   parseVersionRef,
 } from '../authoring/versions.js';
+import { isCodeSource } from '../authoring/resolve.js';
 import { viewColumns } from '../backtest/optimizer/warmup.js';
 import { SandboxStoppedError } from '../authoring/sandbox/limits.js';
 import type { DivergenceReport } from '../backtest/divergence.js';

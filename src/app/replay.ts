@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileStrategySource, resolveStrategy, strategyExits } from '../authoring/resolve.js';
-import { isCodeSource, strategyRefSource } from '../authoring/versions.js';
+import { compileStrategySource, isCodeSource, resolveStrategy, strategyExits } from '../authoring/resolve.js';
+import { strategyRefSource } from '../authoring/versions.js';
 import {
   compareExecutions,
   type DivergenceReport,

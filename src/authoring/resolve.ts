@@ -20,6 +20,11 @@ const KINDS: Readonly<Record<string, StrategySourceKind>> = {
   '.pine': 'pine',
 };
 
+/** True for the kinds that are code (TypeScript, JavaScript): gated, and run whole in the sandbox worker. */
+export function isCodeKind(kind: StrategySourceKind): kind is 'ts' | 'js' {
+  return kind === 'ts' || kind === 'js';
+}
+
 /** True when `nameOrPath` names a file rather than a registered strategy (a path separator or a known extension). */
 export function isStrategyFile(nameOrPath: string): boolean {
   return /[\\/]/.test(nameOrPath) || KINDS[extname(nameOrPath).toLowerCase()] !== undefined;
@@ -84,6 +89,11 @@ export interface StrategySource {
   readonly source: string;
   readonly kind: StrategySourceKind;
   readonly file: string;
+}
+
+/** True for a code source (TypeScript, JavaScript): it runs whole in the sandbox backtest worker. */
+export function isCodeSource(s: StrategySource | undefined): s is StrategySource {
+  return s !== undefined && isCodeKind(s.kind);
 }
 
 /** Reads a strategy file (a path relative to `baseDir`); a missing file or an unknown extension throws. */

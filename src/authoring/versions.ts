@@ -6,6 +6,7 @@ import type { SandboxOptions } from './files/code-loader.js';
 import { checkSource, type GateFinding } from './gate/check.js';
 import {
   compileStrategySource,
+  isCodeKind,
   isStrategyFile,
   readStrategyFile,
   type StrategySource,
@@ -111,11 +112,6 @@ export async function strategyRefSource(
   return isStrategyFile(ref) ? readStrategyFile(ref, opts.baseDir) : undefined;
 }
 
-/** True for code (TypeScript, JavaScript): it runs whole in the sandbox backtest worker. */
-export function isCodeSource(s: StrategySource | undefined): s is StrategySource {
-  return s !== undefined && (s.kind === 'ts' || s.kind === 'js');
-}
-
 /** Looks a version reference up in `source` and compiles it (hash-checked). */
 export async function loadStrategyVersion(
   versions: StrategyVersionSource,
@@ -159,18 +155,17 @@ function transpiled(source: string, file: string): string {
  */
 export function prepareVersion(source: string, kind: StrategySourceKind, file: string): PreparedVersion {
   let gate: GateVerdict = { ok: true, findings: [], checked: 'compiler-output' };
-  if (kind === 'ts' || kind === 'js') {
+  if (isCodeKind(kind)) {
     const g = checkSource(source, file);
     gate = { ok: g.ok, findings: g.findings, checked: 'source' };
   }
   // compileStrategySource runs the gate again for code and throws its findings: one message for every refusal.
   const def = compileStrategySource(source, kind, file);
-  const compiled =
-    kind === 'ts' || kind === 'js'
-      ? transpiled(source, file)
-      : kind === 'rules'
-        ? JSON.stringify(parseRules(source, file))
-        : null;
+  const compiled = isCodeKind(kind)
+    ? transpiled(source, file)
+    : kind === 'rules'
+      ? JSON.stringify(parseRules(source, file))
+      : null;
   return { kind, source, hash: sourceHash(source), compiled, gate, def };
 }
 

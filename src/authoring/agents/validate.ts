@@ -1,7 +1,7 @@
 import { type BacktestData, type BacktestResult, runBacktest } from '../../backtest/runner.js';
 import type { StrategyDefinition } from '../../strategy/types.js';
 import { checkSource, formatFindings } from '../gate/check.js';
-import { compileStrategySource, type StrategySourceKind, strategyExits } from '../resolve.js';
+import { compileStrategySource, isCodeKind, type StrategySourceKind, strategyExits } from '../resolve.js';
 import type { SandboxLimits } from '../sandbox/limits.js';
 
 /** Which check refused a candidate. */
@@ -35,7 +35,7 @@ export async function validateCandidate(
   file: string,
   limits?: SandboxLimits,
 ): Promise<CandidateVerdict> {
-  if (kind === 'ts' || kind === 'js') {
+  if (isCodeKind(kind)) {
     const gate = checkSource(source, file);
     if (!gate.ok) return { ok: false, stage: 'gate', problems: formatFindings(file, gate.findings).split('\n') };
   }
@@ -49,7 +49,7 @@ export async function validateCandidate(
     const exits = strategyExits(definition);
     const options = { data: smokeData, ...(exits ? { exits } : {}) };
     let r: BacktestResult;
-    if (kind === 'ts' || kind === 'js') {
+    if (isCodeKind(kind)) {
       const { runSandboxedBacktest } = await import('../sandbox/backtest-worker.js');
       r = await runSandboxedBacktest({ source, file, options }, limits ? { limits } : {});
     } else {

@@ -103,6 +103,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
   const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
   const {
     compileStrategySource,
+    isCodeSource,
     isStrategyFile,
     readStrategyFile,
     resolveStrategy,
@@ -150,7 +151,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<void> {
       : undefined;
   // Code files (.ts/.js and stored versions of them) run whole in a sandbox worker (CPU budget per callback, heap
   // cap): their definition lives there. Built-ins, rules and Pine (interpreters with their own loop guard) run here.
-  const code = source !== undefined && (source.kind === 'ts' || source.kind === 'js') ? source : undefined;
+  const code = isCodeSource(source) ? source : undefined;
   const def =
     code !== undefined
       ? undefined

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--to <date>', 'last bar time (inclusive)')
     .action(async (o: WarmupFlags) => {
       const { ValidationError } = await import('../../core/errors.js');
-      const { isStrategyFile, readStrategyFile, resolveStrategy, strategyExits } = await import(
+      const { isCodeSource, isStrategyFile, readStrategyFile, resolveStrategy, strategyExits } = await import(
         '../../authoring/resolve.js'
       );
       const { parseParamArgs, resolveParams } = await import('../../strategy/params.js');
@@ -83,7 +83,7 @@ export function register(program: Command): void {
       }
       // A code file runs each window in a sandboxed backtest worker: its callbacks under the CPU watchdog and a heap cap.
       const file = isStrategyFile(run.strategy) ? readStrategyFile(run.strategy) : undefined;
-      const code = file !== undefined && (file.kind === 'ts' || file.kind === 'js') ? file : undefined;
+      const code = isCodeSource(file) ? file : undefined;
       const sandboxed = code && (await import('../../authoring/sandbox/backtest-worker.js')).runSandboxedBacktest;
       const report = await checkWarmup(
         data.columns,

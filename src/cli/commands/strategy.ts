@@ -38,12 +38,12 @@ export function register(program: Command): void {
     .action(async (file: string) => {
       const { readFileSync, existsSync } = await import('node:fs');
       const { ValidationError } = await import('../../core/errors.js');
-      const { strategySourceKind, compileStrategySource } = await import('../../authoring/resolve.js');
+      const { strategySourceKind, compileStrategySource, isCodeKind } = await import('../../authoring/resolve.js');
       const { checkSource, formatFindings } = await import('../../authoring/gate/check.js');
       const kind = strategySourceKind(file);
       if (!existsSync(file)) throw new ValidationError(`strategy file ${file} not found`, 'file');
       const source = readFileSync(file, 'utf8');
-      if (kind === 'ts' || kind === 'js') {
+      if (isCodeKind(kind)) {
         const gate = checkSource(source, file);
         if (!gate.ok) {
           process.stdout.write(`${formatFindings(file, gate.findings)}\n${file}: refused (${gate.findings.length})\n`);

@@ -16,6 +16,7 @@ import { generateStrategy } from '../../authoring/agents/generate.js';
 import { validateCandidate } from '../../authoring/agents/validate.js';
 import {
   compileStrategySource,
+  isCodeSource,
   isStrategyFile,
   readStrategyFile,
   resolveStrategy,
@@ -193,7 +194,7 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
                 ? readStrategyFile(a.strategy as string)
                 : undefined;
           // Code runs in a sandboxed backtest worker (CPU watchdog, heap cap): a stuck strategy never stalls this server.
-          const code = given !== undefined && (given.kind === 'ts' || given.kind === 'js') ? given : undefined;
+          const code = isCodeSource(given) ? given : undefined;
           const def =
             given !== undefined
               ? compileStrategySource(given.source, given.kind, given.file)
