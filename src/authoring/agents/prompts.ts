@@ -22,6 +22,21 @@ const FORMAT_GUIDE: Record<OutputFormat, string> = {
     'imports, no globals such as process, fetch, eval, Function or timers. Answer with one ```ts fenced block.',
 };
 
+/** A generation's input as the caller gives it: exactly one of a description, rules or Pine Script. */
+export interface GivenInput {
+  prompt?: string | undefined;
+  rules?: string | undefined;
+  pine?: string | undefined;
+}
+
+/** The one input of `given`; undefined unless exactly one of prompt, rules and pine is there. */
+export function generationInput(given: GivenInput): { kind: 'prompt' | 'rules' | 'pine'; text: string } | undefined {
+  const all = (['prompt', 'rules', 'pine'] as const).filter((k) => given[k] !== undefined);
+  if (all.length !== 1) return undefined;
+  const kind = all[0];
+  return { kind, text: given[kind] as string };
+}
+
 const INPUT_INTRO: Record<GenerationInputKind, string> = {
   prompt: 'Turn this description of a trading idea into a strategy.',
   rules: 'Turn these trading rules into a strategy that does exactly what they say.',

@@ -51,12 +51,13 @@ async function runGenerate(o: GenerateFlags): Promise<void> {
     if (!existsSync(file)) throw new ValidationError(`--${flag} ${file}: file not found`, flag);
     return readFileSync(file, 'utf8');
   };
-  const input =
-    o.prompt !== undefined
-      ? { kind: 'prompt' as const, text: o.prompt }
-      : o.rules !== undefined
-        ? { kind: 'rules' as const, text: read(o.rules, 'rules') }
-        : { kind: 'pine' as const, text: read(o.pine as string, 'pine') };
+  const { generationInput } = await import('../../authoring/agents/prompts.js');
+  // Exactly one was given (checked above, before any file is read).
+  const input = generationInput({
+    prompt: o.prompt,
+    rules: o.rules !== undefined ? read(o.rules, 'rules') : undefined,
+    pine: o.pine !== undefined ? read(o.pine, 'pine') : undefined,
+  }) as NonNullable<ReturnType<typeof generationInput>>;
   if (input.text.trim() === '') throw new ValidationError('the input is empty', input.kind);
 
   const { openConfiguredStore } = await import('../../app/open-store.js');

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { smokeData } from '../../app/agent-services.js';
 import { type GenerationDeps, generateStrategy } from '../../authoring/agents/generate.js';
+import { generationInput } from '../../authoring/agents/prompts.js';
 import { validateCandidate } from '../../authoring/agents/validate.js';
+import { ValidationError } from '../../core/errors.js';
 import type { Store } from '../../store/store.js';
 import type { ZodApp } from './context.js';
 import { authErrors, errorSchema } from './schemas.js';
@@ -79,12 +81,9 @@ export function agentRoutes(app: ZodApp, store: Store, agents?: () => Promise<Ge
           .send({ error: 'provider_config', message: err instanceof Error ? err.message : String(err) });
       }
       const b = req.body;
-      const input =
-        b.prompt !== undefined
-          ? { kind: 'prompt' as const, text: b.prompt }
-          : b.rules !== undefined
-            ? { kind: 'rules' as const, text: b.rules }
-            : { kind: 'pine' as const, text: b.pine as string };
+      // The body's schema already holds exactly one input.
+      const input = generationInput(b);
+      if (!input) throw new ValidationError('give exactly one of prompt, rules or pine', 'prompt');
       const correlationId = randomUUID();
       // The run id is known at its first step, which is recorded (and stored) before any provider is asked.
       const started = new Promise<string>((resolve) => {

@@ -13,6 +13,7 @@ import type { HomePaths } from '../../app/home.js';
 import { SAMPLE_DATA_FILE } from '../../app/home.js';
 import type { GenerationDeps } from '../../authoring/agents/generate.js';
 import { generateStrategy } from '../../authoring/agents/generate.js';
+import { generationInput } from '../../authoring/agents/prompts.js';
 import { validateCandidate } from '../../authoring/agents/validate.js';
 import {
   compileStrategySource,
@@ -265,15 +266,9 @@ export function buildMcpServer(deps: McpDeps, caller: McpCaller): McpServer {
         },
       },
       async (a) => {
-        const given = [a.prompt, a.rules, a.pine].filter((x) => x !== undefined);
-        if (given.length !== 1) return refuse('give exactly one of prompt, rules or pine');
+        const input = generationInput(a);
+        if (!input) return refuse('give exactly one of prompt, rules or pine');
         if (!deps.agents) return refuse('no LLM provider is configured (agents.providers, docs/agents.md)');
-        const input =
-          a.prompt !== undefined
-            ? { kind: 'prompt' as const, text: a.prompt }
-            : a.rules !== undefined
-              ? { kind: 'rules' as const, text: a.rules }
-              : { kind: 'pine' as const, text: a.pine as string };
         try {
           const r = await generateStrategy(
             { input, ...(a.format ? { format: a.format } : {}), ...(a.name ? { name: a.name } : {}) },
