@@ -635,28 +635,34 @@ export class IbkrVenue implements Venue {
     return clientId !== undefined && clientId !== this.clientId;
   }
 
+  /** Starts tracking an order under `orderId`: its terms, nothing filled yet (the caller maps its client id). */
+  private track(
+    orderId: number,
+    terms: Pick<
+      TrackedOrder,
+      'clientOrderId' | 'symbol' | 'side' | 'type' | 'quantity' | 'status' | 'price' | 'stopPrice'
+    >,
+  ): TrackedOrder {
+    const now = Date.now();
+    const t: TrackedOrder = { orderId, ...terms, filled: 0, avgPrice: 0, createdAt: now, updatedAt: now, seq: 0 };
+    this.orders.set(orderId, t);
+    return t;
+  }
+
   private onOpenOrder(orderId: number, contract: Contract, order: Order, state: OrderState): void {
     if (this.foreign(order.clientId)) return;
     let t = this.orders.get(orderId);
     if (!t) {
-      const now = Date.now();
-      t = {
-        orderId,
+      t = this.track(orderId, {
         clientOrderId: order.orderRef || `ibkr-${order.permId ?? orderId}`,
         symbol: symbolOf(contract),
         side: order.action === OrderAction.SELL ? 'sell' : 'buy',
         type: OUR_TYPE[order.orderType] ?? 'limit',
         quantity: order.totalQuantity ?? 0,
         status: 'submitted',
-        filled: 0,
-        avgPrice: 0,
-        createdAt: now,
-        updatedAt: now,
-        seq: 0,
-      };
-      if (order.lmtPrice !== undefined) t.price = order.lmtPrice;
-      if (order.auxPrice !== undefined) t.stopPrice = order.auxPrice;
-      this.orders.set(orderId, t);
+        ...(order.lmtPrice !== undefined ? { price: order.lmtPrice } : {}),
+        ...(order.auxPrice !== undefined ? { stopPrice: order.auxPrice } : {}),
+      });
       this.byClient.set(t.clientOrderId, orderId);
     }
     const patch: Partial<TrackedOrder> = { quantity: order.totalQuantity ?? t.quantity };
@@ -738,22 +744,14 @@ export class IbkrVenue implements Venue {
   // as working; the re-sync settles it as filled when it is not.
   private trackFromExecution(orderId: number, contract: Contract, exec: Execution): TrackedOrder | undefined {
     if (orderId <= 0) return undefined;
-    const now = Date.now();
-    const t: TrackedOrder = {
-      orderId,
+    const t = this.track(orderId, {
       clientOrderId: exec.orderRef || `ibkr-${exec.permId ?? orderId}`,
       symbol: symbolOf(contract),
       side: exec.side === 'SLD' ? 'sell' : 'buy',
       type: 'market',
       quantity: exec.cumQty ?? exec.shares ?? 0,
       status: 'partially_filled',
-      filled: 0,
-      avgPrice: 0,
-      createdAt: now,
-      updatedAt: now,
-      seq: 0,
-    };
-    this.orders.set(orderId, t);
+    });
     if (!this.byClient.has(t.clientOrderId)) this.byClient.set(t.clientOrderId, orderId);
     return t;
   }
@@ -900,24 +898,16 @@ export class IbkrVenue implements Venue {
       currency: c.currency,
     };
     const orderId = this.nextOrderId++;
-    const now = Date.now();
-    const t: TrackedOrder = {
-      orderId,
+    const t = this.track(orderId, {
       clientOrderId: req.clientOrderId,
       symbol: req.symbol,
       side: req.side,
       type: req.type,
       quantity: req.quantity,
       status: 'submitted',
-      filled: 0,
-      avgPrice: 0,
-      createdAt: now,
-      updatedAt: now,
-      seq: 0,
-    };
-    if (req.price !== undefined) t.price = req.price;
-    if (req.stopPrice !== undefined) t.stopPrice = req.stopPrice;
-    this.orders.set(orderId, t);
+      ...(req.price !== undefined ? { price: req.price } : {}),
+      ...(req.stopPrice !== undefined ? { stopPrice: req.stopPrice } : {}),
+    });
     this.byClient.set(req.clientOrderId, orderId);
     const order: Order = {
       action: req.side === 'buy' ? OrderAction.BUY : OrderAction.SELL,
