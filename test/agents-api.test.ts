@@ -2,17 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smokeData, storeVersionSink } from '../src/app/agent-services.js';
 import { OpenAiProvider } from '../src/authoring/agents/openai-provider.js';
 import { DEFAULT_RETRY } from '../src/authoring/agents/retry.js';
-import { strategyTemplate } from '../src/authoring/files/template.js';
 import { FakeLlmServer } from './agents-llm-server.js';
 import { type ApiFixture, call, login, type Session, startApiFixture } from './server-api-fixture.js';
+import { loopingStrategy } from './fixtures/strategy-files.js';
 
 // Strategy generation and checking over the real API (fastify, SQLite store, sessions) with the local LLM server:
 // a generation answers 202 with its run id at once and its run holds the outcome and the stored version when done.
 const GOOD_RULES = ['buy when sma(10) crosses above sma(30)', 'sell when sma(10) crosses below sma(30)'].join('\n');
-const LOOPING_TS = strategyTemplate('spin').replace(
-  'onBar(ctx: StrategyContext) {',
-  'onBar(ctx: StrategyContext) {\n        for (;;) {}',
-);
+const LOOPING_TS = loopingStrategy('spin');
 
 let llm: FakeLlmServer;
 let fx: ApiFixture;

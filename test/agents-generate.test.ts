@@ -14,6 +14,7 @@ import { InProcessEventBus } from '../src/engine/event-bus.js';
 import { REDACTED, Redactor } from '../src/security/redact.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { FakeLlmServer } from './agents-llm-server.js';
+import { loopingStrategy, templateWithOnBar } from './fixtures/strategy-files.js';
 
 const KEY = 'sk-gen-test-0123456789abcdefghijklmnopq';
 const GOOD_RULES = [
@@ -25,18 +26,9 @@ const GOOD_RULES = [
 ].join('\n');
 const BROKEN_RULES = 'param fast = 10\nbuy when sma(fast) crossez above close\n';
 const GOOD_TS = strategyTemplate('gen-ts');
-const GATE_REFUSED_TS = GOOD_TS.replace(
-  'onBar(ctx: StrategyContext) {',
-  'onBar(ctx: StrategyContext) {\n        process.exit(1);',
-);
-const THROWING_TS = GOOD_TS.replace(
-  'onBar(ctx: StrategyContext) {',
-  "onBar(ctx: StrategyContext) {\n        throw new Error('boom in onBar');",
-);
-const LOOPING_TS = GOOD_TS.replace(
-  'onBar(ctx: StrategyContext) {',
-  'onBar(ctx: StrategyContext) {\n        for (;;) {}',
-);
+const GATE_REFUSED_TS = templateWithOnBar('gen-ts', 'process.exit(1);');
+const THROWING_TS = templateWithOnBar('gen-ts', "throw new Error('boom in onBar');");
+const LOOPING_TS = loopingStrategy('gen-ts');
 const fence = (lang: string, body: string) => `Here it is.\n\n\`\`\`${lang}\n${body}\n\`\`\`\nIt trades crosses.`;
 
 const fake = new FakeLlmServer();

@@ -8,6 +8,7 @@ import { importStrategyVersion } from '../src/app/strategy-catalogue.js';
 import { strategyTemplate } from '../src/authoring/files/template.js';
 import type { ApiBacktestJob } from '../src/server/api/backtest-port.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { loopingStrategy } from './fixtures/strategy-files.js';
 
 // API backtests of a stored code version run in the job worker under the sandbox's CPU watchdog: a version that
 // loops fails its job with the one-line stop, and the next job in the queue still runs (the runtime's API backtests
@@ -49,13 +50,7 @@ const ended = (id: string) =>
 
 describe('API backtests of stored code versions', () => {
   it('stop a version that loops on its CPU budget; the queue goes on', async () => {
-    const spin = await stored(
-      'spin',
-      strategyTemplate('spin').replace(
-        'onBar(ctx: StrategyContext) {',
-        'onBar(ctx: StrategyContext) {\n        for (;;) {}',
-      ),
-    );
+    const spin = await stored('spin', loopingStrategy('spin'));
     const good = await stored('good', strategyTemplate('good'));
     const a = await jobs.start({ strategy: spin }, 'test');
     const b = await jobs.start({ strategy: good }, 'test');

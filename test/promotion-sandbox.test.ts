@@ -10,6 +10,7 @@ import { evaluateWalkForward } from '../src/authoring/promotion/gate.js';
 import { compileStrategySource } from '../src/authoring/resolve.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { zigzag } from './fixtures/zigzag.js';
+import { loopingStrategy } from './fixtures/strategy-files.js';
 
 // The gate of a TypeScript version runs each walk-forward window in the sandbox backtest worker: the figures are
 // those of the same backtests in-thread, and a version that loops fails the gate on its CPU budget (refused,
@@ -69,13 +70,7 @@ describe('the gate of a code version', () => {
   });
 
   it('fails a version that loops on its CPU budget, said and audited', async () => {
-    const ref = await storedTs(
-      'spin',
-      strategyTemplate('spin').replace(
-        'onBar(ctx: StrategyContext) {',
-        'onBar(ctx: StrategyContext) {\n        for (;;) {}',
-      ),
-    );
+    const ref = await storedTs('spin', loopingStrategy('spin'));
     const err = await promotion.gate(ADMIN, ref, { data: DATA, label: 'zz' }).then(
       () => undefined,
       (e: unknown) => e as PromotionRefusedError,

@@ -9,6 +9,7 @@ import { defineInstrument } from '../src/core/instrument.js';
 import { generateBars } from '../src/data/generate.js';
 import { MarketDataStore } from '../src/data/store.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { loopingStrategy } from './fixtures/strategy-files.js';
 
 // `tradeforge replay` of a deployment that ran a strategy file: the file runs in the sandbox backtest worker like
 // a backtest of it, so a strategy that loops is stopped on its CPU budget with a one-line error instead of hanging
@@ -67,13 +68,7 @@ describe('replay of a deployment that ran a strategy file', () => {
     const good = join(dir, 'mine.ts');
     writeFileSync(good, strategyTemplate('mine'));
     const spin = join(dir, 'spin.ts');
-    writeFileSync(
-      spin,
-      strategyTemplate('spin').replace(
-        'onBar(ctx: StrategyContext) {',
-        'onBar(ctx: StrategyContext) {\n        for (;;) {}',
-      ),
-    );
+    writeFileSync(spin, loopingStrategy('spin'));
     await recordDeployment('good', good);
     await recordDeployment('spinner', spin);
     const tolerance = { priceBps: 10, quantityRatio: 0.01, pnl: 1, timeMs: 60_000 };
