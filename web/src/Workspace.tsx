@@ -56,19 +56,15 @@ export function Workspace({ canWrite, canRun }: { canWrite: boolean; canRun: boo
   const [note, setNote] = useState('');
   const seen = useRef<Step[]>([]);
 
-  // Every agent step on the page's stream; the timeline shows those of this page's generation.
+  // Every agent step on the page's stream; the timeline shows those of this page's generation. (The backtest's
+  // progress is read by polling its job, which also gives its end.)
   useEffect(
     () =>
-      openStream(['agent', 'backtest'], (topic, d) => {
-        if (topic === 'agent') {
-          const s = { ...(d as Omit<Step, 'seq'>), seq: seen.current.length };
-          if (s.step === 'llm.delta') return;
-          seen.current = [...seen.current, s];
-          setSteps(seen.current);
-        } else if (topic === 'backtest') {
-          const j = d as Job;
-          setJob((cur) => (cur && cur.job === j.job ? { ...cur, ...j } : cur));
-        }
+      openStream(['agent'], (_topic, d) => {
+        const s = { ...(d as Omit<Step, 'seq'>), seq: seen.current.length };
+        if (s.step === 'llm.delta') return;
+        seen.current = [...seen.current, s];
+        setSteps(seen.current);
       }),
     [],
   );
