@@ -3,25 +3,9 @@
  * API types, the streaming indicators and a few helpers; at run time the sandbox hands user code a frozen copy
  * of exactly these values (see `sdkValues`), nothing else of the host.
  */
-import {
-  Adx,
-  Atr,
-  BollingerBands,
-  Cci,
-  Donchian,
-  Ema,
-  Macd,
-  Obv,
-  Roc,
-  Rsi,
-  Sma,
-  StdDev,
-  Stochastic,
-  Vwap,
-  Wma,
-} from '../indicators/index.js';
 import { ValidationError } from '../core/errors.js';
 import type { StrategyDefinition } from '../strategy/types.js';
+import * as SDK_INDICATORS from './sdk-indicators.js';
 
 export type {
   BarView,
@@ -41,7 +25,7 @@ export type {
 } from '../strategy/types.js';
 /** Thrown by a definition's `validate` for a bad parameter combination (the optimiser skips such points). */
 export { ValidationError };
-export { Adx, Atr, BollingerBands, Cci, Donchian, Ema, Macd, Obv, Roc, Rsi, Sma, StdDev, Stochastic, Vwap, Wma };
+export * from './sdk-indicators.js';
 
 /** Declares a strategy file's strategy: returns its argument, typed (a file's default export). */
 export function defineStrategy(def: StrategyDefinition): StrategyDefinition {
@@ -57,25 +41,6 @@ export function crossesAbove(prevA: number, prevB: number, a: number, b: number)
 export function crossesBelow(prevA: number, prevB: number, a: number, b: number): boolean {
   return a < b && prevA >= prevB;
 }
-
-/** The streaming indicators the SDK hands user code, by name (one list: frozen and exported from it). */
-const SDK_INDICATORS = {
-  Adx,
-  Atr,
-  BollingerBands,
-  Cci,
-  Donchian,
-  Ema,
-  Macd,
-  Obv,
-  Roc,
-  Rsi,
-  Sma,
-  StdDev,
-  Stochastic,
-  Vwap,
-  Wma,
-};
 
 /** The SDK's run-time values by name, frozen: what `require('tradeforge/sdk')` returns inside the sandbox. */
 export function sdkValues(): Readonly<Record<string, unknown>> {
