@@ -8,6 +8,7 @@ import { resolveConfig } from '../src/core/config.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
 import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { FakeLlmServer } from './agents-llm-server.js';
+import { waitFor } from './fixtures/wait.js';
 
 // The assistant in a real runtime: its cards become orders through the deployment's real risk engine and reach the
 // exchange simulator over ccxt; the risk engine refuses a card that breaks the capital cap, and the refusal names
@@ -35,14 +36,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const until = async (what: string, cond: () => boolean) => {
-  const deadline = Date.now() + 120_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 describe('assistant cards in a running runtime', () => {
   it('a confirmed card fills on the venue; one over the capital cap is refused by the risk engine', async () => {
     const home = resolveHome({}, join(dir, 'home'));
@@ -65,7 +58,7 @@ describe('assistant cards in a running runtime', () => {
     });
     runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
     const d = runtime.deployments[0];
-    await until('a live price', () => d.engine.portfolio.last[0] > 0);
+    await waitFor('a live price', () => d.engine.portfolio.last[0] > 0);
     const token = readCliToken(home.run);
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${runtime?.url}${path}`, {
@@ -101,7 +94,7 @@ describe('assistant cards in a running runtime', () => {
     const placed = await api('POST', `/api/assistant/signals/${probe.id}/execute`, { confirm: true });
     expect(placed.status).toBe(200);
     expect(placed.json.decision).toMatchObject({ accepted: true });
-    await until('the probe filled', () => d.engine.fills > fillsBefore && d.engine.portfolio.qty[0] > 0);
+    await waitFor('the probe filled', () => d.engine.fills > fillsBefore && d.engine.portfolio.qty[0] > 0);
     const buys = sim.state.orders.filter((o) => o.side === 'BUY');
     expect(buys).toHaveLength(1);
     expect(buys[0].origQty).toBe(0.05);

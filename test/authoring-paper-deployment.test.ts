@@ -6,6 +6,7 @@ import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { waitFor } from './fixtures/wait.js';
 
 // A user strategy file from a temp folder, gated and sandboxed, trading in a paper deployment on the simulator.
 let sim: SimulatorHandle;
@@ -20,14 +21,6 @@ afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const until = async (what: string, cond: () => boolean, ms = 60_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('a strategy file in a paper deployment', { timeout: 120_000 }, () => {
   it('is resolved from its path, runs in the sandbox and places its order through the runtime', async () => {
@@ -63,7 +56,7 @@ export default defineStrategy({
     });
     runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
     const engine = runtime.deployments[0].engine;
-    await until(
+    await waitFor(
       'the strategy file’s buy to fill',
       () => engine.portfolio.qty[0] > 0 || engine.strategyFailures.length > 0,
     );

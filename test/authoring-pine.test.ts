@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { runBacktest } from '../src/backtest/runner.js';
 import { loadBars } from '../src/data/load.js';
 import { getStrategy } from '../src/strategy/registry.js';
 import { candles, DAY, T0 } from './backtest-helpers.js';
+import { runCli } from './fixtures/cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const EXAMPLES = join(ROOT, 'examples', 'pine');
@@ -287,15 +287,7 @@ describe('Pine exit orders and money safety', () => {
   });
 });
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home') },
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home: join(dir, 'home'), cwd: dir, guardMs: 120_000 });
 const fingerprint = (out: string) => /fingerprint\s+([0-9a-f]{64})/.exec(out)?.[1];
 
 describe('.pine files on the command line', { timeout: 400_000 }, () => {

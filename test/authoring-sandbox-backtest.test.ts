@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
 // `tradeforge backtest --strategy FILE` runs a code file in a sandbox worker: a file stuck in a loop or allocating
 // without end is stopped with a one-line error instead of hanging the command or taking it down.
@@ -11,16 +11,8 @@ const SAMPLE = join(ROOT, 'data', 'sample', 'sp500_2000.csv');
 const dir = mkdtempSync(join(tmpdir(), 'tf-sandbox-backtest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home') },
-    cwd: dir,
-    encoding: 'utf8',
-    // A hang guard only (the loop below would otherwise never end); nothing depends on how fast it is.
-    timeout: 180_000,
-  });
-  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
-}
+// A hang guard only (the loop below would otherwise never end); nothing depends on how fast it is.
+const cli = (...args: string[]) => runCli(args, { home: join(dir, 'home'), cwd: dir });
 
 const fingerprint = (out: string) => /fingerprint\s+([0-9a-f]{64})/.exec(out)?.[1];
 

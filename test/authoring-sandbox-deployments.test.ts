@@ -6,6 +6,7 @@ import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { waitFor } from './fixtures/wait.js';
 
 // Two deployments in one runtime: a strategy file stuck in an endless loop, and one that trades. The sandbox
 // worker stops the first (reported, alerted, no order) and the runtime and the second deployment carry on.
@@ -21,14 +22,6 @@ afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const until = async (what: string, cond: () => boolean, ms = 90_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('a stuck strategy in one deployment', { timeout: 180_000 }, () => {
   it('is stopped by its sandbox (strategy stopped, no order); the other deployment keeps trading', async () => {
@@ -86,14 +79,14 @@ export default defineStrategy({
     });
     runtime = await startRuntime({ config, profile: 'dev', home: resolveHome({}, join(dir, 'home')), env: {} });
     const [stuck, fine] = runtime.deployments.map((d) => d.engine);
-    await until('the stuck strategy to be stopped', () => stuck.strategyFailures.length > 0);
+    await waitFor('the stuck strategy to be stopped', () => stuck.strategyFailures.length > 0);
     expect(stuck.strategyFailures[0].hook).toBe('onBar');
     expect(stuck.strategyFailures[0].message).toMatch(
       /spinner\.ts: strategy spinner ran past its CPU budget of 1000 ms in onBar at bar \d+ .*the sandbox stopped it/,
     );
     expect(stuck.strategyStopped).toBe(true);
     // The other deployment trades on.
-    await until('the other deployment to buy', () => fine.portfolio.qty[0] > 0);
+    await waitFor('the other deployment to buy', () => fine.portfolio.qty[0] > 0);
     expect(fine.strategyFailures).toEqual([]);
     expect(stuck.portfolio.qty[0]).toBe(0);
     expect(sim.state.orders.filter((o) => o.side === 'BUY')).toHaveLength(1);

@@ -3,21 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SAMPLE = join(ROOT, 'data', 'sample', 'sp500_2000.csv');
 const dir = mkdtempSync(join(tmpdir(), 'tf-strategy-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home') },
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home: join(dir, 'home'), cwd: dir, guardMs: 120_000 });
 
 const fingerprint = (out: string) => /fingerprint\s+([0-9a-f]{64})/.exec(out)?.[1];
 

@@ -1,22 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
 // Annualisation from the data's calendar, the same on `backtest` and `optimize` (issue #11 item 6).
 const home = mkdtempSync(join(tmpdir(), 'tf-annual-'));
 const SAMPLE = join(import.meta.dirname, '..', 'data', 'sample', 'sp500_2000.csv');
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home, guardMs: 120_000 });
 
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 

@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
 // Bad input as a new user types it (issue #11 item 9): each is refused with a one-line error, exit code 2, and
 // nothing is written or replaced.
@@ -21,14 +22,7 @@ const out = join(home, 'out');
 const SAMPLE = join(import.meta.dirname, '..', 'data', 'sample', 'sp500_2000.csv');
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home, guardMs: 120_000 });
 
 /** The refusal a user sees: exit 2 and exactly one line on stderr, `error: ...`, no stack trace. */
 function expectOneLineError(r: { code: number | null; err: string }, pattern: RegExp): void {

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import {
   writeFreqtradeFeather,
   writeFreqtradeJson,
 } from './freqtrade-fixtures.js';
+import { runCli } from './fixtures/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tf-ft-cfg-'));
 const home = join(root, 'home');
@@ -66,14 +66,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home, guardMs: 120_000 });
 
 // The same run written in our own terms: what the Freqtrade config must translate to.
 function nativeRun() {

@@ -1,21 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'tf-bt-risk-cli-'));
 const SAMPLE = join(import.meta.dirname, '..', 'data', 'sample', 'sp500_2000.csv');
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(
-    process.execPath,
-    [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), 'backtest', ...args],
-    { env: { ...process.env, TRADEFORGE_HOME: home }, encoding: 'utf8', timeout: 180_000 },
-  );
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(['backtest', ...args], { home });
 
 const base = ['--data', SAMPLE, '--strategy', 'sma-cross', '--lot', '1', '--to', '2004-12-31', '--quiet'];
 

@@ -1,21 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'tf-bts-cli-'));
 const SAMPLE = join(import.meta.dirname, '..', 'data', 'sample', 'sp500_2000.csv');
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home, guardMs: 120_000 });
 
 const storedId = (out: string): string => {
   const m = /stored as (bt-[0-9a-f]{10})/.exec(out);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,21 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Vault } from '../src/security/vault.js';
 import { openStore } from '../src/store/index.js';
 import { ZIGZAG_RULES, zigzag } from './fixtures/zigzag.js';
+import { runCli } from './fixtures/cli.js';
 
 // The promotion commands end to end: `strategy gate`, `strategy policy`, `deploy`, `promote`, `retire`,
 // `strategy history`, each move and refusal in the audit log (`audit verify` passes afterwards).
-const BIN = join(import.meta.dirname, '..', 'bin', 'tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 let home: string;
 
-function cli(args: string[], env: Record<string, string> = { TRADEFORGE_MASTER_KEY: MASTER }) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: home, TRADEFORGE_HOME: home, ...env },
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[], env: Record<string, string> = { TRADEFORGE_MASTER_KEY: MASTER }) =>
+  runCli(args, { home, env, cleanEnv: true });
 
 function csv(file: string, segments: { bars: number; amp: number }[]): void {
   const c = zigzag(segments);

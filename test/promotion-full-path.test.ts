@@ -16,6 +16,7 @@ import { openStore, type Store } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { FakeLlmServer } from './agents-llm-server.js';
 import { ZIGZAG_RULES, zigzag } from './fixtures/zigzag.js';
+import { waitFor } from './fixtures/wait.js';
 
 // Issue 14, "Done when": generate -> gate -> 14 simulated days of dry run -> divergence report -> promote -> the live
 // profile runs it. The strategy comes from the local LLM server (the OpenAI protocol), is stored as a draft version,
@@ -85,14 +86,6 @@ function runtimeConfig(sim: SimulatorHandle, id: string, strategy: string) {
 }
 
 // A failure detector, not a time budget: generous because the box may be loaded.
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Serves one price per daily bar; each bar closes when the next day's price arrives and the runtime has acted. */
 async function drive(runtime: Runtime, sim: SimulatorHandle, path: readonly number[]): Promise<void> {
   const dep = runtime.deployments[0];
@@ -104,14 +97,14 @@ async function drive(runtime: Runtime, sim: SimulatorHandle, path: readonly numb
     !e.exec.openOrders().some((o) => o.status === 'submitted' || o.status === 'new');
   const settle = async () => {
     for (let i = 0; i < 2; i++) {
-      await until('the venue and our book to agree', settled);
+      await waitFor('the venue and our book to agree', settled);
       await dep.bridge.drain();
     }
-    await until('the venue and our book to agree', settled);
+    await waitFor('the venue and our book to agree', settled);
   };
   const t0 = now;
   const base = cols.length;
-  await until('the first tick', () => {
+  await waitFor('the first tick', () => {
     sim.setPrice('BTCUSDT', path[0]);
     return e.portfolio.last[0] === path[0];
   });
@@ -119,7 +112,7 @@ async function drive(runtime: Runtime, sim: SimulatorHandle, path: readonly numb
     now = t0 + k * DAY;
     const p = path[Math.min(k, path.length - 1)];
     sim.state.setPrice('BTCUSDT', p, { match: false });
-    await until(`bar ${base + k - 1}`, () => cols.length === base + k);
+    await waitFor(`bar ${base + k - 1}`, () => cols.length === base + k);
     sim.setPrice('BTCUSDT', p);
     await settle();
   }

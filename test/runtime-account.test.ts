@@ -6,6 +6,7 @@ import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { waitFor } from './fixtures/wait.js';
 
 // Done-when of issue 9: two deployments on one venue share one account-level risk engine. The account's daily loss
 // trips across both (neither trips it alone), their client order ids never collide, and each keeps its own equity
@@ -41,14 +42,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const until = async (what: string, cond: () => boolean) => {
-  const deadline = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 describe('two deployments on one venue', () => {
   it('one account: the daily loss trips across both, ids never collide, each has its own equity', async () => {
     const deployment = (id: string) => ({
@@ -71,7 +64,7 @@ describe('two deployments on one venue', () => {
     });
     runtime = await startRuntime({ config, profile: 'dev', home: resolveHome({}, join(dir, 'home')), env: {} });
     const [a, b] = runtime.deployments;
-    await until('live prices', () => a.engine.portfolio.last[0] > 0 && b.engine.portfolio.last[0] > 0);
+    await waitFor('live prices', () => a.engine.portfolio.last[0] > 0 && b.engine.portfolio.last[0] > 0);
 
     const roundTrip = async (d: typeof a) => {
       const fillsBefore = d.engine.fills;
@@ -85,9 +78,9 @@ describe('two deployments on one venue', () => {
           ...(s === 'sell' ? { reduceOnly: true } : {}),
         });
       expect(side('buy')).not.toBeNull();
-      await until(`${d.id} bought`, () => d.engine.fills > fillsBefore && d.engine.portfolio.qty[0] > 0);
+      await waitFor(`${d.id} bought`, () => d.engine.fills > fillsBefore && d.engine.portfolio.qty[0] > 0);
       expect(side('sell')).not.toBeNull();
-      await until(`${d.id} sold`, () => d.engine.portfolio.qty[0] === 0);
+      await waitFor(`${d.id} sold`, () => d.engine.portfolio.qty[0] === 0);
     };
 
     await roundTrip(a);
@@ -95,7 +88,7 @@ describe('two deployments on one venue', () => {
     expect(runtime.deployments[0].risk.status()).toEqual([]);
     await roundTrip(b);
     // Together 0.06% of the account: the one account-level breaker trips, for both.
-    await until('the account daily-loss halt', () =>
+    await waitFor('the account daily-loss halt', () =>
       runtime!.deployments[0].risk.status().some((s) => s.breaker === 'BREAKER_DAILY_LOSS'),
     );
     for (const d of [a, b]) {

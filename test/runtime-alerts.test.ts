@@ -15,6 +15,7 @@ import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { FakeDiscordServer, FakeTelegramServer } from './ops-fakes.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
+import { waitFor } from './fixtures/wait.js';
 
 /** The kill switch through the authenticated API, with the CLI token the runtime wrote to run/. */
 function control(url: string, action: 'kill' | 'recover', runDir: string): Promise<Response> {
@@ -99,14 +100,6 @@ afterAll(async () => {
   rmSync(CHECKPOINT_DIR, { recursive: true, force: true });
 });
 
-const until = async (what: string, cond: () => boolean, ms = 15_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 /** Stores the secrets through the vault API, as `tradeforge secrets set` does. */
 async function storeSecrets(home: HomePaths, secrets: Record<string, string>): Promise<void> {
   const store = await openStore({ home });
@@ -180,9 +173,9 @@ describe('runtime alerts and Telegram control', () => {
     const dep = rt.deployments[0];
     const engine = dep.engine;
     // The control bot polls the fake Bot API with the vault's token.
-    await until('telegram polling', () => telegram.sent('getUpdates').length > 0);
+    await waitFor('telegram polling', () => telegram.sent('getUpdates').length > 0);
     expect(telegram.calls.every((c) => c.token === TOKEN)).toBe(true);
-    await until('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    await waitFor('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
 
     // A fill is info: Telegram only (Discord wants warning, email critical).
     const buy = engine.submitIntent({
@@ -193,11 +186,11 @@ describe('runtime alerts and Telegram control', () => {
       quantity: 0.01,
     });
     expect(buy).not.toBeNull();
-    await until('the fill alert on Telegram', () => sentTo(OWNER).some((t) => /Fill BUY 0\.00999 BTC\/USDT/.test(t)));
+    await waitFor('the fill alert on Telegram', () => sentTo(OWNER).some((t) => /Fill BUY 0\.00999 BTC\/USDT/.test(t)));
 
     // An authorised /status gets the runtime's status.
     telegram.pushMessage(OWNER, '/status', 'owner');
-    await until('the /status reply', () => sentTo(OWNER).some((t) => t.includes('Kill switch: off')));
+    await waitFor('the /status reply', () => sentTo(OWNER).some((t) => t.includes('Kill switch: off')));
     const statusReply = sentTo(OWNER).find((t) => t.includes('Kill switch: off')) as string;
     expect(statusReply).toMatch(/running · profile dev/);
     expect(statusReply).toMatch(/open positions: 1/);
@@ -205,10 +198,10 @@ describe('runtime alerts and Telegram control', () => {
 
     // A stranger's /kill is refused, raises a warning (Telegram and Discord, not email) and changes nothing.
     telegram.pushMessage(STRANGER, '/kill', 'mallory');
-    await until('the refusal', () => sentTo(STRANGER).length > 0);
+    await waitFor('the refusal', () => sentTo(STRANGER).length > 0);
     expect(sentTo(STRANGER)).toHaveLength(1);
     expect(sentTo(STRANGER)[0]).toMatch(/not authorised/);
-    await until('the unauthorised-command alert on Discord', () =>
+    await waitFor('the unauthorised-command alert on Discord', () =>
       discordTitles().some((t) => t.includes('Unauthorised Telegram command')),
     );
     expect(sentTo(OWNER).some((t) => t.includes('Unauthorised Telegram command'))).toBe(true);
@@ -229,32 +222,34 @@ describe('runtime alerts and Telegram control', () => {
     // The kill switch through the HTTP control API is critical: all three channels.
     const kill = await control(rt.url, 'kill', home.run);
     expect(kill.status).toBe(200);
-    await until('flat after kill', () => engine.portfolio.qty[0] === 0);
-    await until('the kill switch audit checkpoint', () =>
+    await waitFor('flat after kill', () => engine.portfolio.qty[0] === 0);
+    await waitFor('the kill switch audit checkpoint', () =>
       existsSync(CHECKPOINT_FILE) ? readFileSync(CHECKPOINT_FILE, 'utf8').includes('"reason":"killswitch"') : false,
     );
-    await until('the kill alert by email', () => mails.some((m) => m.raw.includes('KILL SWITCH triggered')));
+    await waitFor('the kill alert by email', () => mails.some((m) => m.raw.includes('KILL SWITCH triggered')));
     const mail = mails.find((m) => m.raw.includes('KILL SWITCH triggered')) as Mail;
     expect(mail.user).toBe('alerts');
     expect(mail.to).toEqual(['ops@example.test']);
     expect(mail.raw).toMatch(/Subject: \[tradeforge\] CRITICAL: KILL SWITCH triggered/);
-    await until('the kill alert on Discord', () => discordTitles().some((t) => t.includes('KILL SWITCH triggered')));
-    await until('the kill alert on Telegram', () => sentTo(OWNER).some((t) => t.includes('KILL SWITCH triggered')));
+    await waitFor('the kill alert on Discord', () => discordTitles().some((t) => t.includes('KILL SWITCH triggered')));
+    await waitFor('the kill alert on Telegram', () => sentTo(OWNER).some((t) => t.includes('KILL SWITCH triggered')));
     expect(discord.posts.every((p) => p.path === HOOK_PATH)).toBe(true);
     expect((await fetch(`${rt.url}/healthz`)).status).toBe(503);
     // Released through the API: a warning, so Discord and Telegram but no mail.
     const mailsBefore = mails.length;
     expect((await control(rt.url, 'recover', home.run)).status).toBe(200);
     expect(engine.haltCode).toBeNull();
-    await until('the release alert on Discord', () => discordTitles().some((t) => t.includes('Kill switch released')));
+    await waitFor('the release alert on Discord', () =>
+      discordTitles().some((t) => t.includes('Kill switch released')),
+    );
 
     // An authorised /kill engages the kill switch in the runtime through the same control API.
     telegram.pushMessage(OWNER, '/kill', 'owner');
-    await until('the /kill reply', () => sentTo(OWNER).some((t) => t.includes('kill switch engaged')));
+    await waitFor('the /kill reply', () => sentTo(OWNER).some((t) => t.includes('kill switch engaged')));
     expect(engine.haltCode).toBe('KILL_SWITCH');
     expect((await fetch(`${rt.url}/healthz`)).status).toBe(503);
     expect((await rt.status()).killSwitchActive).toBe(true);
-    await until('the second kill alert by email', () =>
+    await waitFor('the second kill alert by email', () =>
       mails.slice(mailsBefore).some((m) => m.raw.includes('KILL SWITCH triggered') && m.raw.includes('telegram:')),
     );
     expect(mails.slice(mailsBefore).some((m) => m.raw.includes('Kill switch released'))).toBe(false);
@@ -292,10 +287,10 @@ describe('runtime alerts and Telegram control', () => {
     });
     const rt = runtime;
     expect((await control(rt.url, 'kill', home.run)).status).toBe(200);
-    await until('the kill alert on Discord', () =>
+    await waitFor('the kill alert on Discord', () =>
       discord.posts.slice(postsBefore).some((p) => JSON.stringify(p.body).includes('KILL SWITCH triggered')),
     );
-    await until('the kill alert on Telegram', () =>
+    await waitFor('the kill alert on Telegram', () =>
       telegram.calls.slice(tgBefore).some((c) => String(c.params.text).includes('KILL SWITCH triggered')),
     );
     await rt.stop('test');

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
@@ -10,11 +9,11 @@ import { resolveConfig } from '../src/core/config.js';
 import { Redactor, Vault } from '../src/security/index.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { runCliAsync } from './fixtures/cli.js';
+import { waitFor } from './fixtures/wait.js';
 
 // A real runtime run against the exchange simulator (real ccxt over HTTP): the audit trail of one order, the
 // positions table, the config hash and the JSON log, all from the runtime's own producers — nothing inserted by hand.
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 
 let sim: SimulatorHandle;
@@ -29,29 +28,6 @@ afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-// Waits for a condition by re-checking on every turn of the event loop (no wall-clock budget beyond the test's).
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-};
-
-function cli(home: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const c = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, TRADEFORGE_HOME: home, TRADEFORGE_MASTER_KEY: MASTER },
-    });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    c.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    c.on('exit', (status) => done({ status, stdout, stderr }));
-  });
-}
 
 interface Story {
   orderId: string;
@@ -89,7 +65,7 @@ describe('audit and logs of a real runtime run', () => {
     runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER } });
     const dep = runtime.deployments[0];
     const engine = dep.engine;
-    await until(() => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    await waitFor('a price and a live bar', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
     const buy = engine.submitIntent({
       strategyId: 'aud',
       symbol: 'BTC/USDT',
@@ -101,7 +77,7 @@ describe('audit and logs of a real runtime run', () => {
     const cid = dep.bridge.clientOrderIdOf(buy!);
     const correlationId = buy!.correlationId;
     expect(correlationId).toMatch(/^aud\.[a-z0-9]+\.s\d+$/);
-    await until(() => buy!.status === 'filled' && engine.portfolio.qty[0] > 0);
+    await waitFor('the buy filled', () => buy!.status === 'filled' && engine.portfolio.qty[0] > 0);
     // A second order of the same deployment and run: its client id shares the first one's prefix.
     const sell = engine.submitIntent({
       strategyId: 'aud',
@@ -111,14 +87,15 @@ describe('audit and logs of a real runtime run', () => {
       quantity: 0.004,
     });
     expect(sell).not.toBeNull();
-    await until(() => sell!.status === 'filled');
+    await waitFor('the sell filled', () => sell!.status === 'filled');
     await runtime.stop('test');
     runtime = undefined;
 
     // The story, from the CLI, by the client order id the store and the venue know the order by.
-    const r = await cli(home.root, 'audit', 'order', cid, '--json');
-    expect(r.status, r.stderr).toBe(0);
-    const story = JSON.parse(r.stdout) as Story;
+    const cliEnv = { home: home.root, env: { TRADEFORGE_MASTER_KEY: MASTER } };
+    const r = await runCliAsync(['audit', 'order', cid, '--json'], cliEnv);
+    expect(r.code, r.err).toBe(0);
+    const story = JSON.parse(r.out) as Story;
     expect(story.correlationId).toBe(correlationId);
     expect(story.order).toMatchObject({ status: 'filled' });
     expect(story.signal).toMatchObject({ side: 'buy', quantity: 0.01, symbol: 'BTC/USDT', correlationId });
@@ -147,15 +124,15 @@ describe('audit and logs of a real runtime run', () => {
     // The same story by the id the venue gave the order.
     const venueOrderId = (story.order as { venueOrderId?: string }).venueOrderId;
     expect(venueOrderId).toBeTruthy();
-    const byVenue = await cli(home.root, 'audit', 'order', venueOrderId as string, '--json');
-    expect(byVenue.status, byVenue.stderr).toBe(0);
-    expect(JSON.parse(byVenue.stdout)).toMatchObject({ correlationId, order: { clientOrderId: cid } });
+    const byVenue = await runCliAsync(['audit', 'order', venueOrderId as string, '--json'], cliEnv);
+    expect(byVenue.code, byVenue.err).toBe(0);
+    expect(JSON.parse(byVenue.out)).toMatchObject({ correlationId, order: { clientOrderId: cid } });
     // A prefix every order of this deployment shares (the entry and its protective stop): the matches are listed.
     const prefix = cid.slice(0, cid.lastIndexOf('-') + 1);
-    const many = await cli(home.root, 'audit', 'order', prefix);
-    expect(many.status).toBe(2);
-    const listed = many.stderr.split('\n').filter((l) => l.startsWith('  '));
-    expect(many.stderr).toMatch(/^\d+ orders match ".*"; give more of the id:/);
+    const many = await runCliAsync(['audit', 'order', prefix], cliEnv);
+    expect(many.code).toBe(2);
+    const listed = many.err.split('\n').filter((l) => l.startsWith('  '));
+    expect(many.err).toMatch(/^\d+ orders match ".*"; give more of the id:/);
     expect(listed.length).toBeGreaterThanOrEqual(2);
     expect(listed.some((l) => l.trim().startsWith(`${cid} `))).toBe(true);
     expect(listed.every((l) => l.trim().startsWith(prefix))).toBe(true);

@@ -1,16 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import { shortHash } from '../src/venues/live/client-order-id.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { exited, killAll, startRuntimeProcess } from './fixtures/runtime/process.js';
+import { waitFor } from './fixtures/wait.js';
+import { VOLATILE_BTCUSDT } from './fixtures/runtime/markets.js';
 
 // Done-when of issue 6: kill -9 of the runtime during trading, then a restart, reconciles to the venue's truth with
 // no duplicate and no lost order — asserted against the simulator's own record.
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/tradeforge.js');
 // Client order ids start with the hash of the deployment id (unique across deployments sharing the account).
 const PREFIX = `${shortHash('k9')}-`;
 
@@ -18,70 +19,23 @@ let sim: SimulatorHandle;
 let dir: string;
 const children: ChildProcess[] = [];
 
-function startChild(cfg: string, home: string): { child: ChildProcess; out: () => string } {
-  let text = '';
-  const child = spawn(process.execPath, [BIN, 'start', '--config', cfg], {
-    cwd: ROOT,
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  children.push(child);
-  return { child, out: () => text };
-}
-
 // Hang guards, not budgets: each wait ends at its event; the limit only stops a hung run, and is generous so that a
 // loaded machine (the suite once failed here at load 20 with 40 s limits) turns slowness into nothing worse.
 const STEP_GUARD_MS = 300_000;
 
-async function waitFor(
-  what: string,
-  cond: () => boolean | Promise<boolean>,
-  ms: number,
-  log?: () => string,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}${log ? `\n--- runtime output ---\n${log()}` : ''}`);
-}
-
 const ours = () => sim.state.orders.filter((o) => o.clientOrderId.startsWith(PREFIX));
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
 
 beforeAll(async () => {
   sim = await startSimulator({
     seed: 5,
     tickIntervalMs: 50,
-    markets: [
-      {
-        symbol: 'BTCUSDT',
-        base: 'BTC',
-        quote: 'USDT',
-        price: 30_000,
-        tickSize: 0.01,
-        stepSize: 0.00001,
-        minQty: 0.00001,
-        minNotional: 5,
-        volatility: 0.004,
-      },
-    ],
+    markets: [VOLATILE_BTCUSDT],
   });
   dir = mkdtempSync(join(tmpdir(), 'tf-runtime-crash-'));
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll(children);
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -116,11 +70,11 @@ describe('runtime crash recovery', () => {
 
       // First life: trade until several orders exist, then hang one placement that the venue still executes (the
       // client never hears back) and kill -9 while it is in flight.
-      const first = startChild(cfg, home);
-      await waitFor('orders from the first run', () => ours().length >= 3, STEP_GUARD_MS, first.out);
+      const first = startRuntimeProcess(cfg, home, children);
+      await waitFor('orders from the first run', () => ours().length >= 3, { guardMs: STEP_GUARD_MS, log: first.out });
       const before = ours().length;
       sim.faults.hangNext(1, true, { method: 'POST', path: '/api/v3/order' });
-      await waitFor('an in-flight order', () => ours().length > before, STEP_GUARD_MS, first.out);
+      await waitFor('an in-flight order', () => ours().length > before, { guardMs: STEP_GUARD_MS, log: first.out });
       first.child.kill('SIGKILL');
       await exited(first.child);
       sim.faults.reset();
@@ -128,26 +82,26 @@ describe('runtime crash recovery', () => {
       const inFlight = ours()[atCrash - 1];
 
       // Second life: reconcile, then keep trading a little.
-      const second = startChild(cfg, home);
-      await waitFor(
-        'the restarted runtime',
-        () => /reconcile: (\d+) checked/.test(second.out()),
-        STEP_GUARD_MS,
-        second.out,
-      );
+      const second = startRuntimeProcess(cfg, home, children);
+      await waitFor('the restarted runtime', () => /reconcile: (\d+) checked/.test(second.out()), {
+        guardMs: STEP_GUARD_MS,
+        log: second.out,
+      });
       const m = /reconcile: (\d+) checked, (\d+) fills applied, (\d+) not placed, (\d+) unknown cancelled/.exec(
         second.out(),
       );
       expect(m, second.out()).not.toBeNull();
       expect(Number(m?.[1])).toBeGreaterThanOrEqual(1); // the in-flight order at least
       expect(Number(m?.[4])).toBe(0); // nothing of ours looked unknown
-      await waitFor('orders after the restart', () => ours().length >= atCrash + 2, STEP_GUARD_MS, second.out);
+      await waitFor('orders after the restart', () => ours().length >= atCrash + 2, {
+        guardMs: STEP_GUARD_MS,
+        log: second.out,
+      });
       // Stop while long with a protective stop resting, so SIGTERM has a stop to leave behind.
       await waitFor(
         'an open protective stop',
         () => ours().some((o) => o.type === 'STOP_LOSS' && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')),
-        STEP_GUARD_MS,
-        second.out,
+        { guardMs: STEP_GUARD_MS, log: second.out },
       );
       const runFile = join(home, 'run', 'runtime.json');
       expect(existsSync(runFile)).toBe(true);

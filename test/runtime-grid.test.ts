@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
@@ -11,16 +11,15 @@ import { openStore } from '../src/store/index.js';
 import type { GridCycle, GridOrder } from '../src/strategy/builtins/grid.js';
 import { shortHash } from '../src/venues/live/client-order-id.js';
 import { type SimOrder, type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { runCliAsync } from './fixtures/cli.js';
+import { exited, killAll, startRuntimeProcess } from './fixtures/runtime/process.js';
+import { WAIT_GUARD_MS, waitFor } from './fixtures/wait.js';
 
 // Issue 17 items 3 and 4 on the exchange simulator: the grid's limit orders rest on the venue, each fill is answered
 // by its counter-order, a kill -9 and restart leave the venue's orders equal to the grid's state (none doubled, none
 // lost) and the cycle profit goes on; pause/resume from the CLI; a stop-loss below the grid cancels every resting
 // order, sells the inventory and stops the grid with an alert. The market does not move by itself (volatility 0):
 // the test drives every price, and waits for what the runtime does in answer.
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/tradeforge.js');
-// Hang guards, not budgets: each wait ends at its event.
-const GUARD_MS = Number(process.env.GRID_GUARD_MS ?? 240_000);
 
 let sim: SimulatorHandle;
 let dir: string;
@@ -61,57 +60,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runtime?.stop('test end');
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll(children);
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, log?: () => string): Promise<void> {
-  const deadline = Date.now() + GUARD_MS;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}${log ? `\n--- runtime output ---\n${log()}` : ''}`);
-}
-
-function startChild(cfg: string, home: string): { child: ChildProcess; out: () => string } {
-  let text = '';
-  const child = spawn(process.execPath, [BIN, 'start', '--config', cfg], {
-    cwd: ROOT,
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  children.push(child);
-  return { child, out: () => text };
-}
-
-// Async: the simulator lives in this process, so a CLI child must not block its event loop.
-function cli(home: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const c = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, TRADEFORGE_HOME: home } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    c.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    c.on('exit', (status) => done({ status, stdout, stderr }));
-  });
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
 
 const isOpen = (o: SimOrder) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 
@@ -152,18 +104,18 @@ describe('grid on the exchange simulator', () => {
       );
 
       // First life: the grid's buys rest below the price (30 250).
-      const first = startChild(cfg, home);
-      await waitFor('the grid resting on the venue', () => book().length === 3, first.out);
+      const first = startRuntimeProcess(cfg, home, children);
+      await waitFor('the grid resting on the venue', () => book().length === 3, { log: first.out });
       expect(book()).toEqual(['BUY@29000', 'BUY@29500', 'BUY@30000']);
       // Down through 30 000: the buy fills and its sell rests one level up.
       sim.setPrice('BTCUSDT', 29_900);
-      await waitFor('the counter sell @ 30 500', () => book().includes('SELL@30500'), first.out);
+      await waitFor('the counter sell @ 30 500', () => book().includes('SELL@30500'), { log: first.out });
       // Up through 30 500: a cycle; its buy rests again at 30 000.
       sim.setPrice('BTCUSDT', 30_600);
-      await waitFor('the counter buy @ 30 000', () => book().includes('BUY@30000'), first.out);
+      await waitFor('the counter buy @ 30 000', () => book().includes('BUY@30000'), { log: first.out });
       expect(book()).toEqual(['BUY@29000', 'BUY@29500', 'BUY@30000']);
       sim.setPrice('BTCUSDT', 29_900);
-      await waitFor('the second counter sell', () => book().includes('SELL@30500'), first.out);
+      await waitFor('the second counter sell', () => book().includes('SELL@30500'), { log: first.out });
       first.child.kill('SIGKILL');
       await exited(first.child);
 
@@ -177,8 +129,10 @@ describe('grid on the exchange simulator', () => {
         `${PREFIX}zz-stray1`,
       );
 
-      const second = startChild(cfg, home);
-      await waitFor('the restarted deployment', () => /strategy orders: \d+ kept/.test(second.out()), second.out);
+      const second = startRuntimeProcess(cfg, home, children);
+      await waitFor('the restarted deployment', () => /strategy orders: \d+ kept/.test(second.out()), {
+        log: second.out,
+      });
       const m = /strategy orders: (\d+) kept, (\d+) placed again, (\d+) unknown cancelled/.exec(second.out());
       expect(m, second.out()).not.toBeNull();
       expect(Number(m?.[2])).toBe(1); // the cancelled 29 000 buy
@@ -189,20 +143,20 @@ describe('grid on the exchange simulator', () => {
 
       // Pause from the CLI: every resting order cancelled; resume: put back, now at every empty level below the price
       // (30 600, where the missed cycle left it): 30 500 too.
-      const paused = await cli(home, 'pause', 'g1');
-      expect(paused.stdout + paused.stderr).toMatch(/paused g1/);
-      expect(paused.status).toBe(0);
-      await waitFor('the grid cancelled', () => book().length === 0, second.out);
-      const resumed = await cli(home, 'resume', 'g1');
-      expect(resumed.stdout + resumed.stderr).toMatch(/resumed g1/);
-      await waitFor('the grid placed again', () => book().length === 4, second.out);
+      const paused = await runCliAsync(['pause', 'g1'], { home });
+      expect(paused.out + paused.err).toMatch(/paused g1/);
+      expect(paused.code).toBe(0);
+      await waitFor('the grid cancelled', () => book().length === 0, { log: second.out });
+      const resumed = await runCliAsync(['resume', 'g1'], { home });
+      expect(resumed.out + resumed.err).toMatch(/resumed g1/);
+      await waitFor('the grid placed again', () => book().length === 4, { log: second.out });
       expect(book()).toEqual(['BUY@29000', 'BUY@29500', 'BUY@30000', 'BUY@30500']);
 
       // One more cycle after the restart (30 500 -> 31 000): the cycle profit goes on from where it stopped.
       sim.setPrice('BTCUSDT', 30_450);
-      await waitFor('a counter sell after the restart', () => book().includes('SELL@31000'), second.out);
+      await waitFor('a counter sell after the restart', () => book().includes('SELL@31000'), { log: second.out });
       sim.setPrice('BTCUSDT', 31_100);
-      await waitFor('the buy after the third cycle', () => book().includes('BUY@30500'), second.out);
+      await waitFor('the buy after the third cycle', () => book().includes('BUY@30500'), { log: second.out });
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
 
@@ -242,7 +196,7 @@ describe('grid on the exchange simulator', () => {
       expect(log).toMatch(/Strategy order placed again/);
       expect(log).toMatch(/Order the strategy does not keep cancelled/);
     },
-    4 * GUARD_MS,
+    4 * WAIT_GUARD_MS,
   );
 
   it(
@@ -292,7 +246,7 @@ describe('grid on the exchange simulator', () => {
           qty: dep.engine.portfolio.qty[0],
           orders: ours().map((o) => [o.side, o.type, o.price, o.origQty, o.status]),
         });
-      await waitFor('the inventory sold', () => Math.abs(dep.engine.portfolio.qty[0]) < 1e-9, state);
+      await waitFor('the inventory sold', () => Math.abs(dep.engine.portfolio.qty[0]) < 1e-9, { log: state });
       await waitFor('no grid order left on the venue', () => book().length === 0);
       const stop = alerts.find((a) => a.payload.title === 'Strategy g2 stopped');
       expect(stop?.payload.severity).toBe('critical');
@@ -310,7 +264,7 @@ describe('grid on the exchange simulator', () => {
       await runtime.stop('stop-loss test done');
       runtime = undefined;
     },
-    4 * GUARD_MS,
+    4 * WAIT_GUARD_MS,
   );
 
   it(
@@ -375,7 +329,7 @@ describe('grid on the exchange simulator', () => {
       await waitFor('the grid back after the second resume', () => book().length === 3);
       expect(book()).toEqual(GRID);
     },
-    4 * GUARD_MS,
+    4 * WAIT_GUARD_MS,
   );
 
   it(
@@ -423,7 +377,7 @@ describe('grid on the exchange simulator', () => {
       expect(grid.cycles[0].buyPrice).toBeLessThanOrEqual(2_000);
       expect(grid.cycles[0].sellPrice).toBeGreaterThanOrEqual(2_050);
     },
-    4 * GUARD_MS,
+    4 * WAIT_GUARD_MS,
   );
 
   it('refuses to start a grid the venue cannot trade, with one line naming the parameter', async () => {

@@ -1,18 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { shortHash } from '../src/venues/live/client-order-id.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { runCli, runCliAsync } from './fixtures/cli.js';
+import { waitFor } from './fixtures/wait.js';
 
 // The runtime end to end in this process against the exchange simulator: orders, fills, P&L, the ops endpoints,
 // the CLI talking to it, the kill switch, and stale data blocking entries but not exits.
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/tradeforge.js');
 
 let sim: SimulatorHandle;
 let dir: string;
@@ -27,39 +26,6 @@ afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const until = async (what: string, cond: () => boolean, ms = 15_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
-// Async: the runtime under test lives in this process, so the CLI child must not block its event loop.
-function cli(home: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const c = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, TRADEFORGE_HOME: home } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    c.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    c.on('exit', (status) => done({ status, stdout, stderr }));
-  });
-}
-
-function cliSync(home: string, ...args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-}
 
 describe('live runtime on the simulator', () => {
   it('trades through the bridge, keeps a protective stop, serves health/metrics/status, obeys the kill switch CLI', async () => {
@@ -84,7 +50,7 @@ describe('live runtime on the simulator', () => {
     runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
     const dep = runtime.deployments[0];
     const engine = dep.engine;
-    await until('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    await waitFor('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
 
     // An entry through the one order path reaches the venue with our client id and fills.
     const buy = engine.submitIntent({
@@ -95,13 +61,13 @@ describe('live runtime on the simulator', () => {
       quantity: 0.01,
     });
     expect(buy).not.toBeNull();
-    await until('the buy fill', () => engine.portfolio.qty[0] > 0);
+    await waitFor('the buy fill', () => engine.portfolio.qty[0] > 0);
     // Booked net of the fee the venue took in BTC: what the account was really credited.
     expect(engine.portfolio.qty[0]).toBeCloseTo(0.00999, 8);
     const cid = dep.bridge.clientOrderIdOf(buy!);
     expect(sim.state.orders.filter((o) => o.clientOrderId === cid)).toHaveLength(1);
     // The protective stop rests on the venue for the whole position.
-    await until('the protective stop', () =>
+    await waitFor('the protective stop', () =>
       sim.state.orders.some((o) => o.type === 'STOP_LOSS' && o.status === 'NEW'),
     );
     const stop = sim.state.orders.find((o) => o.type === 'STOP_LOSS' && o.status === 'NEW')!;
@@ -119,9 +85,9 @@ describe('live runtime on the simulator', () => {
     expect(metrics).toMatch(/tradeforge_orders_submitted_total [1-9]/);
     expect(metrics).toMatch(/tradeforge_fills_total\{side="buy"\} 1/);
     // The CLI finds the runtime through the run file and reads the same status.
-    const st = await cli(home.root, 'status', '--json');
-    expect(st.status, st.stderr).toBe(0);
-    const status = JSON.parse(st.stdout);
+    const st = await runCliAsync(['status', '--json'], { home: home.root });
+    expect(st.code, st.err).toBe(0);
+    const status = JSON.parse(st.out);
     expect(status.source).toBe('runtime');
     expect(status.positions[0]).toMatchObject({ deployment: 'rt', symbol: 'BTC/USDT' });
     expect(status.positions[0].quantity).toBeCloseTo(0.00999, 8);
@@ -138,8 +104,8 @@ describe('live runtime on the simulator', () => {
       reduceOnly: true,
     });
     expect(exit).not.toBeNull();
-    await until('the partial exit', () => Math.abs(engine.portfolio.qty[0] - 0.00499) < 1e-9);
-    await until('the resized stop', () =>
+    await waitFor('the partial exit', () => Math.abs(engine.portfolio.qty[0] - 0.00499) < 1e-9);
+    await waitFor('the resized stop', () =>
       sim.state.orders.some(
         (o) => o.type === 'STOP_LOSS' && o.status === 'NEW' && Math.abs(o.origQty - 0.00499) < 1e-9,
       ),
@@ -147,26 +113,26 @@ describe('live runtime on the simulator', () => {
     expect(sim.state.orders.filter((o) => o.type === 'STOP_LOSS' && o.status === 'NEW')).toHaveLength(1);
 
     // Kill switch through the CLI: cancels the stop, closes the position, halts new entries.
-    const k = await cli(home.root, 'kill');
-    expect(k.status, k.stderr).toBe(0);
-    expect(k.stdout).toMatch(/kill switch engaged/);
-    await until('flat after kill', () => engine.portfolio.qty[0] === 0);
-    await until('stop cancelled', () => !sim.state.orders.some((o) => o.type === 'STOP_LOSS' && o.status === 'NEW'));
+    const k = await runCliAsync(['kill'], { home: home.root });
+    expect(k.code, k.err).toBe(0);
+    expect(k.out).toMatch(/kill switch engaged/);
+    await waitFor('flat after kill', () => engine.portfolio.qty[0] === 0);
+    await waitFor('stop cancelled', () => !sim.state.orders.some((o) => o.type === 'STOP_LOSS' && o.status === 'NEW'));
     expect(
       engine.submitIntent({ strategyId: 'rt', symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: 0.01 }),
     ).toBeNull();
     expect(engine.riskEvents.at(-1)?.code).toBe('KILL_SWITCH');
     const health2 = await fetch(`${runtime.url}/healthz`);
     expect(health2.status).toBe(503);
-    const r = await cli(home.root, 'recover');
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runCliAsync(['recover'], { home: home.root });
+    expect(r.code, r.err).toBe(0);
     expect(engine.haltCode).toBeNull();
     expect(engine.portfolio.trades.length).toBeGreaterThanOrEqual(1);
 
     await runtime.stop('test');
     runtime = undefined;
     // Down: status comes from the store.
-    const down = JSON.parse((await cli(home.root, 'status', '--json')).stdout);
+    const down = JSON.parse((await runCliAsync(['status', '--json'], { home: home.root })).out);
     expect(down.source).toBe('store');
     expect(down.positions).toEqual([]);
     expect(down.recentFills.length).toBe(3);
@@ -184,13 +150,13 @@ describe('live runtime on the simulator', () => {
         deployments: [{ id: 'x', strategy: 'sma-cross', venue: 'sim', symbols: ['BTC/USDT'] }],
       }),
     );
-    const a = cliSync(home, 'start', '--config', cfg, '--profile', 'live');
-    expect(a.status).toBe(2);
-    expect(a.stderr).toMatch(/--confirm-live/);
-    const b = cliSync(home, 'start', '--config', cfg, '--profile', 'live', '--confirm-live');
-    expect(b.status).toBe(2);
-    expect(b.stderr).toMatch(/strategy "sma-cross" is not approved for live trading/);
-    expect(b.stderr).not.toMatch(/at .*\.ts/); // one line, no stack
+    const a = runCli(['start', '--config', cfg, '--profile', 'live'], { home });
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/--confirm-live/);
+    const b = runCli(['start', '--config', cfg, '--profile', 'live', '--confirm-live'], { home });
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/strategy "sma-cross" is not approved for live trading/);
+    expect(b.err).not.toMatch(/at .*\.ts/); // one line, no stack
     // Nothing reached the venue.
     expect(sim.state.orders.filter((o) => o.clientOrderId.startsWith(`${shortHash('x')}-`))).toHaveLength(0);
   }, 300_000);

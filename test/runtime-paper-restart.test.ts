@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../src/app/home.js';
 import { paperAccountKey } from '../src/app/paper-accounts.js';
@@ -10,50 +10,19 @@ import { resolveConfig } from '../src/core/config.js';
 import { openStore } from '../src/store/index.js';
 import type { PaperState } from '../src/venues/paper/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { exited, killAll, startRuntimeProcess } from './fixtures/runtime/process.js';
+import { waitFor } from './fixtures/wait.js';
+import { VOLATILE_BTCUSDT } from './fixtures/runtime/markets.js';
 
 // Issue 9, reconciliation: the paper venue's account (balances, resting orders, fills with their trade ids) is saved
 // on every change and restored on start, so `tradeforge start` -> kill -9 -> `start` in the same home continues the
 // same account, books every fill exactly once, and books the fill of a stop the market crossed while it was down; a
 // further stop -> start (SIGTERM) goes on the same way.
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/tradeforge.js');
 const KEY = paperAccountKey('pap');
 
 let sim: SimulatorHandle;
 let dir: string;
 const children: ChildProcess[] = [];
-
-function startChild(cfg: string, home: string): { child: ChildProcess; out: () => string } {
-  let text = '';
-  const child = spawn(process.execPath, [BIN, 'start', '--config', cfg], {
-    cwd: ROOT,
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  children.push(child);
-  return { child, out: () => text };
-}
-
-// A failure detector, not a time budget: generous because the box may be loaded.
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, log: () => string): Promise<void> {
-  const deadline = Date.now() + 150_000;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}\n--- runtime output ---\n${log()}`);
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
 
 /** The paper account as the runtime saved it (read beside the running runtime, as an operator's tool would). */
 async function savedAccount(home: string): Promise<PaperState | undefined> {
@@ -91,25 +60,13 @@ beforeAll(async () => {
   sim = await startSimulator({
     seed: 13,
     tickIntervalMs: 50,
-    markets: [
-      {
-        symbol: 'BTCUSDT',
-        base: 'BTC',
-        quote: 'USDT',
-        price: 30_000,
-        tickSize: 0.01,
-        stepSize: 0.00001,
-        minQty: 0.00001,
-        minNotional: 5,
-        volatility: 0.004,
-      },
-    ],
+    markets: [VOLATILE_BTCUSDT],
   });
   dir = mkdtempSync(join(tmpdir(), 'tf-paper-restart-'));
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll(children);
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -144,14 +101,14 @@ describe('paper account across kill -9 and restart', () => {
     // The store exists (migrated) before the runtime starts, so the test can read it beside the running runtime.
     await (await openStore({ home })).close();
     // First life: trade until the saved account holds a position protected by a resting stop, then kill -9.
-    const first = startChild(cfg, home);
+    const first = startRuntimeProcess(cfg, home, children);
     await waitFor(
       'a saved account with fills and a resting protective stop',
       async () => {
         const s = await savedAccount(home);
         return s !== undefined && s.fills.length >= 3 && openStop(s) !== undefined;
       },
-      first.out,
+      { log: first.out },
     );
     first.child.kill('SIGKILL');
     await exited(first.child);
@@ -166,8 +123,8 @@ describe('paper account across kill -9 and restart', () => {
     // While down, the market falls through the stop: the restored stop must fill on the first update, booked once.
     sim.setPrice('BTCUSDT', stop!.order.stopPrice! * 0.97);
 
-    const second = startChild(cfg, home);
-    await waitFor('the restarted runtime', () => /reconcile: (\d+) checked/.test(second.out()), second.out);
+    const second = startRuntimeProcess(cfg, home, children);
+    await waitFor('the restarted runtime', () => /reconcile: (\d+) checked/.test(second.out()), { log: second.out });
     await waitFor(
       'the restored stop filled and new fills after the restart',
       async () => {
@@ -175,19 +132,19 @@ describe('paper account across kill -9 and restart', () => {
         const o = s?.orders.find((x) => x.order.id === stop!.order.id);
         return s !== undefined && o?.order.status === 'filled' && s.fills.length >= atCrash.fills.length + 3;
       },
-      second.out,
+      { log: second.out },
     );
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
     const atStop = (await savedAccount(home))!;
 
     // Third life after a clean stop: the account goes on again and every new fill is booked.
-    const third = startChild(cfg, home);
-    await waitFor('the second restart', () => /reconcile: (\d+) checked/.test(third.out()), third.out);
+    const third = startRuntimeProcess(cfg, home, children);
+    await waitFor('the second restart', () => /reconcile: (\d+) checked/.test(third.out()), { log: third.out });
     await waitFor(
       'new fills after the second restart',
       async () => ((await savedAccount(home))?.fills.length ?? 0) >= atStop.fills.length + 2,
-      third.out,
+      { log: third.out },
     );
     third.child.kill('SIGTERM');
     expect(await exited(third.child)).toBe(0);

@@ -6,6 +6,7 @@ import { resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { waitFor } from './fixtures/wait.js';
 
 // risk.propFirm in a live runtime: the account's risk engine builds the rule, its status reaches /api/status,
 // and a breached account refuses new entries.
@@ -21,14 +22,6 @@ afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const until = async (what: string, cond: () => boolean, ms = 30_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('prop-firm rules in the live runtime', () => {
   it('reports the standing in status and refuses entries once the maximum loss is breached', {
@@ -63,7 +56,7 @@ describe('prop-firm rules in the live runtime', () => {
     });
     runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
     const dep = runtime.deployments[0];
-    await until('a live price', () => dep.engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    await waitFor('a live price', () => dep.engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
     const status = await runtime.status();
     expect(status.propFirm?.ruleSet).toBe('custom');
     expect(status.propFirm?.limits).toEqual([expect.objectContaining({ limit: 'maxLoss', floor: 999_999_000 })]);

@@ -6,6 +6,7 @@ import type { BridgeNotice } from '../src/venues/live/bridge.js';
 import { ResilientVenue } from '../src/venues/resilience.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { assembleDeployment } from './fixtures/runtime/kit.js';
+import { waitFor } from './fixtures/wait.js';
 
 // Always-protected positions (issue 9): a randomised sequence of entries (some partly filled), take-profits resting
 // on the venue, exits the venue rejects, cancels and price moves, on a spot account that holds no BTC of its own and
@@ -71,7 +72,7 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
     const pf = e.portfolio;
     const m = sim.state.market('BTCUSDT');
     try {
-      await until('a live price', () => pf.last[0] > 0);
+      await waitFor('a live price', () => pf.last[0] > 0);
 
       /** Venue reports applied, queues empty, and our book equal to what the account holds. */
       const settle = async () => {
@@ -87,10 +88,10 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
         };
         // Twice in a row: a fill applied re-syncs the stop, which queues more work.
         for (let i = 0; i < 2; i++) {
-          await until('the venue and our book to agree', quiet);
+          await waitFor('the venue and our book to agree', quiet);
           await d.bridge.drain();
         }
-        await until('the venue and our book to agree', quiet);
+        await waitFor('the venue and our book to agree', quiet);
       };
 
       const sellable = () => Math.floor(pf.qty[0] / LOT + 1e-9) * LOT;
@@ -150,7 +151,7 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
                 sim.faults.rejectNextOrders(1, 'Order rejected by the venue.');
                 if (sell('market', s.fraction) === null) sim.faults.reset();
                 else {
-                  await until('the rejection alert', () => notices.length > before);
+                  await waitFor('the rejection alert', () => notices.length > before);
                   rejectedExits++;
                 }
                 break;
@@ -191,10 +192,3 @@ describe('protective stops under a random sequence of orders (fast-check)', () =
 });
 
 // A failure detector, not a time budget: generous because the box may be loaded.
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

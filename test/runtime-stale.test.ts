@@ -3,20 +3,13 @@ import type { DomainEvent } from '../src/core/events.js';
 import type { Strategy } from '../src/strategy/types.js';
 import { assembleDeployment } from './fixtures/runtime/kit.js';
 import { MemoryVenue } from './fixtures/runtime/memory-venue.js';
+import { waitFor } from './fixtures/wait.js';
 
 // DATA-4: the engine stays up through a feed outage, publishes data.stale/data.resumed, and blocks new entries
 // (STALE_DATA, through the risk engine) while exits still reach the venue.
 const idle: Strategy = {};
 let close: (() => void) | undefined;
 afterEach(() => close?.());
-
-const until = async (what: string, cond: () => boolean, ms = 5_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('stale market data', () => {
   it('blocks entries but not exits, and resumes', async () => {
@@ -33,16 +26,16 @@ describe('stale market data', () => {
     let p = 100;
     const pump = setInterval(() => venue.pushTicker('BTC/USDT', (p += 0.5)), 10);
     try {
-      await until('bars', () => d.feed.liveBars >= 2);
+      await waitFor('bars', () => d.feed.liveBars >= 2);
       expect(
         d.engine.submitIntent({ strategyId: 'kit', symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: 1 }),
       ).not.toBeNull();
-      await until('the entry fill', () => d.engine.portfolio.qty[0] === 1);
+      await waitFor('the entry fill', () => d.engine.portfolio.qty[0] === 1);
     } finally {
       clearInterval(pump);
     }
     // The feed goes silent: stale, published, alerted; the engine keeps running.
-    await until('stale', () => d.feed.stale.has('BTC/USDT'));
+    await waitFor('stale', () => d.feed.stale.has('BTC/USDT'));
     expect(
       events.some(
         (e) => e.name === 'data.stale.v1' && (e as DomainEvent<'data.stale.v1'>).payload.symbol === 'BTC/USDT',
@@ -64,12 +57,12 @@ describe('stale market data', () => {
       reduceOnly: true,
     });
     expect(exit).not.toBeNull();
-    await until('the exit fill', () => d.engine.portfolio.qty[0] === 0);
+    await waitFor('the exit fill', () => d.engine.portfolio.qty[0] === 0);
     expect(venue.placed).toBe(placed + 1);
     // Data flows again: resumed, entries allowed.
     const pump2 = setInterval(() => venue.pushTicker('BTC/USDT', (p += 0.5)), 10);
     try {
-      await until('resumed', () => !d.feed.stale.has('BTC/USDT'));
+      await waitFor('resumed', () => !d.feed.stale.has('BTC/USDT'));
       expect(events.some((e) => e.name === 'data.resumed.v1')).toBe(true);
       expect(
         d.engine.submitIntent({ strategyId: 'kit', symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: 1 }),

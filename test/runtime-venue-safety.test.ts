@@ -9,6 +9,7 @@ import { type Config, resolveConfig } from '../src/core/config.js';
 import type { DomainEvent } from '../src/core/events.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { waitFor } from './fixtures/wait.js';
 
 // The venue side of issue 9 through the whole runtime, real ccxt over HTTP to the simulator: a spot account with no
 // BTC whose fees are taken in BTC, two deployments sharing one account, and a restart whose venue's trade ids start
@@ -28,14 +29,6 @@ afterAll(async () => {
 });
 
 // A failure detector, not a time budget: generous because the box may be loaded.
-const until = async (what: string, cond: () => boolean, ms = 90_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 function configFor(
   venue: Config['venues'][number]['options'],
   ids: string[],
@@ -62,7 +55,9 @@ function configFor(
 async function start(config: Config, home: string): Promise<Runtime> {
   const rt = await startRuntime({ config, profile: 'dev', home: resolveHome({}, home), env: {}, runFile: false });
   runtimes.push(rt);
-  await until('live prices', () => rt.deployments.every((d) => d.engine.portfolio.last[0] > 0 && d.feed.liveBars > 0));
+  await waitFor('live prices', () =>
+    rt.deployments.every((d) => d.engine.portfolio.last[0] > 0 && d.feed.liveBars > 0),
+  );
   return rt;
 }
 
@@ -87,10 +82,10 @@ describe('runtime on a spot account without the base asset, fees taken in it', (
     const btc = () => sim.state.balance('BTC');
 
     expect(buy(rt, 0, 0.01)).not.toBeNull();
-    await until('the entry fill', () => pf.qty[0] > 0);
+    await waitFor('the entry fill', () => pf.qty[0] > 0);
     // Booked what the venue credited: 0.01 less the 0.1% fee taken in BTC.
     expect(pf.qty[0]).toBeCloseTo(0.00999, 10);
-    await until('the protective stop', () => sim.state.openOrders('BTCUSDT').some((o) => o.type === 'STOP_LOSS'));
+    await waitFor('the protective stop', () => sim.state.openOrders('BTCUSDT').some((o) => o.type === 'STOP_LOSS'));
     const stop = sim.state.openOrders('BTCUSDT').find((o) => o.type === 'STOP_LOSS')!;
     expect(stop.origQty).toBeCloseTo(0.00999, 10);
     expect(btc().locked).toBeCloseTo(0.00999, 10);
@@ -105,16 +100,16 @@ describe('runtime on a spot account without the base asset, fees taken in it', (
       reduceOnly: true,
     });
     expect(exit).not.toBeNull();
-    await until('the partial exit', () => Math.abs(pf.qty[0] - 0.00499) < 1e-10);
-    await until('the stop re-placed for the rest', () =>
+    await waitFor('the partial exit', () => Math.abs(pf.qty[0] - 0.00499) < 1e-10);
+    await waitFor('the stop re-placed for the rest', () =>
       sim.state.openOrders('BTCUSDT').some((o) => o.type === 'STOP_LOSS' && Math.abs(o.origQty - 0.00499) < 1e-10),
     );
 
     // The kill switch cancels the stop and sells what the account holds.
     const k = await rt.control.kill('test');
     expect(k.ok).toBe(true);
-    await until('flat after the kill switch', () => pf.qty[0] === 0);
-    await until('no order left', () => sim.state.openOrders('BTCUSDT').length === 0);
+    await waitFor('flat after the kill switch', () => pf.qty[0] === 0);
+    await waitFor('no order left', () => sim.state.openOrders('BTCUSDT').length === 0);
     expect(btc().free + btc().locked).toBeLessThan(0.00001); // no dust beyond one lot
     expect(rejected).toEqual([]);
     const refused = sim.requests.filter((r) => r.method === 'POST' && r.path === '/api/v3/order' && r.status !== 200);
@@ -134,7 +129,7 @@ describe('client order ids and fills across deployments and restarts', () => {
     expect(a?.id).toBe(b?.id); // both engines number their orders alike
     const [da, db] = rt.deployments;
     expect(da.bridge.clientOrderIdOf(a!)).not.toBe(db.bridge.clientOrderIdOf(b!));
-    await until('both fills', () => da.engine.portfolio.qty[0] > 0 && db.engine.portfolio.qty[0] > 0);
+    await waitFor('both fills', () => da.engine.portfolio.qty[0] > 0 && db.engine.portfolio.qty[0] > 0);
     expect(da.engine.portfolio.qty[0]).toBeCloseTo(0.00999, 10);
     expect(db.engine.portfolio.qty[0]).toBeCloseTo(0.01998, 10);
     const buys = sim.state.orders.filter((o) => o.side === 'BUY');
@@ -150,7 +145,7 @@ describe('client order ids and fills across deployments and restarts', () => {
     const config = configFor({ seed: 12, tickIntervalMs: 50 }, ['rs'], 0.5);
     const first = await start(config, home);
     expect(buy(first, 0, 0.01)).not.toBeNull();
-    await until('the first fill', () => first.deployments[0].engine.portfolio.qty[0] > 0);
+    await waitFor('the first fill', () => first.deployments[0].engine.portfolio.qty[0] > 0);
     const firstTrade = first.deployments[0].venue.simulator!.state.trades[0];
     await first.stop('test');
 
@@ -158,7 +153,7 @@ describe('client order ids and fills across deployments and restarts', () => {
     const d = second.deployments[0];
     expect(d.engine.portfolio.qty[0]).toBeCloseTo(0.00999, 10); // replayed from the store
     expect(buy(second, 0, 0.01)).not.toBeNull();
-    await until('the second fill booked', () => d.engine.portfolio.qty[0] > 0.015);
+    await waitFor('the second fill booked', () => d.engine.portfolio.qty[0] > 0.015);
     expect(d.venue.simulator!.state.trades[0].id).toBe(firstTrade.id); // the venue reused the trade id
     expect(d.engine.portfolio.qty[0]).toBeCloseTo(0.01998, 10);
     await second.stop('test');
@@ -232,7 +227,7 @@ describe('orders the journal lost (power loss inside the fsync window)', () => {
     const first = await start(config, home);
     const d = first.deployments[0];
     buy(first, 0, 0.01);
-    await until('the entry filled', () => d.engine.portfolio.qty[0] > 0);
+    await waitFor('the entry filled', () => d.engine.portfolio.qty[0] > 0);
     const booked = d.engine.portfolio.qty[0];
     const bid = sim.state.market('BTCUSDT').bestBid();
     d.engine.submitIntent({
@@ -243,7 +238,9 @@ describe('orders the journal lost (power loss inside the fsync window)', () => {
       price: Math.round(bid * 0.5 * 100) / 100,
       quantity: 0.001,
     });
-    await until('the resting order on the venue', () => sim.state.openOrders('BTCUSDT').some((o) => o.side === 'BUY'));
+    await waitFor('the resting order on the venue', () =>
+      sim.state.openOrders('BTCUSDT').some((o) => o.side === 'BUY'),
+    );
     await first.stop('test');
     const resting = sim.state.openOrders('BTCUSDT').find((o) => o.side === 'BUY')!;
 

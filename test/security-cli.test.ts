@@ -1,27 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 const homes: string[] = [];
 afterAll(() => {
   for (const h of homes) rmSync(h, { recursive: true, force: true });
 });
 
-function cli(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, TRADEFORGE_HOME: home, ...opts.env };
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    env,
-    input: opts.input ?? '',
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
+  runCli(args, { home, cleanEnv: true, ...opts });
 
 describe('tradeforge secrets and db (CLI subprocess)', { timeout: 240_000 }, () => {
   it('stores a secret from stdin, never from argv, and lists names only', async () => {

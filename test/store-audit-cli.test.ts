@@ -7,8 +7,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redactor, Vault } from '../src/security/index.js';
 import { openStore } from '../src/store/index.js';
+import { runCli } from './fixtures/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 const homes: string[] = [];
 afterAll(() => {
@@ -19,16 +19,8 @@ afterAll(() => {
   }
 });
 
-function cli(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, TRADEFORGE_HOME: home, ...opts.env };
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    env,
-    input: opts.input ?? '',
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
+  runCli(args, { home, cleanEnv: true, ...opts });
 
 /** A home with a vault (master key) and a few audit records, including one order's story. */
 async function seededHome(): Promise<string> {

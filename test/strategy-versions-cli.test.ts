@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { strategyTemplate } from '../src/authoring/files/template.js';
+import { runCli } from './fixtures/cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'tf-strategy-versions-'));
 const work = mkdtempSync(join(tmpdir(), 'tf-strategy-files-'));
@@ -13,14 +13,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'tradeforge.js'), ...args], {
-    env: { ...process.env, TRADEFORGE_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { home, guardMs: 120_000 });
 
 describe('tradeforge strategy import|list|show|versions|diff', { timeout: 900_000 }, () => {
   it('stores numbered versions, shows and diffs them, and a backtest runs a version by ID@vN', () => {
