@@ -3,7 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildVenues } from '../src/app/venues.js';
 import { resolveConfig } from '../src/core/config.js';
 import { VenueError, type VenueFill, type VenueOrder } from '../src/core/index.js';
-import { type FakeTwsHandle, startFakeTws } from '../src/venues/ibkr/fake-tws.js';
+import {
+  FAKE_TWS_CONTRACTS,
+  type FakeTwsHandle,
+  fakeTwsHoursClosed,
+  startFakeTws,
+} from '../src/venues/ibkr/fake-tws.js';
 import { placeOrderSafely } from '../src/venues/resilience.js';
 import { type IbkrConnectionState, IbkrVenue, type IbkrVenueOptions } from '../src/venues/ibkr/ibkr-venue.js';
 
@@ -99,12 +104,66 @@ describe('IBKR adapter on the fake TWS', () => {
   });
 
   it('knows the trading hours of a stock and a forex pair from their contract details', async () => {
-    // The fake's AAPL: regular 09:30-16:00 US/Eastern (EST in December), extended 04:00-20:00.
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 30))).toBe(true);
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 29))).toBe(false);
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 10, 0), true)).toBe(true);
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 21, 0))).toBe(false);
-    expect(await venue.isMarketOpen('EUR/USD', Date.UTC(2026, 11, 2, 3, 0))).toBe(true);
+    // AAPL: regular 09:30-16:00 US/Eastern (EST in December), extended 04:00-20:00; EUR.USD 17:15-17:00 EST5EDT.
+    const hours = await startFakeTws({
+      contracts: FAKE_TWS_CONTRACTS.map((c) =>
+        c.secType === 'STK'
+          ? { ...c, liquidHours: '20261202:0930-20261202:1600', tradingHours: '20261202:0400-20261202:2000' }
+          : { ...c, liquidHours: '20261201:1715-20261202:1700', tradingHours: '20261201:1715-20261202:1700' },
+      ),
+    });
+    const v = new IbkrVenue({ host: hours.host, port: hours.port, clientId: 1 });
+    try {
+      await v.connect();
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 30))).toBe(true);
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 29))).toBe(false);
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 10, 0), true)).toBe(true);
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 21, 0))).toBe(false);
+      expect(await v.isMarketOpen('EUR/USD', Date.UTC(2026, 11, 2, 3, 0))).toBe(true);
+    } finally {
+      await v.close();
+      await hours.close();
+    }
+  });
+
+  it('refuses a market order outside regular trading hours and lets a limit order wait for the open', async () => {
+    const closed = await startFakeTws({
+      contracts: FAKE_TWS_CONTRACTS.map((c) => ({ ...c, liquidHours: fakeTwsHoursClosed(Date.now()) })),
+    });
+    const v = new IbkrVenue({ host: closed.host, port: closed.port, clientId: 1 });
+    try {
+      await v.connect();
+      const clientOrderId = cid('shut');
+      const err = await v
+        .placeOrder({ clientOrderId, symbol: 'AAPL/USD', side: 'buy', type: 'market', quantity: 1 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VenueError);
+      expect((err as VenueError).code).toBe('VENUE_MARKET_CLOSED');
+      expect((err as VenueError).retryable).toBe(false);
+      expect((err as Error).message).toMatch(/AAPL\/USD is outside its regular trading hours/);
+      expect(closed.received.filter((m) => m.msgId === 3)).toEqual([]);
+      expect(await v.fetchOrder({ symbol: 'AAPL/USD', clientOrderId })).toBeNull();
+      const bracket = await v
+        .placeBracket(
+          { clientOrderId: cid('shutb'), symbol: 'AAPL/USD', side: 'buy', type: 'market', quantity: 1 },
+          { stopPrice: 180, takeProfitPrice: 200 },
+        )
+        .catch((e: unknown) => e);
+      expect((bracket as VenueError).code).toBe('VENUE_MARKET_CLOSED');
+      const limit = await v.placeOrder({
+        clientOrderId: cid('shutl'),
+        symbol: 'AAPL/USD',
+        side: 'buy',
+        type: 'limit',
+        quantity: 1,
+        price: 150,
+      });
+      expect(limit.status).toBe('accepted');
+      expect(closed.received.filter((m) => m.msgId === 3)).toHaveLength(1);
+    } finally {
+      await v.close();
+      await closed.close();
+    }
   });
 
   it('fills a market order and reports the fill with its commission', async () => {
