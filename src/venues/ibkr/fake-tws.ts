@@ -43,6 +43,11 @@ export interface FakeTwsOptions {
    * 5 s per bar from the 5-second boundary before the subscription, whatever the wall clock does.
    */
   realTimeBarIntervalMs?: number;
+  /**
+   * Initial margin as a fraction of the value (default: stocks 0.25, forex 0.03); 1 for both models a cash account,
+   * where a purchase needs its full cost.
+   */
+  marginRates?: { STK?: number; CASH?: number };
   /** Historical data requests allowed per 10 minutes before IB's pacing violation (162); default 60. */
   historicalPer10Min?: number;
 }
@@ -321,12 +326,14 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     }
     return v;
   };
-  // Reg-T style: 25% initial margin on long stock value, 3% on forex.
+  const marginOf = (k: FakeTwsContract) =>
+    k.secType === 'STK' ? (opts.marginRates?.STK ?? 0.25) : (opts.marginRates?.CASH ?? 0.03);
+  // Initial margin on the value of positions: by default 25% on stocks, 3% on forex.
   const initMargin = () => {
     let m = 0;
     for (const [conId, p] of positions) {
       const ct = contracts.find((x) => x.conId === conId);
-      if (ct) m += Math.abs(p.qty * ct.price) * (ct.secType === 'STK' ? 0.25 : 0.03);
+      if (ct) m += Math.abs(p.qty * ct.price) * marginOf(ct);
     }
     return m;
   };
@@ -541,7 +548,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       return;
     }
     const price = lmtPrice ?? auxPrice ?? contract.price;
-    const margin = contract.secType === 'STK' ? 0.25 : 0.03;
+    const margin = marginOf(contract);
     if (action === 'BUY' && quantity * price * margin > availableFunds()) {
       error(
         c,

@@ -194,6 +194,16 @@ function parseExecTime(s: string | undefined, fallback: number): number {
 }
 
 /**
+ * A fill's time. TWS reports whole seconds; an execution pushed as it happens (request id -1) takes our clock's
+ * moment of arrival within that second, so fills of one second keep their order. A re-read one keeps IB's second.
+ */
+function execTimeOf(s: string | undefined, live: boolean): number {
+  const now = Date.now();
+  const second = parseExecTime(s, now);
+  return live ? Math.min(Math.max(now, second), second + 999) : second;
+}
+
+/**
  * Runs `build` and takes back every environment variable it added. The library loads a `.env` file of the working
  * directory into `process.env` the first time a client is built; a stray file there must not become configuration
  * of this process (our own `TRADEFORGE__…` overrides are read from the environment).
@@ -432,7 +442,9 @@ export class IbkrVenue implements Venue {
         if (!this.foreign(clientId)) this.onOrderStatus(orderId, status, filled, avg);
       },
     );
-    ib.on(EventName.execDetails, (_reqId: number, contract: Contract, exec: Execution) => this.onExec(contract, exec));
+    ib.on(EventName.execDetails, (reqId: number, contract: Contract, exec: Execution) =>
+      this.onExec(contract, exec, reqId === -1),
+    );
     ib.on(EventName.execDetailsEnd, (reqId: number) => this.finish(reqId));
     ib.on(EventName.commissionReport, (r: CommissionReport) => this.onCommission(r));
     ib.on(EventName.contractDetails, (reqId: number, d: ContractDetails) =>
@@ -849,7 +861,7 @@ export class IbkrVenue implements Venue {
     for (const cb of this.orderWatchers) cb(o);
   }
 
-  private onExec(contract: Contract, exec: Execution): void {
+  private onExec(contract: Contract, exec: Execution, live: boolean): void {
     const execId = exec.execId ?? '';
     if (this.foreign(exec.clientId)) return;
     if (!execId || this.fills.has(execId) || this.execsAwaitingFee.has(execId)) return;
@@ -867,7 +879,7 @@ export class IbkrVenue implements Venue {
       feeCurrency: contract.currency ?? '',
       // IB reports liquidity only from server version 136 (lastLiquidity); taker is the conservative fee side.
       liquidity: exec.lastLiquidity === 1 ? 'maker' : 'taker',
-      time: parseExecTime(exec.time, Date.now()),
+      time: execTimeOf(exec.time, live),
     };
     if (fill.clientOrderId === undefined) delete fill.clientOrderId;
     if (t && exec.cumQty !== undefined && exec.cumQty > t.filled) {
