@@ -206,6 +206,8 @@ export async function buildVenues(
           );
         venue = new IbkrVenue(ibkrOptionsFrom(vc.id, vc.options, where, { symbols, paperOnly: vc.sandbox }));
         real = profile === 'live' && !vc.sandbox;
+        // reqCurrentTime answers whole seconds: the clock-drift guard allows for that.
+        limits = { serverTimeResolutionMs: 1_000 };
       } else {
         throw new ConfigError(`${where}.type`, `venue type "${vc.type}" is not available in the runtime yet`);
       }
