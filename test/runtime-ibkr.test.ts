@@ -114,7 +114,10 @@ describe('runtime with an IBKR venue', () => {
     await until(
       'live prices',
       () =>
-        stk.engine.portfolio.last[0] > 0 && fx.engine.portfolio.last[0] > 0 && stk.feed.liveBars > 0 && fx.feed.liveBars > 0,
+        stk.engine.portfolio.last[0] > 0 &&
+        fx.engine.portfolio.last[0] > 0 &&
+        stk.feed.liveBars > 0 &&
+        fx.feed.liveBars > 0,
     );
     expect(stk.engine.portfolio.last[0]).toBe(190);
     // Forex trades no last price at IB: bars are built on the mid.

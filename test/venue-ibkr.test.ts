@@ -597,12 +597,34 @@ describe('IBKR venue from the config file', () => {
     expect(live.received.filter((m) => m.msgId === 3)).toEqual([]);
   });
 
-  it('refuses dev without a paper account, dry_run (no IB market data), and bad options with their config path', async () => {
+  it('runs dry_run as a paper account on IB market data: fills on paper, nothing sent to TWS', async () => {
+    const venues = await buildVenues(configFor(tws.port, false), 'dry_run', async () => undefined);
+    const built = venues.get('ib');
+    try {
+      expect(built?.real).toBe(false);
+      const venue = built?.venue;
+      expect((await venue?.fetchTicker('AAPL/USD'))?.last).toBe(190);
+      const placedBefore = tws.received.filter((m) => m.msgId === 3).length;
+      const o = await venue?.placeOrder({
+        clientOrderId: 'dry-1',
+        symbol: 'AAPL/USD',
+        side: 'buy',
+        type: 'market',
+        quantity: 2,
+      });
+      expect(o?.status).toBe('filled');
+      expect(o?.averagePrice).toBeGreaterThan(189);
+      expect(tws.received.filter((m) => m.msgId === 3)).toHaveLength(placedBefore);
+      const usd = (await venue?.fetchBalances())?.find((b) => b.asset === 'USD');
+      expect(usd?.total).toBeLessThan(100_000 - 2 * 189);
+    } finally {
+      for (const v of venues.values()) await v.close();
+    }
+  });
+
+  it('refuses dev without a paper account, and bad options with their config path', async () => {
     await expect(buildVenues(configFor(tws.port, false), 'dev', async () => undefined)).rejects.toThrow(
       /venues\.0\.sandbox/,
-    );
-    await expect(buildVenues(configFor(tws.port, true), 'dry_run', async () => undefined)).rejects.toThrow(
-      /dry_run .*leaves out/,
     );
     await expect(
       buildVenues(configFor(tws.port, true, { maxMessagesPerSecond: 80 }), 'dev', async () => undefined),
