@@ -1,5 +1,5 @@
 /** The IBKR adapter (real @stoqey/ib client) against the fake TWS on loopback, over the real wire protocol. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildVenues } from '../src/app/venues.js';
 import { resolveConfig } from '../src/core/config.js';
 import { VenueError, type VenueFill, type VenueOrder } from '../src/core/index.js';
@@ -120,6 +120,18 @@ describe('IBKR adapter on the fake TWS', () => {
       expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 10, 0), true)).toBe(true);
       expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 21, 0))).toBe(false);
       expect(await v.isMarketOpen('EUR/USD', Date.UTC(2026, 11, 2, 3, 0))).toBe(true);
+      // The sessions come from contract details read again once they are an hour old (IB lists a few days ahead).
+      const lookups = () => hours.received.filter((m) => m.msgId === 9 && m.tokens[4] === 'AAPL').length;
+      const before = lookups();
+      await v.isMarketOpen('AAPL/USD');
+      expect(lookups()).toBe(before);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61 * 60_000 });
+      try {
+        await v.isMarketOpen('AAPL/USD');
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(lookups()).toBe(before + 1);
     } finally {
       await v.close();
       await hours.close();

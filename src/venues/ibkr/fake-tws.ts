@@ -2,7 +2,8 @@
  * A fake TWS / IB Gateway on loopback speaking the real API wire protocol (V100+ framing: 4-byte big-endian length,
  * NUL-terminated fields) at server version 100, for the calls the IBKR adapter makes. Field orders follow the
  * decoder and encoder of `@stoqey/ib` at that version; the fake keeps a small account (cash, positions, orders,
- * executions) so fills, commissions, positions and balances are consistent. It is the outside world's edge in tests.
+ * executions) so fills, commissions, positions and balances are consistent, and serves market data (ticks,
+ * historical and real-time bars) around each contract's price. It is the outside world's edge in tests.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';

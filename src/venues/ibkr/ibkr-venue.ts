@@ -1464,8 +1464,8 @@ export class IbkrVenue implements Venue {
             contract,
             end === now ? '' : ibEndDateTime(end),
             ibDuration(end - from),
-            IB_BAR_SIZE[timeframe] as never,
-            whatToShowFor(contract.secType) as never,
+            IB_BAR_SIZE[timeframe],
+            whatToShowFor(contract.secType),
             0,
             2,
             false,
@@ -1528,7 +1528,12 @@ export class IbkrVenue implements Venue {
 
   // A streaming tick line feeding one top of book; `emit` runs on every change once both sides are quoted.
   private tickLine(symbol: string, emit: (top: TopOfBook) => void, onError?: (e: Error) => void): Subscription {
-    const top = new TopOfBook(symbol, contractFor(symbol).kind === 'stock');
+    // Forex quotes without trades. A malformed symbol is reported by openLine, through onError, not thrown here.
+    let trades = true;
+    try {
+      trades = contractFor(symbol).kind === 'stock';
+    } catch {}
+    const top = new TopOfBook(symbol, trades);
     return this.openLine(
       symbol,
       {
@@ -1565,11 +1570,10 @@ export class IbkrVenue implements Venue {
     onError?: (e: Error) => void,
   ): Subscription {
     const bars = new BarAggregator(timeframe, onBar);
-    const { contract } = contractFor(symbol);
     return this.openLine(
       symbol,
       { kind: 'bars', onBar: (t, o, h, l, c, v) => bars.add(t, o, h, l, c, v), onError: (e) => onError?.(e) },
-      (ib, reqId, resolved) => ib.reqRealTimeBars(reqId, resolved, 5, whatToShowFor(contract.secType) as never, false),
+      (ib, reqId, resolved) => ib.reqRealTimeBars(reqId, resolved, 5, whatToShowFor(resolved.secType), false),
       (ib, reqId) => ib.cancelRealTimeBars(reqId),
     );
   }

@@ -3,6 +3,7 @@
  * and 5-second real-time bars into bars of a timeframe, and our timeframes into IB's bar sizes and durations. No I/O:
  * the adapter sends the requests and feeds the answers in.
  */
+import { BarSizeSetting } from '@stoqey/ib';
 import type { Bar, OrderBook, Ticker } from '../../core/bar.js';
 import { TIMEFRAME_MS, type Timeframe } from '../../core/timeframe.js';
 
@@ -23,14 +24,14 @@ export const TICK = {
 } as const;
 
 /** IB's `barSizeSetting` for each of our timeframes. */
-export const IB_BAR_SIZE: Readonly<Record<Timeframe, string>> = {
-  '1m': '1 min',
-  '5m': '5 mins',
-  '15m': '15 mins',
-  '1h': '1 hour',
-  '4h': '4 hours',
-  '1d': '1 day',
-  '1w': '1 week',
+export const IB_BAR_SIZE: Readonly<Record<Timeframe, BarSizeSetting>> = {
+  '1m': BarSizeSetting.MINUTES_ONE,
+  '5m': BarSizeSetting.MINUTES_FIVE,
+  '15m': BarSizeSetting.MINUTES_FIFTEEN,
+  '1h': BarSizeSetting.HOURS_ONE,
+  '4h': BarSizeSetting.HOURS_FOUR,
+  '1d': BarSizeSetting.DAYS_ONE,
+  '1w': BarSizeSetting.WEEKS_ONE,
 };
 
 const DAY_MS = 86_400_000;
