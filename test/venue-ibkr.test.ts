@@ -1,9 +1,14 @@
 /** The IBKR adapter (real @stoqey/ib client) against the fake TWS on loopback, over the real wire protocol. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildVenues } from '../src/app/venues.js';
 import { resolveConfig } from '../src/core/config.js';
 import { VenueError, type VenueFill, type VenueOrder } from '../src/core/index.js';
-import { type FakeTwsHandle, startFakeTws } from '../src/venues/ibkr/fake-tws.js';
+import {
+  FAKE_TWS_CONTRACTS,
+  type FakeTwsHandle,
+  fakeTwsHoursClosed,
+  startFakeTws,
+} from '../src/venues/ibkr/fake-tws.js';
 import { placeOrderSafely } from '../src/venues/resilience.js';
 import { type IbkrConnectionState, IbkrVenue, type IbkrVenueOptions } from '../src/venues/ibkr/ibkr-venue.js';
 
@@ -99,12 +104,78 @@ describe('IBKR adapter on the fake TWS', () => {
   });
 
   it('knows the trading hours of a stock and a forex pair from their contract details', async () => {
-    // The fake's AAPL: regular 09:30-16:00 US/Eastern (EST in December), extended 04:00-20:00.
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 30))).toBe(true);
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 29))).toBe(false);
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 10, 0), true)).toBe(true);
-    expect(await venue.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 21, 0))).toBe(false);
-    expect(await venue.isMarketOpen('EUR/USD', Date.UTC(2026, 11, 2, 3, 0))).toBe(true);
+    // AAPL: regular 09:30-16:00 US/Eastern (EST in December), extended 04:00-20:00; EUR.USD 17:15-17:00 EST5EDT.
+    const hours = await startFakeTws({
+      contracts: FAKE_TWS_CONTRACTS.map((c) =>
+        c.secType === 'STK'
+          ? { ...c, liquidHours: '20261202:0930-20261202:1600', tradingHours: '20261202:0400-20261202:2000' }
+          : { ...c, liquidHours: '20261201:1715-20261202:1700', tradingHours: '20261201:1715-20261202:1700' },
+      ),
+    });
+    const v = new IbkrVenue({ host: hours.host, port: hours.port, clientId: 1 });
+    try {
+      await v.connect();
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 30))).toBe(true);
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 14, 29))).toBe(false);
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 10, 0), true)).toBe(true);
+      expect(await v.isMarketOpen('AAPL/USD', Date.UTC(2026, 11, 2, 21, 0))).toBe(false);
+      expect(await v.isMarketOpen('EUR/USD', Date.UTC(2026, 11, 2, 3, 0))).toBe(true);
+      // The sessions come from contract details read again once they are an hour old (IB lists a few days ahead).
+      const lookups = () => hours.received.filter((m) => m.msgId === 9 && m.tokens[4] === 'AAPL').length;
+      const before = lookups();
+      await v.isMarketOpen('AAPL/USD');
+      expect(lookups()).toBe(before);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61 * 60_000 });
+      try {
+        await v.isMarketOpen('AAPL/USD');
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(lookups()).toBe(before + 1);
+    } finally {
+      await v.close();
+      await hours.close();
+    }
+  });
+
+  it('refuses a market order outside regular trading hours and lets a limit order wait for the open', async () => {
+    const closed = await startFakeTws({
+      contracts: FAKE_TWS_CONTRACTS.map((c) => ({ ...c, liquidHours: fakeTwsHoursClosed(Date.now()) })),
+    });
+    const v = new IbkrVenue({ host: closed.host, port: closed.port, clientId: 1 });
+    try {
+      await v.connect();
+      const clientOrderId = cid('shut');
+      const err = await v
+        .placeOrder({ clientOrderId, symbol: 'AAPL/USD', side: 'buy', type: 'market', quantity: 1 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VenueError);
+      expect((err as VenueError).code).toBe('VENUE_MARKET_CLOSED');
+      expect((err as VenueError).retryable).toBe(false);
+      expect((err as Error).message).toMatch(/AAPL\/USD is outside its regular trading hours/);
+      expect(closed.received.filter((m) => m.msgId === 3)).toEqual([]);
+      expect(await v.fetchOrder({ symbol: 'AAPL/USD', clientOrderId })).toBeNull();
+      const bracket = await v
+        .placeBracket(
+          { clientOrderId: cid('shutb'), symbol: 'AAPL/USD', side: 'buy', type: 'market', quantity: 1 },
+          { stopPrice: 180, takeProfitPrice: 200 },
+        )
+        .catch((e: unknown) => e);
+      expect((bracket as VenueError).code).toBe('VENUE_MARKET_CLOSED');
+      const limit = await v.placeOrder({
+        clientOrderId: cid('shutl'),
+        symbol: 'AAPL/USD',
+        side: 'buy',
+        type: 'limit',
+        quantity: 1,
+        price: 150,
+      });
+      expect(limit.status).toBe('accepted');
+      expect(closed.received.filter((m) => m.msgId === 3)).toHaveLength(1);
+    } finally {
+      await v.close();
+      await closed.close();
+    }
   });
 
   it('fills a market order and reports the fill with its commission', async () => {
@@ -538,12 +609,34 @@ describe('IBKR venue from the config file', () => {
     expect(live.received.filter((m) => m.msgId === 3)).toEqual([]);
   });
 
-  it('refuses dev without a paper account, dry_run (no IB market data), and bad options with their config path', async () => {
+  it('runs dry_run as a paper account on IB market data: fills on paper, nothing sent to TWS', async () => {
+    const venues = await buildVenues(configFor(tws.port, false), 'dry_run', async () => undefined);
+    const built = venues.get('ib');
+    try {
+      expect(built?.real).toBe(false);
+      const venue = built?.venue;
+      expect((await venue?.fetchTicker('AAPL/USD'))?.last).toBe(190);
+      const placedBefore = tws.received.filter((m) => m.msgId === 3).length;
+      const o = await venue?.placeOrder({
+        clientOrderId: 'dry-1',
+        symbol: 'AAPL/USD',
+        side: 'buy',
+        type: 'market',
+        quantity: 2,
+      });
+      expect(o?.status).toBe('filled');
+      expect(o?.averagePrice).toBeGreaterThan(189);
+      expect(tws.received.filter((m) => m.msgId === 3)).toHaveLength(placedBefore);
+      const usd = (await venue?.fetchBalances())?.find((b) => b.asset === 'USD');
+      expect(usd?.total).toBeLessThan(100_000 - 2 * 189);
+    } finally {
+      for (const v of venues.values()) await v.close();
+    }
+  });
+
+  it('refuses dev without a paper account, and bad options with their config path', async () => {
     await expect(buildVenues(configFor(tws.port, false), 'dev', async () => undefined)).rejects.toThrow(
       /venues\.0\.sandbox/,
-    );
-    await expect(buildVenues(configFor(tws.port, true), 'dry_run', async () => undefined)).rejects.toThrow(
-      /dry_run .*leaves out/,
     );
     await expect(
       buildVenues(configFor(tws.port, true, { maxMessagesPerSecond: 80 }), 'dev', async () => undefined),

@@ -3,7 +3,8 @@
  * in process or at a URL, through the real ccxt adapter), `paper` (paper fills on live market data), `ccxt` (a real
  * exchange, keys from the vault). `dev` refuses real-money ccxt venues (sandbox only), `dry_run` turns every ccxt
  * venue into a paper venue on its market data, `live` uses them as configured. `ig` builds an IG Markets venue
- * (`venue-ig.ts`: demo or live gateway, or a URL such as the IG simulator).
+ * (`venue-ig.ts`: demo or live gateway, or a URL such as the IG simulator); `ibkr` an Interactive Brokers one on
+ * TWS / IB Gateway (dry_run: a paper venue on its market data).
  */
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
@@ -193,19 +194,29 @@ export async function buildVenues(
         limits = { maxClientIdLength: IG_MAX_DEAL_REFERENCE, serverTimeResolutionMs: 1_000 };
       } else if (vc.type === 'ibkr') {
         // `sandbox: true` means a paper account, checked at connect; dev trades paper only, like ccxt's sandbox rule.
-        if (profile === 'dry_run') {
-          throw new ConfigError(
-            `${where}.type`,
-            `profile dry_run paper-trades on the venue's market data, which the IBKR adapter leaves out: run ${vc.id} on a paper account ("sandbox": true) with profile dev`,
-          );
-        }
         if (profile === 'dev' && !vc.sandbox)
           throw new ConfigError(
             `${where}.sandbox`,
             `profile dev trades no real money: set "sandbox": true (a paper account) for ${vc.id}`,
           );
-        venue = new IbkrVenue(ibkrOptionsFrom(vc.id, vc.options, where, { symbols, paperOnly: vc.sandbox }));
-        real = profile === 'live' && !vc.sandbox;
+        // dry_run reads IB market data only: paper fills on it, nothing is sent to the account.
+        const dry = profile === 'dry_run';
+        const ibVenue = new IbkrVenue(
+          ibkrOptionsFrom(vc.id, vc.options, where, { symbols, paperOnly: vc.sandbox && !dry }),
+        );
+        if (dry) {
+          closeMarket = () => ibVenue.close();
+          venue = await durablePaperVenue(
+            { id: vc.id, market: ibVenue, balances: { USD: 100_000 } },
+            paperAccounts,
+            where,
+          );
+        } else {
+          venue = ibVenue;
+          real = profile === 'live' && !vc.sandbox;
+        }
+        // reqCurrentTime answers whole seconds: the clock-drift guard allows for that.
+        limits = { serverTimeResolutionMs: 1_000 };
       } else {
         throw new ConfigError(`${where}.type`, `venue type "${vc.type}" is not available in the runtime yet`);
       }

@@ -2,7 +2,8 @@
  * A fake TWS / IB Gateway on loopback speaking the real API wire protocol (V100+ framing: 4-byte big-endian length,
  * NUL-terminated fields) at server version 100, for the calls the IBKR adapter makes. Field orders follow the
  * decoder and encoder of `@stoqey/ib` at that version; the fake keeps a small account (cash, positions, orders,
- * executions) so fills, commissions, positions and balances are consistent. It is the outside world's edge in tests.
+ * executions) so fills, commissions, positions and balances are consistent, and serves market data (ticks,
+ * historical and real-time bars) around each contract's price. It is the outside world's edge in tests.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,12 @@ export interface FakeTwsContract {
   minTick: number;
   price: number;
   longName?: string;
+  /** IB session strings of the contract details; by default one session around the moment they are asked for. */
+  liquidHours?: string;
+  tradingHours?: string;
+  timeZoneId?: string;
+  /** False: the account has no market data subscription for it (reqMktData 354, historical data 162). */
+  subscribed?: boolean;
 }
 
 /** Options of the fake TWS. */
@@ -30,7 +37,24 @@ export interface FakeTwsOptions {
   cash?: number;
   firstOrderId?: number;
   contracts?: FakeTwsContract[];
+  /** Streaming market data: every this many ms each subscription gets a bid-size tick (0: ticks only on price moves). */
+  quoteIntervalMs?: number;
+  /**
+   * Real-time bars: every this many ms each subscription gets its next 5-second bar (TWS: 5 000). Bar times advance
+   * 5 s per bar from the 5-second boundary before the subscription, whatever the wall clock does.
+   */
+  realTimeBarIntervalMs?: number;
+  /**
+   * Initial margin as a fraction of the value (default: stocks 0.25, forex 0.03); 1 for both models a cash account,
+   * where a purchase needs its full cost.
+   */
+  marginRates?: { STK?: number; CASH?: number };
+  /** Historical data requests allowed per 10 minutes before IB's pacing violation (162); default 60. */
+  historicalPer10Min?: number;
 }
+
+/** The requests whose next answer `failNext` replaces with an error. */
+export type FakeTwsMarketRequest = 'mktData' | 'historicalData' | 'realTimeBars';
 
 /** One order as the fake keeps it. */
 export interface FakeTwsOrder {
@@ -91,6 +115,10 @@ export interface FakeTwsHandle {
   setPrice(symbol: string, price: number, opts?: { silent?: boolean }): void;
   /** Closes (false) or opens the market: market orders then rest as Submitted instead of filling. */
   setMarketOpen(open: boolean): void;
+  /** Answers the next request of this kind with IB error `code` (e.g. 100 max message rate, 162 pacing). */
+  failNext(request: FakeTwsMarketRequest, code: number, message: string): void;
+  /** Streaming market data subscriptions open right now (reqMktData without snapshot, real-time bars). */
+  marketDataLines(): number;
   /** Sends a notice (an error message without id) to every client, e.g. 1102 "connectivity restored". */
   notice(code: number, message: string): void;
   /** Drops every client connection, as TWS's nightly restart does; the account state stays. */
@@ -126,6 +154,8 @@ export const FAKE_TWS_CONTRACTS: FakeTwsContract[] = [
 
 // Incoming message ids the client sends (EClient OUT_MSG_ID).
 const IN = {
+  REQ_MKT_DATA: 1,
+  CANCEL_MKT_DATA: 2,
   PLACE_ORDER: 3,
   CANCEL_ORDER: 4,
   REQ_OPEN_ORDERS: 5,
@@ -133,7 +163,11 @@ const IN = {
   REQ_IDS: 8,
   REQ_CONTRACT_DATA: 9,
   REQ_ALL_OPEN_ORDERS: 16,
+  REQ_HISTORICAL_DATA: 20,
+  CANCEL_HISTORICAL_DATA: 25,
   REQ_CURRENT_TIME: 49,
+  REQ_REAL_TIME_BARS: 50,
+  CANCEL_REAL_TIME_BARS: 51,
   REQ_POSITIONS: 61,
   REQ_ACCOUNT_SUMMARY: 62,
   CANCEL_ACCOUNT_SUMMARY: 63,
@@ -143,6 +177,8 @@ const IN = {
 
 // Outgoing message ids (EWrapper IN_MSG_ID).
 const OUT = {
+  TICK_PRICE: 1,
+  TICK_SIZE: 2,
   ORDER_STATUS: 3,
   ERR_MSG: 4,
   OPEN_ORDER: 5,
@@ -150,10 +186,13 @@ const OUT = {
   CONTRACT_DATA: 10,
   EXECUTION_DATA: 11,
   MANAGED_ACCTS: 15,
+  HISTORICAL_DATA: 17,
   CURRENT_TIME: 49,
+  REAL_TIME_BARS: 50,
   CONTRACT_DATA_END: 52,
   OPEN_ORDER_END: 53,
   EXECUTION_DATA_END: 55,
+  TICK_SNAPSHOT_END: 57,
   COMMISSION_REPORT: 59,
   POSITION: 61,
   POSITION_END: 62,
@@ -188,6 +227,60 @@ function commissionFor(c: FakeTwsContract, shares: number, price: number): numbe
   return Math.max(2, shares * price * 0.00002);
 }
 
+// IB tick types (TickType): sizes and prices of the top of book, the last trade and the day's volume.
+const TICK = { BID_SIZE: 0, BID: 1, ASK: 2, ASK_SIZE: 3, LAST: 4, LAST_SIZE: 5, VOLUME: 8 } as const;
+
+/** IB's session string for one session from a day before `at` to a day after it: the market is open at `at`. */
+export function fakeTwsHoursAround(at: number): string {
+  const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
+  return `${ymd(at - 86_400_000)}:0000-${ymd(at + 86_400_000)}:2359`;
+}
+
+/** IB's session string with the day of `at` closed and one session on the day after: the market is shut at `at`. */
+export function fakeTwsHoursClosed(at: number): string {
+  const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
+  return `${ymd(at)}:CLOSED;${ymd(at + 2 * 86_400_000)}:0930-${ymd(at + 2 * 86_400_000)}:1600`;
+}
+
+// IB bar sizes ("1 min", "5 mins", "1 hour", "1 day", "5 secs") and durations ("3600 S", "2 D", "1 W") in ms.
+const UNIT_MS: Record<string, number> = {
+  sec: 1_000,
+  secs: 1_000,
+  S: 1_000,
+  min: 60_000,
+  mins: 60_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  day: 86_400_000,
+  D: 86_400_000,
+  week: 604_800_000,
+  W: 604_800_000,
+  M: 2_592_000_000,
+  Y: 31_536_000_000,
+};
+function spanMs(s: string): number | undefined {
+  const m = /^(\d+) (\w+)$/.exec(s.trim());
+  const unit = m ? UNIT_MS[m[2]] : undefined;
+  return m && unit ? Number(m[1]) * unit : undefined;
+}
+
+// endDateTime: "" (now), "yyyyMMdd-HH:mm:ss" (UTC) or "yyyyMMdd HH:mm:ss UTC".
+function parseEnd(s: string): number | undefined {
+  if (s === '') return Date.now();
+  const m = /^(\d{4})(\d{2})(\d{2})[- ](\d{2}):(\d{2}):(\d{2})(?: UTC)?$/.exec(s);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : undefined;
+}
+
+interface MarketLine {
+  client: Client;
+  reqId: number;
+  contract: FakeTwsContract;
+  kind: 'ticks' | 'bars';
+  /** Real-time bars: start of the next 5-second bar, in epoch seconds. */
+  nextBar: number;
+  bidSize: number;
+}
+
 interface Client {
   socket: Socket;
   buffer: Buffer;
@@ -212,6 +305,10 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
   const executions: FakeTwsExecution[] = [];
   const received: FakeTwsReceived[] = [];
   const clients = new Set<Client>();
+  const lines = new Set<MarketLine>();
+  const failures = new Map<FakeTwsMarketRequest, { code: number; message: string }>();
+  const historicalAt: number[] = [];
+  const historicalPer10Min = opts.historicalPer10Min ?? 60;
 
   const send = (c: Client, fields: Field[]) => {
     if (!c.socket.destroyed) c.socket.write(frame(fields));
@@ -230,12 +327,14 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     }
     return v;
   };
-  // Reg-T style: 25% initial margin on long stock value, 3% on forex.
+  const marginOf = (k: FakeTwsContract) =>
+    k.secType === 'STK' ? (opts.marginRates?.STK ?? 0.25) : (opts.marginRates?.CASH ?? 0.03);
+  // Initial margin on the value of positions: by default 25% on stocks, 3% on forex.
   const initMargin = () => {
     let m = 0;
     for (const [conId, p] of positions) {
       const ct = contracts.find((x) => x.conId === conId);
-      if (ct) m += Math.abs(p.qty * ct.price) * (ct.secType === 'STK' ? 0.25 : 0.03);
+      if (ct) m += Math.abs(p.qty * ct.price) * marginOf(ct);
     }
     return m;
   };
@@ -450,7 +549,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       return;
     }
     const price = lmtPrice ?? auxPrice ?? contract.price;
-    const margin = contract.secType === 'STK' ? 0.25 : 0.03;
+    const margin = marginOf(contract);
     if (action === 'BUY' && quantity * price * margin > availableFunds()) {
       error(
         c,
@@ -576,15 +675,216 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
         '',
         '',
         '',
-        k.secType === 'STK' ? 'US/Eastern' : 'EST5EDT',
-        k.secType === 'STK' ? '20261202:0400-20261202:2000' : '20261201:1715-20261202:1700',
-        k.secType === 'STK' ? '20261202:0930-20261202:1600' : '20261201:1715-20261202:1700',
+        k.timeZoneId ?? (k.secType === 'STK' ? 'US/Eastern' : 'EST5EDT'),
+        k.tradingHours ?? fakeTwsHoursAround(Date.now()),
+        k.liquidHours ?? fakeTwsHoursAround(Date.now()),
         '',
         '',
         0,
       ]);
     }
     send(c, [OUT.CONTRACT_DATA_END, 1, reqId]);
+  };
+
+  // ---- market data ----------------------------------------------------------------------------------------------
+
+  // The contract a market data request names: by conId when given, else by symbol, type and currency.
+  const contractOf = (t: string[]): FakeTwsContract | undefined => {
+    const conId = Number(t[3]);
+    if (conId > 0) return contracts.find((k) => k.conId === conId);
+    return contracts.find((k) => k.symbol === t[4] && k.secType === t[5] && k.currency === t[12]);
+  };
+  // A quote one tick either side of the price (fills happen at the price, the mid).
+  const bidOf = (k: FakeTwsContract) => +(k.price - k.minTick).toFixed(10);
+  const askOf = (k: FakeTwsContract) => +(k.price + k.minTick).toFixed(10);
+  // Forex on IDEALPRO has no trades: no last price, no volume, as at IB.
+  const quoteTicks = (line: MarketLine): Field[][] => {
+    const k = line.contract;
+    const out: Field[][] = [
+      [OUT.TICK_PRICE, 6, line.reqId, TICK.BID, bidOf(k), line.bidSize, 0],
+      [OUT.TICK_PRICE, 6, line.reqId, TICK.ASK, askOf(k), 300, 0],
+      // Sizes also come on their own, as from TWS (the client drops the bid size carried by a bid tick: type 0).
+      [OUT.TICK_SIZE, 6, line.reqId, TICK.BID_SIZE, line.bidSize],
+      [OUT.TICK_SIZE, 6, line.reqId, TICK.ASK_SIZE, 300],
+    ];
+    if (k.secType === 'STK') {
+      out.push([OUT.TICK_PRICE, 6, line.reqId, TICK.LAST, k.price, 100, 0]);
+      out.push([OUT.TICK_SIZE, 6, line.reqId, TICK.VOLUME, 12_345]);
+    }
+    return out;
+  };
+  const takeFailure = (c: Client, kind: FakeTwsMarketRequest, reqId: number): boolean => {
+    const f = failures.get(kind);
+    if (!f) return false;
+    failures.delete(kind);
+    error(c, reqId, f.code, f.message);
+    return true;
+  };
+
+  const onMktData = (c: Client, t: string[]) => {
+    const reqId = Number(t[2]);
+    if (takeFailure(c, 'mktData', reqId)) return;
+    const k = contractOf(t);
+    if (!k) {
+      error(c, reqId, 200, 'No security definition has been found for the request');
+      return;
+    }
+    if (k.subscribed === false) {
+      error(
+        c,
+        reqId,
+        354,
+        'Requested market data is not subscribed.Delayed market data is not available.AAPL NASDAQ.NMS/TOP/ALL',
+      );
+      return;
+    }
+    const line: MarketLine = { client: c, reqId, contract: k, kind: 'ticks', nextBar: 0, bidSize: 200 };
+    for (const f of quoteTicks(line)) send(c, f);
+    // snapshot (field 17): the ticks, then the end of the snapshot; else a line that streams until cancelled.
+    if (t[17] === '1') send(c, [OUT.TICK_SNAPSHOT_END, 1, reqId]);
+    else lines.add(line);
+  };
+
+  const cancelLine = (c: Client, reqId: number, kind: MarketLine['kind']) => {
+    for (const l of lines) if (l.client === c && l.reqId === reqId && l.kind === kind) lines.delete(l);
+  };
+
+  // A deterministic path around the contract's price, so repeated requests see the same history.
+  const pathAt = (k: FakeTwsContract, ms: number) => k.price * (1 + 0.002 * Math.sin(ms / 300_000 + (k.conId % 7)));
+
+  const onHistoricalData = (c: Client, t: string[]) => {
+    const reqId = Number(t[2]);
+    if (takeFailure(c, 'historicalData', reqId)) return;
+    const now = Date.now();
+    while (historicalAt.length > 0 && now - historicalAt[0] >= 600_000) historicalAt.shift();
+    if (historicalAt.length >= historicalPer10Min) {
+      error(c, reqId, 162, 'Historical Market Data Service error message:Historical data request pacing violation');
+      return;
+    }
+    historicalAt.push(now);
+    const k = contractOf(t);
+    if (!k) {
+      error(c, reqId, 200, 'No security definition has been found for the request');
+      return;
+    }
+    const whatToShow = t[20];
+    if (k.subscribed === false) {
+      error(
+        c,
+        reqId,
+        162,
+        `Historical Market Data Service error message:No market data permissions for ${k.exchange} ${k.secType}`,
+      );
+      return;
+    }
+    if (k.secType === 'CASH' && whatToShow === 'TRADES') {
+      error(
+        c,
+        reqId,
+        162,
+        `Historical Market Data Service error message:No data of type TRADES is available for the exchange 'IDEALPRO' and the security type 'Forex'`,
+      );
+      return;
+    }
+    const end = parseEnd(t[16]);
+    const barMs = spanMs(t[17]);
+    const durationMs = spanMs(t[18]);
+    if (end === undefined || barMs === undefined || durationMs === undefined || durationMs / barMs > 10_000) {
+      error(
+        c,
+        reqId,
+        321,
+        `Error validating request.-'bX' : cause - Historical data query: ${t[16]} / ${t[17]} / ${t[18]}`,
+      );
+      return;
+    }
+    const daily = barMs >= 86_400_000;
+    const bars: Field[] = [];
+    let count = 0;
+    for (let start = Math.floor((end - durationMs) / barMs) * barMs; start < end; start += barMs) {
+      if (start < end - durationMs) continue;
+      const open = pathAt(k, start);
+      const close = pathAt(k, start + barMs);
+      const mid = pathAt(k, start + barMs / 2);
+      const high = Math.max(open, close, mid) * 1.0005;
+      const low = Math.min(open, close, mid) * 0.9995;
+      const r = (x: number) => +x.toFixed(k.secType === 'CASH' ? 5 : 2);
+      // formatDate 2: intraday bars carry epoch seconds; daily bars are dated yyyyMMdd either way.
+      const date = daily ? new Date(start).toISOString().slice(0, 10).replaceAll('-', '') : Math.floor(start / 1000);
+      const volume = k.secType === 'CASH' ? -1 : 1_000 + ((start / barMs) % 97);
+      bars.push(
+        date,
+        r(open),
+        r(high),
+        r(low),
+        r(close),
+        volume,
+        r((open + close) / 2),
+        0,
+        k.secType === 'CASH' ? -1 : 40,
+      );
+      count++;
+    }
+    const stamp = (ms: number) => execTime(ms).replace('  ', ' ');
+    send(c, [OUT.HISTORICAL_DATA, 3, reqId, stamp(end - durationMs), stamp(end), count, ...bars]);
+  };
+
+  const onRealTimeBars = (c: Client, t: string[]) => {
+    const reqId = Number(t[2]);
+    if (takeFailure(c, 'realTimeBars', reqId)) return;
+    const k = contractOf(t);
+    if (!k) {
+      error(c, reqId, 200, 'No security definition has been found for the request');
+      return;
+    }
+    if (k.subscribed === false) {
+      error(c, reqId, 354, 'Requested market data is not subscribed.');
+      return;
+    }
+    lines.add({ client: c, reqId, contract: k, kind: 'bars', nextBar: Math.floor(Date.now() / 5_000) * 5, bidSize: 0 });
+  };
+
+  const realTimeBar = (l: MarketLine) => {
+    const k = l.contract;
+    const open = pathAt(k, l.nextBar * 1000);
+    const close = pathAt(k, (l.nextBar + 5) * 1000);
+    const r = (x: number) => +x.toFixed(k.secType === 'CASH' ? 5 : 2);
+    send(l.client, [
+      OUT.REAL_TIME_BARS,
+      3,
+      l.reqId,
+      l.nextBar,
+      r(open),
+      r(Math.max(open, close) * 1.0002),
+      r(Math.min(open, close) * 0.9998),
+      r(close),
+      k.secType === 'CASH' ? -1 : 300,
+      r((open + close) / 2),
+      k.secType === 'CASH' ? -1 : 7,
+    ]);
+    l.nextBar += 5;
+  };
+
+  const timers: ReturnType<typeof setInterval>[] = [];
+  if (opts.quoteIntervalMs) {
+    timers.push(
+      setInterval(() => {
+        for (const l of lines) {
+          if (l.kind !== 'ticks') continue;
+          l.bidSize = l.bidSize === 200 ? 100 : 200;
+          send(l.client, [OUT.TICK_SIZE, 6, l.reqId, TICK.BID_SIZE, l.bidSize]);
+        }
+      }, opts.quoteIntervalMs),
+    );
+  }
+  timers.push(
+    setInterval(() => {
+      for (const l of lines) if (l.kind === 'bars') realTimeBar(l);
+    }, opts.realTimeBarIntervalMs ?? 5_000),
+  );
+  // A price move reaches every tick line of the contract.
+  const quoteMoved = (k: FakeTwsContract) => {
+    for (const l of lines) if (l.kind === 'ticks' && l.contract === k) for (const f of quoteTicks(l)) send(l.client, f);
   };
 
   const onMessage = (c: Client, t: string[]) => {
@@ -608,6 +908,21 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
         return;
       case IN.PLACE_ORDER:
         onPlaceOrder(c, t);
+        return;
+      case IN.REQ_MKT_DATA:
+        onMktData(c, t);
+        return;
+      case IN.CANCEL_MKT_DATA:
+        cancelLine(c, Number(t[2]), 'ticks');
+        return;
+      case IN.REQ_HISTORICAL_DATA:
+        onHistoricalData(c, t);
+        return;
+      case IN.REQ_REAL_TIME_BARS:
+        onRealTimeBars(c, t);
+        return;
+      case IN.CANCEL_REAL_TIME_BARS:
+        cancelLine(c, Number(t[2]), 'bars');
         return;
       case IN.CANCEL_ORDER:
         onCancelOrder(c, t);
@@ -724,8 +1039,12 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     clients.add(c);
     socket.setNoDelay(true);
     socket.on('data', (d) => onData(c, d));
-    socket.on('close', () => clients.delete(c));
-    socket.on('error', () => clients.delete(c));
+    const gone = () => {
+      clients.delete(c);
+      for (const l of lines) if (l.client === c) lines.delete(l);
+    };
+    socket.on('close', gone);
+    socket.on('error', gone);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -749,6 +1068,7 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
       const k = contracts.find((x) => x.symbol === symbol);
       if (!k) throw new Error(`fake TWS: no contract ${symbol}`);
       k.price = price;
+      quoteMoved(k);
       silent = opts.silent === true;
       try {
         for (const o of orders.values()) {
@@ -763,17 +1083,24 @@ export async function startFakeTws(opts: FakeTwsOptions = {}): Promise<FakeTwsHa
     setMarketOpen(open) {
       marketOpen = open;
     },
+    failNext(request, code, message) {
+      failures.set(request, { code, message });
+    },
+    marketDataLines: () => lines.size,
     notice(code, message) {
       broadcast([OUT.ERR_MSG, 2, -1, code, message]);
     },
     dropConnections() {
       for (const c of clients) c.socket.destroy();
       clients.clear();
+      lines.clear();
     },
     refuseConnections(refuse) {
       refusing = refuse;
     },
     async close() {
+      for (const t of timers) clearInterval(t);
+      lines.clear();
       for (const c of clients) c.socket.destroy();
       clients.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));

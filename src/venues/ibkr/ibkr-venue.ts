@@ -2,9 +2,12 @@
  * The Interactive Brokers adapter (VENUE-3) on `@stoqey/ib`: orders, executions, positions and account values through
  * TWS or IB Gateway. Every request goes through a client-side pacer (at most 50 messages a second, IB's limit); a
  * dropped connection (IB's nightly restart) is re-opened with backoff and the order state re-read from open orders
- * and executions. IB market data is left out (see docs/venues.md).
+ * and executions. Market data: top of book from `reqMktData` (snapshot or streaming), bars from `reqHistoricalData`
+ * (warm-up) and `reqRealTimeBars` (5-second bars built into the timeframe). A market order outside the symbol's
+ * regular trading hours is refused (docs/venues.md).
  */
 import {
+  type Bar as IbBar,
   type CommissionReport,
   type Contract,
   type ContractDetails,
@@ -18,6 +21,7 @@ import {
   TimeInForce as IbTimeInForce,
 } from '@stoqey/ib';
 import type { Bar, OrderBook, Ticker } from '../../core/bar.js';
+import { TIMEFRAME_MS, type Timeframe } from '../../core/timeframe.js';
 import { ValidationError, VenueError } from '../../core/errors.js';
 import type { Instrument } from '../../core/instrument.js';
 import { isOpen, type OrderSide, type OrderStatus, type OrderType } from '../../core/order.js';
@@ -32,6 +36,15 @@ import type {
   VenueOrderRequest,
 } from '../../core/venue.js';
 import { contractFor, symbolOf } from './contracts.js';
+import {
+  BarAggregator,
+  IB_BAR_SIZE,
+  ibBarTime,
+  ibDuration,
+  ibEndDateTime,
+  TopOfBook,
+  whatToShowFor,
+} from './market-data.js';
 import { MessagePacer } from './pacer.js';
 import { inSession, parseTradingHours, type TradingSession } from './trading-hours.js';
 
@@ -107,6 +120,17 @@ interface OrderWaiter {
 interface PendingRequest {
   reject: (e: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** What the request is about, for its error (e.g. "market data of AAPL/USD"). */
+  about?: string;
+}
+
+/** One open market data line: streaming ticks (`reqMktData`) or real-time bars (`reqRealTimeBars`). */
+interface MarketLine {
+  kind: 'ticks' | 'bars';
+  about: string;
+  onTick?: (tickType: number, price: number | undefined, size: number | undefined) => void;
+  onBar?: (time: number, open: number, high: number, low: number, close: number, volume: number) => void;
+  onError: (e: Error) => void;
 }
 
 const ACCOUNT_TAGS = 'NetLiquidation,TotalCashValue,AvailableFunds,ExcessLiquidity,BuyingPower,InitMarginReq';
@@ -118,6 +142,17 @@ const CANCEL_NOT_FOUND = 135;
 const CANCEL_TOO_LATE = new Set([161, 10148]);
 const CONNECT_FAIL = 502;
 const CONNECTIVITY_RESTORED = new Set([1101, 1102]);
+// Market data refusals: 354 not subscribed, 10089 / 10090 / 10168 subscription needed or delayed data not enabled.
+const NOT_SUBSCRIBED = new Set([354, 10089, 10090, 10168]);
+// 100: max message rate exceeded (IB disconnects after three); 162 with "pacing violation": historical data pacing.
+const MAX_RATE = 100;
+const HISTORICAL_ERROR = 162;
+// Warnings on a market data line that leave it running (10167: delayed data shown instead of real-time).
+const MARKET_DATA_WARNINGS = new Set([10167, 2104, 2106, 2107, 2108, 2158]);
+// How long to wait after a pacing refusal: IB forbids identical historical requests within 15 s.
+const HISTORICAL_PACING_WAIT_MS = 15_000;
+// Contract details (and so trading hours) are read again after this long: IB lists sessions a few days ahead.
+const CONTRACT_DETAILS_MAX_AGE_MS = 3_600_000;
 
 const IB_TYPE: Record<OrderType, IbOrderType> = {
   market: IbOrderType.MKT,
@@ -156,6 +191,16 @@ function parseExecTime(s: string | undefined, fallback: number): number {
   const m = /^(\d{4})(\d{2})(\d{2})[ -]+(\d{2}):(\d{2}):(\d{2})/.exec(s ?? '');
   if (!m) return fallback;
   return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+}
+
+/**
+ * A fill's time. TWS reports whole seconds; an execution pushed as it happens (request id -1) takes our clock's
+ * moment of arrival within that second, so fills of one second keep their order. A re-read one keeps IB's second.
+ */
+function execTimeOf(s: string | undefined, live: boolean): number {
+  const now = Date.now();
+  const second = parseExecTime(s, now);
+  return live ? Math.min(Math.max(now, second), second + 999) : second;
 }
 
 /**
@@ -207,7 +252,13 @@ export class IbkrVenue implements Venue {
   private readonly stateWatchers = new Set<(s: IbkrConnectionState) => void>();
   private waiters: OrderWaiter[] = [];
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly contractCache = new Map<string, ContractDetails>();
+  private readonly contractCache = new Map<string, { details: ContractDetails; at: number }>();
+  private readonly lines = new Map<number, MarketLine>();
+  private readonly snapshots = new Map<number, (tickType: number, price?: number, size?: number) => void>();
+  private readonly historical = new Map<number, IbBar[]>();
+  /** False from a drop until the order state was re-read after reconnecting: callers wait for it. */
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
   private readonly collectors = {
     contract: new Map<number, ContractDetails[]>(),
     summary: new Map<number, { account: string; tag: string; value: string; currency: string }[]>(),
@@ -256,11 +307,14 @@ export class IbkrVenue implements Venue {
       );
     }
     await this.resync();
+    this.markSynced();
   }
 
   async close(): Promise<void> {
     this.closing = true;
     this.connected = false;
+    this.synced = false;
+    this.releaseSyncWaiters();
     this.pacer.clear();
     this.failPending(new VenueError('IBKR adapter closed', { retryable: false, venue: this.id, code: 'VENUE_CLOSED' }));
     const ib = this.ib;
@@ -272,6 +326,38 @@ export class IbkrVenue implements Venue {
   }
 
   // ---- connection -------------------------------------------------------------------------------------------
+
+  private markSynced(): void {
+    this.synced = true;
+    this.releaseSyncWaiters();
+  }
+
+  private releaseSyncWaiters(): void {
+    const w = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const f of w) f();
+  }
+
+  /**
+   * Waits, up to the request timeout, for a connection that is being re-opened (IB's nightly restart) and for the
+   * re-read of the order state after it, so a call made meanwhile runs once TWS is back instead of failing.
+   */
+  private async ready(): Promise<void> {
+    if (this.connected && this.synced) return;
+    if (this.closing || (!this.reconnecting && !this.connected)) throw this.unavailable('not connected to TWS');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.syncWaiters = this.syncWaiters.filter((f) => f !== done);
+        reject(this.unavailable(`TWS not back within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        if (this.connected && this.synced) resolve();
+        else reject(this.unavailable('not connected to TWS'));
+      };
+      this.syncWaiters.push(done);
+    });
+  }
 
   private open(): Promise<void> {
     const ib = withoutEnvChanges(
@@ -356,7 +442,9 @@ export class IbkrVenue implements Venue {
         if (!this.foreign(clientId)) this.onOrderStatus(orderId, status, filled, avg);
       },
     );
-    ib.on(EventName.execDetails, (_reqId: number, contract: Contract, exec: Execution) => this.onExec(contract, exec));
+    ib.on(EventName.execDetails, (reqId: number, contract: Contract, exec: Execution) =>
+      this.onExec(contract, exec, reqId === -1),
+    );
     ib.on(EventName.execDetailsEnd, (reqId: number) => this.finish(reqId));
     ib.on(EventName.commissionReport, (r: CommissionReport) => this.onCommission(r));
     ib.on(EventName.contractDetails, (reqId: number, d: ContractDetails) =>
@@ -381,6 +469,31 @@ export class IbkrVenue implements Venue {
       });
     });
     ib.on(EventName.positionEnd, () => this.positionsRun?.done());
+    ib.on(EventName.tickPrice, (reqId: number, tickType: number, price: number) => {
+      this.snapshots.get(reqId)?.(tickType, price, undefined);
+      this.lines.get(reqId)?.onTick?.(tickType, price, undefined);
+    });
+    ib.on(EventName.tickSize, (reqId: number, tickType?: number, size?: number) => {
+      if (tickType === undefined) return;
+      this.snapshots.get(reqId)?.(tickType, undefined, size ?? 0);
+      this.lines.get(reqId)?.onTick?.(tickType, undefined, size ?? 0);
+    });
+    ib.on(EventName.tickSnapshotEnd, (reqId: number) => this.finish(reqId));
+    ib.on(
+      EventName.historicalData,
+      (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number) => {
+        const bars = this.historical.get(reqId);
+        if (!bars) return;
+        // The library ends a data set with a bar dated "finished-<start>-<end>".
+        if (time.startsWith('finished')) this.finish(reqId);
+        else bars.push({ time, open, high, low, close, volume });
+      },
+    );
+    ib.on(
+      EventName.realtimeBar,
+      (reqId: number, time: number, open: number, high: number, low: number, close: number, volume: number) =>
+        this.lines.get(reqId)?.onBar?.(time * 1000, open, high, low, close, volume),
+    );
     ib.on(EventName.currentTime, (t: number) => this.timeWaiters.shift()?.(t * 1000));
   }
 
@@ -394,6 +507,7 @@ export class IbkrVenue implements Venue {
     }
     const was = this.connected;
     this.connected = false;
+    this.synced = false;
     this.pacer.clear();
     this.failPending(this.unavailable('connection to TWS lost'));
     if (was) this.emitState('disconnected');
@@ -405,12 +519,13 @@ export class IbkrVenue implements Venue {
     this.reconnecting = true;
     let delay = this.reconnectDelayMs;
     try {
-      while (!this.closing && !this.connected) {
+      while (!this.closing && !this.synced) {
         await new Promise((r) => setTimeout(r, delay));
         if (this.closing) return;
         try {
           await this.open();
           await this.resync();
+          this.markSynced();
           this.emitState('connected');
           return;
         } catch {
@@ -420,6 +535,8 @@ export class IbkrVenue implements Venue {
       }
     } finally {
       this.reconnecting = false;
+      // A loop that gave up (closed) leaves no caller waiting.
+      if (!this.synced) this.releaseSyncWaiters();
     }
   }
 
@@ -471,7 +588,7 @@ export class IbkrVenue implements Venue {
   }
 
   /** Runs a request answered by an end message on `reqId`, with a hang guard. */
-  private request<T>(start: (reqId: number) => void, result: (reqId: number) => T): Promise<T> {
+  private request<T>(start: (reqId: number) => void, result: (reqId: number) => T, about?: string): Promise<T> {
     const reqId = this.newReqId();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -491,6 +608,7 @@ export class IbkrVenue implements Venue {
           reject(e);
         },
         timer,
+        ...(about !== undefined ? { about } : {}),
       });
       this.collectors.done.set(reqId, () => {
         clearTimeout(timer);
@@ -553,6 +671,8 @@ export class IbkrVenue implements Venue {
     this.collectors.done.delete(reqId);
     this.collectors.contract.delete(reqId);
     this.collectors.summary.delete(reqId);
+    this.snapshots.delete(reqId);
+    this.historical.delete(reqId);
   }
 
   private failPending(err: Error): void {
@@ -561,6 +681,10 @@ export class IbkrVenue implements Venue {
     this.openOrdersDone = [];
     this.timeWaiters = [];
     this.positionsRun = undefined;
+    // Market data lines end with the connection: their streams re-subscribe (ReconnectingStream).
+    const lines = [...this.lines.values()];
+    this.lines.clear();
+    for (const l of lines) l.onError(err);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) {
@@ -586,16 +710,24 @@ export class IbkrVenue implements Venue {
       this.onInfo(message, code);
       return;
     }
+    const line = this.lines.get(reqId);
+    if (line) {
+      if (MARKET_DATA_WARNINGS.has(code)) {
+        this.opts.onNotice?.(message, code);
+        return;
+      }
+      // IB ends a line it refuses: it is gone at TWS, so it is gone here.
+      this.lines.delete(reqId);
+      line.onError(this.requestError(code, message, line.about));
+      return;
+    }
     const pending = this.pending.get(reqId);
     if (pending) {
-      const notFound = code === 200;
-      pending.reject(
-        new VenueError(`IBKR ${this.id}: ${message} (code ${code})`, {
-          retryable: !notFound,
-          venue: this.id,
-          code: notFound ? 'VENUE_BAD_SYMBOL' : 'VENUE_REJECTED',
-        }),
-      );
+      if (MARKET_DATA_WARNINGS.has(code)) {
+        this.opts.onNotice?.(message, code);
+        return;
+      }
+      pending.reject(this.requestError(code, message, pending.about));
       return;
     }
     for (const w of [...this.waiters]) {
@@ -615,6 +747,33 @@ export class IbkrVenue implements Venue {
         this.byClient.delete(t.clientOrderId);
       }
     }
+  }
+
+  /** A refusal of a request (not an order) as a VenueError: unknown contract, missing subscription, pacing. */
+  private requestError(code: number, message: string, about?: string): VenueError {
+    const text = `IBKR ${this.id}: ${about ? `${about}: ` : ''}${message} (code ${code})`;
+    if (code === 200) return new VenueError(text, { retryable: false, venue: this.id, code: 'VENUE_BAD_SYMBOL' });
+    if (NOT_SUBSCRIBED.has(code) || (code === HISTORICAL_ERROR && /permission/i.test(message))) {
+      return new VenueError(`${text}; the account needs a market data subscription for it`, {
+        retryable: false,
+        venue: this.id,
+        code: 'VENUE_NO_MARKET_DATA',
+      });
+    }
+    if (code === MAX_RATE) {
+      return new VenueError(text, { retryable: true, venue: this.id, code: 'VENUE_RATE_LIMIT', retryAfterMs: 1_000 });
+    }
+    if (code === HISTORICAL_ERROR && /pacing/i.test(message)) {
+      return new VenueError(text, {
+        retryable: true,
+        venue: this.id,
+        code: 'VENUE_RATE_LIMIT',
+        retryAfterMs: HISTORICAL_PACING_WAIT_MS,
+      });
+    }
+    if (code === HISTORICAL_ERROR)
+      return new VenueError(text, { retryable: false, venue: this.id, code: 'VENUE_REJECTED' });
+    return new VenueError(text, { retryable: true, venue: this.id, code: 'VENUE_REJECTED' });
   }
 
   private orderError(code: number, message: string): VenueError {
@@ -702,7 +861,7 @@ export class IbkrVenue implements Venue {
     for (const cb of this.orderWatchers) cb(o);
   }
 
-  private onExec(contract: Contract, exec: Execution): void {
+  private onExec(contract: Contract, exec: Execution, live: boolean): void {
     const execId = exec.execId ?? '';
     if (this.foreign(exec.clientId)) return;
     if (!execId || this.fills.has(execId) || this.execsAwaitingFee.has(execId)) return;
@@ -720,7 +879,7 @@ export class IbkrVenue implements Venue {
       feeCurrency: contract.currency ?? '',
       // IB reports liquidity only from server version 136 (lastLiquidity); taker is the conservative fee side.
       liquidity: exec.lastLiquidity === 1 ? 'maker' : 'taker',
-      time: parseExecTime(exec.time, Date.now()),
+      time: execTimeOf(exec.time, live),
     };
     if (fill.clientOrderId === undefined) delete fill.clientOrderId;
     if (t && exec.cumQty !== undefined && exec.cumQty > t.filled) {
@@ -840,9 +999,9 @@ export class IbkrVenue implements Venue {
     return undefined;
   }
 
-  private async contractDetailsOf(symbol: string): Promise<ContractDetails> {
+  private async contractDetailsOf(symbol: string, maxAgeMs = Number.POSITIVE_INFINITY): Promise<ContractDetails> {
     const cached = this.contractCache.get(symbol);
-    if (cached) return cached;
+    if (cached && Date.now() - cached.at <= maxAgeMs) return cached.details;
     const { contract } = contractFor(symbol);
     const found = await this.request<ContractDetails[]>(
       (reqId) => {
@@ -859,13 +1018,14 @@ export class IbkrVenue implements Venue {
         venue: this.id,
         code: 'VENUE_BAD_SYMBOL',
       });
-    this.contractCache.set(symbol, d);
+    this.contractCache.set(symbol, { details: d, at: Date.now() });
     return d;
   }
 
   // ---- Venue: orders ------------------------------------------------------------------------------------------
 
   async placeOrder(req: VenueOrderRequest): Promise<VenueOrder> {
+    await this.ready();
     const known = this.find({ symbol: req.symbol, clientOrderId: req.clientOrderId });
     if (known) return this.toVenueOrder(known);
     if (!(req.quantity > 0))
@@ -880,7 +1040,21 @@ export class IbkrVenue implements Venue {
       );
     }
     const details = await this.contractDetailsOf(req.symbol);
+    if (req.type === 'market') await this.refuseWhenClosed(req.symbol, req.clientOrderId);
     return this.submit(req, details, { transmit: true });
+  }
+
+  /**
+   * The market-hours rule: a market order outside the symbol's regular trading hours (`liquidHours`) is refused, as
+   * IB would hold it to the next open and fill it at whatever price the open brings. Limit and stop orders pass:
+   * they wait at IB and work in regular hours only.
+   */
+  private async refuseWhenClosed(symbol: string, clientOrderId: string): Promise<void> {
+    if (await this.isMarketOpen(symbol)) return;
+    throw new VenueError(
+      `IBKR ${this.id}: order ${clientOrderId}: ${symbol} is outside its regular trading hours; a market order is refused then (a limit or stop order waits for the open)`,
+      { retryable: false, venue: this.id, code: 'VENUE_MARKET_CLOSED' },
+    );
   }
 
   // Sends one new order and waits for IB's acknowledgement (a market order: its fill, up to marketFillWaitMs).
@@ -994,7 +1168,9 @@ export class IbkrVenue implements Venue {
         });
       }
     }
+    await this.ready();
     const details = await this.contractDetailsOf(entry.symbol);
+    if (entry.type === 'market') await this.refuseWhenClosed(entry.symbol, entry.clientOrderId);
     const parentId = this.nextOrderId;
     // Entry and take-profit are held at TWS (transmit false) until the stop, sent last, transmits the whole group.
     const [e, t, s] = await Promise.all([
@@ -1006,6 +1182,7 @@ export class IbkrVenue implements Venue {
   }
 
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
+    await this.ready();
     const t = this.find(ref);
     if (!t) {
       throw new VenueError(`IBKR ${this.id}: no order ${ref.venueOrderId ?? ref.clientOrderId} to cancel`, {
@@ -1033,6 +1210,7 @@ export class IbkrVenue implements Venue {
     ref: OrderRef,
     changes: { quantity?: number; price?: number; stopPrice?: number },
   ): Promise<VenueOrder> {
+    await this.ready();
     const t = this.find(ref);
     if (!t || !isOpen(t.status)) {
       throw new VenueError(`IBKR ${this.id}: no working order ${ref.venueOrderId ?? ref.clientOrderId} to modify`, {
@@ -1112,6 +1290,7 @@ export class IbkrVenue implements Venue {
   // ---- Venue: account -----------------------------------------------------------------------------------------
 
   async fetchInstruments(): Promise<Instrument[]> {
+    await this.ready();
     const out: Instrument[] = [];
     for (const symbol of this.opts.symbols ?? []) {
       const d = await this.contractDetailsOf(symbol);
@@ -1137,7 +1316,8 @@ export class IbkrVenue implements Venue {
    * `tradingHours` (pre- and post-market) with `extended`.
    */
   async tradingSessions(symbol: string, extended = false): Promise<TradingSession[]> {
-    const d = await this.contractDetailsOf(symbol);
+    await this.ready();
+    const d = await this.contractDetailsOf(symbol, CONTRACT_DETAILS_MAX_AGE_MS);
     const hours = (extended ? d.tradingHours : d.liquidHours) ?? '';
     return parseTradingHours(hours, d.timeZoneId || 'UTC');
   }
@@ -1149,6 +1329,7 @@ export class IbkrVenue implements Venue {
 
   /** The account's values (net liquidation, cash, available funds = free margin, ...), in its base currency. */
   async fetchAccountValues(): Promise<IbkrAccountValues> {
+    await this.ready();
     const rows = await this.request(
       (reqId) => {
         this.collectors.summary.set(reqId, []);
@@ -1186,6 +1367,7 @@ export class IbkrVenue implements Venue {
   }
 
   async fetchPositions(): Promise<Position[]> {
+    await this.ready();
     // One positions request at a time: IB's answer carries no request id.
     const run = this.positionsLock.then(() =>
       this.call<Position[]>((done) => {
@@ -1206,54 +1388,193 @@ export class IbkrVenue implements Venue {
   }
 
   async fetchServerTime(): Promise<number> {
+    await this.ready();
     return this.call<number>((done) => {
       this.timeWaiters.push(done);
       this.send((ib) => ib.reqCurrentTime());
     });
   }
 
-  // ---- Venue: market data (left out) --------------------------------------------------------------------------
+  // ---- Venue: market data ------------------------------------------------------------------------------------
 
-  private noMarketData(what: string): VenueError {
-    return new VenueError(`IBKR ${this.id}: ${what} is not available: IB market data is left out of this adapter`, {
-      retryable: false,
-      venue: this.id,
-      code: 'VENUE_NOT_SUPPORTED',
-    });
+  /** A request's contract: the resolved one (by conId) so IB answers for exactly the instrument we trade. */
+  private async marketContract(symbol: string): Promise<{ contract: Contract; trades: boolean }> {
+    const c = (await this.contractDetailsOf(symbol)).contract;
+    return {
+      contract: { conId: c.conId, symbol: c.symbol, secType: c.secType, exchange: c.exchange, currency: c.currency },
+      trades: c.secType !== 'CASH',
+    };
   }
 
-  async fetchTicker(_symbol: string): Promise<Ticker> {
-    throw this.noMarketData('fetchTicker');
+  /** One top-of-book snapshot (`reqMktData` with snapshot): done once both sides (and a last trade) are in. */
+  private async snapshot(symbol: string): Promise<TopOfBook> {
+    await this.ready();
+    const { contract, trades } = await this.marketContract(symbol);
+    const top = new TopOfBook(symbol, trades);
+    await this.request<void>(
+      (reqId) => {
+        this.snapshots.set(reqId, (tickType, price, size) => {
+          if (price !== undefined) top.price(tickType, price);
+          if (size !== undefined) top.size(tickType, size);
+          // IB ends a snapshot after up to 11 s; a complete quote is all we need.
+          if (top.complete) this.finish(reqId);
+        });
+        this.send((ib) => ib.reqMktData(reqId, contract, '', true, false));
+      },
+      () => undefined,
+      `market data of ${symbol}`,
+    );
+    if (top.bid <= 0 || top.ask <= 0) {
+      throw new VenueError(`IBKR ${this.id}: no quote for ${symbol} (the market may be closed)`, {
+        retryable: true,
+        venue: this.id,
+        code: 'VENUE_NO_QUOTE',
+      });
+    }
+    return top;
   }
 
-  async fetchCandles(): Promise<Bar[]> {
-    throw this.noMarketData('fetchCandles');
+  /** Bid, ask and last from a snapshot (`last` is the mid for forex, which has no trades). */
+  async fetchTicker(symbol: string): Promise<Ticker> {
+    return (await this.snapshot(symbol)).ticker(Date.now());
   }
 
-  async fetchOrderBook(_symbol: string): Promise<OrderBook> {
-    throw this.noMarketData('fetchOrderBook');
+  /** The top of book (one level a side, with sizes); IB's depth needs a Level II subscription we do not read. */
+  async fetchOrderBook(symbol: string, _depth?: number): Promise<OrderBook> {
+    return (await this.snapshot(symbol)).book(Date.now());
   }
 
-  private unsupportedStream(what: string, onError?: (e: Error) => void): Subscription {
-    const err = this.noMarketData(what);
-    queueMicrotask(() => onError?.(err));
-    return { close: () => undefined };
+  /**
+   * Historical bars (`reqHistoricalData`, trades for stocks and midpoints for forex, all hours): the newest `limit`
+   * (default 500) up to now, or from `since` on. The newest bar may still be forming.
+   */
+  async fetchCandles(symbol: string, timeframe: Timeframe, since?: number, limit = 500): Promise<Bar[]> {
+    await this.ready();
+    const { contract } = await this.marketContract(symbol);
+    const tfMs = TIMEFRAME_MS[timeframe];
+    const now = Date.now();
+    const end = since === undefined ? now : Math.min(now, since + limit * tfMs);
+    const from = since ?? now - limit * tfMs;
+    const raw = await this.request<IbBar[]>(
+      (reqId) => {
+        this.historical.set(reqId, []);
+        this.send((ib) =>
+          ib.reqHistoricalData(
+            reqId,
+            contract,
+            end === now ? '' : ibEndDateTime(end),
+            ibDuration(end - from),
+            IB_BAR_SIZE[timeframe],
+            whatToShowFor(contract.secType),
+            0,
+            2,
+            false,
+          ),
+        );
+      },
+      (reqId) => this.historical.get(reqId) ?? [],
+      `historical data of ${symbol}`,
+    );
+    const bars: Bar[] = [];
+    for (const b of raw) {
+      const time = ibBarTime(String(b.time));
+      if (!Number.isFinite(time) || (since !== undefined && time < since)) continue;
+      bars.push({
+        time,
+        open: b.open ?? 0,
+        high: b.high ?? 0,
+        low: b.low ?? 0,
+        close: b.close ?? 0,
+        volume: b.volume !== undefined && b.volume > 0 ? b.volume : 0,
+      });
+    }
+    bars.sort((a, b) => a.time - b.time);
+    return since === undefined ? bars.slice(-limit) : bars.slice(0, limit);
   }
 
-  watchTicker(_symbol: string, _onTicker: (t: Ticker) => void, onError?: (e: Error) => void): Subscription {
-    return this.unsupportedStream('watchTicker', onError);
+  // Opens a market data line once the contract is known; `close` before that sends nothing.
+  private openLine(
+    symbol: string,
+    line: Omit<MarketLine, 'about'>,
+    start: (ib: IBApi, reqId: number, contract: Contract) => void,
+    stop: (ib: IBApi, reqId: number) => void,
+  ): Subscription {
+    let closed = false;
+    let reqId: number | undefined;
+    const about = `${line.kind === 'ticks' ? 'market data' : 'real-time bars'} of ${symbol}`;
+    void (async () => {
+      try {
+        await this.ready();
+        const { contract } = await this.marketContract(symbol);
+        if (closed) return;
+        const id = this.newReqId();
+        this.lines.set(id, { ...line, about });
+        reqId = id;
+        this.send((ib) => start(ib, id, contract));
+      } catch (e) {
+        if (reqId !== undefined) this.lines.delete(reqId);
+        if (!closed) line.onError(e as Error);
+      }
+    })();
+    return {
+      close: () => {
+        closed = true;
+        if (reqId === undefined || !this.lines.delete(reqId)) return;
+        const id = reqId;
+        if (this.connected) this.send((ib) => stop(ib, id));
+      },
+    };
   }
 
+  // A streaming tick line feeding one top of book; `emit` runs on every change once both sides are quoted.
+  private tickLine(symbol: string, emit: (top: TopOfBook) => void, onError?: (e: Error) => void): Subscription {
+    // Forex quotes without trades. A malformed symbol is reported by openLine, through onError, not thrown here.
+    let trades = true;
+    try {
+      trades = contractFor(symbol).kind === 'stock';
+    } catch {}
+    const top = new TopOfBook(symbol, trades);
+    return this.openLine(
+      symbol,
+      {
+        kind: 'ticks',
+        onTick: (tickType, price, size) => {
+          const changed = price !== undefined ? top.price(tickType, price) : top.size(tickType, size);
+          if (changed && top.bid > 0 && top.ask > 0) emit(top);
+        },
+        onError: (e) => onError?.(e),
+      },
+      (ib, reqId, contract) => ib.reqMktData(reqId, contract, '', false, false),
+      (ib, reqId) => ib.cancelMktData(reqId),
+    );
+  }
+
+  /** Streams the ticker (`reqMktData`) until closed (`cancelMktData`); a dropped connection ends it with an error. */
+  watchTicker(symbol: string, onTicker: (t: Ticker) => void, onError?: (e: Error) => void): Subscription {
+    return this.tickLine(symbol, (top) => onTicker(top.ticker(Date.now())), onError);
+  }
+
+  /** Streams the top of book (one level a side) from the same ticks as the ticker. */
+  watchOrderBook(symbol: string, onBook: (b: OrderBook) => void, onError?: (e: Error) => void): Subscription {
+    return this.tickLine(symbol, (top) => onBook(top.book(Date.now())), onError);
+  }
+
+  /**
+   * Streams bars of `timeframe` built from IB's 5-second real-time bars (`reqRealTimeBars`, all hours): the forming
+   * bar on every 5-second bar, the closed one when the next period's first 5-second bar arrives.
+   */
   watchCandles(
-    _s: string,
-    _tf: string,
-    _onBar: (b: Bar, closed: boolean) => void,
+    symbol: string,
+    timeframe: Timeframe,
+    onBar: (b: Bar, closed: boolean) => void,
     onError?: (e: Error) => void,
   ): Subscription {
-    return this.unsupportedStream('watchCandles', onError);
-  }
-
-  watchOrderBook(_symbol: string, _onBook: (b: OrderBook) => void, onError?: (e: Error) => void): Subscription {
-    return this.unsupportedStream('watchOrderBook', onError);
+    const bars = new BarAggregator(timeframe, onBar);
+    return this.openLine(
+      symbol,
+      { kind: 'bars', onBar: (t, o, h, l, c, v) => bars.add(t, o, h, l, c, v), onError: (e) => onError?.(e) },
+      (ib, reqId, resolved) => ib.reqRealTimeBars(reqId, resolved, 5, whatToShowFor(resolved.secType), false),
+      (ib, reqId) => ib.cancelRealTimeBars(reqId),
+    );
   }
 }
