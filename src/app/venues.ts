@@ -14,7 +14,7 @@ import { IbkrVenue } from '../venues/ibkr/ibkr-venue.js';
 import { ibkrOptionsFrom } from '../venues/ibkr/options.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
-import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
+import { DEFAULT_MARKETS, futuresCcxtUrls, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
 import { IG_MAX_DEAL_REFERENCE } from '../venues/ig/ig-venue.js';
 import { buildIgVenue, readVenueSecrets } from './venue-ig.js';
 
@@ -56,6 +56,7 @@ export function simulatorCcxtUrls(url: string): Record<string, unknown> {
     private: `${url}/api/v3`,
     v1: `${url}/api/v1`,
     sapi: `${url}/sapi/v1`,
+    ...futuresCcxtUrls(url),
     ws: { spot: ws, margin: ws, 'ws-api': { spot: `ws://${u.host}/ws-api/v3` } },
   };
 }
