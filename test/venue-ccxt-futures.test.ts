@@ -4,7 +4,9 @@
  * and reported as funding payments, a short round trip, and the free-margin floor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VenueError } from '../src/core/index.js';
+import { buildVenues } from '../src/app/venues.js';
+import { resolveConfig } from '../src/core/config.js';
+import { ConfigError, VenueError } from '../src/core/index.js';
 import { CcxtVenue, VENUE_CODES } from '../src/venues/ccxt/index.js';
 import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 
@@ -196,5 +198,52 @@ describe('ccxt futures mode on the simulator', () => {
     } finally {
       await floored.close();
     }
+  });
+});
+
+describe('a futures venue from the config file', () => {
+  const configFor = (venue: Record<string, unknown>) =>
+    resolveConfig({
+      venues: [{ id: 'fut', type: 'simulator', ...venue }],
+      deployments: [{ id: 'd', strategy: 'sma-cross', venue: 'fut', symbols: ['BTC/USDT'] }],
+    });
+
+  it('builds the simulator venue in futures mode with leverage and margin mode set at connect', async () => {
+    const venues = await buildVenues(
+      configFor({
+        exchange: 'binanceusdm',
+        options: { tickIntervalMs: 0, futures: { leverage: 4, marginMode: 'isolated', marginFloor: 0.2 } },
+      }),
+      'dev',
+      async () => undefined,
+    );
+    const built = venues.get('fut');
+    try {
+      expect(built?.venue.capabilities.positions).toBe(true);
+      const cfg = built?.simulator?.futures.account.position('BTCUSDT');
+      expect(cfg?.leverage).toBe(4);
+      expect(cfg?.marginType).toBe('ISOLATED');
+      const inst = (await built?.venue.fetchInstruments())?.find((i) => i.symbol === 'BTC/USDT');
+      expect(inst?.marginRate).toBeCloseTo(0.25, 12);
+    } finally {
+      for (const v of venues.values()) await v.close();
+    }
+  });
+
+  it('refuses bad futures settings and futures settings on a spot exchange, naming the field', async () => {
+    const bad = await buildVenues(
+      configFor({ exchange: 'binanceusdm', options: { tickIntervalMs: 0, futures: { leverage: 200 } } }),
+      'dev',
+      async () => undefined,
+    ).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ConfigError);
+    expect((bad as Error).message).toMatch(/venues\.0\.options\.futures\.leverage/);
+    const spot = await buildVenues(
+      configFor({ options: { tickIntervalMs: 0, futures: { leverage: 3 } } }),
+      'dev',
+      async () => undefined,
+    ).catch((e: unknown) => e);
+    expect(spot).toBeInstanceOf(ConfigError);
+    expect((spot as Error).message).toMatch(/venues\.0\.options\.futures.*futures exchange/);
   });
 });
