@@ -74,6 +74,7 @@ describe('ccxt futures mode on the simulator', () => {
     expect(sim.requestCount('POST', '/fapi/v1/marginType')).toBe(1);
     const inst = (await venue.fetchInstruments()).find((i) => i.symbol === SYMBOL);
     expect(inst?.marginRate).toBeCloseTo(1 / LEVERAGE, 12);
+    expect(inst?.kind).toBe('future');
     expect(venue.capabilities.positions).toBe(true);
 
     const o = await market('buy', 0.01);
@@ -160,6 +161,20 @@ describe('ccxt futures mode on the simulator', () => {
     sim.tick();
     expect(await venue.fetchFundingPayments(rate.nextFundingTime - 1)).toHaveLength(1);
     await market('buy', 0.1, true);
+  });
+
+  it('reports an outage as retryable and carries on after it; hedge-mode order sides are refused', async () => {
+    sim.faults.failNext(2, 503, { path: '/fapi/v2/positionRisk' });
+    for (let i = 0; i < 2; i++) {
+      const err = await refusal(venue.fetchFuturesPositions());
+      expect(err.retryable).toBe(true);
+      expect(err.code).toBe(VENUE_CODES.unavailable);
+    }
+    expect(await venue.fetchFuturesPositions()).toEqual([]);
+    // Straight through ccxt: the adapter never sends a position side (one-way mode).
+    await expect(
+      venue.exchange.createOrder(SYMBOL, 'market', 'buy', 0.01, undefined, { positionSide: 'LONG' }),
+    ).rejects.toThrow(/-4061/);
   });
 
   it('refuses an order below the free-margin floor before sending it, on the venue’s figures', async () => {

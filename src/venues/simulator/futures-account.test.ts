@@ -59,8 +59,18 @@ describe('SimFuturesAccount', () => {
     expect(code(() => a.setLeverage('BTCUSDT', 126))).toBe(-4028);
     expect(a.setLeverage('BTCUSDT', 3).leverage).toBe(3);
     expect(code(() => a.setMarginType('BTCUSDT', 'CROSSED'))).toBe(-4046);
+    place('BUY', 0.01, false, 'LIMIT', 20_000);
+    expect(code(() => a.setMarginType('BTCUSDT', 'ISOLATED'))).toBe(-4047);
     place('BUY', 0.01);
     expect(code(() => a.setMarginType('BTCUSDT', 'ISOLATED'))).toBe(-4048);
+  });
+
+  it('refuses a leverage cut that the positions could not margin (-2027) and keeps the old leverage', () => {
+    const { a, place } = setup(1_000);
+    place('BUY', 0.5); // about 15,000 of notional: 750 of margin at 20×
+    expect(code(() => a.setLeverage('BTCUSDT', 2))).toBe(-2027);
+    expect(a.position('BTCUSDT').leverage).toBe(20);
+    expect(a.setLeverage('BTCUSDT', 19).leverage).toBe(19);
   });
 
   it('counts resting reduce-only orders: together they may not exceed the position (-2022)', () => {
