@@ -15,8 +15,9 @@ import { IbkrVenue } from '../venues/ibkr/ibkr-venue.js';
 import { ibkrOptionsFrom } from '../venues/ibkr/options.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
-import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
+import { DEFAULT_MARKETS, futuresCcxtUrls, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
 import { IG_MAX_DEAL_REFERENCE } from '../venues/ig/ig-venue.js';
+import { futuresOptionsOf } from './venue-futures.js';
 import { buildIgVenue, readVenueSecrets } from './venue-ig.js';
 
 /** A runtime profile. */
@@ -57,6 +58,7 @@ export function simulatorCcxtUrls(url: string): Record<string, unknown> {
     private: `${url}/api/v3`,
     v1: `${url}/api/v1`,
     sapi: `${url}/sapi/v1`,
+    ...futuresCcxtUrls(url),
     ws: { spot: ws, margin: ws, 'ws-api': { spot: `ws://${u.host}/ws-api/v3` } },
   };
 }
@@ -76,6 +78,8 @@ async function simulatorCcxt(
   budget: RequestBudget | undefined,
 ): Promise<{ venue: CcxtVenue; simulator?: SimulatorHandle }> {
   const opt = vc.options;
+  // `exchange: binanceusdm` trades the simulator's USDⓈ-M futures API (`/fapi`) instead of its spot API.
+  const { futures } = futuresOptionsOf(vc, where);
   let simulator: SimulatorHandle | undefined;
   let url = typeof opt.url === 'string' ? opt.url : undefined;
   let apiKey = typeof opt.apiKey === 'string' ? opt.apiKey : 'sim-key';
@@ -93,7 +97,8 @@ async function simulatorCcxt(
     secret = simulator.secret;
   }
   const venue = new CcxtVenue({
-    exchange: 'binance',
+    exchange: futures ? 'binanceusdm' : 'binance',
+    ...(futures ? { futures } : {}),
     apiKey,
     secret,
     urls: simulatorCcxtUrls(url),
@@ -139,6 +144,11 @@ export async function buildVenues(
       if (vc.type === 'simulator') {
         ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols, budget));
       } else if (vc.type === 'paper') {
+        if (futuresOptionsOf(vc, where).futures)
+          throw new ConfigError(
+            `${where}.exchange`,
+            `a paper venue fills as spot; paper trading of futures (${vc.exchange}) is left out: use "type": "simulator"`,
+          );
         const sim = await simulatorCcxt(vc, where, pollMs, symbols, budget);
         simulator = sim.simulator;
         closeMarket = () => sim.venue.close();
@@ -156,6 +166,12 @@ export async function buildVenues(
             `profile dev trades no real money: set "sandbox": true for ${vc.id}, or use --profile dry_run (paper) or live`,
           );
         }
+        const { futures, options } = futuresOptionsOf(vc, where);
+        if (futures && profile === 'dry_run')
+          throw new ConfigError(
+            `${where}.exchange`,
+            `profile dry_run paper-trades spot fills, which a futures venue (${vc.exchange}) would misreport: paper trading of futures is left out; run ${vc.id} with profile live, or on the simulator ("type": "simulator", "exchange": "${vc.exchange}")`,
+          );
         // dry_run reads public market data only: no keys.
         const creds = profile === 'dry_run' ? undefined : await readVenueSecrets('ccxt', vc, where, secrets);
         const apiKey = creds?.apiKey;
@@ -166,7 +182,8 @@ export async function buildVenues(
           ...(secret !== undefined ? { secret } : {}),
           sandbox: vc.sandbox,
           ...(vc.urls ? { urls: vc.urls } : {}),
-          options: vc.options,
+          options,
+          ...(futures ? { futures } : {}),
           pollIntervalMs: pollMs,
           userStream: false,
           symbols,

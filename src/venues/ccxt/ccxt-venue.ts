@@ -1,5 +1,5 @@
 /** The ccxt adapter (VENUE-2): any ccxt exchange by id behind the core `Venue` interface. */
-import ccxt, { type Exchange, type Market, type OHLCV, type Order } from 'ccxt';
+import ccxt, { type Exchange, type Market, type OHLCV, type Order, type Trade } from 'ccxt';
 import {
   type Balance,
   type Bar,
@@ -24,6 +24,14 @@ import { venueCallContext } from '../call-context.js';
 import type { RequestBudget } from '../request-budget.js';
 import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
+import {
+  CcxtFutures,
+  type CcxtFuturesOptions,
+  type FundingPayment,
+  type FundingRate,
+  type FuturesPosition,
+  ourSymbol,
+} from './futures.js';
 import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
 import { SharedStreams, type StreamSource } from './shared-streams.js';
 import { UserFeed, type UserFeedMode } from './user-feed.js';
@@ -74,8 +82,16 @@ export interface CcxtVenueOptions {
   userStreamRetryMs?: number;
   /** Called when an order or fill feed switches between the user-data stream and REST polling. */
   onUserStream?: (feed: 'orders' | 'fills', mode: UserFeedMode, cause?: Error) => void;
+  /**
+   * Futures mode (on for `binanceusdm`, Binance USDⓈ-M perpetuals): positions, leverage and margin mode set at
+   * connect on `symbols`, reduce-only orders, funding, the free-margin floor. Market data and orders are polled.
+   */
+  futures?: CcxtFuturesOptions;
   now?: () => number;
 }
+
+/** ccxt exchanges whose markets are USDⓈ-M perpetuals: the adapter runs in futures mode for them. */
+export const FUTURES_EXCHANGES: readonly string[] = ['binanceusdm'];
 
 // Per-exchange tweaks for the calls we make.
 const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
@@ -86,7 +102,16 @@ const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
     fetchCurrencies: false,
     fetchOpenOrders: { warnWithoutSymbol: false },
   },
+  // USDⓈ-M perpetuals only; no spot or wallet calls.
+  binanceusdm: {
+    fetchMarkets: { types: ['linear'] },
+    fetchMargins: false,
+    fetchCurrencies: false,
+    fetchOpenOrders: { warnWithoutSymbol: false },
+  },
 };
+// Exchanges that look an order up (and cancel it) by client order id in one request.
+const CLIENT_ID_LOOKUP = new Set(['binance', 'binanceusdm']);
 /**
  * How to wait for a user-data subscription to be confirmed, per exchange. Without a confirmation, a fill between the
  * reconciling REST read and the subscription would be missed, so only exchanges listed here stream orders and fills.
@@ -139,6 +164,8 @@ export class CcxtVenue implements Venue {
   private userReady: Promise<void> | undefined;
   private readonly userFeeds = new Set<UserFeed<unknown>>();
   private readonly lastPrices = new Map<string, number>();
+  /** Futures mode: positions, leverage, margin mode, funding (undefined on spot). */
+  private readonly futures: CcxtFutures | undefined;
   private connected = false;
 
   constructor(opts: CcxtVenueOptions) {
@@ -183,7 +210,10 @@ export class CcxtVenue implements Venue {
       mapError: (err) => mapCcxtError(err, this.id),
     });
     const has = ex.has as Record<string, boolean | string | undefined>;
-    this.streaming = !opts.disableStreaming && !!has.ws && !!has.watchTicker;
+    const futures = opts.futures !== undefined || FUTURES_EXCHANGES.includes(id);
+    this.futures = futures ? new CcxtFutures(ex, id, opts.futures ?? {}, (fn) => this.call(fn)) : undefined;
+    // Futures market data and user data are polled over REST (their WebSocket streams are left out: docs/venues.md).
+    this.streaming = !futures && !opts.disableStreaming && !!has.ws && !!has.watchTicker;
     this.userStreaming =
       this.streaming &&
       opts.userStream !== false &&
@@ -192,10 +222,11 @@ export class CcxtVenue implements Venue {
       !!has.watchMyTrades &&
       !!opts.apiKey;
     this.capabilities = {
-      stopOrders: !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
+      // Binance futures' stop orders are algo orders (`/fapi/v1/algoOrder`), left out: the engine keeps stops.
+      stopOrders: !futures && !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
       modifyOrder: false,
       streaming: this.streaming,
-      positions: false,
+      positions: futures,
       clientOrderIds: true,
     };
   }
@@ -205,6 +236,8 @@ export class CcxtVenue implements Venue {
     // ccxt refuses plain ws:// URLs (the simulator) until its http agent is loaded.
     await this.exchange.loadHttpProxyAgent();
     await this.call(() => this.exchange.loadMarkets());
+    // Leverage and margin mode before any order: an order placed at the venue's old leverage would hold other margin.
+    await this.futures?.configure(this.opts.symbols ?? []);
     this.connected = true;
   }
 
@@ -230,7 +263,13 @@ export class CcxtVenue implements Venue {
     for (const m of Object.values(markets)) {
       if (!m || m.active === false) continue;
       const inst = toInstrument(m, Number(this.exchange.precisionMode));
-      if (inst) out.push(inst);
+      if (!inst) continue;
+      if (this.futures) {
+        inst.symbol = ourSymbol(inst.symbol);
+        const rate = this.futures.marginRate(inst.symbol);
+        if (rate !== undefined) inst.marginRate = rate;
+      }
+      out.push(inst);
     }
     return out;
   }
@@ -250,12 +289,44 @@ export class CcxtVenue implements Venue {
 
   async fetchPositions(): Promise<Position[]> {
     // Spot venues report balances, not positions (capabilities.positions is false).
-    return [];
+    if (!this.futures) return [];
+    return this.fetchFuturesPositions();
+  }
+
+  /** Futures mode: open positions with leverage, margin mode, liquidation price, mark and unrealised P&L. */
+  async fetchFuturesPositions(): Promise<FuturesPosition[]> {
+    await this.connect();
+    return this.requireFutures('fetchFuturesPositions').positions();
+  }
+
+  /** Futures mode: the coming funding rate and time of a perpetual, and its mark price. */
+  async fetchFundingRate(symbol: string): Promise<FundingRate> {
+    await this.connect();
+    return this.requireFutures('fetchFundingRate').fundingRate(symbol);
+  }
+
+  /**
+   * Futures mode: funding payments booked on the account since `since` (positive received, negative paid), over
+   * `symbol` or the symbols this venue trades.
+   */
+  async fetchFundingPayments(since?: number, symbol?: string): Promise<FundingPayment[]> {
+    await this.connect();
+    return this.requireFutures('fetchFundingPayments').fundingPayments(this.scanSymbols(symbol), since);
+  }
+
+  private requireFutures(what: string): CcxtFutures {
+    if (!this.futures)
+      throw new VenueError(`${this.id}: ${what} needs futures mode (a futures exchange such as binanceusdm)`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.notSupported,
+      });
+    return this.futures;
   }
 
   async placeOrder(req: VenueOrderRequest): Promise<VenueOrder> {
     await this.connect();
-    const market = (this.exchange.markets as Record<string, Market | undefined>)[req.symbol];
+    const market = this.marketOf(req.symbol);
     if (!market)
       throw new VenueError(`${this.id}: unknown symbol ${req.symbol}`, {
         retryable: false,
@@ -269,6 +340,7 @@ export class CcxtVenue implements Venue {
     if (req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
       params.triggerPrice = req.stopPrice;
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
+    if (this.futures && !req.reduceOnly) await this.checkMarginFloor(req, market);
     const ccxtType = req.type === 'market' || req.type === 'stop' ? 'market' : 'limit';
     const price = ccxtType === 'limit' ? req.price : undefined;
     // Binance accepts a client id again once its order is closed, so re-sending an id we already sent (a retry
@@ -296,10 +368,25 @@ export class CcxtVenue implements Venue {
     }
   }
 
+  // Futures: the free-margin floor on the venue's own figures, for an order that may open exposure.
+  private async checkMarginFloor(req: VenueOrderRequest, market: NonNullable<Market>): Promise<void> {
+    const rate = this.futures?.marginRate(req.symbol);
+    if (!this.futures || rate === undefined) return;
+    const price = req.price ?? this.lastPrices.get(req.symbol) ?? (await this.fetchTicker(req.symbol)).last;
+    const margin = req.quantity * price * (market.contractSize ?? 1) * rate;
+    this.futures.checkMarginFloor(
+      await this.fetchBalances(),
+      market.settle ?? market.quote,
+      margin,
+      `${req.side} ${req.quantity} ${req.symbol}`,
+    );
+  }
+
   // The market's filters, checked before sending: a violating order is refused here, with the filter's name.
   private async checkOrderFilters(req: VenueOrderRequest, market: NonNullable<Market>): Promise<void> {
     const inst = toInstrument(market, Number(this.exchange.precisionMode));
     if (!inst) return;
+    inst.symbol = req.symbol;
     const limitPrice = req.type === 'limit' || req.type === 'stop_limit' ? req.price : undefined;
     const refuse = (reason: string) =>
       new VenueError(`${this.id}: ${req.side} ${req.quantity} ${req.symbol} refused before sending: ${reason}`, {
@@ -341,7 +428,7 @@ export class CcxtVenue implements Venue {
     const params: Record<string, unknown> = {};
     let id = ref.venueOrderId;
     if (!id && ref.clientOrderId) {
-      if (this.id === 'binance') params.clientOrderId = ref.clientOrderId;
+      if (CLIENT_ID_LOOKUP.has(this.id)) params.clientOrderId = ref.clientOrderId;
       else {
         const found = await this.fetchOrder(ref);
         if (!found)
@@ -381,7 +468,7 @@ export class CcxtVenue implements Venue {
           ref.clientOrderId,
         );
       if (!ref.clientOrderId) throw new ValidationError('fetchOrder needs venueOrderId or clientOrderId', 'ref');
-      if (this.id === 'binance') {
+      if (CLIENT_ID_LOOKUP.has(this.id)) {
         const cid = ref.clientOrderId;
         return this.remember(
           await this.call(() =>
@@ -426,7 +513,7 @@ export class CcxtVenue implements Venue {
         let added = 0;
         let last = from ?? 0;
         for (const t of page) {
-          const f = toVenueFill(t, this.clientIds.get(`#${t.order}`));
+          const f = this.fillOf(t, this.clientIds.get(`#${t.order}`));
           last = Math.max(last, f.time);
           if (seen.has(f.venueTradeId)) continue;
           seen.add(f.venueTradeId);
@@ -619,7 +706,7 @@ export class CcxtVenue implements Venue {
             // The stream's execution report carries the client id even before the placement's answer arrived.
             const info = t.info as Record<string, unknown> | undefined;
             const cid = this.clientIds.get(`#${t.order}`) ?? (typeof info?.c === 'string' ? info.c : undefined);
-            return toVenueFill(t, cid);
+            return this.fillOf(t, cid);
           }),
         unwatch: this.unwatcher('unWatchMyTrades', () => this.exchange.unWatchMyTrades()),
       }),
@@ -714,8 +801,22 @@ export class CcxtVenue implements Venue {
     }
   }
 
+  // Futures venues name contracts `BTC/USDT:USDT`; ours is `BTC/USDT` on every venue.
+  private marketOf(symbol: string): Market | undefined {
+    const markets = this.exchange.markets as Record<string, Market | undefined>;
+    if (!this.futures) return markets[symbol];
+    return markets[symbol] ?? Object.values(markets).find((m) => m?.contract && ourSymbol(m.symbol) === symbol);
+  }
+
+  private fillOf(t: Trade, clientOrderId?: string): VenueFill {
+    const f = toVenueFill(t, clientOrderId);
+    if (this.futures) f.symbol = ourSymbol(f.symbol);
+    return f;
+  }
+
   private remember(o: Order, clientOrderId?: string): VenueOrder {
     const v = toVenueOrder(o, clientOrderId);
+    if (this.futures) v.symbol = ourSymbol(v.symbol);
     if (v.clientOrderId) this.clientIds.set(`#${v.venueOrderId}`, v.clientOrderId);
     this.touchedSymbols.add(v.symbol);
     return v;

@@ -18,6 +18,8 @@ export const VENUE_CODES = {
   notSupported: 'VENUE_NOT_SUPPORTED',
   rejected: 'VENUE_REJECTED',
   budget: 'VENUE_BUDGET',
+  /** A reduce-only order that would open, grow or flip a position (Binance -2022). */
+  reduceOnlyRejected: 'VENUE_REDUCE_ONLY_REJECTED',
 } as const;
 
 /**
@@ -37,7 +39,12 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
   if (err instanceof ccxt.ExchangeNotAvailable) return make(VENUE_CODES.unavailable, true, retryAfter(headers));
   if (err instanceof ccxt.NetworkError) return make(VENUE_CODES.network, true);
   if (err instanceof ccxt.OrderNotFound) return make(VENUE_CODES.orderNotFound, false);
-  if (err instanceof ccxt.InsufficientFunds) return make(VENUE_CODES.insufficientFunds, false);
+  // Binance futures: "ReduceOnly Order is rejected." (ccxt calls it InvalidOrder or ExchangeError by endpoint).
+  if (err instanceof ccxt.ExchangeError && /"code":\s*-2022\b/.test(message))
+    return make(VENUE_CODES.reduceOnlyRejected, false);
+  // Binance futures' "Margin is insufficient." (-2019) is not an InsufficientFunds on every ccxt endpoint.
+  if (err instanceof ccxt.InsufficientFunds || (err instanceof ccxt.ExchangeError && /"code":\s*-2019\b/.test(message)))
+    return make(VENUE_CODES.insufficientFunds, false);
   if (err instanceof ccxt.DuplicateOrderId || (err instanceof ccxt.InvalidOrder && /duplicate/i.test(message))) {
     return make(VENUE_CODES.duplicateOrder, false);
   }

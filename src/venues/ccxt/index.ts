@@ -1,4 +1,5 @@
 /** The ccxt venue adapter. */
-export { CcxtVenue, SANDBOX_EXCHANGES } from './ccxt-venue.js';
+export { CcxtVenue, FUTURES_EXCHANGES, SANDBOX_EXCHANGES } from './ccxt-venue.js';
 export type { CcxtVenueOptions } from './ccxt-venue.js';
 export { mapCcxtError, VENUE_CODES } from './errors.js';
+export type { CcxtFuturesOptions, FundingPayment, FundingRate, FuturesPosition } from './futures.js';

@@ -2,6 +2,20 @@
 import type { SimOrder, SimTrade } from './exchange.js';
 import type { SimCandle, SimMarket } from './market-model.js';
 
+/** Binance's kline intervals in ms (the ones the simulator aggregates from 1m candles). */
+export const INTERVALS: Record<string, number> = {
+  '1m': 60_000,
+  '3m': 180_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '2h': 7_200_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+  '1w': 604_800_000,
+};
+
 /** Binance prints decimals as fixed 8-digit strings. */
 export function s8(x: number): string {
   return x.toFixed(8);

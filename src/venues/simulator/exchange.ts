@@ -42,6 +42,8 @@ export interface SimOrder {
   /** Fault injection: the order never fills beyond this quantity. */
   maxFillQty: number;
   fills: SimTrade[];
+  /** Futures: the order may only reduce the position (`reduceOnly=true`). */
+  reduceOnly?: boolean;
 }
 
 /** One execution as the simulator records it. */
@@ -58,6 +60,8 @@ export interface SimTrade {
   time: number;
   isBuyer: boolean;
   isMaker: boolean;
+  /** Futures: P&L this execution realised by reducing the position (0 on spot and when opening). */
+  realizedPnl: number;
 }
 
 /** Free and locked amounts of one asset. */
@@ -76,6 +80,27 @@ export interface NewOrderParams {
   stopPrice?: number;
   timeInForce?: string;
   newClientOrderId?: string;
+  /** Futures only: the order may only reduce the position. */
+  reduceOnly?: boolean;
+}
+
+/**
+ * How an exchange's orders reserve and settle funds: spot balances (`SpotBalances`, the default) or a futures
+ * account's margin and positions (`futures-account.ts`). The matching stays in `SimExchange`, one engine for both.
+ */
+export interface SimSettlement {
+  /** Checks and reserves what a new order needs; throws BinanceApiError to refuse it (nothing recorded then). */
+  reserve(order: SimOrder, market: SimMarket): void;
+  /** Releases what the unfilled rest of `order` reserved (cancel, expiry). */
+  release(order: SimOrder, market: SimMarket): void;
+  /** Books one execution of `qty` at `price`; returns the commission charged, its asset, and any realised P&L. */
+  settle(
+    order: SimOrder,
+    market: SimMarket,
+    price: number,
+    qty: number,
+    maker: boolean,
+  ): { commission: number; commissionAsset: string; realizedPnl: number };
 }
 
 /** What happened to an order, as Binance's execution type (`x` of an `executionReport`). */
@@ -123,6 +148,8 @@ export interface SimExchangeOptions {
   /** How far the simulated venue's clock runs ahead of ours, in ms (negative: behind); ignored with `now`. */
   clockOffsetMs?: number;
   now?: () => number;
+  /** How orders reserve and settle funds (default: spot balances of `balances`). */
+  settlement?: (exchange: SimExchange) => SimSettlement;
 }
 
 /** The exchange core: no I/O; the HTTP server calls it. */
@@ -137,6 +164,7 @@ export class SimExchange {
   clockOffsetMs: number;
   /** Fault hooks the server sets per request. */
   pendingPartialFill: number | undefined;
+  private readonly settlement: SimSettlement;
   private readonly listeners: ExchangeListener[] = [];
   private readonly rng: Rng;
   private nextOrderId = 1000;
@@ -152,6 +180,7 @@ export class SimExchange {
     }
     const balances = opts.balances ?? { USDT: 100_000, BTC: 1, ETH: 10 };
     for (const [asset, free] of Object.entries(balances)) this.balances.set(asset, { free, locked: 0 });
+    this.settlement = opts.settlement ? opts.settlement(this) : new SpotBalances(this);
   }
 
   /** Subscribes to order updates and fills. */
@@ -276,8 +305,9 @@ export class SimExchange {
       triggered: !needsStop,
       maxFillQty: partial !== undefined ? r8(Math.floor((qty * partial) / spec.stepSize) * spec.stepSize) : qty,
       fills: [],
+      ...(p.reduceOnly ? { reduceOnly: true } : {}),
     };
-    this.lockFunds(order, m);
+    this.settlement.reserve(order, m);
     this.orders.push(order);
     // Binance reports NEW first, then each TRADE, then EXPIRED for a remainder that cannot rest.
     this.emit(order, 'NEW');
@@ -315,7 +345,7 @@ export class SimExchange {
     const o = this.findOrder(symbol, orderId, clientOrderId);
     if (!o || (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED'))
       throw new BinanceApiError(400, -2011, 'Unknown order sent.');
-    this.unlockRemaining(o);
+    this.settlement.release(o, this.market(o.symbol));
     o.status = 'CANCELED';
     o.updateTime = this.now();
     this.emit(o, 'CANCELED');
@@ -331,41 +361,6 @@ export class SimExchange {
 
   private emit(order: SimOrder, execution: SimExecutionType, trade?: SimTrade): void {
     for (const l of this.listeners) l(order, execution, trade);
-  }
-
-  private lockFunds(o: SimOrder, m: SimMarket): void {
-    const { base, quote } = m.spec;
-    if (o.side === 'SELL') {
-      const b = this.balance(base);
-      if (b.free + 1e-12 < o.origQty)
-        throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
-      b.free = r8(b.free - o.origQty);
-      b.locked = r8(b.locked + o.origQty);
-      return;
-    }
-    const q = this.balance(quote);
-    // A market buy locks nothing up front, but must be affordable at the current ask.
-    const cost = o.type === 'MARKET' || o.type === 'STOP_LOSS' ? o.origQty * m.bestAsk() : o.origQty * o.price;
-    if (q.free + 1e-9 < cost)
-      throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
-    if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
-      q.free = r8(q.free - cost);
-      q.locked = r8(q.locked + cost);
-    }
-  }
-
-  private unlockRemaining(o: SimOrder): void {
-    const m = this.market(o.symbol);
-    const remaining = r8(o.origQty - o.executedQty);
-    if (o.side === 'SELL') {
-      const b = this.balance(m.spec.base);
-      b.locked = r8(b.locked - remaining);
-      b.free = r8(b.free + remaining);
-    } else if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
-      const q = this.balance(m.spec.quote);
-      q.locked = r8(q.locked - remaining * o.price);
-      q.free = r8(q.free + remaining * o.price);
-    }
   }
 
   // Fills `o` against the book as far as its price, fault cap and time in force allow.
@@ -404,33 +399,17 @@ export class SimExchange {
   }
 
   private finish(o: SimOrder, status: SimOrderStatus): void {
-    if (status !== 'FILLED') this.unlockRemaining(o);
+    if (status !== 'FILLED') this.settlement.release(o, this.market(o.symbol));
     o.status = status;
     o.updateTime = this.now();
     if (status === 'EXPIRED' || status === 'CANCELED') this.emit(o, status);
   }
 
   private fill(o: SimOrder, m: SimMarket, price: number, qty: number, maker: boolean): void {
-    const { base, quote } = m.spec;
     const now = this.now();
     const quoteQty = r8(price * qty);
     const isBuy = o.side === 'BUY';
-    // Binance charges the fee in the asset received (no BNB discount here).
-    const commission = r8((isBuy ? qty : quoteQty) * this.feeRate);
-    const b = this.balance(base);
-    const q = this.balance(quote);
-    if (isBuy) {
-      if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
-        q.locked = r8(q.locked - qty * o.price);
-        q.free = r8(q.free + qty * o.price - quoteQty);
-      } else {
-        q.free = r8(q.free - quoteQty);
-      }
-      b.free = r8(b.free + qty - commission);
-    } else {
-      b.locked = r8(b.locked - qty);
-      q.free = r8(q.free + quoteQty - commission);
-    }
+    const { commission, commissionAsset, realizedPnl } = this.settlement.settle(o, m, price, qty, maker);
     o.executedQty = r8(o.executedQty + qty);
     o.cummulativeQuoteQty = r8(o.cummulativeQuoteQty + quoteQty);
     o.updateTime = now;
@@ -443,10 +422,11 @@ export class SimExchange {
       qty,
       quoteQty,
       commission,
-      commissionAsset: isBuy ? base : quote,
+      commissionAsset,
       time: now,
       isBuyer: isBuy,
       isMaker: maker,
+      realizedPnl,
     };
     o.fills.push(trade);
     this.trades.push(trade);
@@ -472,5 +452,72 @@ export class SimExchange {
       if (!crosses) continue;
       this.execute(o, m, false);
     }
+  }
+}
+
+/** Spot settlement (Binance spot): orders lock the asset they spend; a fill moves base and quote, the fee in the asset received. */
+export class SpotBalances implements SimSettlement {
+  constructor(private readonly ex: SimExchange) {}
+
+  reserve(o: SimOrder, m: SimMarket): void {
+    const { base, quote } = m.spec;
+    if (o.side === 'SELL') {
+      const b = this.ex.balance(base);
+      if (b.free + 1e-12 < o.origQty)
+        throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
+      b.free = r8(b.free - o.origQty);
+      b.locked = r8(b.locked + o.origQty);
+      return;
+    }
+    const q = this.ex.balance(quote);
+    // A market buy locks nothing up front, but must be affordable at the current ask.
+    const cost = o.type === 'MARKET' || o.type === 'STOP_LOSS' ? o.origQty * m.bestAsk() : o.origQty * o.price;
+    if (q.free + 1e-9 < cost)
+      throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
+    if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
+      q.free = r8(q.free - cost);
+      q.locked = r8(q.locked + cost);
+    }
+  }
+
+  release(o: SimOrder, m: SimMarket): void {
+    const remaining = r8(o.origQty - o.executedQty);
+    if (o.side === 'SELL') {
+      const b = this.ex.balance(m.spec.base);
+      b.locked = r8(b.locked - remaining);
+      b.free = r8(b.free + remaining);
+    } else if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
+      const q = this.ex.balance(m.spec.quote);
+      q.locked = r8(q.locked - remaining * o.price);
+      q.free = r8(q.free + remaining * o.price);
+    }
+  }
+
+  settle(
+    o: SimOrder,
+    m: SimMarket,
+    price: number,
+    qty: number,
+  ): { commission: number; commissionAsset: string; realizedPnl: number } {
+    const { base, quote } = m.spec;
+    const quoteQty = r8(price * qty);
+    const isBuy = o.side === 'BUY';
+    // Binance charges the fee in the asset received (no BNB discount here).
+    const commission = r8((isBuy ? qty : quoteQty) * this.ex.feeRate);
+    const b = this.ex.balance(base);
+    const q = this.ex.balance(quote);
+    if (isBuy) {
+      if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
+        q.locked = r8(q.locked - qty * o.price);
+        q.free = r8(q.free + qty * o.price - quoteQty);
+      } else {
+        q.free = r8(q.free - quoteQty);
+      }
+      b.free = r8(b.free + qty - commission);
+    } else {
+      b.locked = r8(b.locked - qty);
+      q.free = r8(q.free + quoteQty - commission);
+    }
+    return { commission, commissionAsset: isBuy ? base : quote, realizedPnl: 0 };
   }
 }

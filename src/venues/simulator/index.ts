@@ -1,4 +1,4 @@
-/** Exchange simulator: a loopback Binance-spot look-alike with a seeded market and fault injection. */
+/** Exchange simulator: a loopback Binance-spot (and USDⓈ-M futures) look-alike with a seeded market and fault injection. */
 export { BinanceApiError, DEFAULT_MARKETS, SimExchange } from './exchange.js';
 export type {
   NewOrderParams,
@@ -11,6 +11,10 @@ export type {
   SimTrade,
 } from './exchange.js';
 export { FaultController } from './faults.js';
+export { SimFuturesAccount } from './futures-account.js';
+export type { SimFuturesPosition, SimIncome, SimMarginType } from './futures-account.js';
+export { futuresCcxtUrls, SimFutures } from './futures-routes.js';
+export type { SimFuturesOptions } from './futures-routes.js';
 export type { FaultMatch, FaultRule } from './faults.js';
 export type { SimMarketSpec } from './market-model.js';
 export { startSimulator } from './server.js';

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
+  INTERVALS,
   klineEvent,
   klineRow,
   orderJson,
@@ -21,6 +22,7 @@ import {
   type SimExchangeOptions,
 } from './exchange.js';
 import { FaultController } from './faults.js';
+import { futuresCcxtUrls, SimFutures, type SimFuturesOptions } from './futures-routes.js';
 import type { SimMarket } from './market-model.js';
 import { SimUserData } from './user-data.js';
 
@@ -41,6 +43,8 @@ export interface SimulatorOptions extends SimExchangeOptions {
   secret?: string;
   /** Listen key validity after creation or keepalive, on the exchange clock (default 60 min, as Binance). */
   listenKeyTtlMs?: number;
+  /** The USDⓈ-M futures account behind `/fapi/...` (wallet, leverage default, funding rates and interval). */
+  futures?: SimFuturesOptions;
 }
 
 /** One request the server received (tests count attempts with it). */
@@ -61,6 +65,8 @@ export interface SimulatorHandle {
   readonly secret: string;
   /** The authoritative record: markets, balances, orders, trades. */
   readonly state: SimExchange;
+  /** The USDⓈ-M futures side (`/fapi/...`): its own exchange (same matching engine) and futures account. */
+  readonly futures: SimFutures;
   readonly faults: FaultController;
   /** Every HTTP request received, in order. */
   readonly requests: RequestLogEntry[];
@@ -68,7 +74,7 @@ export interface SimulatorHandle {
   tick(n?: number): void;
   /** Moves a market's mid price (Binance id, e.g. `BTCUSDT`) and pushes stream updates. */
   setPrice(symbol: string, price: number): void;
-  /** The `urls.api` entries to give a ccxt binance instance so it talks to this simulator. */
+  /** The `urls.api` entries to give a ccxt binance (or binanceusdm) instance so it talks to this simulator. */
   ccxtUrls(): Record<string, unknown>;
   /** Number of open WebSocket connections (market streams and user-data streams). */
   wsConnections(): number;
@@ -79,18 +85,6 @@ export interface SimulatorHandle {
   close(): Promise<void>;
 }
 
-const INTERVALS: Record<string, number> = {
-  '1m': 60_000,
-  '3m': 180_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '30m': 1_800_000,
-  '1h': 3_600_000,
-  '2h': 7_200_000,
-  '4h': 14_400_000,
-  '1d': 86_400_000,
-  '1w': 604_800_000,
-};
 const PRIVATE = new Set([
   '/api/v3/account',
   '/api/v3/order',
@@ -107,6 +101,7 @@ interface Conn {
 /** Starts the simulator on 127.0.0.1 and resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const exchange = new SimExchangeClass(opts);
+  const futures = new SimFutures(opts, opts.futures);
   const faults = new FaultController();
   const requestClock = opts.requestClock ?? exchange.now;
   const apiKey = opts.apiKey ?? 'sim-key';
@@ -170,7 +165,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let status = 200;
     let out: unknown;
     try {
-      if (PRIVATE.has(path)) checkSigned(req, rawQuery, body, params, apiKey, secret, requestClock);
+      if (PRIVATE.has(path) || futures.isPrivate(path))
+        checkSigned(req, rawQuery, body, params, apiKey, secret, requestClock);
       // USER_STREAM security: the API key header only, no signature.
       if (path === '/api/v3/userDataStream' && req.headers['x-mbx-apikey'] !== apiKey)
         throw new BinanceApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.');
@@ -381,6 +377,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         userData.closeListenKey(p.get('listenKey') ?? '');
         return {};
       default:
+        if (path.startsWith('/fapi/')) return futures.route(method, path, p, requestClock());
         throw new BinanceApiError(404, -1000, `Unknown endpoint ${method} ${path}`);
     }
   };
@@ -526,6 +523,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     interval > 0
       ? setInterval(() => {
           exchange.tick(interval);
+          futures.tick(interval);
           userData.expire();
           broadcast();
         }, interval)
@@ -537,10 +535,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     apiKey,
     secret,
     state: exchange,
+    futures,
     faults,
     requests,
     tick(n = 1) {
-      for (let i = 0; i < n; i++) exchange.tick(interval || 100);
+      for (let i = 0; i < n; i++) {
+        exchange.tick(interval || 100);
+        futures.tick(interval || 100);
+      }
       userData.expire();
       broadcast();
     },
@@ -554,6 +556,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         private: `${url}/api/v3`,
         v1: `${url}/api/v1`,
         sapi: `${url}/sapi/v1`,
+        ...futuresCcxtUrls(url),
         ws: { spot: wsUrl, margin: wsUrl, 'ws-api': { spot: `ws://127.0.0.1:${port}/ws-api/v3` } },
       };
     },
