@@ -64,7 +64,8 @@ export function exceedsLimit(
 ): boolean {
   const band = Math.abs(limit) * LIMIT_BAND;
   if (value < limit - band) return false;
-  if (value > limit + band) return true;
+  // NaN exceeds, as the plain double comparison always said.
+  if (!(value <= limit + band)) return true;
   return exactValue(c).gt(exact(limit, 'limit'));
 }
 
