@@ -11,6 +11,7 @@ import { SimulatedClock } from '../engine/clock.js';
 import type { Engine, EngineLog, ExitTiming, RiskEvent, StakeSpec, StrategyFailure } from '../engine/engine.js';
 import { buildKernel } from '../engine/kernel.js';
 import { SymbolFeed } from '../engine/market-data.js';
+import type { Portfolio } from '../engine/portfolio.js';
 import { Atr } from '../indicators/index.js';
 import type { ExitConfig } from '../risk/exits.js';
 import { resolveParams } from '../strategy/params.js';
@@ -19,6 +20,7 @@ import type { ParamValue, ParamValues, Strategy, StrategyDefinition, StrategySta
 import { PercentFeeModel } from './fee-model.js';
 import { VolumeParticipation } from './fill-model.js';
 import { tradeFingerprint } from './fingerprint.js';
+import { type LedgerDivergence, ledgerDivergence } from './ledger-divergence.js';
 import { annualisation, computeMetrics, type EquityCurve, type Metrics } from './metrics.js';
 import { buildRiskHook } from './risk-wiring.js';
 import { type LatencySpec, SimulatedVenue } from './simulated-venue.js';
@@ -126,8 +128,19 @@ export interface BacktestResult {
   strategyStats: StrategyStatistics | null;
   fees: number;
   finalEquity: number;
+  /**
+   * Where the run's double ledger parts from the exact ledger kept beside it, by half a cent or more (docs/money.md);
+   * absent when they agree, which the property test in src/engine/exact-ledger.test.ts says is every run it draws.
+   */
+  ledgerDivergence?: LedgerDivergence;
   /** The settings of the run, echoed into reports. */
   config: Record<string, unknown>;
+}
+
+// The field is set only when the ledgers differ, so the JSON of an agreeing run is unchanged.
+function ledgerDivergenceField(pf: Portfolio): { ledgerDivergence?: LedgerDivergence } {
+  const d = ledgerDivergence(pf);
+  return d === null ? {} : { ledgerDivergence: d };
 }
 
 function isStrategyObject(x: BacktestOptions['strategy']): x is Strategy {
@@ -328,6 +341,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     strategyStats,
     fees: engine.portfolio.feesPaid,
     finalEquity: engine.portfolio.equity(),
+    ...ledgerDivergenceField(engine.portfolio),
     config: {
       strategy: strategyName,
       params,

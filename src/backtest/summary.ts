@@ -59,6 +59,14 @@ export function formatSummary(r: BacktestResult): string {
       `load ${r.timing.loadMs.toFixed(0)} ms, run ${r.timing.runMs.toFixed(1)} ms, ${Math.round(r.timing.barsPerSecond).toLocaleString('en-US')} bars/s`,
     ],
   ];
+  const d = r.ledgerDivergence;
+  if (d !== undefined) {
+    // The double ledger parted from the exact one by half a cent or more: both are shown (docs/money.md).
+    rows.push([
+      'ledger divergence',
+      `${money(d.largest)}: cash ${d.cash.double} (exact ${d.cash.exact}), realised P&L ${d.realizedPnl.double} (exact ${d.realizedPnl.exact}), fees ${d.fees.double} (exact ${d.fees.exact})`,
+    ]);
+  }
   for (const [label, value] of Object.entries(r.strategyStats?.summary ?? {})) rows.push([label, statText(value)]);
   if (r.strategyErrors.length > 0) {
     const e = r.strategyErrors[0];

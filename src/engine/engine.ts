@@ -108,6 +108,8 @@ export interface EngineOptions {
    * break-even, take-profit) is decided on the closed bar and fills at the next bar's open, like the exit signal.
    */
   exitTiming?: ExitTiming;
+  /** A backtest's exact ledger beside its doubles: `shadow` (default, reported as `ledgerDivergence`) or `off`. */
+  exactLedger?: 'shadow' | 'off';
 }
 
 /** When exit rules execute in a simulation (see `EngineOptions.exitTiming`). */
@@ -231,6 +233,8 @@ export class Engine implements ExecutionSink, RiskActions {
       leverage: opts.leverage ?? 1,
       multipliers: opts.instruments.map((i) => i.multiplier),
       strategyId: this.strategyId,
+      // Paper and live book money exactly; a backtest keeps doubles and the exact ledger as a check beside them.
+      exact: this.mode === 'backtest' ? (opts.exactLedger ?? 'shadow') : 'authority',
     });
     this.exec = new ExecutionEngine(opts.venue, this.clock, this.bus, this);
     this.riskView = new EngineRiskView(

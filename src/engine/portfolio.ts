@@ -1,6 +1,8 @@
 import type { ClosedTrade } from '../core/events.js';
 import type { Position } from '../core/position.js';
+import { type Exact, exact } from '../core/money.js';
 import type { PortfolioView } from '../strategy/types.js';
+import { ExactLedger } from './exact-ledger.js';
 
 /** Account settings of a portfolio. */
 export interface PortfolioOptions {
@@ -13,6 +15,12 @@ export interface PortfolioOptions {
   /** Contract multiplier per symbol index (defaults to 1). */
   multipliers?: readonly number[];
   strategyId?: string;
+  /**
+   * The exact ledger's role (docs/money.md): `authority` (paper and live) books every fill in decimals and the
+   * doubles are read from it after each fill, so they never accumulate float error; `shadow` (a backtest) keeps it
+   * beside the doubles to report any divergence; `off` keeps none. Default `shadow`.
+   */
+  exact?: 'authority' | 'shadow' | 'off';
 }
 
 // A position whose size is below this fraction of the traded size is float residue of lot arithmetic: flat.
@@ -46,6 +54,9 @@ export class Portfolio implements PortfolioView {
   feesPaid = 0;
   /** Closed round trips, in closing order. */
   readonly trades: ClosedTrade[] = [];
+  /** The same fills booked in exact decimals (null when `exact: 'off'`). */
+  readonly exact: ExactLedger | null;
+  private readonly exactIsAuthority: boolean;
 
   // Round-trip bookkeeping of the currently open trade per symbol.
   private readonly tOpenTime: Float64Array;
@@ -83,6 +94,11 @@ export class Portfolio implements PortfolioView {
     this.tTag = new Array<string | undefined>(n).fill(undefined);
     this.openList = new Int32Array(n);
     for (let i = 0; i < n; i++) this.index.set(symbols[i], i);
+    const role = opts.exact ?? 'shadow';
+    this.exactIsAuthority = role === 'authority';
+    const multipliers: Exact[] = [];
+    for (let i = 0; i < n; i++) multipliers.push(exact(this.mult[i], `${symbols[i]} multiplier`));
+    this.exact = role === 'off' ? null : new ExactLedger(n, exact(opts.cash, 'starting cash'), multipliers);
   }
 
   /** Index of a symbol, -1 when unknown. */
@@ -194,6 +210,43 @@ export class Portfolio implements PortfolioView {
    * `exitReason` labels a trade this fill closes; `entryTag` is kept for a trade it opens.
    */
   applyFill(
+    s: number,
+    sideSign: number,
+    quantity: number,
+    price: number,
+    fee: number,
+    time: number,
+    exitReason: string,
+    entryTag: string | undefined,
+  ): ClosedTrade | null {
+    const trade = this.applyFillDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
+    const x = this.exact;
+    if (x === null) return trade;
+    // The double a fill arrives in is read as the decimal it stands for (15 significant digits, docs/money.md).
+    x.applyFill(
+      s,
+      sideSign > 0 ? 1 : -1,
+      exact(quantity, 'fill quantity'),
+      exact(price, 'fill price'),
+      exact(fee, 'fee'),
+    );
+    if (this.exactIsAuthority) {
+      // Paper and live: the account is the exact ledger; the doubles are its nearest readings, not running sums.
+      this.cash = x.cash.toNumber();
+      this.realizedPnl = x.realizedPnl.toNumber();
+      this.feesPaid = x.feesPaid.toNumber();
+      this.realizedBySymbol[s] = x.realizedBySymbol[s].toNumber();
+      this.feesBySymbol[s] = x.feesBySymbol[s].toNumber();
+      if (this.qty[s] !== 0) {
+        this.qty[s] = x.qty[s].toNumber();
+        this.avg[s] = x.avg[s].toNumber();
+      }
+    }
+    return trade;
+  }
+
+  // The double accounting: the whole of it in a backtest, the trade bookkeeping under an exact authority.
+  private applyFillDouble(
     s: number,
     sideSign: number,
     quantity: number,

@@ -51,6 +51,20 @@ describe('pre-trade rules: exact limit and actual', () => {
     });
   });
 
+  it('limits are judged in exact decimals at the boundary: an order worth exactly the limit passes, a cent more does not', () => {
+    // 0.1 + 0.2 BTC at 100 is 30.000000000000004 in doubles: exactly 30, the limit.
+    const { engine, view } = setup({ maxOrderNotional: 30, maxPositionNotional: 30, capitalCap: 30 });
+    expect((0.1 + 0.2) * 100).toBeGreaterThan(30);
+    expect(engine.check(buy(0.1 + 0.2), view)).toBeNull();
+    expect(engine.check(buy(0.1, { type: 'limit', price: 300.00000000000006 }), view)).toBeNull();
+    expect(rejection(engine.check(buy(0.3001), view))?.code).toBe('MAX_NOTIONAL');
+    // The position after the order: 0.2 held, 0.1 more (0.30000000000000004 in doubles) at 100.
+    const pos = setup({ maxPositionNotional: 30 });
+    pos.view.setPosition('BTC/USD', 0.2);
+    expect(pos.engine.check(buy(0.1), pos.view)).toBeNull();
+    expect(rejection(pos.engine.check(buy(0.11), pos.view))?.code).toBe('POSITION_LIMIT');
+  });
+
   it('POSITION_LIMIT on the resulting position, including a flip', () => {
     const { engine, view } = setup({ maxPositionNotional: 10_000 });
     view.setPosition('BTC/USD', 80);

@@ -1,6 +1,7 @@
 import type { RiskConfig } from '../core/config.js';
 import { type RiskReasonCode, RiskLimitError } from '../core/errors.js';
 import type { Instrument } from '../core/instrument.js';
+import { type Exact, exact } from '../core/money.js';
 import type { OrderIntent } from '../core/order.js';
 import type { ClosedTrade } from '../core/events.js';
 import type { Fill } from '../core/fill.js';
@@ -30,7 +31,49 @@ export class CheckContext {
   /** (|newPosition| - |position|) x price x multiplier: the change in gross exposure. */
   deltaNotional = 0;
   equity = Number.NaN;
+
+  /** The order's notional in exact decimals (docs/money.md): the limit checks' judge near a limit. */
+  exactOrderNotional(): Exact {
+    return exact(this.intent.quantity, 'order quantity')
+      .mul(exact(this.price, 'order price'))
+      .mul(exact(this.instrument.multiplier, 'multiplier'));
+  }
+
+  /** |position after the order| x price x multiplier in exact decimals. */
+  exactPositionNotionalAfter(): Exact {
+    const q = exact(this.intent.quantity, 'order quantity');
+    const p = exact(this.position, 'position');
+    const after = this.intent.side === 'buy' ? p.plus(q) : p.minus(q);
+    return after.abs().mul(exact(this.price, 'order price')).mul(exact(this.instrument.multiplier, 'multiplier'));
+  }
 }
+
+// Within this relative distance of a limit a double comparison can be wrong by float noise (0.1 x 3 x 100 is
+// 30.000000000000004): there, and only there, the exact decimals decide, so the usual check allocates nothing.
+const LIMIT_BAND = 1e-9;
+
+/**
+ * Whether `value` is above `limit`, decided exactly near the limit: `exactValue` (the same amount from the exact
+ * decimals the value stands for) is computed only when the double is within LIMIT_BAND of the limit.
+ */
+export function exceedsLimit(
+  value: number,
+  limit: number,
+  exactValue: (c: CheckContext) => Exact,
+  c: CheckContext,
+): boolean {
+  const band = Math.abs(limit) * LIMIT_BAND;
+  if (value < limit - band) return false;
+  // NaN exceeds, as the plain double comparison always said.
+  if (!(value <= limit + band)) return true;
+  return exactValue(c).gt(exact(limit, 'limit'));
+}
+
+const orderNotionalOf = (c: CheckContext): Exact => c.exactOrderNotional();
+const positionNotionalAfterOf = (c: CheckContext): Exact => c.exactPositionNotionalAfter();
+// The strategy's exposure is a reading of marked positions (a double); the order's part is exact.
+const capitalAfterOf = (c: CheckContext): Exact =>
+  exact(c.view.strategyExposure(c.intent.strategyId), 'strategy exposure').plus(c.exactOrderNotional());
 
 /** One pre-trade rule with a stable reason code. `check` returns null to accept. */
 export interface PreTradeRule {
@@ -162,7 +205,7 @@ export class MaxNotionalRule implements PreTradeRule {
   readonly needsPrice = true;
   constructor(readonly limit: number) {}
   check(c: CheckContext): RiskLimitError | null {
-    if (c.orderNotional <= this.limit) return null;
+    if (!exceedsLimit(c.orderNotional, this.limit, orderNotionalOf, c)) return null;
     return riskError(
       this.code,
       `order value ${fmt(c.orderNotional)} exceeds maxOrderNotional ${fmt(this.limit)} (${what(c)})`,
@@ -179,7 +222,7 @@ export class PositionLimitRule implements PreTradeRule {
   readonly needsPrice = true;
   constructor(readonly limit: number) {}
   check(c: CheckContext): RiskLimitError | null {
-    if (c.positionNotionalAfter <= this.limit) return null;
+    if (!exceedsLimit(c.positionNotionalAfter, this.limit, positionNotionalAfterOf, c)) return null;
     return riskError(
       this.code,
       `position value after the order ${fmt(c.positionNotionalAfter)} exceeds maxPositionNotional ${fmt(this.limit)} (${what(c)})`,
@@ -197,7 +240,7 @@ export class CapitalCapRule implements PreTradeRule {
   constructor(readonly limit: number) {}
   check(c: CheckContext): RiskLimitError | null {
     const after = c.view.strategyExposure(c.intent.strategyId) + c.orderNotional;
-    if (after <= this.limit) return null;
+    if (!exceedsLimit(after, this.limit, capitalAfterOf, c)) return null;
     return riskError(
       this.code,
       `strategy exposure after the order ${fmt(after)} exceeds capitalCap ${fmt(this.limit)} (${what(c)})`,

@@ -22,7 +22,7 @@ import {
 } from '../../core/index.js';
 import { venueCallContext } from '../call-context.js';
 import type { RequestBudget } from '../request-budget.js';
-import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
+import { orderAmountTexts, toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
 import {
   CcxtFutures,
@@ -334,15 +334,26 @@ export class CcxtVenue implements Venue {
         code: VENUE_CODES.badSymbol,
       });
     await this.checkOrderFilters(req, market);
+    const ccxtType = req.type === 'market' || req.type === 'stop' ? 'market' : 'limit';
+    // Amounts leave as exact decimal strings on the market's grid: ccxt formats strings without a float step.
+    const texts = orderAmountTexts(toInstrument(market, Number(this.exchange.precisionMode)), {
+      side: req.side,
+      type: req.type,
+      quantity: req.quantity,
+      ...(ccxtType === 'limit' && req.price !== undefined ? { price: req.price } : {}),
+      ...(req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit')
+        ? { stopPrice: req.stopPrice }
+        : {}),
+    });
     const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
     if (req.timeInForce && req.type !== 'market' && req.type !== 'stop')
       params.timeInForce = req.timeInForce === 'DAY' ? 'GTC' : req.timeInForce;
-    if (req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
-      params.triggerPrice = req.stopPrice;
+    if (texts.triggerPrice !== undefined) params.triggerPrice = texts.triggerPrice;
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
     if (this.futures && !req.reduceOnly) await this.checkMarginFloor(req, market);
-    const ccxtType = req.type === 'market' || req.type === 'stop' ? 'market' : 'limit';
-    const price = ccxtType === 'limit' ? req.price : undefined;
+    // ccxt's typings say number, but its formatting (amountToPrecision, priceToPrecision) takes decimal strings.
+    const amount = texts.amount as unknown as number;
+    const price = texts.price as unknown as number | undefined;
     // Binance accepts a client id again once its order is closed, so re-sending an id we already sent (a retry
     // after a lost answer, a restarted strategy step) could fill twice: return the order the venue has instead.
     if (this.sentClientIds.has(req.clientOrderId)) {
@@ -352,9 +363,7 @@ export class CcxtVenue implements Venue {
     this.sentClientIds.add(req.clientOrderId);
     this.touchedSymbols.add(req.symbol);
     try {
-      const o = await this.call(() =>
-        this.exchange.createOrder(req.symbol, ccxtType, req.side, req.quantity, price, params),
-      );
+      const o = await this.call(() => this.exchange.createOrder(req.symbol, ccxtType, req.side, amount, price, params));
       const v = this.remember(o, req.clientOrderId);
       for (const tracked of this.orderTrackers) tracked.set(v.venueOrderId, v.symbol);
       return v;

@@ -1,5 +1,6 @@
 /** Conversions between ccxt's unified structures and the core's venue types. */
 import type { Market, Order, OrderBook as CcxtBook, Ticker as CcxtTicker, OHLCV, Trade } from 'ccxt';
+import { decimalText, exact, quantisePrice, quantiseQuantity } from '../../core/money.js';
 import type {
   Bar,
   Instrument,
@@ -40,6 +41,35 @@ export function toInstrument(m: Market, precisionMode: number): Instrument | und
     minNotional: minNotional !== undefined && minNotional > 0 ? minNotional : 0,
     multiplier: m.contractSize && m.contractSize > 0 ? m.contractSize : 1,
   };
+}
+
+/** The amounts of an order as the decimal strings ccxt sends (docs/money.md). */
+export interface OrderAmountTexts {
+  amount: string;
+  price?: string;
+  triggerPrice?: string;
+}
+
+/**
+ * An order's quantity, limit price and trigger as exact decimal strings for ccxt: on the market's lot and tick by
+ * the rules of docs/money.md (quantity toward zero, a limit to the passive side, a trigger away from the market) when
+ * the market's precision is known, else the decimal each number stands for. Never a float through `toFixed`.
+ */
+export function orderAmountTexts(
+  inst: Instrument | undefined,
+  req: { side: 'buy' | 'sell'; type: OrderType; quantity: number; price?: number; stopPrice?: number },
+): OrderAmountTexts {
+  const amount = inst ? quantiseQuantity(inst, req.quantity) : exact(req.quantity, 'order quantity');
+  const out: OrderAmountTexts = { amount: decimalText(amount) };
+  if (req.price !== undefined) {
+    const p = inst ? quantisePrice(inst, req.price, req.side, 'limit') : exact(req.price, 'order price');
+    out.price = decimalText(p);
+  }
+  if (req.stopPrice !== undefined) {
+    const t = inst ? quantisePrice(inst, req.stopPrice, req.side, 'stop') : exact(req.stopPrice, 'order stop price');
+    out.triggerPrice = decimalText(t);
+  }
+  return out;
 }
 
 /** ccxt's order status plus the filled amount as the core's lifecycle state. */

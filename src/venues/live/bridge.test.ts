@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Order, VenueFill } from '../../core/index.js';
+import { defineInstrument, type Order, type VenueFill, type VenueOrderRequest } from '../../core/index.js';
 import type { VenueListener } from '../../engine/execution-venue.js';
 import { MemoryJournal } from '../../../test/fixtures/runtime/kit.js';
 import { MemoryVenue } from '../../../test/fixtures/runtime/memory-venue.js';
@@ -53,10 +53,18 @@ function order(side: 'buy' | 'sell', type: 'market' | 'stop', tag?: string): Ord
   };
 }
 
-function setup() {
+const BTC = defineInstrument({ symbol: 'BTC/USDT', tickSize: 0.01, lotSize: 0.00001 });
+
+function setup(withInstrument = false) {
   const venue = new MemoryVenue();
   const journal = new MemoryJournal();
-  const bridge = new LiveVenueBridge({ venue, journal, clientIdPrefix: 't-', strategyId: 's' });
+  const bridge = new LiveVenueBridge({
+    venue,
+    journal,
+    clientIdPrefix: 't-',
+    strategyId: 's',
+    ...(withInstrument ? { instruments: [BTC] } : {}),
+  });
   const listener = new Listener();
   bridge.attach(listener);
   bridge.start();
@@ -156,6 +164,60 @@ describe('LiveVenueBridge', () => {
     await bridge.drain();
     expect(listener.fills).toBe(6001);
     expect(journal.fills).toHaveLength(0); // keep is off: nothing retained by the double either
+    bridge.close();
+  });
+
+  it('quantises an order onto tick and lot before it is sent (docs/money.md) and refuses one below a lot', async () => {
+    const { venue, journal, bridge } = setup(true);
+    const sent: VenueOrderRequest[] = [];
+    venue.onPlace = (req) => sent.push(req);
+    const limit = (side: 'buy' | 'sell', price: number, quantity: number): Order => ({
+      ...order(side, 'market'),
+      type: 'limit',
+      price,
+      quantity,
+    });
+    bridge.submit(limit('buy', 20_000.019, 0.1 + 0.2));
+    bridge.submit(limit('sell', 40_000.001, 0.000019999));
+    const stop = { ...order('sell', 'stop'), stopPrice: 89.999 };
+    bridge.submit(stop);
+    const dust = limit('buy', 100, 0.000009);
+    bridge.submit(dust);
+    await bridge.drain();
+    expect(sent.map((r) => [r.side, r.type, r.price ?? r.stopPrice, r.quantity])).toEqual([
+      ['buy', 'limit', 20_000.01, 0.3],
+      ['sell', 'limit', 40_000.01, 0.00001],
+      ['sell', 'stop', 89.99, 1],
+    ]);
+    expect(dust.status).toBe('rejected');
+    // The journal holds what was sent, not what was asked.
+    expect(new Set(journal.orders.map((o) => o.price ?? o.stopPrice))).toEqual(new Set([20_000.01, 40_000.01, 89.99]));
+    bridge.close();
+  });
+
+  it('books a fill read exactly: noise in price and quantity lands on tick and lot, a base-asset fee in whole lots', async () => {
+    const { venue, journal, bridge } = setup(true);
+    const buy = { ...order('buy', 'market'), quantity: 0.001 };
+    venue.fillMarket = false;
+    bridge.submit(buy);
+    await bridge.drain();
+    venue.pushFill({
+      venueTradeId: 'x1',
+      venueOrderId: buy.venueOrderId as string,
+      clientOrderId: bridge.clientOrderIdOf(buy),
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      price: 0.1 + 0.2,
+      quantity: 0.0001 * 10,
+      fee: 0.0000011,
+      feeCurrency: 'BTC',
+      liquidity: 'taker',
+      time: 1,
+    });
+    await bridge.drain();
+    const f = journal.fills[0];
+    // Executed 0.001, credited 0.0009989, booked 0.00099 (whole lots of 0.00001); 0.00001 BTC at 0.3 is the fee.
+    expect([f.price, f.quantity, f.fee]).toEqual([0.3, 0.00099, 0.000003]);
     bridge.close();
   });
 });

@@ -19,11 +19,13 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
+import { exact, exactSteps, quantisePrice, quantiseQuantity } from '../../core/money.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG, type VenueListener } from '../../engine/execution-venue.js';
 import type { Context, Span } from '@opentelemetry/api';
 import { checkCapacity } from '../../core/queue-bound.js';
 import { contextWith, inSpan, runIn, startSpan, tracingEnabled } from '../../core/tracing.js';
 import { venueCallContext, withVenueCallContext } from '../call-context.js';
+import { exactFillOf } from './exact-fill.js';
 import { clientOrderIdFor, DEFAULT_MAX_CLIENT_ID_LENGTH, fillKey } from './client-order-id.js';
 
 export { PROTECTIVE_STOP_TAG };
@@ -324,7 +326,7 @@ export class LiveVenueBridge implements ExecutionVenue {
 
   /** Engine call: enqueue a placement (write-ahead, then the venue). */
   submit(order: Order): void {
-    if (order.side === 'sell' && !this.fitSellToLot(order)) return;
+    if (!this.quantiseOrder(order)) return;
     // A full order queue refuses new exposure (the strategy hears why); what reduces risk is always queued.
     if (this.checkBound(this.orderQueue) && !this.isUrgentOrder(order)) {
       this.listener?.onRejected(order, 'QUEUE_FULL', this.now());
@@ -493,24 +495,31 @@ export class LiveVenueBridge implements ExecutionVenue {
   // ---- internals ----
 
   /**
-   * Rounds a sell down to the instrument's lot: after a fee taken in the base asset the position is not a whole
-   * number of lots, and the venue refuses a sell above the credited balance. A remainder below one lot (dust) cannot
-   * be sold: the order is refused here. False when the order was refused.
+   * Brings an order onto the instrument's grid before it is journaled and sent (docs/money.md, "Quantisation"): the
+   * quantity toward zero onto the lot, a limit price to the passive side of the tick (buy down, sell up), a stop
+   * trigger away from the market (buy up, sell down), in exact decimals — never a float step or `toFixed`. After a
+   * fee taken in the base asset a position is not a whole number of lots, and the venue refuses a sell above the
+   * credited balance: the lot rounding is what makes it sellable. A quantity below one lot (or a sell below the
+   * minimum: dust) cannot be sent: the order is refused here. False when the order was refused.
    */
-  private fitSellToLot(order: Order): boolean {
+  private quantiseOrder(order: Order): boolean {
     const inst = this.instruments.get(order.symbol);
     if (inst === undefined) return true;
-    const lots = Math.floor(order.quantity / inst.lotSize + 1e-9);
-    const q = Number((lots * inst.lotSize).toFixed(12));
-    if (q >= inst.minQty - 1e-12 && q > 0) {
-      if (q < order.quantity) order.quantity = q;
+    if (order.price !== undefined)
+      order.price = quantisePrice(inst, order.price, order.side, order.type === 'stop' ? 'stop' : 'limit').toNumber();
+    if (order.stopPrice !== undefined)
+      order.stopPrice = quantisePrice(inst, order.stopPrice, order.side, 'stop').toNumber();
+    const q = quantiseQuantity(inst, order.quantity);
+    const minimum = order.side === 'sell' ? exact(inst.minQty, `${inst.symbol} minQty`) : exactSteps(inst).lot;
+    if (q.gte(minimum) && q.isPositive()) {
+      order.quantity = q.toNumber();
       return true;
     }
     this.listener?.onRejected(order, 'BELOW_ONE_LOT', this.now());
     this.notice(
       'info',
-      'Sell below one lot not sent',
-      `${order.quantity} ${order.symbol} is below the venue's smallest quantity ${inst.minQty} (dust left on the account)`,
+      `${order.side === 'sell' ? 'Sell' : 'Buy'} below one lot not sent`,
+      `${order.quantity} ${order.symbol} is below the venue's smallest quantity ${order.side === 'sell' ? inst.minQty : inst.lotSize}${order.side === 'sell' ? ' (dust left on the account)' : ''}`,
       order,
     );
     return false;
@@ -729,17 +738,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     if (this.seenFills.has(key)) return false;
     this.seenFills.add(key);
     const feeInBase = f.feeCurrency === baseOf(f.symbol);
-    let fee = feeInBase ? f.fee * f.price : f.fee;
-    // What the account was really credited: a spot buy whose fee is taken in the base asset receives less. It is
-    // booked in whole lots, so the position can always be sold to zero; the sub-lot rest stays on the account as
-    // dust and its cost is counted with the fee (a position of dust would never close and block the strategy).
-    let booked = f.quantity;
-    if (order.side === 'buy' && feeInBase) {
-      const credited = Math.max(0, f.quantity - f.fee);
-      const lot = this.instruments.get(order.symbol)?.lotSize;
-      booked = lot ? Number((Math.floor(credited / lot + 1e-9) * lot).toFixed(12)) : Number(credited.toFixed(12));
-      fee = (f.quantity - booked) * f.price;
-    }
+    const exactFill = exactFillOf(this.instruments.get(order.symbol), order.side, f, feeInBase);
+    const price = exactFill.price.toNumber();
+    const executed = exactFill.executed.toNumber();
+    const booked = exactFill.booked.toNumber();
+    const fee = exactFill.fee.toNumber();
     const fill: Fill = {
       id: `${this.id}:${cid}:${f.venueTradeId}`,
       orderId: cid,
@@ -747,7 +750,7 @@ export class LiveVenueBridge implements ExecutionVenue {
       strategyId: this.o.strategyId,
       symbol: order.symbol,
       side: order.side,
-      price: f.price,
+      price,
       quantity: booked,
       fee,
       liquidity: f.liquidity,
@@ -757,7 +760,7 @@ export class LiveVenueBridge implements ExecutionVenue {
     };
     // Stored before it is applied: a crash in between is healed on restart by rebuilding from the store.
     await this.o.journal.persistFill(fill);
-    this.listener?.onFill(order, f.price, f.quantity, fee, f.liquidity, f.time, booked);
+    this.listener?.onFill(order, price, executed, fee, f.liquidity, f.time, booked);
     this.o.onFillApplied?.(order, fill);
     this.retireIfDone(order);
     return true;

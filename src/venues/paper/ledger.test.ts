@@ -27,4 +27,17 @@ describe('Ledger', () => {
     l.release('BTC', 5);
     expect(l.balances()[0]).toEqual({ asset: 'BTC', free: 1, used: 0, total: 1 });
   });
+
+  it('keeps exact balances over many fills where a running float sum drifts', () => {
+    const l = new Ledger({ USDT: 1 });
+    let drift = 1;
+    for (let i = 0; i < 1000; i++) {
+      l.credit('USDT', -0.001);
+      l.credit('BTC', 0.00001);
+      drift -= 0.001;
+    }
+    expect(drift).not.toBe(0);
+    expect(l.total('USDT')).toBe(0);
+    expect(l.total('BTC')).toBe(0.01);
+  });
 });

@@ -1,17 +1,26 @@
 /** The paper account's cash book: per-asset totals and the part reserved for open orders (spot semantics). */
 import type { Balance } from '../../core/index.js';
+import { Exact, exact, ZERO } from '../../core/money.js';
 
-/** Float noise below this is treated as zero so balances never show -1e-17 or a dust reservation. */
+/**
+ * Amounts below this are treated as zero so a reservation released in parts (each part computed from a double)
+ * never leaves a dust reservation of 1e-17.
+ */
 const DUST = 1e-12;
+const DUST_EXACT = new Exact(DUST);
 
-function clean(x: number): number {
-  return Math.abs(x) < DUST ? 0 : x;
+function clean(x: Exact): Exact {
+  return x.abs().lt(DUST_EXACT) ? ZERO : x;
 }
 
-/** One asset's amounts; `free = total - used`. */
+/**
+ * One asset's amounts in exact decimals (docs/money.md): every credit and reservation is read as the decimal its
+ * double stands for, so a balance moved by a thousand fills is the exact sum, not a running float one.
+ * `free = total - used`.
+ */
 interface Account {
-  total: number;
-  used: number;
+  total: Exact;
+  used: Exact;
 }
 
 /**
@@ -22,38 +31,38 @@ export class Ledger {
   private readonly accounts = new Map<string, Account>();
 
   constructor(totals: Record<string, number> = {}) {
-    for (const [asset, amount] of Object.entries(totals)) this.account(asset).total = amount;
+    for (const [asset, amount] of Object.entries(totals)) this.account(asset).total = exact(amount, `balance ${asset}`);
   }
 
   /** Free (unreserved) amount of `asset`. */
   free(asset: string): number {
     const a = this.accounts.get(asset);
-    return a ? clean(a.total - a.used) : 0;
+    return a ? clean(a.total.minus(a.used)).toNumber() : 0;
   }
 
   /** Total amount of `asset`. */
   total(asset: string): number {
-    return this.accounts.get(asset)?.total ?? 0;
+    return this.accounts.get(asset)?.total.toNumber() ?? 0;
   }
 
   /** Locks `amount` of `asset` for an order; false (and nothing locked) when the free amount is short. */
   reserve(asset: string, amount: number): boolean {
     if (amount > this.free(asset) * (1 + 1e-12) + DUST) return false;
     const a = this.account(asset);
-    a.used = clean(a.used + amount);
+    a.used = clean(a.used.plus(exact(amount, `reservation of ${asset}`)));
     return true;
   }
 
   /** Unlocks `amount` of `asset` (an order's reservation, fully or in part). */
   release(asset: string, amount: number): void {
     const a = this.account(asset);
-    a.used = Math.max(0, clean(a.used - amount));
+    a.used = Exact.max(ZERO, clean(a.used.minus(exact(amount, `release of ${asset}`))));
   }
 
   /** Adds (or with a negative amount removes) `amount` to the total of `asset`. */
   credit(asset: string, amount: number): void {
     const a = this.account(asset);
-    a.total = clean(a.total + amount);
+    a.total = clean(a.total.plus(exact(amount, `credit of ${asset}`)));
   }
 
   /** Balances of every asset ever held, as a venue reports them. */
@@ -61,7 +70,12 @@ export class Ledger {
     const out: Balance[] = [];
     for (const [asset, a] of this.accounts) {
       const used = clean(a.used);
-      out.push({ asset, free: clean(a.total - used), used, total: a.total });
+      out.push({
+        asset,
+        free: clean(a.total.minus(used)).toNumber(),
+        used: used.toNumber(),
+        total: a.total.toNumber(),
+      });
     }
     return out;
   }
@@ -69,14 +83,14 @@ export class Ledger {
   /** Totals per asset (what a snapshot persists; reservations are rebuilt from the open orders). */
   totals(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [asset, a] of this.accounts) out[asset] = a.total;
+    for (const [asset, a] of this.accounts) out[asset] = a.total.toNumber();
     return out;
   }
 
   private account(asset: string): Account {
     let a = this.accounts.get(asset);
     if (!a) {
-      a = { total: 0, used: 0 };
+      a = { total: ZERO, used: ZERO };
       this.accounts.set(asset, a);
     }
     return a;
