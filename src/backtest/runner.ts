@@ -282,6 +282,7 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   const strategyStats = collectStatistics(strategy, engine.strategyFailures, engine.clock.now());
 
   const trades = engine.portfolio.trades;
+  const fillLog = engine.fillLog;
   const equity: EquityCurve = {
     time: engine.equityTime.subarray(0, engine.equityLength),
     value: engine.equityValue.subarray(0, engine.equityLength),
@@ -324,7 +325,10 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     strategyErrors: engine.strategyFailures,
     orders: engine.exec.ordersCreated,
     fills: engine.fills,
-    fillRecords: engine.fillLog ?? [],
+    // Built from the engine's columnar fill log when first read: a run whose fills nobody lists builds none.
+    get fillRecords(): FillRecord[] {
+      return fillLog === null ? [] : fillLog.records();
+    },
     strategyStats,
     fees: engine.portfolio.feesPaid,
     finalEquity: engine.portfolio.equity(),

@@ -1,7 +1,7 @@
 import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade, EventBus, EventMap, EventName, RiskCheckInputs } from '../core/events.js';
-import type { Fill, FillRecord, Liquidity } from '../core/fill.js';
+import type { Fill, Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
@@ -21,6 +21,7 @@ import { EngineContext } from './context.js';
 import { InProcessEventBus } from './event-bus.js';
 import { ExecutionEngine, type ExecutionSink } from './execution-engine.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG } from './execution-venue.js';
+import { FillLog } from './fill-log.js';
 import type { SymbolFeed } from './market-data.js';
 import { Portfolio } from './portfolio.js';
 import { type AtrLike, EngineRiskView } from './risk-view.js';
@@ -146,7 +147,7 @@ export class Engine implements ExecutionSink, RiskActions {
   strategyStopped = false;
   fills = 0;
   /** Every fill in order, when `recordFills` is set; null otherwise. */
-  readonly fillLog: FillRecord[] | null;
+  readonly fillLog: FillLog | null;
 
   readonly stake: StakeSpec;
   readonly allowShort: boolean;
@@ -258,7 +259,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
     this.exec.attach(symbols);
     this.correlationPrefix = opts.correlationPrefix ?? null;
-    this.fillLog = opts.recordFills ? [] : null;
+    this.fillLog = opts.recordFills ? new FillLog(symbols) : null;
     this.signalSeq = 0;
   }
 
@@ -770,17 +771,7 @@ export class Engine implements ExecutionSink, RiskActions {
     const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
     this.fills++;
     if (this.fillLog !== null) {
-      this.fillLog.push({
-        time,
-        symbol: order.symbol,
-        side: order.side,
-        price,
-        quantity,
-        fee,
-        orderType: order.type,
-        tag: order.tag ?? null,
-        liquidity,
-      });
+      this.fillLog.push(time, s, order.side, price, quantity, fee, order.type, order.tag, liquidity);
     }
     if (this.bus.hasSubscribers('position.changed.v1')) {
       this.emit('position.changed.v1', order.correlationId, { position: pf.snapshot(s) });
