@@ -54,8 +54,7 @@ export class FillLog {
     this.quantity[k] = quantity;
     this.fee[k] = fee;
     this.symbolIndex[k] = s;
-    const type =
-      orderType === 'market' ? 0 : orderType === 'limit' ? 1 : orderType === 'stop' ? 2 : orderType === 'stop_limit' ? 3 : 0;
+    const type = orderType === 'limit' ? 1 : orderType === 'stop' ? 2 : orderType === 'stop_limit' ? 3 : 0;
     this.flags[k] = (side === 'sell' ? 1 : 0) | (liquidity === 'maker' ? 2 : 0) | (type << 2);
     this.tags.push(tag);
     this.length = k + 1;
