@@ -768,7 +768,8 @@ export class Engine implements ExecutionSink, RiskActions {
     const pf = this.portfolio;
     const before = pf.qty[s];
     const sideSign = order.side === 'buy' ? 1 : -1;
-    const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
+    // The round trip's row: its object is built only for a risk hook or a listener (else when the result is read).
+    const tradeRow = pf.book(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
     this.fills++;
     if (this.fillLog !== null) {
       this.fillLog.push(time, s, order.side, price, quantity, fee, order.type, order.tag, liquidity);
@@ -812,7 +813,9 @@ export class Engine implements ExecutionSink, RiskActions {
         }
       }
     }
-    if (trade !== null) this.tradeClosed(trade);
+    if (tradeRow >= 0 && (!this.riskIsPassThrough || this.bus.hasSubscribers('trade.closed.v1'))) {
+      this.tradeClosed(pf.tradeAt(tradeRow));
+    }
   }
 
   checkFill(order: Order, price: number, quantity: number, fee: number): string | null {
