@@ -1,4 +1,7 @@
 import { decimalText } from '../core/money.js';
+import { exact } from '../core/money.js';
+import { ExactLedger } from '../engine/exact-ledger.js';
+import type { FillLog } from '../engine/fill-log.js';
 import type { Portfolio } from '../engine/portfolio.js';
 
 /** One amount as the double ledger and the exact ledger hold it (exact as a decimal string). */
@@ -22,9 +25,28 @@ export interface LedgerDivergence {
 /** Half a cent: two amounts this close print the same to the cent. */
 export const CENT_TOLERANCE = 0.005;
 
-/** The divergence of the portfolio's doubles from its exact ledger, or null when they agree to the cent. */
-export function ledgerDivergence(pf: Portfolio): LedgerDivergence | null {
-  const x = pf.exact;
+/**
+ * The exact ledger of a run's fills: the portfolio's starting cash and multipliers, every fill of `fills` booked
+ * in decimals, in order (what a `shadow` ledger would hold, built after the run instead of during it).
+ */
+export function exactLedgerOfFills(pf: Portfolio, fills: FillLog): ExactLedger {
+  const n = pf.symbols.length;
+  const ledger = new ExactLedger(
+    n,
+    exact(pf.initialCash, 'cash'),
+    Array.from({ length: n }, (_, i) => exact(pf.mult[i], 'multiplier')),
+  );
+  fills.replay((s, side, quantity, price, fee) =>
+    ledger.applyFill(s, side, exact(quantity, 'fill quantity'), exact(price, 'fill price'), exact(fee, 'fee')),
+  );
+  return ledger;
+}
+
+/**
+ * The divergence of the portfolio's doubles from an exact ledger of the same fills (default: the one it kept),
+ * or null when they agree to the cent or there is none.
+ */
+export function ledgerDivergence(pf: Portfolio, x: ExactLedger | null = pf.exact): LedgerDivergence | null {
   if (x === null) return null;
   const pair = (double: number, exact: typeof x.cash): [LedgerPair, number] => [
     { double, exact: decimalText(exact) },

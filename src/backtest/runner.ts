@@ -20,11 +20,12 @@ import type { ParamValue, ParamValues, Strategy, StrategyDefinition, StrategySta
 import { PercentFeeModel } from './fee-model.js';
 import { VolumeParticipation } from './fill-model.js';
 import { tradeFingerprint } from './fingerprint.js';
-import { type LedgerDivergence, ledgerDivergence } from './ledger-divergence.js';
+import { exactLedgerOfFills, type LedgerDivergence, ledgerDivergence } from './ledger-divergence.js';
 import { annualisation, computeMetrics, type EquityCurve, type Metrics } from './metrics.js';
 import { buildRiskHook } from './risk-wiring.js';
 import { type LatencySpec, SimulatedVenue } from './simulated-venue.js';
 import { type SlippageSpec, slippageFromSpec } from './slippage-model.js';
+import type { FillLog } from '../engine/fill-log.js';
 
 /** The engine's log callback, as a backtest's caller passes it (`BacktestOptions.log`). */
 export type { EngineLog } from '../engine/engine.js';
@@ -137,10 +138,18 @@ export interface BacktestResult {
   config: Record<string, unknown>;
 }
 
-// The field is set only when the ledgers differ, so the JSON of an agreeing run is unchanged.
-function ledgerDivergenceField(pf: Portfolio): { ledgerDivergence?: LedgerDivergence } {
-  const d = ledgerDivergence(pf);
-  return d === null ? {} : { ledgerDivergence: d };
+// Checked when first read (an exact ledger replayed from the fill log, off the hot loop), so a run nobody reads it
+// of (an optimiser trial) pays nothing; undefined when the ledgers agree, so the JSON of an agreeing run is unchanged.
+function lazyLedgerDivergence(pf: Portfolio, fills: FillLog | null): () => LedgerDivergence | undefined {
+  let done = false;
+  let d: LedgerDivergence | undefined;
+  return () => {
+    if (!done) {
+      d = ledgerDivergence(pf, fills === null ? pf.exact : exactLedgerOfFills(pf, fills)) ?? undefined;
+      done = true;
+    }
+    return d;
+  };
 }
 
 function isStrategyObject(x: BacktestOptions['strategy']): x is Strategy {
@@ -295,6 +304,8 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
   const strategyStats = collectStatistics(strategy, engine.strategyFailures, engine.clock.now());
 
   const trades = engine.portfolio.trades;
+  const fillLog = engine.fillLog;
+  const divergence = lazyLedgerDivergence(engine.portfolio, fillLog);
   const equity: EquityCurve = {
     time: engine.equityTime.subarray(0, engine.equityLength),
     value: engine.equityValue.subarray(0, engine.equityLength),
@@ -337,11 +348,16 @@ export function runBacktest(options: BacktestOptions): BacktestResult {
     strategyErrors: engine.strategyFailures,
     orders: engine.exec.ordersCreated,
     fills: engine.fills,
-    fillRecords: engine.fillLog ?? [],
+    // Built from the engine's columnar fill log when first read: a run whose fills nobody lists builds none.
+    get fillRecords(): FillRecord[] {
+      return fillLog === null ? [] : fillLog.records();
+    },
     strategyStats,
     fees: engine.portfolio.feesPaid,
     finalEquity: engine.portfolio.equity(),
-    ...ledgerDivergenceField(engine.portfolio),
+    get ledgerDivergence(): LedgerDivergence | undefined {
+      return divergence();
+    },
     config: {
       strategy: strategyName,
       params,

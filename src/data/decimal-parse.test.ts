@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDecimalAt } from './decimal-parse.js';
+import { parseDecimalAt, parseDecimalBytes, scanDecimalBytes, scanEnd } from './decimal-parse.js';
 
 // A seeded generator so a failure names a reproducible case.
 function lcg(seed: number): () => number {
@@ -80,5 +80,69 @@ describe('parseDecimalAt', () => {
     for (const s of ['0', '-0', '0.000', '-0.0', '007', '100', '-12.5', '0.000123', '123456789012345.6']) {
       expect(same(parseDecimalAt(s, 0, s.length), Number(s))).toBe(true);
     }
+  });
+});
+
+describe('the byte readers (what the CSV import runs on a file)', () => {
+  const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+  it('give exactly Number() on 16- and 17-digit shortest doubles, or NaN, and decide nearly all of them', () => {
+    const rnd = lcg(3);
+    let decided = 0;
+    let long = 0;
+    for (let k = 0; k < 200_000; k++) {
+      // Full-precision doubles (String() gives up to 17 significant digits), prices to volumes.
+      const v = (rnd() + rnd() * 2 ** -30) * 10 ** Math.floor(rnd() * 10 - 3);
+      const s = String(v);
+      if (s.includes('e')) continue;
+      if (s.replace(/^0\.0*|\./g, '').length >= 16) long++;
+      const b = bytes(`${s},`);
+      const scanned = scanDecimalBytes(b, 0, b.length);
+      if (Number.isNaN(scanned)) continue;
+      decided++;
+      if (!same(scanned, Number(s))) throw new Error(`${s}: ${scanned} != ${Number(s)}`);
+      if (scanEnd[0] !== s.length) throw new Error(`${s}: stopped at ${scanEnd[0]}`);
+      if (!same(parseDecimalBytes(b, 0, s.length), scanned)) throw new Error(`${s}: parseDecimalBytes differs`);
+    }
+    expect(long).toBeGreaterThan(100_000);
+    expect(decided).toBeGreaterThan(190_000);
+  });
+
+  it('agree with Number() on edge cases: 2^53 neighbours, 19 digits, 22 fraction digits, zeros, signs', () => {
+    const cases = [
+      '9007199254740991',
+      '9007199254740992',
+      '9007199254740993',
+      '9007199254740992.5',
+      '1234567890123456789',
+      '0.0000000000000000000001',
+      '1.7976931348623157',
+      '4.9406564584124654',
+      '2.2250738585072014',
+      '0.1',
+      '0.30000000000000004',
+      '-0',
+      '-0.000',
+      '000123.4500',
+      '99999999999999999',
+      '0.99999999999999994',
+      '0.99999999999999995',
+      '123456789012345.67',
+      '5e-324',
+      '1.',
+      '.5',
+      '-',
+      '',
+    ];
+    for (const s of cases) {
+      const b = bytes(s);
+      const got = parseDecimalBytes(b, 0, b.length);
+      if (!Number.isNaN(got)) expect(same(got, Number(s))).toBe(true);
+      const at = parseDecimalAt(s, 0, s.length);
+      expect(same(at, got)).toBe(true);
+    }
+    // What Number() refuses or reads otherwise is never decided here.
+    for (const s of ['1.', '.5', '-', '', '5e-324', '1e3', '+1', ' 1'])
+      expect(parseDecimalBytes(bytes(s), 0, s.length)).toBeNaN();
   });
 });

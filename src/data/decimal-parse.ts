@@ -125,80 +125,11 @@ export function scanDecimalBytes(buf: Uint8Array, a: number, limit: number): num
   return neg ? -v : v;
 }
 
-/** `parseDecimalAt` on ASCII bytes (a file's raw bytes): the CSV fast path reads cells where they lie. */
+/** `parseDecimalAt` on ASCII bytes: the whole of `buf[a..b)` must be the number (else NaN). */
 export function parseDecimalBytes(buf: Uint8Array, a: number, b: number): number {
-  let i = a;
-  let neg = false;
-  if (i < b && buf[i] === 45) {
-    neg = true;
-    i++;
-  }
-  if (i >= b) return Number.NaN;
-  // Digits gather in small integer chunks (< 10^9, plain integer arithmetic) that are folded into the
-  // significand: a multiply-add chain in doubles per digit was most of the cost.
-  let hi = 0; // first EXACT_DIGITS significant digits
-  let lo = 0; // the ones after them
-  let loDigits = 0;
-  let sig = 0;
-  let frac = 0;
-  let intDigits = 0;
-  let chunk = 0;
-  let chunkDigits = 0;
-  let c = buf[i];
-  for (; i < b; c = buf[++i]) {
-    const d = c - 48;
-    if (d < 0 || d > 9) break;
-    intDigits++;
-    if (sig === 0 && d === 0) continue;
-    sig++;
-    if (sig <= EXACT_DIGITS) {
-      chunk = chunk * 10 + d;
-      if (++chunkDigits === 8) {
-        hi = hi * 1e8 + chunk;
-        chunk = 0;
-        chunkDigits = 0;
-      }
-    } else {
-      lo = lo * 10 + d;
-      loDigits++;
-    }
-  }
-  if (intDigits === 0) return Number.NaN;
-  if (i < b) {
-    if (c !== 46) return Number.NaN;
-    i++;
-    const start = i;
-    for (; i < b; i++) {
-      const d = buf[i] - 48;
-      if (d < 0 || d > 9) return Number.NaN;
-      frac++;
-      if (sig === 0 && d === 0) continue;
-      sig++;
-      if (sig <= EXACT_DIGITS) {
-        chunk = chunk * 10 + d;
-        if (++chunkDigits === 8) {
-          hi = hi * 1e8 + chunk;
-          chunk = 0;
-          chunkDigits = 0;
-        }
-      } else {
-        lo = lo * 10 + d;
-        loDigits++;
-      }
-    }
-    if (i === start) return Number.NaN;
-  }
-  if (sig > MAX_DIGITS || frac > 22) return Number.NaN;
-  if (chunkDigits > 0) hi = hi * POW10[chunkDigits] + chunk;
-  let v: number;
-  if (loDigits === 0) {
-    // Both operands exact: one correctly rounded IEEE operation, as `Number()` rounds.
-    v = frac === 0 ? hi : hi / POW10[frac];
-  } else {
-    v = nearestQuotient(hi, lo, loDigits, POW10[frac]);
-    if (Number.isNaN(v)) return v;
-  }
-  return neg ? -v : v;
+  if (a >= b) return Number.NaN;
+  const v = scanDecimalBytes(buf, a, b);
+  return scanEnd[0] === b ? v : Number.NaN;
 }
 
 // The double nearest (hi x 10^loDigits + lo) / p, in double-double arithmetic (about 104 bits), or NaN when the

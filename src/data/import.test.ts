@@ -368,3 +368,68 @@ describe('CSV fast path', () => {
     expect(dataError(() => importFile(short)).message).toBe(`${short}, row 2: 5 values but the header has 6 columns`);
   });
 });
+
+describe('importFile reads the common CSV from its bytes, with the result of reading its text', () => {
+  const header = 'time,open,high,low,close,volume';
+  const rows = [
+    '2024-01-01T00:00:00Z,100.5,101.25,99.75,100.00000000000001,1489.8918488602885',
+    '2024-01-01T00:01:00Z,99.99738356148043,100.03159277516258,99.99199473006928,100.00973555812372,0',
+    '2024-01-01T00:02:00Z,1e2,100.5,99.5,100,12',
+  ];
+  const shapes: Record<string, string> = {
+    plain: [header, ...rows].join('\n'),
+    crlf: `${[header, ...rows].join('\r\n')}\r\n`,
+    'blank lines': `\n\n${header}\n${rows[0]}\n\n${rows[1]}\n   \n${rows[2]}\n`,
+    'stray carriage return': `${header}\n${rows[0]}\r\r\n${rows[1]}\n`,
+    'no header': rows.join('\n'),
+    'epoch seconds': `${header}\n1704067200,1,2,0.5,1.5,10\n1704067260,1.5,2,1,1.25,11\n`,
+    'spaces in cells': `${header}\n2024-01-01, 1 ,2,0.5 ,1.5,10\n2024-01-02,1,2,0.5,1.5, 11\n`,
+    semicolons: `time;open;high;low;close;volume\n2024-01-01;1;2;0.5;1.5;10\n2024-01-02;1;2;0.5;1.5;11\n`,
+    'non-ASCII in an unread column': `${header},note\n2024-01-01,1,2,0.5,1.5,10,café\n2024-01-02,1,2,0.5,1.5,11,ok\n`,
+    'no volume': 'time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,1,2,0.5,1.5\n',
+    'no final newline, one row': `${header}\n${rows[0]}`,
+    'a NBSP after a number': `${header}\n2024-01-01,1,2,0.5,1.5\u00a0,10\n`,
+  };
+  for (const [name, text] of Object.entries(shapes)) {
+    it(name, () => {
+      const p = file(`shape-${name.replace(/\W/g, '-')}.csv`, text);
+      const fromFile = importFile(p, { policy: 'none' });
+      const fromText = importText(text, { policy: 'none', format: 'csv' }, p);
+      expect(fromFile.columns).toEqual(fromText.columns);
+      expect(fromFile.report).toEqual(fromText.report);
+    });
+  }
+
+  it("gives the text reader's result or error for a quoted or malformed file", () => {
+    const outcome = (fn: () => { columns: unknown }): unknown => {
+      try {
+        return fn().columns;
+      } catch (err) {
+        return dataError(() => {
+          throw err;
+        }).message;
+      }
+    };
+    const texts = [
+      `${header}\n"2024-01-01",1,2,0.5,1.5,10\n`,
+      `${header}\n2024-01-01,1,2,0.5,x,10\n`,
+      `${header}\n2024-01-01,1,2,0.5,,10\n`,
+      `${header}\n2024-01-01,1,2,0.5,1.5\n`,
+    ];
+    for (const text of texts) {
+      const p = file('odd.csv', text);
+      const fromFile = outcome(() => importFile(p));
+      expect(fromFile).toEqual(outcome(() => importText(text, {}, p)));
+    }
+    expect(typeof outcome(() => importFile(file('odd.csv', texts[1])))).toBe('string');
+  });
+
+  it("grows its columns past the first row's estimate", () => {
+    const long = `${header}\n2024-01-01T00:00:00Z,100.123456789,101.123456789,99.123456789,100.123456789,1000.123456789\n`;
+    const short = Array.from({ length: 500 }, (_, i) => `${1704067200 + 60 * (i + 1)},1,2,0,1,1`).join('\n');
+    const text = long + short;
+    const fromFile = importFile(file('grow.csv', text), { policy: 'none' });
+    expect(fromFile.columns.length).toBe(501);
+    expect(fromFile.columns).toEqual(importText(text, { policy: 'none', format: 'csv' }).columns);
+  });
+});

@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataError } from '../core/index.js';
-import { parseCsv } from './parse-csv.js';
+import { parseCsv, parseCsvBytes } from './parse-csv.js';
 import { parseJson } from './parse-json.js';
 import type { ParsedBars } from './parsed-bars.js';
 import { applyPolicy } from './policy.js';
@@ -36,15 +36,10 @@ export function finishImport(parsed: ParsedBars, opts: ImportOptions = {}, file?
 
 /** Reads a CSV or JSON bar file (by extension, else by content). Errors are one-line DataErrors naming the file. */
 export function importFile(path: string, opts: ImportOptions = {}): ImportResult {
-  let text: string;
-  let ascii: Uint8Array | undefined;
+  let bytes: Buffer;
   try {
     if (statSync(path).isDirectory()) throw new DataError('is a directory, not a data file', { file: path });
-    const bytes = readFileSync(path);
-    // An ASCII file (most CSVs) decodes as Latin-1: a plain copy into a one-byte string, where UTF-8 decoding
-    // validates every byte (the larger part of reading a 100 MB file).
-    ascii = isAscii(bytes) ? bytes : undefined;
-    text = ascii !== undefined ? bytes.toString('latin1') : bytes.toString('utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     if (err instanceof DataError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -54,5 +49,21 @@ export function importFile(path: string, opts: ImportOptions = {}): ImportResult
   }
   const ext = extname(path).toLowerCase();
   const format = opts.format ?? (ext === '.json' ? 'json' : ext === '.csv' || ext === '.tsv' ? 'csv' : undefined);
+  // The common CSV straight from the bytes; anything it declines is decoded and read as before.
+  if (format === 'csv' || (format === undefined && !startsLikeJson(bytes))) {
+    const parsed = parseCsvBytes(bytes, opts, path);
+    if (parsed !== null) return finishImport(parsed, opts, path);
+  }
+  // An ASCII file (most CSVs) decodes as Latin-1: a plain copy into a one-byte string, where UTF-8 decoding
+  // validates every byte (the larger part of reading a 100 MB file).
+  const ascii = isAscii(bytes) ? bytes : undefined;
+  const text = ascii !== undefined ? bytes.toString('latin1') : bytes.toString('utf8');
   return importText(text, { ...opts, ...(format ? { format } : {}) }, path, ascii);
+}
+
+// The first byte after ASCII whitespace is `[` or `{` (what importText takes for JSON).
+function startsLikeJson(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 32 || (bytes[i] >= 9 && bytes[i] <= 13))) i++;
+  return bytes[i] === 91 || bytes[i] === 123;
 }

@@ -112,21 +112,22 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string, 
   if (hasHeader) {
     plan = planColumns(firstCells, opts.columns, file);
   } else {
-    const defaults = ['time', 'open', 'high', 'low', 'close', 'volume'];
-    const headers = firstCells.map((_, i) => defaults[i] ?? `column_${i + 1}`);
-    plan = planColumns(headers, opts.columns, file);
+    plan = planColumns(defaultHeaders(firstCells.length), opts.columns, file);
     pending = first;
     pendingLine = lineNo;
   }
   const width = firstCells.length;
   const f = plan.fields;
-  const time = new Float64Array(capacity);
-  const open = new Float64Array(capacity);
-  const high = new Float64Array(capacity);
-  const low = new Float64Array(capacity);
-  const close = new Float64Array(capacity);
-  const volume = new Float64Array(capacity);
-  const rowNumbers = new Int32Array(capacity);
+  const out: PlainColumns = {
+    time: new Float64Array(capacity),
+    open: new Float64Array(capacity),
+    high: new Float64Array(capacity),
+    low: new Float64Array(capacity),
+    close: new Float64Array(capacity),
+    volume: new Float64Array(capacity),
+    rowNumbers: new Int32Array(capacity),
+  };
+  const { time, open, high, low, close, volume, rowNumbers } = out;
   const extraRaw: string[][] = plan.extras.map(() => []);
   const decimalComma = delimiter !== ',';
   let n = 0;
@@ -135,23 +136,26 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string, 
   // splitting lines into arrays. Anything irregular returns -1 and the general loop below reads the file again,
   // so its messages stay the only ones.
   if (plan.extras.length === 0 && delimiter.length === 1 && text.indexOf('"') < 0) {
-    const fast = (ascii !== undefined && ascii.length === text.length ? parsePlainRowsAscii : parsePlainRows)(
-      text,
-      ascii as Uint8Array,
-      hasHeader ? pos : 0,
-      hasHeader ? lineNo : 0,
-      plan,
-      width,
-      delimiter,
-      { time, open, high, low, close, volume },
-      rowNumbers,
-      opts.onProgress,
-    );
-    if (fast >= 0) n = fast;
+    const start = hasHeader ? pos : 0;
+    const line0 = hasHeader ? lineNo : 0;
+    const fast =
+      ascii !== undefined && ascii.length === text.length
+        ? parsePlainRowsAscii(
+            (a, b) => text.slice(a, b),
+            ascii,
+            start,
+            line0,
+            plan,
+            width,
+            delimiter,
+            out,
+            opts.onProgress,
+          )
+        : parsePlainRows(text, start, line0, plan, width, delimiter, out, opts.onProgress);
+    if (fast > 0) return plainResult(out, fast);
   }
 
-  const fastDone = n > 0;
-  for (; !fastDone; ) {
+  for (;;) {
     let line: string | undefined;
     let row: number;
     if (pending !== undefined) {
@@ -204,15 +208,111 @@ export function parseCsv(text: string, opts: ImportOptions = {}, file?: string, 
   return { columns, rowNumbers: rowNumbers.slice(0, n) };
 }
 
-type PlainColumns = Record<'time' | 'open' | 'high' | 'low' | 'close' | 'volume', Float64Array>;
+// Column names of a file without a header: time, OHLCV, then column_N.
+function defaultHeaders(width: number): string[] {
+  const defaults = ['time', 'open', 'high', 'low', 'close', 'volume'];
+  return Array.from({ length: width }, (_, i) => defaults[i] ?? `column_${i + 1}`);
+}
+
+/**
+ * `parseCsv` straight from a file's bytes, without decoding the file into a string (that copy was a fifth of an
+ * import): the common file only — an ASCII first line without quotes, a one-character delimiter, no extra columns,
+ * every row read by the fast path. Null for anything else: the caller then decodes the file and calls `parseCsv`,
+ * which gives the same columns for what this reads and is the only one to report errors.
+ */
+export function parseCsvBytes(buf: Buffer, opts: ImportOptions = {}, file?: string): ParsedBars | null {
+  const len = buf.length;
+  let pos = 0;
+  let lineNo = 0;
+  let first: string | undefined;
+  while (pos < len && first === undefined) {
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0) nl = len;
+    if (nl - pos > MAX_LINE_CHARS) return null;
+    for (let q = pos; q < nl; q++) if (buf[q] > 0x7f) return null;
+    let line = buf.toString('latin1', pos, nl);
+    pos = nl + 1;
+    lineNo++;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.trim().length > 0) first = line;
+  }
+  if (first === undefined || first.includes('"')) return null;
+  const delimiter = opts.delimiter ?? detectDelimiter(first);
+  if (delimiter.length !== 1) return null;
+  const firstCells = splitLine(first, delimiter);
+  if (firstCells.length > MAX_COLUMNS) return null;
+  const hasHeader = opts.header ?? looksLikeHeader(firstCells);
+  let plan: ColumnPlan;
+  try {
+    plan = planColumns(hasHeader ? firstCells : defaultHeaders(firstCells.length), opts.columns, file);
+  } catch {
+    return null;
+  }
+  if (plan.extras.length !== 0) return null;
+  const start = hasHeader ? pos : 0;
+  // Capacity from the length of the first data row (the columns grow if the rows are shorter).
+  let rowEnd = buf.indexOf(10, start);
+  if (rowEnd < 0) rowEnd = len;
+  const rowBytes = Math.max(8, rowEnd - start + 1);
+  const capacity = Math.ceil(((len - start) / rowBytes) * 1.1) + 16;
+  const out: PlainColumns = {
+    time: new Float64Array(capacity),
+    open: new Float64Array(capacity),
+    high: new Float64Array(capacity),
+    low: new Float64Array(capacity),
+    close: new Float64Array(capacity),
+    volume: new Float64Array(capacity),
+    rowNumbers: new Int32Array(capacity),
+  };
+  // A cell the byte reader leaves to Number(): its text, or '' (irregular) when it is not all ASCII.
+  const cell = (a: number, b: number): string => {
+    for (let q = a; q < b; q++) if (buf[q] > 0x7f) return '';
+    return buf.toString('latin1', a, b);
+  };
+  const n = parsePlainRowsAscii(
+    cell,
+    buf,
+    start,
+    hasHeader ? lineNo : 0,
+    plan,
+    firstCells.length,
+    delimiter,
+    out,
+    opts.onProgress,
+  );
+  return n > 0 ? plainResult(out, n) : null;
+}
+
+/** The fast paths' output: the six columns and each row's line number, replaced when they grow. */
+// What a fast path read, cut to its `n` rows.
+function plainResult(out: PlainColumns, n: number): ParsedBars {
+  const columns: BarColumns = {
+    length: n,
+    time: out.time.slice(0, n),
+    open: out.open.slice(0, n),
+    high: out.high.slice(0, n),
+    low: out.low.slice(0, n),
+    close: out.close.slice(0, n),
+    volume: out.volume.slice(0, n),
+  };
+  return { columns, rowNumbers: out.rowNumbers.slice(0, n) };
+}
+
+type PlainColumns = Record<'time' | 'open' | 'high' | 'low' | 'close' | 'volume', Float64Array> & {
+  rowNumbers: Int32Array;
+};
 
 // A number cell of the fast path: NaN for anything `parseNumberCell` might read differently or reject.
 function plainNumber(text: string, a: number, b: number): number {
   if (b <= a) return Number.NaN;
   // Most cells: read in place, exactly as Number() reads them (NaN: not a plain decimal, use Number()).
   const fast = parseDecimalAt(text, a, b);
-  if (!Number.isNaN(fast)) return fast;
-  const s = text.slice(a, b);
+  return Number.isNaN(fast) ? numberCell(text.slice(a, b)) : fast;
+}
+
+// `plainNumber` of a cell the in-place reader left undecided: Number(), without what parseNumberCell refuses.
+function numberCell(s: string): number {
+  if (s.length === 0) return Number.NaN;
   const v = +s;
   if (!(v - v === 0)) return Number.NaN;
   // `0x63` (refused by parseNumberCell) and a blank cell (`+" "` is 0) are for the general loop to report.
@@ -228,14 +328,12 @@ function plainNumber(text: string, a: number, b: number): number {
 // Rows from `start` (line number `line0` before it): the count read, or -1 at the first irregular row.
 function parsePlainRows(
   text: string,
-  _ascii: Uint8Array,
   start: number,
   line0: number,
   plan: ColumnPlan,
   width: number,
   delimiter: string,
   out: PlainColumns,
-  rowNumbers: Int32Array,
   onProgress: ((done: number, total: number) => void) | undefined,
 ): number {
   const f = plan.fields;
@@ -278,7 +376,7 @@ function parsePlainRows(
     out.low[n] = l;
     out.close[n] = c;
     out.volume[n] = v;
-    rowNumbers[n] = line;
+    out.rowNumbers[n] = line;
     n++;
     if (onProgress && (n & 0xffff) === 0) onProgress(nl, len);
     pos = nl + 1;
@@ -291,11 +389,14 @@ function unquote(s: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
 }
 
-// `parsePlainRows` over the file's ASCII bytes (`buf[k]` is `text.charCodeAt(k)`): one pass per row, each number
-// read where it lies while the scan moves on (no string per cell); a cell the byte reader does not decide goes
-// through `plainNumber` on the text. Same results, same -1 at the first irregular row.
+// `parsePlainRows` over the file's bytes (`buf[k]` is `text.charCodeAt(k)` where the text is known): one pass per
+// row, each number read where it lies while the scan moves on (no string per cell, no search for the row's end
+// first: the last cell's reader stops at it); a cell the byte reader does not decide goes through Number() on its
+// text, which `cell(a, b)` gives ('' for a cell that is not all ASCII: then the row is irregular). A row the fast
+// pass finds anything unusual in is read again the careful way. Same results, same -1 at the first irregular row
+// (a quote anywhere is irregular). `out` grows by doubling when the rows outnumber its capacity.
 function parsePlainRowsAscii(
-  text: string,
+  cell: (a: number, b: number) => string,
   buf: Uint8Array,
   start: number,
   line0: number,
@@ -303,13 +404,14 @@ function parsePlainRowsAscii(
   width: number,
   delimiter: string,
   out: PlainColumns,
-  rowNumbers: Int32Array,
   onProgress: ((done: number, total: number) => void) | undefined,
 ): number {
   const f = plan.fields;
   const len = buf.length;
   const delim = delimiter.charCodeAt(0);
-  if (delim === 45 || delim === 46 || (delim >= 48 && delim <= 57)) return -1;
+  if (delim === 45 || delim === 46 || delim === 34 || (delim >= 48 && delim <= 57) || delim === 10 || delim === 13) {
+    return -1;
+  }
   // role[k]: what column k holds: 0 time, 1-5 open/high/low/close/volume, -1 nothing read.
   const role = new Int8Array(width).fill(-1);
   role[f.time] = 0;
@@ -323,61 +425,127 @@ function parsePlainRowsAscii(
   // Two fields on one column (or a field outside the row): the general loop reads it.
   if (roles !== (f.volume >= 0 ? 6 : 5) || role.length !== width) return -1;
   const vals = new Float64Array(6);
-  const { time, open, high, low, close, volume } = out;
+  const last = width - 1;
   let pos = start;
   let line = line0;
   let n = 0;
   while (pos < len) {
-    // The row's end first (a native byte search), so every cell read below is bounded by it.
-    let nl = buf.indexOf(10, pos);
-    if (nl < 0) nl = len;
     line++;
-    let end = nl;
-    if (end - pos > MAX_LINE_CHARS) return -1;
-    if (end > pos && buf[end - 1] === 13) end--;
-    if (end === pos) {
-      pos = nl + 1;
-      continue;
-    }
+    // The fast pass: cells up to the first byte that cannot continue them; the row ends at \n, \r\n or the end.
     let p = pos;
+    let nl = -1;
     for (let k = 0; k < width; k++) {
       const r = role[k];
       let cellEnd: number;
       if (r >= 1) {
-        const v = scanDecimalBytes(buf, p, end);
+        const v = scanDecimalBytes(buf, p, len);
+        if (Number.isNaN(v)) break;
+        vals[r] = v;
         cellEnd = scanEnd[0];
-        if (!Number.isNaN(v) && (cellEnd === end || buf[cellEnd] === delim)) vals[r] = v;
-        else {
-          cellEnd = cellEndAt(buf, p, end, delim);
-          const w = plainNumber(text, p, cellEnd);
-          if (Number.isNaN(w)) return -1;
-          vals[r] = w;
-        }
       } else {
-        cellEnd = cellEndAt(buf, p, end, delim);
+        cellEnd = p;
+        let c = 0;
+        while (cellEnd < len && (c = buf[cellEnd]) !== delim && c !== 10 && c !== 13 && c !== 34) cellEnd++;
+        if (c === 34) return -1;
         if (r === 0) {
-          const t = parseTimeBytes(buf, text, p, cellEnd);
-          if (Number.isNaN(t)) return -1;
+          const t = parseTimeBytes(buf, p, cellEnd, cell);
+          if (Number.isNaN(t)) break;
           vals[0] = t;
         }
       }
-      if (k < width - 1) {
-        if (cellEnd >= end) return -1;
+      if (k < last) {
+        if (cellEnd >= len || buf[cellEnd] !== delim) break;
         p = cellEnd + 1;
-      } else if (cellEnd !== end) return -1;
+      } else if (cellEnd === len || buf[cellEnd] === 10) nl = cellEnd;
+      else if (buf[cellEnd] === 13 && (cellEnd + 1 === len || buf[cellEnd + 1] === 10)) nl = cellEnd + 1;
     }
-    time[n] = vals[0];
-    open[n] = vals[1];
-    high[n] = vals[2];
-    low[n] = vals[3];
-    close[n] = vals[4];
-    volume[n] = f.volume >= 0 ? vals[5] : 0;
-    rowNumbers[n] = line;
+    if (nl < 0) {
+      // Anything unusual (an empty line, a cell the byte reader left undecided, a stray \r): the careful way.
+      nl = buf.indexOf(10, pos);
+      if (nl < 0) nl = len;
+      let end = nl;
+      if (end - pos > MAX_LINE_CHARS) return -1;
+      if (end > pos && buf[end - 1] === 13) end--;
+      if (end === pos) {
+        pos = nl + 1;
+        continue;
+      }
+      if (!readRowCarefully(cell, buf, pos, end, delim, role, vals)) return -1;
+    } else if (nl - pos > MAX_LINE_CHARS) return -1;
+    if (n === out.time.length) growColumns(out);
+    out.time[n] = vals[0];
+    out.open[n] = vals[1];
+    out.high[n] = vals[2];
+    out.low[n] = vals[3];
+    out.close[n] = vals[4];
+    out.volume[n] = f.volume >= 0 ? vals[5] : 0;
+    out.rowNumbers[n] = line;
     n++;
     if (onProgress && (n & 0xffff) === 0) onProgress(nl, len);
     pos = nl + 1;
   }
   return n;
+}
+
+// One row `buf[pos..end)` (its \r\n cut off) into `vals`, each cell bounded by the row: false when irregular.
+function readRowCarefully(
+  cell: (a: number, b: number) => string,
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  delim: number,
+  role: Int8Array,
+  vals: Float64Array,
+): boolean {
+  const width = role.length;
+  let p = pos;
+  for (let k = 0; k < width; k++) {
+    const r = role[k];
+    let cellEnd: number;
+    if (r >= 1) {
+      const v = scanDecimalBytes(buf, p, end);
+      cellEnd = scanEnd[0];
+      if (!Number.isNaN(v) && (cellEnd === end || buf[cellEnd] === delim)) vals[r] = v;
+      else {
+        cellEnd = cellEndAt(buf, p, end, delim);
+        const w = numberCell(cell(p, cellEnd));
+        if (Number.isNaN(w)) return false;
+        vals[r] = w;
+      }
+    } else {
+      cellEnd = cellEndAt(buf, p, end, delim);
+      for (let q = p; q < cellEnd; q++) if (buf[q] === 34) return false;
+      if (r === 0) {
+        const t = parseTimeBytes(buf, p, cellEnd, cell);
+        if (Number.isNaN(t)) return false;
+        vals[0] = t;
+      }
+    }
+    if (k < width - 1) {
+      if (cellEnd >= end) return false;
+      p = cellEnd + 1;
+    } else if (cellEnd !== end) return false;
+  }
+  return true;
+}
+
+// Doubles the capacity of the fast path's columns (their first rows kept).
+function growColumns(out: PlainColumns): void {
+  const cap = Math.max(16, out.time.length * 2);
+  const f64 = (a: Float64Array): Float64Array => {
+    const b = new Float64Array(cap);
+    b.set(a);
+    return b;
+  };
+  out.time = f64(out.time);
+  out.open = f64(out.open);
+  out.high = f64(out.high);
+  out.low = f64(out.low);
+  out.close = f64(out.close);
+  out.volume = f64(out.volume);
+  const rows = new Int32Array(cap);
+  rows.set(out.rowNumbers);
+  out.rowNumbers = rows;
 }
 
 // End of the cell starting at `p`: the next delimiter before `end`, else `end`.

@@ -17,94 +17,6 @@ export function epochToMs(value: number): number {
   return Math.round(value * 1000);
 }
 
-function digits(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-let cachedDate = '';
-let cachedDay = Number.NaN;
-
-/**
- * Fast path for the common fixed layouts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM:SS` and the same with `Z`
- * (undefined when the text has another shape). The day is cached because consecutive bars share it.
- */
-function parseFixed(s: string): number | undefined {
-  const len = s.length;
-  if (len !== 10 && len !== 19 && !(len === 20 && s.charCodeAt(19) === 90)) return undefined;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
-  const date = s.slice(0, 10);
-  let day: number;
-  if (date === cachedDate) day = cachedDay;
-  else {
-    const y = digits(s, 0, 4);
-    const m = digits(s, 5, 2);
-    const d = digits(s, 8, 2);
-    if (y < 0 || m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m === 2 && d === 29 && !isLeap(y))) {
-      return undefined;
-    }
-    day = Date.UTC(y, m - 1, d);
-    cachedDate = date;
-    cachedDay = day;
-  }
-  if (len === 10) return day;
-  const sep = s.charCodeAt(10);
-  if ((sep !== 84 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
-  const hh = digits(s, 11, 2);
-  const mm = digits(s, 14, 2);
-  const ss = digits(s, 17, 2);
-  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return undefined;
-  return day + ((hh * 60 + mm) * 60 + ss) * 1000;
-}
-
-let cachedKey = -1;
-let cachedKeyDay = Number.NaN;
-
-/**
- * `parseTime(text.slice(a, b))` without cutting the cell out: the fixed layouts (`YYYY-MM-DD`,
- * `YYYY-MM-DD[T ]HH:MM:SS[Z]`) read in place, the day cached by its digits; any other text goes to `parseTime`.
- */
-export function parseTimeAt(text: string, a: number, b: number): number {
-  const len = b - a;
-  if (
-    (len !== 10 && len !== 19 && !(len === 20 && text.charCodeAt(a + 19) === 90)) ||
-    text.charCodeAt(a + 4) !== 45 ||
-    text.charCodeAt(a + 7) !== 45
-  ) {
-    return parseTime(text.slice(a, b));
-  }
-  const y = digits(text, a, 4);
-  const m = digits(text, a + 5, 2);
-  const d = digits(text, a + 8, 2);
-  if (y < 0 || m < 0 || d < 0) return parseTime(text.slice(a, b));
-  const key = (y * 100 + m) * 100 + d;
-  let day: number;
-  if (key === cachedKey) day = cachedKeyDay;
-  else {
-    if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m === 2 && d === 29 && !isLeap(y))) {
-      return parseTime(text.slice(a, b));
-    }
-    day = Date.UTC(y, m - 1, d);
-    cachedKey = key;
-    cachedKeyDay = day;
-  }
-  if (len === 10) return day;
-  const sep = text.charCodeAt(a + 10);
-  if ((sep !== 84 && sep !== 32) || text.charCodeAt(a + 13) !== 58 || text.charCodeAt(a + 16) !== 58) {
-    return parseTime(text.slice(a, b));
-  }
-  const hh = digits(text, a + 11, 2);
-  const mm = digits(text, a + 14, 2);
-  const ss = digits(text, a + 17, 2);
-  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return parseTime(text.slice(a, b));
-  return day + ((hh * 60 + mm) * 60 + ss) * 1000;
-}
-
 function byteDigits(buf: Uint8Array, at: number, n: number): number {
   let v = 0;
   for (let i = at; i < at + n; i++) {
@@ -115,25 +27,29 @@ function byteDigits(buf: Uint8Array, at: number, n: number): number {
   return v;
 }
 
+// The day of the last date read, by its digits (consecutive bars share it).
+let cachedKey = -1;
+let cachedKeyDay = Number.NaN;
+
 /**
- * `parseTimeAt` on the ASCII bytes of `text` (same positions): the fixed layouts read from the bytes, any other
- * cell through `parseTime` on the text.
+ * The fixed layouts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM:SS` and the same with `Z`, read from the bytes `buf[a..b)`;
+ * NaN for any other text (the caller then uses `parseTime`, which reads every layout and refuses bad dates).
  */
-export function parseTimeBytes(buf: Uint8Array, text: string, a: number, b: number): number {
+function fixedTimeBytes(buf: Uint8Array, a: number, b: number): number {
   const len = b - a;
   if ((len !== 10 && len !== 19 && !(len === 20 && buf[a + 19] === 90)) || buf[a + 4] !== 45 || buf[a + 7] !== 45) {
-    return parseTime(text.slice(a, b));
+    return Number.NaN;
   }
   const y = byteDigits(buf, a, 4);
   const m = byteDigits(buf, a + 5, 2);
   const d = byteDigits(buf, a + 8, 2);
-  if (y < 0 || m < 0 || d < 0) return parseTime(text.slice(a, b));
+  if (y < 0 || m < 0 || d < 0) return Number.NaN;
   const key = (y * 100 + m) * 100 + d;
   let day: number;
   if (key === cachedKey) day = cachedKeyDay;
   else {
     if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m === 2 && d === 29 && !isLeap(y))) {
-      return parseTime(text.slice(a, b));
+      return Number.NaN;
     }
     day = Date.UTC(y, m - 1, d);
     cachedKey = key;
@@ -141,18 +57,51 @@ export function parseTimeBytes(buf: Uint8Array, text: string, a: number, b: numb
   }
   if (len === 10) return day;
   const sep = buf[a + 10];
-  if ((sep !== 84 && sep !== 32) || buf[a + 13] !== 58 || buf[a + 16] !== 58) return parseTime(text.slice(a, b));
+  if ((sep !== 84 && sep !== 32) || buf[a + 13] !== 58 || buf[a + 16] !== 58) return Number.NaN;
   const hh = byteDigits(buf, a + 11, 2);
   const mm = byteDigits(buf, a + 14, 2);
   const ss = byteDigits(buf, a + 17, 2);
-  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return parseTime(text.slice(a, b));
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return Number.NaN;
   return day + ((hh * 60 + mm) * 60 + ss) * 1000;
+}
+
+// Text of at most 20 one-byte characters copied as bytes, so strings and files share `fixedTimeBytes`.
+const SCRATCH = new Uint8Array(20);
+
+// `fixedTimeBytes` on `text[a..b)`: NaN when the text is longer than a fixed layout or not one-byte.
+function fixedTimeText(text: string, a: number, b: number): number {
+  const n = b - a;
+  if (n < 10 || n > SCRATCH.length) return Number.NaN;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(a + i);
+    if (c > 0x7f) return Number.NaN;
+    SCRATCH[i] = c;
+  }
+  return fixedTimeBytes(SCRATCH, 0, n);
+}
+
+/**
+ * `parseTime(text.slice(a, b))` without cutting the cell out when it has a fixed layout
+ * (`YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM:SS[Z]`, read in place); any other text goes to `parseTime`.
+ */
+export function parseTimeAt(text: string, a: number, b: number): number {
+  const t = fixedTimeText(text, a, b);
+  return Number.isNaN(t) ? parseTime(text.slice(a, b)) : t;
+}
+
+/**
+ * `parseTimeAt` on a file's ASCII bytes: the fixed layouts read from the bytes, any other cell through `parseTime`
+ * on its text, which `cell(a, b)` gives.
+ */
+export function parseTimeBytes(buf: Uint8Array, a: number, b: number, cell: (a: number, b: number) => string): number {
+  const t = fixedTimeBytes(buf, a, b);
+  return Number.isNaN(t) ? parseTime(cell(a, b)) : t;
 }
 
 /** Parses a time cell into epoch ms UTC; returns NaN when the text is neither an ISO time nor an epoch number. */
 export function parseTime(text: string): number {
-  const fixed = parseFixed(text);
-  if (fixed !== undefined) return fixed;
+  const fixed = fixedTimeText(text, 0, text.length);
+  if (!Number.isNaN(fixed)) return fixed;
   const s = text.trim();
   if (s.length === 0) return Number.NaN;
   if (NUMERIC.test(s)) return epochToMs(Number(s));

@@ -1,7 +1,7 @@
 import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade, EventBus, EventMap, EventName, RiskCheckInputs } from '../core/events.js';
-import type { Fill, FillRecord, Liquidity } from '../core/fill.js';
+import type { Fill, Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
@@ -21,6 +21,7 @@ import { EngineContext } from './context.js';
 import { InProcessEventBus } from './event-bus.js';
 import { ExecutionEngine, type ExecutionSink } from './execution-engine.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG } from './execution-venue.js';
+import { FillLog } from './fill-log.js';
 import type { SymbolFeed } from './market-data.js';
 import { Portfolio } from './portfolio.js';
 import { type AtrLike, EngineRiskView } from './risk-view.js';
@@ -108,7 +109,10 @@ export interface EngineOptions {
    * break-even, take-profit) is decided on the closed bar and fills at the next bar's open, like the exit signal.
    */
   exitTiming?: ExitTiming;
-  /** A backtest's exact ledger beside its doubles: `shadow` (default, reported as `ledgerDivergence`) or `off`. */
+  /**
+   * A backtest's exact ledger kept beside its doubles, fill by fill: `shadow`, or `off` (default: the runner checks
+   * a result against an exact ledger replayed from its fill log when the result is read, off the hot loop).
+   */
   exactLedger?: 'shadow' | 'off';
 }
 
@@ -148,7 +152,7 @@ export class Engine implements ExecutionSink, RiskActions {
   strategyStopped = false;
   fills = 0;
   /** Every fill in order, when `recordFills` is set; null otherwise. */
-  readonly fillLog: FillRecord[] | null;
+  readonly fillLog: FillLog | null;
 
   readonly stake: StakeSpec;
   readonly allowShort: boolean;
@@ -234,7 +238,7 @@ export class Engine implements ExecutionSink, RiskActions {
       multipliers: opts.instruments.map((i) => i.multiplier),
       strategyId: this.strategyId,
       // Paper and live book money exactly; a backtest keeps doubles and the exact ledger as a check beside them.
-      exact: this.mode === 'backtest' ? (opts.exactLedger ?? 'shadow') : 'authority',
+      exact: this.mode === 'backtest' ? (opts.exactLedger ?? 'off') : 'authority',
     });
     this.exec = new ExecutionEngine(opts.venue, this.clock, this.bus, this);
     this.riskView = new EngineRiskView(
@@ -262,7 +266,7 @@ export class Engine implements ExecutionSink, RiskActions {
     this.ctx = new EngineContext(this, symbols, opts.timeframe, opts.params ?? {});
     this.exec.attach(symbols);
     this.correlationPrefix = opts.correlationPrefix ?? null;
-    this.fillLog = opts.recordFills ? [] : null;
+    this.fillLog = opts.recordFills ? new FillLog(symbols) : null;
     this.signalSeq = 0;
   }
 
@@ -771,20 +775,11 @@ export class Engine implements ExecutionSink, RiskActions {
     const pf = this.portfolio;
     const before = pf.qty[s];
     const sideSign = order.side === 'buy' ? 1 : -1;
-    const trade = pf.applyFill(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
+    // The round trip's row: its object is built only for a risk hook or a listener (else when the result is read).
+    const tradeRow = pf.book(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
     this.fills++;
     if (this.fillLog !== null) {
-      this.fillLog.push({
-        time,
-        symbol: order.symbol,
-        side: order.side,
-        price,
-        quantity,
-        fee,
-        orderType: order.type,
-        tag: order.tag ?? null,
-        liquidity,
-      });
+      this.fillLog.push(time, s, order.side, price, quantity, fee, order.type, order.tag, liquidity);
     }
     if (this.bus.hasSubscribers('position.changed.v1')) {
       this.emit('position.changed.v1', order.correlationId, { position: pf.snapshot(s) });
@@ -825,7 +820,9 @@ export class Engine implements ExecutionSink, RiskActions {
         }
       }
     }
-    if (trade !== null) this.tradeClosed(trade);
+    if (tradeRow >= 0 && (!this.riskIsPassThrough || this.bus.hasSubscribers('trade.closed.v1'))) {
+      this.tradeClosed(pf.tradeAt(tradeRow));
+    }
   }
 
   checkFill(order: Order, price: number, quantity: number, fee: number): string | null {

@@ -23,6 +23,9 @@ export interface PortfolioOptions {
   exact?: 'authority' | 'shadow' | 'off';
 }
 
+// Numbers kept per closed trade: entry time and price, exit time and price, quantity, fees, pnl, pnlPct.
+const TRADE_FIELDS = 8;
+
 // A position whose size is below this fraction of the traded size is float residue of lot arithmetic: flat.
 const QTY_EPS = 1e-9;
 
@@ -52,11 +55,19 @@ export class Portfolio implements PortfolioView {
   readonly feesBySymbol: Float64Array;
   realizedPnl = 0;
   feesPaid = 0;
-  /** Closed round trips, in closing order. */
-  readonly trades: ClosedTrade[] = [];
   /** The same fills booked in exact decimals (null when `exact: 'off'`). */
   readonly exact: ExactLedger | null;
   private readonly exactIsAuthority: boolean;
+  /** Round trips closed (rows of the trade columns). */
+  tradeCount = 0;
+
+  // Closed round trips in columns, so closing one allocates nothing during a run; `trades` builds the objects.
+  private trSymbol: Int32Array = new Int32Array(64);
+  private trDir: Int8Array = new Int8Array(64);
+  private trNum: Float64Array = new Float64Array(64 * TRADE_FIELDS);
+  private readonly trReason: string[] = [];
+  private readonly trTag: (string | undefined)[] = [];
+  private readonly built: ClosedTrade[] = [];
 
   // Round-trip bookkeeping of the currently open trade per symbol.
   private readonly tOpenTime: Float64Array;
@@ -219,9 +230,61 @@ export class Portfolio implements PortfolioView {
     exitReason: string,
     entryTag: string | undefined,
   ): ClosedTrade | null {
-    const trade = this.applyFillDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
+    const row = this.book(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
+    return row < 0 ? null : this.tradeAt(row);
+  }
+
+  /** Closed round trips, in closing order (the same array each time, extended as trades close). */
+  get trades(): ClosedTrade[] {
+    if (this.built.length < this.tradeCount) this.tradeAt(this.tradeCount - 1);
+    return this.built;
+  }
+
+  /** The closed trade of row `row` (built on first request, with every row before it). */
+  tradeAt(row: number): ClosedTrade {
+    const built = this.built;
+    const num = this.trNum;
+    for (let k = built.length; k <= row; k++) {
+      const o = k * TRADE_FIELDS;
+      const dir = this.trDir[k];
+      const tag = this.trTag[k];
+      const trade: ClosedTrade = {
+        strategyId: this.strategyId,
+        symbol: this.symbols[this.trSymbol[k]],
+        side: dir > 0 ? 'long' : 'short',
+        entryTime: num[o],
+        entryPrice: num[o + 1],
+        exitTime: num[o + 2],
+        exitPrice: num[o + 3],
+        quantity: num[o + 4],
+        fees: num[o + 5],
+        pnl: num[o + 6],
+        pnlPct: num[o + 7],
+        exitReason: this.trReason[k],
+      };
+      if (tag !== undefined) trade.entryTag = tag;
+      built.push(trade);
+    }
+    return built[row];
+  }
+
+  /**
+   * `applyFill` without building the trade object: the row of the round trip the fill closed (see `tradeAt`), or
+   * -1 when it closed none.
+   */
+  book(
+    s: number,
+    sideSign: number,
+    quantity: number,
+    price: number,
+    fee: number,
+    time: number,
+    exitReason: string,
+    entryTag: string | undefined,
+  ): number {
+    const row = this.bookDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
     const x = this.exact;
-    if (x === null) return trade;
+    if (x === null) return row;
     // The double a fill arrives in is read as the decimal it stands for (15 significant digits, docs/money.md).
     x.applyFill(
       s,
@@ -242,11 +305,11 @@ export class Portfolio implements PortfolioView {
         this.avg[s] = x.avg[s].toNumber();
       }
     }
-    return trade;
+    return row;
   }
 
   // The double accounting: the whole of it in a backtest, the trade bookkeeping under an exact authority.
-  private applyFillDouble(
+  private bookDouble(
     s: number,
     sideSign: number,
     quantity: number,
@@ -255,7 +318,7 @@ export class Portfolio implements PortfolioView {
     time: number,
     exitReason: string,
     entryTag: string | undefined,
-  ): ClosedTrade | null {
+  ): number {
     const m = this.mult[s];
     this.cash -= sideSign * quantity * price * m + fee;
     this.feesPaid += fee;
@@ -263,7 +326,7 @@ export class Portfolio implements PortfolioView {
     const q = this.qty[s];
     if (q === 0 || q > 0 === sideSign > 0) {
       this.grow(s, sideSign, quantity, price, fee, time, entryTag);
-      return null;
+      return -1;
     }
     const absQ = Math.abs(q);
     const closeQty = Math.min(quantity, absQ);
@@ -279,12 +342,12 @@ export class Portfolio implements PortfolioView {
     if (rest <= QTY_EPS * absQ) rest = 0;
     if (rest > 0) {
       this.qty[s] = dir * rest;
-      return null;
+      return -1;
     }
-    const trade = this.closeTrade(s, dir, time, exitReason);
+    const row = this.closeTrade(s, dir, time, exitReason);
     const flip = quantity - closeQty;
     if (flip > QTY_EPS * quantity) this.grow(s, sideSign, flip, price, fee - closeFee, time, entryTag);
-    return trade;
+    return row;
   }
 
   private grow(
@@ -318,7 +381,8 @@ export class Portfolio implements PortfolioView {
     if (Number.isNaN(this.last[s])) this.last[s] = price;
   }
 
-  private closeTrade(s: number, dir: number, time: number, exitReason: string): ClosedTrade {
+  // Ends the open round trip of `s` and records it in the trade columns; returns its row.
+  private closeTrade(s: number, dir: number, time: number, exitReason: string): number {
     this.qty[s] = 0;
     const list = this.openList;
     for (let k = 0; k < this.openCount; k++) {
@@ -333,23 +397,36 @@ export class Portfolio implements PortfolioView {
     const m = this.mult[s];
     const fees = this.tFees[s];
     const pnl = (exitPrice - entryPrice) * qty * dir * m - fees;
-    const tag = this.tTag[s];
-    const trade: ClosedTrade = {
-      strategyId: this.strategyId,
-      symbol: this.symbols[s],
-      side: dir > 0 ? 'long' : 'short',
-      entryTime: this.tOpenTime[s],
-      entryPrice,
-      exitTime: time,
-      exitPrice,
-      quantity: qty,
-      fees,
-      pnl,
-      pnlPct: pnl / (entryPrice * qty * m),
-      exitReason,
-    };
-    if (tag !== undefined) trade.entryTag = tag;
-    this.trades.push(trade);
-    return trade;
+    const row = this.tradeCount;
+    if (row === this.trSymbol.length) this.growTrades();
+    const o = row * TRADE_FIELDS;
+    const num = this.trNum;
+    num[o] = this.tOpenTime[s];
+    num[o + 1] = entryPrice;
+    num[o + 2] = time;
+    num[o + 3] = exitPrice;
+    num[o + 4] = qty;
+    num[o + 5] = fees;
+    num[o + 6] = pnl;
+    num[o + 7] = pnl / (entryPrice * qty * m);
+    this.trSymbol[row] = s;
+    this.trDir[row] = dir > 0 ? 1 : -1;
+    this.trReason.push(exitReason);
+    this.trTag.push(this.tTag[s]);
+    this.tradeCount = row + 1;
+    return row;
+  }
+
+  private growTrades(): void {
+    const cap = this.trSymbol.length * 2;
+    const sym = new Int32Array(cap);
+    sym.set(this.trSymbol);
+    this.trSymbol = sym;
+    const dir = new Int8Array(cap);
+    dir.set(this.trDir);
+    this.trDir = dir;
+    const num = new Float64Array(cap * TRADE_FIELDS);
+    num.set(this.trNum);
+    this.trNum = num;
   }
 }
