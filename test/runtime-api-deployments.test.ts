@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HomePaths, resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
@@ -315,6 +316,49 @@ describe('POST /api/deployments/:id/start and /stop on the simulator', () => {
   });
 });
 
+const BIN = resolve(import.meta.dirname, '../bin/tradeforge.js');
+
+/** Runs the CLI against this test's runtime (its run file and token are in the home folder). */
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TRADEFORGE_HOME: home.root } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    c.on('exit', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+describe('tradeforge deployments (the CLI with the runtime token)', () => {
+  // Each CLI process starts in tens of seconds on a loaded machine: four calls, a generous guard.
+  it('creates from a file, starts and stops; a refusal is one line and exit 1', { timeout: 900_000 }, async () => {
+    const file = join(dir, 'cli-dep.yaml');
+    writeFileSync(file, 'id: cli-eth\nstrategy: sma-cross\nparams: { fast: 100, slow: 200 }\nvenue: sim\nsymbols: [ETH/USDT]\n');
+    const created = await cli('deployments', 'create', file, '--mode', 'paper');
+    expect(created.stdout).toBe('deployment cli-eth created (not started)\n');
+    const early = await cli('deployments', 'stop', 'cli-eth', '--keep-positions');
+    expect(early.status).toBe(1);
+    expect(early.stderr.trim().split('\n')).toHaveLength(1);
+    expect(early.stderr).toContain('deployment cli-eth is not running (status created)');
+    const started = await cli('deployments', 'start', 'cli-eth');
+    expect(started.stdout).toBe('deployment cli-eth started\n');
+    expect(dep('cli-eth')).toBeDefined();
+    const stopped = await cli('deployments', 'stop', 'cli-eth', '--keep-positions');
+    expect(stopped.stdout).toBe('deployment cli-eth stopped: 0 order(s) cancelled; no open position\n');
+    expect((await auditOf('cli-eth')).filter((a) => a.includes(' deployment.'))).toEqual([
+      'api:cli deployment.create',
+      'api:cli deployment.stop.refused',
+      'api:cli deployment.start',
+      'api:cli deployment.stop',
+    ]);
+  });
+});
+
 describe('a restart', () => {
   it('resumes a running API deployment (reconciled like the config ones) and keeps a stopped one stopped', async () => {
     await post('/api/deployments', admin, { ...eth, id: 'api-sol', symbols: ['ETH/USDT'] });
@@ -322,7 +366,7 @@ describe('a restart', () => {
     await (runtime as Runtime).stop('restart');
     runtime = undefined;
     await start();
-    expect(runtime?.deployments.map((d) => d.id)).toEqual(['cfg', 'api-sol']);
+    expect((runtime as Runtime | undefined)?.deployments.map((d) => d.id)).toEqual(['cfg', 'api-sol']);
     expect(dep('api-sol')?.reconcile).toBeDefined();
     const list = await call(fx, 'GET', '/api/deployments', { headers: viewer.headers });
     const byId = new Map((list.json.deployments as { id: string; status: string }[]).map((d) => [d.id, d.status]));

@@ -42,7 +42,7 @@ export function readLiveRunFile(home: HomePaths): RunFile | undefined {
 export async function callRuntime<T>(
   run: RunFile,
   home: HomePaths,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
   timeoutMs = 5_000,
