@@ -170,10 +170,7 @@ describe('POST /api/deployments', () => {
     expect(dry.json.error).toBe('mode_unavailable');
     expect((await post('/api/deployments', admin, eth)).json.error).toBe('id_taken');
     expect((await post('/api/deployments', admin, { ...eth, id: 'cfg' })).json.error).toBe('id_taken');
-    expect(await auditOf('l1')).toEqual([
-      'api:admin deployment.create.refused',
-      'api:admin deployment.create.refused',
-    ]);
+    expect(await auditOf('l1')).toEqual(['api:admin deployment.create.refused', 'api:admin deployment.create.refused']);
   });
 });
 
@@ -310,7 +307,12 @@ describe('POST /api/deployments/:id/start and /stop on the simulator', () => {
   it('publishes the routes in the OpenAPI document', async () => {
     const docs = await call(fx, 'GET', '/api/docs');
     const paths = Object.keys(docs.json.paths as Record<string, unknown>);
-    for (const p of ['/api/deployments', '/api/deployments/{id}/start', '/api/deployments/{id}/stop', '/api/deployments/{id}']) {
+    for (const p of [
+      '/api/deployments',
+      '/api/deployments/{id}/start',
+      '/api/deployments/{id}/stop',
+      '/api/deployments/{id}',
+    ]) {
       expect(paths).toContain(p);
     }
   });
@@ -338,7 +340,10 @@ describe('tradeforge deployments (the CLI with the runtime token)', () => {
   // Each CLI process starts in tens of seconds on a loaded machine: four calls, a generous guard.
   it('creates from a file, starts and stops; a refusal is one line and exit 1', { timeout: 900_000 }, async () => {
     const file = join(dir, 'cli-dep.yaml');
-    writeFileSync(file, 'id: cli-eth\nstrategy: sma-cross\nparams: { fast: 100, slow: 200 }\nvenue: sim\nsymbols: [ETH/USDT]\n');
+    writeFileSync(
+      file,
+      'id: cli-eth\nstrategy: sma-cross\nparams: { fast: 100, slow: 200 }\nvenue: sim\nsymbols: [ETH/USDT]\n',
+    );
     const created = await cli('deployments', 'create', file, '--mode', 'paper');
     expect(created.stdout).toBe('deployment cli-eth created (not started)\n');
     const early = await cli('deployments', 'stop', 'cli-eth', '--keep-positions');

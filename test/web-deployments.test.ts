@@ -85,7 +85,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the Deployments page on a real runtime',
     await page.getByLabel('Symbols (comma-separated)').fill('ETH/USDT');
     await page.getByLabel('Params (JSON)').fill('{"fast": 100, "slow": 200}');
     await page.getByTestId('create-deployment-submit').click();
-    await page.getByTestId('deployment-result').filter({ hasText: 'deployment web-eth created (not started)' }).waitFor();
+    await page
+      .getByTestId('deployment-result')
+      .filter({ hasText: 'deployment web-eth created (not started)' })
+      .waitFor();
     const row = page.getByTestId('deployment-row').filter({ hasText: 'web-eth' });
     await row.getByTestId('deployment-status').filter({ hasText: 'created' }).waitFor();
     await shot(page, '1-created');

@@ -166,7 +166,12 @@ export class RiskEngine implements RiskHook {
     validateSizing(over, `${where}.sizing`);
     const effective = mergeRiskConfig(this.config, over);
     const ownRate = over.orderRate
-      ? new OrderRateRule(over.orderRate.perMinute, over.orderRate.perSecond, `${where}.orderRate`, `strategy ${strategyId}`)
+      ? new OrderRateRule(
+          over.orderRate.perMinute,
+          over.orderRate.perSecond,
+          `${where}.orderRate`,
+          `strategy ${strategyId}`,
+        )
       : undefined;
     if (ownRate) this.rateRules.set(`strategy:${strategyId}`, ownRate);
     this.sets.set(strategyId, buildRuleSet(effective, this.rateRules.get('account'), ownRate, this.overrideRules));

@@ -216,7 +216,11 @@ export function Deployments({ canDeploy, isAdmin }: { canDeploy: boolean; isAdmi
             {field('strategy', 'Strategy (name or ID@vN)')}
             <label>
               Venue
-              <select aria-label="Venue" value={form.venue} onChange={(e) => setForm({ ...form, venue: e.target.value })}>
+              <select
+                aria-label="Venue"
+                value={form.venue}
+                onChange={(e) => setForm({ ...form, venue: e.target.value })}
+              >
                 {venues.map((v) => (
                   <option key={v} value={v}>
                     {v}

@@ -83,7 +83,13 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
     return next;
   };
   const record = (action: string, who: DeploymentActor, subject: string, details: unknown) =>
-    audit(c.store, { action: `deployment.${action}`, subject: `deployment:${subject}`, details, time: Date.now(), actor: who.name });
+    audit(c.store, {
+      action: `deployment.${action}`,
+      subject: `deployment:${subject}`,
+      details,
+      time: Date.now(),
+      actor: who.name,
+    });
   /** Audits the refusal and returns it. */
   const refused = async (action: string, who: DeploymentActor, subject: string, r: Refusal): Promise<Refusal> => {
     await record(`${action}.refused`, who, subject, { error: r.error, message: r.message, field: r.field });
@@ -155,7 +161,8 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
         resolveParams(resolveStrategy(spec.strategy), spec.params);
       } catch (err) {
         if (err instanceof ValidationError) {
-          const field = err.field === 'strategy' || err.field === undefined ? 'body.strategy' : `body.params.${err.field}`;
+          const field =
+            err.field === 'strategy' || err.field === undefined ? 'body.strategy' : `body.params.${err.field}`;
           return refuse(400, 'validation', `${field}: ${err.message}`, field);
         }
         throw err;
@@ -175,7 +182,12 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
     if (loose.length > 0) {
       const l = loose[0];
       const field = l.key === '' ? 'body.capitalCap' : `body.risk.${l.key}`;
-      return refuse(400, 'validation', `${field}: ${l.message}; a deployment's risk settings may only tighten the account's`, field);
+      return refuse(
+        400,
+        'validation',
+        `${field}: ${l.message}; a deployment's risk settings may only tighten the account's`,
+        field,
+      );
     }
     return undefined;
   };
@@ -237,7 +249,8 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
         const rec = await apiRecord(id);
         if ('ok' in rec) return no(rec);
         if (rec.status === 'archived') return no(refuse(409, 'archived', `deployment ${id} is archived`));
-        if (c.running.some((r) => r.id === id)) return no(refuse(409, 'running', `deployment ${id} is running already`));
+        if (c.running.some((r) => r.id === id))
+          return no(refuse(409, 'running', `deployment ${id} is running already`));
         if (c.stopping()) return no(refuse(409, 'stopping', 'the runtime is shutting down'));
         if (c.account.engine.killSwitchState() !== null) {
           return no(refuse(409, 'kill_switch', 'the kill switch is engaged: recover first, then start the deployment'));
@@ -246,11 +259,20 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
         // Approval is checked again at start: the version may have been retired since it was created.
         if (rec.profile === 'live' || rec.mode === 'live') {
           const why = (await c.promotion.notLive([spec.strategy])).get(spec.strategy);
-          if (why !== undefined) return no(refuse(409, 'not_promoted', `strategy "${spec.strategy}" is not approved for live trading: ${why}`));
+          if (why !== undefined)
+            return no(
+              refuse(409, 'not_promoted', `strategy "${spec.strategy}" is not approved for live trading: ${why}`),
+            );
           if (who.role !== 'admin') return no(refuse(403, 'forbidden', 'only an admin may start a live deployment'));
         }
         if (rec.profile !== undefined && rec.profile !== c.profile) {
-          return no(refuse(409, 'mode_unavailable', `deployment ${id} was created for profile ${rec.profile}; this runtime runs ${c.profile}`));
+          return no(
+            refuse(
+              409,
+              'mode_unavailable',
+              `deployment ${id} was created for profile ${rec.profile}; this runtime runs ${c.profile}`,
+            ),
+          );
         }
         const conflict = clash(id, spec.venue, spec.symbols);
         if (conflict) return no(conflict);
@@ -313,11 +335,16 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
         if (!can(who.role, 'deploy')) return no(refuse(403, 'forbidden', `role ${who.role} may not deploy`));
         const rec = await apiRecord(id);
         if ('ok' in rec) return no(rec);
-        if (c.running.some((r) => r.id === id)) return no(refuse(409, 'running', `deployment ${id} is running: stop it first`));
+        if (c.running.some((r) => r.id === id))
+          return no(refuse(409, 'running', `deployment ${id} is running: stop it first`));
         if (rec.status === 'archived') return no(refuse(409, 'archived', `deployment ${id} is archived already`));
         await c.record(rec.config as DeploymentSpec, 'archived', {});
         await record('archive', who, id, {});
-        return { ok: true, message: `deployment ${id} archived; its orders, fills and audit stay in the store`, deployment: await view(id) };
+        return {
+          ok: true,
+          message: `deployment ${id} archived; its orders, fills and audit stay in the store`,
+          deployment: await view(id),
+        };
       }),
 
     async close() {
@@ -332,7 +359,11 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
  * protective stop stays on the venue), positions closed with reduce-only market orders when `flatten`, then the
  * order flow drained as at shutdown (in-flight placements finished, fills booked, state saved, journal flushed).
  */
-export async function stopDeployment(d: DeploymentRuntime, flatten: boolean, actor: string): Promise<DeploymentStopReport> {
+export async function stopDeployment(
+  d: DeploymentRuntime,
+  flatten: boolean,
+  actor: string,
+): Promise<DeploymentStopReport> {
   const { engine, bridge } = d;
   engine.stopStrategy(`stopped by ${actor}`);
   engine.halt('DEPLOYMENT_STOPPED');

@@ -38,7 +38,9 @@ export function register(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(r.deployments)}\n`);
       else {
         for (const d of r.deployments) {
-          process.stdout.write(`${d.id}\t${d.status}\t${d.origin}\t${d.strategy}\t${d.venue}\t${d.symbols.join(',')}\n`);
+          process.stdout.write(
+            `${d.id}\t${d.status}\t${d.origin}\t${d.strategy}\t${d.venue}\t${d.symbols.join(',')}\n`,
+          );
         }
       }
     });

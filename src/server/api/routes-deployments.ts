@@ -140,7 +140,8 @@ export function deploymentRoutes(app: ZodApp, store: Store, control: ApiDeployme
           message: out.message,
           ...(out.field ? { fields: [{ field: out.field, message: out.message.replace(`${out.field}: `, '') }] } : {}),
         };
-  const status = <T extends 200 | 201>(out: DeploymentOutcome, ok: T): T | 400 | 403 | 404 | 409 => (out.ok ? ok : out.status);
+  const status = <T extends 200 | 201>(out: DeploymentOutcome, ok: T): T | 400 | 403 | 404 | 409 =>
+    out.ok ? ok : out.status;
   const off = { error: 'not_available', message: 'deployments are changed only through a running runtime' };
 
   app.post(
@@ -157,10 +158,7 @@ export function deploymentRoutes(app: ZodApp, store: Store, control: ApiDeployme
     async (req, reply) => {
       if (!control) return reply.code(501).send(off);
       const { mode, confirmLive, ...spec } = req.body;
-      const out = await control.create(
-        { spec, mode, ...(confirmLive !== undefined ? { confirmLive } : {}) },
-        who(req),
-      );
+      const out = await control.create({ spec, mode, ...(confirmLive !== undefined ? { confirmLive } : {}) }, who(req));
       return reply.code(status(out, 201)).send(body(out));
     },
   );
@@ -187,7 +185,8 @@ export function deploymentRoutes(app: ZodApp, store: Store, control: ApiDeployme
       onError: auditInvalid(store, 'stop'),
       schema: {
         tags: ['deployments'],
-        summary: 'Stop a deployment: resting orders cancelled; positions closed (flatten: true) or kept with their stops',
+        summary:
+          'Stop a deployment: resting orders cancelled; positions closed (flatten: true) or kept with their stops',
         params: idParams,
         body: stopDeploymentBody,
         response: { 200: outcomeSchema, ...changeErrors },
