@@ -16,6 +16,7 @@ import type { Vault } from '../security/vault.js';
 import { type ApiOptions, registerApi } from '../server/api/index.js';
 import { removeCliToken, writeCliToken } from '../server/api/cli-token.js';
 import type {
+  ApiDeploymentControl,
   ApiPort,
   ApiRiskState,
   ApiVersion,
@@ -48,6 +49,8 @@ export interface RuntimeApiDeps {
   deployments: () => readonly ApiDeployment[];
   /** Equity points kept for the curve (default 10 000, one per second at most). */
   equityPoints?: number;
+  /** Creates, starts and stops deployments over the API (absent: those routes answer 501). */
+  deploymentControl?: ApiDeploymentControl;
 }
 
 /** Which WebSocket topic each bus event feeds, and the key throttled topics conflate on. */
@@ -228,6 +231,7 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
       return { ok: false, message: `no open order ${orderId}` };
     },
     market: runtimeMarketData(deps.deployments),
+    ...(deps.deploymentControl ? { deploymentControl: deps.deploymentControl } : {}),
     venues: runtimeVenues(() =>
       deps.deployments().flatMap((d) => {
         const v = d.venue;

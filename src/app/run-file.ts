@@ -1,5 +1,6 @@
 /** The run file of a running runtime (`$TRADEFORGE_HOME/run/runtime.json`): how the CLI finds and signals it. */
 import { existsSync, readFileSync } from 'node:fs';
+import { TradeforgeError } from '../core/errors.js';
 import { readCliToken } from '../server/api/cli-token.js';
 import type { HomePaths } from './home.js';
 import { runFilePath } from './runtime.js';
@@ -42,7 +43,7 @@ export function readLiveRunFile(home: HomePaths): RunFile | undefined {
 export async function callRuntime<T>(
   run: RunFile,
   home: HomePaths,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
   timeoutMs = 5_000,
@@ -59,7 +60,11 @@ export async function callRuntime<T>(
   });
   if (!res.ok) {
     const err = (await res.json().catch(() => ({}))) as { message?: string };
-    throw new Error(`runtime answered ${res.status} for ${method} ${path}${err.message ? `: ${err.message}` : ''}`);
+    // A refusal is the runtime's answer, not a crash of ours: one line (TradeforgeError), no stack-trace hint.
+    throw new TradeforgeError(
+      'RUNTIME_REFUSED',
+      `runtime answered ${res.status} for ${method} ${path}${err.message ? `: ${err.message}` : ''}`,
+    );
   }
   return (await res.json()) as T;
 }

@@ -21,13 +21,15 @@ import { AuditCheckpointer } from '../store/audit-checkpoint.js';
 import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
 import { parseVersionRef } from '../authoring/versions.js';
-import { attachRuntimeApi } from './api-port.js';
+import { type AttachApiDeps, attachRuntimeApi } from './api-port.js';
 import { newRunId } from '../venues/live/client-order-id.js';
 import { agentDeps, DOCS_DIR } from './agent-services.js';
 import type { HomePaths } from './home.js';
 import { buildAlerting } from './live/alerting.js';
 import { buildControl, lateBoundControl } from './live/control.js';
-import { type DeploymentConfig, startDeployment } from './live/deployment.js';
+import { type DeploymentConfig, type DeploymentDeps, startDeployment } from './live/deployment.js';
+import { deploymentControl } from './live/deployment-control.js';
+import type { DeploymentInput, DeploymentStatus } from '../store/repositories/catalogue.js';
 import { clockDriftRule, EntriesSwitch, staleDataRule } from './live/gates.js';
 import { buildRuntimeHttp, listen } from './live/http.js';
 import { subscribePrinter } from './live/printer.js';
@@ -140,9 +142,6 @@ function startAuditCheckpoints(
 
 /** Refuses configs that would be unsafe or impossible to run, before anything is opened. */
 function validateRunConfig(config: Config, profile: Profile, confirmLive: boolean | undefined): void {
-  if (config.deployments.length === 0) {
-    throw new ConfigError('deployments', 'nothing to run: the config has no deployments (see docs/live.md)');
-  }
   if (profile === 'live' && !confirmLive) {
     throw new ConfigError('profile', 'the live profile trades real money: add --confirm-live to confirm');
   }
@@ -161,6 +160,24 @@ function validateRunConfig(config: Config, profile: Profile, confirmLive: boolea
       );
     }
   }
+}
+
+/**
+ * The deployments created over the API that the store carries (origin `api`, not archived). An id also in the config
+ * file is refused: two run specs under one id would share one book and one journal.
+ */
+async function storedApiDeployments(store: Store, config: Config): Promise<DeploymentInput[]> {
+  const stored = (await store.deployments.list()).filter((d) => d.origin === 'api' && d.status !== 'archived');
+  for (const d of stored) {
+    const k = config.deployments.findIndex((c) => c.id === d.id);
+    if (k >= 0) {
+      throw new ConfigError(
+        `deployments.${k}.id`,
+        `"${d.id}" is also a deployment created over the API: rename one (or archive the API one)`,
+      );
+    }
+  }
+  return stored;
 }
 
 /**
@@ -337,6 +354,8 @@ interface RunIdentity {
 /** The venues (with their clock-drift guards), the account's risk engine with its saved state, and the kill switch. */
 async function buildTrading(
   config: Config,
+  /** The config with every deployment whose venue the runtime connects (the API's stopped ones too). */
+  venueConfig: Config,
   profile: Profile,
   store: Store,
   core: RuntimeCore,
@@ -346,7 +365,7 @@ async function buildTrading(
 ) {
   const { bus, log, metrics } = core;
   const venues = await buildVenues(
-    config,
+    venueConfig,
     profile,
     core.secret,
     paperAccountsIn(store, (err) => log.error({ err }, 'paper account not saved')),
@@ -369,7 +388,7 @@ async function buildTrading(
     for (const v of venues.values()) await v.close().catch(() => undefined);
   });
   const guards = await startDriftGuards(venues, bus, metrics, log, cleanups);
-  const venueOf = new Map(config.deployments.map((d) => [d.id, d.venue]));
+  const venueOf = new Map(venueConfig.deployments.map((d) => [d.id, d.venue]));
   const { account, saver } = await buildAccountRisk({
     config,
     mode: run.mode,
@@ -382,48 +401,57 @@ async function buildTrading(
   core.queues.bindHalt((reason) => account.engine.halt(QUEUE_HALT_ACTOR, reason));
   const killState = await store.kv.get<{ event?: string }>('killswitch.state');
   const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
-  return { venues, guards, account, killed };
+  return { venues, guards, account, killed, venueOf };
 }
 
-/** Starts every configured deployment in order and records each as running. */
-async function startDeployments(
+/** What every deployment of the runtime is started with (the run config's, and the API's later). */
+function deploymentDeps(
   opts: StartRuntimeOptions,
+  config: Config,
   core: RuntimeCore,
   store: Store,
-  venues: ReadonlyMap<string, BuiltVenue>,
   account: Awaited<ReturnType<typeof buildAccountRisk>>['account'],
   run: RunIdentity,
   killed: boolean,
   cleanups: Cleanups,
+): DeploymentDeps {
+  return {
+    config,
+    store,
+    bus: core.bus,
+    logs: core.logs,
+    metrics: core.metrics,
+    queues: core.queues,
+    account,
+    mode: run.mode,
+    runTag: run.runTag,
+    killed,
+    trail: core.trail,
+    liveDataDir: join(opts.home.data, 'live'),
+    onCleanup: cleanups.add,
+    ...(opts.print ? { print: opts.print } : {}),
+    ...(opts.printBars ? { printBars: true } : {}),
+  };
+}
+
+/**
+ * Starts every deployment of the run config in order (the config file's, then the API's that were running) and
+ * records each as running.
+ */
+async function startDeployments(
+  config: Config,
+  deps: DeploymentDeps,
+  store: Store,
+  venues: ReadonlyMap<string, BuiltVenue>,
+  run: RunIdentity,
+  apiIds: ReadonlySet<string>,
 ): Promise<DeploymentRuntime[]> {
-  const { config, home } = opts;
   const deployments: DeploymentRuntime[] = [];
   for (const [k, d] of config.deployments.entries()) {
     const built = venues.get(d.venue) as BuiltVenue;
-    const dep = await startDeployment(
-      {
-        config,
-        store,
-        bus: core.bus,
-        logs: core.logs,
-        metrics: core.metrics,
-        queues: core.queues,
-        account,
-        mode: run.mode,
-        runTag: run.runTag,
-        killed,
-        trail: core.trail,
-        liveDataDir: join(home.data, 'live'),
-        onCleanup: cleanups.add,
-        ...(opts.print ? { print: opts.print } : {}),
-        ...(opts.printBars ? { printBars: true } : {}),
-      },
-      d,
-      k,
-      built,
-    );
+    const dep = await startDeployment(deps, d, k, built);
     deployments.push(dep);
-    await recordDeployment(store, d, { ...run, status: 'running' });
+    await recordDeployment(store, d, { ...run, status: 'running', ...(apiIds.has(d.id) ? { origin: 'api' } : {}) });
   }
   return deployments;
 }
@@ -436,6 +464,7 @@ async function serveRuntime(
   parts: Omit<Parameters<typeof buildRuntimeHttp>[0], 'metrics' | 'profile' | 'version' | 'configHash'> & {
     profile: Profile;
     configHash: string;
+    deploymentControl: AttachApiDeps['deploymentControl'];
   },
   cleanups: Cleanups,
 ): Promise<string> {
@@ -462,6 +491,7 @@ async function serveRuntime(
     risk: config.risk,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
+    ...(parts.deploymentControl ? { deploymentControl: parts.deploymentControl } : {}),
     home,
     config,
     promotion: new Promotion({ store, dataDir: home.data, accountRisk: config.risk }),
@@ -484,7 +514,20 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
   const cleanups = new Cleanups();
   cleanups.add(async () => store.close());
   try {
-    if (profile === 'live') await checkLive(store, config);
+    // Deployments created over the API resume in the state they had: running ones start (and reconcile) like the
+    // config file's; the others wait for a start over the API, their venues connected.
+    const stored = await storedApiDeployments(store, config);
+    if (config.deployments.length === 0 && stored.length === 0) {
+      throw new ConfigError('deployments', 'nothing to run: the config has no deployments (see docs/live.md)');
+    }
+    const apiIds = new Set(stored.filter((d) => d.status === 'running').map((d) => d.id));
+    const apiSpecs = (list: DeploymentInput[]) => list.map((d) => d.config as DeploymentConfig);
+    const runConfig: Config = {
+      ...config,
+      deployments: [...config.deployments, ...apiSpecs(stored.filter((d) => apiIds.has(d.id)))],
+    };
+    const venueConfig: Config = { ...config, deployments: [...config.deployments, ...apiSpecs(stored)] };
+    if (profile === 'live') await checkLive(store, runConfig);
     // Traces only when an OTLP endpoint is configured: otherwise no SDK is loaded and nothing is traced.
     const otlpUrl = config.telemetry.otlpUrl;
     if (otlpUrl !== undefined) {
@@ -516,8 +559,9 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       startedAt,
       runTag: newRunId(startedAt),
     };
-    const { venues, guards, account, killed } = await buildTrading(
-      config,
+    const { venues, guards, account, killed, venueOf } = await buildTrading(
+      runConfig,
+      venueConfig,
       profile,
       store,
       core,
@@ -526,7 +570,8 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       cleanups,
     );
     await core.trail.configLoaded(config, run.configHash, opts.configFile, startedAt);
-    const deployments = await startDeployments(opts, core, store, venues, account, run, killed, cleanups);
+    const depDeps = deploymentDeps(opts, runConfig, core, store, account, run, killed, cleanups);
+    const deployments = await startDeployments(runConfig, depDeps, store, venues, run, apiIds);
     const offPrinter = opts.print ? subscribePrinter(bus, opts.print) : () => {};
     const beat = startHeartbeat(config, bus, store, log, cleanups);
     let state: 'running' | 'stopping' = 'running';
@@ -542,7 +587,41 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       await bot.start().catch((err: unknown) => log.error({ err }, 'telegram control could not start'));
       cleanups.add(() => bot.stop());
     }
-    const serverParts = { ...common, guards, control, status: statusNow, configHash: run.configHash, stopping };
+    const deploymentsApi = deploymentControl({
+      config,
+      profile,
+      store,
+      promotion: new Promotion({ store, dataDir: home.data }),
+      venues,
+      account,
+      running: deployments,
+      stopping,
+      startOne: (d, onCleanup) => {
+        venueOf.set(d.id, d.venue);
+        // A fresh run tag: client order ids of this start never repeat an earlier start's in this run.
+        const deps = { ...depDeps, runTag: newRunId(Date.now()), killed: false, onCleanup };
+        return startDeployment(deps, d, 0, venues.get(d.venue) as BuiltVenue);
+      },
+      record: (d, status, extra) =>
+        recordDeployment(store, d, {
+          ...run,
+          status,
+          origin: 'api',
+          configHash: createHash('sha256').update(JSON.stringify(d)).digest('hex').slice(0, 16),
+          ...(status === 'created' ? { startedAt: Date.now() } : {}),
+          ...extra,
+        }),
+    });
+    cleanups.add(() => deploymentsApi.close());
+    const serverParts = {
+      ...common,
+      guards,
+      control,
+      status: statusNow,
+      configHash: run.configHash,
+      stopping,
+      deploymentControl: deploymentsApi,
+    };
     url = await serveRuntime(opts, core, store, serverParts, cleanups);
     if (opts.runFile !== false) {
       writeRunFile(home, { pid: process.pid, url, startedAt, profile, configFile: opts.configFile ?? null });
@@ -555,9 +634,10 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       entries.enabled = false;
       beat.stop();
       await drainDeployments(deployments, log);
+      // The config file's deployments are recorded stopped; the API's keep "running", the state they resume in.
       for (const d of deployments) {
-        const dc = config.deployments.find((x) => x.id === d.id) as DeploymentConfig;
-        await recordDeployment(store, dc, { ...run, status: 'stopped' }).catch(() => undefined);
+        const dc = config.deployments.find((x) => x.id === d.id);
+        if (dc) await recordDeployment(store, dc, { ...run, status: 'stopped' }).catch(() => undefined);
       }
       offPrinter();
       await audit(store, { action: 'runtime.stopped', subject: 'runtime', details: { reason }, time: Date.now() });
@@ -590,7 +670,15 @@ function stopsRuntime(shutdown: (reason: string) => Promise<void>): Pick<Runtime
 async function recordDeployment(
   store: Store,
   d: DeploymentConfig,
-  r: { mode: 'paper' | 'live'; profile: Profile; configHash: string; startedAt: number; status: 'running' | 'stopped' },
+  r: {
+    mode: 'paper' | 'live';
+    profile: Profile;
+    configHash: string;
+    startedAt: number;
+    status: DeploymentStatus;
+    origin?: 'api';
+    createdBy?: string;
+  },
 ): Promise<void> {
   const now = Date.now();
   await store.deployments.upsert({
@@ -608,6 +696,8 @@ async function recordDeployment(
     createdAt: r.startedAt,
     updatedAt: now,
     ...(r.status === 'stopped' ? { stoppedAt: now } : {}),
+    ...(r.origin ? { origin: r.origin } : {}),
+    ...(r.createdBy ? { createdBy: r.createdBy } : {}),
   });
 }
 

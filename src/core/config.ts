@@ -5,6 +5,21 @@ import { runSpecShape } from './run-spec.js';
 
 export { type RiskConfig, riskConfigSchema } from './config-risk.js';
 
+/**
+ * One deployment: a run spec (the same fields as a backtest's) plus its id, where it runs and with how much capital.
+ * The one schema of a deployment, for the config file's `deployments[]` and `POST /api/deployments` alike.
+ */
+export const deploymentConfigSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 letters, digits, ".", "_" or "-"'),
+  ...runSpecShape,
+  venue: z.string(),
+  /** The deployment's capital: its starting cash and the risk engine's per-strategy cap. */
+  capitalCap: z.number().positive().optional(),
+});
+
+/** One deployment as configured (`deployments[]`, or the body of `POST /api/deployments`). */
+export type DeploymentSpec = z.infer<typeof deploymentConfigSchema>;
+
 /** Platform configuration: file (JSON/YAML) plus `TRADEFORGE__SECTION__KEY` environment overrides. */
 export const configSchema = z.strictObject({
   /** Data directory; `TRADEFORGE_HOME` or `~/.tradeforge` when unset. */
@@ -89,17 +104,7 @@ export const configSchema = z.strictObject({
     )
     .default([]),
   /** Deployments: a run spec (the same fields as a backtest's) plus where it runs and with how much capital. */
-  deployments: z
-    .array(
-      z.strictObject({
-        id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 letters, digits, ".", "_" or "-"'),
-        ...runSpecShape,
-        venue: z.string(),
-        /** The deployment's capital: its starting cash and the risk engine's per-strategy cap. */
-        capitalCap: z.number().positive().optional(),
-      }),
-    )
-    .default([]),
+  deployments: z.array(deploymentConfigSchema).default([]),
   /**
    * Removed: the live profile runs only stored versions promoted to `live` (docs/promotion.md). Kept in the schema
    * only to refuse an old config with a migration message instead of a bare "unrecognized key".

@@ -116,6 +116,8 @@ export class RiskEngine implements RiskHook {
   /** The `extraRules` this engine runs after the built-in ones. */
   readonly extraRules: readonly PreTradeRule[];
   private readonly rateRules = new Map<string, OrderRateRule>();
+  /** The extra rules every strategy's rule set ends with. */
+  private readonly overrideRules: readonly PreTradeRule[] | undefined;
   private readonly onStateChange: (() => void) | undefined;
   private seenChanges = 0;
   private seenFollowerChanges = 0;
@@ -140,30 +142,40 @@ export class RiskEngine implements RiskHook {
     this.accountSet = buildRuleSet(config, accountRate, undefined, opts.extraRules);
     this.lastSet = this.accountSet;
     let anyStale = config.staleOrderMinutes !== undefined;
+    this.overrideRules = opts.extraRules;
     for (const [strategyId, over] of Object.entries(opts.strategyOverrides ?? {})) {
-      const where = `risk.strategyOverrides.${strategyId}`;
-      for (const key of ACCOUNT_ONLY_KEYS) {
-        if (over[key] !== undefined)
-          throw new ConfigError(`${where}.${key}`, `"${key}" is account-wide and cannot be set per strategy`);
-      }
-      validateSizing(over, `${where}.sizing`);
-      const effective = mergeRiskConfig(config, over);
-      const ownRate = over.orderRate
-        ? new OrderRateRule(
-            over.orderRate.perMinute,
-            over.orderRate.perSecond,
-            `${where}.orderRate`,
-            `strategy ${strategyId}`,
-          )
-        : undefined;
-      if (ownRate) this.rateRules.set(`strategy:${strategyId}`, ownRate);
-      this.sets.set(strategyId, buildRuleSet(effective, accountRate, ownRate, opts.extraRules));
-      if (effective.staleOrderMinutes !== undefined) anyStale = true;
+      if (this.setStrategyOverride(strategyId, over).staleOrderMinutes !== undefined) anyStale = true;
     }
     this.staleOrders = new StaleOrderTracker(config.staleOrderMinutes ?? DEFAULT_STALE_ORDER_MINUTES);
     this.extraRules = opts.extraRules ?? [];
     this.followers = this.extraRules.filter((r) => r.onEquity || r.onFill || r.onTradeClosed);
     this.wantsEquityUpdates = this.board.wantsEquity || anyStale || this.followers.some((r) => r.onEquity);
+  }
+
+  /**
+   * Sets one strategy's own rules (a deployment's `risk` and `capitalCap`) over the account's: at construction for
+   * the config's deployments, later for one created over the API. Returns the effective config. Throws ConfigError
+   * for an account-wide key.
+   */
+  setStrategyOverride(strategyId: string, over: RiskConfig): RiskConfig {
+    const where = `risk.strategyOverrides.${strategyId}`;
+    for (const key of ACCOUNT_ONLY_KEYS) {
+      if (over[key] !== undefined)
+        throw new ConfigError(`${where}.${key}`, `"${key}" is account-wide and cannot be set per strategy`);
+    }
+    validateSizing(over, `${where}.sizing`);
+    const effective = mergeRiskConfig(this.config, over);
+    const ownRate = over.orderRate
+      ? new OrderRateRule(
+          over.orderRate.perMinute,
+          over.orderRate.perSecond,
+          `${where}.orderRate`,
+          `strategy ${strategyId}`,
+        )
+      : undefined;
+    if (ownRate) this.rateRules.set(`strategy:${strategyId}`, ownRate);
+    this.sets.set(strategyId, buildRuleSet(effective, this.rateRules.get('account'), ownRate, this.overrideRules));
+    return effective;
   }
 
   /** Pre-trade check: null accepts; a rejection flagged `dryRun` must be reported and the order let through. */

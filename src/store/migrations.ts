@@ -452,6 +452,16 @@ async function strategyVersionLifecycle(db: AnyDb, dialect: Dialect): Promise<vo
   await s.alterTable('deployments').addColumn('profile', 'text').execute();
 }
 
+/**
+ * 0008: where a deployment came from (`config` file or `api`, null for rows before it) and who created it over the
+ * API: a runtime restarts the API's deployments in the state they had (docs/api.md "Deployments").
+ */
+async function deploymentOrigin(db: AnyDb): Promise<void> {
+  const s = db.schema;
+  await s.alterTable('deployments').addColumn('origin', 'text').execute();
+  await s.alterTable('deployments').addColumn('created_by', 'text').execute();
+}
+
 /** Options that shape the migrations (PostgreSQL role names). */
 export interface MigrationOptions {
   /** Owner of the audit table on PostgreSQL (default `tradeforge_audit_owner`). */
@@ -470,6 +480,7 @@ export function migrationsFor(dialect: Dialect, opts: MigrationOptions = {}): Re
     '0005_strategy_version_details': { up: (db) => strategyVersionDetails(db) },
     '0006_assistant_signals': { up: (db) => assistantSignals(db) },
     '0007_strategy_version_lifecycle': { up: (db) => strategyVersionLifecycle(db, dialect) },
+    '0008_deployment_origin': { up: (db) => deploymentOrigin(db) },
   };
 }
 

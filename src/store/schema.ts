@@ -83,6 +83,10 @@ export interface DeploymentsTable {
   created_at: number;
   updated_at: number;
   stopped_at: number | null;
+  /** `config` (the config file) or `api` (created over the API); null before migration 0009. */
+  origin: string | null;
+  /** The user who created it over the API. */
+  created_by: string | null;
 }
 
 /** The latest known state of each order (upserted by id). */

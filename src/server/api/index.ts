@@ -323,7 +323,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     marketRoutes(z, opts.port.market);
     backtestRoutes(z, opts.backtests);
     strategyCatalogueRoutes(z, opts.store);
-    deploymentRoutes(z, opts.store);
+    deploymentRoutes(z, opts.store, opts.port.deploymentControl);
     venueRoutes(z, opts.port.venues);
     alertRoutes(z, opts.store, opts.alerts);
     assistantRoutes(z, opts.assistant);

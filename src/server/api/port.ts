@@ -110,6 +110,64 @@ export interface OrderDecision {
   estimatedCost?: number;
 }
 
+/** Who asks for a deployment change: the API's actor name (`api:alice`, `cli`) and role. */
+export interface DeploymentActor {
+  name: string;
+  role: string;
+}
+
+/** A deployment as the API shows it (the store's record plus where it came from). */
+export interface ApiDeploymentView {
+  id: string;
+  strategy: string;
+  strategyVersion: string | null;
+  venue: string;
+  mode: string;
+  profile: string | null;
+  symbols: string[];
+  configHash: string;
+  appVersion: string;
+  status: string;
+  origin: 'config' | 'api';
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  stoppedAt: number | null;
+}
+
+/** What a stop did: orders cancelled, and the positions closed or kept (with protective stops left on the venue). */
+export interface DeploymentStopReport {
+  flatten: boolean;
+  cancelledOrders: number;
+  /** Positions that stay open (flatten false, or a close that did not fill in time), by symbol. */
+  positionsKept: { symbol: string; quantity: number }[];
+  /** Positions closed by the stop. */
+  positionsClosed: { symbol: string; quantity: number }[];
+  /** Protective stop orders left on the venue to guard the kept positions. */
+  protectiveStopsKept: number;
+}
+
+/** The answer to a deployment change: done, or refused with the HTTP status, a code and (for 400) the field. */
+export type DeploymentOutcome =
+  | { ok: true; message: string; deployment: ApiDeploymentView; stop?: DeploymentStopReport }
+  | { ok: false; status: 400 | 403 | 404 | 409; error: string; message: string; field?: string };
+
+/** One deployment's run spec as `POST /api/deployments` takes it (validated by the config file's schema). */
+export interface DeploymentRequest {
+  /** The deployment config (`deploymentConfigSchema`): id, run spec, venue, capital cap. */
+  spec: import('../../core/config.js').DeploymentSpec;
+  mode: 'paper' | 'dry_run' | 'live';
+  confirmLive?: boolean;
+}
+
+/** Creating, starting, stopping and archiving deployments (docs/api.md "Deployments"). */
+export interface ApiDeploymentControl {
+  create(req: DeploymentRequest, who: DeploymentActor): Promise<DeploymentOutcome>;
+  start(id: string, who: DeploymentActor): Promise<DeploymentOutcome>;
+  stop(id: string, opts: { flatten: boolean }, who: DeploymentActor): Promise<DeploymentOutcome>;
+  archive(id: string, who: DeploymentActor): Promise<DeploymentOutcome>;
+}
+
 /** What the runtime offers the API. */
 export interface ApiPort {
   /** The same control functions Telegram and the CLI use (kill, recover, entries, force exit, positions...). */
@@ -130,6 +188,8 @@ export interface ApiPort {
   readonly market?: ApiMarketData;
   /** The deployments' venues and their connection test. Absent: the venue routes answer 501. */
   readonly venues?: ApiVenues;
+  /** Creates, starts and stops deployments. Absent: those routes answer 501. */
+  readonly deploymentControl?: ApiDeploymentControl;
   /** The last price of every traded symbol (the assistant's context and signal tracking). Absent: none known. */
   prices?(): Promise<Record<string, number>>;
   /** Live events for WebSocket clients; returns the unsubscribe. */

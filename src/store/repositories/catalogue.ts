@@ -184,11 +184,18 @@ export interface DeploymentInput {
   config: unknown;
   configHash: string;
   appVersion: string;
-  status: 'created' | 'running' | 'stopped' | 'failed';
+  status: DeploymentStatus;
   createdAt: number;
   updatedAt: number;
   stoppedAt?: number;
+  /** Where it came from: the config file (the default) or the API, whose deployments the store carries over restarts. */
+  origin?: 'config' | 'api';
+  /** Who created it over the API. */
+  createdBy?: string;
 }
+
+/** A deployment's recorded status (`archived`: a stopped API deployment put away; it never starts again). */
+export type DeploymentStatus = 'created' | 'running' | 'stopped' | 'failed' | 'archived';
 
 /** Deployments of strategies to venues. */
 export class DeploymentsRepository {
@@ -211,6 +218,8 @@ export class DeploymentsRepository {
       created_at: d.createdAt,
       updated_at: d.updatedAt,
       stopped_at: d.stoppedAt ?? null,
+      origin: d.origin ?? 'config',
+      created_by: d.createdBy ?? null,
     };
     await this.db
       .insertInto('deployments')
@@ -228,7 +237,7 @@ export class DeploymentsRepository {
   }
 
   /** Deployments, optionally by status. */
-  async list(status?: DeploymentInput['status']): Promise<DeploymentInput[]> {
+  async list(status?: DeploymentStatus): Promise<DeploymentInput[]> {
     let q = this.db.selectFrom('deployments').selectAll();
     if (status !== undefined) q = q.where('status', '=', status);
     return (await q.orderBy('created_at').execute()).map(rowToDeployment);
@@ -252,5 +261,7 @@ function rowToDeployment(r: DeploymentsTable): DeploymentInput {
   if (r.strategy_version_id !== null) d.strategyVersionId = r.strategy_version_id;
   if (r.profile !== null) d.profile = r.profile;
   if (r.stopped_at !== null) d.stoppedAt = Number(r.stopped_at);
+  if (r.origin === 'api' || r.origin === 'config') d.origin = r.origin;
+  if (r.created_by !== null) d.createdBy = r.created_by;
   return d;
 }
