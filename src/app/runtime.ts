@@ -32,6 +32,8 @@ import { clockDriftRule, EntriesSwitch, staleDataRule } from './live/gates.js';
 import { buildRuntimeHttp, listen } from './live/http.js';
 import { subscribePrinter } from './live/printer.js';
 import { buildAccountRisk } from './live/risk-state.js';
+import type { AlertChannelsService } from './live/alert-channels.js';
+import type { RiskPreferencesService } from './live/risk-preferences.js';
 import type { DeploymentRuntime, Runtime } from './live/runtime-types.js';
 import { buildStatus } from './live/status.js';
 import { TradeTrail } from './live/trade-trail.js';
@@ -370,7 +372,7 @@ async function buildTrading(
   });
   const guards = await startDriftGuards(venues, bus, metrics, log, cleanups);
   const venueOf = new Map(config.deployments.map((d) => [d.id, d.venue]));
-  const { account, saver } = await buildAccountRisk({
+  const { account, saver, preferences } = await buildAccountRisk({
     config,
     mode: run.mode,
     bus,
@@ -382,7 +384,7 @@ async function buildTrading(
   core.queues.bindHalt((reason) => account.engine.halt(QUEUE_HALT_ACTOR, reason));
   const killState = await store.kv.get<{ event?: string }>('killswitch.state');
   const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
-  return { venues, guards, account, killed };
+  return { venues, guards, account, killed, preferences };
 }
 
 /** Starts every configured deployment in order and records each as running. */
@@ -436,6 +438,8 @@ async function serveRuntime(
   parts: Omit<Parameters<typeof buildRuntimeHttp>[0], 'metrics' | 'profile' | 'version' | 'configHash'> & {
     profile: Profile;
     configHash: string;
+    preferences: RiskPreferencesService;
+    alertChannels: AlertChannelsService;
   },
   cleanups: Cleanups,
 ): Promise<string> {
@@ -460,6 +464,9 @@ async function serveRuntime(
     bus: core.bus,
     watchQueue: (q) => core.queues.watch(q),
     risk: config.risk,
+    riskInForce: () => parts.account.engine.config,
+    riskPreferences: parts.preferences,
+    alertChannels: parts.alertChannels,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
     home,
@@ -516,7 +523,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       startedAt,
       runTag: newRunId(startedAt),
     };
-    const { venues, guards, account, killed } = await buildTrading(
+    const { venues, guards, account, killed, preferences } = await buildTrading(
       config,
       profile,
       store,
@@ -542,7 +549,16 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       await bot.start().catch((err: unknown) => log.error({ err }, 'telegram control could not start'));
       cleanups.add(() => bot.stop());
     }
-    const serverParts = { ...common, guards, control, status: statusNow, configHash: run.configHash, stopping };
+    const serverParts = {
+      ...common,
+      guards,
+      control,
+      status: statusNow,
+      configHash: run.configHash,
+      stopping,
+      preferences,
+      alertChannels: alerting.channels,
+    };
     url = await serveRuntime(opts, core, store, serverParts, cleanups);
     if (opts.runFile !== false) {
       writeRunFile(home, { pid: process.pid, url, startedAt, profile, configFile: opts.configFile ?? null });
