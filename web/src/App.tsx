@@ -15,8 +15,9 @@ const Compliance = lazy(() => import('./Compliance').then((m) => ({ default: m.C
 const Settings = lazy(() => import('./Settings').then((m) => ({ default: m.Settings })));
 const Assistant = lazy(() => import('./Assistant').then((m) => ({ default: m.Assistant })));
 const Workspace = lazy(() => import('./Workspace').then((m) => ({ default: m.Workspace })));
+const Portfolio = lazy(() => import('./Portfolio').then((m) => ({ default: m.Portfolio })));
 
-const PAGES = ['Trading', 'Backtests', 'Workspace', 'Assistant', 'Compliance', 'Settings'] as const;
+const PAGES = ['Trading', 'Portfolio', 'Backtests', 'Workspace', 'Assistant', 'Compliance', 'Settings'] as const;
 type Page = (typeof PAGES)[number];
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
@@ -141,6 +142,11 @@ export function App() {
           Log out
         </button>
       </header>
+      {page === 'Portfolio' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Portfolio dark={dark} />
+        </Suspense>
+      )}
       {page === 'Backtests' && (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Backtests canRun={can('backtest.run')} dark={dark} />
