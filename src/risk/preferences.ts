@@ -49,7 +49,8 @@ export const riskPreferencesPatchSchema = z.strictObject(
     RISK_PREFERENCE_KEYS.map((k) => [
       k,
       z
-        .union([z.null(), z.number()])
+        .number()
+        .nullable()
         .optional()
         .superRefine((v, ctx) => {
           if (v === null || v === undefined) return;
@@ -57,7 +58,7 @@ export const riskPreferencesPatchSchema = z.strictObject(
           if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message });
         }),
     ]),
-  ) as Record<RiskPreferenceKey, z.ZodOptional<z.ZodUnion<[z.ZodNull, z.ZodNumber]>>>,
+  ) as Record<RiskPreferenceKey, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>,
 );
 
 /** A change request's parsed form. */
