@@ -86,14 +86,22 @@ describe('risk preferences on the live runtime', () => {
     const dep = runtime!.deployments[0];
     await waitFor(() => dep.engine.portfolio.last[0] > 0, 60_000, 'a price');
     const qty = Math.ceil((1000 / dep.engine.portfolio.last[0]) * 1000) / 1000; // about 1 000 of notional
-    expect((await api('POST', '/api/orders/preview', { symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: qty })).json).toMatchObject({ accepted: true });
+    expect(
+      (await api('POST', '/api/orders/preview', { symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: qty }))
+        .json,
+    ).toMatchObject({ accepted: true });
 
     const r = await api('PATCH', '/api/risk/preferences', { maxOrderNotional: 500 });
     expect(r.status).toBe(200);
     expect(r.json.effective).toMatchObject({ maxOrderNotional: 500 });
     expect(r.json.loosened).toEqual([]);
     expect(dep.risk.stats().rejected).toBe(0);
-    const refused = await api('POST', '/api/orders/preview', { symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: qty });
+    const refused = await api('POST', '/api/orders/preview', {
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'market',
+      quantity: qty,
+    });
     expect(refused.json).toMatchObject({ accepted: false, code: 'MAX_NOTIONAL' });
     expect(String(refused.json.detail)).toContain('500');
     const risk = await api('GET', '/api/risk');
@@ -107,7 +115,9 @@ describe('risk preferences on the live runtime', () => {
     expect(r.status).toBe(400);
     expect(fieldsOf(r)).toEqual(['body.confirmLoosening']);
     expect(String(r.json.message)).toContain('maxOrderNotional 500 -> 2000');
-    expect(((await api('GET', '/api/risk/preferences')).json.effective as Record<string, number>).maxOrderNotional).toBe(500);
+    expect(
+      ((await api('GET', '/api/risk/preferences')).json.effective as Record<string, number>).maxOrderNotional,
+    ).toBe(500);
     const ok = await api('PATCH', '/api/risk/preferences', {
       maxOrderNotional: 2000,
       'breakers.dailyLoss': 0.03,
@@ -121,15 +131,15 @@ describe('risk preferences on the live runtime', () => {
   it('bad values get field-level 400s; anonymous 401; a viewer 403', async () => {
     const bad = await api('PATCH', '/api/risk/preferences', { maxOrderNotional: -1, 'breakers.dailyLoss': 3, x: 1 });
     expect(bad.status).toBe(400);
-    expect(fieldsOf(bad)).toEqual(
-      expect.arrayContaining(['body.maxOrderNotional', 'body.breakers.dailyLoss', 'body']),
-    );
+    expect(fieldsOf(bad)).toEqual(expect.arrayContaining(['body.maxOrderNotional', 'body.breakers.dailyLoss', 'body']));
     expect((await api('GET', '/api/risk/preferences', undefined, {})).status).toBe(401);
     expect((await api('PATCH', '/api/risk/preferences', { maxOrderNotional: 1 }, {})).status).toBe(401);
     expect((await api('GET', '/api/risk/preferences', undefined, viewer.headers)).status).toBe(200);
     const forbidden = await api('PATCH', '/api/risk/preferences', { maxOrderNotional: 1 }, viewer.headers);
     expect(forbidden.status).toBe(403);
-    expect(((await api('GET', '/api/risk/preferences')).json.effective as Record<string, number>).maxOrderNotional).toBe(2000);
+    expect(
+      ((await api('GET', '/api/risk/preferences')).json.effective as Record<string, number>).maxOrderNotional,
+    ).toBe(2000);
   });
 });
 
@@ -140,7 +150,13 @@ describe('alert channels on the live runtime', () => {
       secretValue: TOKEN,
     });
     expect(put.status).toBe(200);
-    expect(put.json).toMatchObject({ channel: 'telegram', secret: 'tg.settings', secretSet: true, source: 'saved', active: true });
+    expect(put.json).toMatchObject({
+      channel: 'telegram',
+      secret: 'tg.settings',
+      secretSet: true,
+      source: 'saved',
+      active: true,
+    });
     expect(put.text).not.toContain(TOKEN);
     const list = await api('GET', '/api/alerts/channels');
     expect(list.text).not.toContain(TOKEN);
@@ -158,7 +174,10 @@ describe('alert channels on the live runtime', () => {
       payload: { severity: 'critical', title: 'After the edit', message: 'routed to the new channel', key: 'k1' },
     });
     await waitFor(
-      () => telegram.sent().some((c) => String(c.params.text).includes('After the edit') && Number(c.params.chat_id) === 4242),
+      () =>
+        telegram
+          .sent()
+          .some((c) => String(c.params.text).includes('After the edit') && Number(c.params.chat_id) === 4242),
       30_000,
       'the alert on the new channel',
     );
@@ -168,7 +187,9 @@ describe('alert channels on the live runtime', () => {
   });
 
   it('field-level 400s from the config schema, 401, 403 for a viewer, and removal', async () => {
-    const bad = await api('PUT', '/api/alerts/channels/email', { settings: { host: 'h', to: [], minSeverity: 'loud' } });
+    const bad = await api('PUT', '/api/alerts/channels/email', {
+      settings: { host: 'h', to: [], minSeverity: 'loud' },
+    });
     expect(bad.status).toBe(400);
     expect(fieldsOf(bad)).toEqual(
       expect.arrayContaining(['body.settings.to', 'body.settings.from', 'body.settings.minSeverity']),
@@ -218,7 +239,10 @@ describe('portfolio figures from real trades', () => {
     expect(pnl.status).toBe(200);
     const rows = pnl.json.rows as { pnl: number; trades: number }[];
     expect(rows.reduce((s, r) => s + r.trades, 0)).toBe(trades.length);
-    expect(rows.reduce((s, r) => s + r.pnl, 0)).toBeCloseTo(trades.reduce((s, t) => s + t.pnl, 0), 9);
+    expect(rows.reduce((s, r) => s + r.pnl, 0)).toBeCloseTo(
+      trades.reduce((s, t) => s + t.pnl, 0),
+      9,
+    );
     expect(fieldsOf(await api('GET', '/api/pnl?tz=Mars/Olympus'))).toEqual(['query.tz']);
     expect((await api('GET', '/api/portfolio', undefined, {})).status).toBe(401);
     const after = await api('GET', '/api/portfolio', undefined, viewer.headers);

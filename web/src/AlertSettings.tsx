@@ -51,7 +51,10 @@ function settingsFrom(kind: Kind, form: Record<string, string>, severity: string
     else if (v === '') continue;
     else if (type === 'number') out[key] = Number.isFinite(Number(v)) ? Number(v) : v;
     else if (type === 'list') {
-      const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const items = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       out[key] = key === 'chatIds' ? items.map((s) => (/^-?\d+$/.test(s) ? Number(s) : s)) : items;
     } else out[key] = v;
   }
@@ -187,23 +190,23 @@ export function AlertSettings({ canEdit }: { canEdit: boolean }) {
           {fieldError('minSeverity')}
           {FIELDS[kind].map(([key, label, type]) => (
             <div key={`${kind}-${key}`}>
-              <label>
-                {label}{' '}
-                {type === 'bool' ? (
-                  <input
-                    type="checkbox"
-                    aria-label={key}
-                    checked={form[key] === 'true'}
-                    onChange={(e) => setForm((f) => ({ ...f, [key]: String(e.target.checked) }))}
-                  />
-                ) : (
-                  <input
-                    aria-label={key}
-                    value={form[key] ?? ''}
-                    onChange={(e) => setForm((f) => ({ ...f, [key]: e.target.value }))}
-                  />
-                )}
-              </label>
+              <label htmlFor={`alert-${key}`}>{label}</label>{' '}
+              {type === 'bool' ? (
+                <input
+                  id={`alert-${key}`}
+                  type="checkbox"
+                  aria-label={key}
+                  checked={form[key] === 'true'}
+                  onChange={(e) => setForm((f) => ({ ...f, [key]: String(e.target.checked) }))}
+                />
+              ) : (
+                <input
+                  id={`alert-${key}`}
+                  aria-label={key}
+                  value={form[key] ?? ''}
+                  onChange={(e) => setForm((f) => ({ ...f, [key]: e.target.value }))}
+                />
+              )}
               {fieldError(key)}
             </div>
           ))}

@@ -1,5 +1,5 @@
 import { ColorType, createChart, LineSeries, type UTCTimestamp } from 'lightweight-charts';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, openStream } from './api';
 
 interface ExposureRow {
@@ -124,16 +124,23 @@ export function Portfolio({ dark }: { dark: boolean }) {
   const [period, setPeriod] = useState<Period>('day');
   const [tz, setTz] = useState(UTC);
   const [rows, setRows] = useState<PnlRow[]>([]);
-  const [tick, setTick] = useState(0);
-  useEffect(() => openStream(['fills', 'positions'], () => setTick((t) => t + 1)), []);
-  useEffect(() => {
+  const loadPortfolio = useCallback(() => {
     void api<PortfolioData>('GET', '/api/portfolio').then(setData);
-  }, [tick]);
-  useEffect(() => {
+  }, []);
+  const loadPnl = useCallback(() => {
     void api<{ rows: PnlRow[] }>('GET', `/api/pnl?period=${period}&tz=${encodeURIComponent(tz)}`).then((r) =>
       setRows(r.rows),
     );
-  }, [period, tz, tick]);
+  }, [period, tz]);
+  // Reloaded on every fill and position change the stream reports.
+  useEffect(() => {
+    loadPortfolio();
+    return openStream(['fills', 'positions'], loadPortfolio);
+  }, [loadPortfolio]);
+  useEffect(() => {
+    loadPnl();
+    return openStream(['fills'], loadPnl);
+  }, [loadPnl]);
   const max = Math.max(1e-9, ...rows.map((r) => Math.abs(r.pnl)));
   return (
     <main>
@@ -141,15 +148,15 @@ export function Portfolio({ dark }: { dark: boolean }) {
         <h2>Portfolio</h2>
         <p>
           Equity <strong data-testid="portfolio-equity">{fmt(data?.equity)}</strong> · Return{' '}
-          <strong>{fmt(data?.returnPct)}%</strong> · Sharpe <strong data-testid="portfolio-sharpe">{fmt(data?.sharpe)}</strong>{' '}
-          · Max drawdown <strong data-testid="portfolio-maxdd">{fmt(data?.maxDrawdownPct)}%</strong> (
-          {fmt(data?.maxDrawdownAbs)})
+          <strong>{fmt(data?.returnPct)}%</strong> · Sharpe{' '}
+          <strong data-testid="portfolio-sharpe">{fmt(data?.sharpe)}</strong> · Max drawdown{' '}
+          <strong data-testid="portfolio-maxdd">{fmt(data?.maxDrawdownPct)}%</strong> ({fmt(data?.maxDrawdownAbs)})
         </p>
         {data && <CurveCharts curve={data.curve} dark={dark} />}
       </section>
       <section className="card" data-testid="pnl-by-period">
         <h2>P&amp;L by period</h2>
-        <div className="actions" role="group" aria-label="period">
+        <fieldset className="actions" aria-label="period">
           {(['day', 'week', 'month'] as const).map((p) => (
             <button
               key={p}
@@ -166,7 +173,7 @@ export function Portfolio({ dark }: { dark: boolean }) {
             <option value={UTC}>UTC</option>
             {LOCAL !== UTC && <option value={LOCAL}>{LOCAL}</option>}
           </select>
-        </div>
+        </fieldset>
         {rows.length === 0 ? (
           <p className="muted">No closed trades.</p>
         ) : (
@@ -189,7 +196,7 @@ export function Portfolio({ dark }: { dark: boolean }) {
                   </td>
                   <td>
                     <div
-                      className={r.pnl >= 0 ? 'bar pos-bar' : 'bar neg-bar'}
+                      className={r.pnl >= 0 ? 'pnl-bar pos-bar' : 'pnl-bar neg-bar'}
                       style={{ width: `${Math.round((Math.abs(r.pnl) / max) * 120)}px`, height: '10px' }}
                     />
                   </td>

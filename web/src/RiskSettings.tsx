@@ -34,7 +34,9 @@ export function RiskSettings({ canChange }: { canChange: boolean }) {
   const load = useCallback(async () => {
     const p = await api<Preferences>('GET', '/api/risk/preferences');
     setPrefs(p);
-    setDraft(Object.fromEntries(KEYS.map(({ key }) => [key, p.effective[key] === undefined ? '' : String(p.effective[key])])));
+    setDraft(
+      Object.fromEntries(KEYS.map(({ key }) => [key, p.effective[key] === undefined ? '' : String(p.effective[key])])),
+    );
   }, []);
   useEffect(() => {
     void load().catch((err: unknown) => setMsg(err instanceof Error ? err.message : String(err)));
@@ -82,8 +84,8 @@ export function RiskSettings({ canChange }: { canChange: boolean }) {
     <section className="card" data-testid="risk-settings">
       <h2>Risk preferences</h2>
       <p className="muted">
-        Saved values win over the config file's; clear a field to go back to the file's value. Lowering a limit applies at
-        once; raising or removing one asks for a confirmation.
+        Saved values win over the config file's; clear a field to go back to the file's value. Lowering a limit applies
+        at once; raising or removing one asks for a confirmation.
       </p>
       <form onSubmit={submit}>
         <table>

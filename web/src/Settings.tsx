@@ -133,7 +133,6 @@ function Venues({ canTest }: { canTest: boolean }) {
   );
 }
 
-
 /** Users and roles (admin only). */
 function Users() {
   const [users, setUsers] = useState<User[]>([]);
@@ -209,7 +208,9 @@ export function Settings({ permissions }: { permissions: string[] }) {
     <main>
       <section className="card">
         <h2>Risk limits</h2>
-        <p className="muted">In force now: the config file's risk section over the live defaults, with the preferences below.</p>
+        <p className="muted">
+          In force now: the config file's risk section over the live defaults, with the preferences below.
+        </p>
         <table data-testid="risk-limits">
           <tbody>
             {Object.entries(risk?.limits ?? {}).map(([k, v]) => (

@@ -69,7 +69,9 @@ export async function buildAlertChannel<K extends AlertChannelKind>(
     const token = await secret(tg.tokenSecret);
     if (!token) return { off: missing('alerts.telegram is configured but Telegram alerts and control are off') };
     if (tg.chatIds.length === 0) {
-      return { off: 'alerts.telegram.chatIds is empty: Telegram alerts and control are off (no chat to alert or obey)' };
+      return {
+        off: 'alerts.telegram.chatIds is empty: Telegram alerts and control are off (no chat to alert or obey)',
+      };
     }
     return {
       channel: new TelegramChannel({

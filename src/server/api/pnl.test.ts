@@ -39,7 +39,11 @@ describe('P&L periods', () => {
   });
 
   it('sums trades per period, oldest first', () => {
-    const trades = [trade(Date.UTC(2026, 0, 6, 10), 5), trade(Date.UTC(2026, 0, 4, 23, 30), -2), trade(Date.UTC(2026, 0, 7), 1)];
+    const trades = [
+      trade(Date.UTC(2026, 0, 6, 10), 5),
+      trade(Date.UTC(2026, 0, 4, 23, 30), -2),
+      trade(Date.UTC(2026, 0, 7), 1),
+    ];
     expect(pnlByPeriod(trades, 'week')).toEqual([
       { start: '2025-12-29', pnl: -2, trades: 1, fees: 0.1 },
       { start: '2026-01-05', pnl: 6, trades: 2, fees: 0.2 },

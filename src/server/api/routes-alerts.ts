@@ -133,7 +133,9 @@ export function alertRoutes(
         const fields = parsed.error.issues.map((i) => ({
           field: ['body.settings', ...i.path.map(String)].join('.'),
           message:
-            i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message,
+            i.code === 'unrecognized_keys'
+              ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`
+              : i.message,
         }));
         return reply.code(400).send({
           error: 'validation',

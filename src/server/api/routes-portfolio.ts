@@ -43,7 +43,8 @@ export function portfolioRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['history'],
-        summary: 'Equity curve with drawdown, Sharpe and max drawdown, and the allocation by symbol, strategy and venue',
+        summary:
+          'Equity curve with drawdown, Sharpe and max drawdown, and the allocation by symbol, strategy and venue',
         response: { 200: portfolioSchema, ...authErrors },
       },
     },
