@@ -284,6 +284,9 @@ describe('alert channels', () => {
           target: '2 chat id(s)',
           secret: 'telegram.token',
           secretSet: true,
+          settings: expect.objectContaining({ tokenSecret: 'telegram.token', minSeverity: 'warning' }),
+          source: 'file',
+          active: null,
         },
         {
           channel: 'email',
@@ -291,11 +294,21 @@ describe('alert channels', () => {
           target: 'ops@example.com',
           secret: 'smtp.password',
           secretSet: false,
+          settings: expect.objectContaining({ to: ['ops@example.com'], passwordSecret: 'smtp.password' }),
+          source: 'file',
+          active: null,
         },
       ],
       ratePerMinute: 20,
       dedupSeconds: 300,
+      editable: false,
     });
+    // Without a runtime to apply them, channels are the config file's: editing answers 501.
+    const put = await call(fx, 'PUT', '/api/alerts/channels/discord', {
+      headers: admin.headers,
+      body: { settings: {} },
+    });
+    expect(put.status).toBe(501);
     expect(JSON.stringify(r.json)).not.toContain('123:abc');
     expect((await call(fx, 'GET', '/api/alerts/channels', { headers: viewer.headers })).status).toBe(403);
     expect((await call(fx, 'GET', '/api/alerts/channels')).status).toBe(401);

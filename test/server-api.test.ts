@@ -160,6 +160,25 @@ const rows: Row[] = [
         { start: '2026-01-12', pnl: -10.1, trades: 1, fees: 0.1 },
       ]),
   },
+  {
+    method: 'GET',
+    path: '/api/pnl?period=day&tz=Pacific/Kiritimati',
+    bad: { path: '/api/pnl?period=day&tz=Nowhere/Else', field: 'query.tz' },
+    // UTC+14: the 10:00 UTC exits fall on the next calendar day there.
+    check: (j) => expect((j.rows as { start: string }[]).map((r) => r.start)).toEqual(['2026-01-07', '2026-01-14']),
+  },
+  {
+    method: 'GET',
+    path: '/api/portfolio',
+    check: (j) => {
+      // Equity 10 000 -> 10 050: no drawdown; one long BTC/USDT position of 0.5 at mark 100.
+      expect(j.maxDrawdownPct).toBe(0);
+      expect((j.curve as { drawdownPct: number }[]).map((p) => p.drawdownPct)).toEqual([0, 0]);
+      const bySymbol = (j.allocation as { bySymbol: { key: string; long: number; grossShare: number }[] }).bySymbol;
+      expect(bySymbol[0]).toMatchObject({ key: 'BTC/USDT', long: 50 });
+      expect(bySymbol[0].grossShare).toBeCloseTo(50 / 10_050, 12);
+    },
+  },
   { method: 'GET', path: '/api/equity', check: (j) => expect(j.points).toHaveLength(2) },
   {
     method: 'GET',

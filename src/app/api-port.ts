@@ -44,8 +44,15 @@ export interface RuntimeApiDeps {
   control: ControlApi;
   status: () => Promise<RuntimeStatus>;
   bus: EventBus;
+  /** The config file's risk section (the configured limits when `riskInForce` is absent). */
   risk: RiskConfig;
+  /** The account's risk config in force (with the defaults and the preferences saved from the API). */
+  riskInForce?: () => RiskConfig;
   version: ApiVersion;
+  /** Editable risk limits (the account engine's preferences). */
+  riskPreferences?: ApiPort['riskPreferences'];
+  /** Editable alert channels (the alert router's). */
+  alertChannels?: ApiPort['alertChannels'];
   deployments: () => readonly ApiDeployment[];
   /** Equity points kept for the curve (default 10 000, one per second at most). */
   equityPoints?: number;
@@ -204,10 +211,12 @@ export function runtimeApiPort(deps: RuntimeApiDeps): ApiPort & { dispose(): voi
           rejected: r.rejected,
           byCode: r.byCode,
         })),
-        limits: riskLimits(deps.risk),
+        limits: riskLimits(deps.riskInForce ? deps.riskInForce() : deps.risk),
       };
     },
     version: () => deps.version,
+    ...(deps.riskPreferences ? { riskPreferences: deps.riskPreferences } : {}),
+    ...(deps.alertChannels ? { alertChannels: deps.alertChannels } : {}),
     previewOrder: preview,
     placeOrder: place,
     async prices() {

@@ -34,6 +34,8 @@ import { clockDriftRule, EntriesSwitch, staleDataRule } from './live/gates.js';
 import { buildRuntimeHttp, listen } from './live/http.js';
 import { subscribePrinter } from './live/printer.js';
 import { buildAccountRisk } from './live/risk-state.js';
+import type { AlertChannelsService } from './live/alert-channels.js';
+import type { RiskPreferencesService } from './live/risk-preferences.js';
 import type { DeploymentRuntime, Runtime } from './live/runtime-types.js';
 import { buildStatus } from './live/status.js';
 import { TradeTrail } from './live/trade-trail.js';
@@ -389,7 +391,7 @@ async function buildTrading(
   });
   const guards = await startDriftGuards(venues, bus, metrics, log, cleanups);
   const venueOf = new Map(venueConfig.deployments.map((d) => [d.id, d.venue]));
-  const { account, saver } = await buildAccountRisk({
+  const { account, saver, preferences } = await buildAccountRisk({
     config,
     mode: run.mode,
     bus,
@@ -401,7 +403,7 @@ async function buildTrading(
   core.queues.bindHalt((reason) => account.engine.halt(QUEUE_HALT_ACTOR, reason));
   const killState = await store.kv.get<{ event?: string }>('killswitch.state');
   const killed = killState?.event === 'killswitch.triggered.v1' || killState?.event === 'killswitch.completed.v1';
-  return { venues, guards, account, killed, venueOf };
+  return { venues, guards, account, killed, venueOf, preferences };
 }
 
 /** What every deployment of the runtime is started with (the run config's, and the API's later). */
@@ -465,6 +467,8 @@ async function serveRuntime(
     profile: Profile;
     configHash: string;
     deploymentControl: AttachApiDeps['deploymentControl'];
+    preferences: RiskPreferencesService;
+    alertChannels: AlertChannelsService;
   },
   cleanups: Cleanups,
 ): Promise<string> {
@@ -489,6 +493,9 @@ async function serveRuntime(
     bus: core.bus,
     watchQueue: (q) => core.queues.watch(q),
     risk: config.risk,
+    riskInForce: () => parts.account.engine.config,
+    riskPreferences: parts.preferences,
+    alertChannels: parts.alertChannels,
     version: { version: APP_VERSION, gitSha: null, configHash: parts.configHash },
     deployments: () => parts.deployments,
     ...(parts.deploymentControl ? { deploymentControl: parts.deploymentControl } : {}),
@@ -559,7 +566,7 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       startedAt,
       runTag: newRunId(startedAt),
     };
-    const { venues, guards, account, killed, venueOf } = await buildTrading(
+    const { venues, guards, account, killed, venueOf, preferences } = await buildTrading(
       runConfig,
       venueConfig,
       profile,
@@ -621,6 +628,8 @@ export async function startRuntime(opts: StartRuntimeOptions): Promise<Runtime> 
       configHash: run.configHash,
       stopping,
       deploymentControl: deploymentsApi,
+      preferences,
+      alertChannels: alerting.channels,
     };
     url = await serveRuntime(opts, core, store, serverParts, cleanups);
     if (opts.runFile !== false) {

@@ -20,6 +20,34 @@ export const deploymentConfigSchema = z.strictObject({
 /** One deployment as configured (`deployments[]`, or the body of `POST /api/deployments`). */
 export type DeploymentSpec = z.infer<typeof deploymentConfigSchema>;
 
+const severity = z.enum(['info', 'warning', 'critical']);
+
+/** `alerts.telegram`: the bot token is a vault secret named by `tokenSecret`, never the token itself. */
+export const telegramAlertSchema = z.strictObject({
+  tokenSecret: z.string().default('telegram.token'),
+  chatIds: z.array(z.union([z.number(), z.string()])).default([]),
+  apiRoot: z.string().optional(),
+  minSeverity: severity.default('info'),
+});
+
+/** `alerts.discord`: the webhook URL is a vault secret named by `webhookSecret`. */
+export const discordAlertSchema = z.strictObject({
+  webhookSecret: z.string().default('discord.webhook'),
+  minSeverity: severity.default('warning'),
+});
+
+/** `alerts.email`: SMTP; the password is a vault secret named by `passwordSecret`. */
+export const emailAlertSchema = z.strictObject({
+  host: z.string(),
+  port: z.number().int().default(587),
+  secure: z.boolean().default(false),
+  user: z.string().optional(),
+  passwordSecret: z.string().default('smtp.password'),
+  from: z.string(),
+  to: z.array(z.string()).min(1),
+  minSeverity: severity.default('critical'),
+});
+
 /** Platform configuration: file (JSON/YAML) plus `TRADEFORGE__SECTION__KEY` environment overrides. */
 export const configSchema = z.strictObject({
   /** Data directory; `TRADEFORGE_HOME` or `~/.tradeforge` when unset. */
@@ -168,32 +196,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
   alerts: z
     .strictObject({
-      telegram: z
-        .strictObject({
-          tokenSecret: z.string().default('telegram.token'),
-          chatIds: z.array(z.union([z.number(), z.string()])).default([]),
-          apiRoot: z.string().optional(),
-          minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
-        })
-        .optional(),
-      discord: z
-        .strictObject({
-          webhookSecret: z.string().default('discord.webhook'),
-          minSeverity: z.enum(['info', 'warning', 'critical']).default('warning'),
-        })
-        .optional(),
-      email: z
-        .strictObject({
-          host: z.string(),
-          port: z.number().int().default(587),
-          secure: z.boolean().default(false),
-          user: z.string().optional(),
-          passwordSecret: z.string().default('smtp.password'),
-          from: z.string(),
-          to: z.array(z.string()).min(1),
-          minSeverity: z.enum(['info', 'warning', 'critical']).default('critical'),
-        })
-        .optional(),
+      telegram: telegramAlertSchema.optional(),
+      discord: discordAlertSchema.optional(),
+      email: emailAlertSchema.optional(),
       ratePerMinute: z.number().int().positive().default(20),
       dedupSeconds: z.number().int().min(0).default(300),
     })

@@ -53,6 +53,8 @@ export interface ControlPosition {
   markPrice?: number;
   unrealisedPnl?: number;
   strategyId?: string;
+  /** The venue id it is held at. */
+  venue?: string;
 }
 
 /** Result of a state-changing command. `ok: false` means refused or failed; `message` says why. */

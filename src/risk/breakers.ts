@@ -125,12 +125,22 @@ export class BreakerBoard {
   changes = 0;
 
   constructor(
-    readonly config: BreakersConfig,
+    private cfg: BreakersConfig,
     private readonly publish: RiskPublisher,
   ) {
     this.halts = {} as Record<GlobalHaltName, Halt>;
     for (const n of GLOBAL_HALTS) this.halts[n] = new Halt(n);
     this.haltList = GLOBAL_HALTS.map((n) => this.halts[n]);
+  }
+
+  /** The thresholds the board judges by. */
+  get config(): BreakersConfig {
+    return this.cfg;
+  }
+
+  /** New thresholds (risk preferences edited while running); trips, baselines and loss counts are kept. */
+  setConfig(config: BreakersConfig): void {
+    this.cfg = config;
   }
 
   /** Whether equity updates are needed (any equity-based breaker configured). */

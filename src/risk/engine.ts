@@ -86,15 +86,20 @@ const ACCOUNT_ONLY_KEYS = ['breakers', 'dryRun', 'venueRequestsPerMinute', 'prop
  * exposure, halt and rate rule.
  */
 export class RiskEngine implements RiskHook {
-  /** The effective account config (after defaults). */
-  readonly config: RiskConfig;
+  /** The effective account config (after defaults); `updateLimits` replaces it. */
+  get config(): RiskConfig {
+    return this.accountConfig;
+  }
+  private accountConfig: RiskConfig;
   readonly mode: EngineMode;
   readonly dryRun: boolean;
   readonly wantsEquityUpdates: boolean;
   /** Stale-order timers (RISK-5); the kernel tracks open limit orders here, polled on every equity update. */
   readonly staleOrders: StaleOrderTracker;
   private readonly board: BreakerBoard;
-  private readonly accountSet: RuleSet;
+  private accountSet: RuleSet;
+  /** Per-strategy overrides as given (kept so `updateLimits` can rebuild their rule sets). */
+  private readonly overrides = new Map<string, RiskConfig>();
   private readonly sets = new Map<string, RuleSet>();
   /** Strategies whose resting orders stand on purpose (`setStandingOrders`). */
   private readonly standing = new Set<string>();
@@ -116,15 +121,13 @@ export class RiskEngine implements RiskHook {
   /** The `extraRules` this engine runs after the built-in ones. */
   readonly extraRules: readonly PreTradeRule[];
   private readonly rateRules = new Map<string, OrderRateRule>();
-  /** The extra rules every strategy's rule set ends with. */
-  private readonly overrideRules: readonly PreTradeRule[] | undefined;
   private readonly onStateChange: (() => void) | undefined;
   private seenChanges = 0;
   private seenFollowerChanges = 0;
 
   /** `config` is the effective account config (validated; defaults already merged by createRiskEngine). */
   constructor(config: RiskConfig, opts: RiskEngineOptions) {
-    this.config = config;
+    this.accountConfig = config;
     this.mode = opts.mode;
     this.dryRun = config.dryRun === true;
     if (this.dryRun && opts.mode === 'live') {
@@ -142,12 +145,11 @@ export class RiskEngine implements RiskHook {
     this.accountSet = buildRuleSet(config, accountRate, undefined, opts.extraRules);
     this.lastSet = this.accountSet;
     let anyStale = config.staleOrderMinutes !== undefined;
-    this.overrideRules = opts.extraRules;
+    this.extraRules = opts.extraRules ?? [];
     for (const [strategyId, over] of Object.entries(opts.strategyOverrides ?? {})) {
       if (this.setStrategyOverride(strategyId, over).staleOrderMinutes !== undefined) anyStale = true;
     }
     this.staleOrders = new StaleOrderTracker(config.staleOrderMinutes ?? DEFAULT_STALE_ORDER_MINUTES);
-    this.extraRules = opts.extraRules ?? [];
     this.followers = this.extraRules.filter((r) => r.onEquity || r.onFill || r.onTradeClosed);
     this.wantsEquityUpdates = this.board.wantsEquity || anyStale || this.followers.some((r) => r.onEquity);
   }
@@ -164,7 +166,9 @@ export class RiskEngine implements RiskHook {
         throw new ConfigError(`${where}.${key}`, `"${key}" is account-wide and cannot be set per strategy`);
     }
     validateSizing(over, `${where}.sizing`);
-    const effective = mergeRiskConfig(this.config, over);
+    // Kept as given, so `updateLimits` can rebuild the set over new account values.
+    this.overrides.set(strategyId, over);
+    const effective = mergeRiskConfig(this.accountConfig, over);
     const ownRate = over.orderRate
       ? new OrderRateRule(
           over.orderRate.perMinute,
@@ -174,8 +178,32 @@ export class RiskEngine implements RiskHook {
         )
       : undefined;
     if (ownRate) this.rateRules.set(`strategy:${strategyId}`, ownRate);
-    this.sets.set(strategyId, buildRuleSet(effective, this.rateRules.get('account'), ownRate, this.overrideRules));
+    this.sets.set(strategyId, buildRuleSet(effective, this.rateRules.get('account'), ownRate, this.extraRules));
     return effective;
+  }
+
+  /**
+   * Replaces the account config while running (risk preferences, UI-5): the pre-trade rules are rebuilt (each
+   * strategy's override still applies over the new account values) and the breakers judge by the new thresholds.
+   * Halts, locks, the kill switch, order budgets and equity baselines are kept. The order budgets, dry-run, the
+   * prop-firm rules and stale-order timers stay as built (their keys are not runtime-editable).
+   */
+  updateLimits(config: RiskConfig): void {
+    validateSizing(config, 'risk.sizing');
+    this.accountConfig = config;
+    this.board.setConfig(config.breakers ?? {});
+    const accountRate = this.rateRules.get('account');
+    this.accountSet = buildRuleSet(config, accountRate, undefined, this.extraRules);
+    for (const strategyId of new Set([...this.overrides.keys(), ...this.standing])) {
+      const over = this.overrides.get(strategyId);
+      if (over === undefined) this.sets.delete(strategyId);
+      else {
+        const own = this.rateRules.get(`strategy:${strategyId}`);
+        this.sets.set(strategyId, buildRuleSet(mergeRiskConfig(config, over), accountRate, own, this.extraRules));
+      }
+      if (this.standing.has(strategyId)) this.setStandingOrders(strategyId);
+    }
+    this.lastSet = this.accountSet;
   }
 
   /** Pre-trade check: null accepts; a rejection flagged `dryRun` must be reported and the order let through. */

@@ -16,8 +16,18 @@ const Settings = lazy(() => import('./Settings').then((m) => ({ default: m.Setti
 const Assistant = lazy(() => import('./Assistant').then((m) => ({ default: m.Assistant })));
 const Workspace = lazy(() => import('./Workspace').then((m) => ({ default: m.Workspace })));
 const Deployments = lazy(() => import('./Deployments').then((m) => ({ default: m.Deployments })));
+const Portfolio = lazy(() => import('./Portfolio').then((m) => ({ default: m.Portfolio })));
 
-const PAGES = ['Trading', 'Deployments', 'Backtests', 'Workspace', 'Assistant', 'Compliance', 'Settings'] as const;
+const PAGES = [
+  'Trading',
+  'Portfolio',
+  'Deployments',
+  'Backtests',
+  'Workspace',
+  'Assistant',
+  'Compliance',
+  'Settings',
+] as const;
 type Page = (typeof PAGES)[number];
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
@@ -145,6 +155,11 @@ export function App() {
       {page === 'Deployments' && (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Deployments canDeploy={can('deploy')} isAdmin={me.user.role === 'admin'} />
+        </Suspense>
+      )}
+      {page === 'Portfolio' && (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Portfolio dark={dark} />
         </Suspense>
       )}
       {page === 'Backtests' && (

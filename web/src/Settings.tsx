@@ -1,5 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { AlertSettings } from './AlertSettings';
 import { api, type ControlResult, type RiskState } from './api';
+import { RiskSettings } from './RiskSettings';
 
 interface Secret {
   name: string;
@@ -131,43 +133,6 @@ function Venues({ canTest }: { canTest: boolean }) {
   );
 }
 
-interface Channel {
-  channel: string;
-  minSeverity: string;
-  target: string;
-  secret: string;
-  secretSet: boolean;
-}
-
-/** Alert channels from the config (admins): severity, recipients, and whether the secret each needs is set. */
-function AlertChannels() {
-  const [channels, setChannels] = useState<Channel[] | null>(null);
-  useEffect(() => {
-    void api<{ channels: Channel[] }>('GET', '/api/alerts/channels').then((r) => setChannels(r.channels));
-  }, []);
-  return (
-    <section className="card" data-testid="alert-channels">
-      <h2>Alert channels</h2>
-      <p className="muted">Set up in the config file's alerts section; their secrets are set above.</p>
-      {channels?.length === 0 && <p className="muted">No alert channel configured.</p>}
-      <table>
-        <tbody>
-          {(channels ?? []).map((c) => (
-            <tr key={c.channel}>
-              <td>{c.channel}</td>
-              <td>{c.minSeverity} and above</td>
-              <td>{c.target}</td>
-              <td className={c.secretSet ? 'pos' : 'neg'}>
-                {c.secret}: {c.secretSet ? 'set' : 'missing'}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
 /** Users and roles (admin only). */
 function Users() {
   const [users, setUsers] = useState<User[]>([]);
@@ -232,7 +197,7 @@ function Users() {
 
 /**
  * Settings (UI-5): the configured risk limits, API keys (admins: masked, set, delete), the venues with a connection
- * test (admins), the alert channels (admins, read-only) and users (admins).
+ * test (admins), the risk preferences and alert channels (editable by admins) and users (admins).
  */
 export function Settings({ permissions }: { permissions: string[] }) {
   const [risk, setRisk] = useState<RiskState | null>(null);
@@ -243,7 +208,9 @@ export function Settings({ permissions }: { permissions: string[] }) {
     <main>
       <section className="card">
         <h2>Risk limits</h2>
-        <p className="muted">From the config file's risk section; change them there (the runtime audits the change).</p>
+        <p className="muted">
+          In force now: the config file's risk section over the live defaults, with the preferences below.
+        </p>
         <table data-testid="risk-limits">
           <tbody>
             {Object.entries(risk?.limits ?? {}).map(([k, v]) => (
@@ -255,8 +222,9 @@ export function Settings({ permissions }: { permissions: string[] }) {
           </tbody>
         </table>
       </section>
+      <RiskSettings canChange={permissions.includes('risk.change')} />
       {permissions.includes('secrets.list') && <Secrets />}
-      {permissions.includes('secrets.list') && <AlertChannels />}
+      {permissions.includes('secrets.list') && <AlertSettings canEdit={permissions.includes('secrets.write')} />}
       <Venues canTest={permissions.includes('secrets.write')} />
       {permissions.includes('users.manage') && <Users />}
     </main>

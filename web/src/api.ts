@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Field-level problems of a 400 (`body.maxOrderNotional` ...). */
+    readonly fields: { field: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -34,8 +36,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     credentials: 'same-origin',
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  const json = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
-  if (!res.ok) throw new ApiError(res.status, json.error ?? 'error', json.message ?? res.statusText);
+  const json = (await res.json().catch(() => ({}))) as {
+    error?: string;
+    message?: string;
+    fields?: { field: string; message: string }[];
+  };
+  if (!res.ok) throw new ApiError(res.status, json.error ?? 'error', json.message ?? res.statusText, json.fields ?? []);
   return json as T;
 }
 

@@ -2,6 +2,7 @@
 import type { Config } from '../../core/config.js';
 import type { EventBus } from '../../core/events.js';
 import {
+  type Alert,
   AlertRouter,
   type AlertChannel,
   type ControlApi,
@@ -12,8 +13,11 @@ import {
   TelegramChannel,
   TelegramControl,
 } from '../../ops/index.js';
+import type { Api } from 'grammy';
+import { type AlertChannelKind, type AlertChannelSettings, channelSecret } from '../../server/api/alert-port.js';
 import type { Store } from '../../store/index.js';
 import { audit } from '../reconcile.js';
+import { AlertChannelsService, loadSavedChannels } from './alert-channels.js';
 
 /** Reads a vault secret; undefined when the vault is locked or has no such secret. */
 export type SecretReader = (name: string) => Promise<string | undefined>;
@@ -35,29 +39,85 @@ export interface AlertingDeps {
 export interface Alerting {
   router: AlertRouter;
   telegramBot: TelegramControl | undefined;
+  /** The channels' settings, editable from the API (saved values win over the config file's). */
+  channels: AlertChannelsService;
   /** Unsubscribes from the bus and closes the transports (pending deliveries get a bounded chance). */
   close(): Promise<void>;
 }
 
-/** Builds the channels the config names and the vault can unlock, and routes `alert.raised.v1` to them. */
+/** A built channel, or why it is off (a one-line reason naming the missing secret or setting). */
+export type BuiltChannel = { channel: AlertChannel } | { off: string };
+
+/**
+ * Builds one channel from its settings and the vault. `telegramApi` is the control bot's Bot API client, shared
+ * by the Telegram channel when given (one bot for alerts and control).
+ */
+export async function buildAlertChannel<K extends AlertChannelKind>(
+  kind: K,
+  settings: AlertChannelSettings[K],
+  secret: SecretReader,
+  vaultOpen: boolean,
+  telegramApi?: Api,
+): Promise<BuiltChannel> {
+  const name = channelSecret(kind, settings);
+  const missing = (what: string) =>
+    vaultOpen
+      ? `${what}: secret "${name}" is not in the vault (tradeforge secrets set ${name})`
+      : `${what}: the vault is locked (set TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD) so secret "${name}" cannot be read`;
+  if (kind === 'telegram') {
+    const tg = settings as AlertChannelSettings['telegram'];
+    const token = await secret(tg.tokenSecret);
+    if (!token) return { off: missing('alerts.telegram is configured but Telegram alerts and control are off') };
+    if (tg.chatIds.length === 0) {
+      return {
+        off: 'alerts.telegram.chatIds is empty: Telegram alerts and control are off (no chat to alert or obey)',
+      };
+    }
+    return {
+      channel: new TelegramChannel({
+        token,
+        chatIds: tg.chatIds,
+        minSeverity: tg.minSeverity,
+        ...(telegramApi ? { api: telegramApi } : tg.apiRoot ? { apiRoot: tg.apiRoot } : {}),
+      }),
+    };
+  }
+  if (kind === 'discord') {
+    const dc = settings as AlertChannelSettings['discord'];
+    const webhookUrl = await secret(dc.webhookSecret);
+    if (!webhookUrl) return { off: missing('alerts.discord is configured but Discord alerts are off') };
+    return { channel: new DiscordChannel({ webhookUrl, minSeverity: dc.minSeverity }) };
+  }
+  const em = settings as AlertChannelSettings['email'];
+  // Without a user the SMTP server takes mail unauthenticated (a local relay): there is no password to read.
+  const password = em.user !== undefined ? await secret(em.passwordSecret) : undefined;
+  if (em.user !== undefined && password === undefined) {
+    return { off: missing('alerts.email is configured but email alerts are off') };
+  }
+  return {
+    channel: new EmailChannel({
+      host: em.host,
+      port: em.port,
+      secure: em.secure,
+      ...(em.user !== undefined ? { user: em.user, password } : {}),
+      from: em.from,
+      to: em.to,
+      minSeverity: em.minSeverity,
+    }),
+  };
+}
+
+/** Builds the channels the config (and the settings saved from the API) name, and routes `alert.raised.v1` to them. */
 export async function buildAlerting(d: AlertingDeps): Promise<Alerting> {
   const { config, bus, store, logs, secret } = d;
   const log = logs.child('runtime');
-  const channels: AlertChannel[] = [];
-  const missing = (what: string, name: string) =>
-    d.vaultOpen
-      ? `${what}: secret "${name}" is not in the vault (tradeforge secrets set ${name})`
-      : `${what}: the vault is locked (set TRADEFORGE_MASTER_KEY or TRADEFORGE_PASSWORD) so secret "${name}" cannot be read`;
+  const saved = await loadSavedChannels(store);
   // One bot for alerts and control (OPS-3/OPS-4): the alert channel shares the control bot's Bot API client.
   let telegramBot: TelegramControl | undefined;
-  const tg = config.alerts.telegram;
+  const tg = saved.effective(config.alerts).telegram;
   if (tg) {
     const token = await secret(tg.tokenSecret);
-    if (!token)
-      log.warn(missing('alerts.telegram is configured but Telegram alerts and control are off', tg.tokenSecret));
-    else if (tg.chatIds.length === 0) {
-      log.warn('alerts.telegram.chatIds is empty: Telegram alerts and control are off (no chat to alert or obey)');
-    } else {
+    if (token && tg.chatIds.length > 0) {
       telegramBot = new TelegramControl({
         token,
         allowedChatIds: tg.chatIds,
@@ -74,50 +134,38 @@ export async function buildAlerting(d: AlertingDeps): Promise<Alerting> {
           }),
         logger: logs.child('ops:telegram'),
       });
-      channels.push(
-        new TelegramChannel({ token, chatIds: tg.chatIds, minSeverity: tg.minSeverity, api: telegramBot.bot.api }),
-      );
     }
   }
-  const dc = config.alerts.discord;
-  if (dc) {
-    const webhookUrl = await secret(dc.webhookSecret);
-    if (webhookUrl) channels.push(new DiscordChannel({ webhookUrl, minSeverity: dc.minSeverity }));
-    else log.warn(missing('alerts.discord is configured but Discord alerts are off', dc.webhookSecret));
-  }
-  const em = config.alerts.email;
-  if (em) {
-    // Without a user the SMTP server takes mail unauthenticated (a local relay): there is no password to read.
-    const password = em.user !== undefined ? await secret(em.passwordSecret) : undefined;
-    if (em.user !== undefined && password === undefined) {
-      log.warn(missing('alerts.email is configured but email alerts are off', em.passwordSecret));
-    } else {
-      channels.push(
-        new EmailChannel({
-          host: em.host,
-          port: em.port,
-          secure: em.secure,
-          ...(em.user !== undefined ? { user: em.user, password } : {}),
-          from: em.from,
-          to: em.to,
-          minSeverity: em.minSeverity,
-        }),
-      );
-    }
-  }
+  const service = new AlertChannelsService({
+    store,
+    file: config.alerts,
+    saved,
+    build: (kind, settings, first) =>
+      buildAlertChannel(
+        kind,
+        settings,
+        secret,
+        d.vaultOpen,
+        first && kind === 'telegram' ? telegramBot?.bot.api : undefined,
+      ),
+    onOff: (reason) => log.warn(reason),
+  });
+  const channels = await service.buildAll(true);
   const router = new AlertRouter({
     channels,
     ratePerMinute: config.alerts.ratePerMinute,
     dedupSeconds: config.alerts.dedupSeconds,
     onError: (channel, err) => log.warn({ err, channel }, 'alert delivery failed'),
   });
-  const off = subscribeAlerts(bus, (a) => {
+  service.bindRouter(router);
+  const off = subscribeAlerts(bus, (a: Alert) => {
     log.warn({ alert: a }, `alert: ${a.title}`);
     void router.notify(a);
   });
   return {
     router,
     telegramBot,
+    channels: service,
     async close() {
       off();
       await Promise.race([router.close(), new Promise<void>((r) => setTimeout(r, 5_000).unref())]);

@@ -138,6 +138,7 @@ export function buildControl(c: ControlDeps): ControlApi {
             markPrice: pf.last[s],
             unrealisedPnl: pf.unrealizedPnl(d.symbols[s]),
             strategyId: d.id,
+            venue: d.venue.id,
           });
         }
       }

@@ -14,6 +14,7 @@ import {
   type RiskEngineState,
 } from '../../risk/index.js';
 import type { Store } from '../../store/index.js';
+import { attachRiskPreferences, type RiskPreferencesService } from './risk-preferences.js';
 
 /** The store key of the account risk engine's state. */
 export const RISK_STATE_KEY = 'risk.state';
@@ -72,7 +73,9 @@ export interface AccountRiskDeps {
  * `capitalCap` as its per-strategy rules, the state of the previous run restored (halts, kill switch, equity
  * baselines, order budgets), and every later change saved.
  */
-export async function buildAccountRisk(d: AccountRiskDeps): Promise<{ account: AccountRisk; saver: RiskStateSaver }> {
+export async function buildAccountRisk(
+  d: AccountRiskDeps,
+): Promise<{ account: AccountRisk; saver: RiskStateSaver; preferences: RiskPreferencesService }> {
   const saver = new RiskStateSaver(d.store, d.onSaveError);
   const overrides: Record<string, unknown> = {};
   for (const dep of d.config.deployments) {
@@ -89,10 +92,12 @@ export async function buildAccountRisk(d: AccountRiskDeps): Promise<{ account: A
     extraRules: d.extraRules,
     onStateChange: saver.schedule,
   });
+  // The saved risk preferences (edited from the API) win over the config file's limits.
+  const preferences = await attachRiskPreferences(d.store, engine);
   const saved = await d.store.kv.get<RiskEngineState>(RISK_STATE_KEY);
   if (saved !== undefined) engine.restore(saved);
   saver.bind(engine);
   const account = new AccountRisk(engine);
   account.expectMembers(d.config.deployments.map((dep) => dep.id));
-  return { account, saver };
+  return { account, saver, preferences };
 }

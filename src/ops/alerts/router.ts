@@ -81,7 +81,7 @@ export class AlertRouter implements QueueGaugeSource {
   private readonly clock: OpsClock;
   private readonly rate: number;
   private readonly dedupMs: number;
-  private readonly states: ChannelState[];
+  private states: ChannelState[];
   private readonly dedup = new Map<string, { sentAt: number; suppressed: number }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private duplicates = 0;
@@ -93,17 +93,44 @@ export class AlertRouter implements QueueGaugeSource {
     if (!(this.rate >= 1)) throw new RangeError(`alerts.ratePerMinute must be at least 1, got ${this.rate}`);
     this.capacity = checkCapacity(this.queue, options.maxQueued ?? 1000);
     this.concurrency = checkCapacity(this.queue, options.concurrency ?? 8);
+    this.states = this.statesFor(options.channels);
+  }
+
+  private statesFor(channels: readonly AlertChannel[]): ChannelState[] {
     const names = new Set<string>();
-    for (const c of options.channels) {
+    for (const c of channels) {
       if (names.has(c.name)) throw new RangeError(`two alert channels are named "${c.name}"`);
       names.add(c.name);
     }
-    this.states = options.channels.map((channel) => ({
+    const before = new Map((this.states ?? []).map((s) => [s.channel.name, s]));
+    // A channel keeps its counters and its rate window by name: editing its settings does not reset its limit.
+    return channels.map((channel) => ({
       channel,
-      window: [],
+      window: before.get(channel.name)?.window ?? [],
       overflow: undefined,
-      stats: { sent: 0, failed: 0, rateLimited: 0, summaries: 0 },
+      stats: before.get(channel.name)?.stats ?? { sent: 0, failed: 0, rateLimited: 0, summaries: 0 },
     }));
+  }
+
+  /**
+   * Swaps the channel set while running (channels edited from the API): alerts routed from now on go to the new
+   * channels; each replaced channel first sends its pending rate-limit summary, then is closed.
+   */
+  async replaceChannels(channels: readonly AlertChannel[]): Promise<void> {
+    const replaced = this.states.filter((s) => !channels.includes(s.channel));
+    this.states = this.statesFor(channels);
+    for (const s of replaced) {
+      if (s.overflow) {
+        s.overflow.flushCancel?.();
+        await this.sendSummary(s);
+      }
+      await s.channel.close?.();
+    }
+  }
+
+  /** The channels alerts go to now. */
+  get channels(): readonly AlertChannel[] {
+    return this.states.map((s) => s.channel);
   }
 
   /**

@@ -1,12 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { periodStart } from './pnl.js';
+import type { ClosedTrade } from '../../core/events.js';
+import { isTimeZone, periodStartDate, pnlByPeriod } from './pnl.js';
 
-describe('P&L periods (UTC)', () => {
-  it('starts weeks on Monday and months on the 1st', () => {
+const trade = (exitTime: number, pnl: number): ClosedTrade => ({
+  strategyId: 's',
+  symbol: 'BTC/USDT',
+  side: 'long',
+  entryTime: exitTime - 60_000,
+  entryPrice: 100,
+  exitTime,
+  exitPrice: 101,
+  quantity: 1,
+  fees: 0.1,
+  pnl,
+  pnlPct: pnl / 100,
+  exitReason: 'signal',
+});
+
+describe('P&L periods', () => {
+  it('starts weeks on Monday (ISO) and months on the 1st, in UTC by default', () => {
     // 2026-01-04 is a Sunday: its week began on Monday 2025-12-29.
-    expect(new Date(periodStart(Date.UTC(2026, 0, 4, 23, 59), 'week')).toISOString()).toBe('2025-12-29T00:00:00.000Z');
-    expect(new Date(periodStart(Date.UTC(2026, 0, 5, 0, 1), 'week')).toISOString()).toBe('2026-01-05T00:00:00.000Z');
-    expect(new Date(periodStart(Date.UTC(2026, 1, 28, 12), 'month')).toISOString()).toBe('2026-02-01T00:00:00.000Z');
-    expect(new Date(periodStart(Date.UTC(2026, 1, 28, 12), 'day')).toISOString()).toBe('2026-02-28T00:00:00.000Z');
+    expect(periodStartDate(Date.UTC(2026, 0, 4, 23, 59), 'week')).toBe('2025-12-29');
+    expect(periodStartDate(Date.UTC(2026, 0, 5, 0, 1), 'week')).toBe('2026-01-05');
+    expect(periodStartDate(Date.UTC(2026, 1, 28, 12), 'month')).toBe('2026-02-01');
+    expect(periodStartDate(Date.UTC(2026, 1, 28, 12), 'day')).toBe('2026-02-28');
+  });
+
+  it("puts day boundaries at the time zone's midnight", () => {
+    // 23:30 UTC on Sunday 4 January is already Monday 5 January in Berlin (UTC+1) but still Sunday in New York.
+    const t = Date.UTC(2026, 0, 4, 23, 30);
+    expect(periodStartDate(t, 'day', 'Europe/Berlin')).toBe('2026-01-05');
+    expect(periodStartDate(t, 'week', 'Europe/Berlin')).toBe('2026-01-05');
+    expect(periodStartDate(t, 'week', 'America/New_York')).toBe('2025-12-29');
+    // 31 January 23:30 UTC is 1 February in Tokyo.
+    expect(periodStartDate(Date.UTC(2026, 0, 31, 23, 30), 'month', 'Asia/Tokyo')).toBe('2026-02-01');
+    expect(isTimeZone('Europe/Berlin')).toBe(true);
+    expect(isTimeZone('Mars/Olympus')).toBe(false);
+  });
+
+  it('sums trades per period, oldest first', () => {
+    const trades = [
+      trade(Date.UTC(2026, 0, 6, 10), 5),
+      trade(Date.UTC(2026, 0, 4, 23, 30), -2),
+      trade(Date.UTC(2026, 0, 7), 1),
+    ];
+    expect(pnlByPeriod(trades, 'week')).toEqual([
+      { start: '2025-12-29', pnl: -2, trades: 1, fees: 0.1 },
+      { start: '2026-01-05', pnl: 6, trades: 2, fees: 0.2 },
+    ]);
+    expect(pnlByPeriod(trades, 'week', 'Europe/Berlin').map((r) => [r.start, r.trades])).toEqual([['2026-01-05', 3]]);
   });
 });

@@ -1,40 +1,71 @@
-/** P&L by day, week (Monday start) or month, in UTC, from closed trades. */
+/**
+ * P&L by day, week (ISO: Monday start) or month, from closed trades, with day boundaries in an IANA time zone
+ * (default UTC); and the trades' CSV export.
+ */
 import type { ClosedTrade } from '../../core/events.js';
 
 /** One period's totals. */
 export interface PnlRow {
-  /** ISO date of the period's first day. */
+  /** ISO date of the period's first day, in the chosen time zone. */
   start: string;
   pnl: number;
   trades: number;
   fees: number;
 }
 
-/** The UTC start (epoch ms) of the period holding `time`. */
-export function periodStart(time: number, period: 'day' | 'week' | 'month'): number {
-  const d = new Date(time);
-  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  if (period === 'day') return day;
-  if (period === 'month') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-  const weekday = (d.getUTCDay() + 6) % 7; // Monday = 0
-  return day - weekday * 86_400_000;
+/** A P&L period. */
+export type PnlPeriod = 'day' | 'week' | 'month';
+
+/** Whether `tz` is a time zone this runtime knows (IANA name such as Europe/Berlin, or UTC). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Sums trades by the period of their exit time, oldest first. */
-export function pnlByPeriod(trades: readonly ClosedTrade[], period: 'day' | 'week' | 'month'): PnlRow[] {
-  const rows = new Map<number, PnlRow>();
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar date (year, month 1-12, day) of `time` in `tz`. */
+function localDate(time: number, tz: string): { y: number; m: number; d: number } {
+  let f = formats.get(tz);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: 'numeric', day: 'numeric' });
+    formats.set(tz, f);
+  }
+  const parts = f.formatToParts(time);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return { y: part('year'), m: part('month'), d: part('day') };
+}
+
+/** The first day (ISO date) of the period holding `time`, with days as the calendar of `tz`. */
+export function periodStartDate(time: number, period: PnlPeriod, tz = 'UTC'): string {
+  const { y, m, d } = localDate(time, tz);
+  // The local calendar date as a UTC midnight: weekday and month arithmetic without offsets.
+  const day = Date.UTC(y, m - 1, d);
+  if (period === 'day') return new Date(day).toISOString().slice(0, 10);
+  if (period === 'month') return new Date(Date.UTC(y, m - 1, 1)).toISOString().slice(0, 10);
+  const weekday = (new Date(day).getUTCDay() + 6) % 7; // Monday = 0
+  return new Date(day - weekday * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Sums trades by the period of their exit time (days in `tz`, default UTC), oldest first. */
+export function pnlByPeriod(trades: readonly ClosedTrade[], period: PnlPeriod, tz = 'UTC'): PnlRow[] {
+  const rows = new Map<string, PnlRow>();
   for (const t of trades) {
-    const start = periodStart(t.exitTime, period);
+    const start = periodStartDate(t.exitTime, period, tz);
     let r = rows.get(start);
     if (!r) {
-      r = { start: new Date(start).toISOString().slice(0, 10), pnl: 0, trades: 0, fees: 0 };
+      r = { start, pnl: 0, trades: 0, fees: 0 };
       rows.set(start, r);
     }
     r.pnl += t.pnl;
     r.fees += t.fees;
     r.trades++;
   }
-  return [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  return [...rows.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
 const CSV_COLUMNS = [

@@ -4,6 +4,8 @@
  * served from the store directly.
  */
 import type { ControlApi, ControlResult } from '../../ops/control-port.js';
+import type { Loosening, RiskPreferences, RiskPreferencesPatch } from '../../risk/preferences.js';
+import type { ApiAlertChannels } from './alert-port.js';
 import type { ApiMarketData } from './market-port.js';
 import type { ApiVenues } from './routes-venues.js';
 
@@ -168,6 +170,24 @@ export interface ApiDeploymentControl {
   archive(id: string, who: DeploymentActor): Promise<DeploymentOutcome>;
 }
 
+/** The risk limits as the API shows them: in force, from the config file (over the defaults), and saved. */
+export interface ApiRiskPreferencesView {
+  effective: RiskPreferences;
+  file: RiskPreferences;
+  saved: RiskPreferences;
+}
+
+/** Editing the account's risk limits while running (docs/risk.md "Risk preferences"). */
+export interface ApiRiskPreferences {
+  view(): ApiRiskPreferencesView;
+  /** Applies a change; refused (nothing changed) when it loosens without `confirmLoosening`. */
+  apply(
+    patch: RiskPreferencesPatch,
+    confirmLoosening: boolean,
+    actor: string,
+  ): Promise<{ ok: true; view: ApiRiskPreferencesView; loosened: Loosening[] } | { ok: false; loosened: Loosening[] }>;
+}
+
 /** What the runtime offers the API. */
 export interface ApiPort {
   /** The same control functions Telegram and the CLI use (kill, recover, entries, force exit, positions...). */
@@ -190,6 +210,10 @@ export interface ApiPort {
   readonly venues?: ApiVenues;
   /** Creates, starts and stops deployments. Absent: those routes answer 501. */
   readonly deploymentControl?: ApiDeploymentControl;
+  /** The account's risk limits, editable. Absent: the preference routes answer 501. */
+  readonly riskPreferences?: ApiRiskPreferences;
+  /** The alert channels, editable, and a test send. Absent: channels are the config's, read-only. */
+  readonly alertChannels?: ApiAlertChannels;
   /** The last price of every traded symbol (the assistant's context and signal tracking). Absent: none known. */
   prices?(): Promise<Record<string, number>>;
   /** Live events for WebSocket clients; returns the unsubscribe. */

@@ -230,12 +230,16 @@ export function tradingRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['history'],
-        summary: 'Realised P&L by day, week or month (UTC)',
+        summary: 'Realised P&L by day, week (ISO, from Monday) or month; days start at midnight in tz (default UTC)',
         querystring: pnlQuery,
         response: { 200: pnlSchema, ...authErrors },
       },
     },
-    async (req) => ({ period: req.query.period, rows: pnlByPeriod(await store.trades.list(), req.query.period) }),
+    async (req) => {
+      const { period, tz, strategy } = req.query;
+      const list = await store.trades.list(strategy ? { strategyId: strategy } : {});
+      return { period, tz, rows: pnlByPeriod(list, period, tz) };
+    },
   );
 
   app.get(

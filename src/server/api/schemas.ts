@@ -1,5 +1,6 @@
 /** zod request and response schemas of the API; the same objects validate requests and produce /api/docs. */
 import { z } from 'zod';
+import { isTimeZone } from './pnl.js';
 import { STREAM_TOPICS } from './port.js';
 
 /** Every error body: a code, a message, and per-field problems for a 400. */
@@ -82,6 +83,7 @@ export const positionSchema = z.object({
   markPrice: z.number().optional(),
   unrealisedPnl: z.number().optional(),
   strategyId: z.string().optional(),
+  venue: z.string().optional(),
 });
 
 /** One order (open orders from the runtime, history from the store). */
@@ -174,11 +176,21 @@ export const tradeSchema = z.object({
 });
 
 /** GET /api/pnl query. */
-export const pnlQuery = z.strictObject({ period: z.enum(['day', 'week', 'month']).default('day') });
+export const pnlQuery = z.strictObject({
+  period: z.enum(['day', 'week', 'month']).default('day'),
+  /** IANA time zone whose midnight starts a day (default UTC). */
+  tz: z
+    .string()
+    .max(64)
+    .default('UTC')
+    .refine((tz) => isTimeZone(tz), { message: 'unknown time zone (an IANA name such as Europe/Berlin, or UTC)' }),
+  strategy: z.string().max(100).optional(),
+});
 
-/** P&L by period (UTC; weeks start on Monday). */
+/** P&L by period (days in `tz`; ISO weeks start on Monday). */
 export const pnlSchema = z.object({
   period: z.enum(['day', 'week', 'month']),
+  tz: z.string(),
   rows: z.array(z.object({ start: z.string(), pnl: z.number(), trades: z.number(), fees: z.number() })),
 });
 
