@@ -101,7 +101,7 @@ async function simulatorCcxt(
     pollIntervalMs: pollMs,
     // The runtime keeps polling orders and fills for now: test/runtime-parity.test.ts hangs with the user-data
     // stream (not diagnosed yet; docs/venues.md).
-    userStream: false,
+    userStream: true,
     symbols,
     ...(budget ? { budget } : {}),
   });
