@@ -133,8 +133,8 @@ export class CcxtVenue implements Venue {
   private readonly orderTrackers = new Set<Map<string, string>>();
   /** WebSocket loops, one per channel, shared by all its subscribers (ccxt has one future per channel). */
   private readonly streams: SharedStreams;
-  /** Whether orders and fills come from the user-data stream (else REST polling only). */
-  private readonly userStreaming: boolean;
+  /** Whether orders and fills come from the user-data stream first (else REST polling only). */
+  readonly userStreaming: boolean;
   /** The pending or settled user-data subscription, shared by every feed; cleared when a feed sees it drop. */
   private userReady: Promise<void> | undefined;
   private readonly userFeeds = new Set<UserFeed<unknown>>();
