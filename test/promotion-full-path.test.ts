@@ -111,7 +111,7 @@ async function drive(runtime: Runtime, sim: SimulatorHandle, path: readonly numb
   for (let k = 1; k <= path.length; k++) {
     now = t0 + k * DAY;
     const p = path[Math.min(k, path.length - 1)];
-    sim.state.setPrice('BTCUSDT', p, { match: false });
+    sim.setPrice('BTCUSDT', p, { match: false });
     await waitFor(`bar ${base + k - 1}`, () => cols.length === base + k);
     sim.setPrice('BTCUSDT', p);
     await settle();

@@ -117,9 +117,10 @@ describe('live on the simulator equals the backtest on the same bars (one run sp
     for (let k = 1; k <= PATH.length; k++) {
       now = t0 + k * MINUTE;
       const p = PATH[Math.min(k, PATH.length - 1)];
-      // The market moves first and the streams print it (pushed after every request the runtime makes): the bar's
-      // open is the market's price. Then the resting orders it crosses execute (a stop on a gap fills at the bid).
-      sim.state.setPrice('BTCUSDT', p, { match: false });
+      // The market moves first and the streams print it (pushed now: on the user-data stream the runtime makes no
+      // REST request that would push it): the bar's open is the market's price. Then the resting orders it crosses
+      // execute (a stop on a gap fills at the bid).
+      sim.setPrice('BTCUSDT', p, { match: false });
       await until(`bar ${k - 1}`, () => cols.length === k);
       sim.setPrice('BTCUSDT', p);
       await settle();

@@ -151,3 +151,40 @@ describe('ccxt shared streams', () => {
     c.sub.close();
   });
 });
+
+describe('watchTicker on a quiet market', () => {
+  // ccxt resolves only the watch call waiting when a message arrives; a second ticker in the same socket read only
+  // replaced its cache, and with no further print the subscriber kept the older price (test/runtime-parity.test.ts
+  // waited a minute per bar for it once the runtime stopped polling).
+  it('delivers the newest price when several tickers arrive at once and nothing follows', async () => {
+    const quiet = await startSimulator({ seed: 5, tickIntervalMs: 0 });
+    const venue = new CcxtVenue({ exchange: 'binance', urls: quiet.ccxtUrls(), rateLimitMs: 1, timeoutMs: 3_000 });
+    const seen: number[] = [];
+    const sub = venue.watchTicker(SYMBOL, (t) => seen.push(t.last));
+    try {
+      // Subscribed once a print arrives: print until one does.
+      await until('the first ticker', () => {
+        quiet.setPrice('BTCUSDT', 30_000);
+        return seen.length > 0;
+      });
+      const before = seen.length;
+      for (const p of [30_100, 30_200, 30_300, 30_400, 30_500]) quiet.setPrice('BTCUSDT', p);
+      await until('the last price', () => seen.at(-1) === 30_500);
+      // Newest first: nothing older is delivered after it.
+      expect(seen.slice(before).every((p, i, a) => i === 0 || p >= a[i - 1])).toBe(true);
+    } finally {
+      sub.close();
+      await venue.close();
+      await quiet.close();
+    }
+  });
+});
+
+// A failure detector, not a time budget: generous because the box may be loaded.
+async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

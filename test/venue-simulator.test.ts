@@ -1,6 +1,7 @@
 /** The exchange simulator speaks Binance's signed REST API and keeps an exact record of orders and balances. */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 
 let sim: SimulatorHandle;
@@ -146,5 +147,44 @@ describe('simulator orders', () => {
     const fills = r.json.fills as { price: string }[];
     expect(fills.length).toBe(20);
     expect(Number(fills[19].price)).toBeGreaterThan(Number(fills[0].price));
+  });
+
+  // A client on the user-data stream makes no REST requests: a test that moves the price must have the market
+  // streams print it by itself (test/runtime-parity.test.ts waited a minute per bar for an unrelated request).
+  it('prints a price moved with match: false on the market streams, and executes nothing until matched', async () => {
+    sim.setPrice('BTCUSDT', 30_000);
+    const ws = new WebSocket(sim.wsUrl);
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    const books: { b: string; a: string }[] = [];
+    const subscribed = new Promise<void>((r) =>
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { id?: number; b?: string; a?: string };
+        if (msg.id === 1) r();
+        else if (msg.b !== undefined && msg.a !== undefined) books.push({ b: msg.b, a: msg.a });
+      }),
+    );
+    ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@ticker'], id: 1 }));
+    await subscribed;
+    const r = await signed('POST', '/api/v3/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.01',
+      price: '29500.00',
+      newClientOrderId: 'print-first-1',
+    });
+    expect(r.json.status).toBe('NEW');
+    const printed = books.length;
+    const arrived = new Promise<void>((r) => ws.once('message', () => r()));
+    sim.setPrice('BTCUSDT', 29_000, { match: false });
+    await arrived;
+    const after = books.slice(printed);
+    expect(Number(after[after.length - 1].a)).toBeLessThan(29_500);
+    const o = sim.state.orders.find((x) => x.clientOrderId === 'print-first-1')!;
+    expect(o.status).toBe('NEW');
+    sim.setPrice('BTCUSDT', 29_000);
+    expect(o.status).toBe('FILLED');
+    ws.close();
   });
 });

@@ -22,6 +22,7 @@ import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
 import { parseVersionRef } from '../authoring/versions.js';
 import { type AttachApiDeps, attachRuntimeApi } from './api-port.js';
+import { CcxtVenue } from '../venues/ccxt/index.js';
 import { newRunId } from '../venues/live/client-order-id.js';
 import { agentDeps, DOCS_DIR } from './agent-services.js';
 import type { HomePaths } from './home.js';
@@ -366,26 +367,38 @@ async function buildTrading(
   cleanups: Cleanups,
 ) {
   const { bus, log, metrics } = core;
+  // Venue-side trouble (IG allowance refusals, positions found without a stop, stop hits) as alerts.
+  const venueAlert = (venueId: string, message: string, key = `venue.${venueId}.${message.slice(0, 60)}`) =>
+    bus.publish({
+      name: 'alert.raised.v1',
+      time: Date.now(),
+      correlationId: `venue:${venueId}`,
+      source: `venue:${venueId}`,
+      payload: { severity: 'warning', title: `Venue ${venueId}`, message, key },
+    });
   const venues = await buildVenues(
     venueConfig,
     profile,
     core.secret,
     paperAccountsIn(store, (err) => log.error({ err }, 'paper account not saved')),
-    // Venue-side trouble (IG allowance refusals, positions found without a stop, stop hits) as alerts.
-    (venueId, message) =>
-      bus.publish({
-        name: 'alert.raised.v1',
-        time: Date.now(),
-        correlationId: `venue:${venueId}`,
-        source: `venue:${venueId}`,
-        payload: {
-          severity: 'warning',
-          title: `Venue ${venueId}`,
-          message,
-          key: `venue.${venueId}.${message.slice(0, 60)}`,
-        },
-      }),
+    venueAlert,
+    // Which path brings orders and fills: logged at each switch; falling back to polling is also an alert.
+    (venueId, { feed, mode, cause }) => {
+      if (mode === 'stream') {
+        log.info({ venue: venueId, feed }, `venue ${venueId} ${feed}: user-data stream`);
+        return;
+      }
+      const message = `${feed}: REST polling, the user-data stream is down (${cause?.message ?? 'unknown'}); retrying it`;
+      log.warn({ venue: venueId, feed, err: cause }, `venue ${venueId} ${message}`);
+      venueAlert(venueId, message, `venue.${venueId}.${feed}.poll`);
+    },
   );
+  for (const v of venues.values())
+    if (v.venue instanceof CcxtVenue)
+      log.info(
+        { venue: v.id, userStream: v.venue.userStreaming },
+        `venue ${v.id} orders and fills: ${v.venue.userStreaming ? 'user-data stream first, REST polling while it is down' : 'REST polling'}`,
+      );
   cleanups.add(async () => {
     for (const v of venues.values()) await v.close().catch(() => undefined);
   });

@@ -10,7 +10,8 @@ import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Venue } from '../core/venue.js';
 import { durablePaperVenue, type PaperAccounts } from './paper-accounts.js';
-import { CcxtVenue } from '../venues/ccxt/index.js';
+import { CcxtVenue, type CcxtVenueOptions } from '../venues/ccxt/index.js';
+import type { UserFeedMode } from '../venues/ccxt/user-feed.js';
 import { IbkrVenue } from '../venues/ibkr/ibkr-venue.js';
 import { ibkrOptionsFrom } from '../venues/ibkr/options.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
@@ -44,6 +45,17 @@ export interface BuiltVenue {
   close(): Promise<void>;
 }
 
+/** Where a venue's order or fill updates come from now: its user-data stream, or REST polling. */
+export interface UserStreamStatus {
+  feed: 'orders' | 'fills';
+  mode: UserFeedMode;
+  /** Why the stream was left (mode `poll`). */
+  cause?: Error;
+}
+
+/** Told each switch of a venue's order or fill feed between the user-data stream and REST polling. */
+export type OnUserStream = (venueId: string, status: UserStreamStatus) => void;
+
 /** Looks a secret up (the vault); undefined when there is no vault or no such secret. */
 export type SecretLookup = (name: string) => Promise<string | undefined>;
 
@@ -76,6 +88,7 @@ async function simulatorCcxt(
   pollMs: number,
   symbols: string[],
   budget: RequestBudget | undefined,
+  userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'>,
 ): Promise<{ venue: CcxtVenue; simulator?: SimulatorHandle }> {
   const opt = vc.options;
   // `exchange: binanceusdm` trades the simulator's USDⓈ-M futures API (`/fapi`) instead of its spot API.
@@ -105,9 +118,7 @@ async function simulatorCcxt(
     rateLimitMs: 5,
     timeoutMs: num(opt.timeoutMs, 'timeoutMs', where) ?? 5_000,
     pollIntervalMs: pollMs,
-    // The runtime keeps polling orders and fills for now: test/runtime-parity.test.ts hangs with the user-data
-    // stream (not diagnosed yet; docs/venues.md).
-    userStream: false,
+    ...userStream,
     symbols,
     ...(budget ? { budget } : {}),
   });
@@ -124,6 +135,7 @@ export async function buildVenues(
   secrets: SecretLookup,
   paperAccounts?: PaperAccounts,
   onVenueAlert?: (venueId: string, message: string) => void,
+  onUserStream?: OnUserStream,
 ): Promise<Map<string, BuiltVenue>> {
   const out = new Map<string, BuiltVenue>();
   const used = new Set(config.deployments.map((d) => d.venue));
@@ -141,15 +153,31 @@ export async function buildVenues(
       let limits: Pick<BuiltVenue, 'maxClientIdLength' | 'serverTimeResolutionMs'> = {};
       // One budget per venue (RISK-5): every REST call of its adapter (orders, cancels, polling, reconciliation).
       const budget = requestBudgetFor(vc.type, config.risk.venueRequestsPerMinute);
+      if (vc.userStream !== undefined && vc.type !== 'simulator' && vc.type !== 'ccxt')
+        throw new ConfigError(
+          `${where}.userStream`,
+          `only simulator and ccxt venues read a user-data stream; remove it from ${vc.type} venue ${vc.id}`,
+        );
+      // Stream first unless switched off; each switch between stream and polling is reported with the venue's id.
+      const userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'> = {
+        userStream: vc.userStream ?? true,
+        ...(onUserStream
+          ? {
+              onUserStream: (feed, mode, cause) =>
+                onUserStream(vc.id, { feed, mode, ...(cause !== undefined ? { cause } : {}) }),
+            }
+          : {}),
+      };
       if (vc.type === 'simulator') {
-        ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols, budget));
+        ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols, budget, userStream));
       } else if (vc.type === 'paper') {
         if (futuresOptionsOf(vc, where).futures)
           throw new ConfigError(
             `${where}.exchange`,
             `a paper venue fills as spot; paper trading of futures (${vc.exchange}) is left out: use "type": "simulator"`,
           );
-        const sim = await simulatorCcxt(vc, where, pollMs, symbols, budget);
+        // Paper fills come from the paper venue itself: its market venue never reads orders or fills.
+        const sim = await simulatorCcxt(vc, where, pollMs, symbols, budget, { userStream: false });
         simulator = sim.simulator;
         closeMarket = () => sim.venue.close();
         const balances = (vc.options.balances as Record<string, number> | undefined) ?? { USDT: 100_000 };
@@ -185,7 +213,8 @@ export async function buildVenues(
           options,
           ...(futures ? { futures } : {}),
           pollIntervalMs: pollMs,
-          userStream: false,
+          // dry_run paper-trades on public data: no keys, so no user-data stream either.
+          ...(profile === 'dry_run' ? { userStream: false } : userStream),
           symbols,
           ...(budget ? { budget } : {}),
         });

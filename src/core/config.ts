@@ -127,6 +127,11 @@ export const configSchema = z.strictObject({
         /** Names of vault secrets holding credentials; never the credentials themselves. */
         secrets: z.record(z.string(), z.string()).default({}),
         urls: z.record(z.string(), z.string()).optional(),
+        /**
+         * `simulator` and `ccxt` venues: orders and fills from the exchange's user-data stream, REST polling only
+         * while it is down (unset: true); false always polls. Other types have no such stream and refuse the key.
+         */
+        userStream: z.boolean().optional(),
         options: z.record(z.string(), z.unknown()).default({}),
       }),
     )

@@ -158,8 +158,8 @@ export class CcxtVenue implements Venue {
   private readonly orderTrackers = new Set<Map<string, string>>();
   /** WebSocket loops, one per channel, shared by all its subscribers (ccxt has one future per channel). */
   private readonly streams: SharedStreams;
-  /** Whether orders and fills come from the user-data stream (else REST polling only). */
-  private readonly userStreaming: boolean;
+  /** Whether orders and fills come from the user-data stream first (else REST polling only). */
+  readonly userStreaming: boolean;
   /** The pending or settled user-data subscription, shared by every feed; cleared when a feed sees it drop. */
   private userReady: Promise<void> | undefined;
   private readonly userFeeds = new Set<UserFeed<unknown>>();
@@ -577,7 +577,14 @@ export class CcxtVenue implements Venue {
     return this.streams.subscribe(
       `ticker:${symbol}`,
       () => ({
-        next: async () => this.noteTicker(toTicker(await this.exchange.watchTicker(symbol, params), symbol)),
+        next: async () => {
+          const first = await this.exchange.watchTicker(symbol, params);
+          // ccxt resolves only the call waiting when a message arrives: a second ticker in the same socket read
+          // just replaces its cache, and on a quiet market nothing may follow it for long (the parity test waited a
+          // minute for a bar's opening price). The cache holds the newest; deliver that one.
+          const latest = (this.exchange.tickers as Record<string, typeof first | undefined>)[first.symbol ?? symbol];
+          return this.noteTicker(toTicker(latest ?? first, symbol));
+        },
         unwatch: this.unwatcher('unWatchTicker', () => this.exchange.unWatchTicker(symbol, params)),
       }),
       onTicker,

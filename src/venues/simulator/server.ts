@@ -72,8 +72,11 @@ export interface SimulatorHandle {
   readonly requests: RequestLogEntry[];
   /** Advances the market model `n` steps and pushes stream updates. */
   tick(n?: number): void;
-  /** Moves a market's mid price (Binance id, e.g. `BTCUSDT`) and pushes stream updates. */
-  setPrice(symbol: string, price: number): void;
+  /**
+   * Moves a market's mid price (Binance id, e.g. `BTCUSDT`) and pushes stream updates. `match: false` executes no
+   * resting order (a test lets the streams print the price first, then calls again to execute what it crosses).
+   */
+  setPrice(symbol: string, price: number, opts?: { match?: boolean }): void;
   /** The `urls.api` entries to give a ccxt binance (or binanceusdm) instance so it talks to this simulator. */
   ccxtUrls(): Record<string, unknown>;
   /** Number of open WebSocket connections (market streams and user-data streams). */
@@ -546,8 +549,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       userData.expire();
       broadcast();
     },
-    setPrice(symbol, price) {
-      exchange.setPrice(symbol, price);
+    setPrice(symbol, price, opts) {
+      exchange.setPrice(symbol, price, opts);
       broadcast();
     },
     ccxtUrls() {
