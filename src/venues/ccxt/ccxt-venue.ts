@@ -24,6 +24,7 @@ import { venueCallContext } from '../call-context.js';
 import type { RequestBudget } from '../request-budget.js';
 import { toBar, toInstrument, toOrderBook, toTicker, toVenueFill, toVenueOrder } from './convert.js';
 import { mapCcxtError, VENUE_CODES } from './errors.js';
+import { KRAKEN_RATE_LIMIT_WAIT_MS, KRAKEN_TRADES_PAGE, krakenClientOrderId, unifiedKrakenOrder } from './kraken.js';
 import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
 import { SharedStreams, type StreamSource } from './shared-streams.js';
 import { UserFeed, type UserFeedMode } from './user-feed.js';
@@ -108,6 +109,8 @@ const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
     return done;
   },
 };
+/** How long to wait after a rate-limit refusal that carries no Retry-After, per exchange. */
+const RATE_LIMIT_WAIT_MS: Record<string, number> = { kraken: KRAKEN_RATE_LIMIT_WAIT_MS };
 // Binance's default watchTicker stream is the mini ticker, which has no bid/ask.
 const WATCH_TICKER_PARAMS: Record<string, Record<string, unknown>> = { binance: { name: 'ticker' } };
 
@@ -125,6 +128,8 @@ export class CcxtVenue implements Venue {
   private readonly now: () => number;
   private readonly streaming: boolean;
   private readonly clientIds = new Map<string, string>();
+  /** Kraken: the `cl_ord_id` each of our client order ids travels as → our id (see `kraken.ts`). */
+  private readonly krakenIds = new Map<string, string>();
   private readonly touchedSymbols = new Set<string>();
   private readonly subs = new Set<{ closed: boolean }>();
   /** Client order ids this instance has sent: a repeat is looked up before it could become a second order. */
@@ -167,6 +172,15 @@ export class CcxtVenue implements Venue {
       options: { ...(EXCHANGE_DEFAULTS[id] ?? {}), ...(opts.options ?? {}) },
     });
     if (opts.sandbox) ex.setSandboxMode(true);
+    if (id === 'kraken') {
+      // Kraken refuses a nonce not above the last it saw: two calls in one millisecond would share ccxt's ms nonce.
+      let last = 0;
+      const msNonce = ex.nonce.bind(ex);
+      ex.nonce = () => {
+        last = Math.max(last + 1, Number(msNonce()));
+        return last;
+      };
+    }
     if (opts.budget !== undefined) {
       // Kill switch calls skip ccxt's spacing queue, where they would wait behind every poll already queued: our
       // request budget — the venue's limit, with a reserve kept for them — paces them instead.
@@ -263,11 +277,13 @@ export class CcxtVenue implements Venue {
         code: VENUE_CODES.badSymbol,
       });
     await this.checkOrderFilters(req, market);
-    const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
+    const kraken = this.id === 'kraken';
+    const params: Record<string, unknown> = { clientOrderId: this.venueClientId(req.clientOrderId) };
     if (req.timeInForce && req.type !== 'market' && req.type !== 'stop')
       params.timeInForce = req.timeInForce === 'DAY' ? 'GTC' : req.timeInForce;
+    // ccxt's kraken reads a stop's trigger from `stopLossPrice` (a buy stop-loss triggers at or above it).
     if (req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
-      params.triggerPrice = req.stopPrice;
+      params[kraken ? 'stopLossPrice' : 'triggerPrice'] = req.stopPrice;
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
     const ccxtType = req.type === 'market' || req.type === 'stop' ? 'market' : 'limit';
     const price = ccxtType === 'limit' ? req.price : undefined;
@@ -283,7 +299,9 @@ export class CcxtVenue implements Venue {
       const o = await this.call(() =>
         this.exchange.createOrder(req.symbol, ccxtType, req.side, req.quantity, price, params),
       );
-      const v = this.remember(o, req.clientOrderId);
+      // Kraken answers AddOrder with the txid and a description only: the state (filled, resting) needs a query.
+      const placed = kraken && o.id ? await this.placedKrakenOrder(o, req) : undefined;
+      const v = placed ?? this.remember(o, req.clientOrderId);
       for (const tracked of this.orderTrackers) tracked.set(v.venueOrderId, v.symbol);
       return v;
     } catch (err) {
@@ -294,6 +312,26 @@ export class CcxtVenue implements Venue {
       }
       throw err;
     }
+  }
+
+  // The state of a Kraken order just placed; when the query fails, the placement's answer (status `submitted`).
+  private async placedKrakenOrder(o: Order, req: VenueOrderRequest): Promise<VenueOrder | undefined> {
+    try {
+      return (
+        (await this.fetchOrder({ symbol: req.symbol, venueOrderId: String(o.id), clientOrderId: req.clientOrderId })) ??
+        undefined
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  // The client order id as the venue carries it (Kraken: its `cl_ord_id` format), remembered for the way back.
+  private venueClientId(clientOrderId: string): string {
+    if (this.id !== 'kraken') return clientOrderId;
+    const k = krakenClientOrderId(clientOrderId);
+    this.krakenIds.set(k, clientOrderId);
+    return k;
   }
 
   // The market's filters, checked before sending: a violating order is refused here, with the filter's name.
@@ -338,6 +376,7 @@ export class CcxtVenue implements Venue {
 
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
     await this.connect();
+    if (this.id === 'kraken') return this.cancelKrakenOrder(ref);
     const params: Record<string, unknown> = {};
     let id = ref.venueOrderId;
     if (!id && ref.clientOrderId) {
@@ -364,6 +403,22 @@ export class CcxtVenue implements Venue {
     return v;
   }
 
+  // Kraken cancels by txid or by `cl_ord_id` and answers only a count: the order's state comes from a query after.
+  private async cancelKrakenOrder(ref: OrderRef): Promise<VenueOrder> {
+    const id = ref.venueOrderId;
+    if (!id && !ref.clientOrderId) throw new ValidationError('cancelOrder needs venueOrderId or clientOrderId', 'ref');
+    const params: Record<string, unknown> = id ? {} : { clientOrderId: this.venueClientId(ref.clientOrderId ?? '') };
+    await this.call(() => this.exchange.cancelOrder(id ?? '', ref.symbol, params));
+    const after = await this.fetchOrder(ref);
+    if (!after)
+      throw new VenueError(`${this.id}: order ${id ?? ref.clientOrderId} not found after cancelling it`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.orderNotFound,
+      });
+    return after;
+  }
+
   async modifyOrder(): Promise<VenueOrder> {
     throw new VenueError(`${this.id}: modifyOrder is not supported by the ccxt adapter; cancel and place again`, {
       retryable: false,
@@ -374,6 +429,8 @@ export class CcxtVenue implements Venue {
 
   async fetchOrder(ref: OrderRef): Promise<VenueOrder | null> {
     await this.connect();
+    // Kraken: the id our client id travels as, known again after a restart (it is derived, not stored).
+    if (ref.clientOrderId) this.venueClientId(ref.clientOrderId);
     try {
       if (ref.venueOrderId)
         return this.remember(
@@ -390,15 +447,19 @@ export class CcxtVenue implements Venue {
           cid,
         );
       }
+      // Kraken filters open and closed orders by `cl_ord_id` itself.
+      const byId = this.id === 'kraken' ? { clientOrderId: this.venueClientId(ref.clientOrderId) } : {};
       // Generic path: look through open then closed orders for the client id.
-      const open = await this.call(() => this.exchange.fetchOpenOrders(ref.symbol));
+      const open = await this.call(() => this.exchange.fetchOpenOrders(ref.symbol, undefined, undefined, byId));
       const closed = (this.exchange.has as Record<string, unknown>).fetchClosedOrders
-        ? await this.call(() => this.exchange.fetchClosedOrders(ref.symbol))
+        ? await this.call(() => this.exchange.fetchClosedOrders(ref.symbol, undefined, undefined, byId))
         : [];
       const hit = [...open, ...closed].find((o) => o.clientOrderId === ref.clientOrderId);
       return hit ? this.remember(hit, ref.clientOrderId) : null;
     } catch (err) {
       if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;
+      // Kraken's QueryOrders answers a txid it does not know with `EOrder:Invalid order`.
+      if (this.id === 'kraken' && err instanceof VenueError && /EOrder:Invalid order/.test(err.message)) return null;
       throw err;
     }
   }
@@ -416,6 +477,7 @@ export class CcxtVenue implements Venue {
    */
   async fetchFills(symbol?: string, since?: number): Promise<VenueFill[]> {
     await this.connect();
+    if (this.id === 'kraken') return this.fetchKrakenFills(symbol, since);
     const out: VenueFill[] = [];
     const pageSize = this.opts.fillsPageSize ?? 1_000;
     for (const s of this.scanSymbols(symbol)) {
@@ -439,6 +501,26 @@ export class CcxtVenue implements Venue {
       }
     }
     return out.sort((a, b) => a.time - b.time);
+  }
+
+  /**
+   * Kraken's trade history is one list for every pair, newest first, 50 a page: pages back by offset (`ofs`) until a
+   * short page. A trade that arrives meanwhile shifts the pages by one, so a trade may be read twice (kept once by id)
+   * but none is skipped.
+   */
+  private async fetchKrakenFills(symbol: string | undefined, since: number | undefined): Promise<VenueFill[]> {
+    const wanted = new Set(this.scanSymbols(symbol));
+    const byId = new Map<string, VenueFill>();
+    for (let ofs = 0; ; ofs += KRAKEN_TRADES_PAGE) {
+      const page = await this.call(() => this.exchange.fetchMyTrades(undefined, since, undefined, { ofs }));
+      for (const t of page) {
+        if (!wanted.has(t.symbol ?? '')) continue;
+        const f = toVenueFill(t, this.clientIds.get(`#${t.order}`));
+        byId.set(f.venueTradeId, f);
+      }
+      if (page.length < KRAKEN_TRADES_PAGE) break;
+    }
+    return [...byId.values()].sort((a, b) => a.time - b.time);
   }
 
   async fetchTicker(symbol: string): Promise<Ticker> {
@@ -710,12 +792,26 @@ export class CcxtVenue implements Venue {
     try {
       return await fn();
     } catch (err) {
-      throw mapCcxtError(err, this.id, this.exchange.last_response_headers as Record<string, unknown> | undefined);
+      const mapped = mapCcxtError(
+        err,
+        this.id,
+        this.exchange.last_response_headers as Record<string, unknown> | undefined,
+      );
+      const wait = RATE_LIMIT_WAIT_MS[this.id];
+      if (mapped.code !== VENUE_CODES.rateLimit || mapped.retryAfterMs !== undefined || wait === undefined)
+        throw mapped;
+      throw new VenueError(mapped.message, {
+        retryable: true,
+        venue: this.id,
+        code: mapped.code,
+        cause: err,
+        retryAfterMs: wait,
+      });
     }
   }
 
   private remember(o: Order, clientOrderId?: string): VenueOrder {
-    const v = toVenueOrder(o, clientOrderId);
+    const v = toVenueOrder(this.id === 'kraken' ? unifiedKrakenOrder(o, this.krakenIds) : o, clientOrderId);
     if (v.clientOrderId) this.clientIds.set(`#${v.venueOrderId}`, v.clientOrderId);
     this.touchedSymbols.add(v.symbol);
     return v;
