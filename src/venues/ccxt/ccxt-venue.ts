@@ -454,7 +454,8 @@ export class CcxtVenue implements Venue {
       const closed = (this.exchange.has as Record<string, unknown>).fetchClosedOrders
         ? await this.call(() => this.exchange.fetchClosedOrders(ref.symbol, undefined, undefined, byId))
         : [];
-      const hit = [...open, ...closed].find((o) => o.clientOrderId === ref.clientOrderId);
+      const venueCid = this.id === 'kraken' ? this.venueClientId(ref.clientOrderId) : ref.clientOrderId;
+      const hit = [...open, ...closed].find((o) => o.clientOrderId === venueCid);
       return hit ? this.remember(hit, ref.clientOrderId) : null;
     } catch (err) {
       if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;

@@ -35,6 +35,8 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
     return make(VENUE_CODES.rateLimit, true, retryAfter(headers));
   }
   if (err instanceof ccxt.ExchangeNotAvailable) return make(VENUE_CODES.unavailable, true, retryAfter(headers));
+  // ccxt's InvalidNonce is a NetworkError, but a clock or nonce refusal repeats until the clock is fixed.
+  if (err instanceof ccxt.InvalidNonce) return make(VENUE_CODES.clock, false);
   if (err instanceof ccxt.NetworkError) return make(VENUE_CODES.network, true);
   if (err instanceof ccxt.OrderNotFound) return make(VENUE_CODES.orderNotFound, false);
   if (err instanceof ccxt.InsufficientFunds) return make(VENUE_CODES.insufficientFunds, false);
@@ -48,7 +50,6 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
   if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied)
     return make(VENUE_CODES.auth, false);
   if (err instanceof ccxt.BadSymbol) return make(VENUE_CODES.badSymbol, false);
-  if (err instanceof ccxt.InvalidNonce) return make(VENUE_CODES.clock, false);
   if (err instanceof ccxt.NotSupported) return make(VENUE_CODES.notSupported, false);
   return make(VENUE_CODES.rejected, false);
 }
