@@ -91,6 +91,18 @@ describe('a Kraken venue named in config', () => {
     expect(e2.message).toMatch(/apiKey/);
   });
 
+  it("sends strictly increasing nonces from one instance, even within one millisecond (ccxt's are the ms clock)", async () => {
+    const venue = new CcxtVenue({ exchange: 'kraken' });
+    try {
+      const nonce = venue.exchange.nonce.bind(venue.exchange);
+      const seen = Array.from({ length: 1_000 }, () => Number(nonce()));
+      for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]);
+      expect(Math.abs(seen[0] - Date.now())).toBeLessThan(60_000);
+    } finally {
+      await venue.close();
+    }
+  });
+
   it('refuses ccxt sandbox mode for kraken (no Kraken spot testnet): the simulator is the way', async () => {
     const e = await configError(
       buildVenues(

@@ -215,6 +215,36 @@ describe('Kraken mode: request signing, nonces, faults and Kraken conventions', 
     expect(total(before, 'USD') - total(after, 'USD')).toBeCloseTo(cost + fee, 4);
   });
 
+  it('a rejected placement is a non-retryable error; a partial fill of a market order ends expired', async () => {
+    const venue = krakenVenue();
+    const addOrder = { method: 'POST', path: '/0/private/AddOrder' };
+    sim.faults.rejectNextOrders(1, 'Rejected by the test', addOrder);
+    const before = sim.state.orders.length;
+    const err = await venue
+      .placeOrder({
+        clientOrderId: `rej${Date.now().toString(36)}`,
+        symbol: 'BTC/USD',
+        side: 'buy',
+        type: 'market',
+        quantity: 0.001,
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VenueError);
+    expect((err as VenueError).retryable).toBe(false);
+    expect((err as Error).message).toContain('EOrder:Rejected by the test');
+    expect(sim.state.orders.length).toBe(before);
+    sim.faults.partialFillNext(1, 0.5, addOrder);
+    const o = await venue.placeOrder({
+      clientOrderId: `half${Date.now().toString(36)}`,
+      symbol: 'BTC/USD',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.002,
+    });
+    expect(o.status).toBe('expired');
+    expect(o.filledQuantity).toBeCloseTo(0.001, 10);
+  });
+
   it('reads every fill of a trade history longer than one Kraken page (50)', async () => {
     const venue = krakenVenue();
     const since = Date.now() - 1;
