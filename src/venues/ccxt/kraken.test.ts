@@ -34,4 +34,17 @@ describe('unifiedKrakenOrder', () => {
     expect(plain.triggerPrice).toBeUndefined();
     expect(plain.clientOrderId).toBe('short1');
   });
+
+  it('reads a closed order short of its volume as expired, a fully executed one as closed', () => {
+    const part = unifiedKrakenOrder(
+      { id: 'O3', status: 'closed', amount: 1, filled: 0.4 } as unknown as Order,
+      new Map(),
+    );
+    expect(part.status).toBe('expired');
+    const full = unifiedKrakenOrder(
+      { id: 'O4', status: 'closed', amount: 1, filled: 1 } as unknown as Order,
+      new Map(),
+    );
+    expect(full.status).toBe('closed');
+  });
 });

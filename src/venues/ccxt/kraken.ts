@@ -37,11 +37,19 @@ export function krakenClientOrderId(clientOrderId: string): string {
 
 /**
  * A ccxt kraken order in the unified terms the adapter reads: a stop's trigger (ccxt: `stopLossPrice`, type `market`
- * or `limit`) becomes `triggerPrice`, and a `cl_ord_id` we derived becomes our client order id (`ourIds`: Kraken id →
- * ours).
+ * or `limit`) becomes `triggerPrice`, a `cl_ord_id` we derived becomes our client order id (`ourIds`: Kraken id →
+ * ours), and a `closed` order short of its volume is `expired`, not filled.
  */
 export function unifiedKrakenOrder(o: Order, ourIds: ReadonlyMap<string, string>): Order {
   const trigger = o.triggerPrice ?? o.stopLossPrice;
   const cid = o.clientOrderId !== undefined ? (ourIds.get(o.clientOrderId) ?? o.clientOrderId) : undefined;
-  return { ...o, ...(trigger ? { triggerPrice: trigger } : {}), ...(cid !== undefined ? { clientOrderId: cid } : {}) };
+  // Kraken closes an order whose remainder can no longer execute (an IOC) as `closed` too, which ccxt reads as fully
+  // filled: short of its volume, it ended without filling, as an expired order does.
+  const short = o.status === 'closed' && o.amount !== undefined && (o.filled ?? 0) < o.amount * (1 - 1e-9);
+  return {
+    ...o,
+    ...(trigger ? { triggerPrice: trigger } : {}),
+    ...(cid !== undefined ? { clientOrderId: cid } : {}),
+    ...(short ? { status: 'expired' } : {}),
+  };
 }
