@@ -101,13 +101,6 @@ export function orderIdOf(txid: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** The simulator's trade id behind a Kraken trade id, or undefined. */
-export function tradeIdOf(txid: string): number | undefined {
-  if (!/^T[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{6}$/.test(txid)) return undefined;
-  const n = Number.parseInt(txid.slice(1).replace(/-/g, ''), 36);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
 /** Kraken's `ordertype` of a core order. */
 export function krakenOrderType(o: SimOrder): string {
   switch (o.type) {
