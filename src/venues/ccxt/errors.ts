@@ -35,8 +35,10 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
     return make(VENUE_CODES.rateLimit, true, retryAfter(headers));
   }
   if (err instanceof ccxt.ExchangeNotAvailable) return make(VENUE_CODES.unavailable, true, retryAfter(headers));
-  // ccxt's InvalidNonce is a NetworkError, but a clock or nonce refusal repeats until the clock is fixed.
-  if (err instanceof ccxt.InvalidNonce) return make(VENUE_CODES.clock, false);
+  // ccxt's InvalidNonce (a stale timestamp or nonce) is a NetworkError: named for what it is, and retryable as before,
+  // since a re-signed request carries a fresh one (a request delayed in a queue); a clock that stays off fails every
+  // attempt until the retries run out.
+  if (err instanceof ccxt.InvalidNonce) return make(VENUE_CODES.clock, true);
   if (err instanceof ccxt.NetworkError) return make(VENUE_CODES.network, true);
   if (err instanceof ccxt.OrderNotFound) return make(VENUE_CODES.orderNotFound, false);
   if (err instanceof ccxt.InsufficientFunds) return make(VENUE_CODES.insufficientFunds, false);
