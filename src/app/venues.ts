@@ -16,7 +16,15 @@ import { IbkrVenue } from '../venues/ibkr/ibkr-venue.js';
 import { ibkrOptionsFrom } from '../venues/ibkr/options.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
-import { DEFAULT_MARKETS, futuresCcxtUrls, type SimulatorHandle, startSimulator } from '../venues/simulator/index.js';
+import {
+  DEFAULT_MARKETS,
+  futuresCcxtUrls,
+  KRAKEN_MARKETS,
+  type KrakenSimulatorHandle,
+  type SimulatorHandle,
+  startKrakenSimulator,
+  startSimulator,
+} from '../venues/simulator/index.js';
 import { IG_MAX_DEAL_REFERENCE } from '../venues/ig/ig-venue.js';
 import { futuresOptionsOf } from './venue-futures.js';
 import { buildIgVenue, readVenueSecrets } from './venue-ig.js';
@@ -36,8 +44,10 @@ export interface BuiltVenue {
   real: boolean;
   /** The request budget every REST call of this venue draws on (`risk.venueRequestsPerMinute` or the type's default). */
   budget?: RequestBudget;
-  /** The in-process simulator, when this venue started one. */
+  /** The in-process simulator, when this venue started one (Binance-speaking). */
   simulator?: SimulatorHandle;
+  /** The in-process Kraken-speaking simulator, when this venue (`exchange: "kraken"`) started one. */
+  krakenSimulator?: KrakenSimulatorHandle;
   /** The venue's longest client order id, when shorter than the default 36 (IG's deal references: 30). */
   maxClientIdLength?: number;
   /** Resolution of the venue's server time (IG's only clock is the 1 s `Date` header); 0 when exact. */
@@ -82,6 +92,21 @@ function num(v: unknown, key: string, where: string): number | undefined {
   return v;
 }
 
+/** Exchanges the simulator speaks (`venues[].exchange` of a `simulator` or `paper` venue). */
+export const SIMULATED_EXCHANGES: readonly string[] = ['binance', 'binanceusdm', 'kraken'];
+
+/**
+ * Kraken nonce window of the in-process Kraken simulator's key: the runtime's pollers and orders run concurrently, so
+ * a request signed later may arrive first, as on a real Kraken key set up with a nonce window.
+ */
+const KRAKEN_SIM_NONCE_WINDOW = 10_000;
+
+interface SimulatedCcxt {
+  venue: CcxtVenue;
+  simulator?: SimulatorHandle;
+  krakenSimulator?: KrakenSimulatorHandle;
+}
+
 async function simulatorCcxt(
   vc: VenueConfig,
   where: string,
@@ -89,7 +114,14 @@ async function simulatorCcxt(
   symbols: string[],
   budget: RequestBudget | undefined,
   userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'>,
-): Promise<{ venue: CcxtVenue; simulator?: SimulatorHandle }> {
+): Promise<SimulatedCcxt> {
+  const exchange = vc.exchange ?? 'binance';
+  if (!SIMULATED_EXCHANGES.includes(exchange))
+    throw new ConfigError(
+      `${where}.exchange`,
+      `the simulator speaks ${SIMULATED_EXCHANGES.join(' or ')}, not "${exchange}"`,
+    );
+  if (exchange === 'kraken') return krakenSimulatorCcxt(vc, where, pollMs, symbols, budget);
   const opt = vc.options;
   // `exchange: binanceusdm` trades the simulator's USDⓈ-M futures API (`/fapi`) instead of its spot API.
   const { futures } = futuresOptionsOf(vc, where);
@@ -125,6 +157,51 @@ async function simulatorCcxt(
   return { venue, ...(simulator ? { simulator } : {}) };
 }
 
+// Kraken spot through ccxt's kraken class against the simulator's Kraken mode: URLs overridden to the loopback
+// simulator (ccxt's sandbox mode has no Kraken spot testnet), REST only (the Kraken mode has no WebSocket).
+async function krakenSimulatorCcxt(
+  vc: VenueConfig,
+  where: string,
+  pollMs: number,
+  symbols: string[],
+  budget: RequestBudget | undefined,
+): Promise<SimulatedCcxt> {
+  const opt = vc.options;
+  let krakenSimulator: KrakenSimulatorHandle | undefined;
+  let url = typeof opt.url === 'string' ? opt.url : undefined;
+  let apiKey = typeof opt.apiKey === 'string' ? opt.apiKey : undefined;
+  let secret = typeof opt.secret === 'string' ? opt.secret : undefined;
+  if (url === undefined) {
+    const volatility = num(opt.volatility, 'volatility', where);
+    const feeRate = num(opt.feeRate, 'feeRate', where);
+    krakenSimulator = await startKrakenSimulator({
+      seed: num(opt.seed, 'seed', where) ?? 7,
+      tickIntervalMs: num(opt.tickIntervalMs, 'tickIntervalMs', where) ?? 100,
+      nonceWindow: KRAKEN_SIM_NONCE_WINDOW,
+      ...(feeRate !== undefined ? { feeRate } : {}),
+      ...(volatility !== undefined ? { markets: KRAKEN_MARKETS.map((m) => ({ ...m, volatility })) } : {}),
+    });
+    url = krakenSimulator.url;
+    apiKey = krakenSimulator.apiKey;
+    secret = krakenSimulator.secret;
+  } else if (apiKey === undefined || secret === undefined) {
+    throw new ConfigError(`${where}.options`, 'a Kraken simulator at "url" needs "apiKey" and "secret" (base64)');
+  }
+  const venue = new CcxtVenue({
+    exchange: 'kraken',
+    apiKey,
+    secret,
+    urls: { public: url, private: url },
+    rateLimitMs: 5,
+    timeoutMs: num(opt.timeoutMs, 'timeoutMs', where) ?? 5_000,
+    pollIntervalMs: pollMs,
+    disableStreaming: true,
+    symbols,
+    ...(budget ? { budget } : {}),
+  });
+  return { venue, ...(krakenSimulator ? { krakenSimulator } : {}) };
+}
+
 /**
  * Builds every venue a deployment of the config uses. With `paperAccounts`, paper venues continue the account saved
  * by the previous run and save every change.
@@ -148,6 +225,7 @@ export async function buildVenues(
       const symbols = [...new Set(config.deployments.filter((d) => d.venue === vc.id).flatMap((d) => d.symbols))];
       let venue: Venue;
       let simulator: SimulatorHandle | undefined;
+      let krakenSimulator: KrakenSimulatorHandle | undefined;
       let closeMarket: (() => Promise<void>) | undefined;
       let real = false;
       let limits: Pick<BuiltVenue, 'maxClientIdLength' | 'serverTimeResolutionMs'> = {};
@@ -169,7 +247,7 @@ export async function buildVenues(
           : {}),
       };
       if (vc.type === 'simulator') {
-        ({ venue, simulator } = await simulatorCcxt(vc, where, pollMs, symbols, budget, userStream));
+        ({ venue, simulator, krakenSimulator } = await simulatorCcxt(vc, where, pollMs, symbols, budget, userStream));
       } else if (vc.type === 'paper') {
         if (futuresOptionsOf(vc, where).futures)
           throw new ConfigError(
@@ -179,8 +257,10 @@ export async function buildVenues(
         // Paper fills come from the paper venue itself: its market venue never reads orders or fills.
         const sim = await simulatorCcxt(vc, where, pollMs, symbols, budget, { userStream: false });
         simulator = sim.simulator;
+        krakenSimulator = sim.krakenSimulator;
         closeMarket = () => sim.venue.close();
-        const balances = (vc.options.balances as Record<string, number> | undefined) ?? { USDT: 100_000 };
+        const quote = vc.exchange === 'kraken' ? 'USD' : 'USDT';
+        const balances = (vc.options.balances as Record<string, number> | undefined) ?? { [quote]: 100_000 };
         venue = await durablePaperVenue(
           { id: vc.id, market: sim.venue, balances, feeRate: num(vc.options.feeRate, 'feeRate', where) ?? 0.001 },
           paperAccounts,
@@ -266,6 +346,9 @@ export async function buildVenues(
       } else {
         throw new ConfigError(`${where}.type`, `venue type "${vc.type}" is not available in the runtime yet`);
       }
+      // Kraken's clock (`/0/public/Time`) is whole seconds.
+      if ((vc.type === 'simulator' || vc.type === 'ccxt') && vc.exchange === 'kraken')
+        limits = { ...limits, serverTimeResolutionMs: 1_000 };
       const resilient = new ResilientVenue(venue, { place: { settleMs: 300 } });
       const built: BuiltVenue = {
         id: vc.id,
@@ -276,10 +359,12 @@ export async function buildVenues(
         ...limits,
         ...(budget ? { budget } : {}),
         ...(simulator ? { simulator } : {}),
+        ...(krakenSimulator ? { krakenSimulator } : {}),
         async close() {
           await venue.close();
           await closeMarket?.();
           await simulator?.close();
+          await krakenSimulator?.close();
         },
       };
       out.set(vc.id, built);

@@ -32,6 +32,7 @@ import {
   type FuturesPosition,
   ourSymbol,
 } from './futures.js';
+import { KRAKEN_RATE_LIMIT_WAIT_MS, KRAKEN_TRADES_PAGE, krakenClientOrderId, unifiedKrakenOrder } from './kraken.js';
 import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
 import { SharedStreams, type StreamSource } from './shared-streams.js';
 import { UserFeed, type UserFeedMode } from './user-feed.js';
@@ -133,6 +134,8 @@ const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
     return done;
   },
 };
+/** How long to wait after a rate-limit refusal that carries no Retry-After, per exchange. */
+const RATE_LIMIT_WAIT_MS: Record<string, number> = { kraken: KRAKEN_RATE_LIMIT_WAIT_MS };
 // Binance's default watchTicker stream is the mini ticker, which has no bid/ask.
 const WATCH_TICKER_PARAMS: Record<string, Record<string, unknown>> = { binance: { name: 'ticker' } };
 
@@ -150,6 +153,8 @@ export class CcxtVenue implements Venue {
   private readonly now: () => number;
   private readonly streaming: boolean;
   private readonly clientIds = new Map<string, string>();
+  /** Kraken: the `cl_ord_id` each of our client order ids travels as → our id (see `kraken.ts`). */
+  private readonly krakenIds = new Map<string, string>();
   private readonly touchedSymbols = new Set<string>();
   private readonly subs = new Set<{ closed: boolean }>();
   /** Client order ids this instance has sent: a repeat is looked up before it could become a second order. */
@@ -194,6 +199,15 @@ export class CcxtVenue implements Venue {
       options: { ...(EXCHANGE_DEFAULTS[id] ?? {}), ...(opts.options ?? {}) },
     });
     if (opts.sandbox) ex.setSandboxMode(true);
+    if (id === 'kraken') {
+      // Kraken refuses a nonce not above the last it saw: two calls in one millisecond would share ccxt's ms nonce.
+      let last = 0;
+      const msNonce = ex.nonce.bind(ex);
+      ex.nonce = () => {
+        last = Math.max(last + 1, Number(msNonce()));
+        return last;
+      };
+    }
     if (opts.budget !== undefined) {
       // Kill switch calls skip ccxt's spacing queue, where they would wait behind every poll already queued: our
       // request budget — the venue's limit, with a reserve kept for them — paces them instead.
@@ -345,10 +359,12 @@ export class CcxtVenue implements Venue {
         ? { stopPrice: req.stopPrice }
         : {}),
     });
-    const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
+    const kraken = this.id === 'kraken';
+    const params: Record<string, unknown> = { clientOrderId: this.venueClientId(req.clientOrderId) };
     if (req.timeInForce && req.type !== 'market' && req.type !== 'stop')
       params.timeInForce = req.timeInForce === 'DAY' ? 'GTC' : req.timeInForce;
-    if (texts.triggerPrice !== undefined) params.triggerPrice = texts.triggerPrice;
+    // ccxt's kraken reads a stop's trigger from `stopLossPrice` (a buy stop-loss triggers at or above it).
+    if (texts.triggerPrice !== undefined) params[kraken ? 'stopLossPrice' : 'triggerPrice'] = texts.triggerPrice;
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
     if (this.futures && !req.reduceOnly) await this.checkMarginFloor(req, market);
     // ccxt's typings say number, but its formatting (amountToPrecision, priceToPrecision) takes decimal strings.
@@ -364,7 +380,9 @@ export class CcxtVenue implements Venue {
     this.touchedSymbols.add(req.symbol);
     try {
       const o = await this.call(() => this.exchange.createOrder(req.symbol, ccxtType, req.side, amount, price, params));
-      const v = this.remember(o, req.clientOrderId);
+      // Kraken answers AddOrder with the txid and a description only: the state (filled, resting) needs a query.
+      const placed = kraken && o.id ? await this.placedKrakenOrder(o, req) : undefined;
+      const v = placed ?? this.remember(o, req.clientOrderId);
       for (const tracked of this.orderTrackers) tracked.set(v.venueOrderId, v.symbol);
       return v;
     } catch (err) {
@@ -389,6 +407,26 @@ export class CcxtVenue implements Venue {
       margin,
       `${req.side} ${req.quantity} ${req.symbol}`,
     );
+  }
+
+  // The state of a Kraken order just placed; when the query fails, the placement's answer (status `submitted`).
+  private async placedKrakenOrder(o: Order, req: VenueOrderRequest): Promise<VenueOrder | undefined> {
+    try {
+      return (
+        (await this.fetchOrder({ symbol: req.symbol, venueOrderId: String(o.id), clientOrderId: req.clientOrderId })) ??
+        undefined
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  // The client order id as the venue carries it (Kraken: its `cl_ord_id` format), remembered for the way back.
+  private venueClientId(clientOrderId: string): string {
+    if (this.id !== 'kraken') return clientOrderId;
+    const k = krakenClientOrderId(clientOrderId);
+    this.krakenIds.set(k, clientOrderId);
+    return k;
   }
 
   // The market's filters, checked before sending: a violating order is refused here, with the filter's name.
@@ -434,6 +472,7 @@ export class CcxtVenue implements Venue {
 
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
     await this.connect();
+    if (this.id === 'kraken') return this.cancelKrakenOrder(ref);
     const params: Record<string, unknown> = {};
     let id = ref.venueOrderId;
     if (!id && ref.clientOrderId) {
@@ -460,6 +499,22 @@ export class CcxtVenue implements Venue {
     return v;
   }
 
+  // Kraken cancels by txid or by `cl_ord_id` and answers only a count: the order's state comes from a query after.
+  private async cancelKrakenOrder(ref: OrderRef): Promise<VenueOrder> {
+    const id = ref.venueOrderId;
+    if (!id && !ref.clientOrderId) throw new ValidationError('cancelOrder needs venueOrderId or clientOrderId', 'ref');
+    const params: Record<string, unknown> = id ? {} : { clientOrderId: this.venueClientId(ref.clientOrderId ?? '') };
+    await this.call(() => this.exchange.cancelOrder(id ?? '', ref.symbol, params));
+    const after = await this.fetchOrder(ref);
+    if (!after)
+      throw new VenueError(`${this.id}: order ${id ?? ref.clientOrderId} not found after cancelling it`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.orderNotFound,
+      });
+    return after;
+  }
+
   async modifyOrder(): Promise<VenueOrder> {
     throw new VenueError(`${this.id}: modifyOrder is not supported by the ccxt adapter; cancel and place again`, {
       retryable: false,
@@ -470,6 +525,8 @@ export class CcxtVenue implements Venue {
 
   async fetchOrder(ref: OrderRef): Promise<VenueOrder | null> {
     await this.connect();
+    // Kraken: the id our client id travels as, known again after a restart (it is derived, not stored).
+    if (ref.clientOrderId) this.venueClientId(ref.clientOrderId);
     try {
       if (ref.venueOrderId)
         return this.remember(
@@ -486,15 +543,20 @@ export class CcxtVenue implements Venue {
           cid,
         );
       }
+      // Kraken filters open and closed orders by `cl_ord_id` itself.
+      const byId = this.id === 'kraken' ? { clientOrderId: this.venueClientId(ref.clientOrderId) } : {};
       // Generic path: look through open then closed orders for the client id.
-      const open = await this.call(() => this.exchange.fetchOpenOrders(ref.symbol));
+      const open = await this.call(() => this.exchange.fetchOpenOrders(ref.symbol, undefined, undefined, byId));
       const closed = (this.exchange.has as Record<string, unknown>).fetchClosedOrders
-        ? await this.call(() => this.exchange.fetchClosedOrders(ref.symbol))
+        ? await this.call(() => this.exchange.fetchClosedOrders(ref.symbol, undefined, undefined, byId))
         : [];
-      const hit = [...open, ...closed].find((o) => o.clientOrderId === ref.clientOrderId);
+      const venueCid = this.id === 'kraken' ? this.venueClientId(ref.clientOrderId) : ref.clientOrderId;
+      const hit = [...open, ...closed].find((o) => o.clientOrderId === venueCid);
       return hit ? this.remember(hit, ref.clientOrderId) : null;
     } catch (err) {
       if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;
+      // Kraken's QueryOrders answers a txid it does not know with `EOrder:Invalid order`.
+      if (this.id === 'kraken' && err instanceof VenueError && /EOrder:Invalid order/.test(err.message)) return null;
       throw err;
     }
   }
@@ -512,6 +574,7 @@ export class CcxtVenue implements Venue {
    */
   async fetchFills(symbol?: string, since?: number): Promise<VenueFill[]> {
     await this.connect();
+    if (this.id === 'kraken') return this.fetchKrakenFills(symbol, since);
     const out: VenueFill[] = [];
     const pageSize = this.opts.fillsPageSize ?? 1_000;
     for (const s of this.scanSymbols(symbol)) {
@@ -535,6 +598,26 @@ export class CcxtVenue implements Venue {
       }
     }
     return out.sort((a, b) => a.time - b.time);
+  }
+
+  /**
+   * Kraken's trade history is one list for every pair, newest first, 50 a page: pages back by offset (`ofs`) until a
+   * short page. A trade that arrives meanwhile shifts the pages by one, so a trade may be read twice (kept once by id)
+   * but none is skipped.
+   */
+  private async fetchKrakenFills(symbol: string | undefined, since: number | undefined): Promise<VenueFill[]> {
+    const wanted = new Set(this.scanSymbols(symbol));
+    const byId = new Map<string, VenueFill>();
+    for (let ofs = 0; ; ofs += KRAKEN_TRADES_PAGE) {
+      const page = await this.call(() => this.exchange.fetchMyTrades(undefined, since, undefined, { ofs }));
+      for (const t of page) {
+        if (!wanted.has(t.symbol ?? '')) continue;
+        const f = toVenueFill(t, this.clientIds.get(`#${t.order}`));
+        byId.set(f.venueTradeId, f);
+      }
+      if (page.length < KRAKEN_TRADES_PAGE) break;
+    }
+    return [...byId.values()].sort((a, b) => a.time - b.time);
   }
 
   async fetchTicker(symbol: string): Promise<Ticker> {
@@ -813,7 +896,21 @@ export class CcxtVenue implements Venue {
     try {
       return await fn();
     } catch (err) {
-      throw mapCcxtError(err, this.id, this.exchange.last_response_headers as Record<string, unknown> | undefined);
+      const mapped = mapCcxtError(
+        err,
+        this.id,
+        this.exchange.last_response_headers as Record<string, unknown> | undefined,
+      );
+      const wait = RATE_LIMIT_WAIT_MS[this.id];
+      if (mapped.code !== VENUE_CODES.rateLimit || mapped.retryAfterMs !== undefined || wait === undefined)
+        throw mapped;
+      throw new VenueError(mapped.message, {
+        retryable: true,
+        venue: this.id,
+        code: mapped.code,
+        cause: err,
+        retryAfterMs: wait,
+      });
     }
   }
 
@@ -831,7 +928,7 @@ export class CcxtVenue implements Venue {
   }
 
   private remember(o: Order, clientOrderId?: string): VenueOrder {
-    const v = toVenueOrder(o, clientOrderId);
+    const v = toVenueOrder(this.id === 'kraken' ? unifiedKrakenOrder(o, this.krakenIds) : o, clientOrderId);
     if (this.futures) v.symbol = ourSymbol(v.symbol);
     if (v.clientOrderId) this.clientIds.set(`#${v.venueOrderId}`, v.clientOrderId);
     this.touchedSymbols.add(v.symbol);

@@ -37,6 +37,10 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
     return make(VENUE_CODES.rateLimit, true, retryAfter(headers));
   }
   if (err instanceof ccxt.ExchangeNotAvailable) return make(VENUE_CODES.unavailable, true, retryAfter(headers));
+  // ccxt's InvalidNonce (a stale timestamp or nonce) is a NetworkError: named for what it is, and retryable as before,
+  // since a re-signed request carries a fresh one (a request delayed in a queue); a clock that stays off fails every
+  // attempt until the retries run out.
+  if (err instanceof ccxt.InvalidNonce) return make(VENUE_CODES.clock, true);
   if (err instanceof ccxt.NetworkError) return make(VENUE_CODES.network, true);
   if (err instanceof ccxt.OrderNotFound) return make(VENUE_CODES.orderNotFound, false);
   // Binance futures: "ReduceOnly Order is rejected." (ccxt calls it InvalidOrder or ExchangeError by endpoint).
@@ -55,7 +59,6 @@ export function mapCcxtError(err: unknown, venue: string, headers?: Record<strin
   if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied)
     return make(VENUE_CODES.auth, false);
   if (err instanceof ccxt.BadSymbol) return make(VENUE_CODES.badSymbol, false);
-  if (err instanceof ccxt.InvalidNonce) return make(VENUE_CODES.clock, false);
   if (err instanceof ccxt.NotSupported) return make(VENUE_CODES.notSupported, false);
   return make(VENUE_CODES.rejected, false);
 }

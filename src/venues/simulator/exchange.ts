@@ -143,6 +143,11 @@ export interface SimExchangeOptions {
   balances?: Record<string, number>;
   /** Maker and taker fee rate (default 0.001). */
   feeRate?: number;
+  /**
+   * Which asset pays the fee: `received` (default, Binance: a buy's fee in base, a sell's in quote) or `quote`
+   * (Kraken's default `fciq`: every fee in the quote asset, a buy paying cost plus fee).
+   */
+  feeIn?: 'received' | 'quote';
   /** 1m candles of history generated before now (default 600). */
   historyBars?: number;
   /** How far the simulated venue's clock runs ahead of ours, in ms (negative: behind); ignored with `now`. */
@@ -159,6 +164,7 @@ export class SimExchange {
   readonly orders: SimOrder[] = [];
   readonly trades: SimTrade[] = [];
   readonly feeRate: number;
+  readonly feeIn: 'received' | 'quote';
   readonly now: () => number;
   /** How far this venue's clock runs ahead of the host's (tests skew it at any time); unused with a custom `now`. */
   clockOffsetMs: number;
@@ -175,6 +181,7 @@ export class SimExchange {
     this.now = opts.now ?? (() => Date.now() + this.clockOffsetMs);
     this.rng = createRng(opts.seed ?? 42);
     this.feeRate = opts.feeRate ?? 0.001;
+    this.feeIn = opts.feeIn ?? 'received';
     for (const spec of opts.markets ?? DEFAULT_MARKETS) {
       this.markets.set(spec.symbol, new SimMarket(spec, this.rng, this.now(), opts.historyBars ?? 600));
     }
@@ -470,8 +477,11 @@ export class SpotBalances implements SimSettlement {
       return;
     }
     const q = this.ex.balance(quote);
-    // A market buy locks nothing up front, but must be affordable at the current ask.
-    const cost = o.type === 'MARKET' || o.type === 'STOP_LOSS' ? o.origQty * m.bestAsk() : o.origQty * o.price;
+    // A market buy locks nothing up front, but must be affordable at the current ask (plus a fee paid in quote).
+    const cost =
+      o.type === 'MARKET' || o.type === 'STOP_LOSS'
+        ? o.origQty * m.bestAsk() * this.quoteFeeFactor()
+        : o.origQty * this.buyLockPerUnit(o);
     if (q.free + 1e-9 < cost)
       throw new BinanceApiError(400, -2010, 'Account has insufficient balance for requested action.');
     if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
@@ -488,8 +498,8 @@ export class SpotBalances implements SimSettlement {
       b.free = r8(b.free + remaining);
     } else if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
       const q = this.ex.balance(m.spec.quote);
-      q.locked = r8(q.locked - remaining * o.price);
-      q.free = r8(q.free + remaining * o.price);
+      q.locked = r8(q.locked - remaining * this.buyLockPerUnit(o));
+      q.free = r8(q.free + remaining * this.buyLockPerUnit(o));
     }
   }
 
@@ -502,22 +512,34 @@ export class SpotBalances implements SimSettlement {
     const { base, quote } = m.spec;
     const quoteQty = r8(price * qty);
     const isBuy = o.side === 'BUY';
-    // Binance charges the fee in the asset received (no BNB discount here).
-    const commission = r8((isBuy ? qty : quoteQty) * this.ex.feeRate);
+    // Binance charges the fee in the asset received (no BNB discount here); Kraken by default in quote.
+    const inQuote = this.ex.feeIn === 'quote';
+    const commission = r8((isBuy && !inQuote ? qty : quoteQty) * this.ex.feeRate);
+    const quoteFee = inQuote && isBuy ? commission : 0;
     const b = this.ex.balance(base);
     const q = this.ex.balance(quote);
     if (isBuy) {
       if (o.type === 'LIMIT' || o.type === 'STOP_LOSS_LIMIT') {
-        q.locked = r8(q.locked - qty * o.price);
-        q.free = r8(q.free + qty * o.price - quoteQty);
+        q.locked = r8(q.locked - qty * this.buyLockPerUnit(o));
+        q.free = r8(q.free + qty * this.buyLockPerUnit(o) - quoteQty - quoteFee);
       } else {
-        q.free = r8(q.free - quoteQty);
+        q.free = r8(q.free - quoteQty - quoteFee);
       }
-      b.free = r8(b.free + qty - commission);
+      b.free = r8(b.free + qty - (inQuote ? 0 : commission));
     } else {
       b.locked = r8(b.locked - qty);
       q.free = r8(q.free + quoteQty - commission);
     }
-    return { commission, commissionAsset: isBuy ? base : quote, realizedPnl: 0 };
+    return { commission, commissionAsset: isBuy && !inQuote ? base : quote, realizedPnl: 0 };
+  }
+
+  // What a buy pays per unit beyond its price when the fee is taken in quote (1 when it is taken in the base).
+  private quoteFeeFactor(): number {
+    return this.ex.feeIn === 'quote' ? 1 + this.ex.feeRate : 1;
+  }
+
+  // Quote locked per unit of a resting limit buy: its price, plus the fee when the fee is paid in quote.
+  private buyLockPerUnit(o: SimOrder): number {
+    return o.price * this.quoteFeeFactor();
   }
 }

@@ -14,6 +14,9 @@ export type FaultRule =
   | ({ kind: 'reject'; message: string; times: number } & FaultMatch)
   | ({ kind: 'partialFill'; ratio: number; times: number } & FaultMatch);
 
+/** Binance's order placement endpoint, where placement faults apply unless told otherwise. */
+const BINANCE_ORDER: FaultMatch = { method: 'POST', path: '/api/v3/order' };
+
 /** Controls the simulator's faults; all methods may be called at any time from a test. */
 export class FaultController {
   /** Added delay before every HTTP request is handled, in ms. */
@@ -47,15 +50,18 @@ export class FaultController {
     return this;
   }
 
-  /** Next `times` order placements are rejected with Binance's -2010 and `message`. */
-  rejectNextOrders(times: number, message = 'Order rejected by the venue.'): this {
-    this.rules.push({ kind: 'reject', message, times, method: 'POST', path: '/api/v3/order' });
+  /**
+   * Next `times` order placements are rejected with `message` (Binance: -2010; the Kraken mode: `EOrder:<message>`);
+   * `match` is the placement endpoint (default Binance's; the Kraken mode's is `POST /0/private/AddOrder`).
+   */
+  rejectNextOrders(times: number, message = 'Order rejected by the venue.', match: FaultMatch = BINANCE_ORDER): this {
+    this.rules.push({ kind: 'reject', message, times, ...match });
     return this;
   }
 
   /** Next `times` order placements fill at most `ratio` of their quantity (rest stays open or expires). */
-  partialFillNext(times: number, ratio: number): this {
-    this.rules.push({ kind: 'partialFill', ratio, times, method: 'POST', path: '/api/v3/order' });
+  partialFillNext(times: number, ratio: number, match: FaultMatch = BINANCE_ORDER): this {
+    this.rules.push({ kind: 'partialFill', ratio, times, ...match });
     return this;
   }
 

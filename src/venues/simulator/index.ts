@@ -21,3 +21,7 @@ export { startSimulator } from './server.js';
 export type { RequestLogEntry, SimulatorHandle, SimulatorOptions } from './server.js';
 export { LISTEN_KEY_TTL_MS, SimUserData } from './user-data.js';
 export type { SimUserDataOptions, UserDataStats } from './user-data.js';
+export { startKrakenSimulator } from './kraken-server.js';
+export type { KrakenSimulatorHandle, KrakenSimulatorOptions } from './kraken-server.js';
+export { KRAKEN_ASSETS, KRAKEN_BALANCES, KRAKEN_MARKETS } from './kraken-format.js';
+export type { KrakenAssetSpec, KrakenPairSpec } from './kraken-format.js';

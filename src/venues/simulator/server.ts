@@ -594,7 +594,8 @@ function snapshotBook(m: SimMarket): { id: number; bids: Map<number, number>; as
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The whole body of a request as UTF-8 (both simulator modes read it before routing). */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
