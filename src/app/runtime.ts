@@ -29,6 +29,7 @@ import { buildAlerting } from './live/alerting.js';
 import { buildControl, lateBoundControl } from './live/control.js';
 import { type DeploymentConfig, startDeployment } from './live/deployment.js';
 import { clockDriftRule, EntriesSwitch, staleDataRule } from './live/gates.js';
+import { FundingBooker, fundingOwners, replayFunding } from './live/funding-booker.js';
 import { buildRuntimeHttp, listen } from './live/http.js';
 import { subscribePrinter } from './live/printer.js';
 import { buildAccountRisk } from './live/risk-state.js';
@@ -39,6 +40,7 @@ import { audit } from './reconcile.js';
 import { paperAccountsIn } from './paper-accounts.js';
 import { Promotion } from './promotion.js';
 import { type BuiltVenue, buildVenues, type Profile } from './venues.js';
+import { CcxtVenue, FUTURES_EXCHANGES } from '../venues/ccxt/index.js';
 
 export type { DeploymentRuntime, Runtime, RuntimeStatus } from './live/runtime-types.js';
 
@@ -160,6 +162,11 @@ function validateRunConfig(config: Config, profile: Profile, confirmLive: boolea
         `no venue "${d.venue}" in "venues" (${[...venueIds].join(', ')})`,
       );
     }
+  }
+  // A futures account nets every deployment's trades of a symbol into one position: its funding is booked to the one
+  // deployment trading that symbol there, so two sharing one are refused.
+  for (const v of config.venues) {
+    if (v.exchange !== undefined && FUTURES_EXCHANGES.includes(v.exchange)) fundingOwners(v.id, config.deployments);
   }
 }
 
@@ -422,10 +429,40 @@ async function startDeployments(
       k,
       built,
     );
+    // Funding booked in earlier runs, back into the book after its fills.
+    await replayFunding(store, dep);
     deployments.push(dep);
     await recordDeployment(store, d, { ...run, status: 'running' });
   }
+  startFundingBookers(config, core.bus, store, venues, deployments, core.logs, cleanups);
   return deployments;
+}
+
+/** One funding booker per futures venue: its funding payments booked into the deployments trading there. */
+function startFundingBookers(
+  config: Config,
+  bus: EventBus,
+  store: Store,
+  venues: ReadonlyMap<string, BuiltVenue>,
+  deployments: readonly DeploymentRuntime[],
+  logs: OpsLogger,
+  cleanups: Cleanups,
+): void {
+  const log = logs.child('runtime');
+  for (const built of venues.values()) {
+    const venue = built.venue;
+    if (!(venue instanceof CcxtVenue) || !venue.futuresMode) continue;
+    const booker = new FundingBooker({
+      venueId: built.id,
+      source: venue,
+      deployments: deployments.filter((d) => d.venue.id === built.id),
+      store,
+      bus,
+      pollMs: config.runtime.fundingPollSeconds * 1000,
+      onError: (err) => log.warn({ err, venue: built.id }, 'funding poll failed'),
+    }).start();
+    cleanups.add(() => booker.close());
+  }
 }
 
 /** The runtime's HTTP server: health, metrics, the authenticated API (and MCP); returns the URL it listens on. */

@@ -234,6 +234,16 @@ export class Portfolio implements PortfolioView {
     return trade;
   }
 
+  /**
+   * Books a cash flow of a position that is not a fill (a perpetual's funding payment: positive received, negative
+   * paid) into cash and realised P&L of symbol index `s`.
+   */
+  bookCashFlow(s: number, amount: number): void {
+    this.cash += amount;
+    this.realizedPnl += amount;
+    this.realizedBySymbol[s] += amount;
+  }
+
   private grow(
     s: number,
     sideSign: number,
