@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
 import { ConfigError } from '../src/core/errors.js';
 import type { EventMap } from '../src/core/events.js';
+import { Redactor, Vault } from '../src/security/index.js';
+import { openStore } from '../src/store/index.js';
 import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { waitFor } from './fixtures/wait.js';
 
@@ -21,6 +24,7 @@ let dir: string;
 let runtime: Runtime | undefined;
 // The simulator's clock runs with the wall clock plus this offset; the test moves it past funding times.
 let offset = 0;
+const MASTER = randomBytes(32).toString('hex');
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -75,8 +79,13 @@ function passFundingTime(): number {
 describe('funding in the live runtime (futures)', () => {
   it('books each funding payment once into cash and realised P&L, across a restart, as the wallet moved', async () => {
     const home = resolveHome({}, join(dir, 'home'));
+    // An unlocked vault lets the runtime append to the audit log.
+    const seed = await openStore({ home });
+    await Vault.create(seed, { masterKey: MASTER }, { redactor: new Redactor() });
+    await seed.close();
+    const env = { TRADEFORGE_MASTER_KEY: MASTER };
     const cfg = config([{ id: 'perp', symbols: ['BTC/USDT'] }]);
-    runtime = await startRuntime({ config: cfg, profile: 'dev', home, env: {} });
+    runtime = await startRuntime({ config: cfg, profile: 'dev', home, env });
     let dep = runtime.deployments[0];
     const booked: EventMap['funding.booked.v1'][] = [];
     runtime.bus.subscribe('funding.booked.v1', (e) => booked.push(e.payload));
@@ -118,10 +127,13 @@ describe('funding in the live runtime (futures)', () => {
       expect.objectContaining({ deploymentId: 'perp', venue: 'fut', symbol: 'BTC/USDT', time: first }),
     ]);
     expect(booked[0].amount).toBeCloseTo(expected, 6);
+    await waitFor('the audit entry', async () => (await runtime!.store.audit.bySubjects(['funding:perp'])).length > 0);
+    const audited = await runtime.store.audit.bySubjects(['funding:perp']);
+    expect(audited.map((a) => a.action)).toEqual(['funding.booked']);
 
     // Restart: the payment is replayed from the store into the book, not booked again from the venue.
     await runtime.stop('restart');
-    runtime = await startRuntime({ config: cfg, profile: 'dev', home, env: {} });
+    runtime = await startRuntime({ config: cfg, profile: 'dev', home, env });
     dep = runtime.deployments[0];
     expect(dep.engine.portfolio.qty[0]).toBeCloseTo(qty, 10);
     expect(dep.engine.portfolio.cash).toBeCloseTo(cash0 + expected, 6);
@@ -138,6 +150,11 @@ describe('funding in the live runtime (futures)', () => {
     expect(dep.engine.portfolio.realizedPnl - realised0).toBeCloseTo(2 * expected, 6);
     expect(sim.futures.account.walletBalance - wallet1).toBeCloseTo(expected, 6);
     expect(dep.engine.portfolio.cash - cash0).toBeCloseTo(sim.futures.account.walletBalance - wallet0, 6);
+    await waitFor(
+      'the second audit entry',
+      async () => (await runtime!.store.audit.bySubjects(['funding:perp'])).length >= 2,
+    );
+    expect(await runtime.store.audit.bySubjects(['funding:perp'])).toHaveLength(2);
   }, 240_000);
 
   it('refuses two deployments trading one symbol on one futures venue (their funding could not be attributed)', async () => {

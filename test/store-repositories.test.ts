@@ -85,6 +85,7 @@ for (const backend of backends()) {
         '0005_strategy_version_details',
         '0006_assistant_signals',
         '0007_strategy_version_lifecycle',
+        '0011_funding_payments',
       ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);
