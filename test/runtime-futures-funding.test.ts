@@ -11,6 +11,7 @@ import type { EventMap } from '../src/core/events.js';
 import { Redactor, Vault } from '../src/security/index.js';
 import { openStore } from '../src/store/index.js';
 import { DEFAULT_MARKETS, type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { runCliAsync } from './fixtures/cli.js';
 import { waitFor } from './fixtures/wait.js';
 
 // The live runtime on the simulator's USDⓈ-M futures mode holding a long across funding times: each payment is
@@ -123,6 +124,10 @@ describe('funding in the live runtime (futures)', () => {
     const row = st.deployments.find((d) => d.id === 'perp');
     expect(row?.cash).toBeCloseTo(cash0 + expected, 6);
     expect(row?.realizedPnl).toBeCloseTo(realised0 + expected, 6);
+    expect(row?.fundingPnl).toBeCloseTo(expected, 6);
+    const line = await runCliAsync(['status'], { home: home.root, env });
+    expect(line.code, line.err).toBe(0);
+    expect(line.out).toContain(`(funding ${expected.toFixed(2)})`);
     expect(booked).toEqual([
       expect.objectContaining({ deploymentId: 'perp', venue: 'fut', symbol: 'BTC/USDT', time: first }),
     ]);
@@ -155,6 +160,18 @@ describe('funding in the live runtime (futures)', () => {
       async () => (await runtime!.store.audit.bySubjects(['funding:perp'])).length >= 2,
     );
     expect(await runtime.store.audit.bySubjects(['funding:perp'])).toHaveLength(2);
+    const cash2 = dep.engine.portfolio.cash;
+
+    // Stopped: the status read from the store shows the same funding in the book.
+    await runtime.stop('test');
+    runtime = undefined;
+    const down = await runCliAsync(['status', '--json'], { home: home.root, env });
+    expect(down.code, down.err).toBe(0);
+    const stored = JSON.parse(down.out);
+    expect(stored.source).toBe('store');
+    const perp = stored.deployments.find((x: { id: string }) => x.id === 'perp');
+    expect(perp.fundingPnl).toBeCloseTo(2 * expected, 6);
+    expect(perp.cash).toBeCloseTo(cash2, 6);
   }, 240_000);
 
   it('refuses two deployments trading one symbol on one futures venue (their funding could not be attributed)', async () => {

@@ -44,6 +44,8 @@ export class Portfolio implements PortfolioView {
   readonly feesBySymbol: Float64Array;
   realizedPnl = 0;
   feesPaid = 0;
+  /** Cash flows that are not fills (perpetual funding), also counted in cash and realizedPnl. */
+  cashFlows = 0;
   /** Closed round trips, in closing order. */
   readonly trades: ClosedTrade[] = [];
 
@@ -240,6 +242,7 @@ export class Portfolio implements PortfolioView {
    */
   bookCashFlow(s: number, amount: number): void {
     this.cash += amount;
+    this.cashFlows += amount;
     this.realizedPnl += amount;
     this.realizedBySymbol[s] += amount;
   }
