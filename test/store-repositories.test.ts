@@ -86,6 +86,7 @@ for (const backend of backends()) {
         '0006_assistant_signals',
         '0007_strategy_version_lifecycle',
         '0008_deployment_origin',
+        '0009_funding_payments',
       ]);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await store.migrations.migrate()).toEqual([]);

@@ -22,7 +22,6 @@ import { type Store, openStore } from '../store/index.js';
 import { resolveStrategy } from '../authoring/resolve.js';
 import { parseVersionRef } from '../authoring/versions.js';
 import { type AttachApiDeps, attachRuntimeApi } from './api-port.js';
-import { CcxtVenue } from '../venues/ccxt/index.js';
 import { newRunId } from '../venues/live/client-order-id.js';
 import { agentDeps, DOCS_DIR } from './agent-services.js';
 import type { HomePaths } from './home.js';
@@ -32,6 +31,7 @@ import { type DeploymentConfig, type DeploymentDeps, startDeployment } from './l
 import { deploymentControl } from './live/deployment-control.js';
 import type { DeploymentInput, DeploymentStatus } from '../store/repositories/catalogue.js';
 import { clockDriftRule, EntriesSwitch, staleDataRule } from './live/gates.js';
+import { FundingBooker, fundingOwners, replayFunding } from './live/funding-booker.js';
 import { buildRuntimeHttp, listen } from './live/http.js';
 import { subscribePrinter } from './live/printer.js';
 import { buildAccountRisk } from './live/risk-state.js';
@@ -44,6 +44,7 @@ import { audit } from './reconcile.js';
 import { paperAccountsIn } from './paper-accounts.js';
 import { Promotion } from './promotion.js';
 import { type BuiltVenue, buildVenues, type Profile } from './venues.js';
+import { CcxtVenue, FUTURES_EXCHANGES } from '../venues/ccxt/index.js';
 
 export type { DeploymentRuntime, Runtime, RuntimeStatus } from './live/runtime-types.js';
 
@@ -162,6 +163,11 @@ function validateRunConfig(config: Config, profile: Profile, confirmLive: boolea
         `no venue "${d.venue}" in "venues" (${[...venueIds].join(', ')})`,
       );
     }
+  }
+  // A futures account nets every deployment's trades of a symbol into one position: its funding is booked to the one
+  // deployment trading that symbol there, so two sharing one are refused.
+  for (const v of config.venues) {
+    if (v.exchange !== undefined && FUTURES_EXCHANGES.includes(v.exchange)) fundingOwners(v.id, config.deployments);
   }
 }
 
@@ -465,10 +471,40 @@ async function startDeployments(
   for (const [k, d] of config.deployments.entries()) {
     const built = venues.get(d.venue) as BuiltVenue;
     const dep = await startDeployment(deps, d, k, built);
+    // Funding booked in earlier runs, back into the book after its fills.
+    await replayFunding(store, dep);
     deployments.push(dep);
     await recordDeployment(store, d, { ...run, status: 'running', ...(apiIds.has(d.id) ? { origin: 'api' } : {}) });
   }
+  startFundingBookers(config, deps.bus, store, venues, deployments, deps.logs, deps.onCleanup);
   return deployments;
+}
+
+/** One funding booker per futures venue: its funding payments booked into the deployments trading there. */
+function startFundingBookers(
+  config: Config,
+  bus: EventBus,
+  store: Store,
+  venues: ReadonlyMap<string, BuiltVenue>,
+  deployments: readonly DeploymentRuntime[],
+  logs: OpsLogger,
+  onCleanup: DeploymentDeps['onCleanup'],
+): void {
+  const log = logs.child('runtime');
+  for (const built of venues.values()) {
+    const venue = built.venue;
+    if (!(venue instanceof CcxtVenue) || !venue.futuresMode) continue;
+    const booker = new FundingBooker({
+      venueId: built.id,
+      source: venue,
+      deployments: deployments.filter((d) => d.venue.id === built.id),
+      store,
+      bus,
+      pollMs: config.runtime.fundingPollSeconds * 1000,
+      onError: (err) => log.warn({ err, venue: built.id }, 'funding poll failed'),
+    }).start();
+    onCleanup(() => booker.close());
+  }
 }
 
 /** The runtime's HTTP server: health, metrics, the authenticated API (and MCP); returns the URL it listens on. */

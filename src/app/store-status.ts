@@ -46,10 +46,19 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
     const cap = (config as { capitalCap?: unknown } | null)?.capitalCap;
     return typeof cap === 'number' ? cap : 10_000;
   };
+  // Funding of perpetuals booked into each deployment's book (cash and realised P&L, not fills).
+  const fundingOf = new Map<string, number>();
+  for (const d of deployments) {
+    fundingOf.set(
+      d.id,
+      (await store.funding.byDeployment(d.id)).reduce((sum, r) => sum + r.amount, 0),
+    );
+  }
   const bookOf = (id: string, config: unknown) => {
     const b = books.get(id) ?? { cash: 0, fees: 0, trades: 0 };
     const capital = capitalOf(config);
-    const cash = capital + b.cash;
+    const funding = fundingOf.get(id) ?? 0;
+    const cash = capital + b.cash + funding;
     let held = 0;
     let unrealised = 0;
     for (const p of openPositions) {
@@ -58,7 +67,7 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
       unrealised += p.quantity * p.last - p.cost;
     }
     const equity = cash + held;
-    return { equity, cash, unrealised, realised: equity - capital - unrealised };
+    return { equity, cash, unrealised, realised: equity - capital - unrealised, funding };
   };
   return {
     source: 'store',
@@ -81,6 +90,7 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
         cash: book.cash,
         realizedPnl: book.realised,
         unrealizedPnl: book.unrealised,
+        fundingPnl: book.funding,
         closedTrades: 0,
         liveBars: 0,
         stale: [],

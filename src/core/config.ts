@@ -161,6 +161,8 @@ export const configSchema = z.strictObject({
       warmupBars: z.number().int().min(0).max(5000).default(300),
       /** Venue order/fill polling period where the venue does not push them. */
       pollMs: z.number().int().positive().default(1000),
+      /** Funding payments of futures venues are read this often and booked into the deployments' books. */
+      fundingPollSeconds: z.number().positive().default(60),
       /** Build bars of this many seconds from the ticker stream instead of venue candles (demo, tests). */
       barSeconds: z.number().positive().optional(),
     })

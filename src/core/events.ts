@@ -17,6 +17,16 @@ export interface EventMap {
   'fill.executed.v1': { fill: Readonly<Fill> };
   'position.changed.v1': { position: Readonly<Position> };
   'trade.closed.v1': { trade: ClosedTrade };
+  /** A perpetual's funding payment booked into a deployment's book (positive received, negative paid). */
+  'funding.booked.v1': {
+    deploymentId: string;
+    venue: string;
+    incomeId: string;
+    symbol: string;
+    amount: number;
+    asset: string;
+    time: number;
+  };
   /**
    * Every risk decision: `accepted`, and for a rejection (or a dry-run finding that let the order through) the rule
    * `code`, `detail`, `limit` and `actual`; `inputs` is what the decision saw.

@@ -28,6 +28,13 @@ export class ExactLedger {
     this.mult = Array.from({ length: symbolCount }, (_, i) => multipliers[i] ?? new Exact(1));
   }
 
+  /** Books a cash flow that is not a fill (a perpetual's funding) into cash and realised P&L of symbol `s`. */
+  applyCashFlow(s: number, amount: Money): void {
+    this.cash = this.cash.plus(amount);
+    this.realizedPnl = this.realizedPnl.plus(amount);
+    this.realizedBySymbol[s] = this.realizedBySymbol[s].plus(amount);
+  }
+
   /** Books one execution of `quantity` (> 0) at `price` with `fee` in quote; `sideSign` is +1 buy, −1 sell. */
   applyFill(s: number, sideSign: 1 | -1, quantity: Quantity, price: Money, fee: Money): void {
     const m = this.mult[s];

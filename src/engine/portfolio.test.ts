@@ -62,4 +62,20 @@ describe('Portfolio accounting', () => {
     expect(m.canAfford(0, 1, 31, 100, 0)).toBe(false);
     expect(m.canAfford(0, -1, 29, 100, 0)).toBe(true);
   });
+
+  it('a cash flow that is not a fill (funding) moves cash and realised P&L, not the position or its trade', () => {
+    const p = new Portfolio(['X', 'Y'], { cash: 10_000, margin: true });
+    p.applyFill(1, 1, 2, 100, 0, 1, 'x', undefined);
+    p.bookCashFlow(1, -0.06);
+    p.bookCashFlow(1, 0.02);
+    expect(p.cash).toBeCloseTo(10_000 - 200 - 0.04, 10);
+    expect(p.realizedPnl).toBeCloseTo(-0.04, 10);
+    expect(p.realizedBySymbol[1]).toBeCloseTo(-0.04, 10);
+    expect(p.realizedBySymbol[0]).toBe(0);
+    expect(p.qty[1]).toBe(2);
+    expect(p.avg[1]).toBe(100);
+    expect(p.feesPaid).toBe(0);
+    const t = p.applyFill(1, -1, 2, 100, 0, 2, 'exit_signal', undefined)!;
+    expect(t.pnl).toBe(0);
+  });
 });

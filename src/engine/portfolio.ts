@@ -55,6 +55,8 @@ export class Portfolio implements PortfolioView {
   readonly feesBySymbol: Float64Array;
   realizedPnl = 0;
   feesPaid = 0;
+  /** Cash flows that are not fills (perpetual funding), also counted in cash and realizedPnl. */
+  cashFlows = 0;
   /** The same fills booked in exact decimals (null when `exact: 'off'`). */
   readonly exact: ExactLedger | null;
   private readonly exactIsAuthority: boolean;
@@ -348,6 +350,26 @@ export class Portfolio implements PortfolioView {
     const flip = quantity - closeQty;
     if (flip > QTY_EPS * quantity) this.grow(s, sideSign, flip, price, fee - closeFee, time, entryTag);
     return row;
+  }
+
+  /**
+   * Books a cash flow of a position that is not a fill (a perpetual's funding payment: positive received, negative
+   * paid) into cash and realised P&L of symbol index `s`.
+   */
+  bookCashFlow(s: number, amount: number): void {
+    this.cashFlows += amount;
+    const x = this.exact;
+    if (x !== null) x.applyCashFlow(s, exact(amount, 'cash flow'));
+    if (x !== null && this.exactIsAuthority) {
+      // Paper and live read the account from the exact ledger, as after a fill.
+      this.cash = x.cash.toNumber();
+      this.realizedPnl = x.realizedPnl.toNumber();
+      this.realizedBySymbol[s] = x.realizedBySymbol[s].toNumber();
+      return;
+    }
+    this.cash += amount;
+    this.realizedPnl += amount;
+    this.realizedBySymbol[s] += amount;
   }
 
   private grow(

@@ -17,6 +17,7 @@ export const AUDITED_EVENTS = [
   'order.rejected.v1',
   'order.expired.v1',
   'fill.executed.v1',
+  'funding.booked.v1',
   'risk.checked.v1',
   'risk.rejected.v1',
   'breaker.tripped.v1',
@@ -78,6 +79,10 @@ export function auditEntryFor(
     case 'fill.executed.v1': {
       const f = (e as DomainEvent<'fill.executed.v1'>).payload.fill;
       return { ...base, subject: orderSubject(fillKey(f)), details: { ...f } };
+    }
+    case 'funding.booked.v1': {
+      const p = (e as DomainEvent<'funding.booked.v1'>).payload;
+      return { ...base, subject: `funding:${p.deploymentId}`, details: p };
     }
     case 'risk.checked.v1':
     case 'risk.rejected.v1': {

@@ -11,6 +11,7 @@ export * from './order-story.js';
 export * from './repositories/assistant.js';
 export * from './repositories/auth.js';
 export * from './repositories/catalogue.js';
+export * from './repositories/funding.js';
 export * from './repositories/lifecycle.js';
 export * from './repositories/risk.js';
 export * from './repositories/runtime.js';

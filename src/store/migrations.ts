@@ -462,6 +462,30 @@ async function deploymentOrigin(db: AnyDb): Promise<void> {
   await s.alterTable('deployments').addColumn('created_by', 'text').execute();
 }
 
+/**
+ * 0009: funding payments of perpetual futures booked into a deployment's book (issue 15): one row per venue income
+ * id and deployment, so a restart or an overlapping poll never books a payment twice; replayed into the book on start.
+ */
+async function fundingPayments(db: AnyDb): Promise<void> {
+  await db.schema
+    .createTable('funding_payments')
+    .addColumn('venue', 'text', (c) => c.notNull())
+    .addColumn('income_id', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text', (c) => c.notNull())
+    .addColumn('symbol', 'text', (c) => c.notNull())
+    .addColumn('amount', 'text', (c) => c.notNull())
+    .addColumn('asset', 'text', (c) => c.notNull())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .addColumn('booked_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('funding_payments_pk', ['venue', 'income_id', 'deployment_id'])
+    .execute();
+  await db.schema
+    .createIndex('funding_payments_deployment_idx')
+    .on('funding_payments')
+    .columns(['deployment_id', 'time'])
+    .execute();
+}
+
 /** Options that shape the migrations (PostgreSQL role names). */
 export interface MigrationOptions {
   /** Owner of the audit table on PostgreSQL (default `tradeforge_audit_owner`). */
@@ -481,6 +505,7 @@ export function migrationsFor(dialect: Dialect, opts: MigrationOptions = {}): Re
     '0006_assistant_signals': { up: (db) => assistantSignals(db) },
     '0007_strategy_version_lifecycle': { up: (db) => strategyVersionLifecycle(db, dialect) },
     '0008_deployment_origin': { up: (db) => deploymentOrigin(db) },
+    '0009_funding_payments': { up: (db) => fundingPayments(db) },
   };
 }
 

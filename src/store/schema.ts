@@ -333,6 +333,19 @@ export interface StrategyStateTable {
   updated_at: number;
 }
 
+/** A perpetual's funding payment booked into one deployment's book (unique per venue, income id, deployment). */
+export interface FundingPaymentsTable {
+  venue: string;
+  income_id: string;
+  deployment_id: string;
+  symbol: string;
+  /** Signed: positive received, negative paid. */
+  amount: string;
+  asset: string;
+  time: number;
+  booked_at: number;
+}
+
 /** Small settings and runtime flags (kill-switch state, last reconcile time ...). */
 export interface KvTable {
   key: string;
@@ -365,6 +378,7 @@ export interface Database {
   heartbeats: HeartbeatsTable;
   strategy_state: StrategyStateTable;
   kv: KvTable;
+  funding_payments: FundingPaymentsTable;
 }
 
 /** Which database engine a store runs on. */

@@ -19,6 +19,7 @@ import {
   HeartbeatsRepository,
   RiskEventsRepository,
 } from './repositories/risk.js';
+import { FundingPaymentsRepository } from './repositories/funding.js';
 import { SecretsRepository, VaultMetaRepository } from './repositories/secrets.js';
 import { FillsRepository, OrdersRepository, PositionsRepository, TradesRepository } from './repositories/trading.js';
 import type { Database, Dialect } from './schema.js';
@@ -43,6 +44,7 @@ export interface Repositories {
   assistantSignals: AssistantSignalsRepository;
   strategyState: StrategyStateRepository;
   kv: KvRepository;
+  funding: FundingPaymentsRepository;
   users: UsersRepository;
   sessions: SessionsRepository;
   secrets: SecretsRepository;
@@ -68,6 +70,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     assistantSignals: new AssistantSignalsRepository(db),
     strategyState: new StrategyStateRepository(db),
     kv: new KvRepository(db),
+    funding: new FundingPaymentsRepository(db),
     users: new UsersRepository(db),
     sessions: new SessionsRepository(db),
     secrets: new SecretsRepository(db),

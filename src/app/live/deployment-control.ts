@@ -14,6 +14,7 @@ import { parseVersionRef } from '../../authoring/versions.js';
 import { can } from '../../security/permissions.js';
 import type { AccountRisk } from '../../risk/index.js';
 import { looseningsOf } from '../../risk/tighten.js';
+import { CcxtVenue } from '../../venues/ccxt/index.js';
 import type { Store } from '../../store/index.js';
 import type { DeploymentInput } from '../../store/repositories/catalogue.js';
 import { resolveParams } from '../../strategy/params.js';
@@ -141,6 +142,17 @@ export function deploymentControl(c: DeploymentControlDeps): ApiDeploymentContro
         400,
         'validation',
         `body.venue: unknown venue "${spec.venue}": this runtime is connected to ${known} (venues are configured in the config file; their keys stay in the vault)`,
+        'body.venue',
+      );
+    }
+    const built = c.venues.get(spec.venue);
+    if (built?.venue instanceof CcxtVenue && built.venue.futuresMode) {
+      // Funding is booked only for the config file's deployments (their owners are checked at start): a deployment
+      // created here would see its cash part from the venue's at the first funding time.
+      return refuse(
+        400,
+        'validation',
+        `body.venue: ${spec.venue} is a futures venue; its deployments come from the config file (funding payments are booked for those only)`,
         'body.venue',
       );
     }

@@ -50,6 +50,8 @@ export interface RuntimeStatus {
     cash: number;
     realizedPnl: number;
     unrealizedPnl: number;
+    /** Perpetual funding booked into the book (received positive, paid negative); part of cash and realizedPnl. */
+    fundingPnl: number;
     closedTrades: number;
     liveBars: number;
     stale: string[];

@@ -90,6 +90,7 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
           cash: pf.cash,
           realizedPnl: pf.realizedPnl,
           unrealizedPnl: unreal,
+          fundingPnl: pf.cashFlows,
           closedTrades: pf.trades.length,
           liveBars: d.feed.liveBars,
           stale: [...d.feed.stale],

@@ -26,7 +26,7 @@ export function register(program: Command): void {
       );
       for (const d of status.deployments) {
         out(
-          `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${d.mode}) equity ${d.equity.toFixed(2)} realised ${d.realizedPnl.toFixed(2)} unrealised ${d.unrealizedPnl.toFixed(2)}${d.stale.length ? ` STALE ${d.stale.join(',')}` : ''}`,
+          `deployment ${d.id}: ${d.strategy} on ${d.venue} ${d.symbols.join(',')} (${d.mode}) equity ${d.equity.toFixed(2)} realised ${d.realizedPnl.toFixed(2)} unrealised ${d.unrealizedPnl.toFixed(2)}${d.fundingPnl ? ` (funding ${d.fundingPnl.toFixed(2)})` : ''}${d.stale.length ? ` STALE ${d.stale.join(',')}` : ''}`,
         );
       }
       out(`positions (${status.positions.length}):`);

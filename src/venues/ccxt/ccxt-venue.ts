@@ -307,6 +307,11 @@ export class CcxtVenue implements Venue {
     return this.fetchFuturesPositions();
   }
 
+  /** True in futures mode (a futures exchange such as binanceusdm): positions, leverage, funding. */
+  get futuresMode(): boolean {
+    return this.futures !== undefined;
+  }
+
   /** Futures mode: open positions with leverage, margin mode, liquidation price, mark and unrealised P&L. */
   async fetchFuturesPositions(): Promise<FuturesPosition[]> {
     await this.connect();

@@ -1,0 +1,160 @@
+/**
+ * Books the funding payments of a futures venue into the deployments trading on it (issue 15): polls the venue's
+ * funding payments, stores each once per venue income id and deployment (a restart or an overlapping poll never
+ * books one twice), credits or debits the deployment's cash and realised P&L, and publishes `funding.booked.v1`
+ * (audited). A payment goes to the one deployment trading its symbol on that venue; the runtime refuses two
+ * deployments sharing a symbol on one futures venue (`fundingOwners`), so attribution is never a guess.
+ */
+import { ConfigError } from '../../core/errors.js';
+import type { EventBus } from '../../core/events.js';
+import type { Store } from '../../store/index.js';
+import type { FundingPayment } from '../../venues/ccxt/index.js';
+import type { DeploymentRuntime } from './runtime-types.js';
+
+/** Where a venue's funding payments come from (the ccxt adapter in futures mode). */
+export interface FundingSource {
+  fetchFundingPayments(since?: number, symbol?: string): Promise<FundingPayment[]>;
+}
+
+/** The deployment trading each symbol of one futures venue; a ConfigError when two share one. */
+export function fundingOwners(
+  venueId: string,
+  deployments: readonly { id: string; venue: string; symbols: readonly string[] }[],
+): Map<string, string> {
+  const owners = new Map<string, string>();
+  deployments.forEach((d, k) => {
+    if (d.venue !== venueId) return;
+    for (const sym of d.symbols) {
+      const other = owners.get(sym);
+      if (other !== undefined)
+        throw new ConfigError(
+          `deployments.${k}.symbols`,
+          `${d.id} and ${other} both trade ${sym} on futures venue ${venueId}: one account nets them into one position, so its funding could not be attributed; run one deployment per symbol on a futures account`,
+        );
+      owners.set(sym, d.id);
+    }
+  });
+  return owners;
+}
+
+/** Replays the funding stored for a deployment into its book (on start, after its fills). Returns the count. */
+export async function replayFunding(store: Store, d: DeploymentRuntime): Promise<number> {
+  const rows = await store.funding.byDeployment(d.id);
+  const pf = d.engine.portfolio;
+  for (const r of rows) {
+    const s = pf.indexOf(r.symbol);
+    if (s >= 0) pf.bookCashFlow(s, r.amount);
+  }
+  return rows.length;
+}
+
+/** Options of a FundingBooker. */
+export interface FundingBookerOptions {
+  venueId: string;
+  source: FundingSource;
+  /** The venue's deployments, already started (their books replayed). */
+  deployments: readonly DeploymentRuntime[];
+  store: Store;
+  bus: EventBus;
+  pollMs: number;
+  onError: (err: unknown) => void;
+}
+
+/** Polls one futures venue's funding payments and books each new one once. */
+export class FundingBooker {
+  private readonly owners: Map<string, DeploymentRuntime>;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private closed = false;
+  /** Payments booked by this booker since start. */
+  booked = 0;
+
+  constructor(private readonly o: FundingBookerOptions) {
+    this.owners = new Map();
+    for (const d of o.deployments) for (const sym of d.symbols) this.owners.set(sym, d);
+  }
+
+  /** Polls now and then every `pollMs`. */
+  start(): this {
+    const loop = (): void => {
+      if (this.closed) return;
+      this.running = this.poll()
+        .catch(this.o.onError)
+        .finally(() => {
+          this.running = null;
+          if (!this.closed) this.timer = setTimeout(loop, this.o.pollMs);
+        });
+    };
+    loop();
+    return this;
+  }
+
+  /**
+   * Reads payments since the latest one booked from this venue (inclusive: the ids dedupe), or since the first
+   * stored fill of its deployments when none is booked yet (funding before we traded is not ours), and books the
+   * new ones.
+   */
+  async poll(): Promise<void> {
+    const since = await this.since();
+    if (since === undefined) return;
+    const payments = await this.o.source.fetchFundingPayments(since);
+    for (const p of payments) {
+      if (this.closed) return;
+      await this.book(p);
+    }
+  }
+
+  private async since(): Promise<number | undefined> {
+    const last = await this.o.store.funding.lastTime(this.o.venueId);
+    if (last !== undefined) return last;
+    let first: number | undefined;
+    for (const d of this.o.deployments) {
+      const f = (await this.o.store.fills.list({ strategyId: d.id, limit: 1 }))[0];
+      if (f !== undefined && (first === undefined || f.time < first)) first = f.time;
+    }
+    return first;
+  }
+
+  private async book(p: FundingPayment): Promise<void> {
+    const d = this.owners.get(p.symbol);
+    // A symbol no deployment trades here: a position held outside the runtime, not ours to book.
+    if (d === undefined || p.id === '' || !Number.isFinite(p.amount)) return;
+    const s = d.engine.portfolio.indexOf(p.symbol);
+    if (s < 0) return;
+    const stored = await this.o.store.funding.insertOnce({
+      venue: this.o.venueId,
+      incomeId: p.id,
+      deploymentId: d.id,
+      symbol: p.symbol,
+      amount: p.amount,
+      asset: p.asset,
+      time: p.time,
+      bookedAt: Date.now(),
+    });
+    if (!stored) return;
+    d.engine.portfolio.bookCashFlow(s, p.amount);
+    this.booked++;
+    this.o.bus.publish({
+      name: 'funding.booked.v1',
+      time: Date.now(),
+      correlationId: `funding:${this.o.venueId}:${p.id}`,
+      source: `venue:${this.o.venueId}`,
+      payload: {
+        deploymentId: d.id,
+        venue: this.o.venueId,
+        incomeId: p.id,
+        symbol: p.symbol,
+        amount: p.amount,
+        asset: p.asset,
+        time: p.time,
+      },
+    });
+  }
+
+  /** Stops polling and waits for a poll in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+}
