@@ -79,7 +79,7 @@ describe('a Kraken venue named in config', () => {
       buildVenues(configWith({ type: 'simulator', exchange: 'coinbase' }), 'dev', noSecrets),
     );
     expect(e1.message).toMatch(/venues\.0\.exchange/);
-    expect(e1.message).toMatch(/binance or kraken, not "coinbase"/);
+    expect(e1.message).toMatch(/binance, binanceusdm or kraken, not "coinbase"/);
     const e2 = await configError(
       buildVenues(
         configWith({ type: 'simulator', exchange: 'kraken', options: { url: 'http://127.0.0.1:9' } }),

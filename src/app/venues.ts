@@ -119,7 +119,7 @@ async function simulatorCcxt(
   if (!SIMULATED_EXCHANGES.includes(exchange))
     throw new ConfigError(
       `${where}.exchange`,
-      `the simulator speaks ${SIMULATED_EXCHANGES.join(' or ')}, not "${exchange}"`,
+      `the simulator speaks ${SIMULATED_EXCHANGES.slice(0, -1).join(', ')} or ${SIMULATED_EXCHANGES.at(-1)}, not "${exchange}"`,
     );
   if (exchange === 'kraken') return krakenSimulatorCcxt(vc, where, pollMs, symbols, budget);
   const opt = vc.options;
