@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type HomePaths, resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { resolveConfig } from '../src/core/config.js';
@@ -87,6 +87,11 @@ describe('runtime with an IG venue', () => {
       risk: { venueRequestsPerMinute: 6_000 },
       runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
     });
+    // The market prints its quote every 200 ms, as a real one ticks: with the stream live, polling is only a 30 s
+    // safety net, so the runtime's one-second bars close on streamed prints.
+    const quote = { bid: 11_000.2, offer: 11_000.8 };
+    const printer = setInterval(() => sim.setPrice('CS.D.EURUSD.CFD.IP', quote.bid, quote.offer), 200);
+    onTestFinished(() => clearInterval(printer));
     runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER_KEY } });
     const alerts: DomainEvent<'alert.raised.v1'>[] = [];
     runtime.bus.subscribe('alert.raised.v1', (e: DomainEvent<'alert.raised.v1'>) => void alerts.push(e));
@@ -108,11 +113,20 @@ describe('runtime with an IG venue', () => {
     expect(position).toMatchObject({ direction: 'BUY', size: 0.5, stopLevel: 11_000.8 - 30 });
     // IG refuses one request for the allowance: the venue's alert reaches the bus.
     sim.failNext(403, 'error.public-api.exceeded-account-allowance');
+    // With prices streamed, REST calls are rare: read the balances, the next request, which IG refuses.
+    await dep.venue.venue.fetchBalances().catch(() => undefined);
     await until('the allowance alert', () =>
       alerts.some((a) => a.payload.message.includes('exceeded-account-allowance')),
     );
     expect(alerts.find((a) => a.payload.message.includes('exceeded-account-allowance'))?.source).toBe('venue:ig');
     expect(sim.allowanceRefusals).toBe(0);
+    // Prices stream from IG's Lightstreamer server (polling has slowed to its 30 s safety net): a quote the market
+    // moves to reaches the book through the MARKET item.
+    await until('the MARKET item streamed', () =>
+      sim.streaming.controls.some((c) => c.LS_op === 'add' && c.LS_group === 'MARKET:CS.D.EURUSD.CFD.IP'),
+    );
+    Object.assign(quote, { bid: 11_020.2, offer: 11_020.8 });
+    await until('the streamed quote in the book', () => engine.portfolio.last[0] === 11_020.5);
 
     // A restart after IG stopped the position out while we were down: reconciliation compares the booked position
     // with IG's and says so; the order is found at IG by its client order id (its deal reference).

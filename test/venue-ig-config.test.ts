@@ -10,6 +10,7 @@ import { resolveConfig } from '../src/core/config.js';
 import { ConfigError } from '../src/core/errors.js';
 import { IgVenue } from '../src/venues/ig/ig-venue.js';
 import { IgSimulator } from '../src/venues/ig/simulator.js';
+import { waitFor } from './fixtures/wait.js';
 
 const sim = new IgSimulator();
 let url = '';
@@ -81,6 +82,21 @@ describe('an IG venue named in config', () => {
       expect(sim.positions.at(-1)).toMatchObject({ trailingStopDistance: 25, trailingStep: 5 });
     } finally {
       for (const v of venues.values()) await v.close();
+    }
+  });
+
+  it('streams from IG by default; `streaming: false` keeps to REST polling', async () => {
+    const streamed = await buildVenues(configWith({ options: { url } }), 'dev', lookup);
+    const polled = await buildVenues(configWith({ options: { url, streaming: false } }), 'dev', lookup);
+    try {
+      const on = streamed.get('ig-demo')?.venue as IgVenue;
+      const off = polled.get('ig-demo')?.venue as IgVenue;
+      await waitFor('the stream of the default venue', () => on.streamLive);
+      // The default venue's stream logged in once; the other never asked for a streaming session.
+      expect(sim.streaming.subscriptionCount()).toBe(1);
+      expect(off.streamLive).toBe(false);
+    } finally {
+      for (const v of [...streamed.values(), ...polled.values()]) await v.close();
     }
   });
 

@@ -35,6 +35,12 @@ const optionsSchema = z.strictObject({
     increment: z.number().positive().optional(),
   }),
   marginFloor: z.number().min(0).max(1).optional(),
+  /**
+   * Stream prices and deal updates from IG's Lightstreamer server (default true); REST polling stays behind the
+   * stream as its safety net, every `streamPollSeconds` while it is live, at the runtime's rate whenever it is not.
+   */
+  streaming: z.boolean().default(true),
+  streamPollSeconds: z.number().positive().default(30),
 });
 
 /** The parsed `options` of an IG venue entry. */
@@ -125,6 +131,8 @@ export async function buildIgVenue(
     markets: o.markets,
     stop: o.stop,
     pollIntervalMs: deps.pollMs,
+    streaming: o.streaming,
+    streamPollIntervalMs: o.streamPollSeconds * 1000,
     ...(o.marginFloor !== undefined ? { marginFloor: o.marginFloor } : {}),
     ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
   });

@@ -201,6 +201,29 @@ export class IgClient {
     }
   }
 
+  /**
+   * The login of IG's streaming server: its endpoint, the account id and `CST-…|XST-…`. A request goes first, so
+   * a session IG has ended (the weekend) is logged in again; an OAuth (v3) session fetches its CST and XST.
+   */
+  async streamLogin(): Promise<{ endpoint: string; user: string; password: string }> {
+    await this.call('nonTrading', 'GET', '/session', 1, undefined, undefined);
+    let cst: string | null | undefined = this.headers.CST;
+    let xst: string | null | undefined = this.headers['X-SECURITY-TOKEN'];
+    if (this.version === 3) {
+      await this.take('nonTrading', '/session');
+      const res = await this.raw('GET', '/session?fetchSessionTokens=true', 1, undefined, {});
+      if (!res.ok) await this.fail(res, 'nonTrading', 'GET', '/session?fetchSessionTokens=true');
+      cst = res.headers.get('CST');
+      xst = res.headers.get('X-SECURITY-TOKEN');
+    }
+    if (!cst || !xst || !this.lightstreamerEndpoint || !this.accountId)
+      throw new VenueError('ig: the session gave no streaming login (CST, X-SECURITY-TOKEN, endpoint)', {
+        retryable: true,
+        venue: 'ig',
+      });
+    return { endpoint: this.lightstreamerEndpoint, user: this.accountId, password: `CST-${cst}|XST-${xst}` };
+  }
+
   /** PUT /session: trade another account of the same login. */
   async switchAccount(accountId: string): Promise<void> {
     await this.call('nonTrading', 'PUT', '/session', 1, { accountId, defaultAccount: false }, undefined);

@@ -3,7 +3,8 @@
  * become positions (opened by deal reference = our client order id, then confirmed), netted against opposite
  * positions of the same market by closing them first; limit and stop orders become working orders. Every opened
  * position and every working order carries a broker-side stop from the venue's stop policy. Orders, fills, prices
- * and positions are polled over REST (IG's Lightstreamer streaming is not used yet).
+ * and positions are polled over REST, or, with `streaming` on, streamed from IG's Lightstreamer server (MARKET and TRADE
+ * items) with REST polling kept behind the stream as its safety net.
  */
 import type { Bar, OrderBook, Ticker } from '../../core/bar.js';
 import { VenueError } from '../../core/errors.js';
@@ -30,6 +31,7 @@ import {
   type IgWorkingOrder,
 } from './client.js';
 import { checkDeal, pointsOf, roundLevel } from './dealing-rules.js';
+import { IgStream } from './stream.js';
 
 /** IG's limit on a deal reference (`[A-Za-z0-9_-]{1,30}`): the bridge sizes client order ids to it. */
 export const IG_MAX_DEAL_REFERENCE = 30;
@@ -60,6 +62,14 @@ export interface IgVenueOptions {
   marginFloor?: number;
   /** Polling period of the REST streams (default 1 000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Stream prices and deal updates from IG's Lightstreamer server (default false here; the runtime's config turns
+   * it on). REST polling stays behind the stream, at `streamPollIntervalMs` while the stream is live and at
+   * `pollIntervalMs` whenever it is not.
+   */
+  streaming?: boolean;
+  /** Polling period while the stream is live: the safety net (default 30 000 ms). */
+  streamPollIntervalMs?: number;
   /** Alerts: positions found without a stop, stop hits, allowance trouble. */
   onAlert?: (message: string) => void;
 }
@@ -80,6 +90,8 @@ interface OrderRecord {
 }
 
 const FINAL = new Set(['filled', 'cancelled', 'rejected', 'expired']);
+/** The fields of IG's MARKET item the venue streams. */
+const MARKET_FIELDS = ['BID', 'OFFER', 'UPDATE_TIME', 'MARKET_STATE'] as const;
 
 const fail = (message: string, code: string, retryable = false) =>
   new VenueError(message, { retryable, venue: 'ig', code });
@@ -110,6 +122,10 @@ export class IgVenue implements Venue {
   private readonly fills: VenueFill[] = [];
   private readonly fillListeners = new Set<(f: VenueFill) => void>();
   private readonly subs = new Set<{ closed: boolean; timer?: NodeJS.Timeout }>();
+  /** IG's streaming connection (when `streaming` is on and it could log in). */
+  private stream: IgStream | undefined;
+  /** Pollers to run at once when the stream reports a deal (the REST read stays the truth). */
+  private readonly dealKicks = new Set<() => void>();
   /** Positions last seen (deal id → position), to notice the ones IG closed (a stop or limit hit). */
   private knownPositions = new Map<string, IgPosition>();
   /** Deal ids we are closing ourselves right now (not a stop hit). */
@@ -153,10 +169,50 @@ export class IgVenue implements Venue {
       });
     }
     await this.reconcileStops();
+    if (this.opts.streaming) await this.startStream();
     this.connected = true;
   }
 
+  /** True while IG's stream delivers updates (polling has slowed to the safety net). */
+  get streamLive(): boolean {
+    return this.stream?.live ?? false;
+  }
+
+  // The stream is the fast path only: a failure to start it is alerted, and polling carries on at full rate.
+  private async startStream(): Promise<void> {
+    const stream = new IgStream(
+      () => this.client.streamLogin(),
+      (status, detail) => {
+        if (status === 'ERROR') this.opts.onAlert?.(`${this.id}: IG stream: ${detail}; polling over REST meanwhile`);
+      },
+    );
+    this.stream = stream;
+    try {
+      await stream.connect();
+      const account = this.client.accountId;
+      // Every deal on the account (ours, or a stop IG executed) arrives as an OPU: read positions and orders now;
+      // and once the subscription is active, since a deal before it was not streamed.
+      if (account)
+        stream.subscribe(
+          'DISTINCT',
+          [`TRADE:${account}`],
+          ['OPU'],
+          () => this.kickDeals(),
+          () => this.kickDeals(),
+        );
+    } catch (err) {
+      this.opts.onAlert?.(`${this.id}: IG stream not started (${(err as Error).message}); polling over REST`);
+    }
+  }
+
+  private kickDeals(): void {
+    for (const kick of this.dealKicks) kick();
+  }
+
   async close(): Promise<void> {
+    this.stream?.close();
+    this.stream = undefined;
+    this.dealKicks.clear();
     for (const s of this.subs) {
       s.closed = true;
       if (s.timer) clearTimeout(s.timer);
@@ -747,7 +803,20 @@ export class IgVenue implements Venue {
   }
 
   watchTicker(symbol: string, onTicker: (t: Ticker) => void, onError?: (e: Error) => void): Subscription {
-    return this.poll(() => this.fetchTicker(symbol), onTicker, onError);
+    const polled = this.poll(() => this.fetchTicker(symbol), onTicker, onError);
+    const streamed = this.stream?.subscribe('MERGE', [`MARKET:${this.epicOf(symbol)}`], MARKET_FIELDS, (_item, v) => {
+      const bid = Number(v.BID);
+      const ask = Number(v.OFFER);
+      // A closed market streams no quote (null): nothing to deliver.
+      if (v.BID === null || v.OFFER === null || !Number.isFinite(bid) || !Number.isFinite(ask)) return;
+      onTicker({ symbol, time: this.client.time(), bid, ask, last: (bid + ask) / 2 });
+    });
+    return {
+      close: () => {
+        streamed?.close();
+        polled.close();
+      },
+    };
   }
 
   watchCandles(
@@ -757,6 +826,7 @@ export class IgVenue implements Venue {
     onError?: (e: Error) => void,
   ): Subscription {
     let lastClosed = Number.NEGATIVE_INFINITY;
+    // Not streamed (IG's CHART items are not used): polled at the full rate whether or not the stream is live.
     return this.poll(
       () => this.fetchCandles(symbol, timeframe, undefined, 2),
       (bars) => {
@@ -770,11 +840,12 @@ export class IgVenue implements Venue {
         if (forming) onBar(forming, false);
       },
       onError,
+      false,
     );
   }
 
   watchOrderBook(symbol: string, onBook: (b: OrderBook) => void, onError?: (e: Error) => void): Subscription {
-    return this.poll(() => this.fetchOrderBook(symbol), onBook, onError);
+    return this.poll(() => this.fetchOrderBook(symbol), onBook, onError, false);
   }
 
   /** Polls our orders: each change of status or filled quantity after the subscription is delivered once. */
@@ -782,7 +853,7 @@ export class IgVenue implements Venue {
     const seen = new Map<string, string>();
     const key = (o: VenueOrder) => `${o.status}|${o.filledQuantity}`;
     for (const r of this.records.values()) seen.set(r.order.clientOrderId, key(r.order));
-    return this.poll(
+    return this.pollOnDeals(
       async () => {
         const open = [...this.records.values()].filter((r) => !FINAL.has(r.order.status));
         if (open.length > 0) await this.refreshWorking(open);
@@ -808,7 +879,7 @@ export class IgVenue implements Venue {
     const listener = (f: VenueFill) => onFill({ ...f });
     this.fillListeners.add(listener);
     let baseline = false;
-    const sub = this.poll(
+    const sub = this.pollOnDeals(
       async () => {
         // The first poll only takes the starting point: closes before the subscription are not fills of it.
         await this.pollPositions(!baseline);
@@ -1038,22 +1109,59 @@ export class IgVenue implements Venue {
     return epic;
   }
 
-  private poll<T>(fetch: () => Promise<T>, deliver: (v: T) => void, onError?: (e: Error) => void): Subscription {
-    const state: { closed: boolean; timer?: NodeJS.Timeout } = { closed: false };
+  // A poller that also runs at once whenever the stream reports a deal on the account.
+  private pollOnDeals<T>(fetch: () => Promise<T>, deliver: (v: T) => void, onError?: (e: Error) => void): Subscription {
+    const sub = this.poll(fetch, deliver, onError);
+    this.dealKicks.add(sub.kick);
+    return {
+      close: () => {
+        this.dealKicks.delete(sub.kick);
+        sub.close();
+      },
+    };
+  }
+
+  // Polls over REST: every `pollIntervalMs`, or, for what the stream carries (`streamed`), every
+  // `streamPollIntervalMs` while the stream is live; `kick` runs it now (once more after a run in flight).
+  private poll<T>(
+    fetch: () => Promise<T>,
+    deliver: (v: T) => void,
+    onError?: (e: Error) => void,
+    streamed = true,
+  ): Subscription & { kick: () => void } {
+    const state: { closed: boolean; timer?: NodeJS.Timeout; running: boolean; again: boolean } = {
+      closed: false,
+      running: false,
+      again: false,
+    };
     this.subs.add(state);
-    const period = this.opts.pollIntervalMs ?? 1_000;
+    const period = () =>
+      streamed && this.stream?.live ? (this.opts.streamPollIntervalMs ?? 30_000) : (this.opts.pollIntervalMs ?? 1_000);
     const run = async () => {
       if (state.closed) return;
+      if (state.timer) clearTimeout(state.timer);
+      state.timer = undefined;
+      state.running = true;
       try {
         const v = await fetch();
         if (!state.closed) deliver(v);
       } catch (err) {
         if (!state.closed) onError?.(err instanceof Error ? err : new Error(String(err)));
       }
-      if (!state.closed) state.timer = setTimeout(run, period);
+      state.running = false;
+      if (state.closed) return;
+      if (state.again) {
+        state.again = false;
+        void run();
+      } else state.timer = setTimeout(run, period());
     };
     void run();
     return {
+      kick: () => {
+        if (state.closed) return;
+        if (state.running) state.again = true;
+        else void run();
+      },
       close: () => {
         state.closed = true;
         this.subs.delete(state);

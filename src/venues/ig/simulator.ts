@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LightstreamerStub } from './lightstreamer-stub.js';
 
 /** A market the IG simulator quotes, with its dealing rules (points). */
 export interface IgSimMarket {
@@ -118,6 +119,23 @@ export class IgSimulator {
   private seq = 0;
   /** Historical price points left this week (GET /prices draws on it, as IG's allowance). */
   historicalAllowance = 10_000;
+  /**
+   * IG's streaming server (Lightstreamer) on the same port: MARKET:{epic} items (BID, OFFER, UPDATE_TIME,
+   * MARKET_STATE) on every `setPrice`, TRADE:{accountId} items (OPU, IG's open position updates) on every deal.
+   * The stream is logged in with the account id and `CST-{cst}|XST-{xst}` of a live session, as at IG.
+   */
+  readonly streaming = new LightstreamerStub(
+    (user, password) => {
+      const m = /^CST-(.+)\|XST-(.+)$/.exec(password);
+      const s = m ? this.sessions.get(m[1]) : undefined;
+      return s !== undefined && m?.[2] === `xst-${m?.[1]}` && s.accountId === user;
+    },
+    (item) => {
+      const m = item.startsWith('MARKET:') ? this.markets.get(item.slice(7)) : undefined;
+      return m ? this.quoteFields(m) : undefined;
+    },
+  );
+  private baseUrl = 'http://127.0.0.1';
 
   constructor(opts: IgSimulatorOptions = {}) {
     this.apiKey = opts.apiKey ?? 'sim-api-key';
@@ -136,26 +154,50 @@ export class IgSimulator {
   /** Starts listening on a free loopback port; returns the base URL (…/gateway/deal). */
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
+      if (isStream(req)) return this.streaming.handleHttp(req, res);
       this.handle(req, res).catch((err: unknown) =>
         send(res, 500, { errorCode: `error.sim.${(err as Error).message}` }),
       );
     });
+    const isStream = this.streaming.attach(this.server);
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/gateway/deal`;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    return `${this.baseUrl}/gateway/deal`;
   }
 
   /** Stops the server. */
   async stop(): Promise<void> {
     const s = this.server;
     this.server = undefined;
+    this.streaming.close();
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
-  /** Invalidates every session and token, as IG does over the weekend. */
+  /** Invalidates every session and token, as IG does over the weekend (streaming sessions end too). */
   invalidateSessions(): void {
     this.sessions.clear();
     this.refreshTokens.clear();
+    this.streaming.dropAll();
+  }
+
+  /** Moves a market's quote and streams it on MARKET:{epic}. */
+  setPrice(epic: string, bid: number, offer: number): void {
+    const m = this.markets.get(epic);
+    if (!m) throw new Error(`no market ${epic}`);
+    m.bid = bid;
+    m.offer = offer;
+    this.streaming.publish(`MARKET:${epic}`, this.quoteFields(m));
+  }
+
+  // A MARKET item's fields for the market's quote now.
+  private quoteFields(m: IgSimMarket): Record<string, string> {
+    return {
+      BID: String(m.bid),
+      OFFER: String(m.offer),
+      UPDATE_TIME: new Date(this.now()).toISOString().slice(11, 19),
+      MARKET_STATE: 'TRADEABLE',
+    };
   }
 
   /**
@@ -236,13 +278,20 @@ export class IgSimulator {
     }
     if (path === '/session' && method === 'GET') {
       const a = this.accounts.find((x) => x.accountId === session.accountId) ?? this.accounts[0];
+      if (url.searchParams.get('fetchSessionTokens') === 'true') {
+        // An OAuth (v3) session asks for CST / X-SECURITY-TOKEN to log in to the streaming server with.
+        const cst = randomUUID();
+        this.sessions.set(cst, { accountId: session.accountId, expiresAt: Number.POSITIVE_INFINITY });
+        res.setHeader('CST', cst);
+        res.setHeader('X-SECURITY-TOKEN', `xst-${cst}`);
+      }
       return send(res, 200, {
         clientId: 'C1',
         accountId: session.accountId,
         timezoneOffset: 0,
         locale: 'en_GB',
         currency: a.currency,
-        lightstreamerEndpoint: 'https://sim-ls',
+        lightstreamerEndpoint: this.baseUrl,
       });
     }
     if (path === '/history/activity' && method === 'GET') {
@@ -350,7 +399,7 @@ export class IgSimulator {
         clientId: 'C1',
         accountId,
         timezoneOffset: 0,
-        lightstreamerEndpoint: 'https://sim-ls',
+        lightstreamerEndpoint: this.baseUrl,
         oauthToken: token,
       });
     }
@@ -361,7 +410,7 @@ export class IgSimulator {
     send(res, 200, {
       currentAccountId: accountId,
       clientId: 'C1',
-      lightstreamerEndpoint: 'https://sim-ls',
+      lightstreamerEndpoint: this.baseUrl,
       accounts: this.accounts.map((a, i) => ({ accountId: a.accountId, accountName: a.accountId, preferred: i === 0 })),
     });
   }
@@ -749,6 +798,23 @@ export class IgSimulator {
       status: 'ACCEPTED',
       description: actionType,
       details: { dealReference, actions: [{ actionType, affectedDealId: dealId }], direction, size, level },
+    });
+    // IG streams the deal to the account's TRADE item: OPU, an open position update (OPEN, UPDATED or DELETED).
+    const open = this.positions.find((p) => p.dealId === dealId);
+    const status = actionType === 'POSITION_OPENED' ? 'OPEN' : open ? 'UPDATED' : 'DELETED';
+    this.streaming.publish(`TRADE:${this.accounts[0].accountId}`, {
+      OPU: JSON.stringify({
+        dealReference,
+        dealId,
+        direction: open?.direction ?? direction,
+        epic,
+        status,
+        dealStatus: 'ACCEPTED',
+        level,
+        size: open?.size ?? 0,
+        timestamp: new Date(this.now()).toISOString().slice(0, 23),
+        channel,
+      }),
     });
   }
 
