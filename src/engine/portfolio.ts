@@ -295,19 +295,21 @@ export class Portfolio implements PortfolioView {
       exact(price, 'fill price'),
       exact(fee, 'fee'),
     );
-    if (this.exactIsAuthority) {
-      // Paper and live: the account is the exact ledger; the doubles are its nearest readings, not running sums.
-      this.cash = x.cash.toNumber();
-      this.realizedPnl = x.realizedPnl.toNumber();
-      this.feesPaid = x.feesPaid.toNumber();
-      this.realizedBySymbol[s] = x.realizedBySymbol[s].toNumber();
-      this.feesBySymbol[s] = x.feesBySymbol[s].toNumber();
-      if (this.qty[s] !== 0) {
-        this.qty[s] = x.qty[s].toNumber();
-        this.avg[s] = x.avg[s].toNumber();
-      }
-    }
+    if (this.exactIsAuthority) this.readExact(x, s);
     return row;
+  }
+
+  // Paper and live: the account is the exact ledger; the doubles are its nearest readings, not running sums.
+  private readExact(x: ExactLedger, s: number): void {
+    this.cash = x.cash.toNumber();
+    this.realizedPnl = x.realizedPnl.toNumber();
+    this.feesPaid = x.feesPaid.toNumber();
+    this.realizedBySymbol[s] = x.realizedBySymbol[s].toNumber();
+    this.feesBySymbol[s] = x.feesBySymbol[s].toNumber();
+    if (this.qty[s] !== 0) {
+      this.qty[s] = x.qty[s].toNumber();
+      this.avg[s] = x.avg[s].toNumber();
+    }
   }
 
   // The double accounting: the whole of it in a backtest, the trade bookkeeping under an exact authority.
@@ -361,10 +363,7 @@ export class Portfolio implements PortfolioView {
     const x = this.exact;
     if (x !== null) x.applyCashFlow(s, exact(amount, 'cash flow'));
     if (x !== null && this.exactIsAuthority) {
-      // Paper and live read the account from the exact ledger, as after a fill.
-      this.cash = x.cash.toNumber();
-      this.realizedPnl = x.realizedPnl.toNumber();
-      this.realizedBySymbol[s] = x.realizedBySymbol[s].toNumber();
+      this.readExact(x, s);
       return;
     }
     this.cash += amount;
