@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RiskConfig } from '../src/core/config.js';
 import { defineInstrument } from '../src/core/instrument.js';
+import { exact } from '../src/core/money.js';
 import type { OrderIntent } from '../src/core/order.js';
 import { createRiskEngine, type RiskEngine, SimpleRiskView } from '../src/risk/index.js';
 
@@ -89,9 +90,16 @@ function breaches(cfg: RiskConfig, view: SimpleRiskView, o: OrderIntent): string
   const equity = view.equity();
   const overEquity = (x: number) => (equity > 0 ? x / equity : x > 0 ? Number.POSITIVE_INFINITY : 0);
   const out: string[] = [];
-  if (cfg.maxOrderNotional !== undefined && orderValue > cfg.maxOrderNotional) out.push('MAX_NOTIONAL');
-  if (cfg.maxPositionNotional !== undefined && positionValue > cfg.maxPositionNotional) out.push('POSITION_LIMIT');
-  if (cfg.capitalCap !== undefined && view.strategyExposure('s') + orderValue > cfg.capitalCap) out.push('CAPITAL_CAP');
+  // Money limits are breached when the amounts the doubles stand for are (docs/money.md): in exact decimals, so a
+  // limit one float step below a value that prints the same is no breach.
+  const x = (v: number) => exact(v, 'test amount');
+  const orderExact = x(o.quantity).mul(x(ref)).mul(x(m));
+  const after = o.side === 'buy' ? x(p).plus(x(o.quantity)) : x(p).minus(x(o.quantity));
+  const positionExact = after.abs().mul(x(ref)).mul(x(m));
+  if (cfg.maxOrderNotional !== undefined && orderExact.gt(x(cfg.maxOrderNotional))) out.push('MAX_NOTIONAL');
+  if (cfg.maxPositionNotional !== undefined && positionExact.gt(x(cfg.maxPositionNotional))) out.push('POSITION_LIMIT');
+  if (cfg.capitalCap !== undefined && x(view.strategyExposure('s')).plus(orderExact).gt(x(cfg.capitalCap)))
+    out.push('CAPITAL_CAP');
   const grossAfter = view.grossExposure() + (Math.abs(np) - Math.abs(p)) * ref * m;
   if (cfg.maxGrossExposure !== undefined && overEquity(grossAfter) > cfg.maxGrossExposure) out.push('GROSS_EXPOSURE');
   if (cfg.maxConcentration !== undefined && overEquity(positionValue) > cfg.maxConcentration) out.push('CONCENTRATION');
