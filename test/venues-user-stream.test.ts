@@ -26,13 +26,20 @@ const noSecrets = async () => undefined;
 const MY_TRADES = ['GET', '/api/v3/myTrades'] as const;
 
 describe('venues[].userStream', () => {
-  it('unset: fills come from the user-data stream, nothing is polled while it is up, and each switch is reported', async () => {
+  it('true: fills come from the user-data stream, nothing is polled while it is up, and each switch is reported', async () => {
     const modes: UserStreamStatus[] = [];
     const subscribes = sim.userData.stats.subscribes;
-    const venues = await buildVenues(configWith({}), 'dev', noSecrets, undefined, undefined, (id, s) => {
-      expect(id).toBe('sim');
-      modes.push(s);
-    });
+    const venues = await buildVenues(
+      configWith({ userStream: true }),
+      'dev',
+      noSecrets,
+      undefined,
+      undefined,
+      (id, s) => {
+        expect(id).toBe('sim');
+        modes.push(s);
+      },
+    );
     const built = venues.get('sim')!;
     const fills: VenueFill[] = [];
     const sub = built.venue.watchFills((f) => fills.push(f));
@@ -68,16 +75,14 @@ describe('venues[].userStream', () => {
     }
   });
 
-  it('false: orders and fills are polled over REST, no user-data subscription is made', async () => {
+  it.each([
+    ['false', { userStream: false }],
+    ['unset (the default)', {}],
+  ])('%s: orders and fills are polled over REST, no user-data subscription is made', async (_, venueKeys) => {
     const modes: UserStreamStatus[] = [];
     const subscribes = sim.userData.stats.subscribes;
-    const venues = await buildVenues(
-      configWith({ userStream: false }),
-      'dev',
-      noSecrets,
-      undefined,
-      undefined,
-      (_, s) => modes.push(s),
+    const venues = await buildVenues(configWith(venueKeys), 'dev', noSecrets, undefined, undefined, (_, s) =>
+      modes.push(s),
     );
     const built = venues.get('sim')!;
     const polled = sim.requestCount(...MY_TRADES);

@@ -236,9 +236,11 @@ export async function buildVenues(
           `${where}.userStream`,
           `only simulator and ccxt venues read a user-data stream; remove it from ${vc.type} venue ${vc.id}`,
         );
-      // Stream first unless switched off; each switch between stream and polling is reported with the venue's id.
+      // Stream first only when asked (`userStream: true`): with it on, test/promotion-full-path.test.ts's live phase
+      // placed no order where polling did (not diagnosed yet, docs/live.md), so polling stays the default. Each switch
+      // between stream and polling is reported with the venue's id.
       const userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'> = {
-        userStream: vc.userStream ?? true,
+        userStream: vc.userStream ?? false,
         ...(onUserStream
           ? {
               onUserStream: (feed, mode, cause) =>
