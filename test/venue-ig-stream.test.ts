@@ -4,6 +4,8 @@
  * net that could not have seen it), a new streaming login after the weekend invalidation, IG's 40-subscription
  * limit, and polling at full rate when the stream cannot log in.
  */
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VenueError } from '../src/core/errors.js';
 import type { Ticker } from '../src/core/bar.js';
@@ -14,6 +16,7 @@ import { IgSimulator } from '../src/venues/ig/simulator.js';
 import { IG_MAX_SUBSCRIPTIONS, IgStream } from '../src/venues/ig/stream.js';
 import { waitFor } from './fixtures/wait.js';
 
+const ROOT = resolve(import.meta.dirname, '..');
 const EPIC = 'CS.D.EURUSD.CFD.IP';
 const SYMBOL = 'EUR/USD';
 const sim = new IgSimulator({
@@ -161,6 +164,31 @@ describe('IG streaming (Lightstreamer)', () => {
     } finally {
       stream.close();
     }
+  });
+
+  it('does not keep a process alive: one that imports it and closes its stream exits by itself', async () => {
+    // Lightstreamer's client starts a scheduler interval when it loads; a CLI command whose imports reach the IG
+    // venue never exited before that interval was made not to hold the process.
+    const code = [
+      `import { IgStream } from ${JSON.stringify(join(ROOT, 'src/venues/ig/stream.ts'))};`,
+      `const s = new IgStream(async () => ({ endpoint: ${JSON.stringify(`${baseUrl.replace('/gateway/deal', '')}`)}, user: 'x', password: 'y' }));`,
+      'await s.connect();',
+      's.close();',
+      "console.log('closed');",
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    // A hang guard only: the assertion is that the child exits on its own, with nothing left to keep it.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const [status, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.once('exit', (c, s) => r([c, s])),
+    );
+    clearTimeout(guard);
+    expect(out).toContain('closed');
+    expect({ status, signal }).toEqual({ status: 0, signal: null });
   });
 
   it('polls at full rate, with an alert, when the stream cannot log in', async () => {

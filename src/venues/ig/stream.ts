@@ -8,8 +8,25 @@ import { createRequire } from 'node:module';
 import type * as LightstreamerModule from 'lightstreamer-client-node';
 import { VenueError } from '../../core/errors.js';
 
-// The client ships as one CommonJS bundle whose exports Node's ESM loader cannot list: loaded through require.
-const ls = createRequire(import.meta.url)('lightstreamer-client-node') as typeof LightstreamerModule;
+let loaded: typeof LightstreamerModule | undefined;
+
+/**
+ * Lightstreamer's Node client, loaded on first use. It ships as one CommonJS bundle whose exports Node's ESM loader
+ * cannot list (so: require), and loading it starts a 50 ms scheduler interval that would keep every process that
+ * merely imports this module alive (a CLI command never exiting): that interval is made not to hold the process.
+ */
+function lightstreamer(): typeof LightstreamerModule {
+  if (loaded) return loaded;
+  const setIntervalOf = globalThis.setInterval;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) =>
+    setIntervalOf(...args).unref()) as typeof setInterval;
+  try {
+    loaded = createRequire(import.meta.url)('lightstreamer-client-node') as typeof LightstreamerModule;
+  } finally {
+    globalThis.setInterval = setIntervalOf;
+  }
+  return loaded;
+}
 
 /** IG's limit on subscriptions of one streaming session. */
 export const IG_MAX_SUBSCRIPTIONS = 40;
@@ -65,7 +82,7 @@ export class IgStream {
   async connect(): Promise<void> {
     if (this.client || this.closed) return;
     const who = await this.login();
-    const client = new ls.LightstreamerClient(who.endpoint, 'DEFAULT');
+    const client = new (lightstreamer().LightstreamerClient)(who.endpoint, 'DEFAULT');
     client.connectionDetails.setUser(who.user);
     client.connectionDetails.setPassword(who.password);
     client.addListener({
@@ -102,7 +119,7 @@ export class IgStream {
         venue: 'ig',
         code: 'VENUE_LIMIT',
       });
-    const sub = new ls.Subscription(mode, [...items], [...fields]);
+    const sub = new (lightstreamer().Subscription)(mode, [...items], [...fields]);
     if (mode === 'MERGE') sub.setRequestedSnapshot('yes');
     sub.addListener({
       onItemUpdate: (u: LightstreamerModule.ItemUpdate) => {
