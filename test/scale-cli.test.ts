@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { strategyTemplate } from '../src/authoring/files/template.js';
+import { resolveStrategy } from '../src/authoring/resolve.js';
 import { runBacktest } from '../src/backtest/runner.js';
 import { importFile } from '../src/data/index.js';
 import { Sweep } from '../src/scale/sweep.js';
@@ -112,16 +114,57 @@ describe('tradeforge optimize/backtest --distributed, queue status/cancel (CLI e
     }
   }, 300_000);
 
+  it('backtest --distributed runs a stored version ID@vN on every symbol, hash-checked, as a local run does', async () => {
+    const file = join(home, 'mine.ts');
+    writeFileSync(file, strategyTemplate('mine'));
+    const imp = await cli(['strategy', 'import', file]);
+    expect(imp.code, imp.stderr).toBe(0);
+    expect(imp.stdout).toMatch(/^stored mine@v1 /);
+    const out = join(home, 'stored.json');
+    const r = await cli([
+      'backtest',
+      '--distributed',
+      ...q,
+      '--symbols',
+      `${SAMPLE},${SAMPLE}`,
+      '--strategy',
+      'mine@v1',
+      '--param',
+      'fast=7',
+      '--param',
+      'slow=25',
+      '--json',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backtest mine@v1 on 2 symbols/);
+    expect(r.stdout).toMatch(/2 symbols: 2 ok, 0 failed/);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.strategy).toBe('mine@v1');
+    const direct = runBacktest({
+      data: { symbol: 'sp500_2000', timeframe: '1d', columns: importFile(SAMPLE).columns },
+      strategy: resolveStrategy(file),
+      params: { fast: 7, slow: 25 },
+    });
+    expect(direct.trades.length).toBeGreaterThan(0);
+    for (const row of doc.results) expect(row.fingerprint).toBe(direct.fingerprint);
+    // A version that is not stored is refused before any job is queued.
+    const missing = await cli(['backtest', '--distributed', ...q, '--symbols', SAMPLE, '--strategy', 'mine@v9']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/mine@v9/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+  }, 300_000);
+
   it("queue status shows both workers and their throughput; queue cancel removes a sweep's waiting jobs", async () => {
     const st = await cli(['queue', 'status', ...q, '--json']);
     expect(st.code, st.stderr).toBe(0);
     const s = JSON.parse(st.stdout);
     expect(s.workers.filter((w: { connected: boolean }) => w.connected)).toHaveLength(2);
     // Runs, not jobs: a job whose lock lapsed on a starved machine may run twice (its stored result does not double).
-    expect(s.workers.reduce((n: number, w: { completed: number }) => n + w.completed, 0)).toBeGreaterThanOrEqual(11);
-    expect(s.completed).toBe(11);
+    expect(s.workers.reduce((n: number, w: { completed: number }) => n + w.completed, 0)).toBeGreaterThanOrEqual(13);
+    expect(s.completed).toBe(13);
     const text = await cli(['queue', 'status', ...q]);
-    expect(text.stdout).toMatch(/^queue tftest-cli-\S+: 0 waiting, 0 active, 0 delayed, 0 failed, 11 completed/);
+    expect(text.stdout).toMatch(/^queue tftest-cli-\S+: 0 waiting, 0 active, 0 delayed, 0 failed, 13 completed/);
     expect(text.stdout).toMatch(/connected\s+\d+ done/);
 
     await Promise.all(workers.map(stopWorker));

@@ -1,7 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type StrategySourceKind, strategySourceKind } from '../authoring/resolve.js';
-import { checkStrategyId, prepareVersion, strategyIdOf } from '../authoring/versions.js';
+import type { StrategyDefinition } from '../strategy/types.js';
+import {
+  checkStrategyId,
+  loadStrategyVersion,
+  parseVersionRef,
+  prepareVersion,
+  type StoredVersion,
+  strategyIdOf,
+} from '../authoring/versions.js';
 import { ValidationError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 
@@ -101,4 +109,22 @@ export async function storeStrategyVersion(
     created_at: now,
   });
   return { id, version, hash: prepared.hash, kind, name: prepared.def.name, added: true };
+}
+
+/**
+ * A stored strategy version named `ID@vN`, read from the configured store and compiled (hash-checked); undefined
+ * when `ref` is not a version reference. Commands that queue jobs name the version and its hash, and each worker
+ * reads and checks it again.
+ */
+export async function configuredStrategyVersion(
+  ref: string,
+): Promise<{ def: StrategyDefinition; version: StoredVersion } | undefined> {
+  if (parseVersionRef(ref) === undefined) return undefined;
+  const { openConfiguredStore } = await import('./open-store.js');
+  const { store } = await openConfiguredStore();
+  try {
+    return await loadStrategyVersion(store.strategies, ref);
+  } finally {
+    await store.close();
+  }
 }

@@ -14,7 +14,8 @@ function fixed(x: number | null | undefined, digits = 2): string {
 }
 
 /**
- * Backtests one strategy on many symbols as queue jobs (one per symbol): each symbol's bars are loaded here and
+ * Backtests one strategy (a built-in name or a stored version `ID@vN`) on many symbols as queue jobs (one per
+ * symbol): each symbol's bars are loaded here and
  * published once by content hash; workers run the backtests and store the results. Prints one row per symbol;
  * a symbol whose job failed three times is listed with its error and the command exits 1.
  */
@@ -39,7 +40,10 @@ export async function runDistributedBacktest(flags: DistributedBacktestFlags): P
     throw new ValidationError('--distributed needs --symbols A,B,... (stored symbols or files)', 'symbols');
   const run = runSetupFromFlags(flags, cfg);
   if (!run.strategy) throw new ValidationError('--strategy is required', 'strategy');
-  const def = getStrategy(run.strategy);
+  // ID@vN: a stored version (hash-checked here); each job names it with its hash and the worker checks it again.
+  const stored = await (await import('../app/strategy-catalogue.js')).configuredStrategyVersion(run.strategy);
+  const def = stored?.def ?? getStrategy(run.strategy);
+  const strategy = stored ? run.strategy : def.name;
   const params = { ...run.params, ...parseParamArgs(flags.param) };
   resolveParams(def, params);
   // Every symbol is loaded (and so checked) before any job is queued.
@@ -47,7 +51,7 @@ export async function runDistributedBacktest(flags: DistributedBacktestFlags): P
 
   const sweep = await Sweep.open(await queueSettings(flags));
   process.stderr.write(
-    `backtest ${def.name} on ${symbols.length} symbols: sweep ${sweep.id} on queue ${sweep.prefix}; Ctrl-C cancels it\n`,
+    `backtest ${strategy} on ${symbols.length} symbols: sweep ${sweep.id} on queue ${sweep.prefix}; Ctrl-C cancels it\n`,
   );
   const detach = attachSweepProgress(sweep, 'backtest', symbols.length);
   try {
@@ -60,7 +64,8 @@ export async function runDistributedBacktest(flags: DistributedBacktestFlags): P
           dataHash: hashes[index],
           symbol: d.symbol,
           timeframe: d.timeframe,
-          strategy: def.name,
+          strategy,
+          ...(stored ? { strategyHash: stored.version.source_hash } : {}),
           params,
           options: run.options as Record<string, unknown>,
           risk: run.risk,
@@ -103,10 +108,7 @@ export async function runDistributedBacktest(flags: DistributedBacktestFlags): P
       `${rows.length} symbols: ${rows.filter((r) => r.status === 'ok').length} ok, ${failed} failed; results stored as backtests ${sweep.id}.*\n`,
     );
     if (flags.json)
-      writeTextAtomic(
-        flags.json,
-        `${JSON.stringify({ sweep: sweep.id, strategy: def.name, params, results: rows }, null, 2)}\n`,
-      );
+      writeTextAtomic(flags.json, `${JSON.stringify({ sweep: sweep.id, strategy, params, results: rows }, null, 2)}\n`);
     if (failed > 0) process.exitCode = 1;
   } finally {
     detach();

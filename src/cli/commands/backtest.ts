@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--data <fileOrSymbol>', 'CSV/JSON file, or a stored symbol (SYMBOL or SYMBOL@1d)')
     .option(
       '--strategy <name>',
-      'strategy name (see `tradeforge strategies`) or file: .ts/.js, .rules (see docs/strategy-files.md)',
+      'strategy name (see `tradeforge strategies`), file (.ts/.js, .rules; docs/strategy-files.md) or stored version ID@vN',
     )
     .option('--param <k=v>', 'strategy parameter (repeatable)', collectRepeated, [])
     .option('--config <file>', 'JSON or YAML file with the same settings plus exits and risk')

@@ -216,18 +216,8 @@ export function register(program: Command): void {
       if (!run.strategy) throw new ValidationError('missing --strategy NAME', 'strategy');
       if (o.param.length === 0) throw new ValidationError('give at least one --param name=lo..hi:step', 'param');
       // ID@vN: a stored version, read from the store (hash-checked); each worker thread compiles it again.
-      const { parseVersionRef, loadStrategyVersion, versionFileName } = await import('../../authoring/versions.js');
-      const stored = parseVersionRef(run.strategy)
-        ? await (async () => {
-            const { openConfiguredStore } = await import('../../app/open-store.js');
-            const { store } = await openConfiguredStore();
-            try {
-              return await loadStrategyVersion(store.strategies, run.strategy as string);
-            } finally {
-              await store.close();
-            }
-          })()
-        : undefined;
+      const { versionFileName } = await import('../../authoring/versions.js');
+      const stored = await (await import('../../app/strategy-catalogue.js')).configuredStrategyVersion(run.strategy);
       const def = stored?.def ?? resolveStrategy(run.strategy);
       // A strategy file is compiled again in each worker, from its absolute path, by the authoring trial module.
       const strategyFile = !stored && isStrategyFile(run.strategy) ? resolvePath(run.strategy) : undefined;
