@@ -253,6 +253,25 @@ describe('IG CHART item', () => {
   });
 });
 
+describe('IG CHART item in a quiet market', () => {
+  it('delivers the forming bar again every poll period while the item is active, with no request', async () => {
+    const { venue } = makeVenue({ pollIntervalMs: 50 });
+    await venue.connect();
+    await waitFor('the stream live', () => venue.streamLive);
+    const forming: Bar[] = [];
+    const sub = venue.watchCandles(SYMBOL, '1m', (b, isClosed) => {
+      if (!isClosed) forming.push(b);
+    });
+    await waitFor('the CHART item active', () => venue.streamLive && forming.length > 0);
+    const histories = count('GET /prices');
+    const seen = forming.length;
+    // No tick: only the poller's repeat of the streamed bar can arrive (the runtime's stale check sees data).
+    await waitFor('the forming bar repeated', () => forming.length >= seen + 3);
+    expect(count('GET /prices')).toBe(histories);
+    sub.close();
+  });
+});
+
 describe('IG stream dropping', () => {
   it('alerts and polls REST at the full rate while the stream is down, then streams again', async () => {
     const { venue, client, alerts } = makeVenue({ pollIntervalMs: 50 });
@@ -260,9 +279,13 @@ describe('IG stream dropping', () => {
     await waitFor('the stream live', () => venue.streamLive);
     const closed: Bar[] = [];
     let formed = 0;
+    let lastForming: Bar | undefined;
     const sub = venue.watchCandles(SYMBOL, '1m', (b, isClosed) => {
       if (isClosed) closed.push(b);
-      else formed++;
+      else {
+        formed++;
+        lastForming = b;
+      }
     });
     await waitFor('the CHART item active', () => venue.streamLive && formed > 0);
     await waitFor('the ACCOUNT figures', () => venue.accountStreamed);
@@ -293,9 +316,8 @@ describe('IG stream dropping', () => {
     // IG is back: the client reconnects on its own, the items are subscribed again and polling stops.
     sim.streaming.refuseConnections = false;
     await waitFor('the stream live again', () => venue.streamLive, { log: () => alerts.join('\n') });
-    const seen = formed;
     sim.setPrice(EPIC, 11_008.2, 11_008.8);
-    await waitFor('a streamed candle again', () => formed > seen);
+    await waitFor('a streamed candle again', () => Math.abs((lastForming?.close ?? 0) - 11_008.5) < 1e-6);
     await waitFor('the ACCOUNT figures again', () => venue.accountStreamed);
     const reads = count('GET /prices');
     const next = Math.floor(simNow() / 60_000) * 60_000;

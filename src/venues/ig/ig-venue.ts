@@ -938,9 +938,15 @@ export class IgVenue implements Venue {
     let lastClosed = Number.NEGATIVE_INFINITY;
     let chart: IgStreamSubscription | undefined;
     let force = false;
+    /** The bar forming on the stream, delivered again on each poll while the item is active (as polling did). */
+    let streamedForming: Bar | undefined;
     // IG's newest bar is the forming one; the one before it is closed.
     const fromRest = (bars: Bar[] | undefined) => {
-      if (!bars) return;
+      // No read (the item streams): the forming bar again, so a quiet market is not taken for a dead stream.
+      if (!bars) {
+        if (streamedForming && chart?.active) onBar({ ...streamedForming }, false);
+        return;
+      }
       const closed = bars.length > 1 ? bars[bars.length - 2] : undefined;
       if (closed && closed.time > lastClosed) {
         lastClosed = closed.time;
@@ -968,6 +974,7 @@ export class IgVenue implements Venue {
           if (!r) return;
           // A bar whose end the stream did not bring (it was down), or saw only in part: REST has it whole.
           if (r.missed !== undefined && r.missed > lastClosed) readRest();
+          streamedForming = r.closed ? undefined : r.bar;
           if (!r.closed) onBar(r.bar, false);
           else if (!r.complete) readRest();
           else if (r.bar.time > lastClosed) {
