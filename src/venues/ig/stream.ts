@@ -94,6 +94,8 @@ export class IgStream {
     client.connectionDetails.setPassword(who.password);
     client.addListener({
       onStatusChange: (s: string) => {
+        // A client replaced after IG ended its session still reports its own end: that is not this stream's state.
+        if (this.client !== client) return;
         this.status = s;
         this.onStatus(s);
       },
