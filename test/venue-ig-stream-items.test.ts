@@ -253,6 +253,33 @@ describe('IG CHART item', () => {
   });
 });
 
+describe('IG CHART item, a bar seen in part', () => {
+  it('reads a 15m bar begun before the subscription from REST once, when it closes', async () => {
+    // Five minutes into a quarter: the bar's first 5-minute candle is never streamed to this subscriber.
+    advanceTo(900_000, 1_000);
+    const quarter = Math.floor(simNow() / 900_000) * 900_000;
+    advanceTo(300_000);
+    const { venue, client } = makeVenue();
+    await venue.connect();
+    await waitFor('the stream live', () => venue.streamLive);
+    const closed: Bar[] = [];
+    let formed = 0;
+    const sub = venue.watchCandles(SYMBOL, '15m', (b, isClosed) => {
+      if (isClosed) closed.push(b);
+      else formed++;
+    });
+    await waitFor('the forming candle (snapshot)', () => formed > 0);
+    const histories = count('GET /prices');
+    sim.setPrice(EPIC, 11_031.2, 11_031.8);
+    advanceTo(900_000);
+    await waitFor('the 15m bar closed', () => closed.length > 0, { log: () => JSON.stringify({ closed, formed }) });
+    expect(count('GET /prices')).toBe(histories + 1);
+    expect(closed[0]?.time).toBe(quarter);
+    expect(closed[0]).toEqual(await restBar(client, 'MINUTE_15', quarter));
+    sub.close();
+  });
+});
+
 describe('IG CHART item in a quiet market', () => {
   it('delivers the forming bar again every poll period while the item is active, with no request', async () => {
     const { venue } = makeVenue({ pollIntervalMs: 50 });
