@@ -34,6 +34,7 @@ afterEach(async () => {
   for (const v of venues.splice(0)) await v.close();
   sim.positions.splice(0);
   sim.streaming.refuseConnections = false;
+  sim.streaming.sendSnapshots = true;
 });
 
 // Polling so slow that within a test only the stream can deliver.
@@ -315,7 +316,19 @@ describe('IG stream dropping', () => {
       }
     });
     await waitFor('the CHART item active', () => venue.streamLive && formed > 0);
-    await waitFor('the ACCOUNT figures', () => venue.accountStreamed);
+    // A position with its margin, in the streamed figures.
+    await venue.placeOrder({
+      clientOrderId: `d${Date.now().toString(36)}`,
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'market',
+      quantity: 1,
+    });
+    sim.setPrice(EPIC, 11_006.2, 11_006.8);
+    await waitFor(
+      'the ACCOUNT figures with the margin',
+      async () => venue.accountStreamed && ((await venue.fetchBalances())[0]?.used ?? 0) > 0,
+    );
     const histories = count('GET /prices');
     const accountReads = count('GET /accounts');
     await venue.fetchBalances();
@@ -340,9 +353,14 @@ describe('IG stream dropping', () => {
     await waitFor('the bar closed over REST', () => closed.some((b) => b.time === minute));
     expect(closed.find((b) => b.time === minute)).toEqual(await restBar(client, 'MINUTE', minute));
 
-    // IG is back: the client reconnects on its own, the items are subscribed again and polling stops.
+    // IG stops the position out while the stream is down (no OPU reaches the venue), and is back without sending
+    // snapshots: the figures held from before the drop (with the margin) must not be read as now.
+    expect(sim.hitStop(sim.positions[0]?.dealId as string)).toBe(true);
+    sim.streaming.sendSnapshots = false;
     sim.streaming.refuseConnections = false;
     await waitFor('the stream live again', () => venue.streamLive, { log: () => alerts.join('\n') });
+    expect(venue.accountStreamed).toBe(false);
+    expect((await venue.fetchBalances())[0]?.used).toBe(0);
     sim.setPrice(EPIC, 11_008.2, 11_008.8);
     await waitFor('a streamed candle again', () => Math.abs((lastForming?.close ?? 0) - 11_008.5) < 1e-6);
     await waitFor('the ACCOUNT figures again', () => venue.accountStreamed);

@@ -243,14 +243,23 @@ export class IgVenue implements Venue {
           },
           () => this.kickDeals(),
         );
-        this.accountItem = stream.subscribe('MERGE', [`ACCOUNT:${account}`], ACCOUNT_FIELDS, (_item, v) => {
-          const b = balanceOfAccount(v, this.currency);
-          if (!b) return;
-          this.account = b;
-          this.accountUpdates++;
-          this.accountAt = this.client.time();
-          if (this.dealsInFlight === 0) this.accountStale = false;
-        });
+        this.accountItem = stream.subscribe(
+          'MERGE',
+          [`ACCOUNT:${account}`],
+          ACCOUNT_FIELDS,
+          (_item, v) => {
+            const b = balanceOfAccount(v, this.currency);
+            if (!b) return;
+            this.account = b;
+            this.accountUpdates++;
+            this.accountAt = this.client.time();
+            if (this.dealsInFlight === 0) this.accountStale = false;
+          },
+          // Subscribed (again, after a drop): the figures held are from before; IG's snapshot follows.
+          () => {
+            this.accountStale = true;
+          },
+        );
         // The safety net: while the stream is live, a REST read of the account when the ACCOUNT item has been
         // silent for `streamPollIntervalMs` (when it is not live, every balance read goes to REST anyway).
         this.poll(

@@ -48,6 +48,8 @@ export class LightstreamerStub {
    * client keeps retrying on its own); `dropAll()` then ends the sessions that were up.
    */
   refuseConnections = false;
+  /** False: MERGE subscriptions get no snapshot (a fault: what a client holds from before must not be read as now). */
+  sendSnapshots = true;
   private readonly sessions = new Map<string, StubSession>();
   private readonly last = new Map<string, Record<string, string | null>>();
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => [...p][0] ?? false });
@@ -194,7 +196,7 @@ export class LightstreamerStub {
       s.subs.set(subId, sub);
       s.socket?.send(`REQOK,${reqId}${CRLF}`);
       s.socket?.send(`SUBOK,${subId},${sub.items.length},${sub.fields.length}${CRLF}`);
-      if (q.get('LS_snapshot') === 'true' && sub.mode === 'MERGE') {
+      if (q.get('LS_snapshot') === 'true' && sub.mode === 'MERGE' && this.sendSnapshots) {
         sub.items.forEach((item, i) => {
           const snap = this.snapshotOf(item) ?? this.last.get(item);
           if (snap) this.sendUpdate(s, subId, sub, i, snap);
