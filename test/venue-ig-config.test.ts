@@ -92,8 +92,9 @@ describe('an IG venue named in config', () => {
       const on = streamed.get('ig-demo')?.venue as IgVenue;
       const off = polled.get('ig-demo')?.venue as IgVenue;
       await waitFor('the stream of the default venue', () => on.streamLive);
-      // The default venue's stream logged in once; the other never asked for a streaming session.
-      expect(sim.streaming.subscriptionCount()).toBe(1);
+      // The default venue's stream logged in once (its TRADE and ACCOUNT items); the other never asked for a
+      // streaming session.
+      expect(sim.streaming.subscriptionCount()).toBe(2);
       expect(off.streamLive).toBe(false);
     } finally {
       for (const v of [...streamed.values(), ...polled.values()]) await v.close();

@@ -89,6 +89,14 @@ export interface IgBar {
   volume: number;
 }
 
+/**
+ * A bar price on the mid of IG's bid and ask (one side, or the last traded price, where IG gives only that): the
+ * one rule for REST price history and streamed candles, so both give the same bar.
+ */
+export function igMid(bid: number | null, ask: number | null, lastTraded: number | null = null): number {
+  return bid !== null && ask !== null ? (bid + ask) / 2 : (bid ?? ask ?? lastTraded ?? Number.NaN);
+}
+
 /** IG's resolutions by our timeframes (the ones IG has). */
 export const IG_RESOLUTIONS: Partial<Record<Timeframe, string>> = {
   '1m': 'MINUTE',
@@ -299,7 +307,7 @@ export class IgClient {
       );
     }
     const mid = (p: { bid: number | null; ask: number | null; lastTraded: number | null }) =>
-      p.bid !== null && p.ask !== null ? (p.bid + p.ask) / 2 : (p.bid ?? p.ask ?? p.lastTraded ?? Number.NaN);
+      igMid(p.bid, p.ask, p.lastTraded);
     return r.prices.map((p) => ({
       time: Date.parse(`${p.snapshotTimeUTC}Z`),
       open: mid(p.openPrice),

@@ -3,14 +3,14 @@
  * become positions (opened by deal reference = our client order id, then confirmed), netted against opposite
  * positions of the same market by closing them first; limit and stop orders become working orders. Every opened
  * position and every working order carries a broker-side stop from the venue's stop policy. Orders, fills, prices
- * and positions are polled over REST, or, with `streaming` on, streamed from IG's Lightstreamer server (MARKET and TRADE
- * items) with REST polling kept behind the stream as its safety net.
+ * and positions are polled over REST, or, with `streaming` on, streamed from IG's Lightstreamer server (MARKET, TRADE,
+ * ACCOUNT and CHART items) with REST polling kept behind the stream as its safety net.
  */
 import type { Bar, OrderBook, Ticker } from '../../core/bar.js';
 import { VenueError } from '../../core/errors.js';
 import { decimalsOf, type Instrument, roundToStep } from '../../core/instrument.js';
 import type { Balance, Position } from '../../core/position.js';
-import type { Timeframe } from '../../core/timeframe.js';
+import { TIMEFRAME_MS, type Timeframe } from '../../core/timeframe.js';
 import type {
   OrderRef,
   Subscription,
@@ -31,7 +31,15 @@ import {
   type IgWorkingOrder,
 } from './client.js';
 import { checkDeal, pointsOf, roundLevel } from './dealing-rules.js';
-import { IgStream } from './stream.js';
+import { IgStream, type IgStreamSubscription } from './stream.js';
+import {
+  ACCOUNT_FIELDS,
+  balanceOfAccount,
+  CandleAssembler,
+  CHART_FIELDS,
+  candleOf,
+  IG_CHART_SCALES,
+} from './stream-items.js';
 
 /** IG's limit on a deal reference (`[A-Za-z0-9_-]{1,30}`): the bridge sizes client order ids to it. */
 export const IG_MAX_DEAL_REFERENCE = 30;
@@ -89,6 +97,15 @@ interface OrderRecord {
   closes?: string;
 }
 
+/** One REST poller: its timer, whether a run is in flight (and another asked for), and how to run it now. */
+interface PollState {
+  closed: boolean;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  again: boolean;
+  kick?: () => void;
+}
+
 const FINAL = new Set(['filled', 'cancelled', 'rejected', 'expired']);
 /** The fields of IG's MARKET item the venue streams. */
 const MARKET_FIELDS = ['BID', 'OFFER', 'UPDATE_TIME', 'MARKET_STATE'] as const;
@@ -121,13 +138,25 @@ export class IgVenue implements Venue {
   private readonly byVenueId = new Map<string, string>(); // venue order id → client order id
   private readonly fills: VenueFill[] = [];
   private readonly fillListeners = new Set<(f: VenueFill) => void>();
-  private readonly subs = new Set<{ closed: boolean; timer?: NodeJS.Timeout }>();
+  private readonly subs = new Set<PollState>();
   /** IG's streaming connection (when `streaming` is on and it could log in). */
   private stream: IgStream | undefined;
   /** Pollers to run at once when the stream reports a deal (the REST read stays the truth). */
   private readonly dealKicks = new Set<() => void>();
   /** Positions last seen (deal id → position), to notice the ones IG closed (a stop or limit hit). */
   private knownPositions = new Map<string, IgPosition>();
+  /** The account's figures from IG's ACCOUNT item (or from the safety-net REST read while the stream is live). */
+  private account: Balance | undefined;
+  /** The ACCOUNT subscription. */
+  private accountItem: IgStreamSubscription | undefined;
+  /** ACCOUNT updates received: a safety-net read that overlapped one is dropped as possibly older. */
+  private accountUpdates = 0;
+  /** When the account's figures last arrived (an ACCOUNT update or a safety-net read), on the client's clock. */
+  private accountAt = Number.NEGATIVE_INFINITY;
+  /** A deal happened since the last ACCOUNT update (ours, or one the TRADE item reported): the figures may predate it. */
+  private accountStale = false;
+  /** Position deals of ours sent and not yet answered. */
+  private dealsInFlight = 0;
   /** Deal ids we are closing ourselves right now (not a stop hit). */
   private readonly closing = new Set<string>();
   /** Counts our own closes: a position poll that overlapped one is discarded rather than diffed. */
@@ -180,28 +209,91 @@ export class IgVenue implements Venue {
 
   // The stream is the fast path only: a failure to start it is alerted, and polling carries on at full rate.
   private async startStream(): Promise<void> {
+    let wasConnected = false;
     const stream = new IgStream(
       () => this.client.streamLogin(),
       (status, detail) => {
         if (status === 'ERROR') this.opts.onAlert?.(`${this.id}: IG stream: ${detail}; polling over REST meanwhile`);
+        const connected = stream.connected;
+        // A drop: every poller slowed behind the stream polls at the full rate again, starting now.
+        if (wasConnected && !connected && this.stream === stream) {
+          this.opts.onAlert?.(
+            `${this.id}: IG stream down (${status}); polling over REST at the full rate until it is back`,
+          );
+          this.kickAll();
+        }
+        wasConnected = connected;
       },
     );
     this.stream = stream;
     try {
       await stream.connect();
       const account = this.client.accountId;
-      // Every deal on the account (ours, or a stop IG executed) arrives as an OPU: read positions and orders now;
-      // and once the subscription is active, since a deal before it was not streamed.
-      if (account)
+      if (account) {
+        // Every deal on the account (ours, or a stop IG executed) arrives as an OPU: read positions and orders now;
+        // and once the subscription is active, since a deal before it was not streamed. The account's figures
+        // from before that deal are not used until the ACCOUNT item updates.
         stream.subscribe(
           'DISTINCT',
           [`TRADE:${account}`],
           ['OPU'],
-          () => this.kickDeals(),
+          () => {
+            this.accountStale = true;
+            this.kickDeals();
+          },
           () => this.kickDeals(),
         );
+        this.accountItem = stream.subscribe(
+          'MERGE',
+          [`ACCOUNT:${account}`],
+          ACCOUNT_FIELDS,
+          (_item, v) => {
+            const b = balanceOfAccount(v, this.currency);
+            if (!b) return;
+            this.account = b;
+            this.accountUpdates++;
+            this.accountAt = this.client.time();
+            if (this.dealsInFlight === 0) this.accountStale = false;
+          },
+          // Subscribed (again, after a drop): the figures held are from before; IG's snapshot follows.
+          () => {
+            this.accountStale = true;
+          },
+        );
+        // The safety net: while the stream is live, a REST read of the account when the ACCOUNT item has been
+        // silent for `streamPollIntervalMs` (when it is not live, every balance read goes to REST anyway).
+        this.poll(
+          async () => {
+            const quiet = this.client.time() - this.accountAt >= (this.opts.streamPollIntervalMs ?? 30_000);
+            if (!stream.live || !quiet) return;
+            const seen = this.accountUpdates;
+            const b = await this.restBalance();
+            this.accountAt = this.client.time();
+            if (b && seen === this.accountUpdates && this.dealsInFlight === 0 && !this.accountStale) this.account = b;
+          },
+          () => undefined,
+          undefined,
+          { delayFirst: true, periodMs: this.opts.streamPollIntervalMs ?? 30_000 },
+        );
+      }
     } catch (err) {
       this.opts.onAlert?.(`${this.id}: IG stream not started (${(err as Error).message}); polling over REST`);
+    }
+  }
+
+  // Runs every poller now (the stream dropped: nothing slowed behind it may wait out its long period).
+  private kickAll(): void {
+    for (const s of this.subs) s.kick?.();
+  }
+
+  // A position deal of ours: while it runs, and until the ACCOUNT item updates after it, balances come from REST.
+  private async dealing<T>(deal: () => Promise<T>): Promise<T> {
+    this.dealsInFlight++;
+    this.accountStale = true;
+    try {
+      return await deal();
+    } finally {
+      this.dealsInFlight--;
     }
   }
 
@@ -212,6 +304,8 @@ export class IgVenue implements Venue {
   async close(): Promise<void> {
     this.stream?.close();
     this.stream = undefined;
+    this.accountItem = undefined;
+    this.account = undefined;
     this.dealKicks.clear();
     for (const s of this.subs) {
       s.closed = true;
@@ -276,13 +370,28 @@ export class IgVenue implements Venue {
     return out;
   }
 
-  /** The account currency: free = IG's available funds, used = margin (deposit), total = their sum (equity). */
+  /**
+   * The account currency: free = IG's available funds, used = margin (deposit), total = their sum (equity). While
+   * the ACCOUNT item streams (and has updated since our last deal) from its figures, without a request; else from
+   * REST `/accounts`.
+   */
   async fetchBalances(): Promise<Balance[]> {
+    if (this.accountStreamed && this.account) return [{ ...this.account }];
+    const b = await this.restBalance();
+    return b ? [b] : [];
+  }
+
+  /** True when balances are read from the ACCOUNT item now (no REST request). */
+  get accountStreamed(): boolean {
+    return Boolean(this.accountItem?.active && this.account && !this.accountStale && this.dealsInFlight === 0);
+  }
+
+  private async restBalance(): Promise<Balance | undefined> {
     const accounts = await this.client.accounts();
     const a = accounts.find((x) => x.accountId === this.client.accountId) ?? accounts[0];
-    if (!a) return [];
+    if (!a) return undefined;
     const { available, deposit } = a.balance;
-    return [{ asset: a.currency, free: available, used: deposit, total: available + deposit }];
+    return { asset: a.currency, free: available, used: deposit, total: available + deposit };
   }
 
   /** Net position per market (IG may hold several deals per market; they are summed, price size-weighted). */
@@ -417,15 +526,17 @@ export class IgVenue implements Venue {
       }
       if (openSize > 0) {
         rec.unresolved = { kind: 'open' };
-        const c = await this.client.openPosition({
-          epic,
-          direction,
-          size: openSize,
-          currencyCode: this.currency,
-          dealReference: req.clientOrderId,
-          stop,
-          market: m,
-        });
+        const c = await this.dealing(() =>
+          this.client.openPosition({
+            epic,
+            direction,
+            size: openSize,
+            currencyCode: this.currency,
+            dealReference: req.clientOrderId,
+            stop,
+            market: m,
+          }),
+        );
         addFill(c, c.dealReference);
       }
       rec.unresolved = undefined;
@@ -450,7 +561,7 @@ export class IgVenue implements Venue {
     this.closing.add(p.dealId);
     this.ownCloses++;
     try {
-      const c = await this.client.closePosition(p.dealId, p.direction, part);
+      const c = await this.dealing(() => this.client.closePosition(p.dealId, p.direction, part));
       addFill(c, c.dealReference);
       const known = this.knownPositions.get(p.dealId);
       if (known && known.position.size - part > 1e-9)
@@ -804,7 +915,7 @@ export class IgVenue implements Venue {
 
   watchTicker(symbol: string, onTicker: (t: Ticker) => void, onError?: (e: Error) => void): Subscription {
     const polled = this.poll(() => this.fetchTicker(symbol), onTicker, onError);
-    const streamed = this.stream?.subscribe('MERGE', [`MARKET:${this.epicOf(symbol)}`], MARKET_FIELDS, (_item, v) => {
+    const streamed = this.subscribeItem('MERGE', `MARKET:${this.epicOf(symbol)}`, MARKET_FIELDS, (_item, v) => {
       const bid = Number(v.BID);
       const ask = Number(v.OFFER);
       // A closed market streams no quote (null): nothing to deliver.
@@ -819,33 +930,111 @@ export class IgVenue implements Venue {
     };
   }
 
+  /**
+   * Candles: with the stream, from IG's CHART item of the timeframe's scale (`IG_CHART_SCALES`; 15m assembled from
+   * 5-minute candles), a bar closed when IG ends its candle (CONS_END = 1), and no price history read while the item
+   * streams; REST price history fills in while it does not (polled every `pollIntervalMs`), once after each
+   * resubscription, and for a bar the stream saw only in part. Other timeframes, or no stream: price history polled
+   * every `pollIntervalMs`.
+   */
   watchCandles(
     symbol: string,
     timeframe: Timeframe,
     onBar: (b: Bar, closed: boolean) => void,
     onError?: (e: Error) => void,
   ): Subscription {
+    const epic = this.epicOf(symbol);
     let lastClosed = Number.NEGATIVE_INFINITY;
-    // Not streamed (IG's CHART items are not used): polled at the full rate whether or not the stream is live.
-    return this.poll(
-      () => this.fetchCandles(symbol, timeframe, undefined, 2),
-      (bars) => {
-        // IG's newest bar is the forming one; the one before it is closed.
-        const closed = bars.length > 1 ? bars[bars.length - 2] : undefined;
-        if (closed && closed.time > lastClosed) {
-          lastClosed = closed.time;
-          onBar(closed, true);
-        }
-        const forming = bars.at(-1);
-        if (forming) onBar(forming, false);
+    let chart: IgStreamSubscription | undefined;
+    let force = false;
+    /** The bar forming on the stream, delivered again on each poll while the item is active (as polling did). */
+    let streamedForming: Bar | undefined;
+    // IG's newest bar is the forming one; the one before it is closed.
+    const fromRest = (bars: Bar[] | undefined) => {
+      // No read (the item streams): the forming bar again, so a quiet market is not taken for a dead stream.
+      if (!bars) {
+        if (streamedForming && chart?.active) onBar({ ...streamedForming }, false);
+        return;
+      }
+      const closed = bars.length > 1 ? bars[bars.length - 2] : undefined;
+      if (closed && closed.time > lastClosed) {
+        lastClosed = closed.time;
+        onBar(closed, true);
+      }
+      const forming = bars.at(-1);
+      if (forming && !chart?.active) onBar(forming, false);
+    };
+    let polled: ReturnType<typeof this.poll> | undefined;
+    const readRest = () => {
+      force = true;
+      polled?.kick();
+    };
+    const scale = IG_CHART_SCALES[timeframe];
+    if (scale) {
+      const assembler = new CandleAssembler(TIMEFRAME_MS[timeframe], scale.ms);
+      let activations = 0;
+      chart = this.subscribeItem(
+        'MERGE',
+        `CHART:${epic}:${scale.scale}`,
+        CHART_FIELDS,
+        (_item, v) => {
+          const c = candleOf(v, scale.ms);
+          const r = c && assembler.add(c);
+          if (!r) return;
+          // A bar whose end the stream did not bring (it was down), or saw only in part: REST has it whole.
+          if (r.missed !== undefined && r.missed > lastClosed) readRest();
+          streamedForming = r.closed ? undefined : r.bar;
+          if (!r.closed) onBar(r.bar, false);
+          else if (!r.complete) readRest();
+          else if (r.bar.time > lastClosed) {
+            lastClosed = r.bar.time;
+            onBar(r.bar, true);
+          }
+        },
+        // Subscribed again after a drop: a bar may have closed in between.
+        () => {
+          if (activations++ > 0) readRest();
+        },
+      );
+    }
+    polled = this.poll(
+      async () => {
+        if (chart?.active && !force) return undefined;
+        force = false;
+        return this.fetchCandles(symbol, timeframe, undefined, 2);
       },
+      fromRest,
       onError,
-      false,
+      { streamed: false, delayFirst: chart !== undefined },
     );
+    return {
+      close: () => {
+        chart?.close();
+        polled?.close();
+      },
+    };
+  }
+
+  // Subscribes one item on the stream, if there is one; past IG's 40 subscriptions the caller keeps polling.
+  private subscribeItem(
+    mode: 'MERGE' | 'DISTINCT',
+    item: string,
+    fields: readonly string[],
+    onUpdate: (item: string, values: Readonly<Record<string, string | null>>) => void,
+    onActive?: () => void,
+  ): IgStreamSubscription | undefined {
+    if (!this.stream) return undefined;
+    try {
+      return this.stream.subscribe(mode, [item], fields, onUpdate, onActive);
+    } catch (err) {
+      if (!(err instanceof VenueError && err.code === 'VENUE_LIMIT')) throw err;
+      this.opts.onAlert?.(`${this.id}: ${err.message}; ${item} is polled over REST instead`);
+      return undefined;
+    }
   }
 
   watchOrderBook(symbol: string, onBook: (b: OrderBook) => void, onError?: (e: Error) => void): Subscription {
-    return this.poll(() => this.fetchOrderBook(symbol), onBook, onError, false);
+    return this.poll(() => this.fetchOrderBook(symbol), onBook, onError, { streamed: false });
   }
 
   /** Polls our orders: each change of status or filled quantity after the subscription is delivered once. */
@@ -1121,22 +1310,24 @@ export class IgVenue implements Venue {
     };
   }
 
-  // Polls over REST: every `pollIntervalMs`, or, for what the stream carries (`streamed`), every
-  // `streamPollIntervalMs` while the stream is live; `kick` runs it now (once more after a run in flight).
+  // Polls over REST: every `pollIntervalMs`, or, for what the stream carries (`streamed`, the default), every
+  // `streamPollIntervalMs` while the stream is live, or every `periodMs` when given; `delayFirst` waits one period
+  // before the first run (a poller that only fills in for a stream item gives the item time to become active).
+  // `kick` runs it now (once more after a run in flight).
   private poll<T>(
     fetch: () => Promise<T>,
     deliver: (v: T) => void,
     onError?: (e: Error) => void,
-    streamed = true,
+    opts: { streamed?: boolean; delayFirst?: boolean; periodMs?: number } = {},
   ): Subscription & { kick: () => void } {
-    const state: { closed: boolean; timer?: NodeJS.Timeout; running: boolean; again: boolean } = {
-      closed: false,
-      running: false,
-      again: false,
-    };
+    const streamed = opts.streamed ?? true;
+    const state: PollState = { closed: false, running: false, again: false };
     this.subs.add(state);
     const period = () =>
-      streamed && this.stream?.live ? (this.opts.streamPollIntervalMs ?? 30_000) : (this.opts.pollIntervalMs ?? 1_000);
+      opts.periodMs ??
+      (streamed && this.stream?.live
+        ? (this.opts.streamPollIntervalMs ?? 30_000)
+        : (this.opts.pollIntervalMs ?? 1_000));
     const run = async () => {
       if (state.closed) return;
       if (state.timer) clearTimeout(state.timer);
@@ -1155,13 +1346,16 @@ export class IgVenue implements Venue {
         void run();
       } else state.timer = setTimeout(run, period());
     };
-    void run();
+    const kick = () => {
+      if (state.closed) return;
+      if (state.running) state.again = true;
+      else void run();
+    };
+    state.kick = kick;
+    if (opts.delayFirst) state.timer = setTimeout(run, period());
+    else void run();
     return {
-      kick: () => {
-        if (state.closed) return;
-        if (state.running) state.again = true;
-        else void run();
-      },
+      kick,
       close: () => {
         state.closed = true;
         this.subs.delete(state);

@@ -43,13 +43,21 @@ function encodeValue(v: string | null): string {
 export class LightstreamerStub {
   /** Every control request seen, decoded (for tests: what the client subscribed). */
   readonly controls: Record<string, string>[] = [];
+  /**
+   * An outage that lasts: while true, session creation and WebSocket upgrades are cut without an answer (the
+   * client keeps retrying on its own); `dropAll()` then ends the sessions that were up.
+   */
+  refuseConnections = false;
+  /** False: MERGE subscriptions get no snapshot (a fault: what a client holds from before must not be read as now). */
+  sendSnapshots = true;
   private readonly sessions = new Map<string, StubSession>();
   private readonly last = new Map<string, Record<string, string | null>>();
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => [...p][0] ?? false });
 
   /**
    * `authenticate(user, password)` decides session creation (IG: account id and `CST-…|XST-…`); `snapshotOf(item)`
-   * gives an item's current fields for a MERGE snapshot before anything was published on it (IG's current quote).
+   * gives an item's current fields for a MERGE snapshot (IG's current quote, account figures, forming candle); an
+   * item it does not know is snapshot from what was last published on it.
    */
   constructor(
     private readonly authenticate: (user: string, password: string) => boolean,
@@ -60,7 +68,7 @@ export class LightstreamerStub {
   /** Serves `/lightstreamer/...` on `server`; returns a predicate the server's own handler uses to skip those. */
   attach(server: Server): (req: IncomingMessage) => boolean {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!(req.url ?? '').startsWith('/lightstreamer')) return socket.destroy();
+      if (!(req.url ?? '').startsWith('/lightstreamer') || this.refuseConnections) return socket.destroy();
       this.wss.handleUpgrade(req, socket, head, (ws) => this.bindSocket(ws));
     });
     return (req) => (req.url ?? '').startsWith('/lightstreamer/');
@@ -68,6 +76,10 @@ export class LightstreamerStub {
 
   /** Answers an HTTP request under `/lightstreamer/` (session creation). */
   handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    if (this.refuseConnections) {
+      req.socket.destroy();
+      return;
+    }
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (d: string) => {
@@ -184,9 +196,9 @@ export class LightstreamerStub {
       s.subs.set(subId, sub);
       s.socket?.send(`REQOK,${reqId}${CRLF}`);
       s.socket?.send(`SUBOK,${subId},${sub.items.length},${sub.fields.length}${CRLF}`);
-      if (q.get('LS_snapshot') === 'true' && sub.mode === 'MERGE') {
+      if (q.get('LS_snapshot') === 'true' && sub.mode === 'MERGE' && this.sendSnapshots) {
         sub.items.forEach((item, i) => {
-          const snap = this.last.get(item) ?? this.snapshotOf(item);
+          const snap = this.snapshotOf(item) ?? this.last.get(item);
           if (snap) this.sendUpdate(s, subId, sub, i, snap);
         });
       }

@@ -71,6 +71,24 @@ interface SimWorkingOrder {
   createdDateUTC: string;
 }
 
+/** The candle scales of IG's CHART items the simulator streams, and their lengths. */
+const CHART_SCALES: Readonly<Record<string, number>> = { '1MINUTE': 60_000, '5MINUTE': 300_000, HOUR: 3_600_000 };
+
+/** One quote of a market's price path. */
+interface PathQuote {
+  t: number;
+  bid: number;
+  offer: number;
+}
+
+/** One side's open, high, low and close. */
+interface SideOhlc {
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+}
+
 const DEFAULT_MARKET: IgSimMarket = {
   epic: 'CS.D.EURUSD.CFD.IP',
   name: 'EUR/USD',
@@ -114,15 +132,20 @@ export class IgSimulator {
   private readonly drops: { method: string; path: string }[] = [];
   private readonly allowances: Required<NonNullable<IgSimulatorOptions['allowances']>>;
   private readonly accessTokenSeconds: number;
-  private readonly now: () => number;
+  /** The simulator's clock (epoch ms): allowances, token expiry, deal times and candle periods read it. */
+  readonly now: () => number;
   private server: Server | undefined;
   private seq = 0;
   /** Historical price points left this week (GET /prices draws on it, as IG's allowance). */
   historicalAllowance = 10_000;
   /**
    * IG's streaming server (Lightstreamer) on the same port: MARKET:{epic} items (BID, OFFER, UPDATE_TIME,
-   * MARKET_STATE) on every `setPrice`, TRADE:{accountId} items (OPU, IG's open position updates) on every deal.
-   * The stream is logged in with the account id and `CST-{cst}|XST-{xst}` of a live session, as at IG.
+   * MARKET_STATE) on every `setPrice`, TRADE:{accountId} items (OPU, IG's open position updates) on every deal,
+   * ACCOUNT:{accountId} items (PNL, DEPOSIT, AVAILABLE_CASH, FUNDS, MARGIN, AVAILABLE_TO_DEAL, EQUITY, EQUITY_USED,
+   * and the limited / non-limited risk parts) after every deal and price move, and CHART:{epic}:{scale} candles
+   * (1MINUTE, 5MINUTE, HOUR: bid and offer OHLC, LTV, UTM, CONS_TICK_COUNT, CONS_END) from the market's price path,
+   * each ended (CONS_END 1) when the simulator's clock passes its end. The stream is logged in with the account id
+   * and `CST-{cst}|XST-{xst}` of a live session, as at IG.
    */
   readonly streaming = new LightstreamerStub(
     (user, password) => {
@@ -130,11 +153,13 @@ export class IgSimulator {
       const s = m ? this.sessions.get(m[1]) : undefined;
       return s !== undefined && m?.[2] === `xst-${m?.[1]}` && s.accountId === user;
     },
-    (item) => {
-      const m = item.startsWith('MARKET:') ? this.markets.get(item.slice(7)) : undefined;
-      return m ? this.quoteFields(m) : undefined;
-    },
+    (item) => this.snapshotOf(item),
   );
+  /** Every quote each market had, from construction on (REST price history and CHART candles are built on it). */
+  private readonly path = new Map<string, PathQuote[]>();
+  /** The candle each CHART item (epic:scale) last published as forming. */
+  private readonly announced = new Map<string, number>();
+  private chartTimer: NodeJS.Timeout | undefined;
   private baseUrl = 'http://127.0.0.1';
 
   constructor(opts: IgSimulatorOptions = {}) {
@@ -145,10 +170,13 @@ export class IgSimulator {
       currency: 'USD',
       ...a,
     }));
-    for (const m of opts.markets ?? [DEFAULT_MARKET]) this.markets.set(m.epic, { ...m });
+    this.now = opts.now ?? Date.now;
+    for (const m of opts.markets ?? [DEFAULT_MARKET]) {
+      this.markets.set(m.epic, { ...m });
+      this.path.set(m.epic, [{ t: this.now(), bid: m.bid, offer: m.offer }]);
+    }
     this.allowances = { accountTrading: 100, accountOverall: 30, applicationOverall: 60, ...opts.allowances };
     this.accessTokenSeconds = opts.accessTokenSeconds ?? 60;
-    this.now = opts.now ?? Date.now;
   }
 
   /** Starts listening on a free loopback port; returns the base URL (…/gateway/deal). */
@@ -163,6 +191,9 @@ export class IgSimulator {
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.baseUrl = `http://127.0.0.1:${port}`;
+    // IG ends each candle when its period is over, ticks or not: the clock is checked ten times a second.
+    this.chartTimer = setInterval(() => this.advanceCharts(false), 100);
+    this.chartTimer.unref();
     return `${this.baseUrl}/gateway/deal`;
   }
 
@@ -170,6 +201,8 @@ export class IgSimulator {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = undefined;
+    if (this.chartTimer) clearInterval(this.chartTimer);
+    this.chartTimer = undefined;
     this.streaming.close();
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
@@ -181,13 +214,146 @@ export class IgSimulator {
     this.streaming.dropAll();
   }
 
-  /** Moves a market's quote and streams it on MARKET:{epic}. */
+  /**
+   * Moves a market's quote (a tick of its price path, at the simulator's clock) and streams it: MARKET:{epic}, the
+   * CHART candles it falls in, and the accounts' figures (their P&L moved).
+   */
   setPrice(epic: string, bid: number, offer: number): void {
     const m = this.markets.get(epic);
     if (!m) throw new Error(`no market ${epic}`);
     m.bid = bid;
     m.offer = offer;
+    this.path.get(epic)?.push({ t: this.now(), bid, offer });
     this.streaming.publish(`MARKET:${epic}`, this.quoteFields(m));
+    this.advanceCharts(true, epic);
+    this.publishAccounts();
+  }
+
+  /**
+   * The bid and offer open, high, low and close of `epic` over [start, start + stepMs) on its price path (the quote
+   * in force at the start, then every tick inside), with the number of ticks inside; undefined before the path.
+   * REST price history and the CHART items both read it, so a bar is the same either way.
+   */
+  pathCandle(
+    epic: string,
+    start: number,
+    stepMs: number,
+  ): { bid: SideOhlc; offer: SideOhlc; ticks: number } | undefined {
+    let prior: PathQuote | undefined;
+    const inside: PathQuote[] = [];
+    for (const q of this.path.get(epic) ?? []) {
+      if (q.t < start) prior = q;
+      else if (q.t < start + stepMs) inside.push(q);
+      else break;
+    }
+    const seq = prior ? [prior, ...inside] : inside;
+    const first = seq[0];
+    const last = seq.at(-1);
+    if (!first || !last) return undefined;
+    const side = (k: 'bid' | 'offer'): SideOhlc => ({
+      open: first[k],
+      high: Math.max(...seq.map((q) => q[k])),
+      low: Math.min(...seq.map((q) => q[k])),
+      close: last[k],
+    });
+    return { bid: side('bid'), offer: side('offer'), ticks: inside.length };
+  }
+
+  // A CHART item's fields for the candle starting at `start`.
+  private candleFields(epic: string, stepMs: number, start: number, end: boolean): Record<string, string> | undefined {
+    const c = this.pathCandle(epic, start, stepMs);
+    if (!c) return undefined;
+    return {
+      UTM: String(start),
+      BID_OPEN: String(c.bid.open),
+      BID_HIGH: String(c.bid.high),
+      BID_LOW: String(c.bid.low),
+      BID_CLOSE: String(c.bid.close),
+      OFR_OPEN: String(c.offer.open),
+      OFR_HIGH: String(c.offer.high),
+      OFR_LOW: String(c.offer.low),
+      OFR_CLOSE: String(c.offer.close),
+      LTV: String(c.ticks),
+      CONS_TICK_COUNT: String(c.ticks),
+      CONS_END: end ? '1' : '0',
+    };
+  }
+
+  /**
+   * Brings the CHART items up to the clock: every candle whose period is over is published ended (CONS_END 1), then
+   * the forming one (always, with `tick`: a tick of `only` just moved it).
+   */
+  private advanceCharts(tick: boolean, only?: string): void {
+    const now = this.now();
+    for (const epic of only === undefined ? this.markets.keys() : [only]) {
+      for (const [scale, step] of Object.entries(CHART_SCALES)) {
+        const item = `CHART:${epic}:${scale}`;
+        const current = Math.floor(now / step) * step;
+        const at = this.announced.get(item);
+        if (at !== undefined && at < current) {
+          // A clock moved far ahead ends at most the last hundred candles.
+          for (let start = Math.max(at, current - 100 * step); start < current; start += step) {
+            const ended = this.candleFields(epic, step, start, true);
+            if (ended) this.streaming.publish(item, ended);
+          }
+        }
+        if (at === current && !tick) continue;
+        const forming = this.candleFields(epic, step, current, false);
+        if (forming) this.streaming.publish(item, forming);
+        this.announced.set(item, current);
+      }
+    }
+  }
+
+  // An ACCOUNT item's fields: the figures REST /accounts reports, under IG's streaming names.
+  private accountFields(accountId: string): Record<string, string> | undefined {
+    const a = this.accounts.find((x) => x.accountId === accountId);
+    if (!a) return undefined;
+    const pnl = this.profitLoss();
+    const margin = this.margin();
+    const guaranteed = this.positions.filter((p) => p.controlledRisk);
+    const marginLr = guaranteed.reduce((s, p) => s + this.marginOf(p), 0);
+    const pnlLr = guaranteed.reduce((s, p) => s + this.profitLossOf(p), 0);
+    const equity = a.balance + pnl;
+    return {
+      PNL: String(pnl),
+      PNL_LR: String(pnlLr),
+      PNL_NLR: String(pnl - pnlLr),
+      DEPOSIT: String(margin),
+      AVAILABLE_CASH: String(a.balance - margin),
+      FUNDS: String(a.balance),
+      MARGIN: String(margin),
+      MARGIN_LR: String(marginLr),
+      MARGIN_NLR: String(margin - marginLr),
+      AVAILABLE_TO_DEAL: String(a.balance + pnl - margin),
+      EQUITY: String(equity),
+      EQUITY_USED: String(equity > 0 ? (margin / equity) * 100 : 0),
+    };
+  }
+
+  private publishAccounts(): void {
+    for (const a of this.accounts) {
+      const fields = this.accountFields(a.accountId);
+      if (fields) this.streaming.publish(`ACCOUNT:${a.accountId}`, fields);
+    }
+  }
+
+  // The current state of an item, for a MERGE snapshot.
+  private snapshotOf(item: string): Record<string, string> | undefined {
+    const [kind = '', ...rest] = item.split(':');
+    if (kind === 'MARKET') {
+      const m = this.markets.get(rest.join(':'));
+      return m ? this.quoteFields(m) : undefined;
+    }
+    if (kind === 'ACCOUNT') return this.accountFields(rest.join(':'));
+    if (kind === 'CHART') {
+      const scale = rest.pop() ?? '';
+      const step = CHART_SCALES[scale];
+      const epic = rest.join(':');
+      if (step === undefined || !this.markets.has(epic)) return undefined;
+      return this.candleFields(epic, step, Math.floor(this.now() / step) * step, false);
+    }
+    return undefined;
   }
 
   // A MARKET item's fields for the market's quote now.
@@ -526,7 +692,22 @@ export class IgSimulator {
     const last = Math.floor(this.now() / 1000 / step) * step;
     const bars = [];
     for (let i = max - 1; i >= 0; i--) {
-      // A deterministic wiggle, so tests can check shapes; the newest bar closes at the current bid.
+      const start = (last - i * step) * 1000;
+      const c = this.pathCandle(epic, start, step * 1000);
+      if (c) {
+        // On the price path: the bar the CHART items stream for the same period.
+        const at = (k: keyof SideOhlc) => ({ bid: c.bid[k], ask: c.offer[k], lastTraded: null });
+        bars.push({
+          snapshotTimeUTC: new Date(start).toISOString().slice(0, 19),
+          openPrice: at('open'),
+          closePrice: at('close'),
+          highPrice: at('high'),
+          lowPrice: at('low'),
+          lastTradedVolume: c.ticks,
+        });
+        continue;
+      }
+      // Before the path (history before the simulator ran): a deterministic wiggle, so tests can check shapes.
       const bid = round(m.bid * (1 + 0.0005 * Math.sin(i)), m.decimals);
       const open = round(m.bid * (1 + 0.0005 * Math.sin(i + 1)), m.decimals);
       const hi = Math.max(bid, open) + 1;
@@ -758,20 +939,21 @@ export class IgSimulator {
   }
 
   private profitLoss(): number {
-    let pnl = 0;
-    for (const p of this.positions) {
-      const m = this.markets.get(p.epic) as IgSimMarket;
-      pnl += (p.direction === 'BUY' ? m.bid - p.level : p.level - m.offer) * p.size;
-    }
-    return pnl;
+    return this.positions.reduce((s, p) => s + this.profitLossOf(p), 0);
+  }
+
+  private profitLossOf(p: SimPosition): number {
+    const m = this.markets.get(p.epic) as IgSimMarket;
+    return (p.direction === 'BUY' ? m.bid - p.level : p.level - m.offer) * p.size;
   }
 
   private margin(): number {
-    // The market's margin factor (3.33% by default, a typical FX CFD rate) on the position value.
-    return this.positions.reduce(
-      (s, p) => s + p.size * p.level * ((this.markets.get(p.epic)?.marginFactor ?? 3.33) / 100),
-      0,
-    );
+    return this.positions.reduce((s, p) => s + this.marginOf(p), 0);
+  }
+
+  // The market's margin factor (3.33% by default, a typical FX CFD rate) on the position value.
+  private marginOf(p: SimPosition): number {
+    return p.size * p.level * ((this.markets.get(p.epic)?.marginFactor ?? 3.33) / 100);
   }
 
   private available(): number {
@@ -816,6 +998,8 @@ export class IgSimulator {
         channel,
       }),
     });
+    // The deal moved the account's margin and funds: ACCOUNT follows the OPU.
+    this.publishAccounts();
   }
 
   private newRef(): string {

@@ -46,6 +46,8 @@ export type IgStreamUpdate = (item: string, values: Readonly<Record<string, stri
 
 /** A subscription held on the stream. */
 export interface IgStreamSubscription {
+  /** True while this item's updates flow: the stream is connected and the server confirmed the subscription. */
+  readonly active: boolean;
   close(): void;
 }
 
@@ -68,9 +70,14 @@ export class IgStream {
    * the server (an update before that is not delivered, so polling must not slow down yet).
    */
   get live(): boolean {
-    if (!(this.status.startsWith('CONNECTED:') && this.status.endsWith('STREAMING'))) return false;
+    if (!this.connected) return false;
     for (const sub of this.held) if (!sub.isSubscribed()) return false;
     return true;
+  }
+
+  /** True while a streaming transport is connected (subscriptions may still be on their way). */
+  get connected(): boolean {
+    return this.status.startsWith('CONNECTED:') && this.status.endsWith('STREAMING');
   }
 
   /** Subscriptions held now. */
@@ -87,6 +94,8 @@ export class IgStream {
     client.connectionDetails.setPassword(who.password);
     client.addListener({
       onStatusChange: (s: string) => {
+        // A client replaced after IG ended its session still reports its own end: that is not this stream's state.
+        if (this.client !== client) return;
         this.status = s;
         this.onStatus(s);
       },
@@ -120,6 +129,7 @@ export class IgStream {
         code: 'VENUE_LIMIT',
       });
     const sub = new (lightstreamer().Subscription)(mode, [...items], [...fields]);
+    const isActive = () => this.connected && sub.isSubscribed();
     if (mode === 'MERGE') sub.setRequestedSnapshot('yes');
     sub.addListener({
       onItemUpdate: (u: LightstreamerModule.ItemUpdate) => {
@@ -132,6 +142,9 @@ export class IgStream {
     this.held.add(sub);
     this.client?.subscribe(sub);
     return {
+      get active() {
+        return isActive();
+      },
       close: () => {
         if (!this.held.delete(sub)) return;
         if (this.client && sub.isActive()) this.client.unsubscribe(sub);
