@@ -1,6 +1,6 @@
 /**
  * The ccxt adapter (real ccxt kraken class) passes the venue conformance suite against the simulator's Kraken mode,
- * with Kraken's rate-limit refusal; and Kraken's request signing: a wrong secret and a stale nonce are refused.
+ * with Kraken's rate-limit refusal, polling and with orders and fills from Kraken's private WebSocket; and Kraken's request signing: a wrong secret and a stale nonce are refused.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,33 @@ describeVenueConformance('ccxt kraken on the simulator (Kraken mode)', async () 
     venue,
     symbol: 'BTC/USD',
     teardown: () => sim.close(),
+    faults: { rateLimitNext: () => void sim.faults.rateLimitNext(1) },
+  };
+});
+
+// The same suite with orders and fills from Kraken's private WebSocket v2 (`executions`), market data polled.
+describeVenueConformance('ccxt kraken on the simulator (Kraken mode), user-data stream on', async () => {
+  const sim = await startKrakenSimulator({ seed: 13, tickIntervalMs: 50, nonceWindow: 10_000 });
+  const venue = new CcxtVenue({
+    exchange: 'kraken',
+    apiKey: sim.apiKey,
+    secret: sim.secret,
+    urls: sim.ccxtUrls(),
+    rateLimitMs: 1,
+    timeoutMs: 3_000,
+    pollIntervalMs: 100,
+    disableStreaming: true,
+    userStream: true,
+  });
+  if (!venue.userStreaming) throw new Error('the Kraken venue should stream orders and fills');
+  return {
+    venue,
+    symbol: 'BTC/USD',
+    teardown: async () => {
+      // The suite's order and fill streams subscribed over the simulator's private socket.
+      if (sim.ws.stats.subscribes === 0) throw new Error('no executions subscription was made');
+      await sim.close();
+    },
     faults: { rateLimitNext: () => void sim.faults.rateLimitNext(1) },
   };
 });
