@@ -42,8 +42,12 @@ afterEach(async () => {
   rig = undefined;
 });
 
-async function start(pollIntervalMs: number): Promise<Rig> {
+async function start(
+  pollIntervalMs: number,
+  { timeoutMs = 3_000, ignoreSubscribes = false, waitStream = true } = {},
+): Promise<Rig> {
   const sim = await startKrakenSimulator({ seed: 31, tickIntervalMs: 0, nonceWindow: 10_000 });
+  sim.ws.ignoreSubscribes = ignoreSubscribes;
   const modes: Rig['modes'] = { orders: [], fills: [] };
   const venue = new CcxtVenue({
     exchange: 'kraken',
@@ -51,7 +55,7 @@ async function start(pollIntervalMs: number): Promise<Rig> {
     secret: sim.secret,
     urls: sim.ccxtUrls(),
     rateLimitMs: 1,
-    timeoutMs: 3_000,
+    timeoutMs,
     pollIntervalMs,
     // Market data polled (the Kraken mode serves none over WebSocket); orders and fills streamed.
     disableStreaming: true,
@@ -75,6 +79,7 @@ async function start(pollIntervalMs: number): Promise<Rig> {
   ];
   const reads = () => Object.fromEntries(POLLED.map((p) => [p, sim.requestCount(p)]));
   rig = { sim, venue, fills, orders, modes, errors, subs, reads };
+  if (!waitStream) return rig;
   await waitFor('user stream up', () => modes.fills.at(-1) === 'stream' && modes.orders.at(-1) === 'stream');
   expect(errors).toEqual([]);
   expect(sim.ws.subscriptions()).toBe(1);
@@ -204,5 +209,20 @@ describe('ccxt kraken on the Kraken private WebSocket', () => {
     coreOrder(r, 'ws-t', { side: 'BUY', type: 'MARKET', quantity: 0.01 });
     await waitFor('a fill on the new subscription', () => r.fills.some((f) => f.clientOrderId === 'ws-t'));
     expect(fillIds(r)).toEqual(simTradeIds(r));
+  });
+
+  it('polls while Kraken leaves the subscription unanswered, and streams once it answers', async () => {
+    const r = await start(20, { timeoutMs: 300, ignoreSubscribes: true, waitStream: false });
+    // No acknowledgement within the timeout: the connection is closed and the feeds poll meanwhile.
+    await waitFor('polling', () => r.modes.fills.at(-1) === 'poll' && r.modes.orders.at(-1) === 'poll');
+    expect(r.sim.ws.subscriptions()).toBe(0);
+    const polled = coreOrder(r, 'ws-q', { side: 'BUY', type: 'MARKET', quantity: 0.01 });
+    await waitFor('the fill by polling', () => r.fills.some((f) => f.venueOrderId === orderTxid(polled.orderId)));
+    r.sim.ws.ignoreSubscribes = false;
+    await waitFor('the stream', () => r.modes.fills.at(-1) === 'stream' && r.modes.orders.at(-1) === 'stream');
+    expect(r.sim.ws.subscriptions()).toBe(1);
+    coreOrder(r, 'ws-r', { side: 'SELL', type: 'MARKET', quantity: 0.01 });
+    await waitFor('every fill', () => fillIds(r).join() === simTradeIds(r).join());
+    expect(new Set(fillIds(r)).size).toBe(r.fills.length);
   });
 });

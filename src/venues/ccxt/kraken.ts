@@ -71,7 +71,11 @@ interface WsClient {
   futures: Record<string, Promise<unknown>>;
   future(hash: string): Promise<unknown>;
   resolve(result: unknown, hash: string): unknown;
-  close(): Promise<unknown>;
+  send(message: unknown): Promise<unknown>;
+  /** Settles once the socket is open (ccxt may delay a redial by its own backoff). */
+  connected: Promise<unknown>;
+  /** The socket (the `ws` package's WebSocket in Node). */
+  connection?: { terminate?: () => void; close?: () => void };
 }
 
 /** The parts of ccxt's pro kraken the subscription uses (not in ccxt's typings). */
@@ -120,8 +124,10 @@ export function krakenExecutionsConfirmed(ex: Exchange): boolean {
  * snapshot (Kraken sends an order's whole record once; later events carry only what changed, so the snapshot is what
  * makes an order placed before the subscription readable) and no trade snapshot (the REST read after subscribing
  * reconciles fills). Kraken refuses a token it no longer honours with `ESession:Invalid session` (ccxt reuses its
- * token for 15 minutes, also after a reconnect): the token is forgotten so the next attempt asks for a new one. No
- * acknowledgement within `timeoutMs` closes the connection and fails.
+ * token for 15 minutes, also after a reconnect): the token is forgotten so the next attempt asks for a new one. A
+ * refusal, or no acknowledgement within `timeoutMs` of the socket opening (ccxt delays a redial by its own backoff),
+ * drops the connection, so the next attempt starts on a new one (a late acknowledgement would leave a subscription
+ * ccxt no longer knows of).
  */
 export async function subscribeKrakenExecutions(
   ex: Exchange,
@@ -144,18 +150,29 @@ export async function subscribeKrakenExecutions(
     req_id: reqId,
   };
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ccxt.RequestTimeout(`kraken: no answer to the executions subscription in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
   try {
-    await Promise.race([k.watch(url, String(reqId), message, EXECUTIONS, sub), timeout]);
+    // The subscribe is sent here, not by ccxt's watch: ccxt sends it behind its throttle without handling a failed
+    // send, which on a socket closed meanwhile would be an unhandled rejection.
+    const acked = k.watch(url, String(reqId), undefined, EXECUTIONS, sub);
+    const client = k.clients?.[url];
+    // A failed dial rejects `acked`; the wait for the acknowledgement starts once the socket is open.
+    await Promise.race([client?.connected, acked]);
+    await client?.send(message);
+    await Promise.race([
+      acked,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ccxt.RequestTimeout(`kraken: no answer to the executions subscription in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
   } catch (err) {
     const client = k.clients?.[url];
     if (client?.subscriptions[EXECUTIONS] === sub) delete client.subscriptions[EXECUTIONS];
-    if (err instanceof ccxt.RequestTimeout) await client?.close().catch(() => undefined);
+    // ccxt's own close() only closes a socket of the class it expects; terminating it makes ccxt drop the connection.
+    if (client?.connection?.terminate) client.connection.terminate();
+    else client?.connection?.close?.();
     if (/ESession:Invalid session/.test(err instanceof Error ? err.message : String(err))) forgetKrakenToken(ex);
     throw err;
   } finally {

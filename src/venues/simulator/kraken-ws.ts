@@ -54,6 +54,8 @@ export interface KrakenWsStats {
 /** The private WebSocket endpoint of one simulated Kraken account. */
 export class KrakenPrivateWs {
   readonly stats: KrakenWsStats = { tokensIssued: 0, subscribes: 0, refused: 0 };
+  /** Fault: while true, `subscribe` requests get no answer at all (an overloaded venue); they subscribe nothing. */
+  ignoreSubscribes = false;
   private readonly tokens = new Map<string, Token>();
   private readonly conns = new Set<Conn>();
   private readonly ttlMs: number;
@@ -135,6 +137,7 @@ export class KrakenPrivateWs {
     const method = typeof msg.method === 'string' ? msg.method : undefined;
     const reqId = msg.req_id !== undefined ? { req_id: msg.req_id } : {};
     const params = msg.params ?? {};
+    if (method === 'subscribe' && this.ignoreSubscribes) return;
     const out = this.answer(conn, method, params);
     this.send(conn, { ...out.body, ...reqId, time_in: timeIn, time_out: rfc3339(this.o.exchange.now()) });
     out.after?.();
