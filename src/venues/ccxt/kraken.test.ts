@@ -104,6 +104,13 @@ describe('KrakenExecutionOrders', () => {
       timestamp: Date.parse(whole.timestamp),
       lastUpdateTimestamp: Date.parse('2026-01-02T03:05:00.000000Z'),
     });
+    // ccxt may hand an older event back (its cache returns as many entries as it had appends): not folded again.
+    const opened = update(whole);
+    const other = new KrakenExecutionOrders();
+    other.fold([opened]);
+    const fill = update({ order_id: whole.order_id, exec_type: 'filled', order_status: 'filled', cum_qty: 0.5 });
+    expect(other.fold([opened, fill]).map((o) => o.status)).toEqual(['closed']);
+    expect(other.fold([opened])).toEqual([]);
     const [filled] = book.fold([update({ order_id: 'OX', exec_type: 'filled', order_status: 'filled', cum_qty: 1 })]);
     // An order never seen whole (no symbol) is left out rather than reported with an empty symbol.
     expect(filled).toBeUndefined();

@@ -207,17 +207,24 @@ const WS_STATUS: Record<string, Order['status']> = {
 export class KrakenExecutionOrders {
   private readonly raw = new Map<string, Record<string, unknown>>();
   private readonly created = new Map<string, number>();
+  /**
+   * Events already folded. ccxt's `watchOrders` returns as many of its newest entries as it had appends, and an event
+   * that replaced an entry counts too: an older entry can come back, and folded again it would undo what followed.
+   */
+  private readonly folded = new WeakSet<object>();
 
   /**
    * Folds the order updates ccxt's `watchOrders` returned (each one's `info` is the raw event) and returns the
-   * orders they changed as ccxt orders. An order never seen whole (no symbol yet) is left out.
+   * orders they changed as ccxt orders. An order never seen whole (no symbol yet) is left out; an order that ended
+   * is forgotten once reported.
    */
   fold(updates: readonly Order[]): Order[] {
     const changed = new Set<string>();
     for (const u of updates) {
       const info = (u.info ?? {}) as Record<string, unknown>;
       const id = typeof info.order_id === 'string' ? info.order_id : undefined;
-      if (id === undefined) continue;
+      if (id === undefined || this.folded.has(info)) continue;
+      this.folded.add(info);
       this.raw.set(id, { ...(this.raw.get(id) ?? {}), ...info });
       if (!this.created.has(id)) this.created.set(id, Date.parse(String(info.timestamp ?? '')) || Date.now());
       changed.add(id);
@@ -226,7 +233,12 @@ export class KrakenExecutionOrders {
     for (const id of changed) {
       const r = this.raw.get(id) ?? {};
       if (typeof r.symbol !== 'string') continue;
-      out.push(this.orderOf(id, r));
+      const o = this.orderOf(id, r);
+      out.push(o);
+      if (o.status !== 'open') {
+        this.raw.delete(id);
+        this.created.delete(id);
+      }
     }
     return out;
   }
