@@ -135,6 +135,12 @@ describe('Kraken mode private WebSocket v2', () => {
       }),
     ]);
     await waitFor('a heartbeat', () => msgs.some((m) => m.channel === 'heartbeat'));
+    // One subscription per connection; trading over the socket is not served.
+    ws.send(JSON.stringify({ method: 'subscribe', params: { channel: 'executions', token: 'x' }, req_id: 8 }));
+    ws.send(JSON.stringify({ method: 'add_order', params: { order_type: 'market' }, req_id: 9 }));
+    await waitFor('both answers', () => answerTo(msgs, 8) !== undefined && answerTo(msgs, 9) !== undefined);
+    expect(answerTo(msgs, 8)).toMatchObject({ success: false, error: 'ESession:Invalid session' });
+    expect(answerTo(msgs, 9)).toMatchObject({ success: false, error: 'Event(s) not found', method: 'add_order' });
 
     // A marketable limit capped at half its quantity (the partial-fill fault): it trades 0.01, rests the rest, and is
     // cancelled.
@@ -202,7 +208,7 @@ describe('Kraken mode private WebSocket v2', () => {
       6,
     );
     // One message per event, numbered on the connection without gaps.
-    const seq = msgs.filter((m) => m.channel === 'executions').map((m) => m.sequence as number);
+    const seq = msgs.filter((m) => m.channel === 'executions' && m.type !== undefined).map((m) => m.sequence as number);
     expect(seq).toEqual(seq.map((_, i) => i + 1));
     ws.close();
   });
@@ -228,6 +234,15 @@ describe('Kraken mode private WebSocket v2', () => {
     await waitFor('events on both', () =>
       [held.msgs, late.msgs].every((m) => executions(m).some((e) => e.exec_type === 'filled')),
     );
+    late.ws.send(
+      JSON.stringify({ method: 'subscribe', params: { channel: 'executions', token: held.token }, req_id: 4 }),
+    );
+    await waitFor('the second subscribe refused', () => answerTo(late.msgs, 4) !== undefined);
+    expect(answerTo(late.msgs, 4)).toMatchObject({ success: false, error: 'Already subscribed' });
+    late.ws.send(JSON.stringify({ method: 'unsubscribe', params: { channel: 'executions' }, req_id: 5 }));
+    await waitFor('the unsubscribe', () => answerTo(late.msgs, 5) !== undefined);
+    expect(answerTo(late.msgs, 5)).toMatchObject({ success: true, result: { channel: 'executions' } });
+    expect(s.ws.subscriptions()).toBe(1);
     // Both sockets die: the token ages again and, past its 15 minutes, is refused.
     expect(s.faults.dropWebSockets()).toBe(2);
     expect(s.ws.connections()).toBe(0);
