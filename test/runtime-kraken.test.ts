@@ -1,9 +1,10 @@
 /**
  * A deployment on Kraken spot, end to end in this process: the runtime builds ccxt's kraken class from config
  * (`type: simulator`, `exchange: kraken`) pointed at the simulator's Kraken mode; a manual order through the engine's
- * order path fills with Kraken's fee in quote (USD), booked as such (the whole quantity held, cash down by cost + fee);
- * a resting order that fills while the runtime is down is found by its client order id at restart and its fill
- * booked once.
+ * order path fills with Kraken's fee in quote (USD), booked as such (the whole quantity held, cash down by cost + fee),
+ * its fill arriving over Kraken's private WebSocket (`userStream: true`; the REST trade history fails meanwhile); a
+ * resting order that fills while the runtime is down is found by its client order id at restart and its fill booked
+ * once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,7 @@ describe('runtime with a Kraken venue', () => {
           id: 'kr',
           type: 'simulator',
           exchange: 'kraken',
+          userStream: true,
           options: { url: sim.url, apiKey: sim.apiKey, secret: sim.secret },
         },
       ],
@@ -68,6 +70,9 @@ describe('runtime with a Kraken venue', () => {
     let dep = runtime.deployments[0];
     let engine = dep.engine;
     await until('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    await until('the executions subscription', () => sim.ws.subscriptions() >= 1);
+    // From here the REST trade history fails: the fill can only come through the private WebSocket.
+    sim.faults.failNext(1_000_000, 503, { path: '/0/private/TradesHistory' });
     const cashBefore = engine.portfolio.cash;
 
     const buy = engine.submitIntent({
@@ -91,6 +96,7 @@ describe('runtime with a Kraken venue', () => {
     // Fee in quote: the whole quantity is held, and cash pays cost plus the fee.
     expect(engine.portfolio.qty[0]).toBeCloseTo(0.01, 10);
     await until('the fee booked', () => Math.abs(cashBefore - engine.portfolio.cash - (cost + fee)) < 1e-6);
+    sim.faults.reset();
 
     // A resting buy far below the market, then the runtime stops; the market comes down and fills it meanwhile.
     const limitPrice = Math.floor(engine.portfolio.last[0] * 0.9);

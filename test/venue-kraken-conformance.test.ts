@@ -1,6 +1,6 @@
 /**
  * The ccxt adapter (real ccxt kraken class) passes the venue conformance suite against the simulator's Kraken mode,
- * with Kraken's rate-limit refusal; and Kraken's request signing: a wrong secret and a stale nonce are refused.
+ * with Kraken's rate-limit refusal, polling and with orders and fills from Kraken's private WebSocket; and Kraken's request signing: a wrong secret and a stale nonce are refused.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,26 +12,37 @@ import { tradeTxid } from '../src/venues/simulator/kraken-format.js';
 import { type KrakenSimulatorHandle, startKrakenSimulator } from '../src/venues/simulator/index.js';
 import { describeVenueConformance } from './conformance/venue-conformance.js';
 
-describeVenueConformance('ccxt kraken on the simulator (Kraken mode)', async () => {
-  // A nonce window, as a Kraken key used by concurrent pollers needs (requests may arrive out of order).
-  const sim = await startKrakenSimulator({ seed: 11, tickIntervalMs: 50, nonceWindow: 10_000 });
-  const venue = new CcxtVenue({
-    exchange: 'kraken',
-    apiKey: sim.apiKey,
-    secret: sim.secret,
-    urls: sim.ccxtUrls(),
-    rateLimitMs: 1,
-    timeoutMs: 3_000,
-    pollIntervalMs: 100,
-    disableStreaming: true,
+// Twice: orders and fills polled over REST, and from Kraken's private WebSocket v2 (`executions`; market data polled).
+for (const userStream of [false, true]) {
+  const name = `ccxt kraken on the simulator (Kraken mode)${userStream ? ', user-data stream on' : ''}`;
+  describeVenueConformance(name, async () => {
+    // A nonce window, as a Kraken key used by concurrent pollers needs (requests may arrive out of order).
+    const sim = await startKrakenSimulator({ seed: userStream ? 13 : 11, tickIntervalMs: 50, nonceWindow: 10_000 });
+    const venue = new CcxtVenue({
+      exchange: 'kraken',
+      apiKey: sim.apiKey,
+      secret: sim.secret,
+      urls: sim.ccxtUrls(),
+      rateLimitMs: 1,
+      timeoutMs: 3_000,
+      pollIntervalMs: 100,
+      disableStreaming: true,
+      ...(userStream ? { userStream } : {}),
+    });
+    if (venue.userStreaming !== userStream) throw new Error(`userStreaming should be ${userStream}`);
+    return {
+      venue,
+      symbol: 'BTC/USD',
+      teardown: async () => {
+        // With the stream on, the suite's order and fill feeds subscribed over the simulator's private socket.
+        const subscribes = sim.ws.stats.subscribes;
+        await sim.close();
+        if (userStream !== subscribes > 0) throw new Error(`${subscribes} executions subscriptions with ${name}`);
+      },
+      faults: { rateLimitNext: () => void sim.faults.rateLimitNext(1) },
+    };
   });
-  return {
-    venue,
-    symbol: 'BTC/USD',
-    teardown: () => sim.close(),
-    faults: { rateLimitNext: () => void sim.faults.rateLimitNext(1) },
-  };
-});
+}
 
 // Kraken's documented signature, computed here independently of ccxt: base64(HMAC-SHA512(base64-decoded secret,
 // path + SHA256(nonce + body))).

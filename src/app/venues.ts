@@ -20,6 +20,7 @@ import {
   DEFAULT_MARKETS,
   futuresCcxtUrls,
   KRAKEN_MARKETS,
+  krakenCcxtUrls,
   type KrakenSimulatorHandle,
   type SimulatorHandle,
   startKrakenSimulator,
@@ -121,7 +122,7 @@ async function simulatorCcxt(
       `${where}.exchange`,
       `the simulator speaks ${SIMULATED_EXCHANGES.slice(0, -1).join(', ')} or ${SIMULATED_EXCHANGES.at(-1)}, not "${exchange}"`,
     );
-  if (exchange === 'kraken') return krakenSimulatorCcxt(vc, where, pollMs, symbols, budget);
+  if (exchange === 'kraken') return krakenSimulatorCcxt(vc, where, pollMs, symbols, budget, userStream);
   const opt = vc.options;
   // `exchange: binanceusdm` trades the simulator's USDⓈ-M futures API (`/fapi`) instead of its spot API.
   const { futures } = futuresOptionsOf(vc, where);
@@ -158,13 +159,15 @@ async function simulatorCcxt(
 }
 
 // Kraken spot through ccxt's kraken class against the simulator's Kraken mode: URLs overridden to the loopback
-// simulator (ccxt's sandbox mode has no Kraken spot testnet), REST only (the Kraken mode has no WebSocket).
+// simulator (ccxt's sandbox mode has no Kraken spot testnet); market data over REST (the Kraken mode serves none over
+// WebSocket), orders and fills from its private WebSocket when the user-data stream is on.
 async function krakenSimulatorCcxt(
   vc: VenueConfig,
   where: string,
   pollMs: number,
   symbols: string[],
   budget: RequestBudget | undefined,
+  userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'>,
 ): Promise<SimulatedCcxt> {
   const opt = vc.options;
   let krakenSimulator: KrakenSimulatorHandle | undefined;
@@ -191,11 +194,12 @@ async function krakenSimulatorCcxt(
     exchange: 'kraken',
     apiKey,
     secret,
-    urls: { public: url, private: url },
+    urls: krakenCcxtUrls(url),
     rateLimitMs: 5,
     timeoutMs: num(opt.timeoutMs, 'timeoutMs', where) ?? 5_000,
     pollIntervalMs: pollMs,
     disableStreaming: true,
+    ...userStream,
     symbols,
     ...(budget ? { budget } : {}),
   });

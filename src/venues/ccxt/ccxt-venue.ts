@@ -32,7 +32,16 @@ import {
   type FuturesPosition,
   ourSymbol,
 } from './futures.js';
-import { KRAKEN_RATE_LIMIT_WAIT_MS, KRAKEN_TRADES_PAGE, krakenClientOrderId, unifiedKrakenOrder } from './kraken.js';
+import {
+  hookKrakenSubscribeAcks,
+  KRAKEN_RATE_LIMIT_WAIT_MS,
+  KRAKEN_TRADES_PAGE,
+  KrakenExecutionOrders,
+  krakenClientOrderId,
+  krakenExecutionsConfirmed,
+  subscribeKrakenExecutions,
+  unifiedKrakenOrder,
+} from './kraken.js';
 import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
 import { SharedStreams, type StreamSource } from './shared-streams.js';
 import { UserFeed, type UserFeedMode } from './user-feed.js';
@@ -75,8 +84,9 @@ export interface CcxtVenueOptions {
   /** Force REST polling for market data even where ccxt pro has WebSocket support. */
   disableStreaming?: boolean;
   /**
-   * Read orders and fills from the user-data stream where we know how to confirm its subscription (`binance`),
-   * with REST polling only while it is down (default true; false: always poll, as `disableStreaming` also does).
+   * Read orders and fills from the user-data stream where we know how to confirm its subscription (`binance`,
+   * `kraken`), with REST polling only while it is down (default true; false: always poll). `disableStreaming` turns it
+   * off too, unless `userStream` is `true`: then orders and fills stream while market data is polled.
    */
   userStream?: boolean;
   /** First delay before re-subscribing a dropped user-data stream (default 250 ms, doubling up to 30 s). */
@@ -118,8 +128,13 @@ const CLIENT_ID_LOOKUP = new Set(['binance', 'binanceusdm']);
  * reconciling REST read and the subscription would be missed, so only exchanges listed here stream orders and fills.
  * ccxt's binance subscribes spot user data over the WebSocket API (`userDataStream.subscribe.signature`; no listen
  * key, so nothing to keep alive); called first, `authenticate` resolves once the exchange answered the subscribe.
+ * Kraken: a token over REST (`call`: through the request budget), then the `executions` subscription on its private
+ * WebSocket v2, acknowledged by `req_id` (`kraken.ts`).
  */
-const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
+const USER_STREAM_READY: Record<
+  string,
+  (ex: Exchange, call: <T>(fn: () => Promise<T>) => Promise<T>, timeoutMs: number) => Promise<unknown>
+> = {
   binance: (ex) => {
     const done = (ex as unknown as { authenticate(p: Record<string, unknown>): Promise<unknown> }).authenticate({
       type: 'spot',
@@ -133,6 +148,7 @@ const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
     client?.futures?.['authenticate:signature:spot']?.catch(() => undefined);
     return done;
   },
+  kraken: (ex, call, timeoutMs) => subscribeKrakenExecutions(ex, call, timeoutMs),
 };
 /** How long to wait after a rate-limit refusal that carries no Retry-After, per exchange. */
 const RATE_LIMIT_WAIT_MS: Record<string, number> = { kraken: KRAKEN_RATE_LIMIT_WAIT_MS };
@@ -168,6 +184,8 @@ export class CcxtVenue implements Venue {
   /** The pending or settled user-data subscription, shared by every feed; cleared when a feed sees it drop. */
   private userReady: Promise<void> | undefined;
   private readonly userFeeds = new Set<UserFeed<unknown>>();
+  /** Kraken: whole orders from the `executions` channel's partial events. */
+  private readonly krakenOrders = new KrakenExecutionOrders();
   private readonly lastPrices = new Map<string, number>();
   /** Futures mode: positions, leverage, margin mode, funding (undefined on spot). */
   private readonly futures: CcxtFutures | undefined;
@@ -199,6 +217,9 @@ export class CcxtVenue implements Venue {
       options: { ...(EXCHANGE_DEFAULTS[id] ?? {}), ...(opts.options ?? {}) },
     });
     if (opts.sandbox) ex.setSandboxMode(true);
+    // Kraken's subscribe acknowledgement confirms the user-data stream; ccxt's kraken ignores it.
+    if (id === 'kraken' && typeof (ex as unknown as { handleMessage?: unknown }).handleMessage === 'function')
+      hookKrakenSubscribeAcks(ex);
     if (id === 'kraken') {
       // Kraken refuses a nonce not above the last it saw: two calls in one millisecond would share ccxt's ms nonce.
       let last = 0;
@@ -228,8 +249,9 @@ export class CcxtVenue implements Venue {
     this.futures = futures ? new CcxtFutures(ex, id, opts.futures ?? {}, (fn) => this.call(fn)) : undefined;
     // Futures market data and user data are polled over REST (their WebSocket streams are left out: docs/venues.md).
     this.streaming = !futures && !opts.disableStreaming && !!has.ws && !!has.watchTicker;
+    // `userStream: true` streams orders and fills even where market data is polled (the Kraken mode serves none).
     this.userStreaming =
-      this.streaming &&
+      (this.streaming || (opts.userStream === true && !futures && !!has.ws)) &&
       opts.userStream !== false &&
       !!USER_STREAM_READY[id] &&
       !!has.watchOrders &&
@@ -773,7 +795,11 @@ export class CcxtVenue implements Venue {
     return this.userFeed<VenueOrder[]>(
       'orders',
       () => ({
-        next: async () => (await this.exchange.watchOrders()).map((o) => this.remember(o)),
+        next: async () => {
+          if (this.id !== 'kraken') return (await this.exchange.watchOrders()).map((o) => this.remember(o));
+          this.requireKrakenExecutions();
+          return this.krakenOrders.fold(await this.exchange.watchOrders()).map((o) => this.remember(o));
+        },
         unwatch: this.unwatcher('unWatchOrders', () => this.exchange.unWatchOrders()),
       }),
       pollOnce,
@@ -804,14 +830,14 @@ export class CcxtVenue implements Venue {
     return this.userFeed<VenueFill[]>(
       'fills',
       () => ({
-        next: async () =>
-          (await this.exchange.watchMyTrades()).map((t) => {
+        next: async () => {
+          if (this.id === 'kraken') this.requireKrakenExecutions();
+          return (await this.exchange.watchMyTrades()).map((t) => {
             this.touchedSymbols.add(t.symbol ?? '');
             // The stream's execution report carries the client id even before the placement's answer arrived.
-            const info = t.info as Record<string, unknown> | undefined;
-            const cid = this.clientIds.get(`#${t.order}`) ?? (typeof info?.c === 'string' ? info.c : undefined);
-            return this.fillOf(t, cid);
-          }),
+            return this.fillOf(t, this.clientIds.get(`#${t.order}`) ?? this.streamedClientId(t));
+          });
+        },
         unwatch: this.unwatcher('unWatchMyTrades', () => this.exchange.unWatchMyTrades()),
       }),
       pollOnce,
@@ -858,13 +884,28 @@ export class CcxtVenue implements Venue {
     };
   }
 
+  // The client order id in a streamed execution: Binance's report `c`; Kraken's `cl_ord_id`, back to ours.
+  private streamedClientId(t: Trade): string | undefined {
+    const info = t.info as Record<string, unknown> | undefined;
+    if (this.id === 'kraken')
+      return typeof info?.cl_ord_id === 'string' ? (this.krakenIds.get(info.cl_ord_id) ?? info.cl_ord_id) : undefined;
+    return typeof info?.c === 'string' ? info.c : undefined;
+  }
+
+  // Kraken: ccxt would open a new connection on its own after a drop, unconfirmed (and without the snapshot): end the
+  // stream instead, so the feed subscribes again, confirmed, and reconciles.
+  private requireKrakenExecutions(): void {
+    if (!krakenExecutionsConfirmed(this.exchange))
+      throw new ccxt.NetworkError('kraken: the executions subscription is gone (connection closed)');
+  }
+
   // One user-data subscription for all feeds of this instance (single flight), confirmed by the exchange.
   private userStreamReady(): Promise<void> {
     if (!this.userReady) {
       const ready = USER_STREAM_READY[this.id];
       const p = this.connect().then(async () => {
         try {
-          await ready?.(this.exchange);
+          await ready?.(this.exchange, (fn) => this.call(fn), this.opts.timeoutMs ?? 10_000);
         } catch (err) {
           throw mapCcxtError(err, this.id);
         }

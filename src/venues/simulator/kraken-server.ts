@@ -1,13 +1,17 @@
 /**
  * The simulator's Kraken-speaking mode: a loopback HTTP server speaking the part of Kraken's spot REST API that ccxt's
- * `kraken` class calls for our venue methods, over the same matching core (`SimExchange`) as the Binance mode.
+ * `kraken` class calls for our venue methods, and Kraken's private WebSocket v2 (`executions`, authenticated by a
+ * `GetWebSocketsToken` token), over the same matching core (`SimExchange`) as the Binance mode.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BinanceApiError, SimExchange, type SimExchangeOptions, type SimOrder } from './exchange.js';
+import { WebSocketServer } from 'ws';
 import { isKrakenClientOrderId } from '../ccxt/kraken.js';
+import { BinanceApiError, SimExchange, type SimExchangeOptions, type SimOrder } from './exchange.js';
 import { FaultController } from './faults.js';
+import { RequestIntake, type RequestLogEntry } from './http-intake.js';
+import { v2Asset } from './kraken-executions.js';
 import {
   assetJson,
   assetPairJson,
@@ -29,7 +33,7 @@ import {
   tradeTxid,
   vol,
 } from './kraken-format.js';
-import { readBody, type RequestLogEntry } from './server.js';
+import { KrakenPrivateWs } from './kraken-ws.js';
 
 /** Options of `startKrakenSimulator`. */
 export interface KrakenSimulatorOptions extends Omit<SimExchangeOptions, 'markets' | 'feeIn'> {
@@ -51,6 +55,10 @@ export interface KrakenSimulatorOptions extends Omit<SimExchangeOptions, 'market
    * window, above (highest − window) and not used before. Clients that send requests concurrently need a window.
    */
   nonceWindow?: number;
+  /** WebSocket token validity before use, on the exchange clock (default 15 min, as Kraken). */
+  wsTokenTtlMs?: number;
+  /** Heartbeat period of a subscribed private WebSocket (default 1 000 ms; 0 = none). */
+  wsHeartbeatMs?: number;
 }
 
 /** A running Kraken-speaking simulator. */
@@ -69,7 +77,11 @@ export interface KrakenSimulatorHandle {
   tick(n?: number): void;
   /** Moves a pair's mid price (pair id, e.g. `XXBTZUSD`). */
   setPrice(pair: string, price: number): void;
-  /** The `urls.api` entries to give a ccxt kraken instance so it talks to this simulator. */
+  /** The private WebSocket v2 URL (`ws://127.0.0.1:<port>/v2`, Kraken's `wss://ws-auth.kraken.com/v2`). */
+  readonly wsUrl: string;
+  /** The private WebSocket: tokens issued, subscriptions, connections. */
+  readonly ws: KrakenPrivateWs;
+  /** The `urls.api` entries to give a ccxt kraken instance so it talks to this simulator (REST and `ws`). */
   ccxtUrls(): Record<string, unknown>;
   /** HTTP requests received for `path` (e.g. `/0/private/TradesHistory`). */
   requestCount(path: string): number;
@@ -82,6 +94,26 @@ const OHLC_INTERVALS = new Set([1, 5, 15, 30, 60, 240, 1440, 10080, 21600]);
 const OHLC_MAX = 720;
 const PRIVATE = '/0/private/';
 const PUBLIC = '/0/public/';
+/** Path of the private WebSocket v2. */
+const WS_PATH = '/v2';
+/** Core client id prefix of an order placed without `cl_ord_id`. */
+const NO_CLIENT_ID = 'krakensim-';
+
+/** The private WebSocket v2 URL of a Kraken simulator at `url`. */
+export function krakenWsUrl(url: string): string {
+  return `${url.replace(/^http/, 'ws')}${WS_PATH}`;
+}
+
+/**
+ * The `urls.api` entries that point ccxt's kraken at a Kraken simulator at `url`: REST (ccxt appends `/0/public/...`)
+ * and the private WebSocket. ccxt's `ws.private` (v1, never connected: nothing upgrades there) only keys its token
+ * cache, and it subscribes over `privateV2`; the public sockets are left out, as the simulator serves no market data
+ * over WebSocket.
+ */
+export function krakenCcxtUrls(url: string): Record<string, unknown> {
+  // As on Kraken, v1's private URL is the host and v2's adds `/v2`: the token cache outlives a v2 connection.
+  return { public: url, private: url, ws: { private: url.replace(/^http/, 'ws'), privateV2: krakenWsUrl(url) } };
+}
 
 /** Starts the Kraken-speaking simulator on 127.0.0.1 and resolves once it listens. */
 export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): Promise<KrakenSimulatorHandle> {
@@ -100,12 +132,10 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
   const secret = opts.secret ?? DEFAULT_SECRET;
   const secretBytes = Buffer.from(secret, 'base64');
   const nonceWindow = opts.nonceWindow ?? 0;
-  const requests: RequestLogEntry[] = [];
-  const hung = new Set<ServerResponse>();
+  const intake = new RequestIntake(faults);
   const pairById = new Map(pairs.map((p) => [p.symbol, p]));
   const pairByAlt = new Map(pairs.map((p) => [p.altname, p]));
-  // The `cl_ord_id` each order was placed with (Kraken echoes it only when one was given).
-  const clientIds = new Map<number, string>();
+  const assetById = new Map(assets.map((a) => [a.id, a]));
   let highestNonce = -1;
   const usedNonces = new Set<number>();
 
@@ -115,32 +145,34 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
     return p;
   };
   const pairOfOrder = (o: SimOrder): KrakenPairSpec => pairOf(o.symbol);
-
-  const send = (entry: RequestLogEntry, res: ServerResponse, status: number, body: string, type: string) => {
-    entry.status = status;
-    res.writeHead(status, { 'Content-Type': type });
-    res.end(body);
-  };
+  // The `cl_ord_id` an order was placed with (Kraken echoes it only when one was given); an order placed without one
+  // carries a core client id Kraken never shows.
+  const clientIdOf = (o: SimOrder): string | undefined =>
+    o.clientOrderId.startsWith(NO_CLIENT_ID) ? undefined : o.clientOrderId;
+  const privateWs = new KrakenPrivateWs({
+    exchange,
+    contextOf: (o, now) => {
+      const pair = pairOfOrder(o);
+      return {
+        pair,
+        quoteAsset: v2Asset(assetById.get(pair.quote)?.altname ?? pair.quote),
+        clientOrderId: clientIdOf(o),
+        now,
+      };
+    },
+    ...(opts.wsTokenTtlMs !== undefined ? { tokenTtlMs: opts.wsTokenTtlMs } : {}),
+    ...(opts.wsHeartbeatMs !== undefined ? { heartbeatMs: opts.wsHeartbeatMs } : {}),
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const method = req.method ?? 'GET';
-    const path = url.pathname;
-    const body = await readBody(req);
-    const entry: RequestLogEntry = { method, path, status: 0, time: Date.now() };
-    requests.push(entry);
-    const latency = faults.nextLatencyMs();
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    const fault = faults.take(method, path, ['status', 'rateLimit', 'hang']);
+    const r = await intake.receive(req);
+    const { url, method, path, body, fault } = r;
     // Kraken sits behind a CDN: an outage is an HTML 5xx page.
     if (fault?.kind === 'status')
-      return send(entry, res, fault.status, '<html><body>Service Unavailable</body></html>', 'text/html');
-    if (fault?.kind === 'hang' && !fault.execute) {
-      entry.status = -1;
-      hung.add(res);
-      res.on('close', () => hung.delete(res));
-      return;
-    }
+      return intake.send(r, res, fault.status, '<html><body>Service Unavailable</body></html>', {
+        'Content-Type': 'text/html',
+      });
+    if (fault?.kind === 'hang' && !fault.execute) return intake.hold(r, res);
     let out: { error: string[]; result?: unknown };
     try {
       // Kraken refuses over its limit inside the envelope with HTTP 200, and says nothing of how long to wait.
@@ -162,14 +194,9 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
       else if (err instanceof BinanceApiError) out = { error: [krakenError(err)] };
       else throw err;
     }
-    if (fault?.kind === 'hang') {
-      // The work is done but the answer never comes.
-      entry.status = -1;
-      hung.add(res);
-      res.on('close', () => hung.delete(res));
-      return;
-    }
-    send(entry, res, 200, JSON.stringify(out), 'application/json; charset=utf-8');
+    // The work is done but the answer never comes.
+    if (fault?.kind === 'hang') return intake.hold(r, res);
+    intake.send(r, res, 200, JSON.stringify(out), { 'Content-Type': 'application/json; charset=utf-8' });
   };
 
   // Kraken: API-Sign = base64(HMAC-SHA512(base64-decoded secret, path + SHA256(nonce + POST body))); nonce increasing.
@@ -262,11 +289,11 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
   const isOpen = (o: SimOrder) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
   const byClientId = (p: URLSearchParams) => {
     const cid = p.get('cl_ord_id');
-    return (o: SimOrder) => cid === null || clientIds.get(o.orderId) === cid;
+    return (o: SimOrder) => cid === null || clientIdOf(o) === cid;
   };
   const ordersJson = (list: SimOrder[], withTrades: boolean) =>
     Object.fromEntries(
-      list.map((o) => [orderTxid(o.orderId), orderJson(o, pairOfOrder(o), clientIds.get(o.orderId), withTrades)]),
+      list.map((o) => [orderTxid(o.orderId), orderJson(o, pairOfOrder(o), clientIdOf(o), withTrades)]),
     );
 
   const privateRoute = (name: string, p: URLSearchParams, method: string, path: string): unknown => {
@@ -284,6 +311,8 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
         );
       case 'AddOrder':
         return addOrder(p, method, path);
+      case 'GetWebSocketsToken':
+        return privateWs.issueToken();
       case 'CancelOrder': {
         const txid = p.get('txid');
         const cid = p.get('cl_ord_id');
@@ -356,7 +385,7 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
     const cid = p.get('cl_ord_id') ?? undefined;
     if (cid !== undefined && !isKrakenClientOrderId(cid))
       throw new KrakenApiError('EGeneral:Invalid arguments:cl_ord_id');
-    if (cid !== undefined && exchange.openOrders().some((o) => clientIds.get(o.orderId) === cid))
+    if (cid !== undefined && exchange.openOrders().some((o) => clientIdOf(o) === cid))
       throw new KrakenApiError('EOrder:Duplicate order');
     const tif = (p.get('timeinforce') ?? 'GTC').toUpperCase();
     if (tif !== 'GTC' && tif !== 'IOC') throw new KrakenApiError('EGeneral:Invalid arguments:timeinforce');
@@ -389,9 +418,8 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
         ...(shape.type === 'LIMIT' || shape.type === 'STOP_LOSS_LIMIT' ? { timeInForce: tif } : {}),
       },
       // The core wants a unique id among open orders; an order without cl_ord_id gets one Kraken never shows.
-      cid ?? `krakensim-${exchange.orders.length}-${Math.random().toString(36).slice(2, 10)}`,
+      cid ?? `${NO_CLIENT_ID}${exchange.orders.length}-${Math.random().toString(36).slice(2, 10)}`,
     );
-    if (cid !== undefined) clientIds.set(o.orderId, cid);
     const json = orderJson(o, pair, cid, false);
     return { descr: { order: (json.descr as { order: string }).order }, txid: [orderTxid(o.orderId)] };
   };
@@ -404,6 +432,23 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
       }
     });
   });
+  // The private WebSocket v2 at `/v2` (Kraken: `wss://ws-auth.kraken.com/v2`); nothing else upgrades.
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path !== WS_PATH) {
+      socket.destroy();
+      return;
+    }
+    if (faults.refuseWebSockets) {
+      // An outage of the WebSocket service: the upgrade itself fails, as behind a load balancer with no backend.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => privateWs.accept(ws));
+  });
+  faults.setUserDataDropHandler(() => privateWs.drop());
+  faults.setDropHandler(() => privateWs.drop());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -415,23 +460,26 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
 
   return {
     url,
+    wsUrl: krakenWsUrl(url),
+    ws: privateWs,
     apiKey,
     secret,
     state: exchange,
     faults,
-    requests,
+    requests: intake.requests,
     tick(n = 1) {
       for (let i = 0; i < n; i++) exchange.tick(interval || 100);
     },
     setPrice(pair, mid) {
       exchange.setPrice(pair, mid);
     },
-    ccxtUrls: () => ({ public: url, private: url }),
-    requestCount: (path) => requests.filter((r) => r.path === path).length,
+    ccxtUrls: () => krakenCcxtUrls(url),
+    requestCount: (path) => intake.count(path),
     async close() {
       if (timer) clearInterval(timer);
-      for (const res of hung) res.destroy();
-      hung.clear();
+      privateWs.drop();
+      intake.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

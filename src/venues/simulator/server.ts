@@ -22,6 +22,7 @@ import {
   type SimExchangeOptions,
 } from './exchange.js';
 import { FaultController } from './faults.js';
+import { type ReceivedRequest, RequestIntake, type RequestLogEntry } from './http-intake.js';
 import { futuresCcxtUrls, SimFutures, type SimFuturesOptions } from './futures-routes.js';
 import type { SimMarket } from './market-model.js';
 import { SimUserData } from './user-data.js';
@@ -47,13 +48,7 @@ export interface SimulatorOptions extends SimExchangeOptions {
   futures?: SimFuturesOptions;
 }
 
-/** One request the server received (tests count attempts with it). */
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  status: number;
-  time: number;
-}
+export type { RequestLogEntry } from './http-intake.js';
 
 /** A running simulator. */
 export interface SimulatorHandle {
@@ -109,7 +104,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const requestClock = opts.requestClock ?? exchange.now;
   const apiKey = opts.apiKey ?? 'sim-key';
   const secret = opts.secret ?? 'sim-secret';
-  const requests: RequestLogEntry[] = [];
+  const intake = new RequestIntake(faults);
   const userData = new SimUserData({
     exchange,
     apiKey,
@@ -117,38 +112,29 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     requestClock,
     ...(opts.listenKeyTtlMs !== undefined ? { listenKeyTtlMs: opts.listenKeyTtlMs } : {}),
   });
-  const hung = new Set<ServerResponse>();
   const conns = new Set<Conn>();
   const lastBook = new Map<string, { id: number; bids: Map<number, number>; asks: Map<number, number> }>();
   for (const m of exchange.markets.values()) lastBook.set(m.spec.symbol, snapshotBook(m));
 
   const send = (
-    entry: RequestLogEntry,
+    r: ReceivedRequest,
     res: ServerResponse,
     status: number,
     body: unknown,
     headers: Record<string, string> = {},
-  ) => {
-    entry.status = status;
-    res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', ...headers });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
+  ) =>
+    intake.send(r, res, status, typeof body === 'string' ? body : JSON.stringify(body), {
+      'Content-Type': 'application/json;charset=UTF-8',
+      ...headers,
+    });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const method = req.method ?? 'GET';
-    const path = url.pathname;
-    const body = await readBody(req);
-    const entry: RequestLogEntry = { method, path, status: 0, time: Date.now() };
-    requests.push(entry);
-    const latency = faults.nextLatencyMs();
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    const fault = faults.take(method, path, ['status', 'rateLimit', 'hang']);
-    if (fault?.kind === 'status')
-      return send(entry, res, fault.status, '<html><body>Service Unavailable</body></html>');
+    const r = await intake.receive(req);
+    const { url, method, path, body, fault } = r;
+    if (fault?.kind === 'status') return send(r, res, fault.status, '<html><body>Service Unavailable</body></html>');
     if (fault?.kind === 'rateLimit') {
       return send(
-        entry,
+        r,
         res,
         429,
         { code: -1003, msg: 'Too many requests; current limit of IP is 6000 requests per minute.' },
@@ -158,13 +144,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : '';
     const params = new URLSearchParams(rawQuery);
     for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
-    if (fault?.kind === 'hang' && !fault.execute) {
-      // Lost on the way in: nothing happens and no answer comes.
-      entry.status = -1;
-      hung.add(res);
-      res.on('close', () => hung.delete(res));
-      return;
-    }
+    // Lost on the way in: nothing happens and no answer comes.
+    if (fault?.kind === 'hang' && !fault.execute) return intake.hold(r, res);
     let status = 200;
     let out: unknown;
     try {
@@ -179,15 +160,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       status = err.status;
       out = { code: err.code, msg: err.message };
     }
-    if (fault?.kind === 'hang') {
-      // Lost on the way out: the work is done but the answer never comes; the client can only time out.
-      entry.status = -1;
-      hung.add(res);
-      res.on('close', () => hung.delete(res));
-      return;
-    }
+    // Lost on the way out: the work is done but the answer never comes; the client can only time out.
+    if (fault?.kind === 'hang') return intake.hold(r, res);
     broadcast();
-    send(entry, res, status, out);
+    send(r, res, status, out);
   };
 
   const route = (method: string, path: string, p: URLSearchParams): unknown => {
@@ -540,7 +516,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     state: exchange,
     futures,
     faults,
-    requests,
+    requests: intake.requests,
     tick(n = 1) {
       for (let i = 0; i < n; i++) {
         exchange.tick(interval || 100);
@@ -565,14 +541,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     wsConnections: () => conns.size + userData.connections(),
     userData,
-    requestCount: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
+    requestCount: (method, path) => intake.count(path, method),
     async close() {
       if (timer) clearInterval(timer);
       for (const c of conns) c.ws.terminate();
       conns.clear();
       userData.drop();
-      for (const res of hung) res.destroy();
-      hung.clear();
+      intake.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -592,16 +567,6 @@ function snapshotBook(m: SimMarket): { id: number; bids: Map<number, number>; as
     bids: new Map(m.bids.map((l) => [l.price, l.qty])),
     asks: new Map(m.asks.map((l) => [l.price, l.qty])),
   };
-}
-
-/** The whole body of a request as UTF-8 (both simulator modes read it before routing). */
-export function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 // Binance: HMAC-SHA256 of totalParams (query string + body, without the signature) with the secret, hex.
