@@ -367,6 +367,7 @@ function restoreFilled(order: Order, fills: readonly Fill[]): void {
   const avg = q.isZero() ? ZERO : notional.div(q);
   const x = orderDecimals(order);
   x.filledQuantity = decimalText(q);
+  x.notional = decimalText(notional);
   x.averageFillPrice = decimalText(avg);
   x.fees = decimalText(fees);
   order.filledQuantity = q.toNumber();

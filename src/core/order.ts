@@ -62,6 +62,11 @@ export interface OrderDecimals {
   filledQuantity: string;
   /** Σ price × quantity / Σ quantity of the fills (the division rounds at the 40th significant digit). */
   averageFillPrice: string;
+  /**
+   * Σ price × quantity of the fills, exact: the average is always one division of it, never a running rounding.
+   * Absent on an order read from the store (not stored): then taken as average × filled quantity.
+   */
+  notional?: string;
   /** The exact sum of the fees in quote currency. */
   fees: string;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExactExecution } from '../core/fill.js';
 import { decimalText, exact } from '../core/money.js';
@@ -96,6 +97,50 @@ describe('ExecutionEngine: exact running sums on the paper and live paths', () =
     expect(o.exact?.averageFillPrice).toBe(decimalText(exact('4').div(3)));
     expect(o.exact?.averageFillPrice).toBe('1.333333333333333333333333333333333333333');
     expect(o.status).toBe('filled');
+  });
+
+  it('property: any split of an order into partial fills of whole lots completes it exactly on the last fill', () => {
+    const lots = ['0.00000001', '0.001', '0.1', '1'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...lots),
+        fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 10_000_000 }), { minLength: 40, maxLength: 40 }),
+        (lotText, parts, ticks) => {
+          const { venue, exec } = setup();
+          const lot = exact(lotText);
+          const total = parts.reduce((s, p) => s.plus(lot.mul(p)), exact(0));
+          const o = exec.submit({
+            strategyId: 's',
+            symbol: 'BTC/USDT',
+            side: 'buy',
+            type: 'limit',
+            quantity: total.toNumber(),
+            price: 1e6,
+          });
+          o.exact = { quantity: decimalText(total), filledQuantity: '0', averageFillPrice: '0', fees: '0' };
+          let notional = exact(0);
+          parts.forEach((p, k) => {
+            expect(o.status).not.toBe('filled');
+            const q = lot.mul(p);
+            const price = exact(ticks[k]).div(100);
+            notional = notional.plus(price.mul(q));
+            // The double of each part is what a float sum would add up; the exact part decides.
+            venue.listener.onFill(o, price.toNumber(), q.toNumber(), 0, 'maker', k, undefined, {
+              price,
+              executed: q,
+              booked: q,
+              fee: exact(0),
+            });
+          });
+          expect(o.status).toBe('filled');
+          expect(o.exact?.filledQuantity).toBe(decimalText(total));
+          expect(o.exact?.averageFillPrice).toBe(decimalText(notional.div(total)));
+          expect(o.filledQuantity).toBe(total.toNumber());
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('a backtest fill (no exact amounts) keeps the double path and leaves the order without exact decimals', () => {

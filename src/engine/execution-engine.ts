@@ -322,11 +322,13 @@ export class ExecutionEngine implements VenueListener {
 export function orderDecimals(order: Order): OrderDecimals {
   let x = order.exact;
   if (x === undefined) {
+    // A new order (every placement) has nothing filled: its zeros need no decimal reading.
+    const text = (v: number, what: string) => (v === 0 ? '0' : decimalText(exactOf(v, what)));
     x = {
       quantity: decimalText(exactOf(order.quantity, 'order quantity')),
-      filledQuantity: decimalText(exactOf(order.filledQuantity, 'order filled quantity')),
-      averageFillPrice: decimalText(exactOf(order.averageFillPrice, 'order average fill price')),
-      fees: decimalText(exactOf(order.fees, 'order fees')),
+      filledQuantity: text(order.filledQuantity, 'order filled quantity'),
+      averageFillPrice: text(order.averageFillPrice, 'order average fill price'),
+      fees: text(order.fees, 'order fees'),
     };
     if (order.price !== undefined) x.price = decimalText(exactOf(order.price, 'order price'));
     if (order.stopPrice !== undefined) x.stopPrice = decimalText(exactOf(order.stopPrice, 'order stop price'));
@@ -344,13 +346,14 @@ function addExactFill(order: Order, fill: ExactExecution): boolean {
   const x = orderDecimals(order);
   const before = exactOf(x.filledQuantity, 'order filled quantity');
   const filled = before.plus(fill.executed);
-  const avg = filled.isZero()
-    ? exactOf(x.averageFillPrice, 'order average fill price')
-    : exactOf(x.averageFillPrice, 'order average fill price')
-        .mul(before)
-        .plus(fill.price.mul(fill.executed))
-        .div(filled);
+  const notionalBefore =
+    x.notional !== undefined
+      ? exactOf(x.notional, 'order notional')
+      : exactOf(x.averageFillPrice, 'order average fill price').mul(before);
+  const notional = notionalBefore.plus(fill.price.mul(fill.executed));
+  const avg = filled.isZero() ? exactOf(x.averageFillPrice, 'order average fill price') : notional.div(filled);
   const fees = exactOf(x.fees, 'order fees').plus(fill.fee);
+  x.notional = decimalText(notional);
   x.filledQuantity = decimalText(filled);
   x.averageFillPrice = decimalText(avg);
   x.fees = decimalText(fees);
