@@ -93,6 +93,17 @@ describe('live runtime on the simulator', () => {
     expect(status.positions[0].quantity).toBeCloseTo(0.00999, 8);
     expect(status.openOrders.some((o: { tag?: string }) => o.tag === 'protective_stop')).toBe(true);
     expect(status.recentFills.length).toBe(1);
+    // The exact decimals beside the numbers (docs/money.md): the credited 0.00999 with no float residue.
+    expect(status.positions[0].exact).toEqual({ quantity: '0.00999', averagePrice: expect.any(String) });
+    expect(Number(status.positions[0].exact.averagePrice)).toBe(status.positions[0].averagePrice);
+    expect(status.recentFills[0].exact.quantity).toBe('0.00999');
+    expect(Number(status.deployments[0].exact.cash)).toBe(status.deployments[0].cash);
+    const stopOrder = status.openOrders.find((o: { tag?: string }) => o.tag === 'protective_stop');
+    expect(stopOrder.exact.quantity).toBe('0.00999');
+    // GET /api/positions serves the control port's positions.
+    const [held] = await runtime.control.positions();
+    expect(held.exact?.quantity).toBe('0.00999');
+    expect(Number(held.exact?.entryPrice)).toBe(held.entryPrice);
 
     // An exit shrinks the position: the account holds other BTC, so the stop stays while the sell runs, then resizes.
     const exit = engine.submitIntent({

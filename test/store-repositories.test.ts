@@ -103,7 +103,19 @@ for (const backend of backends()) {
       });
       await store.orders.upsert(o);
       const back = await store.orders.get('o1');
-      expect(back).toEqual(o);
+      // An order without exact decimals (not from the live bridge) is stored as its doubles' text and read back
+      // with that text as its exact decimals.
+      expect(back).toEqual({
+        ...o,
+        exact: {
+          quantity: '0.30000000000000004',
+          price: '0.00000001',
+          stopPrice: '123456789.123456',
+          filledQuantity: '0',
+          averageFillPrice: '0',
+          fees: '0',
+        },
+      });
       expect(back?.quantity).toBe(0.30000000000000004);
       const raw = await store.db
         .selectFrom('orders')
@@ -175,10 +187,56 @@ for (const backend of backends()) {
       const f = fill('f1', 'o1', { venueTradeId: 'vt-1' });
       await store.fills.insert(f);
       await store.fills.insert({ ...f, price: 1 });
-      expect(await store.fills.byOrder('o1')).toEqual([f]);
+      expect(await store.fills.byOrder('o1')).toEqual([
+        { ...f, exact: { price: '30000.5', quantity: '0.05', fee: '0.0015' } },
+      ]);
       expect(await store.fills.count()).toBe(1);
       expect(await store.fills.list({ from: f.time, to: f.time + 1 })).toHaveLength(1);
       expect(await store.fills.list({ from: f.time + 1 })).toHaveLength(0);
+    });
+
+    it("writes a paper or live order's and fill's exact decimals as their text and reads them back exact", async () => {
+      // The doubles carry float residue (0.1 + 0.2, ten partial fills of 0.1); the exact text does not.
+      const avg = '30000.33333333333333333333333333333333333';
+      const o = order('x1', {
+        quantity: 0.1 + 0.2,
+        price: 30_000.5,
+        filledQuantity: 0.1 + 0.2,
+        averageFillPrice: Number(avg),
+        fees: 0.1 + 0.2,
+        exact: {
+          quantity: '0.3',
+          price: '30000.5',
+          filledQuantity: '0.3',
+          averageFillPrice: avg,
+          fees: '0.3',
+        },
+      });
+      await store.orders.upsert(o);
+      const raw = await store.db
+        .selectFrom('orders')
+        .select(['quantity', 'filled_quantity', 'average_fill_price', 'fees'])
+        .where('id', '=', 'x1')
+        .executeTakeFirstOrThrow();
+      expect(raw).toEqual({ quantity: '0.3', filled_quantity: '0.3', average_fill_price: avg, fees: '0.3' });
+      const back = await store.orders.get('x1');
+      expect(back?.exact).toEqual(o.exact);
+      const f = fill('xf1', 'x1', {
+        price: 0.1 + 0.2,
+        quantity: 1e-8,
+        fee: 0.1 + 0.2,
+        exact: { price: '0.3', quantity: '0.00000001', fee: '0.3' },
+      });
+      await store.fills.insert(f);
+      const rawFill = await store.db
+        .selectFrom('fills')
+        .select(['price', 'quantity', 'fee'])
+        .where('id', '=', 'xf1')
+        .executeTakeFirstOrThrow();
+      expect(rawFill).toEqual({ price: '0.3', quantity: '0.00000001', fee: '0.3' });
+      const [backFill] = await store.fills.byOrder('x1');
+      expect(backFill.exact).toEqual({ price: '0.3', quantity: '0.00000001', fee: '0.3' });
+      expect(backFill.price).toBe(0.3);
     });
 
     it('accepts a batch that repeats the same order or fill (latest snapshot wins, one row each)', async () => {

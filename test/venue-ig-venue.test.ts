@@ -236,11 +236,14 @@ describe('IgVenue against the IG simulator', () => {
     expect((await rejection(venue.placeOrder(sell))).retryable).toBe(true);
     const settled = await venue.fetchOrder({ symbol: SYMBOL, clientOrderId: sell.clientOrderId });
     expect(settled).toMatchObject({ status: 'expired', filledQuantity: 2, averagePrice: 11_000.2 });
+    // IG's numbers read as their decimals, the average an exact division (docs/money.md).
+    expect(settled?.exact).toEqual({ filledQuantity: '2', averagePrice: '11000.2' });
     expect(alerts.some((a) => a.includes('answer to closing 2') && a.includes('was lost'))).toBe(true);
     expect((await venue.placeOrder(sell)).status).toBe('expired'); // no second close, no short opened
     expect(sim.positions).toEqual([]);
     const fills = (await venue.fetchFills(SYMBOL)).filter((f) => f.clientOrderId === sell.clientOrderId);
     expect(fills.map((f) => [f.side, f.quantity, f.price])).toEqual([['sell', 2, 11_000.2]]);
+    expect(fills[0].exact).toEqual({ price: '11000.2', quantity: '2', fee: '0' });
     // Nothing dealt (refused before the answer could be lost): forgotten, so placing again is safe.
     sim.failNext(503, 'error.sim.unavailable');
     const lonely = { ...req, clientOrderId: cid('lost'), quantity: 1 };

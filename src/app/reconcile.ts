@@ -6,7 +6,10 @@
  */
 import type { EventBus } from '../core/events.js';
 import type { Instrument } from '../core/instrument.js';
+import type { Fill } from '../core/fill.js';
+import { decimalText, type Exact, exact, ZERO } from '../core/money.js';
 import { isTerminal, type Order } from '../core/order.js';
+import { orderDecimals } from '../engine/execution-engine.js';
 import type { Venue, VenueOrder } from '../core/venue.js';
 import { orderSubject, type Store } from '../store/index.js';
 import { type LiveVenueBridge, PROTECTIVE_STOP_TAG } from '../venues/live/bridge.js';
@@ -136,6 +139,8 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     if (tag !== undefined) order.tag = tag;
     order.filledQuantity = 0;
     order.averageFillPrice = 0;
+    order.exact = undefined;
+    orderDecimals(order);
     await o.journal.persistOrder(order, order.clientOrderId);
     o.bridge.adopt(order, order.clientOrderId, v.venueOrderId);
     if (v.filledQuantity > EPS) {
@@ -161,10 +166,13 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   };
   const looked = new Set<string>();
   // What each venue order executed, from the venue's own trades (booked fills are net of a fee taken in the base).
-  const executed = new Map<string, number>();
+  const executed = new Map<string, Exact>();
   for (const symbol of o.symbols) {
     const fills = await o.venue.fetchFills(symbol, from);
-    for (const f of fills) executed.set(f.venueOrderId, (executed.get(f.venueOrderId) ?? 0) + f.quantity);
+    for (const f of fills) {
+      const q = exact(f.exact?.quantity ?? f.quantity, 'venue fill quantity');
+      executed.set(f.venueOrderId, (executed.get(f.venueOrderId) ?? ZERO).plus(q));
+    }
     // A fill of an order the journal does not know: look its order up once; if it carries our prefix, it is ours.
     for (const f of fills) {
       if (prefix === undefined || o.bridge.knowsOrder(f.venueOrderId, f.clientOrderId)) continue;
@@ -209,7 +217,10 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
     // answer) while the quantity restored from them is net of a fee in the base asset: count what the venue's
     // trades executed, so a complete order is not reported as missing fills and its final state is recorded.
     const gross = executed.get(v.venueOrderId);
-    if (lo && gross !== undefined && gross > lo.filledQuantity) lo.filledQuantity = Number(gross.toFixed(12));
+    if (lo && gross?.gt(orderDecimals(lo).filledQuantity)) {
+      orderDecimals(lo).filledQuantity = decimalText(gross);
+      lo.filledQuantity = gross.toNumber();
+    }
     if (lo && v.filledQuantity > lo.filledQuantity + EPS) {
       await mismatch(
         'Fills missing after reconciliation',
@@ -342,19 +353,28 @@ async function comparePositions(
   }
 }
 
-function restoreFilled(order: Order, fills: readonly { price: number; quantity: number; fee: number }[]): void {
-  let q = 0;
-  let notional = 0;
-  let fees = 0;
+/** The order's filled quantity, average price and fees summed exactly from its stored fills (docs/money.md). */
+function restoreFilled(order: Order, fills: readonly Fill[]): void {
+  let q = ZERO;
+  let notional = ZERO;
+  let fees = ZERO;
   for (const f of fills) {
-    q += f.quantity;
-    notional += f.price * f.quantity;
-    fees += f.fee;
+    const fq = exact(f.exact?.quantity ?? f.quantity, 'fill quantity');
+    q = q.plus(fq);
+    notional = notional.plus(exact(f.exact?.price ?? f.price, 'fill price').mul(fq));
+    fees = fees.plus(exact(f.exact?.fee ?? f.fee, 'fill fee'));
   }
-  order.filledQuantity = q;
-  order.averageFillPrice = q > 0 ? notional / q : 0;
-  order.fees = fees;
-  if (q > EPS && order.status !== 'partially_filled' && q < order.quantity - EPS) order.status = 'partially_filled';
+  const avg = q.isZero() ? ZERO : notional.div(q);
+  const x = orderDecimals(order);
+  x.filledQuantity = decimalText(q);
+  x.notional = decimalText(notional);
+  x.averageFillPrice = decimalText(avg);
+  x.fees = decimalText(fees);
+  order.filledQuantity = q.toNumber();
+  order.averageFillPrice = avg.toNumber();
+  order.fees = fees.toNumber();
+  if (q.gt(EPS) && order.status !== 'partially_filled' && q.lt(exact(x.quantity).minus(EPS)))
+    order.status = 'partially_filled';
 }
 
 function adoptedOrder(v: VenueOrder, strategyId: string): Order {

@@ -40,9 +40,20 @@ export function exact(value: number | string | Exact, what = 'amount'): Exact {
   return value;
 }
 
+/**
+ * An exact decimal as plain text without exponent or trailing zeros (`"0.00000001"`, `"30000.5"`): how an exact
+ * amount travels between modules (`Order.exact`, `Fill.exact`, `VenueFill.exact`), into the store and on the API.
+ */
+export type DecimalText = string;
+
 /** An exact value as a plain decimal string without exponent or trailing zeros (`"0.00000001"`, `"30000.5"`). */
-export function decimalText(value: Exact): string {
+export function decimalText(value: Exact): DecimalText {
   return value.toFixed();
+}
+
+/** The decimal text of a value given as a number (read at 15 significant digits), a decimal string or an Exact. */
+export function decimalTextOf(value: number | string | Exact, what = 'amount'): DecimalText {
+  return exact(value, what).toFixed();
 }
 
 /** An exact value as the nearest double, for the parts of the platform that compute in doubles. */

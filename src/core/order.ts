@@ -47,6 +47,30 @@ export interface OrderIntent {
   correlationId?: string;
 }
 
+/**
+ * The exact decimals of an order (docs/money.md) as decimal text, set on the paper and live paths only (a backtest
+ * leaves `Order.exact` undefined and allocates nothing). The doubles beside them are their nearest readings.
+ */
+export interface OrderDecimals {
+  /** The quantity sent to the venue, on the lot. */
+  quantity: string;
+  /** The limit price sent, on the tick. */
+  price?: string;
+  /** The stop trigger sent, on the tick. */
+  stopPrice?: string;
+  /** The exact sum of the executed quantities. */
+  filledQuantity: string;
+  /** Σ price × quantity / Σ quantity of the fills (the division rounds at the 40th significant digit). */
+  averageFillPrice: string;
+  /**
+   * Σ price × quantity of the fills, exact: the average is always one division of it, never a running rounding.
+   * Absent on an order read from the store (not stored): then taken as average × filled quantity.
+   */
+  notional?: string;
+  /** The exact sum of the fees in quote currency. */
+  fees: string;
+}
+
 /** A live order tracked by the execution engine. Mutated only through `transitionOrder`. */
 export interface Order {
   id: string;
@@ -73,6 +97,8 @@ export interface Order {
   correlationId: string;
   /** Why the order was rejected/cancelled, when it was. */
   reason?: string;
+  /** The exact decimals (paper and live); undefined in a backtest. */
+  exact?: OrderDecimals;
 }
 
 /** The states an order may move to from each state. Terminal states have none. */

@@ -29,6 +29,11 @@ export interface VenueOrderRequest {
   stopPrice?: number;
   timeInForce?: TimeInForce;
   reduceOnly?: boolean;
+  /**
+   * The same amounts as exact decimal text, already on the instrument's grid (the live bridge sets them): an adapter
+   * sends these rather than re-deriving a decimal from the doubles.
+   */
+  exact?: { quantity: string; price?: string; stopPrice?: string };
 }
 
 /** An order as the venue reports it. */
@@ -46,6 +51,8 @@ export interface VenueOrder {
   stopPrice?: number;
   createdAt: number;
   updatedAt: number;
+  /** The decimal text the venue sent for the amounts, when the adapter had it (each field optional). */
+  exact?: { quantity?: string; filledQuantity?: string; averagePrice?: string; price?: string; stopPrice?: string };
 }
 
 /** One execution as the venue reports it. */
@@ -61,6 +68,11 @@ export interface VenueFill {
   feeCurrency: string;
   liquidity: Liquidity;
   time: number;
+  /**
+   * The decimal text the venue sent (ccxt's raw fields, IG's and IBKR's numbers as their decimal), when the adapter
+   * had it; the live bridge reads these instead of the doubles (docs/money.md). Each field optional.
+   */
+  exact?: { price?: string; quantity?: string; fee?: string };
 }
 
 /** Refers to an order by the venue's id or ours. */

@@ -1,7 +1,7 @@
 import type { Tick } from '../core/bar.js';
 import { RiskLimitError } from '../core/errors.js';
 import type { ClosedTrade, EventBus, EventMap, EventName, RiskCheckInputs } from '../core/events.js';
-import type { Fill, Liquidity } from '../core/fill.js';
+import { type ExactExecution, type Fill, fillDecimals, type Liquidity } from '../core/fill.js';
 import { decimalsOf, type Instrument, roundToStep, stepUnits } from '../core/instrument.js';
 import type { Order, OrderIntent, OrderSide } from '../core/order.js';
 import { DEFAULT_STAKE, type StakeSpec } from '../core/run-spec.js';
@@ -769,6 +769,7 @@ export class Engine implements ExecutionSink, RiskActions {
     liquidity: Liquidity,
     time: number,
     executed = quantity,
+    exact?: ExactExecution,
   ): void {
     const s = this.slot(order.symbol);
     if (s === undefined) return;
@@ -776,7 +777,7 @@ export class Engine implements ExecutionSink, RiskActions {
     const before = pf.qty[s];
     const sideSign = order.side === 'buy' ? 1 : -1;
     // The round trip's row: its object is built only for a risk hook or a listener (else when the result is read).
-    const tradeRow = pf.book(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag);
+    const tradeRow = pf.book(s, sideSign, quantity, price, fee, time, exitReasonOf(order), order.tag, exact);
     this.fills++;
     if (this.fillLog !== null) {
       this.fillLog.push(time, s, order.side, price, quantity, fee, order.type, order.tag, liquidity);
@@ -810,6 +811,7 @@ export class Engine implements ExecutionSink, RiskActions {
         correlationId: order.correlationId,
       };
       if (executed !== quantity) fill.executedQuantity = executed;
+      if (exact !== undefined) fill.exact = fillDecimals(exact);
       this.emit('fill.executed.v1', order.correlationId, { fill });
       if (!this.riskIsPassThrough) this.risk.afterFill(fill, this.riskView);
       if (this.hasOnFill && !this.strategyStopped && order.strategyId === this.strategyId) {

@@ -1,6 +1,15 @@
 import type { EventBus, EventMap, EventName } from '../core/events.js';
-import type { Liquidity } from '../core/fill.js';
-import { isOpen, isTerminal, type Order, type OrderIntent, transitionOrder, validateIntent } from '../core/order.js';
+import type { ExactExecution, Liquidity } from '../core/fill.js';
+import { decimalText, exact as exactOf } from '../core/money.js';
+import {
+  isOpen,
+  isTerminal,
+  type Order,
+  type OrderDecimals,
+  type OrderIntent,
+  transitionOrder,
+  validateIntent,
+} from '../core/order.js';
 import type { Clock } from './clock.js';
 import type { ExecutionVenue, VenueListener } from './execution-venue.js';
 
@@ -8,7 +17,10 @@ import type { ExecutionVenue, VenueListener } from './execution-venue.js';
 export interface ExecutionSink {
   /** Any state change (submitted, accepted, partially filled, filled, cancelled, rejected, expired). */
   onOrderUpdate(order: Order): void;
-  /** One execution, already applied to the order's filled quantity and average price. */
+  /**
+   * One execution, already applied to the order's filled quantity and average price. `exact` (paper and live) is the
+   * same execution in exact decimals, to be booked instead of the doubles.
+   */
   onOrderFill(
     order: Order,
     price: number,
@@ -17,6 +29,7 @@ export interface ExecutionSink {
     liquidity: Liquidity,
     time: number,
     executed?: number,
+    exact?: ExactExecution,
   ): void;
   /** Why the execution cannot happen, or null (asked by simulated venues before each fill). */
   checkFill(order: Order, price: number, quantity: number, fee: number): string | null;
@@ -226,12 +239,17 @@ export class ExecutionEngine implements VenueListener {
     liquidity: Liquidity,
     time: number,
     booked = quantity,
+    exact?: ExactExecution,
   ): void {
-    const filledBefore = order.filledQuantity;
-    const filled = filledBefore + quantity;
-    order.averageFillPrice = (order.averageFillPrice * filledBefore + price * quantity) / filled;
-    order.filledQuantity = filled;
-    order.fees += fee;
+    let full: boolean;
+    if (exact === undefined) {
+      const filledBefore = order.filledQuantity;
+      const filled = filledBefore + quantity;
+      order.averageFillPrice = (order.averageFillPrice * filledBefore + price * quantity) / filled;
+      order.filledQuantity = filled;
+      order.fees += fee;
+      full = filled >= order.quantity * (1 - 1e-12);
+    } else full = addExactFill(order, exact);
     if (isTerminal(order.status)) {
       // A venue fill after we saw the order finish: the money moved, so book it and say so loudly.
       if (this.bus.hasSubscribers('venue.message.v1')) {
@@ -243,11 +261,10 @@ export class ExecutionEngine implements VenueListener {
         });
       }
     } else {
-      const full = filled >= order.quantity * (1 - 1e-12);
       transitionOrder(order, full ? 'filled' : 'partially_filled', time);
       if (full) this.removeOpen(order);
     }
-    this.sink.onOrderFill(order, price, booked, fee, liquidity, time, quantity);
+    this.sink.onOrderFill(order, price, booked, fee, liquidity, time, quantity, exact);
     this.changed(order);
   }
 
@@ -299,4 +316,49 @@ export class ExecutionEngine implements VenueListener {
   private publish<N extends EventName>(name: N, time: number, correlationId: string, payload: EventMap[N]): void {
     this.bus.publish({ name, time, correlationId, source: 'execution', payload });
   }
+}
+
+/** The order's exact decimals, started from its doubles (read at 15 digits) when nobody set them yet. */
+export function orderDecimals(order: Order): OrderDecimals {
+  let x = order.exact;
+  if (x === undefined) {
+    // A new order (every placement) has nothing filled: its zeros need no decimal reading.
+    const text = (v: number, what: string) => (v === 0 ? '0' : decimalText(exactOf(v, what)));
+    x = {
+      quantity: decimalText(exactOf(order.quantity, 'order quantity')),
+      filledQuantity: text(order.filledQuantity, 'order filled quantity'),
+      averageFillPrice: text(order.averageFillPrice, 'order average fill price'),
+      fees: text(order.fees, 'order fees'),
+    };
+    if (order.price !== undefined) x.price = decimalText(exactOf(order.price, 'order price'));
+    if (order.stopPrice !== undefined) x.stopPrice = decimalText(exactOf(order.stopPrice, 'order stop price'));
+    order.exact = x;
+  }
+  return x;
+}
+
+/**
+ * Paper and live: adds one execution to the order's exact running sums — filled quantity, average price
+ * (Σ price × quantity / Σ quantity) and fees — and reads the doubles from them. True when the exact sum has reached
+ * the exact order quantity (no epsilon: ten fills of 0.1 complete an order of 1).
+ */
+function addExactFill(order: Order, fill: ExactExecution): boolean {
+  const x = orderDecimals(order);
+  const before = exactOf(x.filledQuantity, 'order filled quantity');
+  const filled = before.plus(fill.executed);
+  const notionalBefore =
+    x.notional !== undefined
+      ? exactOf(x.notional, 'order notional')
+      : exactOf(x.averageFillPrice, 'order average fill price').mul(before);
+  const notional = notionalBefore.plus(fill.price.mul(fill.executed));
+  const avg = filled.isZero() ? exactOf(x.averageFillPrice, 'order average fill price') : notional.div(filled);
+  const fees = exactOf(x.fees, 'order fees').plus(fill.fee);
+  x.notional = decimalText(notional);
+  x.filledQuantity = decimalText(filled);
+  x.averageFillPrice = decimalText(avg);
+  x.fees = decimalText(fees);
+  order.filledQuantity = filled.toNumber();
+  order.averageFillPrice = avg.toNumber();
+  order.fees = fees.toNumber();
+  return filled.gte(exactOf(x.quantity, 'order quantity'));
 }

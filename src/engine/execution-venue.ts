@@ -1,4 +1,4 @@
-import type { Liquidity } from '../core/fill.js';
+import type { ExactExecution, Liquidity } from '../core/fill.js';
 import type { Order } from '../core/order.js';
 
 /** The current bar of one symbol as the kernel sees it (a reused object; fields are overwritten each bar). */
@@ -25,7 +25,8 @@ export interface VenueListener {
   /**
    * A (partial) execution. `fee` is in quote currency. `booked` is the quantity the account really received when
    * the venue took its fee in the asset bought (spot: a buy of 0.01 BTC credits 0.00999); the order advances by
-   * `quantity`, the position by `booked` (default `quantity`).
+   * `quantity`, the position by `booked` (default `quantity`). `exact` (paper and live: the bridge) is the same
+   * execution in exact decimals: the order's running sums and the account are then booked from it, not the doubles.
    */
   onFill(
     order: Order,
@@ -35,6 +36,7 @@ export interface VenueListener {
     liquidity: Liquidity,
     time: number,
     booked?: number,
+    exact?: ExactExecution,
   ): void;
   onCancelled(order: Order, reason: string, time: number): void;
   onRejected(order: Order, reason: string, time: number): void;

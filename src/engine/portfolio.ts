@@ -1,4 +1,5 @@
 import type { ClosedTrade } from '../core/events.js';
+import type { ExactExecution } from '../core/fill.js';
 import type { Position } from '../core/position.js';
 import { type Exact, exact } from '../core/money.js';
 import type { PortfolioView } from '../strategy/types.js';
@@ -231,8 +232,9 @@ export class Portfolio implements PortfolioView {
     time: number,
     exitReason: string,
     entryTag: string | undefined,
+    exactFill?: ExactExecution,
   ): ClosedTrade | null {
-    const row = this.book(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
+    const row = this.book(s, sideSign, quantity, price, fee, time, exitReason, entryTag, exactFill);
     return row < 0 ? null : this.tradeAt(row);
   }
 
@@ -272,7 +274,8 @@ export class Portfolio implements PortfolioView {
 
   /**
    * `applyFill` without building the trade object: the row of the round trip the fill closed (see `tradeAt`), or
-   * -1 when it closed none.
+   * -1 when it closed none. `exactFill` (paper and live) is the execution as exact decimals: the exact ledger books
+   * its credited quantity, price and fee rather than reading the doubles back.
    */
   book(
     s: number,
@@ -283,17 +286,19 @@ export class Portfolio implements PortfolioView {
     time: number,
     exitReason: string,
     entryTag: string | undefined,
+    exactFill?: ExactExecution,
   ): number {
     const row = this.bookDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
     const x = this.exact;
     if (x === null) return row;
-    // The double a fill arrives in is read as the decimal it stands for (15 significant digits, docs/money.md).
+    // Without exact amounts the double a fill arrives in is read as the decimal it stands for (15 significant
+    // digits, docs/money.md).
     x.applyFill(
       s,
       sideSign > 0 ? 1 : -1,
-      exact(quantity, 'fill quantity'),
-      exact(price, 'fill price'),
-      exact(fee, 'fee'),
+      exactFill?.booked ?? exact(quantity, 'fill quantity'),
+      exactFill?.price ?? exact(price, 'fill price'),
+      exactFill?.fee ?? exact(fee, 'fee'),
     );
     if (this.exactIsAuthority) this.readExact(x, s);
     return row;

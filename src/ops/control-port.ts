@@ -55,6 +55,8 @@ export interface ControlPosition {
   strategyId?: string;
   /** The venue id it is held at. */
   venue?: string;
+  /** The exact decimals of the booked position (paper and live), as decimal text: `quantity` is unsigned. */
+  exact?: { quantity: string; entryPrice: string };
 }
 
 /** Result of a state-changing command. `ok: false` means refused or failed; `message` says why. */

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { decimalText, exact } from '../core/money.js';
 
 /** A money amount or quantity as the caller holds it. */
 export type Amount = number | string | Decimal;
@@ -28,4 +29,13 @@ export function fromDecimalText(text: string): number {
 /** Reads a stored decimal string exactly, for accounting that must not round. */
 export function fromDecimalTextExact(text: string): Decimal {
   return new Decimal(text);
+}
+
+/**
+ * A stored decimal as exact decimal text (`DecimalText`: plain, no exponent or trailing zeros), as the domain's
+ * `exact` fields carry it. PostgreSQL's numeric text (`"0.10000000"`) and SQLite's text read the same. `what` names
+ * the column in the one-line error a corrupt value gives.
+ */
+export function exactText(text: string, what: string): string {
+  return decimalText(exact(text, what));
 }

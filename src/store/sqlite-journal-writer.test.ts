@@ -155,7 +155,13 @@ describe('SqliteJournalWriter', () => {
     // And the rows are what the guards promise (so both paths agreeing is not both being wrong).
     const o = await viaWriter.orders.get('kit-1');
     expect(o).toMatchObject({ status: 'filled', fees: 0.0001, reason: 'note', symbol: 'BTC/USDT', quantity: 0.001 });
-    expect(await viaWriter.fills.byOrder('kit-1')).toEqual([fill({ venueTradeId: 't1', correlationId: 'c1' })]);
+    // Read back, a fill carries its stored text as its exact decimals.
+    expect(await viaWriter.fills.byOrder('kit-1')).toEqual([
+      {
+        ...fill({ venueTradeId: 't1', correlationId: 'c1' }),
+        exact: { price: '100.01', quantity: '0.001', fee: '0.0000001' },
+      },
+    ]);
     expect(await viaWriter.strategyState.load('dep-a', 'dep-a')).toEqual({
       state: { z: { x: 1, y: 2 } },
       updatedAt: T + 1,
@@ -173,6 +179,14 @@ describe('SqliteJournalWriter', () => {
         tag: 'protective',
         source: 'exit',
         venueOrderId: 'v-2',
+        exact: {
+          quantity: '0.001',
+          price: '99.5',
+          stopPrice: '99.75',
+          filledQuantity: '0',
+          averageFillPrice: '0',
+          fees: '0',
+        },
       }),
     );
   });

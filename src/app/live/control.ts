@@ -1,5 +1,6 @@
 /** The runtime's ControlApi (OPS-4): what Telegram, the HTTP API and the CLI all call. */
 import type { EventBus } from '../../core/events.js';
+import { decimalText } from '../../core/money.js';
 import type {
   ControlApi,
   ControlBalance,
@@ -139,6 +140,9 @@ export function buildControl(c: ControlDeps): ControlApi {
             unrealisedPnl: pf.unrealizedPnl(d.symbols[s]),
             strategyId: d.id,
             venue: d.venue.id,
+            ...(pf.exact !== null
+              ? { exact: { quantity: decimalText(pf.exact.qty[s].abs()), entryPrice: decimalText(pf.exact.avg[s]) } }
+              : {}),
           });
         }
       }

@@ -12,7 +12,7 @@
  * commit has writes in hand, later ones queue behind them, so writes are committed in the order they were made.
  */
 import type { DomainEvent, EventBus, EventName } from '../../core/events.js';
-import type { Fill } from '../../core/fill.js';
+import { exactExecutionOf, type Fill } from '../../core/fill.js';
 import type { Order } from '../../core/order.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -212,7 +212,8 @@ export async function replayFills(
     if (s < 0) continue;
     const o = orders.get(f.orderId);
     const reason = o === undefined ? 'exit' : o.source === 'strategy' ? 'exit_signal' : (o.tag ?? o.source);
-    pf.applyFill(s, f.side === 'buy' ? 1 : -1, f.quantity, f.price, f.fee, f.time, reason, o?.tag);
+    // The stored text is booked as written (docs/money.md), not the doubles read from it.
+    pf.applyFill(s, f.side === 'buy' ? 1 : -1, f.quantity, f.price, f.fee, f.time, reason, o?.tag, exactExecutionOf(f));
     pf.last[s] = f.price;
     engine.fills++;
     if (f.time > lastFillTime) lastFillTime = f.time;

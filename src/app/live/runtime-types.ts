@@ -49,6 +49,8 @@ export interface RuntimeStatus {
     equity: number;
     cash: number;
     realizedPnl: number;
+    /** Exact decimal text of the booked cash and realised P&L (paper and live; docs/money.md). */
+    exact?: { cash: string; realizedPnl: string; fees: string };
     unrealizedPnl: number;
     /** Perpetual funding booked into the book (received positive, paid negative); part of cash and realizedPnl. */
     fundingPnl: number;
@@ -57,7 +59,15 @@ export interface RuntimeStatus {
     stale: string[];
     protectiveStops: number;
   }[];
-  positions: { deployment: string; symbol: string; quantity: number; averagePrice: number; last: number }[];
+  positions: {
+    deployment: string;
+    symbol: string;
+    quantity: number;
+    averagePrice: number;
+    last: number;
+    /** Exact decimal text of the booked position (signed quantity; docs/money.md). */
+    exact?: { quantity: string; averagePrice: string };
+  }[];
   openOrders: {
     deployment: string;
     id: string;
@@ -70,6 +80,8 @@ export interface RuntimeStatus {
     stopPrice?: number;
     status: string;
     tag?: string;
+    /** Exact decimal text of the amounts sent (paper and live; docs/money.md). */
+    exact?: { quantity: string; price?: string; stopPrice?: string; filledQuantity: string };
   }[];
   recentFills: {
     id: string;
@@ -80,6 +92,8 @@ export interface RuntimeStatus {
     quantity: number;
     fee: number;
     time: number;
+    /** Exact decimal text as stored (docs/money.md). */
+    exact?: { price: string; quantity: string; fee: string };
   }[];
   /** The account: the sum of every deployment's book. */
   account: { equity: number; cash: number };

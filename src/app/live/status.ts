@@ -1,5 +1,6 @@
 /** The runtime's full status (`GET /api/status`, `tradeforge status --json`), read from the running kernels. */
 import type { Order } from '../../core/order.js';
+import { decimalText } from '../../core/money.js';
 import { type AccountRisk, findPropFirmRule } from '../../risk/index.js';
 import type { Store } from '../../store/index.js';
 import type { Profile } from '../venues.js';
@@ -39,6 +40,9 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
             quantity: pf.qty[i],
             averagePrice: pf.avg[i],
             last: pf.last[i],
+            ...(pf.exact !== null
+              ? { exact: { quantity: decimalText(pf.exact.qty[i]), averagePrice: decimalText(pf.exact.avg[i]) } }
+              : {}),
           });
         }
       }
@@ -58,6 +62,16 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
           ...(o.stopPrice !== undefined ? { stopPrice: o.stopPrice } : {}),
           status: o.status,
           ...(o.tag !== undefined ? { tag: o.tag } : {}),
+          ...(o.exact !== undefined
+            ? {
+                exact: {
+                  quantity: o.exact.quantity,
+                  ...(o.exact.price !== undefined ? { price: o.exact.price } : {}),
+                  ...(o.exact.stopPrice !== undefined ? { stopPrice: o.exact.stopPrice } : {}),
+                  filledQuantity: o.exact.filledQuantity,
+                },
+              }
+            : {}),
         });
       }
     }
@@ -89,6 +103,15 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
           equity: pf.equity(),
           cash: pf.cash,
           realizedPnl: pf.realizedPnl,
+          ...(pf.exact !== null
+            ? {
+                exact: {
+                  cash: decimalText(pf.exact.cash),
+                  realizedPnl: decimalText(pf.exact.realizedPnl),
+                  fees: decimalText(pf.exact.feesPaid),
+                },
+              }
+            : {}),
           unrealizedPnl: unreal,
           fundingPnl: pf.cashFlows,
           closedTrades: pf.trades.length,
@@ -108,6 +131,9 @@ export function buildStatus(s: StatusDeps): () => Promise<RuntimeStatus> {
         quantity: f.quantity,
         fee: f.fee,
         time: f.time,
+        ...(f.exact !== undefined
+          ? { exact: { price: f.exact.price, quantity: f.exact.quantity, fee: f.exact.fee } }
+          : {}),
       })),
       // One account-level risk engine: its breakers and counters are the account's.
       account: { equity: s.account.equity(), cash: s.account.cash() },

@@ -47,6 +47,7 @@ function historyOrder(o: Order): z.infer<typeof orderSchema> {
     createdAt: o.createdAt,
     ...(o.reason !== undefined ? { reason: o.reason } : {}),
     ...(o.tag !== undefined ? { tag: o.tag } : {}),
+    ...(o.exact !== undefined ? { exact: o.exact } : {}),
   };
 }
 

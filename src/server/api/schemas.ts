@@ -84,6 +84,8 @@ export const positionSchema = z.object({
   unrealisedPnl: z.number().optional(),
   strategyId: z.string().optional(),
   venue: z.string().optional(),
+  /** Exact decimal text of the booked position (paper and live; docs/money.md). */
+  exact: z.object({ quantity: z.string(), entryPrice: z.string() }).optional(),
 });
 
 /** One order (open orders from the runtime, history from the store). */
@@ -104,6 +106,17 @@ export const orderSchema = z.object({
   createdAt: z.number().optional(),
   reason: z.string().optional(),
   tag: z.string().optional(),
+  /** The order's exact decimals as decimal text (paper and live; docs/money.md), beside the JSON numbers. */
+  exact: z
+    .object({
+      quantity: z.string(),
+      price: z.string().optional(),
+      stopPrice: z.string().optional(),
+      filledQuantity: z.string().optional(),
+      averageFillPrice: z.string().optional(),
+      fees: z.string().optional(),
+    })
+    .optional(),
 });
 
 /** GET /api/orders query. */

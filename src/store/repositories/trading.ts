@@ -4,7 +4,7 @@ import type { ClosedTrade } from '../../core/events.js';
 import type { Fill, Liquidity } from '../../core/fill.js';
 import type { Order, OrderSide, OrderSource, OrderStatus, OrderType, TimeInForce } from '../../core/order.js';
 import type { Position } from '../../core/position.js';
-import { fromDecimalText, toDecimalText, toDecimalTextOrNull } from '../money.js';
+import { exactText, fromDecimalText, toDecimalText } from '../money.js';
 import type { Database, FillsTable, OrdersTable, PositionsTable, TradesTable } from '../schema.js';
 import { chunks, fromExcluded, latestByKey } from './upsert.js';
 
@@ -19,15 +19,15 @@ export function orderToRow(o: Readonly<Order>, deploymentId?: string): OrdersTab
     symbol: o.symbol,
     side: o.side,
     type: o.type,
-    quantity: toDecimalText(o.quantity),
-    price: toDecimalTextOrNull(o.price),
-    stop_price: toDecimalTextOrNull(o.stopPrice),
+    quantity: o.exact?.quantity ?? toDecimalText(o.quantity),
+    price: o.price === undefined ? null : (o.exact?.price ?? toDecimalText(o.price)),
+    stop_price: o.stopPrice === undefined ? null : (o.exact?.stopPrice ?? toDecimalText(o.stopPrice)),
     time_in_force: o.timeInForce,
     reduce_only: o.reduceOnly ? 1 : 0,
     status: o.status,
-    filled_quantity: toDecimalText(o.filledQuantity),
-    average_fill_price: toDecimalText(o.averageFillPrice),
-    fees: toDecimalText(o.fees),
+    filled_quantity: o.exact?.filledQuantity ?? toDecimalText(o.filledQuantity),
+    average_fill_price: o.exact?.averageFillPrice ?? toDecimalText(o.averageFillPrice),
+    fees: o.exact?.fees ?? toDecimalText(o.fees),
     created_at: o.createdAt,
     updated_at: o.updatedAt,
     signal_time: o.signalTime ?? null,
@@ -59,9 +59,22 @@ export function rowToOrder(r: OrdersTable): Order {
     source: r.source as OrderSource,
     correlationId: r.correlation_id,
   };
+  // The stored text is the exact decimal (paper and live orders are written from it): read back as written.
+  o.exact = {
+    quantity: exactText(r.quantity, 'orders.quantity'),
+    filledQuantity: exactText(r.filled_quantity, 'orders.filled_quantity'),
+    averageFillPrice: exactText(r.average_fill_price, 'orders.average_fill_price'),
+    fees: exactText(r.fees, 'orders.fees'),
+  };
   if (r.venue_order_id !== null) o.venueOrderId = r.venue_order_id;
-  if (r.price !== null) o.price = fromDecimalText(r.price);
-  if (r.stop_price !== null) o.stopPrice = fromDecimalText(r.stop_price);
+  if (r.price !== null) {
+    o.price = fromDecimalText(r.price);
+    o.exact.price = exactText(r.price, 'orders.price');
+  }
+  if (r.stop_price !== null) {
+    o.stopPrice = fromDecimalText(r.stop_price);
+    o.exact.stopPrice = exactText(r.stop_price, 'orders.stop_price');
+  }
   if (r.signal_time !== null) o.signalTime = Number(r.signal_time);
   if (r.tag !== null) o.tag = r.tag;
   if (r.reason !== null) o.reason = r.reason;
@@ -186,9 +199,9 @@ export function fillToRow(f: Readonly<Fill>): FillsTable {
     strategy_id: f.strategyId,
     symbol: f.symbol,
     side: f.side,
-    price: toDecimalText(f.price),
-    quantity: toDecimalText(f.quantity),
-    fee: toDecimalText(f.fee),
+    price: f.exact?.price ?? toDecimalText(f.price),
+    quantity: f.exact?.quantity ?? toDecimalText(f.quantity),
+    fee: f.exact?.fee ?? toDecimalText(f.fee),
     liquidity: f.liquidity,
     time: f.time,
     venue_trade_id: f.venueTradeId ?? null,
@@ -210,6 +223,11 @@ export function rowToFill(r: FillsTable): Fill {
     fee: fromDecimalText(r.fee),
     liquidity: r.liquidity as Liquidity,
     time: Number(r.time),
+    exact: {
+      price: exactText(r.price, 'fills.price'),
+      quantity: exactText(r.quantity, 'fills.quantity'),
+      fee: exactText(r.fee, 'fills.fee'),
+    },
   };
   if (r.venue_trade_id !== null) f.venueTradeId = r.venue_trade_id;
   if (r.correlation_id !== null) f.correlationId = r.correlation_id;

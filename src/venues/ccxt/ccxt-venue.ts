@@ -385,6 +385,7 @@ export class CcxtVenue implements Venue {
       ...(req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit')
         ? { stopPrice: req.stopPrice }
         : {}),
+      ...(req.exact !== undefined ? { exact: req.exact } : {}),
     });
     const kraken = this.id === 'kraken';
     const params: Record<string, unknown> = { clientOrderId: this.venueClientId(req.clientOrderId) };

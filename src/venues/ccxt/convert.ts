@@ -11,6 +11,7 @@ import type {
   VenueFill,
   VenueOrder,
 } from '../../core/index.js';
+import { RAW_FIELDS, rawDecimal } from './raw-decimal.js';
 
 const DECIMAL_PLACES = 2;
 const SIGNIFICANT_DIGITS = 3;
@@ -57,16 +58,27 @@ export interface OrderAmountTexts {
  */
 export function orderAmountTexts(
   inst: Instrument | undefined,
-  req: { side: 'buy' | 'sell'; type: OrderType; quantity: number; price?: number; stopPrice?: number },
+  req: {
+    side: 'buy' | 'sell';
+    type: OrderType;
+    quantity: number;
+    price?: number;
+    stopPrice?: number;
+    /** The exact decimal text of the amounts (the live bridge's), read instead of the doubles. */
+    exact?: { quantity: string; price?: string; stopPrice?: string };
+  },
 ): OrderAmountTexts {
-  const amount = inst ? quantiseQuantity(inst, req.quantity) : exact(req.quantity, 'order quantity');
+  const q = req.exact?.quantity ?? req.quantity;
+  const amount = inst ? quantiseQuantity(inst, q) : exact(q, 'order quantity');
   const out: OrderAmountTexts = { amount: decimalText(amount) };
   if (req.price !== undefined) {
-    const p = inst ? quantisePrice(inst, req.price, req.side, 'limit') : exact(req.price, 'order price');
+    const raw = req.exact?.price ?? req.price;
+    const p = inst ? quantisePrice(inst, raw, req.side, 'limit') : exact(raw, 'order price');
     out.price = decimalText(p);
   }
   if (req.stopPrice !== undefined) {
-    const t = inst ? quantisePrice(inst, req.stopPrice, req.side, 'stop') : exact(req.stopPrice, 'order stop price');
+    const raw = req.exact?.stopPrice ?? req.stopPrice;
+    const t = inst ? quantisePrice(inst, raw, req.side, 'stop') : exact(raw, 'order stop price');
     out.triggerPrice = decimalText(t);
   }
   return out;
@@ -117,6 +129,20 @@ export function toVenueOrder(o: Order, fallbackClientId?: string): VenueOrder {
     ...(trig ? { stopPrice: trig } : {}),
     createdAt: created,
     updatedAt: o.lastUpdateTimestamp ?? o.lastTradeTimestamp ?? created,
+    ...rawOrderTexts(o),
+  };
+}
+
+/** The exchange's own text of an order's quantity and filled quantity, when its raw message has them. */
+function rawOrderTexts(o: Order): { exact?: VenueOrder['exact'] } {
+  const quantity = rawDecimal(o.info, RAW_FIELDS.orderQuantity, o.amount);
+  const filledQuantity = rawDecimal(o.info, RAW_FIELDS.filledQuantity, o.filled);
+  if (quantity === undefined && filledQuantity === undefined) return {};
+  return {
+    exact: {
+      ...(quantity !== undefined ? { quantity } : {}),
+      ...(filledQuantity !== undefined ? { filledQuantity } : {}),
+    },
   };
 }
 
@@ -134,6 +160,22 @@ export function toVenueFill(t: Trade, clientOrderId?: string): VenueFill {
     feeCurrency: t.fee?.currency ?? '',
     liquidity: t.takerOrMaker === 'maker' ? 'maker' : 'taker',
     time: t.timestamp ?? Date.now(),
+    ...rawFillTexts(t),
+  };
+}
+
+/** The exchange's own text of a trade's price, quantity and fee (Binance `price`/`qty`/`commission`, `L`/`l`/`n`). */
+function rawFillTexts(t: Trade): { exact?: VenueFill['exact'] } {
+  const price = rawDecimal(t.info, RAW_FIELDS.price, t.price);
+  const quantity = rawDecimal(t.info, RAW_FIELDS.quantity, t.amount);
+  const fee = rawDecimal(t.info, RAW_FIELDS.fee, t.fee?.cost);
+  if (price === undefined && quantity === undefined && fee === undefined) return {};
+  return {
+    exact: {
+      ...(price !== undefined ? { price } : {}),
+      ...(quantity !== undefined ? { quantity } : {}),
+      ...(fee !== undefined ? { fee } : {}),
+    },
   };
 }
 

@@ -45,6 +45,7 @@ import {
   TopOfBook,
   whatToShowFor,
 } from './market-data.js';
+import { ibOrderAmounts } from './order-amounts.js';
 import { MessagePacer } from './pacer.js';
 import { inSession, parseTradingHours, type TradingSession } from './trading-hours.js';
 
@@ -1072,29 +1073,31 @@ export class IbkrVenue implements Venue {
       currency: c.currency,
     };
     const orderId = this.nextOrderId++;
+    // Quantity and prices on the contract's grid from the bridge's exact decimals (docs/money.md).
+    const amounts = ibOrderAmounts(req, details.minTick ?? 0);
     const t = this.track(orderId, {
       clientOrderId: req.clientOrderId,
       symbol: req.symbol,
       side: req.side,
       type: req.type,
-      quantity: req.quantity,
+      quantity: amounts.quantity,
       status: 'submitted',
-      ...(req.price !== undefined ? { price: req.price } : {}),
-      ...(req.stopPrice !== undefined ? { stopPrice: req.stopPrice } : {}),
+      ...(amounts.price !== undefined ? { price: amounts.price } : {}),
+      ...(amounts.stopPrice !== undefined ? { stopPrice: amounts.stopPrice } : {}),
     });
     this.byClient.set(req.clientOrderId, orderId);
     const order: Order = {
       action: req.side === 'buy' ? OrderAction.BUY : OrderAction.SELL,
-      totalQuantity: req.quantity,
+      totalQuantity: amounts.quantity,
       orderType: IB_TYPE[req.type],
       tif: IB_TIF[req.timeInForce ?? (req.type === 'market' ? 'DAY' : 'GTC')],
       orderRef: req.clientOrderId,
       transmit: link.transmit,
     };
     if (link.parentId !== undefined) order.parentId = link.parentId;
-    if (req.price !== undefined && req.type !== 'market' && req.type !== 'stop') order.lmtPrice = req.price;
-    if (req.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
-      order.auxPrice = req.stopPrice;
+    if (amounts.price !== undefined && req.type !== 'market' && req.type !== 'stop') order.lmtPrice = amounts.price;
+    if (amounts.stopPrice !== undefined && (req.type === 'stop' || req.type === 'stop_limit'))
+      order.auxPrice = amounts.stopPrice;
     if (this.account) order.account = this.account;
     const market = req.type === 'market';
     const acked = this.waitOrder(
@@ -1221,15 +1224,24 @@ export class IbkrVenue implements Venue {
     }
     const details = await this.contractDetailsOf(t.symbol);
     const c = details.contract;
+    const amounts = ibOrderAmounts(
+      {
+        side: t.side,
+        quantity: changes.quantity ?? t.quantity,
+        ...((changes.price ?? t.price) !== undefined ? { price: changes.price ?? t.price } : {}),
+        ...((changes.stopPrice ?? t.stopPrice) !== undefined ? { stopPrice: changes.stopPrice ?? t.stopPrice } : {}),
+      },
+      details.minTick ?? 0,
+    );
     const order: Order = {
       action: t.side === 'buy' ? OrderAction.BUY : OrderAction.SELL,
-      totalQuantity: changes.quantity ?? t.quantity,
+      totalQuantity: amounts.quantity,
       orderType: IB_TYPE[t.type],
       orderRef: t.clientOrderId,
       transmit: true,
     };
-    const price = changes.price ?? t.price;
-    const stop = changes.stopPrice ?? t.stopPrice;
+    const price = amounts.price;
+    const stop = amounts.stopPrice;
     if (price !== undefined && (t.type === 'limit' || t.type === 'stop_limit')) order.lmtPrice = price;
     if (stop !== undefined && (t.type === 'stop' || t.type === 'stop_limit')) order.auxPrice = stop;
     if (this.account) order.account = this.account;

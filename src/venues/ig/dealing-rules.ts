@@ -1,4 +1,5 @@
 import { VenueError } from '../../core/errors.js';
+import { type Exact, exact, quantise, type StepRounding } from '../../core/money.js';
 
 /** An IG distance: points, or a percentage of the price. */
 export interface IgDistance {
@@ -18,11 +19,32 @@ export interface IgDealingRules {
   controlledRiskAllowed: boolean;
 }
 
-const decimalsOf = (x: number): number => {
-  const s = String(x);
-  const i = s.indexOf('.');
-  return i < 0 ? 0 : s.length - i - 1;
-};
+/** Decimal places of a number read as the decimal it stands for (0.5 → 1, 1 → 0, 1e-7 → 7). */
+const decimalsOf = (x: number): number => exact(x, 'IG dealing rule').decimalPlaces();
+
+/** IG's lot, exact: one unit in the last decimal of the minimum deal size (0.5 → 0.1, 1 → 1, 0.04 → 0.01). */
+export function lotStep(rules: Pick<IgDealingRules, 'minDealSize'>): Exact {
+  return exact(`1e-${decimalsOf(rules.minDealSize.value)}`);
+}
+
+/** IG's price tick, exact: one unit in the market's last price decimal. */
+export function tickStep(rules: Pick<IgDealingRules, 'priceDecimals'>): Exact {
+  return exact(`1e-${rules.priceDecimals}`);
+}
+
+/** A deal size on IG's lot, toward zero (never more than asked), read from its exact decimal (docs/money.md). */
+export function dealSize(rules: Pick<IgDealingRules, 'minDealSize'>, size: number | string | Exact): number {
+  return quantise(exact(size, 'IG deal size'), lotStep(rules), 'toward_zero').toNumber();
+}
+
+/** A price level on the market's tick, rounded the given way in exact decimals (docs/money.md). */
+export function dealLevel(
+  rules: Pick<IgDealingRules, 'priceDecimals'>,
+  level: number | string | Exact,
+  rounding: StepRounding,
+): number {
+  return quantise(exact(level, 'IG level'), tickStep(rules), rounding).toNumber();
+}
 
 /** A distance in points at `price`. */
 export function pointsOf(d: IgDistance, price: number): number {
@@ -31,8 +53,7 @@ export function pointsOf(d: IgDistance, price: number): number {
 
 /** Rounds a price level to the market's decimals. */
 export function roundLevel(rules: IgDealingRules, level: number): number {
-  const f = 10 ** rules.priceDecimals;
-  return Math.round(level * f) / f;
+  return dealLevel(rules, level, 'nearest');
 }
 
 /**
@@ -44,9 +65,7 @@ export function checkDeal(
   rules: IgDealingRules,
   deal: { size: number; price: number; stopDistance?: number; limitDistance?: number; guaranteedStop?: boolean },
 ): { size: number } {
-  const step = 10 ** -decimalsOf(rules.minDealSize.value);
-  const size = Math.floor(deal.size / step + 1e-9) * step;
-  const rounded = Number(size.toFixed(decimalsOf(rules.minDealSize.value)));
+  const rounded = dealSize(rules, deal.size);
   const min = pointsOf(rules.minDealSize, deal.price);
   const fail = (msg: string) =>
     new VenueError(`ig ${rules.epic}: ${msg}`, { retryable: false, venue: 'ig', code: 'VENUE_INVALID_ORDER' });

@@ -8,7 +8,8 @@
  */
 import type { Bar, OrderBook, Ticker } from '../../core/bar.js';
 import { VenueError } from '../../core/errors.js';
-import { decimalsOf, type Instrument, roundToStep } from '../../core/instrument.js';
+import type { Instrument } from '../../core/instrument.js';
+import { decimalText, exact, quantisePrice, quantiseQuantity, ZERO } from '../../core/money.js';
 import type { Balance, Position } from '../../core/position.js';
 import { TIMEFRAME_MS, type Timeframe } from '../../core/timeframe.js';
 import type {
@@ -30,7 +31,7 @@ import {
   type IgStop,
   type IgWorkingOrder,
 } from './client.js';
-import { checkDeal, pointsOf, roundLevel } from './dealing-rules.js';
+import { checkDeal, dealLevel, dealSize, lotStep, pointsOf, roundLevel, tickStep } from './dealing-rules.js';
 import { IgStream, type IgStreamSubscription } from './stream.js';
 import {
   ACCOUNT_FIELDS,
@@ -331,8 +332,8 @@ export class IgVenue implements Venue {
       // A long's stop sits below the bid, a short's above the offer: rounded away from the market.
       const stopLevel =
         p.direction === 'BUY'
-          ? roundToStep((market.bid ?? p.level) - distance, 10 ** -m.priceDecimals, 'down')
-          : roundToStep((market.offer ?? p.level) + distance, 10 ** -m.priceDecimals, 'up');
+          ? dealLevel(m, exact(market.bid ?? p.level).minus(exact(distance)), 'floor')
+          : dealLevel(m, exact(market.offer ?? p.level).plus(exact(distance)), 'ceil');
       try {
         await this.client.amendPosition(p.dealId, { stopLevel, limitLevel: p.limitLevel });
       } catch (err) {
@@ -445,7 +446,8 @@ export class IgVenue implements Venue {
     }
     const m = await this.loadMarket(epic);
     const inst = this.instrumentOf(req.symbol, m);
-    const size = roundToStep(req.quantity, inst.lotSize, 'down');
+    // The bridge's exact decimal, on IG's lot toward zero (docs/money.md).
+    const size = quantiseQuantity(inst, req.exact?.quantity ?? req.quantity).toNumber();
     if (req.type === 'market') return this.marketOrder(req, epic, m, size);
     return this.workingOrder(req, epic, m, inst, size);
   }
@@ -457,9 +459,9 @@ export class IgVenue implements Venue {
     const opposite = (await this.client.positions()).filter(
       (p) => p.market.epic === epic && p.position.direction !== direction,
     );
-    const closable = opposite.reduce((s, p) => s + p.position.size, 0);
-    const closeSize = Math.min(size, closable);
-    const openSize = req.reduceOnly ? 0 : roundToStep(size - closeSize, 10 ** -decimalsOf(this.lotOf(m)), 'down');
+    const closable = opposite.reduce((s, p) => s.plus(exact(p.position.size, 'IG position size')), ZERO);
+    const closeSize = Math.min(size, closable.toNumber());
+    const openSize = req.reduceOnly ? 0 : dealSize(m, exact(size).minus(exact(closeSize)));
     if (closeSize <= 0 && openSize <= 0)
       throw fail(
         `${this.id}: reduce-only ${req.side} of ${req.symbol} has no position to reduce`,
@@ -490,13 +492,22 @@ export class IgVenue implements Venue {
       createdAt: now,
       updatedAt: now,
     };
-    let notional = 0;
+    // IG's sizes and levels read as the decimals they stand for; the average is an exact division.
+    let notional = ZERO;
+    let filled = ZERO;
     const addFill = (c: IgConfirm, ref: string) => {
       const qty = c.size ?? 0;
       const level = c.level ?? price;
-      notional += qty * level;
-      order.filledQuantity += qty;
-      order.averagePrice = notional / order.filledQuantity;
+      const q = exact(qty, 'IG deal size');
+      const l = exact(level, 'IG deal level');
+      notional = notional.plus(q.mul(l));
+      filled = filled.plus(q);
+      order.filledQuantity = filled.toNumber();
+      order.averagePrice = filled.isZero() ? 0 : notional.div(filled).toNumber();
+      order.exact = {
+        filledQuantity: decimalText(filled),
+        averagePrice: filled.isZero() ? '0' : decimalText(notional.div(filled)),
+      };
       order.updatedAt = parseIgTime(c.date, this.client.time());
       this.addFill({
         venueTradeId: ref,
@@ -510,6 +521,7 @@ export class IgVenue implements Venue {
         feeCurrency: this.currency,
         liquidity: 'taker',
         time: order.updatedAt,
+        exact: { price: decimalText(l), quantity: decimalText(q), fee: '0' },
       });
     };
     // The record exists before anything is sent: a lookup while the deal runs, or after it broke, finds it.
@@ -522,7 +534,7 @@ export class IgVenue implements Venue {
         const part = Math.min(left, p.size);
         rec.unresolved = { kind: 'close', dealId: p.dealId, sizeBefore: p.size, part, epic };
         await this.closeOwn(p, part, addFill);
-        left = roundToStep(left - part, 10 ** -decimalsOf(this.lotOf(m)), 'nearest');
+        left = dealSize(m, exact(left).minus(exact(part)));
       }
       if (openSize > 0) {
         rec.unresolved = { kind: 'open' };
@@ -664,7 +676,9 @@ export class IgVenue implements Venue {
         `${this.id}: a ${req.type} order needs a positive ${req.type === 'limit' ? 'price' : 'stopPrice'}`,
         'VENUE_INVALID_ORDER',
       );
-    const level = roundToStep(raw, inst.tickSize, 'nearest');
+    // On the tick by docs/money.md: a limit to the passive side, a stop away from the market (exact decimals).
+    const rawText = (req.type === 'limit' ? req.exact?.price : req.exact?.stopPrice) ?? raw;
+    const level = quantisePrice(inst, rawText, req.side, req.type === 'limit' ? 'limit' : 'stop').toNumber();
     // An order against the open position (reduce-only, or the engine's protective stop or take-profit) closes it:
     // it nets when it triggers (forceOpen false, which IG allows no attached stop with). Sent as an opening order it
     // would open an opposite position instead.
@@ -1266,7 +1280,7 @@ export class IgVenue implements Venue {
   }
 
   private lotOf(m: IgMarket): number {
-    return 10 ** -decimalsOf(m.minDealSize.value);
+    return lotStep(m).toNumber();
   }
 
   private instrumentOf(symbol: string, m: IgMarket): Instrument {
@@ -1277,7 +1291,7 @@ export class IgVenue implements Venue {
       base,
       quote,
       kind: 'cfd',
-      tickSize: 10 ** -m.priceDecimals,
+      tickSize: tickStep(m).toNumber(),
       lotSize: this.lotOf(m),
       minQty: pointsOf(m.minDealSize, price),
       minNotional: 0,

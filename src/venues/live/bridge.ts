@@ -19,7 +19,9 @@ import {
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
-import { exact, exactSteps, quantisePrice, quantiseQuantity } from '../../core/money.js';
+import { fillDecimals } from '../../core/fill.js';
+import { decimalText, exact, exactSteps, quantisePrice, quantiseQuantity } from '../../core/money.js';
+import { orderDecimals } from '../../engine/execution-engine.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG, type VenueListener } from '../../engine/execution-venue.js';
 import type { Context, Span } from '@opentelemetry/api';
 import { checkCapacity } from '../../core/queue-bound.js';
@@ -504,14 +506,23 @@ export class LiveVenueBridge implements ExecutionVenue {
    */
   private quantiseOrder(order: Order): boolean {
     const inst = this.instruments.get(order.symbol);
+    // The order's exact decimals start here: what is journaled and sent is this text, the doubles its readings.
+    const x = orderDecimals(order);
     if (inst === undefined) return true;
-    if (order.price !== undefined)
-      order.price = quantisePrice(inst, order.price, order.side, order.type === 'stop' ? 'stop' : 'limit').toNumber();
-    if (order.stopPrice !== undefined)
-      order.stopPrice = quantisePrice(inst, order.stopPrice, order.side, 'stop').toNumber();
-    const q = quantiseQuantity(inst, order.quantity);
+    if (order.price !== undefined) {
+      const p = quantisePrice(inst, x.price ?? order.price, order.side, order.type === 'stop' ? 'stop' : 'limit');
+      x.price = decimalText(p);
+      order.price = p.toNumber();
+    }
+    if (order.stopPrice !== undefined) {
+      const p = quantisePrice(inst, x.stopPrice ?? order.stopPrice, order.side, 'stop');
+      x.stopPrice = decimalText(p);
+      order.stopPrice = p.toNumber();
+    }
+    const q = quantiseQuantity(inst, x.quantity);
     const minimum = order.side === 'sell' ? exact(inst.minQty, `${inst.symbol} minQty`) : exactSteps(inst).lot;
     if (q.gte(minimum) && q.isPositive()) {
+      x.quantity = decimalText(q);
       order.quantity = q.toNumber();
       return true;
     }
@@ -566,6 +577,7 @@ export class LiveVenueBridge implements ExecutionVenue {
         freedStop = true;
       }
     }
+    const x = orderDecimals(order);
     const req: VenueOrderRequest = {
       clientOrderId: cid,
       symbol: order.symbol,
@@ -576,6 +588,11 @@ export class LiveVenueBridge implements ExecutionVenue {
       ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
       ...(order.type !== 'market' ? { timeInForce: order.timeInForce } : {}),
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
+      exact: {
+        quantity: x.quantity,
+        ...(order.price !== undefined && x.price !== undefined ? { price: x.price } : {}),
+        ...(order.stopPrice !== undefined && x.stopPrice !== undefined ? { stopPrice: x.stopPrice } : {}),
+      },
     };
     const t0 = performance.now();
     let v: VenueOrder;
@@ -757,10 +774,12 @@ export class LiveVenueBridge implements ExecutionVenue {
       time: f.time,
       venueTradeId: f.venueTradeId,
       correlationId: order.correlationId,
+      exact: fillDecimals(exactFill),
     };
+    if (fill.exact?.executedQuantity !== undefined) fill.executedQuantity = executed;
     // Stored before it is applied: a crash in between is healed on restart by rebuilding from the store.
     await this.o.journal.persistFill(fill);
-    this.listener?.onFill(order, price, executed, fee, f.liquidity, f.time, booked);
+    this.listener?.onFill(order, price, executed, fee, f.liquidity, f.time, booked, exactFill);
     this.o.onFillApplied?.(order, fill);
     this.retireIfDone(order);
     return true;

@@ -1,19 +1,11 @@
 import type { Instrument } from '../../core/instrument.js';
-import { Exact, exact, type Money, type Quantity, quantisePrice, quantiseQuantity, ZERO } from '../../core/money.js';
+import { Exact, exact, quantisePrice, quantiseQuantity, ZERO } from '../../core/money.js';
 import type { OrderSide } from '../../core/order.js';
+import type { ExactExecution } from '../../core/fill.js';
 import type { VenueFill } from '../../core/venue.js';
 
-/** A venue fill in exact terms, as the live path books it. */
-export interface ExactFill {
-  /** The fill price on the instrument's tick (nearest, ties to even). */
-  price: Money;
-  /** What the venue executed, on the lot (toward zero). */
-  executed: Quantity;
-  /** What the account was credited: `executed`, less a fee a spot buy pays in the base asset, in whole lots. */
-  booked: Quantity;
-  /** The fee in quote currency (a fee in the base asset valued at the fill price). */
-  fee: Money;
-}
+/** A venue fill in exact terms, as the live path books it (the core's `ExactExecution`). */
+export type ExactFill = ExactExecution;
 
 /**
  * A venue fill read exactly at the boundary (docs/money.md): price to the tick, quantity to the lot, the fee as the
@@ -28,9 +20,12 @@ export function exactFillOf(
   f: VenueFill,
   feeInBase: boolean,
 ): ExactFill {
-  const price = inst ? quantisePrice(inst, f.price, side, 'fill') : exact(f.price, 'fill price');
-  const executed = inst ? quantiseQuantity(inst, f.quantity) : exact(f.quantity, 'fill quantity');
-  const venueFee = exact(f.fee, 'fill fee');
+  // The decimal text the venue sent when the adapter kept it; else the double, read at 15 significant digits.
+  const rawPrice = f.exact?.price ?? f.price;
+  const rawQuantity = f.exact?.quantity ?? f.quantity;
+  const price = inst ? quantisePrice(inst, rawPrice, side, 'fill') : exact(rawPrice, 'fill price');
+  const executed = inst ? quantiseQuantity(inst, rawQuantity) : exact(rawQuantity, 'fill quantity');
+  const venueFee = exact(f.exact?.fee ?? f.fee, 'fill fee');
   if (!feeInBase) return { price, executed, booked: executed, fee: venueFee };
   if (side !== 'buy') return { price, executed, booked: executed, fee: venueFee.mul(price) };
   const credited = Exact.max(ZERO, executed.minus(venueFee));
