@@ -32,6 +32,7 @@ import {
   type FuturesPosition,
   ourSymbol,
 } from './futures.js';
+import { futuresUserStreamReady, unrefListenKeyKeepalive } from './futures-stream.js';
 import { KRAKEN_RATE_LIMIT_WAIT_MS, KRAKEN_TRADES_PAGE, krakenClientOrderId, unifiedKrakenOrder } from './kraken.js';
 import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
 import { SharedStreams, type StreamSource } from './shared-streams.js';
@@ -103,12 +104,14 @@ const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
     fetchCurrencies: false,
     fetchOpenOrders: { warnWithoutSymbol: false },
   },
-  // USDⓈ-M perpetuals only; no spot or wallet calls.
+  // USDⓈ-M perpetuals only; no spot or wallet calls. Each user-data socket ccxt opens would otherwise read the
+  // positions over REST (a snapshot for watchPositions, which we do not use) and leave its promise unhandled.
   binanceusdm: {
     fetchMarkets: { types: ['linear'] },
     fetchMargins: false,
     fetchCurrencies: false,
     fetchOpenOrders: { warnWithoutSymbol: false },
+    watchPositions: { fetchPositionsSnapshot: false },
   },
 };
 // Exchanges that look an order up (and cancel it) by client order id in one request.
@@ -118,6 +121,7 @@ const CLIENT_ID_LOOKUP = new Set(['binance', 'binanceusdm']);
  * reconciling REST read and the subscription would be missed, so only exchanges listed here stream orders and fills.
  * ccxt's binance subscribes spot user data over the WebSocket API (`userDataStream.subscribe.signature`; no listen
  * key, so nothing to keep alive); called first, `authenticate` resolves once the exchange answered the subscribe.
+ * Binance USDⓈ-M streams on a listen key (`futures-stream.ts`).
  */
 const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
   binance: (ex) => {
@@ -133,6 +137,7 @@ const USER_STREAM_READY: Record<string, (ex: Exchange) => Promise<unknown>> = {
     client?.futures?.['authenticate:signature:spot']?.catch(() => undefined);
     return done;
   },
+  binanceusdm: (ex) => futuresUserStreamReady(ex),
 };
 /** How long to wait after a rate-limit refusal that carries no Retry-After, per exchange. */
 const RATE_LIMIT_WAIT_MS: Record<string, number> = { kraken: KRAKEN_RATE_LIMIT_WAIT_MS };
@@ -226,15 +231,18 @@ export class CcxtVenue implements Venue {
     const has = ex.has as Record<string, boolean | string | undefined>;
     const futures = opts.futures !== undefined || FUTURES_EXCHANGES.includes(id);
     this.futures = futures ? new CcxtFutures(ex, id, opts.futures ?? {}, (fn) => this.call(fn)) : undefined;
-    // Futures market data and user data are polled over REST (their WebSocket streams are left out: docs/venues.md).
+    // Futures market data is polled over REST (its WebSocket streams are left out: docs/venues.md); futures orders
+    // and fills have the user-data stream.
     this.streaming = !futures && !opts.disableStreaming && !!has.ws && !!has.watchTicker;
     this.userStreaming =
-      this.streaming &&
+      (this.streaming || (futures && !opts.disableStreaming && !!has.ws)) &&
       opts.userStream !== false &&
       !!USER_STREAM_READY[id] &&
       !!has.watchOrders &&
       !!has.watchMyTrades &&
       !!opts.apiKey;
+    // ccxt keeps the futures listen key alive on a plain timer, which would hold a finished process open.
+    if (this.userStreaming && futures) unrefListenKeyKeepalive(ex);
     this.capabilities = {
       // Binance futures' stop orders are algo orders (`/fapi/v1/algoOrder`), left out: the engine keeps stops.
       stopOrders: !futures && !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),

@@ -3,13 +3,15 @@
  * settlement is a `SimFuturesAccount`, and the routes ccxt's `binanceusdm` calls. The server hands it every
  * `/fapi/` request after the signature check of the paths `isPrivate` names.
  */
-import { INTERVALS, klineRow, s8, ticker24h } from './binance-format.js';
+import { s8, ticker24h } from './binance-format.js';
 import { BinanceApiError, DEFAULT_MARKETS, SimExchange, type SimExchangeOptions } from './exchange.js';
 import { SimFuturesAccount, type SimFuturesAccountOptions } from './futures-account.js';
 import {
   futuresAccountJson,
   futuresBalanceJson,
+  accountUpdate,
   futuresOrderJson,
+  futuresProtocol,
   futuresSymbolInfo,
   futuresTradeJson,
   incomeJson,
@@ -17,12 +19,17 @@ import {
   positionRiskV3,
   premiumIndexJson,
 } from './futures-format.js';
+import { depthAnswer, FUTURES_LIMITS, klinesAnswer, numParam } from './market-routes.js';
+import { SimUserData, type SimUserDataOptions } from './user-data.js';
 
 /** Options of the futures side of the simulator. */
 export interface SimFuturesOptions extends SimFuturesAccountOptions {
   /** Taker and maker fee rate (default 0.0004, Binance's USDⓈ-M taker fee). */
   feeRate?: number;
 }
+
+/** What the futures user-data stream needs from the server: credentials, the request clock, the key validity. */
+export type SimFuturesStreamOptions = Omit<SimUserDataOptions, 'exchange' | 'protocol'>;
 
 const PRIVATE = new Set([
   '/fapi/v1/order',
@@ -58,8 +65,10 @@ export function futuresCcxtUrls(url: string): Record<string, string> {
 export class SimFutures {
   readonly exchange: SimExchange;
   readonly account: SimFuturesAccount;
+  /** The futures user-data stream (`/fapi/v1/listenKey`, `/fstream/private/ws?listenKey=…`). */
+  readonly userData: SimUserData;
 
-  constructor(base: SimExchangeOptions, opts: SimFuturesOptions = {}) {
+  constructor(base: SimExchangeOptions, opts: SimFuturesOptions = {}, stream?: SimFuturesStreamOptions) {
     let account: SimFuturesAccount | undefined;
     this.exchange = new SimExchange({
       ...base,
@@ -74,6 +83,9 @@ export class SimFutures {
       },
     });
     this.account = account as unknown as SimFuturesAccount;
+    // Without the server's credentials (a unit test of the account), the simulator's defaults.
+    const creds = stream ?? { apiKey: 'sim-key', secret: 'sim-secret', requestClock: this.exchange.now };
+    this.userData = new SimUserData({ ...creds, exchange: this.exchange, protocol: futuresProtocol(this.account) });
   }
 
   /** Paths that need a signed request (USER_DATA and TRADE). */
@@ -81,10 +93,17 @@ export class SimFutures {
     return PRIVATE.has(path);
   }
 
-  /** Advances the market and pays funding due on the exchange clock. */
+  /**
+   * Advances the market and pays funding due on the exchange clock; each payment goes out on the user-data stream
+   * as an `ACCOUNT_UPDATE` of reason FUNDING_FEE (with the position only when it is isolated, as Binance sends it).
+   */
   tick(dtMs: number): void {
     this.exchange.tick(dtMs);
-    this.account.applyFunding(this.exchange.now());
+    const now = this.exchange.now();
+    for (const paid of this.account.applyFunding(now)) {
+      const isolated = this.account.position(paid.symbol).marginType === 'ISOLATED';
+      this.userData.push([accountUpdate(this.account, 'FUNDING_FEE', isolated ? [paid.symbol] : [], paid.income, now)]);
+    }
   }
 
   /** Answers one `/fapi/` request; throws BinanceApiError as Binance answers errors. */
@@ -92,13 +111,7 @@ export class SimFutures {
     const ex = this.exchange;
     const a = this.account;
     const now = ex.now();
-    const num = (k: string): number | undefined => {
-      const v = p.get(k);
-      if (v === null || v === '') return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new BinanceApiError(400, -1100, `Illegal characters found in parameter '${k}'.`);
-      return n;
-    };
+    const num = (k: string) => numParam(p, k);
     const symbolOpt = () => {
       const s = p.get('symbol') ?? undefined;
       if (s) ex.market(s);
@@ -116,6 +129,15 @@ export class SimFutures {
       return { id, cid };
     };
     switch (`${method} ${path}`) {
+      // USER_STREAM security (the server checks the API key): one key per account.
+      case 'POST /fapi/v1/listenKey':
+        return { listenKey: this.userData.createListenKey() };
+      case 'PUT /fapi/v1/listenKey':
+        this.userData.keepAlive(p.get('listenKey') ?? '');
+        return { listenKey: this.userData.listenKeys()[0] };
+      case 'DELETE /fapi/v1/listenKey':
+        this.userData.closeListenKey(p.get('listenKey') ?? '');
+        return {};
       case 'GET /fapi/v1/ping':
         return {};
       case 'GET /fapi/v1/time':
@@ -152,24 +174,10 @@ export class SimFutures {
         const s = symbolOpt();
         return s ? one(s) : [...ex.markets.keys()].map(one);
       }
-      case 'GET /fapi/v1/klines': {
-        const m = ex.market(p.get('symbol') ?? undefined);
-        const ms = INTERVALS[p.get('interval') ?? ''];
-        if (!ms) throw new BinanceApiError(400, -1120, 'Invalid interval.');
-        const limit = Math.min(num('limit') ?? 500, 1500);
-        return m.candlesFor(ms, num('startTime'), num('endTime'), limit).map((c) => klineRow(c, ms));
-      }
-      case 'GET /fapi/v1/depth': {
-        const m = ex.market(p.get('symbol') ?? undefined);
-        const limit = Math.min(num('limit') ?? 500, 1000);
-        return {
-          lastUpdateId: m.updateId,
-          E: now,
-          T: now,
-          bids: m.bids.slice(0, limit).map((l) => [s8(l.price), s8(l.qty)]),
-          asks: m.asks.slice(0, limit).map((l) => [s8(l.price), s8(l.qty)]),
-        };
-      }
+      case 'GET /fapi/v1/klines':
+        return klinesAnswer(ex, p, FUTURES_LIMITS);
+      case 'GET /fapi/v1/depth':
+        return depthAnswer(ex, p, FUTURES_LIMITS);
       case 'GET /fapi/v1/premiumIndex': {
         const s = symbolOpt();
         return s ? premiumIndexJson(a, s, now) : [...ex.markets.keys()].map((k) => premiumIndexJson(a, k, now));

@@ -1,0 +1,57 @@
+/**
+ * Binance USDⓈ-M's user-data stream through ccxt's binanceusdm: a listen key (`POST /fapi/v1/listenKey`, kept alive
+ * by ccxt every 20 minutes) and one socket (`/private/ws?listenKey=…`) carrying `ORDER_TRADE_UPDATE`,
+ * `ACCOUNT_UPDATE` (balances, positions, funding) and `listenKeyExpired`, after which the server closes it.
+ */
+import type { Exchange } from 'ccxt';
+
+/** The parts of ccxt's binance (pro) the futures stream uses that its typings leave out. */
+interface BinancePro {
+  options: Record<string, unknown>;
+  authenticate(params: Record<string, unknown>): Promise<unknown>;
+  getPrivateWsUrl(type: string, listenKey: string): string;
+  client(url: string): {
+    connect(backoffDelay?: number): Promise<unknown>;
+    future(messageHash: string): Promise<unknown>;
+    resolve(result: unknown, messageHash: string): unknown;
+  };
+  delay(timeout: number, method: (...args: unknown[]) => unknown, ...args: unknown[]): void;
+  spawn(method: (...args: unknown[]) => unknown, ...args: unknown[]): unknown;
+}
+
+/**
+ * Resolves once the futures user-data socket is open, which is when events start flowing (a listen-key stream has no
+ * subscribe to be answered). Each call asks for the account's listen key again: after a dropped socket or a
+ * `listenKeyExpired`, ccxt would otherwise reuse its cached key for up to 20 minutes and the server would close
+ * every socket opened on it. Binance answers the POST with the live key, extended, so a key still valid is kept.
+ */
+export async function futuresUserStreamReady(exchange: Exchange): Promise<void> {
+  const ex = exchange as unknown as BinancePro;
+  const bucket = (ex.options.future ?? {}) as Record<string, unknown>;
+  ex.options.future = { ...bucket, lastAuthenticatedTime: 0 };
+  await ex.authenticate({ type: 'future' });
+  const listenKey = (ex.options.future as Record<string, unknown>).listenKey;
+  if (typeof listenKey !== 'string' || listenKey === '')
+    throw new Error('binanceusdm: no listen key after authenticate');
+  // ccxt's watch calls open this same client (one per URL); opening it here lets the reconciling read follow it.
+  // ccxt never rejects `connect()` when the socket fails (it rejects the client's pending futures instead), so a
+  // future of ours stands by to carry that failure, and is taken back once the socket is open.
+  const client = ex.client(ex.getPrivateWsUrl('future', listenKey));
+  const failed = client.future(READY_HASH);
+  try {
+    await Promise.race([client.connect(0), failed]);
+  } finally {
+    client.resolve(undefined, READY_HASH);
+  }
+}
+
+/** The client future that carries a failed connect of `futuresUserStreamReady`. */
+const READY_HASH = 'tradeforge:userStreamReady';
+
+/** Makes ccxt's delayed calls (the listen key keepalive) not hold the process open. */
+export function unrefListenKeyKeepalive(exchange: Exchange): void {
+  const ex = exchange as unknown as BinancePro;
+  ex.delay = (timeout, method, ...args) => {
+    setTimeout(() => ex.spawn(method, ...args), timeout).unref();
+  };
+}
