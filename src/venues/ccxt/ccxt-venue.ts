@@ -32,7 +32,12 @@ import {
   type FuturesPosition,
   ourSymbol,
 } from './futures.js';
-import { futuresUserStreamReady, unrefListenKeyKeepalive } from './futures-stream.js';
+import {
+  type FundingEvent,
+  fundingEventsOf,
+  futuresUserStreamReady,
+  unrefListenKeyKeepalive,
+} from './futures-stream.js';
 import { KRAKEN_RATE_LIMIT_WAIT_MS, KRAKEN_TRADES_PAGE, krakenClientOrderId, unifiedKrakenOrder } from './kraken.js';
 import { checkFilters, checkPercentPrice, percentPriceBand } from './market-filters.js';
 import { SharedStreams, type StreamSource } from './shared-streams.js';
@@ -828,9 +833,29 @@ export class CcxtVenue implements Venue {
     );
   }
 
+  /**
+   * Futures mode with the user-data stream: calls `onFunding` for each funding payment the stream announces
+   * (`ACCOUNT_UPDATE`, reason FUNDING_FEE). A prompt only: the payment's income id comes from the REST history
+   * (`fetchFundingPayments`), and two account updates in one socket read keep only the newer for ccxt, so the
+   * booker's own polling stays the guarantee. Without the stream nothing is delivered.
+   */
+  watchFunding(onFunding: (e: FundingEvent) => void, onError?: (e: Error) => void): Subscription {
+    if (!this.futures || !this.userStreaming) return { close: () => undefined };
+    return this.userFeed<FundingEvent[]>(
+      'funding',
+      () => ({ next: async () => fundingEventsOf((await this.exchange.watchBalance()).info) }),
+      // While the stream is down the booker's own polling reads the payments: nothing to poll here.
+      async () => [],
+      (events) => {
+        for (const e of events) onFunding(e);
+      },
+      onError,
+    );
+  }
+
   // A stream-first feed: the shared user-data watch loop of `kind`, with `pollOnce` as fallback and reconciliation.
   private userFeed<T>(
-    kind: 'orders' | 'fills',
+    kind: 'orders' | 'fills' | 'funding',
     source: () => StreamSource<T>,
     pollOnce: () => Promise<T>,
     deliver: (v: T) => void,
@@ -854,7 +879,9 @@ export class CcxtVenue implements Venue {
       pollIntervalMs: this.opts.pollIntervalMs ?? 1_000,
       retryBaseMs: this.opts.userStreamRetryMs ?? 250,
       ...(onError ? { onError } : {}),
-      onMode: (mode, cause) => this.opts.onUserStream?.(kind, mode, cause),
+      onMode: (mode, cause) => {
+        if (kind !== 'funding') this.opts.onUserStream?.(kind, mode, cause);
+      },
     });
     this.userFeeds.add(feed as UserFeed<unknown>);
     return {

@@ -55,3 +55,22 @@ export function unrefListenKeyKeepalive(exchange: Exchange): void {
     setTimeout(() => ex.spawn(method, ...args), timeout).unref();
   };
 }
+
+/** A funding payment announced on the futures user-data stream (`ACCOUNT_UPDATE`, reason FUNDING_FEE). */
+export interface FundingEvent {
+  /** The margin asset's balance change: the payment (positive received, negative paid). */
+  amount: number;
+  asset: string;
+  time: number;
+}
+
+/**
+ * The funding payments an `ACCOUNT_UPDATE` announces (none for any other reason). They carry no income id, so they
+ * only tell the funding booker to read the income history now (which books each payment once, by its id).
+ */
+export function fundingEventsOf(info: unknown): FundingEvent[] {
+  const msg = info as { e?: unknown; E?: unknown; a?: { m?: unknown; B?: { a?: unknown; bc?: unknown }[] } } | null;
+  if (msg?.e !== 'ACCOUNT_UPDATE' || msg.a?.m !== 'FUNDING_FEE') return [];
+  const time = Number(msg.E ?? 0);
+  return (msg.a.B ?? []).map((b) => ({ amount: Number(b.bc ?? 0), asset: String(b.a ?? ''), time }));
+}
