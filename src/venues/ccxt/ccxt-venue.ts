@@ -32,6 +32,7 @@ import {
   type FuturesPosition,
   ourSymbol,
 } from './futures.js';
+import { actualOrderIdOf, handedOver, isAlgoId, isAlgoOrder, rawAlgoId, withAlgoId } from './futures-stops.js';
 import {
   type FundingEvent,
   fundingEventsOf,
@@ -169,6 +170,10 @@ export class CcxtVenue implements Venue {
   private readonly subs = new Set<{ closed: boolean }>();
   /** Client order ids this instance has sent: a repeat is looked up before it could become a second order. */
   private readonly sentClientIds = new Set<string>();
+  /** Futures: client ids of the stops this instance placed (they live at the Algo Service, not the order book). */
+  private readonly algoClientIds = new Set<string>();
+  /** Futures: venue order ids whose client id a fill poll already looked up. */
+  private readonly lookedUpOrders = new Set<string>();
   /** Order pollers of `watchOrders`; placements are added to each so orders that never rest still get reported. */
   private readonly orderTrackers = new Set<Map<string, string>>();
   /** WebSocket loops, one per channel, shared by all its subscribers (ccxt has one future per channel). */
@@ -249,8 +254,8 @@ export class CcxtVenue implements Venue {
     // ccxt keeps the futures listen key alive on a plain timer, which would hold a finished process open.
     if (this.userStreaming && futures) unrefListenKeyKeepalive(ex);
     this.capabilities = {
-      // Binance futures' stop orders are algo orders (`/fapi/v1/algoOrder`), left out: the engine keeps stops.
-      stopOrders: !futures && !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
+      // Binance futures' stops rest at its Algo Service (`/fapi/v1/algoOrder`, see futures-stops.ts).
+      stopOrders: futures || !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
       modifyOrder: false,
       streaming: this.streaming,
       positions: futures,
@@ -384,6 +389,9 @@ export class CcxtVenue implements Venue {
     // ccxt's kraken reads a stop's trigger from `stopLossPrice` (a buy stop-loss triggers at or above it).
     if (texts.triggerPrice !== undefined) params[kraken ? 'stopLossPrice' : 'triggerPrice'] = texts.triggerPrice;
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
+    const algo = this.futures !== undefined && texts.triggerPrice !== undefined;
+    // Binance triggers a futures stop on the last contract price unless told to use the mark price.
+    if (algo) params.workingType = this.opts.futures?.stopTrigger === 'mark' ? 'MARK_PRICE' : 'CONTRACT_PRICE';
     if (this.futures && !req.reduceOnly) await this.checkMarginFloor(req, market);
     // ccxt's typings say number, but its formatting (amountToPrecision, priceToPrecision) takes decimal strings.
     const amount = texts.amount as unknown as number;
@@ -395,6 +403,7 @@ export class CcxtVenue implements Venue {
       if (existing) return existing;
     }
     this.sentClientIds.add(req.clientOrderId);
+    if (algo) this.algoClientIds.add(req.clientOrderId);
     this.touchedSymbols.add(req.symbol);
     try {
       const o = await this.call(() => this.exchange.createOrder(req.symbol, ccxtType, req.side, amount, price, params));
@@ -491,6 +500,40 @@ export class CcxtVenue implements Venue {
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
     await this.connect();
     if (this.id === 'kraken') return this.cancelKrakenOrder(ref);
+    if (this.futures) {
+      const cid = ref.clientOrderId;
+      if (isAlgoId(ref.venueOrderId) || (!ref.venueOrderId && cid !== undefined && this.algoClientIds.has(cid)))
+        return this.cancelAlgoOrder(ref);
+      try {
+        return await this.cancelPlainOrder(ref);
+      } catch (err) {
+        // A client id this instance did not place (a restart): it may name a stop resting at the Algo Service.
+        if (ref.venueOrderId || !(err instanceof VenueError && err.code === VENUE_CODES.orderNotFound)) throw err;
+        return this.cancelAlgoOrder(ref);
+      }
+    }
+    return this.cancelPlainOrder(ref);
+  }
+
+  // Futures: cancels a stop at the Algo Service, by its `algo-` id or its client id; its state comes from a fetch.
+  private async cancelAlgoOrder(ref: OrderRef): Promise<VenueOrder> {
+    const byId = ref.venueOrderId !== undefined && isAlgoId(ref.venueOrderId);
+    const params: Record<string, unknown> = byId
+      ? { trigger: true }
+      : { trigger: true, clientOrderId: ref.clientOrderId };
+    const raw = byId ? rawAlgoId(ref.venueOrderId as string) : '';
+    await this.call(() => this.exchange.cancelOrder(raw, ref.symbol, params));
+    const after = await this.fetchOrder(ref);
+    if (!after)
+      throw new VenueError(`${this.id}: stop ${ref.venueOrderId ?? ref.clientOrderId} not found after cancelling it`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.orderNotFound,
+      });
+    return after;
+  }
+
+  private async cancelPlainOrder(ref: OrderRef): Promise<VenueOrder> {
     const params: Record<string, unknown> = {};
     let id = ref.venueOrderId;
     if (!id && ref.clientOrderId) {
@@ -543,6 +586,42 @@ export class CcxtVenue implements Venue {
 
   async fetchOrder(ref: OrderRef): Promise<VenueOrder | null> {
     await this.connect();
+    if (!this.futures) return this.fetchPlainOrder(ref);
+    if (ref.venueOrderId !== undefined && isAlgoId(ref.venueOrderId))
+      return this.fetchAlgoOrder(ref, rawAlgoId(ref.venueOrderId));
+    const plain = await this.fetchPlainOrder(ref);
+    // By client id: a stop not triggered yet is found at the Algo Service only.
+    if (plain || ref.venueOrderId || !ref.clientOrderId) return plain;
+    return this.fetchAlgoOrder(ref, undefined);
+  }
+
+  /**
+   * Futures: a stop at the Algo Service, by algo id or (none given) by client id. Untriggered, it is the stop; once
+   * handed over, the matching engine's order it placed is what it reports (with the fills), so the caller learns
+   * that order's id.
+   */
+  private async fetchAlgoOrder(ref: OrderRef, rawId: string | undefined): Promise<VenueOrder | null> {
+    const params: Record<string, unknown> =
+      rawId !== undefined ? { trigger: true } : { trigger: true, clientOrderId: ref.clientOrderId };
+    let o: Order;
+    try {
+      o = await this.call(() =>
+        this.exchange.fetchOrder(rawId ?? (undefined as unknown as string), ref.symbol, params),
+      );
+    } catch (err) {
+      if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;
+      throw err;
+    }
+    if (!handedOver(o)) return this.remember(o, ref.clientOrderId);
+    const actual = actualOrderIdOf(o);
+    const cid = o.clientOrderId ?? ref.clientOrderId;
+    // TRIGGERING: on its way to the matching engine, not filled yet.
+    if (actual === undefined) return { ...this.remember(o, cid), status: 'accepted' };
+    if (cid) this.clientIds.set(`#${actual}`, cid);
+    return this.fetchPlainOrder({ symbol: ref.symbol, venueOrderId: actual, ...(cid ? { clientOrderId: cid } : {}) });
+  }
+
+  private async fetchPlainOrder(ref: OrderRef): Promise<VenueOrder | null> {
     // Kraken: the id our client id travels as, known again after a restart (it is derived, not stored).
     if (ref.clientOrderId) this.venueClientId(ref.clientOrderId);
     try {
@@ -582,7 +661,11 @@ export class CcxtVenue implements Venue {
   async fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
     await this.connect();
     const list = await this.call(() => this.exchange.fetchOpenOrders(symbol));
-    return list.map((o) => this.remember(o));
+    // Futures: the stops resting untriggered at the Algo Service are open orders too.
+    const stops = this.futures
+      ? await this.call(() => this.exchange.fetchOpenOrders(symbol, undefined, undefined, { trigger: true }))
+      : [];
+    return [...list, ...stops].map((o) => this.remember(o));
   }
 
   /**
@@ -615,7 +698,26 @@ export class CcxtVenue implements Venue {
         from = last;
       }
     }
+    if (this.futures) await this.attributeFills(out);
     return out.sort((a, b) => a.time - b.time);
+  }
+
+  /**
+   * Futures: Binance's trade list has no client ids. A fill of an order this instance never saw (a stop that
+   * triggered, an order placed before a restart) gets its client id from one look-up of its order, so the bridge
+   * can book it to ours.
+   */
+  private async attributeFills(fills: VenueFill[]): Promise<void> {
+    for (const f of fills) {
+      if (f.clientOrderId) continue;
+      const key = `#${f.venueOrderId}`;
+      if (!this.clientIds.has(key) && !this.lookedUpOrders.has(f.venueOrderId)) {
+        this.lookedUpOrders.add(f.venueOrderId);
+        await this.fetchPlainOrder({ symbol: f.symbol, venueOrderId: f.venueOrderId });
+      }
+      const cid = this.clientIds.get(key);
+      if (cid) f.clientOrderId = cid;
+    }
   }
 
   /**
@@ -786,7 +888,11 @@ export class CcxtVenue implements Venue {
     return this.userFeed<VenueOrder[]>(
       'orders',
       () => ({
-        next: async () => (await this.exchange.watchOrders()).map((o) => this.remember(o)),
+        next: async () =>
+          (await this.exchange.watchOrders())
+            // A triggered stop's own updates say nothing of fills: the engine order it placed reports them.
+            .filter((o) => !(this.futures && isAlgoOrder(o) && handedOver(o)))
+            .map((o) => this.remember(o)),
         unwatch: this.unwatcher('unWatchOrders', () => this.exchange.unWatchOrders()),
       }),
       pollOnce,
@@ -967,7 +1073,14 @@ export class CcxtVenue implements Venue {
     return f;
   }
 
-  private remember(o: Order, clientOrderId?: string): VenueOrder {
+  private remember(order: Order, clientOrderId?: string): VenueOrder {
+    let o = order;
+    if (this.futures && isAlgoOrder(o)) {
+      o = withAlgoId(o);
+      const actual = actualOrderIdOf(order);
+      const cid = order.clientOrderId ?? clientOrderId;
+      if (actual !== undefined && cid) this.clientIds.set(`#${actual}`, cid);
+    }
     const v = toVenueOrder(this.id === 'kraken' ? unifiedKrakenOrder(o, this.krakenIds) : o, clientOrderId);
     if (this.futures) v.symbol = ourSymbol(v.symbol);
     if (v.clientOrderId) this.clientIds.set(`#${v.venueOrderId}`, v.clientOrderId);

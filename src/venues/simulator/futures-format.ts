@@ -2,6 +2,7 @@
 import { s8 } from './binance-format.js';
 import type { SimOrder, SimTrade } from './exchange.js';
 import type { SimFuturesAccount, SimFuturesPosition, SimIncome } from './futures-account.js';
+import type { SimAlgoOrder } from './futures-algo.js';
 import type { SimMarket } from './market-model.js';
 import type { UserDataProtocol } from './user-data.js';
 
@@ -46,7 +47,7 @@ export function futuresSymbolInfo(m: SimMarket, maintMarginRate: number): Record
       { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
       { filterType: 'MIN_NOTIONAL', notional: String(spec.minNotional) },
     ],
-    orderTypes: ['LIMIT', 'MARKET'],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
     timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
   };
 }
@@ -354,6 +355,73 @@ export function futuresProtocol(a: SimFuturesAccount): UserDataProtocol {
     orderEvents(order, execution, trade, now) {
       const update = orderTradeUpdate(order, execution, trade, now);
       return trade ? [update, accountUpdate(a, 'ORDER', [order.symbol], 0, now)] : [update];
+    },
+  };
+}
+
+/** A conditional order as the Algo Service answers it (`/fapi/v1/algoOrder`, `/fapi/v1/openAlgoOrders`). */
+export function algoOrderJson(a: SimAlgoOrder): Record<string, unknown> {
+  return {
+    algoId: a.algoId,
+    clientAlgoId: a.clientAlgoId,
+    algoType: 'CONDITIONAL',
+    orderType: a.orderType,
+    symbol: a.symbol,
+    side: a.side,
+    positionSide: 'BOTH',
+    timeInForce: 'GTC',
+    quantity: s8(a.quantity),
+    algoStatus: a.algoStatus,
+    actualOrderId: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
+    triggerPrice: s8(a.triggerPrice),
+    price: '0',
+    icebergQuantity: null,
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    workingType: a.workingType,
+    priceMatch: 'NONE',
+    closePosition: a.closePosition,
+    priceProtect: false,
+    reduceOnly: a.reduceOnly,
+    activatePrice: '',
+    callbackRate: '',
+    createTime: a.createTime,
+    updateTime: a.updateTime,
+    triggerTime: a.triggerTime,
+    goodTillDate: 0,
+  };
+}
+
+/** `ALGO_UPDATE` of one change of a conditional order (the futures user-data stream). */
+export function algoUpdate(a: SimAlgoOrder, now: number): Record<string, unknown> {
+  return {
+    e: 'ALGO_UPDATE',
+    T: now,
+    E: now,
+    o: {
+      caid: a.clientAlgoId,
+      aid: a.algoId,
+      at: 'CONDITIONAL',
+      o: a.orderType,
+      s: a.symbol,
+      S: a.side,
+      ps: 'BOTH',
+      f: 'GTC',
+      q: s8(a.quantity),
+      X: a.algoStatus,
+      ai: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
+      ap: '0',
+      aq: '0',
+      act: '0',
+      tp: s8(a.triggerPrice),
+      p: '0',
+      V: 'EXPIRE_MAKER',
+      wt: a.workingType,
+      pm: 'NONE',
+      cp: a.closePosition,
+      pP: false,
+      R: a.reduceOnly,
+      tt: a.triggerTime,
+      gtd: 0,
     },
   };
 }

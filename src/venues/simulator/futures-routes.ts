@@ -6,10 +6,13 @@
 import { s8, ticker24h } from './binance-format.js';
 import { BinanceApiError, DEFAULT_MARKETS, SimExchange, type SimExchangeOptions } from './exchange.js';
 import { SimFuturesAccount, type SimFuturesAccountOptions } from './futures-account.js';
+import { SimAlgoOrders } from './futures-algo.js';
 import {
   futuresAccountJson,
   futuresBalanceJson,
   accountUpdate,
+  algoOrderJson,
+  algoUpdate,
   futuresOrderJson,
   futuresProtocol,
   futuresSymbolInfo,
@@ -48,6 +51,9 @@ const PRIVATE = new Set([
   '/fapi/v3/balance',
   '/fapi/v2/positionRisk',
   '/fapi/v3/positionRisk',
+  '/fapi/v1/algoOrder',
+  '/fapi/v1/openAlgoOrders',
+  '/fapi/v1/allAlgoOrders',
 ]);
 
 /** The `urls.api` entries of ccxt's `binanceusdm` for a simulator at `url` (REST only: `fapi` v1, v2 and v3). */
@@ -67,6 +73,8 @@ export class SimFutures {
   readonly account: SimFuturesAccount;
   /** The futures user-data stream (`/fapi/v1/listenKey`, `/fstream/private/ws?listenKey=…`). */
   readonly userData: SimUserData;
+  /** Conditional orders (stops) resting untriggered at the Algo Service. */
+  readonly algo: SimAlgoOrders;
 
   constructor(base: SimExchangeOptions, opts: SimFuturesOptions = {}, stream?: SimFuturesStreamOptions) {
     let account: SimFuturesAccount | undefined;
@@ -86,6 +94,14 @@ export class SimFutures {
     // Without the server's credentials (a unit test of the account), the simulator's defaults.
     const creds = stream ?? { apiKey: 'sim-key', secret: 'sim-secret', requestClock: this.exchange.now };
     this.userData = new SimUserData({ ...creds, exchange: this.exchange, protocol: futuresProtocol(this.account) });
+    this.algo = new SimAlgoOrders(this.exchange, this.account);
+    this.algo.onUpdate((a) => this.userData.push([algoUpdate(a, this.exchange.now())]));
+  }
+
+  /** Moves a market's price (tests) and triggers the conditional orders it reaches. */
+  setPrice(symbol: string, price: number): void {
+    this.exchange.setPrice(symbol, price);
+    this.algo.check();
   }
 
   /** Paths that need a signed request (USER_DATA and TRADE). */
@@ -99,6 +115,7 @@ export class SimFutures {
    */
   tick(dtMs: number): void {
     this.exchange.tick(dtMs);
+    this.algo.check();
     const now = this.exchange.now();
     for (const paid of this.account.applyFunding(now)) {
       const isolated = this.account.position(paid.symbol).marginType === 'ISOLATED';
@@ -260,6 +277,13 @@ export class SimFutures {
         if (positionSide && positionSide !== 'BOTH')
           throw new BinanceApiError(400, -4061, "Order's position side does not match user's setting.");
         const type = p.get('type') ?? '';
+        // Conditional orders moved to the Algo Service (`/fapi/v1/algoOrder`), as on Binance since its migration.
+        if (['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'].includes(type))
+          throw new BinanceApiError(
+            400,
+            -4120,
+            'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+          );
         if (type !== 'MARKET' && type !== 'LIMIT') throw new BinanceApiError(400, -1116, 'Invalid orderType.');
         const o = ex.placeOrder(
           {
@@ -274,6 +298,48 @@ export class SimFutures {
           p.get('newClientOrderId') || `sim_${Math.random().toString(36).slice(2, 14)}`,
         );
         return futuresOrderJson(o);
+      }
+      case 'POST /fapi/v1/algoOrder': {
+        if (p.get('algoType') !== 'CONDITIONAL') throw new BinanceApiError(400, -1116, 'Invalid algoType.');
+        const positionSide = p.get('positionSide');
+        if (positionSide && positionSide !== 'BOTH')
+          throw new BinanceApiError(400, -4061, "Order's position side does not match user's setting.");
+        const a = this.algo.place({
+          symbol: p.get('symbol') ?? '',
+          side: p.get('side') ?? '',
+          type: p.get('type') ?? '',
+          quantity: num('quantity'),
+          triggerPrice: num('triggerPrice') ?? num('stopPrice'),
+          ...(p.get('workingType') ? { workingType: p.get('workingType') as string } : {}),
+          reduceOnly: p.get('reduceOnly') === 'true',
+          closePosition: p.get('closePosition') === 'true',
+          clientAlgoId: p.get('clientAlgoId') || `sim_${Math.random().toString(36).slice(2, 14)}`,
+        });
+        return algoOrderJson(a);
+      }
+      case 'GET /fapi/v1/algoOrder':
+      case 'DELETE /fapi/v1/algoOrder': {
+        const id = num('algoId');
+        const cid = p.get('clientAlgoId') ?? undefined;
+        if (id === undefined && !cid)
+          throw new BinanceApiError(
+            400,
+            -1102,
+            "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!",
+          );
+        if (method === 'DELETE') {
+          const a = this.algo.cancel(id, cid);
+          return { algoId: a.algoId, clientAlgoId: a.clientAlgoId, code: '200', msg: 'success' };
+        }
+        const a = this.algo.find(id, cid);
+        if (!a) throw new BinanceApiError(400, -2013, 'Order does not exist.');
+        return algoOrderJson(a);
+      }
+      case 'GET /fapi/v1/openAlgoOrders':
+        return this.algo.open(symbolOpt()).map(algoOrderJson);
+      case 'GET /fapi/v1/allAlgoOrders': {
+        const sym = ex.market(p.get('symbol') ?? undefined).spec.symbol;
+        return this.algo.orders.filter((a) => a.symbol === sym).map(algoOrderJson);
       }
       case 'GET /fapi/v1/order': {
         const sym = ex.market(p.get('symbol') ?? undefined).spec.symbol;

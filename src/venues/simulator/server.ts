@@ -538,21 +538,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       exchange.setPrice(symbol, price, opts);
       broadcast();
     },
-    ccxtUrls() {
-      return {
-        public: `${url}/api/v3`,
-        private: `${url}/api/v3`,
-        v1: `${url}/api/v1`,
-        sapi: `${url}/sapi/v1`,
-        ...futuresCcxtUrls(url),
-        ws: {
-          spot: wsUrl,
-          margin: wsUrl,
-          future: `ws://127.0.0.1:${port}/fstream/ws`,
-          'ws-api': { spot: `ws://127.0.0.1:${port}/ws-api/v3` },
-        },
-      };
-    },
+    ccxtUrls: () => ccxtUrlsFor(url),
     wsConnections: () => conns.size + userData.connections() + futures.userData.connections(),
     userData,
     requestCount: (method, path) => requests.filter((r) => r.method === method && r.path === path).length,
@@ -589,6 +575,25 @@ function snapshotBook(m: SimMarket): { id: number; bids: Map<number, number>; as
     id: m.updateId,
     bids: new Map(m.bids.map((l) => [l.price, l.qty])),
     asks: new Map(m.asks.map((l) => [l.price, l.qty])),
+  };
+}
+
+/**
+ * The `urls.api` entries that point ccxt's binance (spot) or binanceusdm (futures) at a simulator listening at `url`:
+ * REST, the market streams, the spot WebSocket API and the futures user-data stream (ccxt derives
+ * `/fstream/private/ws?listenKey=…` from `…/fstream/ws`).
+ */
+export function ccxtUrlsFor(url: string): Record<string, unknown> {
+  const host = new URL(url).host;
+  // ccxt's binance tells spot from futures streams by `/stream` in the URL (the real host is stream.binance.com).
+  const ws = `ws://${host}/stream/ws`;
+  return {
+    public: `${url}/api/v3`,
+    private: `${url}/api/v3`,
+    v1: `${url}/api/v1`,
+    sapi: `${url}/sapi/v1`,
+    ...futuresCcxtUrls(url),
+    ws: { spot: ws, margin: ws, future: `ws://${host}/fstream/ws`, 'ws-api': { spot: `ws://${host}/ws-api/v3` } },
   };
 }
 
