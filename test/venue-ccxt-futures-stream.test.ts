@@ -42,7 +42,7 @@ afterEach(async () => {
 const streaming = (r: Rig) => r.modes.fills.at(-1) === 'stream' && r.modes.orders.at(-1) === 'stream';
 const polling = (r: Rig) => r.modes.fills.at(-1) === 'poll' && r.modes.orders.at(-1) === 'poll';
 
-async function start(pollIntervalMs: number): Promise<Rig> {
+async function start(pollIntervalMs: number, options?: Record<string, unknown>): Promise<Rig> {
   const sim = await startSimulator({ seed: 21, tickIntervalMs: 0 });
   const modes: Rig['modes'] = { orders: [], fills: [] };
   const venue = new CcxtVenue({
@@ -56,6 +56,7 @@ async function start(pollIntervalMs: number): Promise<Rig> {
     userStreamRetryMs: 20,
     symbols: [SYMBOL],
     futures: { leverage: 10 },
+    ...(options ? { options } : {}),
     onUserStream: (feed, mode) => modes[feed].push(mode),
   });
   const fills: VenueFill[] = [];
@@ -160,6 +161,19 @@ describe('ccxt futures venue on the user-data stream', () => {
     expect(r.polled(), 'REST reads after the stream resumed').toBe(afterResume);
     expect(fillIds(r)).toEqual(simTradeIds(r));
     expect(new Set(fillIds(r)).size).toBe(r.fills.length);
+  });
+
+  it('keeps the listen key alive with PUT /fapi/v1/listenKey while streaming', async () => {
+    // ccxt's refresh period (20 min on Binance) made short through its option.
+    const r = await start(10, { listenKeyRefreshRate: 50 });
+    const ud = r.sim.futures.userData;
+    await waitFor('keepalives', () => ud.stats.keepalives >= 3, {
+      log: () => JSON.stringify({ stats: ud.stats, requests: r.sim.requests.slice(-10) }),
+    });
+    expect(r.sim.requestCount('PUT', '/fapi/v1/listenKey')).toBeGreaterThanOrEqual(3);
+    // Still the one key, and the stream never left.
+    expect(ud.listenKeys()).toHaveLength(1);
+    expect(r.modes.fills).toEqual(['stream']);
   });
 
   it('reconciles over REST after a dropped socket: a fill made while nothing listened is delivered once', async () => {

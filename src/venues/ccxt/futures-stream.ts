@@ -48,11 +48,20 @@ export async function futuresUserStreamReady(exchange: Exchange): Promise<void> 
 /** The client future that carries a failed connect of `futuresUserStreamReady`. */
 const READY_HASH = 'tradeforge:userStreamReady';
 
-/** Makes ccxt's delayed calls (the listen key keepalive) not hold the process open. */
+/**
+ * Makes ccxt's delayed calls (the listen key keepalive) not hold the process open, and keeps one chain of each: every
+ * `authenticate` schedules a keepalive that reschedules itself, so each resubscription would add a chain of PUTs.
+ */
 export function unrefListenKeyKeepalive(exchange: Exchange): void {
   const ex = exchange as unknown as BinancePro;
+  const pending = new Set<unknown>();
   ex.delay = (timeout, method, ...args) => {
-    setTimeout(() => ex.spawn(method, ...args), timeout).unref();
+    if (pending.has(method)) return;
+    pending.add(method);
+    setTimeout(() => {
+      pending.delete(method);
+      ex.spawn(method, ...args);
+    }, timeout).unref();
   };
 }
 
