@@ -227,7 +227,10 @@ describe('a futures venue from the config file', () => {
     const venues = await buildVenues(
       configFor({
         exchange: 'binanceusdm',
-        options: { tickIntervalMs: 0, futures: { leverage: 4, marginMode: 'isolated', marginFloor: 0.2 } },
+        options: {
+          tickIntervalMs: 0,
+          futures: { leverage: 4, marginMode: 'isolated', marginFloor: 0.2, stopTrigger: 'mark' },
+        },
       }),
       'dev',
       async () => undefined,
@@ -240,6 +243,18 @@ describe('a futures venue from the config file', () => {
       expect(cfg?.marginType).toBe('ISOLATED');
       const inst = (await built?.venue.fetchInstruments())?.find((i) => i.symbol === 'BTC/USDT');
       expect(inst?.marginRate).toBeCloseTo(0.25, 12);
+      // Stops rest at the venue, triggered on the mark price as configured.
+      expect(built?.venue.capabilities.stopOrders).toBe(true);
+      const ask = (await built?.venue.fetchTicker('BTC/USDT'))?.ask ?? 0;
+      await built?.venue.placeOrder({
+        clientOrderId: 'cfg-stop',
+        symbol: 'BTC/USDT',
+        side: 'buy',
+        type: 'stop',
+        stopPrice: Math.round(ask * 1.2),
+        quantity: 0.001,
+      });
+      expect(built?.simulator?.futures.algo.find(undefined, 'cfg-stop')?.workingType).toBe('MARK_PRICE');
     } finally {
       for (const v of venues.values()) await v.close();
     }
@@ -253,6 +268,13 @@ describe('a futures venue from the config file', () => {
     ).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ConfigError);
     expect((bad as Error).message).toMatch(/venues\.0\.options\.futures\.leverage/);
+    const trigger = await buildVenues(
+      configFor({ exchange: 'binanceusdm', options: { tickIntervalMs: 0, futures: { stopTrigger: 'index' } } }),
+      'dev',
+      async () => undefined,
+    ).catch((e: unknown) => e);
+    expect(trigger).toBeInstanceOf(ConfigError);
+    expect((trigger as Error).message).toMatch(/venues\.0\.options\.futures\.stopTrigger/);
     const spot = await buildVenues(
       configFor({ options: { tickIntervalMs: 0, futures: { leverage: 3 } } }),
       'dev',

@@ -1,6 +1,6 @@
 /**
  * The futures settings of a ccxt or simulator venue entry (`options.futures`): leverage and margin mode set at
- * connect, and the free-margin floor. A venue is in futures mode when its `exchange` is a futures exchange
+ * connect, the free-margin floor, and the price stops trigger on. A venue is in futures mode when its `exchange` is a futures exchange
  * (`binanceusdm`); `options.futures` on any other exchange is refused rather than ignored.
  */
 import { z } from 'zod';
@@ -14,6 +14,7 @@ const futuresSchema = z.strictObject({
   leverage: z.number().int().min(1).max(125).optional(),
   marginMode: z.enum(['cross', 'isolated']).optional(),
   marginFloor: z.number().min(0).max(1).optional(),
+  stopTrigger: z.enum(['mark', 'contract']).optional(),
 });
 
 /** The venue's futures settings (undefined for a spot venue) and its remaining `options` for ccxt. */

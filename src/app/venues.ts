@@ -17,8 +17,8 @@ import { ibkrOptionsFrom } from '../venues/ibkr/options.js';
 import { type RequestBudget, requestBudgetFor } from '../risk/request-budget.js';
 import { ResilientVenue } from '../venues/resilience.js';
 import {
+  ccxtUrlsFor,
   DEFAULT_MARKETS,
-  futuresCcxtUrls,
   KRAKEN_MARKETS,
   krakenCcxtUrls,
   type KrakenSimulatorHandle,
@@ -74,16 +74,7 @@ type VenueConfig = Config['venues'][number];
 
 /** ccxt `urls.api` entries for a simulator listening at `url` (what the simulator's own `ccxtUrls()` returns). */
 export function simulatorCcxtUrls(url: string): Record<string, unknown> {
-  const u = new URL(url);
-  const ws = `ws://${u.host}/stream/ws`;
-  return {
-    public: `${url}/api/v3`,
-    private: `${url}/api/v3`,
-    v1: `${url}/api/v1`,
-    sapi: `${url}/sapi/v1`,
-    ...futuresCcxtUrls(url),
-    ws: { spot: ws, margin: ws, 'ws-api': { spot: `ws://${u.host}/ws-api/v3` } },
-  };
+  return ccxtUrlsFor(url);
 }
 
 function num(v: unknown, key: string, where: string): number | undefined {

@@ -4,16 +4,22 @@
  * books one twice), credits or debits the deployment's cash and realised P&L, and publishes `funding.booked.v1`
  * (audited). A payment goes to the one deployment trading its symbol on that venue; the runtime refuses two
  * deployments sharing a symbol on one futures venue (`fundingOwners`), so attribution is never a guess.
+ * Where the venue's user-data stream announces a payment (`watchFunding`), the booker reads at once instead of at its
+ * next poll; the stream's event has no income id, so the read, not the event, is what is booked: a payment seen both
+ * ways is booked once.
  */
 import { ConfigError } from '../../core/errors.js';
 import type { EventBus } from '../../core/events.js';
 import type { Store } from '../../store/index.js';
-import type { FundingPayment } from '../../venues/ccxt/index.js';
+import type { Subscription } from '../../core/index.js';
+import type { FundingEvent, FundingPayment } from '../../venues/ccxt/index.js';
 import type { DeploymentRuntime } from './runtime-types.js';
 
 /** Where a venue's funding payments come from (the ccxt adapter in futures mode). */
 export interface FundingSource {
   fetchFundingPayments(since?: number, symbol?: string): Promise<FundingPayment[]>;
+  /** Payments announced as they happen (the futures user-data stream), when the venue has them. */
+  watchFunding?(onFunding: (e: FundingEvent) => void, onError?: (e: Error) => void): Subscription;
 }
 
 /** The deployment trading each symbol of one futures venue; a ConfigError when two share one. */
@@ -65,28 +71,48 @@ export class FundingBooker {
   private readonly owners: Map<string, DeploymentRuntime>;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** A stream event arrived while a poll ran: read again right after it. */
+  private again = false;
+  private stream: Subscription | undefined;
   private closed = false;
   /** Payments booked by this booker since start. */
   booked = 0;
+  /** Reads prompted by the venue's stream (not by the poll period). */
+  prompted = 0;
 
   constructor(private readonly o: FundingBookerOptions) {
     this.owners = new Map();
     for (const d of o.deployments) for (const sym of d.symbols) this.owners.set(sym, d);
   }
 
-  /** Polls now and then every `pollMs`. */
+  /** Polls now and then every `pollMs`, and at once whenever the venue's stream announces a payment. */
   start(): this {
-    const loop = (): void => {
-      if (this.closed) return;
-      this.running = this.poll()
-        .catch(this.o.onError)
-        .finally(() => {
-          this.running = null;
-          if (!this.closed) this.timer = setTimeout(loop, this.o.pollMs);
-        });
-    };
-    loop();
+    this.stream = this.o.source.watchFunding?.(() => this.prompt(), this.o.onError);
+    this.loop();
     return this;
+  }
+
+  private loop(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.again = false;
+    this.running = this.poll()
+      .catch(this.o.onError)
+      .finally(() => {
+        this.running = null;
+        if (this.closed) return;
+        if (this.again) this.loop();
+        else this.timer = setTimeout(() => this.loop(), this.o.pollMs);
+      });
+  }
+
+  // A payment was announced: read now, or right after the read under way (it may have missed it).
+  private prompt(): void {
+    if (this.closed) return;
+    this.prompted++;
+    if (this.running) this.again = true;
+    else this.loop();
   }
 
   /**
@@ -151,9 +177,10 @@ export class FundingBooker {
     });
   }
 
-  /** Stops polling and waits for a poll in flight. */
+  /** Stops polling and the stream, and waits for a poll in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    this.stream?.close();
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
   }

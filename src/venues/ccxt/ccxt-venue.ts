@@ -32,6 +32,13 @@ import {
   type FuturesPosition,
   ourSymbol,
 } from './futures.js';
+import { actualOrderIdOf, handedOver, isAlgoId, isAlgoOrder, rawAlgoId, withAlgoId } from './futures-stops.js';
+import {
+  type FundingEvent,
+  fundingEventsOf,
+  futuresUserStreamReady,
+  unrefListenKeyKeepalive,
+} from './futures-stream.js';
 import {
   hookKrakenSubscribeAcks,
   KRAKEN_RATE_LIMIT_WAIT_MS,
@@ -113,12 +120,14 @@ const EXCHANGE_DEFAULTS: Record<string, Record<string, unknown>> = {
     fetchCurrencies: false,
     fetchOpenOrders: { warnWithoutSymbol: false },
   },
-  // USDⓈ-M perpetuals only; no spot or wallet calls.
+  // USDⓈ-M perpetuals only; no spot or wallet calls. Each user-data socket ccxt opens would otherwise read the
+  // positions over REST (a snapshot for watchPositions, which we do not use) and leave its promise unhandled.
   binanceusdm: {
     fetchMarkets: { types: ['linear'] },
     fetchMargins: false,
     fetchCurrencies: false,
     fetchOpenOrders: { warnWithoutSymbol: false },
+    watchPositions: { fetchPositionsSnapshot: false },
   },
 };
 // Exchanges that look an order up (and cancel it) by client order id in one request.
@@ -130,6 +139,7 @@ const CLIENT_ID_LOOKUP = new Set(['binance', 'binanceusdm']);
  * key, so nothing to keep alive); called first, `authenticate` resolves once the exchange answered the subscribe.
  * Kraken: a token over REST (`call`: through the request budget), then the `executions` subscription on its private
  * WebSocket v2, acknowledged by `req_id` (`kraken.ts`).
+ * Binance USDⓈ-M streams on a listen key (`futures-stream.ts`).
  */
 const USER_STREAM_READY: Record<
   string,
@@ -149,6 +159,7 @@ const USER_STREAM_READY: Record<
     return done;
   },
   kraken: (ex, call, timeoutMs) => subscribeKrakenExecutions(ex, call, timeoutMs),
+  binanceusdm: (ex) => futuresUserStreamReady(ex),
 };
 /** How long to wait after a rate-limit refusal that carries no Retry-After, per exchange. */
 const RATE_LIMIT_WAIT_MS: Record<string, number> = { kraken: KRAKEN_RATE_LIMIT_WAIT_MS };
@@ -175,6 +186,10 @@ export class CcxtVenue implements Venue {
   private readonly subs = new Set<{ closed: boolean }>();
   /** Client order ids this instance has sent: a repeat is looked up before it could become a second order. */
   private readonly sentClientIds = new Set<string>();
+  /** Futures: client ids of the stops this instance placed (they live at the Algo Service, not the order book). */
+  private readonly algoClientIds = new Set<string>();
+  /** Futures: venue order ids whose client id a fill poll already looked up. */
+  private readonly lookedUpOrders = new Set<string>();
   /** Order pollers of `watchOrders`; placements are added to each so orders that never rest still get reported. */
   private readonly orderTrackers = new Set<Map<string, string>>();
   /** WebSocket loops, one per channel, shared by all its subscribers (ccxt has one future per channel). */
@@ -247,19 +262,22 @@ export class CcxtVenue implements Venue {
     const has = ex.has as Record<string, boolean | string | undefined>;
     const futures = opts.futures !== undefined || FUTURES_EXCHANGES.includes(id);
     this.futures = futures ? new CcxtFutures(ex, id, opts.futures ?? {}, (fn) => this.call(fn)) : undefined;
-    // Futures market data and user data are polled over REST (their WebSocket streams are left out: docs/venues.md).
+    // Futures market data is polled over REST (its WebSocket streams are left out: docs/venues.md); futures orders
+    // and fills have the user-data stream.
     this.streaming = !futures && !opts.disableStreaming && !!has.ws && !!has.watchTicker;
     // `userStream: true` streams orders and fills even where market data is polled (the Kraken mode serves none).
     this.userStreaming =
-      (this.streaming || (opts.userStream === true && !futures && !!has.ws)) &&
+      (this.streaming || (!!has.ws && (opts.userStream === true || (futures && !opts.disableStreaming)))) &&
       opts.userStream !== false &&
       !!USER_STREAM_READY[id] &&
       !!has.watchOrders &&
       !!has.watchMyTrades &&
       !!opts.apiKey;
+    // ccxt keeps the futures listen key alive on a plain timer, which would hold a finished process open.
+    if (this.userStreaming && futures) unrefListenKeyKeepalive(ex);
     this.capabilities = {
-      // Binance futures' stop orders are algo orders (`/fapi/v1/algoOrder`), left out: the engine keeps stops.
-      stopOrders: !futures && !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
+      // Binance futures' stops rest at its Algo Service (`/fapi/v1/algoOrder`, see futures-stops.ts).
+      stopOrders: futures || !!(has.createStopLimitOrder || has.createStopOrder || has.createTriggerOrder),
       modifyOrder: false,
       streaming: this.streaming,
       positions: futures,
@@ -394,6 +412,9 @@ export class CcxtVenue implements Venue {
     // ccxt's kraken reads a stop's trigger from `stopLossPrice` (a buy stop-loss triggers at or above it).
     if (texts.triggerPrice !== undefined) params[kraken ? 'stopLossPrice' : 'triggerPrice'] = texts.triggerPrice;
     if (req.reduceOnly && market.contract) params.reduceOnly = true;
+    const algo = this.futures !== undefined && texts.triggerPrice !== undefined;
+    // Binance triggers a futures stop on the last contract price unless told to use the mark price.
+    if (algo) params.workingType = this.opts.futures?.stopTrigger === 'mark' ? 'MARK_PRICE' : 'CONTRACT_PRICE';
     if (this.futures && !req.reduceOnly) await this.checkMarginFloor(req, market);
     // ccxt's typings say number, but its formatting (amountToPrecision, priceToPrecision) takes decimal strings.
     const amount = texts.amount as unknown as number;
@@ -405,6 +426,7 @@ export class CcxtVenue implements Venue {
       if (existing) return existing;
     }
     this.sentClientIds.add(req.clientOrderId);
+    if (algo) this.algoClientIds.add(req.clientOrderId);
     this.touchedSymbols.add(req.symbol);
     try {
       const o = await this.call(() => this.exchange.createOrder(req.symbol, ccxtType, req.side, amount, price, params));
@@ -501,6 +523,40 @@ export class CcxtVenue implements Venue {
   async cancelOrder(ref: OrderRef): Promise<VenueOrder> {
     await this.connect();
     if (this.id === 'kraken') return this.cancelKrakenOrder(ref);
+    if (this.futures) {
+      const cid = ref.clientOrderId;
+      if (isAlgoId(ref.venueOrderId) || (!ref.venueOrderId && cid !== undefined && this.algoClientIds.has(cid)))
+        return this.cancelAlgoOrder(ref);
+      try {
+        return await this.cancelPlainOrder(ref);
+      } catch (err) {
+        // A client id this instance did not place (a restart): it may name a stop resting at the Algo Service.
+        if (ref.venueOrderId || !(err instanceof VenueError && err.code === VENUE_CODES.orderNotFound)) throw err;
+        return this.cancelAlgoOrder(ref);
+      }
+    }
+    return this.cancelPlainOrder(ref);
+  }
+
+  // Futures: cancels a stop at the Algo Service, by its `algo-` id or its client id; its state comes from a fetch.
+  private async cancelAlgoOrder(ref: OrderRef): Promise<VenueOrder> {
+    const byId = ref.venueOrderId !== undefined && isAlgoId(ref.venueOrderId);
+    const params: Record<string, unknown> = byId
+      ? { trigger: true }
+      : { trigger: true, clientOrderId: ref.clientOrderId };
+    const raw = byId ? rawAlgoId(ref.venueOrderId as string) : '';
+    await this.call(() => this.exchange.cancelOrder(raw, ref.symbol, params));
+    const after = await this.fetchOrder(ref);
+    if (!after)
+      throw new VenueError(`${this.id}: stop ${ref.venueOrderId ?? ref.clientOrderId} not found after cancelling it`, {
+        retryable: false,
+        venue: this.id,
+        code: VENUE_CODES.orderNotFound,
+      });
+    return after;
+  }
+
+  private async cancelPlainOrder(ref: OrderRef): Promise<VenueOrder> {
     const params: Record<string, unknown> = {};
     let id = ref.venueOrderId;
     if (!id && ref.clientOrderId) {
@@ -553,6 +609,42 @@ export class CcxtVenue implements Venue {
 
   async fetchOrder(ref: OrderRef): Promise<VenueOrder | null> {
     await this.connect();
+    if (!this.futures) return this.fetchPlainOrder(ref);
+    if (ref.venueOrderId !== undefined && isAlgoId(ref.venueOrderId))
+      return this.fetchAlgoOrder(ref, rawAlgoId(ref.venueOrderId));
+    const plain = await this.fetchPlainOrder(ref);
+    // By client id: a stop not triggered yet is found at the Algo Service only.
+    if (plain || ref.venueOrderId || !ref.clientOrderId) return plain;
+    return this.fetchAlgoOrder(ref, undefined);
+  }
+
+  /**
+   * Futures: a stop at the Algo Service, by algo id or (none given) by client id. Untriggered, it is the stop; once
+   * handed over, the matching engine's order it placed is what it reports (with the fills), so the caller learns
+   * that order's id.
+   */
+  private async fetchAlgoOrder(ref: OrderRef, rawId: string | undefined): Promise<VenueOrder | null> {
+    const params: Record<string, unknown> =
+      rawId !== undefined ? { trigger: true } : { trigger: true, clientOrderId: ref.clientOrderId };
+    let o: Order;
+    try {
+      o = await this.call(() =>
+        this.exchange.fetchOrder(rawId ?? (undefined as unknown as string), ref.symbol, params),
+      );
+    } catch (err) {
+      if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;
+      throw err;
+    }
+    if (!handedOver(o)) return this.remember(o, ref.clientOrderId);
+    const actual = actualOrderIdOf(o);
+    const cid = o.clientOrderId ?? ref.clientOrderId;
+    // TRIGGERING: on its way to the matching engine, not filled yet.
+    if (actual === undefined) return { ...this.remember(o, cid), status: 'accepted' };
+    if (cid) this.clientIds.set(`#${actual}`, cid);
+    return this.fetchPlainOrder({ symbol: ref.symbol, venueOrderId: actual, ...(cid ? { clientOrderId: cid } : {}) });
+  }
+
+  private async fetchPlainOrder(ref: OrderRef): Promise<VenueOrder | null> {
     // Kraken: the id our client id travels as, known again after a restart (it is derived, not stored).
     if (ref.clientOrderId) this.venueClientId(ref.clientOrderId);
     try {
@@ -592,7 +684,11 @@ export class CcxtVenue implements Venue {
   async fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
     await this.connect();
     const list = await this.call(() => this.exchange.fetchOpenOrders(symbol));
-    return list.map((o) => this.remember(o));
+    // Futures: the stops resting untriggered at the Algo Service are open orders too.
+    const stops = this.futures
+      ? await this.call(() => this.exchange.fetchOpenOrders(symbol, undefined, undefined, { trigger: true }))
+      : [];
+    return [...list, ...stops].map((o) => this.remember(o));
   }
 
   /**
@@ -625,7 +721,26 @@ export class CcxtVenue implements Venue {
         from = last;
       }
     }
+    if (this.futures) await this.attributeFills(out);
     return out.sort((a, b) => a.time - b.time);
+  }
+
+  /**
+   * Futures: Binance's trade list has no client ids. A fill of an order this instance never saw (a stop that
+   * triggered, an order placed before a restart) gets its client id from one look-up of its order, so the bridge
+   * can book it to ours.
+   */
+  private async attributeFills(fills: VenueFill[]): Promise<void> {
+    for (const f of fills) {
+      if (f.clientOrderId) continue;
+      const key = `#${f.venueOrderId}`;
+      if (!this.clientIds.has(key) && !this.lookedUpOrders.has(f.venueOrderId)) {
+        this.lookedUpOrders.add(f.venueOrderId);
+        await this.fetchPlainOrder({ symbol: f.symbol, venueOrderId: f.venueOrderId });
+      }
+      const cid = this.clientIds.get(key);
+      if (cid) f.clientOrderId = cid;
+    }
   }
 
   /**
@@ -797,9 +912,16 @@ export class CcxtVenue implements Venue {
       'orders',
       () => ({
         next: async () => {
-          if (this.id !== 'kraken') return (await this.exchange.watchOrders()).map((o) => this.remember(o));
-          this.requireKrakenExecutions();
-          return this.krakenOrders.fold(await this.exchange.watchOrders()).map((o) => this.remember(o));
+          if (this.id === 'kraken') {
+            this.requireKrakenExecutions();
+            return this.krakenOrders.fold(await this.exchange.watchOrders()).map((o) => this.remember(o));
+          }
+          return (
+            (await this.exchange.watchOrders())
+              // A triggered stop's own updates say nothing of fills: the engine order it placed reports them.
+              .filter((o) => !(this.futures && isAlgoOrder(o) && handedOver(o)))
+              .map((o) => this.remember(o))
+          );
         },
         unwatch: this.unwatcher('unWatchOrders', () => this.exchange.unWatchOrders()),
       }),
@@ -847,9 +969,29 @@ export class CcxtVenue implements Venue {
     );
   }
 
+  /**
+   * Futures mode with the user-data stream: calls `onFunding` for each funding payment the stream announces
+   * (`ACCOUNT_UPDATE`, reason FUNDING_FEE). A prompt only: the payment's income id comes from the REST history
+   * (`fetchFundingPayments`), and two account updates in one socket read keep only the newer for ccxt, so the
+   * booker's own polling stays the guarantee. Without the stream nothing is delivered.
+   */
+  watchFunding(onFunding: (e: FundingEvent) => void, onError?: (e: Error) => void): Subscription {
+    if (!this.futures || !this.userStreaming) return { close: () => undefined };
+    return this.userFeed<FundingEvent[]>(
+      'funding',
+      () => ({ next: async () => fundingEventsOf((await this.exchange.watchBalance()).info) }),
+      // While the stream is down the booker's own polling reads the payments: nothing to poll here.
+      async () => [],
+      (events) => {
+        for (const e of events) onFunding(e);
+      },
+      onError,
+    );
+  }
+
   // A stream-first feed: the shared user-data watch loop of `kind`, with `pollOnce` as fallback and reconciliation.
   private userFeed<T>(
-    kind: 'orders' | 'fills',
+    kind: 'orders' | 'fills' | 'funding',
     source: () => StreamSource<T>,
     pollOnce: () => Promise<T>,
     deliver: (v: T) => void,
@@ -873,7 +1015,9 @@ export class CcxtVenue implements Venue {
       pollIntervalMs: this.opts.pollIntervalMs ?? 1_000,
       retryBaseMs: this.opts.userStreamRetryMs ?? 250,
       ...(onError ? { onError } : {}),
-      onMode: (mode, cause) => this.opts.onUserStream?.(kind, mode, cause),
+      onMode: (mode, cause) => {
+        if (kind !== 'funding') this.opts.onUserStream?.(kind, mode, cause);
+      },
     });
     this.userFeeds.add(feed as UserFeed<unknown>);
     return {
@@ -974,7 +1118,14 @@ export class CcxtVenue implements Venue {
     return f;
   }
 
-  private remember(o: Order, clientOrderId?: string): VenueOrder {
+  private remember(order: Order, clientOrderId?: string): VenueOrder {
+    let o = order;
+    if (this.futures && isAlgoOrder(o)) {
+      o = withAlgoId(o);
+      const actual = actualOrderIdOf(order);
+      const cid = order.clientOrderId ?? clientOrderId;
+      if (actual !== undefined && cid) this.clientIds.set(`#${actual}`, cid);
+    }
     const v = toVenueOrder(this.id === 'kraken' ? unifiedKrakenOrder(o, this.krakenIds) : o, clientOrderId);
     if (this.futures) v.symbol = ourSymbol(v.symbol);
     if (v.clientOrderId) this.clientIds.set(`#${v.venueOrderId}`, v.clientOrderId);

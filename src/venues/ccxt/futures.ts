@@ -20,6 +20,11 @@ export interface CcxtFuturesOptions {
    * (VENUE_INSUFFICIENT_FUNDS) when the venue's available balance less its margin would fall below it.
    */
   marginFloor?: number;
+  /**
+   * The price a stop triggers on: `contract` (the last trade, Binance's default) or `mark` (the mark price, which a
+   * wick on the contract's own book does not move).
+   */
+  stopTrigger?: 'mark' | 'contract';
 }
 
 /** A futures position as the venue reports it, beyond the core `Position`. */

@@ -587,7 +587,11 @@ export class LiveVenueBridge implements ExecutionVenue {
       ...(order.price !== undefined ? { price: order.price } : {}),
       ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
       ...(order.type !== 'market' ? { timeInForce: order.timeInForce } : {}),
-      ...(order.reduceOnly ? { reduceOnly: true } : {}),
+      // On a venue that holds positions (futures), a protective stop must never open one (e.g. after the position
+      // was closed by another exit): it travels reduce-only. On spot it is a plain sell of what is held.
+      ...(order.reduceOnly || (order.tag === PROTECTIVE_STOP_TAG && this.venue.capabilities.positions)
+        ? { reduceOnly: true }
+        : {}),
       exact: {
         quantity: x.quantity,
         ...(order.price !== undefined && x.price !== undefined ? { price: x.price } : {}),

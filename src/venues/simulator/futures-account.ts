@@ -156,6 +156,13 @@ export class SimFuturesAccount implements SimSettlement {
     p.marginType = marginType;
   }
 
+  /** P&L realised on a symbol so far, before fees (`cr` of an `ACCOUNT_UPDATE` position). */
+  realizedTotal(symbol: string): number {
+    let sum = 0;
+    for (const e of this.income) if (e.symbol === symbol && e.incomeType === 'REALIZED_PNL') sum += e.income;
+    return r8(sum);
+  }
+
   /** Unrealised P&L of a symbol's position at the mark price. */
   unrealized(p: SimFuturesPosition): number {
     return p.qty === 0 ? 0 : (this.markPrice(p.symbol) - p.entryPrice) * p.qty;

@@ -2,7 +2,9 @@
 import { s8 } from './binance-format.js';
 import type { SimOrder, SimTrade } from './exchange.js';
 import type { SimFuturesAccount, SimFuturesPosition, SimIncome } from './futures-account.js';
+import type { SimAlgoOrder } from './futures-algo.js';
 import type { SimMarket } from './market-model.js';
+import type { UserDataProtocol } from './user-data.js';
 
 /** Binance's `deliveryDate` of a perpetual contract. */
 const PERPETUAL_DELIVERY = 4_133_404_800_000;
@@ -45,7 +47,7 @@ export function futuresSymbolInfo(m: SimMarket, maintMarginRate: number): Record
       { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
       { filterType: 'MIN_NOTIONAL', notional: String(spec.minNotional) },
     ],
-    orderTypes: ['LIMIT', 'MARKET'],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
     timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
   };
 }
@@ -248,5 +250,178 @@ export function incomeJson(e: SimIncome): Record<string, unknown> {
     time: e.time,
     tranId: e.tranId,
     tradeId: e.tradeId,
+  };
+}
+
+/**
+ * `ORDER_TRADE_UPDATE` of one order change (the futures user-data stream): execution type `x`, status `X`, the
+ * trade's quantity `l` and price `L`, its commission `n` in `N` (sent only with a commission) and realised profit
+ * `rp`.
+ */
+export function orderTradeUpdate(
+  o: SimOrder,
+  execution: string,
+  trade: SimTrade | undefined,
+  now: number,
+): Record<string, unknown> {
+  const avg = o.executedQty > 0 ? o.cummulativeQuoteQty / o.executedQty : 0;
+  return {
+    e: 'ORDER_TRADE_UPDATE',
+    E: now,
+    T: now,
+    o: {
+      s: o.symbol,
+      c: o.clientOrderId,
+      S: o.side,
+      o: o.type,
+      f: o.timeInForce || 'GTC',
+      q: s8(o.origQty),
+      p: s8(o.price),
+      ap: s8(avg),
+      sp: s8(o.stopPrice),
+      x: execution,
+      X: o.status,
+      i: o.orderId,
+      l: s8(trade?.qty ?? 0),
+      z: s8(o.executedQty),
+      L: s8(trade?.price ?? 0),
+      ...(trade ? { N: trade.commissionAsset, n: s8(trade.commission) } : {}),
+      T: trade?.time ?? o.updateTime,
+      t: trade?.id ?? 0,
+      b: '0',
+      a: '0',
+      m: trade?.isMaker ?? false,
+      R: o.reduceOnly === true,
+      wt: 'CONTRACT_PRICE',
+      ot: o.type,
+      ps: 'BOTH',
+      cp: false,
+      rp: s8(trade?.realizedPnl ?? 0),
+      pP: false,
+      si: 0,
+      ss: 0,
+      V: 'EXPIRE_MAKER',
+      pm: 'NONE',
+      gtd: 0,
+    },
+  };
+}
+
+/** Why an `ACCOUNT_UPDATE` was sent (`a.m`): an order's trade, or a funding payment. */
+export type AccountUpdateReason = 'ORDER' | 'FUNDING_FEE';
+
+/**
+ * `ACCOUNT_UPDATE`: the margin asset's wallet balance (`wb`, `cw`) and its change other than P&L and commission
+ * (`bc`: the funding amount on FUNDING_FEE), with the positions of `symbols` (none on a cross-margin funding
+ * payment, as Binance sends it).
+ */
+export function accountUpdate(
+  a: SimFuturesAccount,
+  reason: AccountUpdateReason,
+  symbols: readonly string[],
+  balanceChange: number,
+  now: number,
+): Record<string, unknown> {
+  return {
+    e: 'ACCOUNT_UPDATE',
+    E: now,
+    T: now,
+    a: {
+      m: reason,
+      B: [{ a: a.asset, wb: s8(a.walletBalance), cw: s8(a.walletBalance), bc: s8(balanceChange) }],
+      P: symbols.map((s) => {
+        const p = a.position(s);
+        return {
+          s,
+          pa: s8(p.qty),
+          ep: s8(p.entryPrice),
+          bep: s8(p.entryPrice),
+          cr: s8(a.realizedTotal(s)),
+          up: s8(a.unrealized(p)),
+          mt: p.marginType === 'ISOLATED' ? 'isolated' : 'cross',
+          iw: s8(a.isolatedWallet(p)),
+          ps: 'BOTH',
+          ma: a.asset,
+        };
+      }),
+    },
+  };
+}
+
+/** Binance USDⓈ-M's user-data protocol: an `ORDER_TRADE_UPDATE` per change, an `ACCOUNT_UPDATE` after each trade. */
+export function futuresProtocol(a: SimFuturesAccount): UserDataProtocol {
+  return {
+    singleKey: true,
+    orderEvents(order, execution, trade, now) {
+      const update = orderTradeUpdate(order, execution, trade, now);
+      return trade ? [update, accountUpdate(a, 'ORDER', [order.symbol], 0, now)] : [update];
+    },
+  };
+}
+
+/** A conditional order as the Algo Service answers it (`/fapi/v1/algoOrder`, `/fapi/v1/openAlgoOrders`). */
+export function algoOrderJson(a: SimAlgoOrder): Record<string, unknown> {
+  return {
+    algoId: a.algoId,
+    clientAlgoId: a.clientAlgoId,
+    algoType: 'CONDITIONAL',
+    orderType: a.orderType,
+    symbol: a.symbol,
+    side: a.side,
+    positionSide: 'BOTH',
+    timeInForce: 'GTC',
+    quantity: s8(a.quantity),
+    algoStatus: a.algoStatus,
+    actualOrderId: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
+    triggerPrice: s8(a.triggerPrice),
+    price: '0',
+    icebergQuantity: null,
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    workingType: a.workingType,
+    priceMatch: 'NONE',
+    closePosition: a.closePosition,
+    priceProtect: false,
+    reduceOnly: a.reduceOnly,
+    activatePrice: '',
+    callbackRate: '',
+    createTime: a.createTime,
+    updateTime: a.updateTime,
+    triggerTime: a.triggerTime,
+    goodTillDate: 0,
+  };
+}
+
+/** `ALGO_UPDATE` of one change of a conditional order (the futures user-data stream). */
+export function algoUpdate(a: SimAlgoOrder, now: number): Record<string, unknown> {
+  return {
+    e: 'ALGO_UPDATE',
+    T: now,
+    E: now,
+    o: {
+      caid: a.clientAlgoId,
+      aid: a.algoId,
+      at: 'CONDITIONAL',
+      o: a.orderType,
+      s: a.symbol,
+      S: a.side,
+      ps: 'BOTH',
+      f: 'GTC',
+      q: s8(a.quantity),
+      X: a.algoStatus,
+      ai: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
+      ap: '0',
+      aq: '0',
+      act: '0',
+      tp: s8(a.triggerPrice),
+      p: '0',
+      V: 'EXPIRE_MAKER',
+      wt: a.workingType,
+      pm: 'NONE',
+      cp: a.closePosition,
+      pP: false,
+      R: a.reduceOnly,
+      tt: a.triggerTime,
+      gtd: 0,
+    },
   };
 }

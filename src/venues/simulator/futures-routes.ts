@@ -3,13 +3,18 @@
  * settlement is a `SimFuturesAccount`, and the routes ccxt's `binanceusdm` calls. The server hands it every
  * `/fapi/` request after the signature check of the paths `isPrivate` names.
  */
-import { INTERVALS, klineRow, s8, ticker24h } from './binance-format.js';
+import { s8, ticker24h } from './binance-format.js';
 import { BinanceApiError, DEFAULT_MARKETS, SimExchange, type SimExchangeOptions } from './exchange.js';
 import { SimFuturesAccount, type SimFuturesAccountOptions } from './futures-account.js';
+import { SimAlgoOrders } from './futures-algo.js';
 import {
   futuresAccountJson,
   futuresBalanceJson,
+  accountUpdate,
+  algoOrderJson,
+  algoUpdate,
   futuresOrderJson,
+  futuresProtocol,
   futuresSymbolInfo,
   futuresTradeJson,
   incomeJson,
@@ -17,12 +22,17 @@ import {
   positionRiskV3,
   premiumIndexJson,
 } from './futures-format.js';
+import { depthAnswer, FUTURES_LIMITS, klinesAnswer, numParam } from './market-routes.js';
+import { SimUserData, type SimUserDataOptions } from './user-data.js';
 
 /** Options of the futures side of the simulator. */
 export interface SimFuturesOptions extends SimFuturesAccountOptions {
   /** Taker and maker fee rate (default 0.0004, Binance's USDⓈ-M taker fee). */
   feeRate?: number;
 }
+
+/** What the futures user-data stream needs from the server: credentials, the request clock, the key validity. */
+export type SimFuturesStreamOptions = Omit<SimUserDataOptions, 'exchange' | 'protocol'>;
 
 const PRIVATE = new Set([
   '/fapi/v1/order',
@@ -41,6 +51,9 @@ const PRIVATE = new Set([
   '/fapi/v3/balance',
   '/fapi/v2/positionRisk',
   '/fapi/v3/positionRisk',
+  '/fapi/v1/algoOrder',
+  '/fapi/v1/openAlgoOrders',
+  '/fapi/v1/allAlgoOrders',
 ]);
 
 /** The `urls.api` entries of ccxt's `binanceusdm` for a simulator at `url` (REST only: `fapi` v1, v2 and v3). */
@@ -58,8 +71,12 @@ export function futuresCcxtUrls(url: string): Record<string, string> {
 export class SimFutures {
   readonly exchange: SimExchange;
   readonly account: SimFuturesAccount;
+  /** The futures user-data stream (`/fapi/v1/listenKey`, `/fstream/private/ws?listenKey=…`). */
+  readonly userData: SimUserData;
+  /** Conditional orders (stops) resting untriggered at the Algo Service. */
+  readonly algo: SimAlgoOrders;
 
-  constructor(base: SimExchangeOptions, opts: SimFuturesOptions = {}) {
+  constructor(base: SimExchangeOptions, opts: SimFuturesOptions = {}, stream?: SimFuturesStreamOptions) {
     let account: SimFuturesAccount | undefined;
     this.exchange = new SimExchange({
       ...base,
@@ -74,6 +91,17 @@ export class SimFutures {
       },
     });
     this.account = account as unknown as SimFuturesAccount;
+    // Without the server's credentials (a unit test of the account), the simulator's defaults.
+    const creds = stream ?? { apiKey: 'sim-key', secret: 'sim-secret', requestClock: this.exchange.now };
+    this.userData = new SimUserData({ ...creds, exchange: this.exchange, protocol: futuresProtocol(this.account) });
+    this.algo = new SimAlgoOrders(this.exchange, this.account);
+    this.algo.onUpdate((a) => this.userData.push([algoUpdate(a, this.exchange.now())]));
+  }
+
+  /** Moves a market's price (tests) and triggers the conditional orders it reaches. */
+  setPrice(symbol: string, price: number): void {
+    this.exchange.setPrice(symbol, price);
+    this.algo.check();
   }
 
   /** Paths that need a signed request (USER_DATA and TRADE). */
@@ -81,10 +109,18 @@ export class SimFutures {
     return PRIVATE.has(path);
   }
 
-  /** Advances the market and pays funding due on the exchange clock. */
+  /**
+   * Advances the market and pays funding due on the exchange clock; each payment goes out on the user-data stream
+   * as an `ACCOUNT_UPDATE` of reason FUNDING_FEE (with the position only when it is isolated, as Binance sends it).
+   */
   tick(dtMs: number): void {
     this.exchange.tick(dtMs);
-    this.account.applyFunding(this.exchange.now());
+    this.algo.check();
+    const now = this.exchange.now();
+    for (const paid of this.account.applyFunding(now)) {
+      const isolated = this.account.position(paid.symbol).marginType === 'ISOLATED';
+      this.userData.push([accountUpdate(this.account, 'FUNDING_FEE', isolated ? [paid.symbol] : [], paid.income, now)]);
+    }
   }
 
   /** Answers one `/fapi/` request; throws BinanceApiError as Binance answers errors. */
@@ -92,13 +128,7 @@ export class SimFutures {
     const ex = this.exchange;
     const a = this.account;
     const now = ex.now();
-    const num = (k: string): number | undefined => {
-      const v = p.get(k);
-      if (v === null || v === '') return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new BinanceApiError(400, -1100, `Illegal characters found in parameter '${k}'.`);
-      return n;
-    };
+    const num = (k: string) => numParam(p, k);
     const symbolOpt = () => {
       const s = p.get('symbol') ?? undefined;
       if (s) ex.market(s);
@@ -116,6 +146,15 @@ export class SimFutures {
       return { id, cid };
     };
     switch (`${method} ${path}`) {
+      // USER_STREAM security (the server checks the API key): one key per account.
+      case 'POST /fapi/v1/listenKey':
+        return { listenKey: this.userData.createListenKey() };
+      case 'PUT /fapi/v1/listenKey':
+        this.userData.keepAlive(p.get('listenKey') ?? '');
+        return { listenKey: this.userData.listenKeys()[0] };
+      case 'DELETE /fapi/v1/listenKey':
+        this.userData.closeListenKey(p.get('listenKey') ?? '');
+        return {};
       case 'GET /fapi/v1/ping':
         return {};
       case 'GET /fapi/v1/time':
@@ -152,24 +191,10 @@ export class SimFutures {
         const s = symbolOpt();
         return s ? one(s) : [...ex.markets.keys()].map(one);
       }
-      case 'GET /fapi/v1/klines': {
-        const m = ex.market(p.get('symbol') ?? undefined);
-        const ms = INTERVALS[p.get('interval') ?? ''];
-        if (!ms) throw new BinanceApiError(400, -1120, 'Invalid interval.');
-        const limit = Math.min(num('limit') ?? 500, 1500);
-        return m.candlesFor(ms, num('startTime'), num('endTime'), limit).map((c) => klineRow(c, ms));
-      }
-      case 'GET /fapi/v1/depth': {
-        const m = ex.market(p.get('symbol') ?? undefined);
-        const limit = Math.min(num('limit') ?? 500, 1000);
-        return {
-          lastUpdateId: m.updateId,
-          E: now,
-          T: now,
-          bids: m.bids.slice(0, limit).map((l) => [s8(l.price), s8(l.qty)]),
-          asks: m.asks.slice(0, limit).map((l) => [s8(l.price), s8(l.qty)]),
-        };
-      }
+      case 'GET /fapi/v1/klines':
+        return klinesAnswer(ex, p, FUTURES_LIMITS);
+      case 'GET /fapi/v1/depth':
+        return depthAnswer(ex, p, FUTURES_LIMITS);
       case 'GET /fapi/v1/premiumIndex': {
         const s = symbolOpt();
         return s ? premiumIndexJson(a, s, now) : [...ex.markets.keys()].map((k) => premiumIndexJson(a, k, now));
@@ -252,6 +277,13 @@ export class SimFutures {
         if (positionSide && positionSide !== 'BOTH')
           throw new BinanceApiError(400, -4061, "Order's position side does not match user's setting.");
         const type = p.get('type') ?? '';
+        // Conditional orders moved to the Algo Service (`/fapi/v1/algoOrder`), as on Binance since its migration.
+        if (['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'].includes(type))
+          throw new BinanceApiError(
+            400,
+            -4120,
+            'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+          );
         if (type !== 'MARKET' && type !== 'LIMIT') throw new BinanceApiError(400, -1116, 'Invalid orderType.');
         const o = ex.placeOrder(
           {
@@ -266,6 +298,48 @@ export class SimFutures {
           p.get('newClientOrderId') || `sim_${Math.random().toString(36).slice(2, 14)}`,
         );
         return futuresOrderJson(o);
+      }
+      case 'POST /fapi/v1/algoOrder': {
+        if (p.get('algoType') !== 'CONDITIONAL') throw new BinanceApiError(400, -1116, 'Invalid algoType.');
+        const positionSide = p.get('positionSide');
+        if (positionSide && positionSide !== 'BOTH')
+          throw new BinanceApiError(400, -4061, "Order's position side does not match user's setting.");
+        const a = this.algo.place({
+          symbol: p.get('symbol') ?? '',
+          side: p.get('side') ?? '',
+          type: p.get('type') ?? '',
+          quantity: num('quantity'),
+          triggerPrice: num('triggerPrice') ?? num('stopPrice'),
+          ...(p.get('workingType') ? { workingType: p.get('workingType') as string } : {}),
+          reduceOnly: p.get('reduceOnly') === 'true',
+          closePosition: p.get('closePosition') === 'true',
+          clientAlgoId: p.get('clientAlgoId') || `sim_${Math.random().toString(36).slice(2, 14)}`,
+        });
+        return algoOrderJson(a);
+      }
+      case 'GET /fapi/v1/algoOrder':
+      case 'DELETE /fapi/v1/algoOrder': {
+        const id = num('algoId');
+        const cid = p.get('clientAlgoId') ?? undefined;
+        if (id === undefined && !cid)
+          throw new BinanceApiError(
+            400,
+            -1102,
+            "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!",
+          );
+        if (method === 'DELETE') {
+          const a = this.algo.cancel(id, cid);
+          return { algoId: a.algoId, clientAlgoId: a.clientAlgoId, code: '200', msg: 'success' };
+        }
+        const a = this.algo.find(id, cid);
+        if (!a) throw new BinanceApiError(400, -2013, 'Order does not exist.');
+        return algoOrderJson(a);
+      }
+      case 'GET /fapi/v1/openAlgoOrders':
+        return this.algo.open(symbolOpt()).map(algoOrderJson);
+      case 'GET /fapi/v1/allAlgoOrders': {
+        const sym = ex.market(p.get('symbol') ?? undefined).spec.symbol;
+        return this.algo.orders.filter((a) => a.symbol === sym).map(algoOrderJson);
       }
       case 'GET /fapi/v1/order': {
         const sym = ex.market(p.get('symbol') ?? undefined).spec.symbol;

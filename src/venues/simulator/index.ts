@@ -17,7 +17,7 @@ export { futuresCcxtUrls, SimFutures } from './futures-routes.js';
 export type { SimFuturesOptions } from './futures-routes.js';
 export type { FaultMatch, FaultRule } from './faults.js';
 export type { SimMarketSpec } from './market-model.js';
-export { startSimulator } from './server.js';
+export { ccxtUrlsFor, startSimulator } from './server.js';
 export type { RequestLogEntry } from './http-intake.js';
 export type { SimulatorHandle, SimulatorOptions } from './server.js';
 export { LISTEN_KEY_TTL_MS, SimUserData } from './user-data.js';

@@ -6,7 +6,6 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import {
   INTERVALS,
   klineEvent,
-  klineRow,
   orderJson,
   s8,
   symbolInfo,
@@ -25,6 +24,7 @@ import { FaultController } from './faults.js';
 import { type ReceivedRequest, RequestIntake, type RequestLogEntry } from './http-intake.js';
 import { futuresCcxtUrls, SimFutures, type SimFuturesOptions } from './futures-routes.js';
 import type { SimMarket } from './market-model.js';
+import { depthAnswer, klinesAnswer, numParam, SPOT_LIMITS } from './market-routes.js';
 import { SimUserData } from './user-data.js';
 
 /** Options of `startSimulator`. */
@@ -99,19 +99,19 @@ interface Conn {
 /** Starts the simulator on 127.0.0.1 and resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const exchange = new SimExchangeClass(opts);
-  const futures = new SimFutures(opts, opts.futures);
   const faults = new FaultController();
   const requestClock = opts.requestClock ?? exchange.now;
   const apiKey = opts.apiKey ?? 'sim-key';
   const secret = opts.secret ?? 'sim-secret';
   const intake = new RequestIntake(faults);
-  const userData = new SimUserData({
-    exchange,
+  const stream = {
     apiKey,
     secret,
     requestClock,
     ...(opts.listenKeyTtlMs !== undefined ? { listenKeyTtlMs: opts.listenKeyTtlMs } : {}),
-  });
+  };
+  const userData = new SimUserData({ exchange, ...stream });
+  const futures = new SimFutures(opts, opts.futures ?? {}, stream);
   const conns = new Set<Conn>();
   const lastBook = new Map<string, { id: number; bids: Map<number, number>; asks: Map<number, number> }>();
   for (const m of exchange.markets.values()) lastBook.set(m.spec.symbol, snapshotBook(m));
@@ -152,7 +152,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (PRIVATE.has(path) || futures.isPrivate(path))
         checkSigned(req, rawQuery, body, params, apiKey, secret, requestClock);
       // USER_STREAM security: the API key header only, no signature.
-      if (path === '/api/v3/userDataStream' && req.headers['x-mbx-apikey'] !== apiKey)
+      if (
+        (path === '/api/v3/userDataStream' || path === '/fapi/v1/listenKey') &&
+        req.headers['x-mbx-apikey'] !== apiKey
+      )
         throw new BinanceApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.');
       out = route(method, path, params);
     } catch (err) {
@@ -168,18 +171,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const route = (method: string, path: string, p: URLSearchParams): unknown => {
     const now = exchange.now();
-    const num = (k: string): number | undefined => {
-      const v = p.get(k);
-      if (v === null || v === '') return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n))
-        throw new BinanceApiError(
-          400,
-          -1100,
-          `Illegal characters found in parameter '${k}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`,
-        );
-      return n;
-    };
+    const num = (k: string) => numParam(p, k);
     const key = `${method} ${path}`;
     switch (key) {
       case 'GET /api/v3/ping':
@@ -219,23 +211,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         const one = (m: SimMarket) => ({ symbol: m.spec.symbol, price: s8(m.last) });
         return sym ? one(exchange.market(sym)) : [...exchange.markets.values()].map(one);
       }
-      case 'GET /api/v3/klines': {
-        const m = exchange.market(p.get('symbol') ?? undefined);
-        const interval = p.get('interval') ?? '';
-        const ms = INTERVALS[interval];
-        if (!ms) throw new BinanceApiError(400, -1120, 'Invalid interval.');
-        const limit = Math.min(num('limit') ?? 500, 1000);
-        return m.candlesFor(ms, num('startTime'), num('endTime'), limit).map((c) => klineRow(c, ms));
-      }
-      case 'GET /api/v3/depth': {
-        const m = exchange.market(p.get('symbol') ?? undefined);
-        const limit = Math.min(num('limit') ?? 100, 5000);
-        return {
-          lastUpdateId: m.updateId,
-          bids: m.bids.slice(0, limit).map((l) => [s8(l.price), s8(l.qty)]),
-          asks: m.asks.slice(0, limit).map((l) => [s8(l.price), s8(l.qty)]),
-        };
-      }
+      case 'GET /api/v3/klines':
+        return klinesAnswer(exchange, p, SPOT_LIMITS);
+      case 'GET /api/v3/depth':
+        return depthAnswer(exchange, p, SPOT_LIMITS);
       case 'GET /api/v3/account':
         return {
           makerCommission: 10,
@@ -431,8 +410,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const userStream = path === '/ws-api/v3' || path.startsWith('/ws/');
+    const wsUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = wsUrl.pathname;
+    // Futures user data: `/fstream/private/ws?listenKey=…` (what ccxt builds from `…/fstream/ws`) or `/fstream/ws/<key>`.
+    const futuresKey = futuresListenKey(path, wsUrl.searchParams);
+    const userStream = path === '/ws-api/v3' || path.startsWith('/ws/') || futuresKey !== undefined;
     if (!path.startsWith('/stream/ws') && !userStream) {
       socket.destroy();
       return;
@@ -448,6 +430,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         return;
       }
       if (path === '/ws-api/v3') return userData.acceptWsApi(ws);
+      if (futuresKey !== undefined) return futures.userData.acceptListenKey(ws, futuresKey);
       if (userStream) return userData.acceptListenKey(ws, decodeURIComponent(path.slice('/ws/'.length)));
       const conn: Conn = { ws, streams: new Set() };
       conns.add(conn);
@@ -477,9 +460,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       });
     });
   });
-  faults.setUserDataDropHandler(() => userData.drop());
+  faults.setUserDataDropHandler(() => userData.drop() + futures.userData.drop());
   faults.setDropHandler(() => {
-    let n = userData.drop();
+    let n = userData.drop() + futures.userData.drop();
     for (const c of conns) {
       c.ws.terminate();
       n++;
@@ -504,6 +487,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           exchange.tick(interval);
           futures.tick(interval);
           userData.expire();
+          futures.userData.expire();
           broadcast();
         }, interval)
       : undefined;
@@ -523,23 +507,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         futures.tick(interval || 100);
       }
       userData.expire();
+      futures.userData.expire();
       broadcast();
     },
     setPrice(symbol, price, opts) {
       exchange.setPrice(symbol, price, opts);
       broadcast();
     },
-    ccxtUrls() {
-      return {
-        public: `${url}/api/v3`,
-        private: `${url}/api/v3`,
-        v1: `${url}/api/v1`,
-        sapi: `${url}/sapi/v1`,
-        ...futuresCcxtUrls(url),
-        ws: { spot: wsUrl, margin: wsUrl, 'ws-api': { spot: `ws://127.0.0.1:${port}/ws-api/v3` } },
-      };
-    },
-    wsConnections: () => conns.size + userData.connections(),
+    ccxtUrls: () => ccxtUrlsFor(url),
+    wsConnections: () => conns.size + userData.connections() + futures.userData.connections(),
     userData,
     requestCount: (method, path) => intake.count(path, method),
     async close() {
@@ -547,12 +523,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       for (const c of conns) c.ws.terminate();
       conns.clear();
       userData.drop();
+      futures.userData.drop();
       intake.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+// The listen key of a futures user-data socket URL, undefined for any other path.
+function futuresListenKey(path: string, query: URLSearchParams): string | undefined {
+  if (path === '/fstream/private/ws') return query.get('listenKey') ?? '';
+  if (path.startsWith('/fstream/ws/')) return decodeURIComponent(path.slice('/fstream/ws/'.length));
+  return undefined;
 }
 
 // ccxt subscribes `btcusdt@depth@100ms`; the update speed suffix does not change what we send.
@@ -566,6 +550,25 @@ function snapshotBook(m: SimMarket): { id: number; bids: Map<number, number>; as
     id: m.updateId,
     bids: new Map(m.bids.map((l) => [l.price, l.qty])),
     asks: new Map(m.asks.map((l) => [l.price, l.qty])),
+  };
+}
+
+/**
+ * The `urls.api` entries that point ccxt's binance (spot) or binanceusdm (futures) at a simulator listening at `url`:
+ * REST, the market streams, the spot WebSocket API and the futures user-data stream (ccxt derives
+ * `/fstream/private/ws?listenKey=…` from `…/fstream/ws`).
+ */
+export function ccxtUrlsFor(url: string): Record<string, unknown> {
+  const host = new URL(url).host;
+  // ccxt's binance tells spot from futures streams by `/stream` in the URL (the real host is stream.binance.com).
+  const ws = `ws://${host}/stream/ws`;
+  return {
+    public: `${url}/api/v3`,
+    private: `${url}/api/v3`,
+    v1: `${url}/api/v1`,
+    sapi: `${url}/sapi/v1`,
+    ...futuresCcxtUrls(url),
+    ws: { spot: ws, margin: ws, future: `ws://${host}/fstream/ws`, 'ws-api': { spot: `ws://${host}/ws-api/v3` } },
   };
 }
 

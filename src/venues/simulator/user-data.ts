@@ -1,15 +1,40 @@
 /**
- * The simulator's user-data stream, both ways Binance spot serves it:
+ * The simulator's user-data stream of one account, the ways Binance serves it:
  * - the WebSocket API (`/ws-api/v3`, `userDataStream.subscribe.signature`), which is what ccxt's binance uses for
  *   spot `watchOrders` / `watchMyTrades` / `watchBalance`; events arrive wrapped as `{ subscriptionId, event }`;
- * - the listen-key stream (`POST/PUT/DELETE /api/v3/userDataStream`, then `/ws/<listenKey>`), where a key expires
- *   `listenKeyTtlMs` (Binance: 60 min) after its creation or last keepalive, announced by `listenKeyExpired`.
- * Each order change becomes an `executionReport`, followed by an `outboundAccountPosition` of the two assets.
+ * - the listen-key stream (spot: `POST/PUT/DELETE /api/v3/userDataStream`, then `/ws/<listenKey>`; USDⓈ-M futures:
+ *   `POST/PUT/DELETE /fapi/v1/listenKey`, then `/private/ws?listenKey=…`), where a key expires `listenKeyTtlMs`
+ *   (Binance: 60 min) after its creation or last keepalive, announced by `listenKeyExpired`.
+ * What each order change becomes is the protocol's: spot an `executionReport` and an `outboundAccountPosition`
+ * (`spotProtocol`), futures an `ORDER_TRADE_UPDATE` and, after a trade, an `ACCOUNT_UPDATE` (`futures-format.ts`).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { accountPosition, executionReport } from './binance-format.js';
 import { BinanceApiError, type SimExchange, type SimExecutionType, type SimOrder, type SimTrade } from './exchange.js';
+
+/** What a user-data stream sends for each order change, and how its listen keys are issued. */
+export interface UserDataProtocol {
+  /** The events of one order change, in order (`trade` set for TRADE). */
+  orderEvents(order: SimOrder, execution: SimExecutionType, trade: SimTrade | undefined, now: number): object[];
+  /**
+   * Futures: one listen key per account, and a POST while it lives returns it, extended (Binance USDⓈ-M); the PUT
+   * needs no key. Spot: each POST makes a new key and the PUT names it.
+   */
+  singleKey: boolean;
+}
+
+/** Binance spot: an `executionReport`, then an `outboundAccountPosition` of the market's two assets. */
+export function spotProtocol(exchange: SimExchange): UserDataProtocol {
+  return {
+    singleKey: false,
+    orderEvents(order, execution, trade, now) {
+      const report = executionReport(order, execution, trade, now);
+      const m = exchange.markets.get(order.symbol);
+      return m ? [report, accountPosition(exchange.balances, [m.spec.base, m.spec.quote], now)] : [report];
+    },
+  };
+}
 
 /** Binance's listen key validity without keepalive. */
 export const LISTEN_KEY_TTL_MS = 60 * 60_000;
@@ -23,6 +48,8 @@ export interface SimUserDataOptions {
   requestClock: () => number;
   /** Listen key validity after creation or keepalive, on the exchange clock (default 60 min). */
   listenKeyTtlMs?: number;
+  /** What order changes become and how keys are issued (default: Binance spot). */
+  protocol?: UserDataProtocol;
 }
 
 interface WsApiConn {
@@ -50,10 +77,14 @@ export class SimUserData {
   private readonly keys = new Map<string, ListenKey>();
   private readonly ttlMs: number;
   private nextSubscriptionId = 0;
+  private readonly protocol: UserDataProtocol;
 
   constructor(private readonly o: SimUserDataOptions) {
     this.ttlMs = o.listenKeyTtlMs ?? LISTEN_KEY_TTL_MS;
-    o.exchange.onUpdate((order, execution, trade) => this.publish(order, execution, trade));
+    this.protocol = o.protocol ?? spotProtocol(o.exchange);
+    o.exchange.onUpdate((order, execution, trade) =>
+      this.push(this.protocol.orderEvents(order, execution, trade, o.exchange.now())),
+    );
   }
 
   /** Open user-data sockets (WebSocket API connections plus listen-key sockets). */
@@ -108,29 +139,43 @@ export class SimUserData {
     ws.on('error', () => key.sockets.delete(ws));
   }
 
-  /** POST /api/v3/userDataStream: a new listen key valid for the TTL. */
+  /**
+   * POST of a listen key: a new key valid for the TTL (spot); futures keep one key per account, so while it lives
+   * the POST returns it, extended.
+   */
   createListenKey(): string {
     this.expire();
+    if (this.protocol.singleKey) {
+      const live = this.keys.entries().next().value;
+      if (live) {
+        live[1].expiresAt = this.o.exchange.now() + this.ttlMs;
+        return live[0];
+      }
+    }
     const listenKey = randomBytes(32).toString('base64url').slice(0, 60);
     this.keys.set(listenKey, { expiresAt: this.o.exchange.now() + this.ttlMs, sockets: new Set() });
     this.stats.listenKeysCreated++;
     return listenKey;
   }
 
-  /** PUT /api/v3/userDataStream: extends a live key by the TTL; an expired or unknown key is -1125. */
+  /**
+   * PUT of a listen key: extends a live key by the TTL; an expired or unknown key is -1125. Futures name no key (the
+   * account's one is meant).
+   */
   keepAlive(listenKey: string): void {
     this.expire();
-    const key = this.keys.get(listenKey);
+    const key = this.keys.get(this.protocol.singleKey && !listenKey ? this.onlyKey() : listenKey);
     if (!key) throw new BinanceApiError(400, -1125, 'This listenKey does not exist.');
     key.expiresAt = this.o.exchange.now() + this.ttlMs;
     this.stats.keepalives++;
   }
 
-  /** DELETE /api/v3/userDataStream: closes the key and its sockets. */
+  /** DELETE of a listen key: closes the key and its sockets (futures: the account's key when none is named). */
   closeListenKey(listenKey: string): void {
-    const key = this.keys.get(listenKey);
+    const name = this.protocol.singleKey && !listenKey ? this.onlyKey() : listenKey;
+    const key = this.keys.get(name);
     if (!key) throw new BinanceApiError(400, -1125, 'This listenKey does not exist.');
-    this.keys.delete(listenKey);
+    this.keys.delete(name);
     for (const ws of key.sockets) ws.close(1000, 'listen key closed');
   }
 
@@ -171,6 +216,40 @@ export class SimUserData {
       k.sockets.clear();
     }
     return n;
+  }
+
+  /** The live listen keys (tests end or inspect them). */
+  listenKeys(): string[] {
+    this.expire();
+    return [...this.keys.keys()];
+  }
+
+  /** Fault: expires `listenKey` now, as its validity running out would (`listenKeyExpired`, then the close). */
+  expireNow(listenKey: string): boolean {
+    const key = this.keys.get(listenKey);
+    if (!key) return false;
+    key.expiresAt = Number.NEGATIVE_INFINITY;
+    return this.expire() > 0;
+  }
+
+  /**
+   * Sends `events` to every subscriber, in order: the order events of each change, and events of the account's own
+   * (futures: funding's `ACCOUNT_UPDATE`).
+   */
+  push(events: readonly object[]): void {
+    if (events.length === 0) return;
+    const json = events.map((e) => JSON.stringify(e));
+    for (const c of this.wsApi) {
+      if (c.ws.readyState !== c.ws.OPEN) continue;
+      for (const subscriptionId of c.subscriptions)
+        for (const event of events) c.ws.send(JSON.stringify({ subscriptionId, event }));
+    }
+    for (const k of this.keys.values())
+      for (const ws of k.sockets) if (ws.readyState === ws.OPEN) for (const m of json) ws.send(m);
+  }
+
+  private onlyKey(): string {
+    return this.keys.keys().next().value ?? '';
   }
 
   private wsApiCall(conn: WsApiConn, method: string, params: Record<string, unknown>): unknown {
@@ -214,21 +293,5 @@ export class SimUserData {
     const now = this.o.requestClock();
     if (!Number.isFinite(ts) || ts >= now + 1000 || now - ts > recvWindow)
       throw new BinanceApiError(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
-  }
-
-  private publish(order: SimOrder, execution: SimExecutionType, trade: SimTrade | undefined): void {
-    const now = this.o.exchange.now();
-    const report = executionReport(order, execution, trade, now);
-    const m = this.o.exchange.markets.get(order.symbol);
-    const position = m ? accountPosition(this.o.exchange.balances, [m.spec.base, m.spec.quote], now) : undefined;
-    const events = position ? [report, position] : [report];
-    for (const c of this.wsApi) {
-      if (c.ws.readyState !== c.ws.OPEN) continue;
-      for (const subscriptionId of c.subscriptions)
-        for (const event of events) c.ws.send(JSON.stringify({ subscriptionId, event }));
-    }
-    for (const k of this.keys.values())
-      for (const ws of k.sockets)
-        if (ws.readyState === ws.OPEN) for (const event of events) ws.send(JSON.stringify(event));
   }
 }
