@@ -331,11 +331,7 @@ export class Engine implements ExecutionSink, RiskActions {
     const c = feed.columns;
     const n = c.length;
     const time = c.time;
-    const open = c.open;
-    const high = c.high;
-    const low = c.low;
     const close = c.close;
-    const volume = c.volume;
     const bar = feed.bar;
     const sym = feed.symbol;
     const clock = this.simClock;
@@ -358,17 +354,11 @@ export class Engine implements ExecutionSink, RiskActions {
     let ownTime = this.ownEquityTime;
     let exposure = 0;
     for (let i = 0; i < n; i++) {
-      // feed.advance(i), spelled out on the hoisted columns.
+      // feed.advance(i), spelled out: the bar view reads row i of the columns.
       const t = time[i];
       const px = close[i];
       feed.cursor = i;
       bar.index = i;
-      bar.time = t;
-      bar.open = open[i];
-      bar.high = high[i];
-      bar.low = low[i];
-      bar.close = px;
-      bar.volume = volume[i];
       if (clock !== null) clock.set(t);
       if (exec.timersArmed && exec.timersActive) exec.checkTimers(t);
       if (venue !== null) venue.onMarketBar!(0, bar);
@@ -1076,10 +1066,40 @@ export class Engine implements ExecutionSink, RiskActions {
     this.log(level, message, this.clock.now());
   }
 
-  /** Records a rejection decided outside the risk hook (e.g. a stake too small to buy one lot). */
-  reject(intent: OrderIntent, code: string, detail: string): void {
-    this.recordRisk(intent, code, detail);
+  /**
+   * Records a rejection decided outside the risk hook (e.g. a stake too small to buy one lot). `detail` may be a
+   * function: its text is then built only when someone reads it (a run whose cash ran out refuses thousands of
+   * entries, and formatting each price is most of what a refusal costs).
+   */
+  reject(intent: OrderIntent, code: string, detail: string | (() => string)): void {
+    if (typeof detail === 'string') {
+      this.recordRisk(intent, code, detail);
+      return;
+    }
+    if (
+      this.correlationPrefix !== null ||
+      this.bus.hasSubscribers('risk.checked.v1') ||
+      this.bus.hasSubscribers('risk.rejected.v1')
+    ) {
+      this.recordRisk(intent, code, detail());
+      return;
+    }
+    this.riskEvents.push(lazyRiskEvent(this.clock.now(), code, detail));
   }
+}
+
+// A RiskEvent whose detail is formatted when first read: an own enumerable accessor, so JSON, spreads and
+// equality checks see a plain `detail` string.
+function lazyRiskEvent(time: number, code: string, format: () => string): RiskEvent {
+  let text: string | undefined;
+  return {
+    time,
+    code,
+    get detail(): string {
+      if (text === undefined) text = format();
+      return text;
+    },
+  };
 }
 
 /** The exit reason a closing order gives its round trip. */
