@@ -126,8 +126,7 @@ export class EngineContext implements StrategyContext {
     const quantity = opts?.quantity ?? e.stakeQuantity(s, e.feeds[s].bar.close);
     const intent = this.intent(symbol, side, 'market', quantity, opts);
     if (!(quantity > 0)) {
-      const close = e.feeds[s].bar.close;
-      e.reject(intent, 'INSUFFICIENT_FUNDS', () => `stake buys no whole lot of ${symbol} at ${close}`);
+      e.reject(intent, 'INSUFFICIENT_FUNDS', `stake buys no whole lot of ${symbol} at ${e.feeds[s].bar.close}`);
       return null;
     }
     return e.submitIntent(intent);

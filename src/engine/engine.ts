@@ -1066,40 +1066,10 @@ export class Engine implements ExecutionSink, RiskActions {
     this.log(level, message, this.clock.now());
   }
 
-  /**
-   * Records a rejection decided outside the risk hook (e.g. a stake too small to buy one lot). `detail` may be a
-   * function: its text is then built only when someone reads it (a run whose cash ran out refuses thousands of
-   * entries, and formatting each price is most of what a refusal costs).
-   */
-  reject(intent: OrderIntent, code: string, detail: string | (() => string)): void {
-    if (typeof detail === 'string') {
-      this.recordRisk(intent, code, detail);
-      return;
-    }
-    if (
-      this.correlationPrefix !== null ||
-      this.bus.hasSubscribers('risk.checked.v1') ||
-      this.bus.hasSubscribers('risk.rejected.v1')
-    ) {
-      this.recordRisk(intent, code, detail());
-      return;
-    }
-    this.riskEvents.push(lazyRiskEvent(this.clock.now(), code, detail));
+  /** Records a rejection decided outside the risk hook (e.g. a stake too small to buy one lot). */
+  reject(intent: OrderIntent, code: string, detail: string): void {
+    this.recordRisk(intent, code, detail);
   }
-}
-
-// A RiskEvent whose detail is formatted when first read: an own enumerable accessor, so JSON, spreads and
-// equality checks see a plain `detail` string.
-function lazyRiskEvent(time: number, code: string, format: () => string): RiskEvent {
-  let text: string | undefined;
-  return {
-    time,
-    code,
-    get detail(): string {
-      if (text === undefined) text = format();
-      return text;
-    },
-  };
 }
 
 /** The exit reason a closing order gives its round trip. */
