@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../core/index.js';
 import { writeCsv } from './export.js';
 import { importFile, importText } from './import.js';
+import { MarketDataStore } from './store.js';
 import { epochToMs, parseTime } from './time-parse.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tf-import-'));
@@ -177,6 +178,38 @@ describe('CSV import', () => {
   it('reports a missing file and a directory', () => {
     expect(dataError(() => importFile(join(dir, 'nope.csv'))).message).toMatch(/nope\.csv: file not found/);
     expect(dataError(() => importFile(dir)).message).toMatch(/directory/);
+  });
+
+  it('reads every row whatever the row lengths (short first row, long later rows, or the reverse), and the columns store and load back', () => {
+    const n = 3000;
+    const row = (i: number, long: boolean) => {
+      const t = new Date(D1 + i * 60_000).toISOString();
+      const p = long ? 100 + i / 7 : 100 + (i % 10);
+      return `${t},${p},${p + 1},${p - 1},${p},${long ? 1234.5678901234567 : 5}`;
+    };
+    for (const longFrom of [1, 0]) {
+      const lines = Array.from({ length: n }, (_, i) => row(i, longFrom === 1 ? i >= 1 : i < n / 10));
+      const r = importFile(file(`rows-${longFrom}.csv`, `time,open,high,low,close,volume\n${lines.join('\n')}\n`));
+      expect(r.columns.length).toBe(n);
+      for (const col of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) {
+        expect(r.columns[col].length).toBe(n);
+      }
+      for (let i = 0; i < n; i += 137) {
+        const cells = lines[i].split(',');
+        expect(r.columns.time[i]).toBe(Date.parse(cells[0]));
+        expect([r.columns.open[i], r.columns.close[i], r.columns.volume[i]]).toEqual([
+          Number(cells[1]),
+          Number(cells[4]),
+          Number(cells[5]),
+        ]);
+      }
+      const store = new MarketDataStore(join(dir, `store-${longFrom}`));
+      store.write('R', '1m', r.columns);
+      const back = store.read('R', '1m');
+      expect(back.length).toBe(n);
+      expect(Array.from(back.close)).toEqual(Array.from(r.columns.close));
+      expect(Array.from(back.time)).toEqual(Array.from(r.columns.time));
+    }
   });
 
   it('applies drop and ffill policies on import', () => {

@@ -331,11 +331,7 @@ export class Engine implements ExecutionSink, RiskActions {
     const c = feed.columns;
     const n = c.length;
     const time = c.time;
-    const open = c.open;
-    const high = c.high;
-    const low = c.low;
     const close = c.close;
-    const volume = c.volume;
     const bar = feed.bar;
     const sym = feed.symbol;
     const clock = this.simClock;
@@ -358,17 +354,11 @@ export class Engine implements ExecutionSink, RiskActions {
     let ownTime = this.ownEquityTime;
     let exposure = 0;
     for (let i = 0; i < n; i++) {
-      // feed.advance(i), spelled out on the hoisted columns.
+      // feed.advance(i), spelled out: the bar view reads row i of the columns.
       const t = time[i];
       const px = close[i];
       feed.cursor = i;
       bar.index = i;
-      bar.time = t;
-      bar.open = open[i];
-      bar.high = high[i];
-      bar.low = low[i];
-      bar.close = px;
-      bar.volume = volume[i];
       if (clock !== null) clock.set(t);
       if (exec.timersArmed && exec.timersActive) exec.checkTimers(t);
       if (venue !== null) venue.onMarketBar!(0, bar);

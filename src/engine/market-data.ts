@@ -4,16 +4,59 @@ import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.js';
 import type { BarView as StrategyBar, HistoryView as StrategyHistory, SeriesField } from '../strategy/types.js';
 import type { BarLike } from './execution-venue.js';
 
-/** The current bar of one symbol: a reused object whose fields the engine overwrites each bar. */
+/**
+ * The current bar of one symbol: a reused view over the symbol's columns. The engine moves it by setting `index`
+ * (one integer store per bar instead of six number stores); the fields are read from the columns at that row.
+ * Before the first bar (`index` -1) every field reads NaN.
+ */
 export class BarView implements BarLike, StrategyBar {
-  time = Number.NaN;
-  open = Number.NaN;
-  high = Number.NaN;
-  low = Number.NaN;
-  close = Number.NaN;
-  volume = Number.NaN;
-  /** Row of this bar in the symbol's columns. */
+  /** Row of this bar in the symbol's columns (-1 before the first). */
   index = -1;
+  private readonly cTime: Float64Array;
+  private readonly cOpen: Float64Array;
+  private readonly cHigh: Float64Array;
+  private readonly cLow: Float64Array;
+  private readonly cClose: Float64Array;
+  private readonly cVolume: Float64Array;
+
+  constructor(columns: SeriesColumns) {
+    this.cTime = columns.time;
+    this.cOpen = columns.open;
+    this.cHigh = columns.high;
+    this.cLow = columns.low;
+    this.cClose = columns.close;
+    this.cVolume = columns.volume;
+  }
+
+  get time(): number {
+    const i = this.index;
+    return i >= 0 ? this.cTime[i] : Number.NaN;
+  }
+
+  get open(): number {
+    const i = this.index;
+    return i >= 0 ? this.cOpen[i] : Number.NaN;
+  }
+
+  get high(): number {
+    const i = this.index;
+    return i >= 0 ? this.cHigh[i] : Number.NaN;
+  }
+
+  get low(): number {
+    const i = this.index;
+    return i >= 0 ? this.cLow[i] : Number.NaN;
+  }
+
+  get close(): number {
+    const i = this.index;
+    return i >= 0 ? this.cClose[i] : Number.NaN;
+  }
+
+  get volume(): number {
+    const i = this.index;
+    return i >= 0 ? this.cVolume[i] : Number.NaN;
+  }
 }
 
 /** OHLCV columns a history view reads. */
@@ -160,7 +203,7 @@ export class HigherTimeframe {
 export class SymbolFeed {
   /** Row of the latest bar delivered (-1 before the first). */
   cursor = -1;
-  readonly bar = new BarView();
+  readonly bar: BarView;
   readonly history: HistoryView;
   private readonly higher = new Map<Timeframe, HigherTimeframe>();
 
@@ -170,20 +213,13 @@ export class SymbolFeed {
     readonly timeframe: Timeframe,
   ) {
     this.history = new HistoryView(columns);
+    this.bar = new BarView(columns);
   }
 
-  /** Moves to row `i`, filling the bar view (no allocation). */
+  /** Moves to row `i`: the bar view reads that row (no allocation, no copy). */
   advance(i: number): void {
-    const c = this.columns;
-    const b = this.bar;
     this.cursor = i;
-    b.index = i;
-    b.time = c.time[i];
-    b.open = c.open[i];
-    b.high = c.high[i];
-    b.low = c.low[i];
-    b.close = c.close[i];
-    b.volume = c.volume[i];
+    this.bar.index = i;
   }
 
   /** History at the base timeframe (the current bar included: it is closed when strategies see it). */
