@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './fixtures/wait.js';
-import { ADMIN, CHROMIUM, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
+import { CHROMIUM } from './fixtures/browser.js';
+import { ADMIN, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
 
 // The dashboard's main flow in Debian's chromium against a real runtime (`startRuntime`) on the exchange simulator
 // (real ccxt on loopback) with a real store: the order form's order fills on the simulator and the position shows

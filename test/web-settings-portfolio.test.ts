@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pnlByPeriod } from '../src/server/api/pnl.js';
-import { ADMIN, CHROMIUM, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
+import { CHROMIUM } from './fixtures/browser.js';
+import { ADMIN, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
 import { waitFor } from './ops-fakes.js';
 import { call } from './server-api-fixture.js';
 
