@@ -14,7 +14,8 @@ import {
   TelegramChannel,
 } from '../src/ops/alerts/index.js';
 import type { Severity } from '../src/ops/severity.js';
-import { FakeDiscordServer, FakeTelegramServer, ManualClock, settle, waitFor } from './ops-fakes.js';
+import { FakeDiscordServer, FakeTelegramServer, ManualClock, settle } from './ops-fakes.js';
+import { waitFor } from './fixtures/wait.js';
 
 const TOKEN = '123456:TEST-token-abcdefghijklmnopqrstuvwxyz';
 const HOOK = '/api/webhooks/1234567890/secret-webhook-token';
@@ -354,11 +355,7 @@ describe('alerts from bus events', () => {
     bus.publish(ev('trade.closed.v1', { trade }));
     bus.publish(ev('killswitch.triggered.v1', { actor: 'telegram:111', reason: 'manual /kill' }));
     bus.publish(ev('heartbeat.beat.v1', { seq: 9 }));
-    await waitFor(
-      () => mails.length === 1 && discord.posts.length === 2 && telegram.sent().length === 6,
-      5000,
-      'alerts',
-    );
+    await waitFor('alerts', () => mails.length === 1 && discord.posts.length === 2 && telegram.sent().length === 6);
     off();
     bus.publish(ev('fill.executed.v1', { fill: { ...fill, id: 'f-2' } }));
     await settle();
