@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import { runCliAsync } from './fixtures/cli.js';
 import { waitFor } from './fixtures/wait.js';
-import { simBed } from './fixtures/runtime/sim-bed.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // A real runtime run against the exchange simulator (real ccxt over HTTP): the audit trail of one order, the
 // positions table, the config hash and the JSON log, all from the runtime's own producers — nothing inserted by hand.
@@ -26,16 +26,7 @@ describe('audit and logs of a real runtime run', () => {
     // An unlocked vault lets the runtime append to the audit log.
     const { runtime, home, env } = await bed.start(
       {
-        deployments: [
-          {
-            id: 'aud',
-            strategy: 'sma-cross',
-            params: { fast: 100, slow: 200 },
-            venue: 'sim',
-            symbols: ['BTC/USDT'],
-            stake: '40%',
-          },
-        ],
+        deployments: [simDeployment('aud', { stake: '40%' })],
         runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 5, heartbeatSeconds: 1 },
       },
       { vault: true },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from './fixtures/wait.js';
-import { simBed } from './fixtures/runtime/sim-bed.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // risk.propFirm in a live runtime: the account's risk engine builds the rule, its status reaches /api/status,
 // and a breached account refuses new entries.
@@ -22,16 +22,7 @@ describe('prop-firm rules in the live runtime', () => {
           },
         },
       },
-      deployments: [
-        {
-          id: 'pf',
-          strategy: 'sma-cross',
-          params: { fast: 100, slow: 200 },
-          venue: 'sim',
-          symbols: ['BTC/USDT'],
-          stake: '40%',
-        },
-      ],
+      deployments: [simDeployment('pf', { stake: '40%' })],
       runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 5, heartbeatSeconds: 1 },
     });
     const dep = runtime.deployments[0];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simBed } from './fixtures/runtime/sim-bed.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // Issue 18, item 3: every in-process queue of a real runtime is on /metrics with its depth, bound and policy.
 const bed = simBed('runtime-queues', 7);
@@ -14,9 +14,7 @@ describe('bounded queues of the runtime', () => {
     // An unlocked vault: the runtime appends to the audit log, so its queue exists.
     const { runtime } = await bed.start(
       {
-        deployments: [
-          { id: 'qd', strategy: 'sma-cross', params: { fast: 100, slow: 200 }, venue: 'sim', symbols: ['BTC/USDT'] },
-        ],
+        deployments: [simDeployment('qd')],
         runtime: { barSeconds: 1, warmupBars: 3, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
       },
       { vault: true },

@@ -5,7 +5,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelemetry, type Telemetry } from '../src/app/telemetry.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
-import { simBed } from './fixtures/runtime/sim-bed.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // Issue 18, item 2: one order from POST /api/orders to its fill on the simulator (real ccxt over HTTP) is one trace,
 // recorded by the SDK's in-memory exporter; its trace id is in the response, the log lines and the audit records.
@@ -34,9 +34,7 @@ describe('traces of the order path', () => {
   it('follows one order from POST /api/orders to its fill as one trace, in logs and audit records too', async () => {
     const { runtime, home } = await bed.start(
       {
-        deployments: [
-          { id: 'tr', strategy: 'sma-cross', params: { fast: 100, slow: 200 }, venue: 'sim', symbols: ['BTC/USDT'] },
-        ],
+        deployments: [simDeployment('tr')],
         runtime: { barSeconds: 1, warmupBars: 3, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
       },
       { vault: true },
