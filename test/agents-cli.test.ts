@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliAsync } from './fixtures/cli.js';
 import { Vault } from '../src/security/vault.js';
 import { openStore } from '../src/store/index.js';
 import { FakeLlmServer } from './agents-llm-server.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/tradeforge.js');
 const MASTER = randomBytes(32).toString('hex');
 const KEY = 'sk-ant-cli-test-0123456789abcdefghijklmnop';
 const RULES =
@@ -19,23 +18,7 @@ let dir = '';
 let cfg = '';
 
 /** Runs the CLI without blocking this process (the fake server answers from this event loop). */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, TRADEFORGE_HOME: join(dir, 'home'), TRADEFORGE_MASTER_KEY: MASTER },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliAsync(args, { home: join(dir, 'home'), env: { TRADEFORGE_MASTER_KEY: MASTER } });
 
 beforeAll(async () => {
   const url = await fake.start();
@@ -82,8 +65,8 @@ describe('tradeforge strategy generate', { timeout: 240_000 }, () => {
       '--config',
       cfg,
     ]);
-    expect(r.stderr).toContain('stored as version 1 of fast-cross');
-    expect(r.status).toBe(0);
+    expect(r.err).toContain('stored as version 1 of fast-cross');
+    expect(r.code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(`${RULES}\n`);
     expect(fake.requests.at(-1)?.text).toContain('buy the fast cross');
   });
@@ -106,10 +89,10 @@ describe('tradeforge strategy generate', { timeout: 240_000 }, () => {
       '--config',
       cfg,
     ]);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     // An --out without an extension gets the kind's.
     expect(readFileSync(`${out}.rules`, 'utf8')).toBe(`${RULES}\n`);
-    const json = JSON.parse(r.stdout) as {
+    const json = JSON.parse(r.out) as {
       outcome: string;
       attempts: { provider: string }[];
       version: { version: number };
@@ -127,18 +110,18 @@ describe('tradeforge strategy generate', { timeout: 240_000 }, () => {
   it('a provider that is down ends with the manual-entry offer, exit 1, no stack trace', async () => {
     fake.script({ status: 503 });
     const r = await cli(['strategy', 'generate', '--prompt', 'x', '--provider', 'local', '--config', cfg]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('write the strategy yourself');
-    expect(r.stderr).toContain('tradeforge strategy new NAME');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('write the strategy yourself');
+    expect(r.err).toContain('tradeforge strategy new NAME');
+    expect(r.err).not.toMatch(/\n\s+at /);
   });
 
   it('names the mistake when the input flags are wrong', async () => {
     const r = await cli(['strategy', 'generate', '--prompt', 'x', '--pine', 'a.pine', '--config', cfg]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('give exactly one of --prompt TEXT, --rules FILE or --pine FILE');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('give exactly one of --prompt TEXT, --rules FILE or --pine FILE');
     const missing = await cli(['strategy', 'generate', '--pine', join(dir, 'nope.pine'), '--config', cfg]);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('nope.pine: file not found');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('nope.pine: file not found');
   });
 });

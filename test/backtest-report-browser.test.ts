@@ -2,25 +2,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../src/backtest/report/index.js';
 import { chartIndicators } from '../src/backtest/report/indicators.js';
 import { type BacktestResult, runBacktest } from '../src/backtest/runner.js';
 import { type BarColumns, barsToColumns } from '../src/core/bar.js';
 import { getStrategy } from '../src/strategy/registry.js';
+import { CHROMIUM, launchChromium } from './fixtures/browser.js';
 
-// Debian's chromium (installed by .ci/run); never a downloaded browser.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 
@@ -72,7 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))('backtest HTML report in a real browser',
   const dir = mkdtempSync(join(tmpdir(), 'tf-report-browser-'));
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

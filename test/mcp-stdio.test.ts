@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runCliAsync } from './fixtures/cli.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/tradeforge.js');
 let home = '';
 
 type Text = { content: { type: string; text: string }[]; isError?: boolean };
@@ -24,23 +23,7 @@ async function spawnMcp(args: string[] = []): Promise<Client> {
 }
 
 /** Runs a CLI command without blocking this process. */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, TRADEFORGE_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliAsync(args, { home });
 
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'tf-mcp-stdio-'));
@@ -82,13 +65,13 @@ describe('tradeforge mcp over stdio (the SDK client)', { timeout: 240_000 }, () 
       expect(text(again)).toContain('no runtime is running');
       // The person approves from a terminal; not in one, only with --yes.
       const refused = await cli(['mcp', 'approve', token]);
-      expect(refused.status).toBe(2);
-      expect(refused.stderr).toContain('pass --yes');
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain('pass --yes');
       const approved = await cli(['mcp', 'approve', token, '--yes']);
-      expect(approved.status).toBe(0);
-      expect(approved.stdout).toContain('approved: buy 1 BTC/USDT market');
+      expect(approved.code).toBe(0);
+      expect(approved.out).toContain('approved: buy 1 BTC/USDT market');
       const unknown = await cli(['mcp', 'approve', 'tfo_nope', '--yes']);
-      expect(unknown.stderr).toContain('no pending order confirmation tfo_nope');
+      expect(unknown.err).toContain('no pending order confirmation tfo_nope');
     } finally {
       await client.close();
     }

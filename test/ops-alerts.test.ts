@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainEvent, EventMap } from '../src/core/events.js';
 import type { Fill } from '../src/core/fill.js';
@@ -14,61 +12,29 @@ import {
   TelegramChannel,
 } from '../src/ops/alerts/index.js';
 import type { Severity } from '../src/ops/severity.js';
-import { FakeDiscordServer, FakeTelegramServer, ManualClock, settle, waitFor } from './ops-fakes.js';
+import { FakeDiscordServer, FakeSmtpServer, FakeTelegramServer, ManualClock, settle } from './ops-fakes.js';
+import { waitFor } from './fixtures/wait.js';
 
 const TOKEN = '123456:TEST-token-abcdefghijklmnopqrstuvwxyz';
 const HOOK = '/api/webhooks/1234567890/secret-webhook-token';
 
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-  user?: string;
-}
-
 let telegram: FakeTelegramServer;
 let discord: FakeDiscordServer;
-let smtp: SMTPServer;
-let smtpPort: number;
-const mails: Mail[] = [];
+const smtp = new FakeSmtpServer('smtp-pass-123');
+const mails = smtp.mails;
 
 beforeAll(async () => {
   telegram = new FakeTelegramServer(TOKEN);
   await telegram.start();
   discord = new FakeDiscordServer();
   await discord.start();
-  smtp = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === 'alerts' && auth.password === 'smtp-pass-123') cb(null, { user: auth.username });
-      else cb(new Error('Invalid username or password'));
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-          user: typeof session.user === 'string' ? session.user : undefined,
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
+  await smtp.start();
 });
 
 afterAll(async () => {
   await telegram.stop();
   await discord.stop();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.stop();
 });
 
 beforeEach(() => {
@@ -83,7 +49,7 @@ function channels(password = 'smtp-pass-123') {
     new DiscordChannel({ webhookUrl: `${discord.url}${HOOK}`, minSeverity: 'warning' }),
     new EmailChannel({
       host: '127.0.0.1',
-      port: smtpPort,
+      port: smtp.port,
       user: 'alerts',
       password,
       from: 'tradeforge@example.test',
@@ -354,11 +320,7 @@ describe('alerts from bus events', () => {
     bus.publish(ev('trade.closed.v1', { trade }));
     bus.publish(ev('killswitch.triggered.v1', { actor: 'telegram:111', reason: 'manual /kill' }));
     bus.publish(ev('heartbeat.beat.v1', { seq: 9 }));
-    await waitFor(
-      () => mails.length === 1 && discord.posts.length === 2 && telegram.sent().length === 6,
-      5000,
-      'alerts',
-    );
+    await waitFor('alerts', () => mails.length === 1 && discord.posts.length === 2 && telegram.sent().length === 6);
     off();
     bus.publish(ev('fill.executed.v1', { fill: { ...fill, id: 'f-2' } }));
     await settle();

@@ -3,7 +3,8 @@ import type { DomainEvent } from '../src/core/events.js';
 import { InProcessEventBus } from '../src/engine/event-bus.js';
 import type { ControlApi, ControlResult } from '../src/ops/control-port.js';
 import { type ControlAuditEntry, TelegramControl } from '../src/ops/telegram-control.js';
-import { botInfo, FakeTelegramServer, waitFor } from './ops-fakes.js';
+import { botInfo, FakeTelegramServer } from './ops-fakes.js';
+import { waitFor } from './fixtures/wait.js';
 
 const TOKEN = '987654:CONTROL-token-abcdefghijklmnopqrstuvwx';
 const OWNER = 5001;
@@ -102,7 +103,7 @@ function repliesTo(chatId: number): string[] {
 
 async function send(chatId: number, text: string, expectedReplies: number): Promise<string> {
   server.pushMessage(chatId, text);
-  await waitFor(() => repliesTo(chatId).length >= expectedReplies, 5000, `reply to ${text}`);
+  await waitFor(`reply to ${text}`, () => repliesTo(chatId).length >= expectedReplies);
   return repliesTo(chatId)[expectedReplies - 1];
 }
 

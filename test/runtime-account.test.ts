@@ -1,68 +1,39 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHome } from '../src/app/home.js';
-import { type Runtime, startRuntime } from '../src/app/runtime.js';
-import { resolveConfig } from '../src/core/config.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 import { waitFor } from './fixtures/wait.js';
 
 // Done-when of issue 9: two deployments on one venue share one account-level risk engine. The account's daily loss
 // trips across both (neither trips it alone), their client order ids never collide, and each keeps its own equity
 // series. The market does not move (volatility 0), so every loss is exactly the fees charged.
-let sim: SimulatorHandle;
-let dir: string;
-let runtime: Runtime | undefined;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 1,
-    tickIntervalMs: 50,
-    markets: [
-      {
-        symbol: 'BTCUSDT',
-        base: 'BTC',
-        quote: 'USDT',
-        price: 30_000,
-        tickSize: 0.01,
-        stepSize: 0.00001,
-        minQty: 0.00001,
-        minNotional: 5,
-        volatility: 0,
-      },
-    ],
-  });
-  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-account-'));
-});
-
-afterAll(async () => {
-  await runtime?.stop('test end');
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
+const bed = simBed('runtime-account', {
+  seed: 1,
+  tickIntervalMs: 50,
+  markets: [
+    {
+      symbol: 'BTCUSDT',
+      base: 'BTC',
+      quote: 'USDT',
+      price: 30_000,
+      tickSize: 0.01,
+      stepSize: 0.00001,
+      minQty: 0.00001,
+      minNotional: 5,
+      volatility: 0,
+    },
+  ],
 });
 
 describe('two deployments on one venue', () => {
   it('one account: the daily loss trips across both, ids never collide, each has its own equity', async () => {
-    const deployment = (id: string) => ({
-      id,
-      strategy: 'sma-cross',
-      params: { fast: 100, slow: 200 }, // never signals: the test drives the order path
-      venue: 'sim',
-      symbols: ['BTC/USDT'],
-      capitalCap: 10_000,
-      stake: '40%',
-    });
-    const config = resolveConfig({
-      server: { port: 0 },
+    // sma-cross(100, 200) never signals: the test drives the order path.
+    const deployment = (id: string) => simDeployment(id, { capitalCap: 10_000, stake: '40%' });
+    const { runtime } = await bed.start({
       // A round trip of 0.1 BTC at 30 000 pays 6 USDT of fees: 0.03% of the 20 000 account, 0.06% of one book.
       risk: { breakers: { dailyLoss: 0.0004 } },
-      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
       // Ids that share their first ten characters (they used to send identical client order ids).
       deployments: [deployment('deployment-1'), deployment('deployment-2')],
       runtime: { barSeconds: 1, warmupBars: 3, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
     });
-    runtime = await startRuntime({ config, profile: 'dev', home: resolveHome({}, join(dir, 'home')), env: {} });
     const [a, b] = runtime.deployments;
     await waitFor('live prices', () => a.engine.portfolio.last[0] > 0 && b.engine.portfolio.last[0] > 0);
 
@@ -105,7 +76,7 @@ describe('two deployments on one venue', () => {
     }
 
     // Client order ids: unique across both deployments, and each venue order belongs to exactly one deployment.
-    const ids = sim.state.orders.map((o) => o.clientOrderId);
+    const ids = bed.sim.state.orders.map((o) => o.clientOrderId);
     expect(ids.length).toBe(4);
     expect(new Set(ids).size).toBe(ids.length);
     const stored = await Promise.all([a, b].map((d) => runtime!.store.orders.list({ strategyId: d.id })));

@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HomePaths, resolveHome } from '../src/app/home.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
@@ -13,7 +11,7 @@ import { Redactor } from '../src/security/redact.js';
 import { Vault } from '../src/security/vault.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
-import { FakeDiscordServer, FakeTelegramServer } from './ops-fakes.js';
+import { FakeDiscordServer, FakeSmtpServer, FakeTelegramServer, type ReceivedMail } from './ops-fakes.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
 import { waitFor } from './fixtures/wait.js';
 
@@ -40,18 +38,11 @@ const SMTP_PASSWORD = 'smtp-runtime-pass-4711';
 const OWNER = 424_242;
 const STRANGER = 666_666;
 
-interface Mail {
-  to: string[];
-  raw: string;
-  user?: string;
-}
-
 let sim: SimulatorHandle;
 let telegram: FakeTelegramServer;
 let discord: FakeDiscordServer;
-let smtp: SMTPServer;
-let smtpPort: number;
-const mails: Mail[] = [];
+const smtp = new FakeSmtpServer(SMTP_PASSWORD);
+const mails = smtp.mails;
 let dir: string;
 let runtime: Runtime | undefined;
 
@@ -61,31 +52,7 @@ beforeAll(async () => {
   await telegram.start();
   discord = new FakeDiscordServer();
   await discord.start();
-  smtp = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === 'alerts' && auth.password === SMTP_PASSWORD) cb(null, { user: auth.username });
-      else cb(new Error('Invalid username or password'));
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-          user: typeof session.user === 'string' ? session.user : undefined,
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
+  await smtp.start();
   dir = mkdtempSync(join(tmpdir(), 'tf-runtime-alerts-'));
 });
 
@@ -93,7 +60,7 @@ afterAll(async () => {
   await runtime?.stop('test end');
   await telegram?.stop();
   await discord?.stop();
-  await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+  await smtp.stop();
   await sim?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   spawnSync('chattr', ['-R', '-a', CHECKPOINT_DIR], { stdio: 'ignore' });
@@ -127,7 +94,7 @@ function config(extraAlerts: Record<string, unknown> = {}) {
       discord: { minSeverity: 'warning' },
       email: {
         host: '127.0.0.1',
-        port: smtpPort,
+        port: smtp.port,
         secure: false,
         user: 'alerts',
         from: 'tradeforge@example.test',
@@ -227,7 +194,7 @@ describe('runtime alerts and Telegram control', () => {
       existsSync(CHECKPOINT_FILE) ? readFileSync(CHECKPOINT_FILE, 'utf8').includes('"reason":"killswitch"') : false,
     );
     await waitFor('the kill alert by email', () => mails.some((m) => m.raw.includes('KILL SWITCH triggered')));
-    const mail = mails.find((m) => m.raw.includes('KILL SWITCH triggered')) as Mail;
+    const mail = mails.find((m) => m.raw.includes('KILL SWITCH triggered')) as ReceivedMail;
     expect(mail.user).toBe('alerts');
     expect(mail.to).toEqual(['ops@example.test']);
     expect(mail.raw).toMatch(/Subject: \[tradeforge\] CRITICAL: KILL SWITCH triggered/);

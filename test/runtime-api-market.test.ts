@@ -1,53 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { resolveHome } from '../src/app/home.js';
-import { type Runtime, startRuntime } from '../src/app/runtime.js';
-import { resolveConfig } from '../src/core/config.js';
+import type { Runtime } from '../src/app/runtime.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // The live runtime's own API producers against the exchange simulator (real ccxt on loopback): the order preview
 // through the account risk engine, candles from the deployment's feed, the venue's order book and ticker stream,
 // and a backtest run from the API into the runtime's store. No scripted port.
-let sim: SimulatorHandle;
-let dir: string;
+const bed = simBed('runtime-api-market', 7);
 let runtime: Runtime | undefined;
 let token = '';
 let url = '';
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 7, tickIntervalMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-api-market-'));
-  const home = resolveHome({}, join(dir, 'home'));
-  const config = resolveConfig({
-    server: { port: 0 },
-    venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
+  const started = await bed.start({
     risk: { maxOrderNotional: 500 },
-    deployments: [
-      {
-        id: 'rt',
-        strategy: 'sma-cross',
-        params: { fast: 100, slow: 200 },
-        venue: 'sim',
-        symbols: ['BTC/USDT'],
-        stake: '10%',
-      },
-    ],
+    deployments: [simDeployment('rt', { stake: '10%' })],
     runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, heartbeatSeconds: 1 },
   });
-  runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
+  runtime = started.runtime;
   url = runtime.url;
-  token = readCliToken(home.run) ?? '';
+  token = readCliToken(started.home.run) ?? '';
 }, 120_000);
-
-afterAll(async () => {
-  await runtime?.stop('test end');
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const api = async (method: string, path: string, body?: unknown) => {
   const r = await fetch(`${url}${path}`, {
@@ -92,7 +66,7 @@ describe('the live runtime API: preview, market data, backtests', () => {
     await s.next((m) => m.topic === 'candles');
     s.close();
     const before = dep.risk.stats();
-    const ordersBefore = sim.state.orders.length;
+    const ordersBefore = bed.sim.state.orders.length;
     const big = await api('POST', '/api/orders/preview', {
       symbol: 'BTC/USDT',
       side: 'buy',
@@ -113,7 +87,7 @@ describe('the live runtime API: preview, market data, backtests', () => {
     });
     expect(small.json).toEqual({ accepted: true, estimatedCost: price * 0.01 });
     expect(dep.risk.stats()).toEqual(before);
-    expect(sim.state.orders.length).toBe(ordersBefore);
+    expect(bed.sim.state.orders.length).toBe(ordersBefore);
   });
 
   it("serves the feed's candles, the venue's book, and streams its tickers while subscribed", async () => {

@@ -11,7 +11,8 @@ import { Vault } from '../src/security/vault.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
 import { openStore } from '../src/store/index.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
-import { FakeTelegramServer, waitFor } from './ops-fakes.js';
+import { FakeTelegramServer } from './ops-fakes.js';
+import { waitFor } from './fixtures/wait.js';
 import { call, login, PASSWORD, type Session } from './server-api-fixture.js';
 
 // Risk preferences, alert channels and portfolio figures through the live runtime's own API on the exchange
@@ -84,7 +85,7 @@ describe('risk preferences on the live runtime', () => {
     expect(before.json.effective).toMatchObject({ maxOrderNotional: 5000, 'breakers.dailyLoss': 0.05 });
     expect(before.json.saved).toEqual({});
     const dep = runtime!.deployments[0];
-    await waitFor(() => dep.engine.portfolio.last[0] > 0, 60_000, 'a price');
+    await waitFor('a price', () => dep.engine.portfolio.last[0] > 0);
     const qty = Math.ceil((1000 / dep.engine.portfolio.last[0]) * 1000) / 1000; // about 1 000 of notional
     expect(
       (await api('POST', '/api/orders/preview', { symbol: 'BTC/USDT', side: 'buy', type: 'market', quantity: qty }))
@@ -173,13 +174,10 @@ describe('alert channels on the live runtime', () => {
       source: 'test',
       payload: { severity: 'critical', title: 'After the edit', message: 'routed to the new channel', key: 'k1' },
     });
-    await waitFor(
-      () =>
-        telegram
-          .sent()
-          .some((c) => String(c.params.text).includes('After the edit') && Number(c.params.chat_id) === 4242),
-      30_000,
-      'the alert on the new channel',
+    await waitFor('the alert on the new channel', () =>
+      telegram
+        .sent()
+        .some((c) => String(c.params.text).includes('After the edit') && Number(c.params.chat_id) === 4242),
     );
     const audit = await api('GET', '/api/audit?action=alerts.channel.set');
     expect(audit.text).toContain('tg.settings');
@@ -218,7 +216,7 @@ describe('portfolio figures from real trades', () => {
     const dep = runtime!.deployments[0];
     const qty = 0.01;
     expect((await buy(qty)).json).toMatchObject({ accepted: true });
-    await waitFor(() => dep.engine.portfolio.qty[0] > 0, 60_000, 'the buy to fill');
+    await waitFor('the buy to fill', () => dep.engine.portfolio.qty[0] > 0);
     const mid = await api('GET', '/api/portfolio');
     expect(mid.status).toBe(200);
     const bySymbol = (mid.json.allocation as { bySymbol: { key: string; gross: number }[] }).bySymbol;
@@ -226,7 +224,7 @@ describe('portfolio figures from real trades', () => {
     expect(bySymbol[0].gross).toBeCloseTo(dep.engine.portfolio.qty[0] * dep.engine.portfolio.last[0], 0);
     expect((mid.json.allocation as { byVenue: { key: string }[] }).byVenue[0].key).toBe('sim');
     expect((await buy(dep.engine.portfolio.qty[0], 'sell')).json).toMatchObject({ accepted: true });
-    await waitFor(() => dep.engine.portfolio.qty[0] === 0, 60_000, 'the sell to fill');
+    await waitFor('the sell to fill', () => dep.engine.portfolio.qty[0] === 0);
     const store = runtime!.store;
     // The trade is written by the runtime's batched persister: read until it is there (a hang guard, not a budget).
     let trades = await store.trades.list();

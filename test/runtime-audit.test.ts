@@ -1,33 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHome } from '../src/app/home.js';
-import { type Runtime, startRuntime } from '../src/app/runtime.js';
-import { resolveConfig } from '../src/core/config.js';
-import { Redactor, Vault } from '../src/security/index.js';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { runCliAsync } from './fixtures/cli.js';
 import { waitFor } from './fixtures/wait.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // A real runtime run against the exchange simulator (real ccxt over HTTP): the audit trail of one order, the
 // positions table, the config hash and the JSON log, all from the runtime's own producers — nothing inserted by hand.
-const MASTER = randomBytes(32).toString('hex');
-
-let sim: SimulatorHandle;
-let dir: string;
-let runtime: Runtime | undefined;
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, tickIntervalMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-audit-'));
-});
-afterAll(async () => {
-  await runtime?.stop('test end');
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const bed = simBed('runtime-audit', 5);
 
 interface Story {
   orderId: string;
@@ -42,27 +23,14 @@ interface Story {
 
 describe('audit and logs of a real runtime run', () => {
   it('audit order shows signal, risk decision, venue messages and fills; the log follows one correlation id', async () => {
-    const home = resolveHome({}, join(dir, 'home'));
     // An unlocked vault lets the runtime append to the audit log.
-    const seed = await openStore({ home });
-    await Vault.create(seed, { masterKey: MASTER }, { redactor: new Redactor() });
-    await seed.close();
-    const config = resolveConfig({
-      server: { port: 0 },
-      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
-      deployments: [
-        {
-          id: 'aud',
-          strategy: 'sma-cross',
-          params: { fast: 100, slow: 200 },
-          venue: 'sim',
-          symbols: ['BTC/USDT'],
-          stake: '40%',
-        },
-      ],
-      runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 5, heartbeatSeconds: 1 },
-    });
-    runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    const { runtime, home, env } = await bed.start(
+      {
+        deployments: [simDeployment('aud', { stake: '40%' })],
+        runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 5, heartbeatSeconds: 1 },
+      },
+      { vault: true },
+    );
     const dep = runtime.deployments[0];
     const engine = dep.engine;
     await waitFor('a price and a live bar', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
@@ -88,11 +56,10 @@ describe('audit and logs of a real runtime run', () => {
     });
     expect(sell).not.toBeNull();
     await waitFor('the sell filled', () => sell!.status === 'filled');
-    await runtime.stop('test');
-    runtime = undefined;
+    await bed.stop();
 
     // The story, from the CLI, by the client order id the store and the venue know the order by.
-    const cliEnv = { home: home.root, env: { TRADEFORGE_MASTER_KEY: MASTER } };
+    const cliEnv = { home: home.root, env };
     const r = await runCliAsync(['audit', 'order', cid, '--json'], cliEnv);
     expect(r.code, r.err).toBe(0);
     const story = JSON.parse(r.out) as Story;

@@ -1,53 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHome } from '../src/app/home.js';
-import { type Runtime, startRuntime } from '../src/app/runtime.js';
-import { resolveConfig } from '../src/core/config.js';
+import { describe, expect, it } from 'vitest';
 import { shortHash } from '../src/venues/live/client-order-id.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 import { runCli, runCliAsync } from './fixtures/cli.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 import { waitFor } from './fixtures/wait.js';
 
 // The runtime end to end in this process against the exchange simulator: orders, fills, P&L, the ops endpoints,
 // the CLI talking to it, the kill switch, and stale data blocking entries but not exits.
 
-let sim: SimulatorHandle;
-let dir: string;
-let runtime: Runtime | undefined;
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, tickIntervalMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-live-'));
-});
-
-afterAll(async () => {
-  await runtime?.stop('test end');
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const bed = simBed('runtime-live', 3);
 
 describe('live runtime on the simulator', () => {
   it('trades through the bridge, keeps a protective stop, serves health/metrics/status, obeys the kill switch CLI', async () => {
-    const home = resolveHome({}, join(dir, 'home'));
     // Periods so long that the strategy never signals: the test drives orders through the engine's order path.
-    const config = resolveConfig({
-      server: { port: 0 },
-      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
-      deployments: [
-        {
-          id: 'rt',
-          strategy: 'sma-cross',
-          params: { fast: 100, slow: 200 },
-          venue: 'sim',
-          symbols: ['BTC/USDT'],
-          stake: '40%',
-          exits: { stopLoss: 0.02 },
-        },
-      ],
+    const { runtime, home } = await bed.start({
+      deployments: [simDeployment('rt', { stake: '40%', exits: { stopLoss: 0.02 } })],
       runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 1, heartbeatSeconds: 1 },
     });
-    runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
+    const { sim } = bed;
     const dep = runtime.deployments[0];
     const engine = dep.engine;
     await waitFor('a live price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
@@ -140,8 +111,7 @@ describe('live runtime on the simulator', () => {
     expect(engine.haltCode).toBeNull();
     expect(engine.portfolio.trades.length).toBeGreaterThanOrEqual(1);
 
-    await runtime.stop('test');
-    runtime = undefined;
+    await bed.stop();
     // Down: status comes from the store.
     const down = JSON.parse((await runCliAsync(['status', '--json'], { home: home.root })).out);
     expect(down.source).toBe('store');
@@ -151,6 +121,7 @@ describe('live runtime on the simulator', () => {
   }, 240_000);
 
   it('refuses live without --confirm-live and for an unapproved strategy', () => {
+    const { sim, dir } = bed;
     const home = join(dir, 'live-home');
     const cfg = join(dir, 'live.json');
     writeFileSync(

@@ -1,36 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHome } from '../src/app/home.js';
-import { type Runtime, startRuntime } from '../src/app/runtime.js';
-import { resolveConfig } from '../src/core/config.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './fixtures/wait.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // risk.propFirm in a live runtime: the account's risk engine builds the rule, its status reaches /api/status,
 // and a breached account refuses new entries.
-let sim: SimulatorHandle;
-let dir: string;
-let runtime: Runtime | undefined;
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, tickIntervalMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-propfirm-'));
-});
-afterAll(async () => {
-  await runtime?.stop('test end');
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const bed = simBed('runtime-propfirm', 5);
 
 describe('prop-firm rules in the live runtime', () => {
   it('reports the standing in status and refuses entries once the maximum loss is breached', {
     timeout: 120_000,
   }, async () => {
-    const home = resolveHome({}, join(dir, 'home'));
-    const config = resolveConfig({
-      server: { port: 0 },
-      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
+    const { runtime } = await bed.start({
       risk: {
         // An account "started" far above today's equity: its maximum-loss floor is already breached.
         propFirm: {
@@ -42,19 +22,9 @@ describe('prop-firm rules in the live runtime', () => {
           },
         },
       },
-      deployments: [
-        {
-          id: 'pf',
-          strategy: 'sma-cross',
-          params: { fast: 100, slow: 200 },
-          venue: 'sim',
-          symbols: ['BTC/USDT'],
-          stake: '40%',
-        },
-      ],
+      deployments: [simDeployment('pf', { stake: '40%' })],
       runtime: { barSeconds: 1, warmupBars: 5, pollMs: 100, staleAfterSeconds: 5, heartbeatSeconds: 1 },
     });
-    runtime = await startRuntime({ config, profile: 'dev', home, env: {} });
     const dep = runtime.deployments[0];
     await waitFor('a live price', () => dep.engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
     const status = await runtime.status();

@@ -1,39 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHome } from '../src/app/home.js';
-import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { startTelemetry, type Telemetry } from '../src/app/telemetry.js';
-import { resolveConfig } from '../src/core/config.js';
-import { Redactor, Vault } from '../src/security/index.js';
 import { readCliToken } from '../src/server/api/cli-token.js';
-import { openStore } from '../src/store/index.js';
-import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 
 // Issue 18, item 2: one order from POST /api/orders to its fill on the simulator (real ccxt over HTTP) is one trace,
 // recorded by the SDK's in-memory exporter; its trace id is in the response, the log lines and the audit records.
-const MASTER = randomBytes(32).toString('hex');
 const exporter = new InMemorySpanExporter();
 let telemetry: Telemetry;
-let sim: SimulatorHandle;
-let dir: string;
-let runtime: Runtime | undefined;
 
-beforeAll(async () => {
+// Registered before the bed's hooks: telemetry starts first and (hooks after a file run in reverse) shuts down last.
+beforeAll(() => {
   telemetry = startTelemetry({ exporter });
-  sim = await startSimulator({ seed: 11, tickIntervalMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), 'tf-runtime-traces-'));
 });
 afterAll(async () => {
-  await runtime?.stop('test end');
   await telemetry?.shutdown();
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
+const bed = simBed('runtime-traces', 11);
 
 // Re-checks on every turn of the event loop (the test's own timeout is the hang guard).
 const until = async <T>(get: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> => {
@@ -46,19 +32,13 @@ const until = async <T>(get: () => T | undefined | false | Promise<T | undefined
 
 describe('traces of the order path', () => {
   it('follows one order from POST /api/orders to its fill as one trace, in logs and audit records too', async () => {
-    const home = resolveHome({}, join(dir, 'home'));
-    const seed = await openStore({ home });
-    await Vault.create(seed, { masterKey: MASTER }, { redactor: new Redactor() });
-    await seed.close();
-    const config = resolveConfig({
-      server: { port: 0 },
-      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
-      deployments: [
-        { id: 'tr', strategy: 'sma-cross', params: { fast: 100, slow: 200 }, venue: 'sim', symbols: ['BTC/USDT'] },
-      ],
-      runtime: { barSeconds: 1, warmupBars: 3, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
-    });
-    runtime = await startRuntime({ config, profile: 'dev', home, env: { TRADEFORGE_MASTER_KEY: MASTER } });
+    const { runtime, home } = await bed.start(
+      {
+        deployments: [simDeployment('tr')],
+        runtime: { barSeconds: 1, warmupBars: 3, pollMs: 100, staleAfterSeconds: 30, heartbeatSeconds: 5 },
+      },
+      { vault: true },
+    );
     const dep = runtime.deployments[0];
     await until(() => dep.engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
 
@@ -117,7 +97,7 @@ describe('traces of the order path', () => {
 
     // And so do the audit records of the order.
     const records = await until(async () => {
-      const recs = await (runtime as Runtime).store.audit.bySubjects([`order:${cid}`]);
+      const recs = await runtime.store.audit.bySubjects([`order:${cid}`]);
       return recs.some((r) => r.action === 'fill.executed') && recs;
     });
     const traced = records

@@ -1,8 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
 import pg from 'pg';
-import type { QueueSettings } from '../src/scale/connection.js';
+import { afterAll, beforeAll } from 'vitest';
+import { connectionFrom, QUEUE_NAME, type QueueSettings } from '../src/scale/connection.js';
+import { dropPrefix } from '../src/scale/status.js';
+import { openStore, type Store } from '../src/store/store.js';
 
 /** Shared helpers of the scale-out tests: a unique queue prefix and PostgreSQL schema, and worker processes. */
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -111,4 +117,59 @@ export async function stopWorker(w: WorkerProcess): Promise<void> {
   if (w.child.exitCode !== null || w.child.signalCode !== null) return;
   w.child.kill('SIGTERM');
   await w.exited();
+}
+
+/** A test file's queue (a unique prefix), PostgreSQL schema, home, store on them and the workers it started. */
+export interface ScaleBed {
+  readonly settings: QueueSettings;
+  readonly schema: string;
+  readonly home: string;
+  readonly queue: Queue;
+  /** The store on the schema (opened by the bed's beforeAll). */
+  readonly store: Store;
+  /** Every worker `start` started, in order. */
+  readonly workers: WorkerProcess[];
+  /** `startWorker` on the bed's queue, schema and home; killed when the file ends if still running. */
+  start(extra?: string[], lockMs?: number): Promise<WorkerProcess>;
+}
+
+/**
+ * Registers the hooks of a scale-out test file: the store opened before; after, its workers killed, then the queue's
+ * keys, the schema and the home removed.
+ */
+export function scaleBed(tag: string): ScaleBed {
+  const { settings, schema } = uniqueNames(tag);
+  const home = mkdtempSync(join(tmpdir(), `tf-scale-${tag}-`));
+  const queue = new Queue(QUEUE_NAME, { connection: connectionFrom(settings), prefix: settings.prefix });
+  const workers: WorkerProcess[] = [];
+  let store: Store | undefined;
+  beforeAll(async () => {
+    store = await openStore({ home, databaseUrl: PG_URL, pgSchema: schema });
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    // A worker still alive would write keys after the prefix is dropped.
+    await Promise.all(workers.map((w) => w.exited()));
+    await queue.close();
+    await store?.close();
+    await dropPrefix(settings);
+    await dropSchema(schema);
+    rmSync(home, { recursive: true, force: true });
+  });
+  return {
+    settings,
+    schema,
+    home,
+    queue,
+    workers,
+    get store() {
+      if (!store) throw new Error('the scale bed is used before its beforeAll hook ran');
+      return store;
+    },
+    async start(extra = [], lockMs) {
+      const w = await startWorker(settings, schema, home, extra, lockMs);
+      workers.push(w);
+      return w;
+    },
+  };
 }

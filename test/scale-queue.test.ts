@@ -1,53 +1,31 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTrialRunner } from '../src/backtest/optimizer/backtest-trial.js';
 import { LocalEvaluator } from '../src/backtest/optimizer/evaluators.js';
 import { parseObjective } from '../src/backtest/optimizer/objective.js';
 import { optimize } from '../src/backtest/optimizer/search.js';
 import { parseParamSpace } from '../src/backtest/optimizer/space.js';
 import { generateBars } from '../src/data/generate.js';
-import { connectionFrom, QUEUE_NAME } from '../src/scale/connection.js';
 import { DistributedEvaluator, JobFailedError, Sweep } from '../src/scale/sweep.js';
-import { dropPrefix, queueStatus } from '../src/scale/status.js';
-import { openStore, type Store } from '../src/store/store.js';
-import { dropSchema, PG_URL, ROOT, startWorker, stopWorker, uniqueNames, type WorkerProcess } from './scale-helpers.js';
+import { queueStatus } from '../src/scale/status.js';
+import { ROOT, scaleBed, stopWorker } from './scale-helpers.js';
 
-const { settings, schema } = uniqueNames('queue');
-const home = mkdtempSync(join(tmpdir(), 'tf-scale-'));
+const bed = scaleBed('queue');
+const { settings, queue, workers } = bed;
 const POISON = join(ROOT, 'test/fixtures/scale/poison-strategy.ts');
-let store: Store;
-const workers: WorkerProcess[] = [];
-const queue = new Queue(QUEUE_NAME, { connection: connectionFrom(settings), prefix: settings.prefix });
-
-beforeAll(async () => {
-  store = await openStore({ home, databaseUrl: PG_URL, pgSchema: schema });
-});
-
-afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  // A worker still alive would write keys after the prefix is dropped.
-  await Promise.all(workers.map((w) => w.exited()));
-  await queue.close();
-  await store?.close();
-  await dropPrefix(settings);
-  await dropSchema(schema);
-  rmSync(home, { recursive: true, force: true });
-});
 
 const bars = generateBars({ bars: 3000, seed: 7, timeframe: '1h' });
 const base = { symbol: 'SYN', timeframe: '1h', strategy: 'sma-cross', options: { fee: 0.001 } };
 
 async function rowsOf(sweepId: string) {
-  const all = await store.backtests.list({ limit: 10_000 });
+  const all = await bed.store.backtests.list({ limit: 10_000 });
   return all.filter((b) => (b.config as { sweepId?: string }).sweepId === sweepId);
 }
 
 describe('distributed optimisation on BullMQ + Redis, results in PostgreSQL', () => {
   it('two worker processes give the single-process results; one stored row per job; data fetched once per worker', async () => {
-    workers.push(await startWorker(settings, schema, home), await startWorker(settings, schema, home));
+    await bed.start();
+    await bed.start();
     const space = parseParamSpace(['fast=5..20:5', 'slow=30..60:10']);
     const objective = parseObjective('sharpe');
     const local = await optimize({
@@ -95,8 +73,7 @@ describe('distributed optimisation on BullMQ + Redis, results in PostgreSQL', ()
   }, 300_000);
 
   it('a poisoned job is retried up to the limit, reported with its error, and the sweep completes', async () => {
-    const poisoned = await startWorker(settings, schema, home, ['--plugin', POISON]);
-    workers.push(poisoned);
+    const poisoned = await bed.start(['--plugin', POISON]);
     // Only plugin-carrying workers may take these jobs.
     await Promise.all(workers.slice(0, 2).map(stopWorker));
     const sweep = await Sweep.open(settings);

@@ -1,43 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseObjective } from '../src/backtest/optimizer/objective.js';
 import { optimize } from '../src/backtest/optimizer/search.js';
 import { parseParamSpace } from '../src/backtest/optimizer/space.js';
 import { generateBars } from '../src/data/generate.js';
-import { connectionFrom, QUEUE_NAME } from '../src/scale/connection.js';
-import { dropPrefix } from '../src/scale/status.js';
 import { DistributedEvaluator, Sweep } from '../src/scale/sweep.js';
-import { openStore, type Store } from '../src/store/store.js';
-import { dropSchema, PG_URL, startWorker, uniqueNames, type WorkerProcess } from './scale-helpers.js';
+import { scaleBed } from './scale-helpers.js';
 
-const { settings, schema } = uniqueNames('stalled');
-const home = mkdtempSync(join(tmpdir(), 'tf-stalled-'));
-let store: Store;
-const workers: WorkerProcess[] = [];
-const queue = new Queue(QUEUE_NAME, { connection: connectionFrom(settings), prefix: settings.prefix });
-
-beforeAll(async () => {
-  store = await openStore({ home, databaseUrl: PG_URL, pgSchema: schema });
-});
-
-afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  // A worker still alive would write keys after the prefix is dropped.
-  await Promise.all(workers.map((w) => w.exited()));
-  await queue.close();
-  await store?.close();
-  await dropPrefix(settings);
-  await dropSchema(schema);
-  rmSync(home, { recursive: true, force: true });
-});
+const bed = scaleBed('stalled');
+const { settings, queue } = bed;
 
 describe('a worker killed mid-job (SIGKILL)', () => {
   it('has its job retried on another worker: every job completes once, no result is duplicated', async () => {
-    const victim = await startWorker(settings, schema, home, [], 2000);
-    workers.push(victim);
+    const victim = await bed.start([], 2000);
     const sweep = await Sweep.open(settings);
     try {
       const bars = generateBars({ bars: 40_000, seed: 11, timeframe: '1m' });
@@ -58,8 +32,7 @@ describe('a worker killed mid-job (SIGKILL)', () => {
       // The dead worker still holds a job: it is active, with nobody left to finish it.
       expect(await queue.getActiveCount()).toBeGreaterThanOrEqual(1);
 
-      const rescuer = await startWorker(settings, schema, home, [], 2000);
-      workers.push(rescuer);
+      const rescuer = await bed.start([], 2000);
       const res = await run;
       expect(res.total).toBe(8);
       expect(res.failed).toBe(0);
@@ -73,7 +46,7 @@ describe('a worker killed mid-job (SIGKILL)', () => {
         active: 0,
         waiting: 0,
       });
-      const rows = (await store.backtests.list({ limit: 1000 })).filter(
+      const rows = (await bed.store.backtests.list({ limit: 1000 })).filter(
         (b) => (b.config as { sweepId?: string }).sweepId === sweep.id,
       );
       expect(rows).toHaveLength(8);

@@ -1,49 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importStrategyVersion } from '../src/app/strategy-catalogue.js';
 import { strategyTemplate } from '../src/authoring/files/template.js';
 import { loadStrategyVersion } from '../src/authoring/versions.js';
 import { runBacktest } from '../src/backtest/runner.js';
 import { generateBars } from '../src/data/generate.js';
-import { connectionFrom, QUEUE_NAME } from '../src/scale/connection.js';
-import { dropPrefix } from '../src/scale/status.js';
 import { JobFailedError, Sweep } from '../src/scale/sweep.js';
-import { openStore, type Store } from '../src/store/store.js';
-import { dropSchema, PG_URL, startWorker, uniqueNames, type WorkerProcess } from './scale-helpers.js';
+import { scaleBed, type WorkerProcess } from './scale-helpers.js';
 import { writeFileSync } from 'node:fs';
 
 // A strategy file reaches queue workers as a stored version: the job names ID@vN and its hash; the worker reads the
 // version from the shared store, checks the hash and runs it in the same sandbox as a local backtest.
-const { settings, schema } = uniqueNames('version');
-const home = mkdtempSync(join(tmpdir(), 'tf-scale-version-'));
-let store: Store;
+const bed = scaleBed('version');
+const { settings, home, queue } = bed;
 let worker: WorkerProcess | undefined;
-const queue = new Queue(QUEUE_NAME, { connection: connectionFrom(settings), prefix: settings.prefix });
-
-beforeAll(async () => {
-  store = await openStore({ home, databaseUrl: PG_URL, pgSchema: schema });
-});
-
-afterAll(async () => {
-  worker?.child.kill('SIGKILL');
-  await worker?.exited();
-  await queue.close();
-  await store?.close();
-  await dropPrefix(settings);
-  await dropSchema(schema);
-  rmSync(home, { recursive: true, force: true });
-});
 
 describe('stored strategy versions on the queue', () => {
   it('a worker runs ID@vN hash-checked with the local result; a wrong hash fails at once', async () => {
     const file = join(home, 'mine.ts');
     writeFileSync(file, strategyTemplate('mine'));
-    const imported = await importStrategyVersion(store, { file });
+    const imported = await importStrategyVersion(bed.store, { file });
     expect(imported).toMatchObject({ id: 'mine', version: 1, added: true });
-    worker = await startWorker(settings, schema, home);
+    worker = await bed.start();
     const bars = generateBars({ bars: 2000, seed: 11, timeframe: '1h' });
     const sweep = await Sweep.open(settings);
     try {
@@ -53,7 +31,7 @@ describe('stored strategy versions on the queue', () => {
       expect(out.status).toBe('ok');
       const local = runBacktest({
         data: { symbol: 'SYN', timeframe: '1h', columns: bars },
-        strategy: (await loadStrategyVersion(store.strategies, 'mine@v1')).def,
+        strategy: (await loadStrategyVersion(bed.store.strategies, 'mine@v1')).def,
         params: { fast: 7, slow: 25 },
         fee: 0.001,
       });
@@ -92,8 +70,8 @@ export default defineStrategy({
 });
 `,
     );
-    const imported = await importStrategyVersion(store, { file });
-    worker ??= await startWorker(settings, schema, home);
+    const imported = await importStrategyVersion(bed.store, { file });
+    worker ??= await bed.start();
     const bars = generateBars({ bars: 500, seed: 12, timeframe: '1h' });
     const sweep = await Sweep.open(settings);
     try {

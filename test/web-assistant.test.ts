@@ -1,18 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assistantService } from '../src/app/assistant-service.js';
 import { resolveConfig } from '../src/core/config.js';
 import { FakeLlmServer, type FakeStep, type SeenRequest } from './agents-llm-server.js';
+import { CHROMIUM, launchChromium, loginPage, screenshots } from './fixtures/browser.js';
 import { type ApiFixture, PASSWORD, startApiFixture } from './server-api-fixture.js';
 
 // The assistant page in Debian's chromium against the real API with the local LLM server: a streamed answer, a
 // context switch that changes what the model is sent, a signal card refused by the risk check with its reason,
 // the arena's two columns, and a viewer who sees the scores but no chat.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const SHOTS = resolve(import.meta.dirname, '../test-results/assistant');
 
 let llm: FakeLlmServer;
 let fx: ApiFixture;
@@ -20,21 +17,11 @@ let browser: Browser;
 const byModel: Record<string, FakeStep> = {};
 const cards = (...items: unknown[]) => `My view, briefly.\n\`\`\`signals\n${JSON.stringify(items)}\n\`\`\`\n`;
 
-async function loginAs(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(120_000);
-  const page = await context.newPage();
-  await page.goto(`${fx.url}/#Assistant`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByTestId('whoami').waitFor();
-  return page;
-}
+const shot = screenshots('assistant');
+const loginAs = (username: string) => loginPage(browser, fx.url, username, PASSWORD, { hash: 'Assistant' });
 
 describe.skipIf(!existsSync(CHROMIUM))('assistant page in a real browser', { timeout: 300_000 }, () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     llm = new FakeLlmServer();
     const url = await llm.start();
     llm.fallback = (req: SeenRequest) => byModel[String(req.body.model)] ?? { status: 500, message: 'unscripted' };
@@ -51,7 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))('assistant page in a real browser', { tim
       loginsPerMinute: 1000,
       assistant: assistantService({ config, store, port: runtime }),
     }));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();
@@ -82,7 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM))('assistant page in a real browser', { tim
     expect(sent.text).not.toContain('equity');
     expect(sent.text).toContain('Open positions');
     expect(await page.getByTestId('turn-assistant').textContent()).toContain('My view, briefly.');
-    await page.screenshot({ path: join(SHOTS, '1-answer.png'), fullPage: true });
+    await shot(page, '1-answer');
 
     // 20 x 100 is over the scripted runtime's 1000 notional limit: the risk check refuses it and says why.
     await page.getByTestId('execute-signal').click();
@@ -94,7 +81,7 @@ describe.skipIf(!existsSync(CHROMIUM))('assistant page in a real browser', { tim
       'Rejected by risk: MAX_NOTIONAL — order notional 2000 exceeds the limit 1000',
     );
     await page.getByTestId('model-score').filter({ hasText: 'gpt (gpt-x)' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, '2-rejected.png'), fullPage: true });
+    await shot(page, '2-rejected');
     await page.context().close();
   });
 
@@ -110,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))('assistant page in a real browser', { tim
     const columns = await page.getByTestId('arena-answer').allTextContents();
     expect(columns[0]).toContain('Buy the dip.');
     expect(columns[1]).toContain('Stay flat.');
-    await page.screenshot({ path: join(SHOTS, '3-arena.png'), fullPage: true });
+    await shot(page, '3-arena');
     await page.context().close();
   });
 

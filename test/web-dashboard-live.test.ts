@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './fixtures/wait.js';
-import { ADMIN, CHROMIUM, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
+import { CHROMIUM } from './fixtures/browser.js';
+import { ADMIN, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
 
 // The dashboard's main flow in Debian's chromium against a real runtime (`startRuntime`) on the exchange simulator
 // (real ccxt on loopback) with a real store: the order form's order fills on the simulator and the position shows
 // up in the table; an order over `risk.maxOrderNotional` is refused with its reason in the page; the kill switch
-// cancels the resting order and closes the position; a viewer sees neither the kill switch nor the order form.
-// test/web-dashboard.test.ts drives the rest of the dashboard against a scripted runtime.
+// cancels the resting order and closes the position, whose closed trade appears in the open page's trade history;
+// a viewer sees neither the kill switch nor the order form; a backtest run from the Backtests page on the runtime's
+// backtest job ends in its chart and metrics. test/web-dashboard.test.ts drives the rest against a scripted runtime.
 const LIMIT = 2000;
 
 let live: WebLive;
@@ -35,8 +37,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard on a real runtime', { time
     const pf = dep.engine.portfolio;
     await waitFor('a BTC/USDT price', () => pf.last[0] > 0);
     const page = await live.loginAs(ADMIN);
+    // The trade history's loads from here on (`GET /api/trades` with no filter; the chart's markers ask with
+    // `?symbol=`): one when its filter is cleared, then none; a closed trade must come in from the stream.
+    const tradeLoads: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === '/api/trades' && url.search === '') tradeLoads.push(r.url());
+    });
     expect(await page.getByTestId('whoami').textContent()).toBe('admin (admin)');
     await page.getByTestId('positions').getByText('No open positions').waitFor();
+    const filter = page.getByLabel('filter symbol');
+    await filter.fill('ETH/USDT');
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/trades')), filter.fill('')]);
+    const loads = tradeLoads.length;
+    expect(await page.getByTestId('trade-row').count()).toBe(0);
     await live.shot(page, 'live-1-logged-in');
 
     // A market buy of about 300 through the form, confirmed in the dialog; the simulator fills it.
@@ -101,6 +115,29 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard on a real runtime', { time
     const sells = sim.state.trades.filter((t) => t.symbol === 'BTCUSDT' && !t.isBuyer);
     expect(sells.reduce((q, t) => q + t.qty, 0)).toBeCloseTo(held, 10);
     expect(sim.state.orders.find((o) => o.type === 'LIMIT' && o.price === half)?.status).toBe('CANCELED');
+
+    // The closing sell closed the round trip: the open page's trade history shows it, from the stream's
+    // trade.closed.v1 event (no second load), as the store recorded it.
+    const tradeRow = page.getByTestId('trade-row').filter({ hasText: 'BTC/USDT' });
+    await tradeRow.waitFor();
+    expect(tradeLoads).toHaveLength(loads);
+    type Stored = { symbol: string; side: string; pnl: number; exitReason: string; strategyId: string };
+    let stored: Stored[] = [];
+    await waitFor('the closed trade in the store', async () => {
+      const r = await fetch(`${runtime.url}/api/trades`, { headers: live.cli });
+      stored = ((await r.json()) as { trades: Stored[] }).trades;
+      return stored.length > 0;
+    });
+    expect(stored).toHaveLength(1);
+    expect(await page.getByTestId('trade-row').count()).toBe(1);
+    const [t] = stored;
+    expect((await tradeRow.locator('td').allTextContents()).slice(1)).toEqual([
+      t.strategyId,
+      'BTC/USDT',
+      'long',
+      t.pnl.toFixed(2),
+      t.exitReason,
+    ]);
     await live.shot(page, 'live-5-killed');
     await page.context().close();
   });
@@ -114,6 +151,42 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard on a real runtime', { time
     expect(await page.getByRole('form', { name: 'order' }).count()).toBe(0);
     expect(await page.getByTestId('place-order').count()).toBe(0);
     await live.shot(page, 'live-6-viewer');
+    await page.context().close();
+  });
+  it('an admin runs a backtest on the runtime and sees its progress, metrics and equity chart', async () => {
+    const { runtime } = live;
+    const get = async <T>(path: string) =>
+      (await (await fetch(`${runtime.url}${path}`, { headers: live.cli })).json()) as T;
+    const page = await live.loginAs(ADMIN, 'Backtests');
+    await page.getByLabel('strategy').selectOption('sma-cross');
+    await page.getByLabel('param fast').fill('10');
+    await page.getByLabel('param slow').fill('30');
+    await page.getByTestId('run-backtest').click();
+    // The runtime's backtest job (a worker thread on the bundled sample) reports progress, then its stored run.
+    await page.getByLabel('backtest progress').waitFor();
+    await page.locator('[data-testid="backtest-job"][data-status="done"]').waitFor();
+    const chart = page.locator('[data-testid="backtest-chart"][data-runs="1"]');
+    await chart.waitFor();
+
+    const { runs } = await get<{ runs: { id: string; strategy: string; kind: string }[] }>('/api/backtests?limit=50');
+    const mine = runs.filter((r) => r.kind === 'backtest');
+    expect(mine).toHaveLength(1);
+    const run = await get<{
+      strategy: string;
+      config: { params?: Record<string, unknown> };
+      metrics: { sharpe: number; totalReturnPct: number; trades: number };
+      equity: { time: number[] };
+    }>(`/api/backtests/${mine[0].id}?trades=1`);
+    expect(run.strategy).toBe('sma-cross');
+    expect(run.config.params).toMatchObject({ fast: 10, slow: 30 });
+    expect(run.metrics.trades).toBeGreaterThan(0);
+    expect(Number(await chart.getAttribute('data-points'))).toBe(run.equity.time.length);
+    expect(run.equity.time.length).toBeGreaterThan(100);
+    expect(await page.locator('[data-metric="sharpe"]').textContent()).toBe(run.metrics.sharpe.toFixed(2));
+    expect(await page.locator('[data-metric="totalReturnPct"]').textContent()).toContain(
+      run.metrics.totalReturnPct.toFixed(2),
+    );
+    await live.shot(page, 'live-7-backtest');
     await page.context().close();
   });
 });

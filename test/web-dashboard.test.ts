@@ -1,50 +1,26 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DASHBOARD_DIR } from '../src/server/api/dashboard.js';
+import { CHROMIUM, launchChromium, loginPage, screenshots } from './fixtures/browser.js';
 import { type ApiFixture, PASSWORD, startApiFixture } from './server-api-fixture.js';
 import { MARKET_T0 } from './server-api-market-fixture.js';
 
-// Debian's chromium (installed by .ci/run); never a downloaded browser.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 /** Screenshots of each step, kept as test artefacts. */
-const SHOTS = resolve(import.meta.dirname, '../test-results/dashboard');
+const shot = screenshots('dashboard');
 
 let fx: ApiFixture;
 let browser: Browser;
 
-async function loginAs(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // Generous: a loaded 2-core CI box renders slowly; the waits below end on the event, not the timeout.
-  context.setDefaultTimeout(120_000);
-  const page = await context.newPage();
-  await page.goto(fx.url);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByTestId('whoami').waitFor();
-  return page;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const loginAs = (username: string) => loginPage(browser, fx.url, username, PASSWORD);
 
 describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     // test/global-setup.ts built web/dist before the suite.
     expect(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))).toBe(true);
-    mkdirSync(SHOTS, { recursive: true });
     fx = await startApiFixture({ loginsPerMinute: 1000 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, CHROMIUM, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
+import { CHROMIUM } from './fixtures/browser.js';
+import { ADMIN, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
 
 // The Deployments page in Debian's chromium against a real runtime on the exchange simulator (no scripted port):
 // an admin creates a paper deployment, starts it and sees it running, stops it; a viewer sees no controls.

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pnlByPeriod } from '../src/server/api/pnl.js';
-import { ADMIN, CHROMIUM, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
-import { waitFor } from './ops-fakes.js';
+import { CHROMIUM } from './fixtures/browser.js';
+import { ADMIN, startWebLive, VIEWER, type WebLive } from './fixtures/web-live.js';
+import { waitFor } from './fixtures/wait.js';
 import { call } from './server-api-fixture.js';
 
 // The dashboard's risk preferences and Portfolio page in Debian's chromium against the live runtime on the exchange
@@ -37,7 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
 
     it('an admin lowers a limit in Settings and the next order is refused by it; loosening asks first', async () => {
       const dep = live.runtime.deployments[0];
-      await waitFor(() => dep.engine.portfolio.last[0] > 0, 60_000, 'a price');
+      await waitFor('a price', () => dep.engine.portfolio.last[0] > 0);
       // About 1 000 of notional: inside the file's 5 000, outside the 500 set below.
       const qty = (Math.ceil((1000 / dep.engine.portfolio.last[0]) * 1e4) / 1e4).toString();
       const page = await live.loginAs(ADMIN);
@@ -90,9 +91,9 @@ describe.skipIf(!existsSync(CHROMIUM))(
       const dep = live.runtime.deployments[0];
       for (let round = 0; round < 2; round++) {
         expect((await order('buy', 0.01)).json).toMatchObject({ accepted: true });
-        await waitFor(() => dep.engine.portfolio.qty[0] > 0, 60_000, 'the buy to fill');
+        await waitFor('the buy to fill', () => dep.engine.portfolio.qty[0] > 0);
         expect((await order('sell', dep.engine.portfolio.qty[0])).json).toMatchObject({ accepted: true });
-        await waitFor(() => dep.engine.portfolio.qty[0] === 0, 60_000, 'the sell to fill');
+        await waitFor('the sell to fill', () => dep.engine.portfolio.qty[0] === 0);
       }
       let trades = await live.runtime.store.trades.list();
       for (let i = 0; trades.length < 2; i++) {
@@ -102,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       }
       // A position left open for the allocation view.
       expect((await order('buy', 0.01)).json).toMatchObject({ accepted: true });
-      await waitFor(() => dep.engine.portfolio.qty[0] > 0, 60_000, 'the last buy to fill');
+      await waitFor('the last buy to fill', () => dep.engine.portfolio.qty[0] > 0);
 
       const page = await live.loginAs(VIEWER);
       await page.getByRole('button', { name: 'Portfolio', exact: true }).click();

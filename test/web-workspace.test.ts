@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smokeData, storeVersionSink } from '../src/app/agent-services.js';
 import { BacktestJobs } from '../src/app/backtest-jobs.js';
@@ -14,35 +14,24 @@ import type { DomainEvent } from '../src/core/events.js';
 import { InProcessEventBus } from '../src/engine/event-bus.js';
 import { FakeLlmServer } from './agents-llm-server.js';
 import { ZIGZAG_RULES, zigzag } from './fixtures/zigzag.js';
+import { CHROMIUM, launchChromium, loginPage, screenshots } from './fixtures/browser.js';
 import { type ApiFixture, PASSWORD, startApiFixture } from './server-api-fixture.js';
 
 // The strategy workspace in Debian's chromium over the real API, store, promotion pipeline and backtest jobs: type
 // rules, check them, store a version, backtest it and see its figures, pass the gate and promote it to dry run;
 // and have the local LLM server write one while its timeline streams in.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const SHOTS = resolve(import.meta.dirname, '../test-results/workspace');
 
 let llm: FakeLlmServer;
 let fx: ApiFixture;
 let browser: Browser;
 let dir: string;
 
-async function loginAs(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  context.setDefaultTimeout(120_000);
-  const page = await context.newPage();
-  await page.goto(`${fx.url}/#Workspace`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByTestId('whoami').waitFor();
-  return page;
-}
+const shot = screenshots('workspace');
+const loginAs = (username: string) =>
+  loginPage(browser, fx.url, username, PASSWORD, { hash: 'Workspace', height: 1000 });
 
 describe.skipIf(!existsSync(CHROMIUM))('strategy workspace in a real browser', { timeout: 300_000 }, () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'tf-workspace-'));
     const home = resolveHome({}, join(dir, 'home'));
     // 200 daily zigzag bars stored as symbol ZZ: the zigzag rules win every swing (75 trades in sample).
@@ -76,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))('strategy workspace in a real browser', {
         }),
       };
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();
@@ -109,14 +98,14 @@ describe.skipIf(!existsSync(CHROMIUM))('strategy workspace in a real browser', {
     const result = page.getByTestId('backtest-result');
     await result.waitFor();
     expect(await result.textContent()).toMatch(/Trades\s*99/);
-    await page.screenshot({ path: join(SHOTS, '1-backtest.png'), fullPage: true });
+    await shot(page, '1-backtest');
 
     await page.getByTestId('gate').click();
     await page.getByTestId('lifecycle-state').filter({ hasText: 'gated' }).waitFor();
     await page.getByTestId('promote-dry-run').click();
     await page.getByTestId('lifecycle-state').filter({ hasText: 'dry_run' }).waitFor();
     expect(await fx.store.strategies.version('ws-zz', 1)).toMatchObject({ state: 'dry_run' });
-    await page.screenshot({ path: join(SHOTS, '2-dry-run.png'), fullPage: true });
+    await shot(page, '2-dry-run');
     await page.context().close();
   });
 
@@ -133,7 +122,7 @@ describe.skipIf(!existsSync(CHROMIUM))('strategy workspace in a real browser', {
     expect(steps).toContain('validate');
     await page.getByTestId('version-ref').filter({ hasText: 'llm-zz@v1' }).waitFor();
     expect(await page.getByLabel('strategy source').inputValue()).toBe(ZIGZAG_RULES);
-    await page.screenshot({ path: join(SHOTS, '3-generated.png'), fullPage: true });
+    await shot(page, '3-generated');
     await page.context().close();
   });
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TradeforgeError } from '../core/errors.js';
 import { readCliToken } from '../server/api/cli-token.js';
-import type { HomePaths } from './home.js';
+import { type HomePaths, resolveHome } from './home.js';
 import { runFilePath } from './runtime.js';
 
 /** What the runtime writes when it is up. */
@@ -67,4 +67,28 @@ export async function callRuntime<T>(
     );
   }
   return (await res.json()) as T;
+}
+
+/** How `callLiveRuntime` finds and waits for the runtime. */
+export interface LiveCallOptions {
+  /** The home whose run file names the runtime (default: `$TRADEFORGE_HOME`). */
+  home?: HomePaths;
+  /** How long to wait for the answer (default: callRuntime's). */
+  timeoutMs?: number;
+}
+
+/**
+ * Calls the API of the runtime running in the home (its run file and CLI token); throws NOT_RUNNING, saying how to
+ * start one, when none is running. The one way a CLI command reaches the live runtime.
+ */
+export async function callLiveRuntime<T>(
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  o: LiveCallOptions = {},
+): Promise<T> {
+  const home = o.home ?? resolveHome();
+  const run = readLiveRunFile(home);
+  if (!run) throw new TradeforgeError('NOT_RUNNING', 'no runtime is running: start it with `tradeforge start`');
+  return callRuntime<T>(run, home, method, path, body, o.timeoutMs);
 }

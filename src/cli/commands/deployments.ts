@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type Outcome, printOutcome } from '../outcome.js';
 
 /** One deployment as the runtime lists it. */
 interface Listed {
@@ -17,17 +18,10 @@ interface Listed {
 export function register(program: Command): void {
   const deployments = program.command('deployments').description("the running runtime's deployments");
   const runtimeCall = async <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> => {
-    const { TradeforgeError } = await import('../../core/errors.js');
-    const { resolveHome } = await import('../../app/home.js');
-    const { readLiveRunFile, callRuntime } = await import('../../app/run-file.js');
-    const home = resolveHome();
-    const run = readLiveRunFile(home);
-    if (!run) throw new TradeforgeError('NOT_RUNNING', 'no runtime is running: start it with `tradeforge start`');
+    const { callLiveRuntime } = await import('../../app/run-file.js');
     // A start warms up and reconciles, a stop may wait for closing fills: longer than a status call.
-    return callRuntime<T>(run, home, method, path, body, 120_000);
+    return callLiveRuntime<T>(method, path, body, { timeoutMs: 120_000 });
   };
-  const print = (json: boolean | undefined, r: { message: string }) =>
-    process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${r.message}\n`);
 
   deployments
     .command('list')
@@ -54,14 +48,15 @@ export function register(program: Command): void {
       const { readStructuredFile } = await import('../../app/load-config.js');
       const spec = readStructuredFile(file) as Record<string, unknown>;
       const body = { ...spec, mode: opts.mode, ...(opts.confirmLive ? { confirmLive: true } : {}) };
-      print(opts.json, await runtimeCall<{ message: string }>('POST', '/api/deployments', body));
+      printOutcome(await runtimeCall<Outcome>('POST', '/api/deployments', body), opts.json);
     });
   deployments
     .command('start <id>')
     .description('start a created or stopped deployment (refused while the kill switch is engaged)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      print(opts.json, await runtimeCall('POST', `/api/deployments/${encodeURIComponent(id)}/start`));
+      const path = `/api/deployments/${encodeURIComponent(id)}/start`;
+      printOutcome(await runtimeCall<Outcome>('POST', path), opts.json);
     });
   deployments
     .command('stop <id>')
@@ -75,13 +70,14 @@ export function register(program: Command): void {
         throw new ValidationError('say what happens to the positions: --flatten or --keep-positions', 'flatten');
       }
       const path = `/api/deployments/${encodeURIComponent(id)}/stop`;
-      print(opts.json, await runtimeCall('POST', path, { flatten: opts.flatten === true }));
+      printOutcome(await runtimeCall<Outcome>('POST', path, { flatten: opts.flatten === true }), opts.json);
     });
   deployments
     .command('archive <id>')
     .description('archive a stopped deployment created over the API (it never starts again)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      print(opts.json, await runtimeCall('DELETE', `/api/deployments/${encodeURIComponent(id)}`));
+      const path = `/api/deployments/${encodeURIComponent(id)}`;
+      printOutcome(await runtimeCall<Outcome>('DELETE', path), opts.json);
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type Outcome, printOutcome } from '../outcome.js';
 
 /** Registers `tradeforge risk reset BREAKER`: the explicit, audited reset a halt waits for (RISK-4). */
 export function register(program: Command): void {
@@ -26,7 +27,7 @@ export function register(program: Command): void {
       const { readLiveRunFile, callRuntime } = await import('../../app/run-file.js');
       const home = resolveHome();
       const run = readLiveRunFile(home);
-      let r: { ok: boolean; message: string };
+      let r: Outcome;
       if (run) {
         r = await callRuntime(run, home, 'POST', '/api/risk/reset', { breaker, actor, confirm: true });
       } else {
@@ -39,7 +40,6 @@ export function register(program: Command): void {
           await store.close();
         }
       }
-      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `${r.message}\n`);
-      if (!r.ok) process.exitCode = 1;
+      printOutcome(r, opts.json);
     });
 }
