@@ -9,7 +9,7 @@ import type { Instrument } from '../core/instrument.js';
 import type { Fill } from '../core/fill.js';
 import { decimalText, type Exact, exact, ZERO } from '../core/money.js';
 import { isTerminal, type Order } from '../core/order.js';
-import { orderDecimals } from '../engine/execution-engine.js';
+import { orderDecimals, setOrderFills } from '../engine/execution-engine.js';
 import type { Venue, VenueOrder } from '../core/venue.js';
 import { orderSubject, type Store } from '../store/index.js';
 import { type LiveVenueBridge, PROTECTIVE_STOP_TAG } from '../venues/live/bridge.js';
@@ -365,14 +365,8 @@ function restoreFilled(order: Order, fills: readonly Fill[]): void {
     fees = fees.plus(exact(f.exact?.fee ?? f.fee, 'fill fee'));
   }
   const avg = q.isZero() ? ZERO : notional.div(q);
+  setOrderFills(order, q, notional, avg, fees);
   const x = orderDecimals(order);
-  x.filledQuantity = decimalText(q);
-  x.notional = decimalText(notional);
-  x.averageFillPrice = decimalText(avg);
-  x.fees = decimalText(fees);
-  order.filledQuantity = q.toNumber();
-  order.averageFillPrice = avg.toNumber();
-  order.fees = fees.toNumber();
   if (q.gt(EPS) && order.status !== 'partially_filled' && q.lt(exact(x.quantity).minus(EPS)))
     order.status = 'partially_filled';
 }

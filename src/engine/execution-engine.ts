@@ -1,6 +1,6 @@
 import type { EventBus, EventMap, EventName } from '../core/events.js';
 import type { ExactExecution, Liquidity } from '../core/fill.js';
-import { decimalText, exact as exactOf } from '../core/money.js';
+import { decimalText, type Exact, exact as exactOf } from '../core/money.js';
 import {
   isOpen,
   isTerminal,
@@ -353,12 +353,21 @@ function addExactFill(order: Order, fill: ExactExecution): boolean {
   const notional = notionalBefore.plus(fill.price.mul(fill.executed));
   const avg = filled.isZero() ? exactOf(x.averageFillPrice, 'order average fill price') : notional.div(filled);
   const fees = exactOf(x.fees, 'order fees').plus(fill.fee);
+  setOrderFills(order, filled, notional, avg, fees);
+  return filled.gte(exactOf(x.quantity, 'order quantity'));
+}
+
+/**
+ * Sets an order's filled quantity, Σ price × quantity, average fill price and fees: the exact texts, and the doubles
+ * read from them (the execution engine after a fill, reconciliation after re-summing stored fills).
+ */
+export function setOrderFills(order: Order, filled: Exact, notional: Exact, average: Exact, fees: Exact): void {
+  const x = orderDecimals(order);
   x.notional = decimalText(notional);
   x.filledQuantity = decimalText(filled);
-  x.averageFillPrice = decimalText(avg);
+  x.averageFillPrice = decimalText(average);
   x.fees = decimalText(fees);
   order.filledQuantity = filled.toNumber();
-  order.averageFillPrice = avg.toNumber();
+  order.averageFillPrice = average.toNumber();
   order.fees = fees.toNumber();
-  return filled.gte(exactOf(x.quantity, 'order quantity'));
 }
