@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decimalText } from '../src/core/money.js';
 import { shortHash } from '../src/venues/live/client-order-id.js';
 import { runCli, runCliAsync } from './fixtures/cli.js';
 import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
@@ -93,6 +94,24 @@ describe('live runtime on the simulator', () => {
       ),
     );
     expect(sim.state.orders.filter((o) => o.type === 'STOP_LOSS' && o.status === 'NEW')).toHaveLength(1);
+    // The store's position row is the exact ledger's text (0.00999 − 0.005 is 0.0049900000000000005 in doubles).
+    await waitFor('the stored position after the exit', async () => {
+      const p = await runtime.store.positions.get('BTC/USDT', 'rt');
+      return p?.exact?.quantity === '0.00499';
+    });
+    const book = engine.portfolio.exact!;
+    expect(
+      await runtime.store.db
+        .selectFrom('positions')
+        .select(['quantity', 'average_price', 'realized_pnl', 'fees'])
+        .where('strategy_id', '=', 'rt')
+        .executeTakeFirstOrThrow(),
+    ).toEqual({
+      quantity: '0.00499',
+      average_price: decimalText(book.avg[0]),
+      realized_pnl: decimalText(book.realizedBySymbol[0]),
+      fees: decimalText(book.feesBySymbol[0]),
+    });
 
     // Kill switch through the CLI: cancels the stop, closes the position, halts new entries.
     const k = await runCliAsync(['kill'], { home: home.root });

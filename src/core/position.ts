@@ -8,6 +8,19 @@ export interface Position {
   /** Time the current (non-zero) position was opened. */
   openedAt: number;
   fees: number;
+  /**
+   * The exact decimals of the booked position (docs/money.md) as decimal text, set where the exact ledger is the
+   * account (paper and live); the doubles above are their nearest readings. Undefined in a backtest.
+   */
+  exact?: PositionExact;
+}
+
+/** A position's exact decimals as decimal text (signed quantity, like `Position.quantity`). */
+export interface PositionExact {
+  quantity: string;
+  averagePrice: string;
+  realizedPnl: string;
+  fees: string;
 }
 
 /** Balance of one asset on a venue account. */

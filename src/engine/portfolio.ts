@@ -1,7 +1,7 @@
 import type { ClosedTrade } from '../core/events.js';
 import type { ExactExecution } from '../core/fill.js';
-import type { Position } from '../core/position.js';
-import { type Exact, exact } from '../core/money.js';
+import type { Position, PositionExact } from '../core/position.js';
+import { decimalText, type Exact, exact } from '../core/money.js';
 import type { PortfolioView } from '../strategy/types.js';
 import { ExactLedger } from './exact-ledger.js';
 
@@ -197,6 +197,17 @@ export class Portfolio implements PortfolioView {
       realizedPnl: this.realizedBySymbol[s],
       openedAt: this.openedAt(s),
       fees: this.feesBySymbol[s],
+      ...(this.exactIsAuthority && this.exact !== null ? { exact: this.exactPosition(this.exact, s) } : {}),
+    };
+  }
+
+  // The booked position as decimal text; a flat position has no average (the double reads 0 there too).
+  private exactPosition(x: ExactLedger, s: number): PositionExact {
+    return {
+      quantity: decimalText(x.qty[s]),
+      averagePrice: x.qty[s].isZero() ? '0' : decimalText(x.avg[s]),
+      realizedPnl: decimalText(x.realizedBySymbol[s]),
+      fees: decimalText(x.feesBySymbol[s]),
     };
   }
 

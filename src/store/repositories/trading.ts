@@ -375,10 +375,11 @@ export function positionToRow(p: Readonly<Position>, updatedAt: number): Positio
   return {
     strategy_id: p.strategyId ?? '',
     symbol: p.symbol,
-    quantity: toDecimalText(p.quantity),
-    average_price: toDecimalText(p.averagePrice),
-    realized_pnl: toDecimalText(p.realizedPnl),
-    fees: toDecimalText(p.fees),
+    // Paper and live positions are written from the exact ledger's text, a backtest's from its doubles.
+    quantity: p.exact?.quantity ?? toDecimalText(p.quantity),
+    average_price: p.exact?.averagePrice ?? toDecimalText(p.averagePrice),
+    realized_pnl: p.exact?.realizedPnl ?? toDecimalText(p.realizedPnl),
+    fees: p.exact?.fees ?? toDecimalText(p.fees),
     // A flat position has no opening time (NaN); the column is NOT NULL, and a failed write would leave the last
     // open snapshot standing in the table.
     opened_at: Number.isFinite(p.openedAt) ? p.openedAt : 0,
@@ -397,6 +398,13 @@ export function rowToPosition(r: PositionsTable): Position {
     fees: fromDecimalText(r.fees),
   };
   if (r.strategy_id !== '') p.strategyId = r.strategy_id;
+  // The stored text is the exact decimal (paper and live positions are written from it): read back as written.
+  p.exact = {
+    quantity: exactText(r.quantity, 'positions.quantity'),
+    averagePrice: exactText(r.average_price, 'positions.average_price'),
+    realizedPnl: exactText(r.realized_pnl, 'positions.realized_pnl'),
+    fees: exactText(r.fees, 'positions.fees'),
+  };
   return p;
 }
 
