@@ -7,6 +7,7 @@ import type { Subscription, VenueFill, VenueOrder } from '../src/core/index.js';
 import { CcxtVenue } from '../src/venues/ccxt/index.js';
 import type { UserFeedMode } from '../src/venues/ccxt/user-feed.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
+import { waitFor as waitForEvent } from './fixtures/wait.js';
 import { waitFor } from './ops-fakes.js';
 
 const SYMBOL = 'BTC/USDT';
@@ -192,6 +193,65 @@ describe('ccxt venue on the user-data stream', () => {
       await waitFor(() => fills.some((f) => f.venueOrderId === o.venueOrderId), 5_000, 'polled fill');
       expect(sim.requestCount('GET', '/api/v3/myTrades')).toBeGreaterThan(0);
       expect(sim.userData.stats.subscribes).toBe(0);
+    } finally {
+      sub.close();
+      await venue.close();
+      await sim.close();
+    }
+  });
+  it('a subscription the exchange never confirms: fills are polled meanwhile, it times out to polling and subscribes again', async () => {
+    const sim = await startSimulator({ seed: 13, tickIntervalMs: 0 });
+    // The exchange takes the subscribe but its answer never comes while `hold` is on (a lost answer, a stuck gateway).
+    let hold = true;
+    const ud = sim.userData as unknown as { acceptWsApi(ws: { send(d: string): void }): void };
+    const accept = ud.acceptWsApi.bind(ud);
+    ud.acceptWsApi = (ws) => {
+      const send = ws.send.bind(ws);
+      ws.send = (d: string) => {
+        if (hold && /"subscriptionId"/.test(d) && !/"event"/.test(d)) return;
+        send(d);
+      };
+      accept(ws);
+    };
+    const modes: UserFeedMode[] = [];
+    const venue = new CcxtVenue({
+      exchange: 'binance',
+      apiKey: sim.apiKey,
+      secret: sim.secret,
+      urls: sim.ccxtUrls(),
+      rateLimitMs: 1,
+      pollIntervalMs: 20,
+      userStreamRetryMs: 20,
+      userStreamTimeoutMs: 300,
+      onUserStream: (feed, mode) => {
+        if (feed === 'fills') modes.push(mode);
+      },
+    });
+    const fills: VenueFill[] = [];
+    const sub = venue.watchFills((f) => fills.push(f));
+    try {
+      await waitForEvent('the held subscribe', () => sim.userData.stats.subscribes >= 1);
+      // Made while the subscription is unconfirmed: polled, not left until an answer that does not come.
+      const o = await venue.placeOrder({
+        clientOrderId: 'uds-h',
+        symbol: SYMBOL,
+        side: 'buy',
+        type: 'market',
+        quantity: 0.01,
+      });
+      await waitForEvent('the fill, by polling', () => fills.some((f) => f.venueOrderId === o.venueOrderId));
+      await waitForEvent('the timeout reported as polling', () => modes.includes('poll'));
+      hold = false;
+      await waitForEvent('the stream, subscribed afresh', () => modes.at(-1) === 'stream');
+      const after = await venue.placeOrder({
+        clientOrderId: 'uds-i',
+        symbol: SYMBOL,
+        side: 'sell',
+        type: 'market',
+        quantity: 0.01,
+      });
+      await waitForEvent('the fill, by the stream', () => fills.some((f) => f.venueOrderId === after.venueOrderId));
+      expect(fills.map((f) => f.venueTradeId).sort()).toEqual(sim.state.trades.map((t) => String(t.id)).sort());
     } finally {
       sub.close();
       await venue.close();

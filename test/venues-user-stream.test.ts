@@ -26,63 +26,64 @@ const noSecrets = async () => undefined;
 const MY_TRADES = ['GET', '/api/v3/myTrades'] as const;
 
 describe('venues[].userStream', () => {
-  it('true: fills come from the user-data stream, nothing is polled while it is up, and each switch is reported', async () => {
+  it.each([
+    ['unset (the default)', {}],
+    ['true', { userStream: true }],
+  ])(
+    '%s: fills come from the user-data stream, nothing is polled while it is up, and each switch is reported',
+    async (_, venueKeys) => {
+      const modes: UserStreamStatus[] = [];
+      const subscribes = sim.userData.stats.subscribes;
+      const venues = await buildVenues(configWith(venueKeys), 'dev', noSecrets, undefined, undefined, (id, s) => {
+        expect(id).toBe('sim');
+        modes.push(s);
+      });
+      const built = venues.get('sim')!;
+      const fills: VenueFill[] = [];
+      const sub = built.venue.watchFills((f) => fills.push(f));
+      try {
+        expect((built.venue as CcxtVenue).userStreaming).toBe(true);
+        await until('the fill feed on the stream', () => modes.some((m) => m.feed === 'fills' && m.mode === 'stream'));
+        expect(sim.userData.stats.subscribes).toBeGreaterThan(subscribes);
+        const polled = sim.requestCount(...MY_TRADES);
+        await built.venue.placeOrder({
+          clientOrderId: 'us-1',
+          symbol: 'BTC/USDT',
+          side: 'buy',
+          type: 'market',
+          quantity: 0.001,
+        });
+        await until('the fill', () => fills.length === 1);
+        expect(fills[0].clientOrderId).toBe('us-1');
+        // Through the stream only: the REST trade list was not read for it.
+        expect(sim.requestCount(...MY_TRADES)).toBe(polled);
+
+        // The stream drops: polling takes over, reported with its cause, until the stream is back.
+        const seen = modes.length;
+        sim.faults.dropUserDataStreams();
+        await until('the switch to polling', () =>
+          modes.slice(seen).some((m) => m.feed === 'fills' && m.mode === 'poll'),
+        );
+        expect(modes.slice(seen).find((m) => m.mode === 'poll')?.cause).toBeInstanceOf(Error);
+        await until('the stream again', () => modes.slice(seen).at(-1)?.mode === 'stream');
+        expect(fills).toHaveLength(1);
+      } finally {
+        sub.close();
+        for (const v of venues.values()) await v.close();
+      }
+    },
+  );
+
+  it('false: orders and fills are polled over REST, no user-data subscription is made', async () => {
     const modes: UserStreamStatus[] = [];
     const subscribes = sim.userData.stats.subscribes;
     const venues = await buildVenues(
-      configWith({ userStream: true }),
+      configWith({ userStream: false }),
       'dev',
       noSecrets,
       undefined,
       undefined,
-      (id, s) => {
-        expect(id).toBe('sim');
-        modes.push(s);
-      },
-    );
-    const built = venues.get('sim')!;
-    const fills: VenueFill[] = [];
-    const sub = built.venue.watchFills((f) => fills.push(f));
-    try {
-      expect((built.venue as CcxtVenue).userStreaming).toBe(true);
-      await until('the fill feed on the stream', () => modes.some((m) => m.feed === 'fills' && m.mode === 'stream'));
-      expect(sim.userData.stats.subscribes).toBeGreaterThan(subscribes);
-      const polled = sim.requestCount(...MY_TRADES);
-      await built.venue.placeOrder({
-        clientOrderId: 'us-1',
-        symbol: 'BTC/USDT',
-        side: 'buy',
-        type: 'market',
-        quantity: 0.001,
-      });
-      await until('the fill', () => fills.length === 1);
-      expect(fills[0].clientOrderId).toBe('us-1');
-      // Through the stream only: the REST trade list was not read for it.
-      expect(sim.requestCount(...MY_TRADES)).toBe(polled);
-
-      // The stream drops: polling takes over, reported with its cause, until the stream is back.
-      const seen = modes.length;
-      sim.faults.dropUserDataStreams();
-      await until('the switch to polling', () =>
-        modes.slice(seen).some((m) => m.feed === 'fills' && m.mode === 'poll'),
-      );
-      expect(modes.slice(seen).find((m) => m.mode === 'poll')?.cause).toBeInstanceOf(Error);
-      await until('the stream again', () => modes.slice(seen).at(-1)?.mode === 'stream');
-      expect(fills).toHaveLength(1);
-    } finally {
-      sub.close();
-      for (const v of venues.values()) await v.close();
-    }
-  });
-
-  it.each([
-    ['false', { userStream: false }],
-    ['unset (the default)', {}],
-  ])('%s: orders and fills are polled over REST, no user-data subscription is made', async (_, venueKeys) => {
-    const modes: UserStreamStatus[] = [];
-    const subscribes = sim.userData.stats.subscribes;
-    const venues = await buildVenues(configWith(venueKeys), 'dev', noSecrets, undefined, undefined, (_, s) =>
-      modes.push(s),
+      (_, s) => modes.push(s),
     );
     const built = venues.get('sim')!;
     const polled = sim.requestCount(...MY_TRADES);

@@ -98,6 +98,11 @@ export interface CcxtVenueOptions {
   userStream?: boolean;
   /** First delay before re-subscribing a dropped user-data stream (default 250 ms, doubling up to 30 s). */
   userStreamRetryMs?: number;
+  /**
+   * Longest wait for the exchange to confirm the user-data subscription (default 10,000 ms); past it the socket is
+   * closed and the feeds poll, as when it drops, until a new subscription is confirmed.
+   */
+  userStreamTimeoutMs?: number;
   /** Called when an order or fill feed switches between the user-data stream and REST polling. */
   onUserStream?: (feed: 'orders' | 'fills', mode: UserFeedMode, cause?: Error) => void;
   /**
@@ -1049,10 +1054,27 @@ export class CcxtVenue implements Venue {
     if (!this.userReady) {
       const ready = USER_STREAM_READY[this.id];
       const p = this.connect().then(async () => {
+        const limitMs = this.opts.userStreamTimeoutMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        // An answer that never comes (lost, or a hung socket) must not leave the feeds waiting on it for ever.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            this.dropUserSocket();
+            reject(
+              new VenueError(`${this.id}: user-data subscription not confirmed within ${limitMs} ms`, {
+                retryable: true,
+                venue: this.id,
+                code: VENUE_CODES.network,
+              }),
+            );
+          }, limitMs);
+        });
         try {
-          await ready?.(this.exchange, (fn) => this.call(fn), this.opts.timeoutMs ?? 10_000);
+          await Promise.race([ready?.(this.exchange, (fn) => this.call(fn), this.opts.timeoutMs ?? 10_000), timeout]);
         } catch (err) {
-          throw mapCcxtError(err, this.id);
+          throw err instanceof VenueError ? err : mapCcxtError(err, this.id);
+        } finally {
+          clearTimeout(timer);
         }
       });
       this.userReady = p;
@@ -1061,6 +1083,17 @@ export class CcxtVenue implements Venue {
       });
     }
     return this.userReady;
+  }
+
+  // Closes the user-data socket: ccxt forgets its subscription state with it, so the next attempt subscribes afresh
+  // (ccxt raises its "subscribed" flag before the exchange confirms, so a retry on the same socket would not).
+  private dropUserSocket(): void {
+    const url = (this.exchange.urls as { api?: { ws?: { 'ws-api'?: { spot?: string } } } }).api?.ws?.['ws-api']?.spot;
+    const client = url ? (this.exchange.clients as Record<string, { close(): unknown } | undefined>)[url] : undefined;
+    if (!client) return;
+    void Promise.resolve()
+      .then(() => client.close())
+      .catch(() => undefined);
   }
 
   // Every REST call goes through our budget, then ccxt (with its own limiter), and errors come out as VenueError.

@@ -4,8 +4,11 @@
  * Stream up: nothing is polled. Stream down (socket dropped, subscription refused): poll every `pollIntervalMs` and
  * try the stream again with exponential backoff; once it is subscribed again, stop polling and read REST once to
  * reconcile what happened while it was down. The same REST read follows the first subscription, so nothing between
- * the watch call and the exchange's confirmation is lost. The consumer's `deliver` must be idempotent (fills by trade
- * id, orders by state): the stream and the reconciling read may both report the same thing.
+ * the watch call and the exchange's confirmation is lost. Until that first subscription is confirmed (`starting`)
+ * the feed polls too, silently: the stream is not up yet, and a fill made meanwhile (the first order of a runtime
+ * placed while the exchange had not answered the subscribe) is reported at the next poll rather than whenever the
+ * confirmation comes, or never when it does not. The consumer's `deliver` must be idempotent (fills by trade id,
+ * orders by state): the stream, a poll in flight and the reconciling read may all report the same thing.
  */
 import type { Subscription } from '../../core/index.js';
 
@@ -44,8 +47,14 @@ export class UserFeed<T> implements Subscription {
   private stream: Subscription | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** A polling loop runs (its timer is set or its read is in flight). */
+  private polling = false;
 
   constructor(private readonly o: UserFeedOptions<T>) {
+    // Poll until the stream is confirmed (`starting` is not `stream`); the first poll waits one period, as the
+    // reconciling read follows a quick confirmation anyway.
+    this.polling = true;
+    this.pollTimer = setTimeout(() => void this.pollLoop(), this.o.pollIntervalMs);
     void this.connect();
   }
 
@@ -82,8 +91,11 @@ export class UserFeed<T> implements Subscription {
       },
     );
     this.mode = 'stream';
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
+    if (this.pollTimer) {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = undefined;
+      this.polling = false;
+    }
     // Reconcile: whatever happened before the subscription was confirmed (or while it was down).
     await this.pollOnce();
     if (this.closed || gen !== this.generation) return;
@@ -99,7 +111,7 @@ export class UserFeed<T> implements Subscription {
     if (this.mode !== 'poll') {
       this.mode = 'poll';
       this.o.onMode?.('poll', cause);
-      void this.pollLoop();
+      this.startPolling();
     }
     if (this.retryTimer) return;
     const base = this.o.retryBaseMs ?? 250;
@@ -109,11 +121,20 @@ export class UserFeed<T> implements Subscription {
     this.retryTimer = setTimeout(() => void this.connect(), delay);
   }
 
+  // One polling loop at a time, running while the stream is not up (`starting` or `poll`).
+  private startPolling(): void {
+    if (this.polling) return;
+    this.polling = true;
+    void this.pollLoop();
+  }
+
   private async pollLoop(): Promise<void> {
     this.pollTimer = undefined;
-    if (this.closed || this.mode !== 'poll') return;
-    await this.pollOnce();
-    if (this.closed || this.mode !== 'poll') return;
+    if (!this.closed && this.mode !== 'stream') await this.pollOnce();
+    if (this.closed || this.mode === 'stream') {
+      this.polling = false;
+      return;
+    }
     this.pollTimer = setTimeout(() => void this.pollLoop(), this.o.pollIntervalMs);
   }
 
