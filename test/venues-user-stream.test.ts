@@ -26,10 +26,7 @@ const noSecrets = async () => undefined;
 const MY_TRADES = ['GET', '/api/v3/myTrades'] as const;
 
 describe('venues[].userStream', () => {
-  it.each([
-    ['unset (the default)', {}],
-    ['true', { userStream: true }],
-  ])(
+  it.each([['true', { userStream: true }]])(
     '%s: fills come from the user-data stream, nothing is polled while it is up, and each switch is reported',
     async (_, venueKeys) => {
       const modes: UserStreamStatus[] = [];
@@ -74,16 +71,14 @@ describe('venues[].userStream', () => {
     },
   );
 
-  it('false: orders and fills are polled over REST, no user-data subscription is made', async () => {
+  it.each([
+    ['false', { userStream: false }],
+    ['unset (the default)', {}],
+  ])('%s: orders and fills are polled over REST, no user-data subscription is made', async (_, venueKeys) => {
     const modes: UserStreamStatus[] = [];
     const subscribes = sim.userData.stats.subscribes;
-    const venues = await buildVenues(
-      configWith({ userStream: false }),
-      'dev',
-      noSecrets,
-      undefined,
-      undefined,
-      (_, s) => modes.push(s),
+    const venues = await buildVenues(configWith(venueKeys), 'dev', noSecrets, undefined, undefined, (_, s) =>
+      modes.push(s),
     );
     const built = venues.get('sim')!;
     const polled = sim.requestCount(...MY_TRADES);

@@ -231,11 +231,11 @@ export async function buildVenues(
           `${where}.userStream`,
           `only simulator and ccxt venues read a user-data stream; remove it from ${vc.type} venue ${vc.id}`,
         );
-      // Stream first unless switched off (`userStream: false`), REST polling while the stream is not confirmed or is
-      // down (src/venues/ccxt/user-feed.ts). A simulator venue streams in dry_run too, so the dry run rehearses the
-      // live path; a ccxt dry_run venue has no keys and polls. Each switch is reported with the venue's id.
+      // Stream first only when asked (`userStream: true`): test/promotion-full-path.test.ts's live phase still placed
+      // no order once with the stream on, in a run beside the runtime/venue test files (not diagnosed yet,
+      // docs/live.md), so polling stays the default. Each switch is reported with the venue's id.
       const userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'> = {
-        userStream: vc.userStream ?? true,
+        userStream: vc.userStream ?? false,
         ...(onUserStream
           ? {
               onUserStream: (feed, mode, cause) =>
