@@ -4,7 +4,7 @@ import type { Fill } from '../../core/fill.js';
 import { defineInstrument } from '../../core/instrument.js';
 import { decimalText } from '../../core/money.js';
 import { Portfolio } from '../../engine/portfolio.js';
-import type { Store } from '../../store/index.js';
+import { fillToRow, type Store } from '../../store/index.js';
 import { sqliteBackend } from '../../../test/fixtures/store/backends.js';
 import { deploymentCash, multipliersKey, readMultipliers, rebuildBook, saveMultipliers } from './book.js';
 import { replayFunding } from './funding-booker.js';
@@ -126,4 +126,16 @@ describe('rebuildBook', () => {
     );
     await store.close();
   });
+
+  it('books every stored fill, past the store default page of 100 000', async () => {
+    const store = await backend.open();
+    const n = 100_001;
+    const rows = Array.from({ length: n }, (_, k) =>
+      fillToRow({ ...fill(`m${k}`, 'buy', '1', '1', '0', k), strategyId: 'many', symbol: 'BTC/USDT' }),
+    );
+    await store.fills.insertRows(rows);
+    const pf = await rebuildBook(store, { id: 'many', symbols: ['BTC/USDT'], config: {} });
+    expect(decimalText(pf.exact!.qty[0])).toBe(String(n));
+    await store.close();
+  }, 120_000);
 });
