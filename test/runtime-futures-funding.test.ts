@@ -162,7 +162,14 @@ describe('funding in the live runtime (futures)', () => {
     expect(await runtime.store.audit.bySubjects(['funding:perp'])).toHaveLength(2);
     const cash2 = dep.engine.portfolio.cash;
 
-    // Stopped: the status read from the store shows the same funding in the book.
+    // The contract multipliers are recorded for the book the offline status rebuilds.
+    expect(await runtime.store.kv.get('deployment.multipliers.perp')).toEqual({
+      'BTC/USDT': dep.engine.portfolio.mult[0],
+    });
+    const lastOnline = (await runtime.status()).deployments.find((d) => d.id === 'perp');
+    expect(lastOnline?.exact).toBeDefined();
+
+    // Stopped: the status read from the store shows the same funding in the book, and the same exact book.
     await runtime.stop('test');
     runtime = undefined;
     const down = await runCliAsync(['status', '--json'], { home: home.root, env });
@@ -172,6 +179,9 @@ describe('funding in the live runtime (futures)', () => {
     const perp = stored.deployments.find((x: { id: string }) => x.id === 'perp');
     expect(perp.fundingPnl).toBeCloseTo(2 * expected, 6);
     expect(perp.cash).toBeCloseTo(cash2, 6);
+    expect(perp.exact).toEqual(lastOnline?.exact);
+    expect(perp.realizedPnl).toBe(lastOnline?.realizedPnl);
+    expect(perp.fundingPnl).toBe(lastOnline?.fundingPnl);
   }, 240_000);
 
   it('refuses two deployments trading one symbol on one futures venue (their funding could not be attributed)', async () => {

@@ -24,7 +24,8 @@ import { MarketDataStore } from '../data/store.js';
 import { mergeRiskConfig } from '../risk/defaults.js';
 import type { Store } from '../store/index.js';
 import { liveBarsDir, readRecordedInstruments } from './live/bar-recorder.js';
-import { type DeploymentConfig, deploymentCash } from './live/deployment.js';
+import { deploymentCash } from './live/book.js';
+import type { DeploymentConfig } from './live/deployment.js';
 
 /** What a replay needs. */
 export interface ReplayOptions {

@@ -3,37 +3,18 @@ import type { RiskEngineState } from '../risk/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { HomePaths } from './home.js';
 import { callRuntime, readLiveRunFile } from './run-file.js';
+import type { Portfolio } from '../engine/portfolio.js';
+import { rebuildBook } from './live/book.js';
 import { RISK_STATE_KEY } from './live/risk-state.js';
+import { bookFields, bookPositions, openOrderOf, recentFills } from './live/status.js';
 import type { RuntimeStatus } from './runtime.js';
 
-/** A deployment's book rebuilt from its stored fills: cash from its capital, fees paid, positions at last price. */
-interface Book {
-  cash: number;
-  fees: number;
-  trades: number;
-}
-
-/** Positions from the stored fills, open orders, recent fills, breakers and the last heartbeat. */
+/**
+ * The status while the runtime is down: each deployment's book rebuilt by the runtime's own replay (`rebuildBook`:
+ * cash, positions, realised P&L and fees exactly as the runtime books them, positions marked at their last fill
+ * price), open orders, recent fills, breakers and the last heartbeat.
+ */
 export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
-  const fills = await store.fills.list({ limit: 1_000_000 });
-  const books = new Map<string, Book>();
-  const pos = new Map<string, { deployment: string; symbol: string; quantity: number; cost: number; last: number }>();
-  for (const f of fills) {
-    const key = `${f.strategyId}\u0000${f.symbol}`;
-    let p = pos.get(key);
-    if (!p) pos.set(key, (p = { deployment: f.strategyId, symbol: f.symbol, quantity: 0, cost: 0, last: f.price }));
-    const signed = f.side === 'buy' ? f.quantity : -f.quantity;
-    let b = books.get(f.strategyId);
-    if (!b) books.set(f.strategyId, (b = { cash: 0, fees: 0, trades: 0 }));
-    b.cash -= signed * f.price + f.fee;
-    b.fees += f.fee;
-    const before = p.quantity;
-    const after = before + signed;
-    if (before === 0 || Math.sign(before) === Math.sign(signed)) p.cost += signed * f.price;
-    else p.cost = Math.abs(after) < 1e-12 ? 0 : (p.cost / before) * after;
-    p.quantity = Math.abs(after) < 1e-12 ? 0 : after;
-    p.last = f.price;
-  }
   const open = await store.orders.listOpen();
   const beats = await store.heartbeats.list();
   const beat = beats.find((b) => b.component === 'runtime');
@@ -41,34 +22,9 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
   const breakers = await store.breakers.list().catch(() => []);
   const kill = await store.kv.get<{ event?: string }>('killswitch.state');
   const riskState = await store.kv.get<RiskEngineState>(RISK_STATE_KEY);
-  const openPositions = [...pos.values()].filter((p) => p.quantity !== 0);
-  const capitalOf = (config: unknown): number => {
-    const cap = (config as { capitalCap?: unknown } | null)?.capitalCap;
-    return typeof cap === 'number' ? cap : 10_000;
-  };
-  // Funding of perpetuals booked into each deployment's book (cash and realised P&L, not fills).
-  const fundingOf = new Map<string, number>();
-  for (const d of deployments) {
-    fundingOf.set(
-      d.id,
-      (await store.funding.byDeployment(d.id)).reduce((sum, r) => sum + r.amount, 0),
-    );
-  }
-  const bookOf = (id: string, config: unknown) => {
-    const b = books.get(id) ?? { cash: 0, fees: 0, trades: 0 };
-    const capital = capitalOf(config);
-    const funding = fundingOf.get(id) ?? 0;
-    const cash = capital + b.cash + funding;
-    let held = 0;
-    let unrealised = 0;
-    for (const p of openPositions) {
-      if (p.deployment !== id) continue;
-      held += p.quantity * p.last;
-      unrealised += p.quantity * p.last - p.cost;
-    }
-    const equity = cash + held;
-    return { equity, cash, unrealised, realised: equity - capital - unrealised, funding };
-  };
+  const books = new Map<string, Portfolio>();
+  for (const d of deployments) books.set(d.id, await rebuildBook(store, d));
+  const bookOf = (id: string) => books.get(id) as Portfolio;
   return {
     source: 'store',
     pid: 0,
@@ -78,59 +34,24 @@ export async function statusFromStore(store: Store): Promise<RuntimeStatus> {
     entriesEnabled: false,
     killSwitchActive: kill?.event === 'killswitch.triggered.v1' || kill?.event === 'killswitch.completed.v1',
     heartbeat: { lastAt: beat?.time ?? null, seq: beat?.seq ?? null },
-    deployments: deployments.map((d) => {
-      const book = bookOf(d.id, d.config);
-      return {
-        id: d.id,
-        strategy: d.strategyId,
-        venue: d.venue,
-        mode: d.mode,
-        symbols: d.symbols,
-        equity: book.equity,
-        cash: book.cash,
-        realizedPnl: book.realised,
-        unrealizedPnl: book.unrealised,
-        fundingPnl: book.funding,
-        closedTrades: 0,
-        liveBars: 0,
-        stale: [],
-        protectiveStops: 0,
-      };
-    }),
+    deployments: deployments.map((d) => ({
+      id: d.id,
+      strategy: d.strategyId,
+      venue: d.venue,
+      mode: d.mode,
+      symbols: d.symbols,
+      ...bookFields(bookOf(d.id), d.symbols),
+      liveBars: 0,
+      stale: [],
+      protectiveStops: 0,
+    })),
     account: {
-      equity: deployments.reduce((e, d) => e + bookOf(d.id, d.config).equity, 0),
-      cash: deployments.reduce((c, d) => c + bookOf(d.id, d.config).cash, 0),
+      equity: deployments.reduce((e, d) => e + bookOf(d.id).equity(), 0),
+      cash: deployments.reduce((c, d) => c + bookOf(d.id).cash, 0),
     },
-    positions: openPositions.map((p) => ({
-      deployment: p.deployment,
-      symbol: p.symbol,
-      quantity: p.quantity,
-      averagePrice: p.cost / p.quantity,
-      last: p.last,
-    })),
-    openOrders: open.map((o) => ({
-      deployment: o.strategyId,
-      id: o.id,
-      clientOrderId: o.clientOrderId,
-      symbol: o.symbol,
-      side: o.side,
-      type: o.type,
-      quantity: o.quantity,
-      ...(o.price !== undefined ? { price: o.price } : {}),
-      ...(o.stopPrice !== undefined ? { stopPrice: o.stopPrice } : {}),
-      status: o.status,
-      ...(o.tag !== undefined ? { tag: o.tag } : {}),
-    })),
-    recentFills: fills.slice(-20).map((f) => ({
-      id: f.id,
-      orderId: f.orderId,
-      symbol: f.symbol,
-      side: f.side,
-      price: f.price,
-      quantity: f.quantity,
-      fee: f.fee,
-      time: f.time,
-    })),
+    positions: deployments.flatMap((d) => bookPositions(d.id, d.symbols, bookOf(d.id))),
+    openOrders: open.map((o) => openOrderOf(o.strategyId, o, o.clientOrderId)),
+    recentFills: await recentFills(store),
     breakers: [
       {
         deployment: 'account',

@@ -24,6 +24,7 @@ import { tracedRiskHook } from './traced-risk.js';
 import { tracingEnabled } from '../../core/tracing.js';
 import { reconcileDeployment } from '../reconcile.js';
 import type { BuiltVenue } from '../venues.js';
+import { deploymentCash, saveMultipliers } from './book.js';
 import { WarmupGate } from './gates.js';
 import { replayFills, StoreJournal } from './journal.js';
 import { LiveColumns, LiveFeed } from './live-feed.js';
@@ -66,11 +67,6 @@ export interface DeploymentDeps {
   liveDataDir?: string;
 }
 
-/** Starting cash of a deployment's book: its capital cap (10 000 when none is set). */
-export function deploymentCash(d: DeploymentConfig): number {
-  return d.capitalCap ?? 10_000;
-}
-
 /** Builds and starts deployment `k` of the config on its venue. Throws ConfigError for a symbol the venue lacks. */
 export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig, k: number, built: BuiltVenue) {
   const { store, bus, logs, metrics, account, config } = deps;
@@ -93,6 +89,8 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
     if (!inst) throw new ConfigError(`deployments.${k}.symbols`, `venue ${d.venue} has no symbol ${sym}`);
     return inst;
   });
+  // Its contract multipliers, for the book `tradeforge status` rebuilds while the runtime is down (book.ts).
+  await saveMultipliers(store, d.id, instruments);
   // What the venue and the capital cap decide (a grid: tick size, minimum notional, its whole possible inventory).
   try {
     def.checkVenue?.(params, { instruments, capital: deploymentCash(d) });

@@ -10,6 +10,7 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import type { EventBus } from '../../core/events.js';
+import type { Portfolio } from '../../engine/portfolio.js';
 import type { Store } from '../../store/index.js';
 import type { Subscription } from '../../core/index.js';
 import type { FundingEvent, FundingPayment } from '../../venues/ccxt/index.js';
@@ -43,15 +44,22 @@ export function fundingOwners(
   return owners;
 }
 
-/** Replays the funding stored for a deployment into its book (on start, after its fills). Returns the count. */
-export async function replayFunding(store: Store, d: DeploymentRuntime): Promise<number> {
-  const rows = await store.funding.byDeployment(d.id);
-  const pf = d.engine.portfolio;
+/**
+ * Replays the funding stored for deployment `deploymentId` into `portfolio` (after its fills): the runtime's start
+ * and the offline status (`rebuildBook`) both book it here. Returns the count.
+ */
+export async function replayFundingInto(store: Store, deploymentId: string, portfolio: Portfolio): Promise<number> {
+  const rows = await store.funding.byDeployment(deploymentId);
   for (const r of rows) {
-    const s = pf.indexOf(r.symbol);
-    if (s >= 0) pf.bookCashFlow(s, r.amount);
+    const s = portfolio.indexOf(r.symbol);
+    if (s >= 0) portfolio.bookCashFlow(s, r.amount);
   }
   return rows.length;
+}
+
+/** Replays the funding stored for a running deployment into its book (on start, after its fills). Returns the count. */
+export function replayFunding(store: Store, d: DeploymentRuntime): Promise<number> {
+  return replayFundingInto(store, d.id, d.engine.portfolio);
 }
 
 /** Options of a FundingBooker. */

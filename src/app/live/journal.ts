@@ -15,6 +15,7 @@ import type { DomainEvent, EventBus, EventName } from '../../core/events.js';
 import { exactExecutionOf, type Fill } from '../../core/fill.js';
 import type { Order } from '../../core/order.js';
 import type { Engine } from '../../engine/engine.js';
+import type { Portfolio } from '../../engine/portfolio.js';
 import {
   applyJournalWrite,
   fillToRow,
@@ -191,21 +192,24 @@ export class StoreJournal implements BridgeJournal {
 }
 
 /**
- * Rebuilds a deployment's portfolio (positions, cash, realised P&L, closed trades) by replaying its stored fills in
- * time order — the fills are the journal's truth, so a crash anywhere leaves nothing to guess. Returns the keys of
- * the fills booked (client order id + venue trade id), for the bridge's de-duplication.
+ * Rebuilds a deployment's book (positions, cash, realised P&L, fees, closed trades) by replaying its stored fills in
+ * time order into `portfolio` (of strategy `portfolio.strategyId`) — the fills are the journal's truth, so a crash
+ * anywhere leaves nothing to guess. The runtime's restart and the offline status (`rebuildBook`) both book through
+ * here. Returns the fills booked and the keys of all fills read (client order id + venue trade id), for the
+ * bridge's de-duplication.
  */
-export async function replayFills(
+export async function replayBook(
   store: Store,
-  engine: Engine,
-): Promise<{ fills: number; fillKeys: Set<string>; lastFillTime: number }> {
-  const fills = await store.fills.list({ strategyId: engine.strategyId });
-  const orders = new Map(
-    (await store.orders.list({ strategyId: engine.strategyId, limit: 1_000_000 })).map((o) => [o.id, o]),
-  );
-  const pf = engine.portfolio;
+  portfolio: Portfolio,
+): Promise<{ fills: number; booked: number; fillKeys: Set<string>; lastFillTime: number }> {
+  const strategyId = portfolio.strategyId;
+  // Every fill (not the store's default page of 100 000): a book short of one fill is a wrong book.
+  const fills = await store.fills.list({ strategyId, limit: Number.MAX_SAFE_INTEGER });
+  const orders = new Map((await store.orders.list({ strategyId, limit: 1_000_000 })).map((o) => [o.id, o]));
+  const pf = portfolio;
   const fillKeys = new Set<string>();
   let lastFillTime = 0;
+  let booked = 0;
   for (const f of fills) {
     if (f.venueTradeId !== undefined) fillKeys.add(fillKey(f.orderId, f.venueTradeId));
     const s = pf.indexOf(f.symbol);
@@ -215,8 +219,18 @@ export async function replayFills(
     // The stored text is booked as written (docs/money.md), not the doubles read from it.
     pf.applyFill(s, f.side === 'buy' ? 1 : -1, f.quantity, f.price, f.fee, f.time, reason, o?.tag, exactExecutionOf(f));
     pf.last[s] = f.price;
-    engine.fills++;
+    booked++;
     if (f.time > lastFillTime) lastFillTime = f.time;
   }
-  return { fills: fills.length, fillKeys, lastFillTime };
+  return { fills: fills.length, booked, fillKeys, lastFillTime };
+}
+
+/** `replayBook` into an engine's portfolio, counting the fills booked on the engine (the runtime's restart). */
+export async function replayFills(
+  store: Store,
+  engine: Engine,
+): Promise<{ fills: number; fillKeys: Set<string>; lastFillTime: number }> {
+  const r = await replayBook(store, engine.portfolio);
+  engine.fills += r.booked;
+  return { fills: r.fills, fillKeys: r.fillKeys, lastFillTime: r.lastFillTime };
 }
