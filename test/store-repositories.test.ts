@@ -6,6 +6,7 @@ import type { Fill } from '../src/core/fill.js';
 import type { Order } from '../src/core/order.js';
 import { InProcessEventBus } from '../src/engine/event-bus.js';
 import { GENESIS_HASH, type Store } from '../src/store/index.js';
+import { fillToRow } from '../src/store/repositories/trading.js';
 import { type Backend, backends, disableAuditProtection } from './fixtures/store/backends.js';
 
 function order(id: string, over: Partial<Order> = {}): Order {
@@ -194,6 +195,34 @@ for (const backend of backends()) {
       expect(await store.fills.list({ from: f.time, to: f.time + 1 })).toHaveLength(1);
       expect(await store.fills.list({ from: f.time + 1 })).toHaveLength(0);
     });
+
+    it('lists every fill unless a limit is asked, and reads the newest ones oldest first', async () => {
+      const t0 = 1_800_000_000_000;
+      await store.fills.insertRows(
+        Array.from({ length: 5 }, (_, k) => fillToRow(fill(`lt${k}`, 'lto', { strategyId: 'latest', time: t0 + k }))),
+      );
+      await store.fills.insert(fill('lt-other', 'lto2', { strategyId: 'other-latest', time: t0 + 9 }));
+      expect((await store.fills.latest({ strategyId: 'latest', limit: 2 })).map((f) => f.id)).toEqual(['lt3', 'lt4']);
+      expect((await store.fills.latest({ limit: 1 })).map((f) => f.id)).toEqual(['lt-other']);
+      expect((await store.fills.list({ strategyId: 'latest', limit: 2 })).map((f) => f.id)).toEqual(['lt0', 'lt1']);
+      expect(await store.fills.list({ strategyId: 'latest' })).toHaveLength(5);
+    });
+
+    it.runIf(b.name === 'sqlite')(
+      'lists past 100 000 fills: no silent first page (reconcile books them all)',
+      async () => {
+        // Before, `list` stopped at 100 000 rows unless asked otherwise, so the reconcile's booked balances and the
+        // status's recent fills missed the newest fills of a busy deployment.
+        const n = 100_001;
+        await store.fills.insertRows(
+          Array.from({ length: n }, (_, k) => fillToRow(fill(`big${k}`, 'bigo', { strategyId: 'big', time: k }))),
+        );
+        const all = await store.fills.list({ strategyId: 'big' });
+        expect(all).toHaveLength(n);
+        expect(all.at(-1)?.id).toBe(`big${n - 1}`);
+      },
+      120_000,
+    );
 
     it("writes a paper or live order's and fill's exact decimals as their text and reads them back exact", async () => {
       // The doubles carry float residue (0.1 + 0.2, ten partial fills of 0.1); the exact text does not.

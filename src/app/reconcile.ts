@@ -131,7 +131,7 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   }
 
   // Fills since the oldest order we still track (or a lookback window), applied once by venue trade id.
-  const lastFill = (await o.store.fills.list({ strategyId: o.deploymentId })).at(-1)?.time ?? now();
+  const lastFill = (await o.store.fills.latest({ strategyId: o.deploymentId, limit: 1 }))[0]?.time ?? now();
   const from = Math.min(since, lastFill) - (o.lookbackMs ?? 10 * 60_000);
   // Tracks a venue order from now on; its executions before that are booked once, like any fill.
   const adoptVenueOrder = async (v: VenueOrder, tag?: string): Promise<void> => {

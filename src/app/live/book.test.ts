@@ -127,7 +127,7 @@ describe('rebuildBook', () => {
     await store.close();
   });
 
-  it('books every stored fill, past the store default page of 100 000', async () => {
+  it('books every stored fill, past 100 000 (where the store used to stop reading)', async () => {
     const store = await backend.open();
     const n = 100_001;
     const rows = Array.from({ length: n }, (_, k) =>

@@ -203,8 +203,8 @@ export async function replayBook(
   portfolio: Portfolio,
 ): Promise<{ fills: number; booked: number; fillKeys: Set<string>; lastFillTime: number }> {
   const strategyId = portfolio.strategyId;
-  // Every fill (not the store's default page of 100 000): a book short of one fill is a wrong book.
-  const fills = await store.fills.list({ strategyId, limit: Number.MAX_SAFE_INTEGER });
+  // Every fill (`list` has no default page): a book short of one fill is a wrong book.
+  const fills = await store.fills.list({ strategyId });
   const orders = new Map((await store.orders.list({ strategyId, limit: 1_000_000 })).map((o) => [o.id, o]));
   const pf = portfolio;
   const fillKeys = new Set<string>();

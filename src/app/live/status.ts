@@ -182,5 +182,5 @@ export function recentFillsOf(fills: readonly Fill[]): RuntimeStatus['recentFill
 
 /** The last 20 stored fills of every deployment, as the status lists them. */
 export async function recentFills(store: Store): Promise<RuntimeStatus['recentFills']> {
-  return recentFillsOf((await store.fills.list({ limit: 100_000 })).slice(-20));
+  return recentFillsOf(await store.fills.latest({ limit: 20 }));
 }

@@ -268,18 +268,26 @@ export class FillsRepository {
     return rows.map(rowToFill);
   }
 
-  /** Fills in a time range [from, to), oldest first. */
+  /**
+   * Fills in a time range [from, to), oldest first: every one unless `limit` asks for the first `limit`. No silent
+   * page: a booking or reconcile that read only a first page would miss the newest fills.
+   */
   async list(opts: { from?: number; to?: number; strategyId?: string; limit?: number } = {}): Promise<Fill[]> {
     let q = this.db.selectFrom('fills').selectAll();
     if (opts.from !== undefined) q = q.where('time', '>=', opts.from);
     if (opts.to !== undefined) q = q.where('time', '<', opts.to);
     if (opts.strategyId !== undefined) q = q.where('strategy_id', '=', opts.strategyId);
-    const rows = await q
-      .orderBy('time')
-      .orderBy('id')
-      .limit(opts.limit ?? 100_000)
-      .execute();
+    q = q.orderBy('time').orderBy('id');
+    const rows = await (opts.limit !== undefined ? q.limit(opts.limit) : q).execute();
     return rows.map(rowToFill);
+  }
+
+  /** The newest `limit` fills (of one deployment when `strategyId` is given), oldest first. */
+  async latest(opts: { strategyId?: string; limit: number }): Promise<Fill[]> {
+    let q = this.db.selectFrom('fills').selectAll();
+    if (opts.strategyId !== undefined) q = q.where('strategy_id', '=', opts.strategyId);
+    const rows = await q.orderBy('time', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.reverse().map(rowToFill);
   }
 
   /** Number of stored fills. */
