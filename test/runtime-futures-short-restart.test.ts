@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentRuntime } from '../src/app/live/runtime-types.js';
+import { openStore } from '../src/store/index.js';
 import { DEFAULT_MARKETS } from '../src/venues/simulator/index.js';
 import { simBed } from './fixtures/runtime/sim-bed.js';
 import { waitFor } from './fixtures/wait.js';
@@ -7,7 +8,8 @@ import { waitFor } from './fixtures/wait.js';
 // A short's protective stop across runtime restarts on the simulator's USDⓈ-M futures (the live runtime, real ccxt
 // binanceusdm over loopback): the reduce-only BUY stop resting at the venue's Algo Service is found again by the
 // reconciliation — no second stop, none missing —, an add after the restart resizes it, and a stop that fired while
-// the runtime was down leaves the book flat with the venue's fill, booked as the stop-loss.
+// the runtime was down leaves the book flat with the venue's fill, booked as the stop-loss. A stop whose journal
+// record was lost (power loss inside the fsync window) is recovered as the short's protective stop, not doubled.
 
 const SYM = 'BTCUSDT';
 const bed = simBed('futures-short-restart', {
@@ -17,7 +19,7 @@ const bed = simBed('futures-short-restart', {
   markets: DEFAULT_MARKETS.map((m) => ({ ...m, volatility: 0 })),
 });
 
-const config = () => ({
+const config = (id = 'perp-short') => ({
   venues: [
     {
       id: 'fut',
@@ -28,7 +30,7 @@ const config = () => ({
   ],
   deployments: [
     {
-      id: 'perp-short',
+      id,
       strategy: 'sma-cross',
       params: { fast: 100, slow: 200 },
       venue: 'fut',
@@ -109,5 +111,52 @@ describe('a short on a futures venue across restarts', () => {
     expect(dep.stops?.placed).toBe(0);
     const fills = await runtime.store.fills.list({ strategyId: 'perp-short' });
     expect(fills.filter((f) => f.side === 'buy')).toHaveLength(1);
+  }, 240_000);
+
+  it('recovers a short’s stop the journal lost as its protective stop: tracked, not placed twice', async () => {
+    bed.sim.futures.setPrice(SYM, 30_000);
+    let { runtime, home } = await bed.start(config('perp-lost'));
+    let dep = runtime.deployments[0];
+    await waitFor('a live price', () => dep.engine.portfolio.last[0] > 0);
+    trade(dep, 'sell', 0.02);
+    await waitFor('the short booked', () => Math.abs(dep.engine.portfolio.qty[0] + 0.02) < 1e-9);
+    const stop = await venueStop(dep, 0.02);
+    await bed.stop();
+
+    // The power loss: this run's orders and fills never reached the disk.
+    const store = await openStore({ home });
+    try {
+      await store.db.deleteFrom('fills').where('strategy_id', '=', 'perp-lost').execute();
+      await store.db.deleteFrom('orders').where('strategy_id', '=', 'perp-lost').execute();
+    } finally {
+      await store.close();
+    }
+
+    ({ runtime } = await bed.start(config('perp-lost')));
+    dep = runtime.deployments[0];
+    const r = dep.reconcile;
+    // The entry (filled) and the stop (resting) carry the deployment's client id prefix: both recovered.
+    expect(r.recovered, r.mismatches.join('\n')).toBe(2);
+    expect(r.unknownCancelled).toBe(0);
+    expect(dep.engine.portfolio.qty[0]).toBeCloseTo(-0.02, 10);
+    await dep.bridge.drain();
+    expect(dep.bridge.protectiveStop('BTC/USDT')).toMatchObject({ side: 'buy', quantity: 0.02 });
+    expect(bed.sim.futures.algo.open(SYM).map((a) => a.algoId)).toEqual([stop.algoId]);
+    expect(dep.stops?.placed).toBe(0);
+
+    // Closed by the engine: the recovered stop goes with the position.
+    const cover = dep.engine.submitIntent({
+      strategyId: dep.id,
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.02,
+      reduceOnly: true,
+      source: 'exit',
+    });
+    expect(cover).not.toBeNull();
+    await waitFor('flat', () => Math.abs(dep.engine.portfolio.qty[0]) < 1e-9);
+    await waitFor('no stop left at the venue', () => bed.sim.futures.algo.open(SYM).length === 0);
+    expect(bed.sim.futures.account.position(SYM).qty).toBe(0);
   }, 240_000);
 });
