@@ -8,12 +8,13 @@ import type { EventBus } from '../core/events.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill } from '../core/fill.js';
 import { decimalText, type Exact, exact, ZERO } from '../core/money.js';
-import { isTerminal, type Order } from '../core/order.js';
+import { isTerminal, type Order, type OrderSide } from '../core/order.js';
 import { orderDecimals, setOrderFills } from '../engine/execution-engine.js';
 import type { Venue, VenueOrder } from '../core/venue.js';
 import { orderSubject, type Store } from '../store/index.js';
 import { type LiveVenueBridge, PROTECTIVE_STOP_TAG } from '../venues/live/bridge.js';
 import type { StoreJournal } from './live/journal.js';
+import { protectiveSide } from './live/protective-stops.js';
 
 /** What reconciliation found and did. */
 export interface ReconcileReport {
@@ -154,11 +155,10 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   const isOurs = (cid: string | undefined): cid is string => prefix !== undefined && !!cid?.startsWith(prefix);
   // The venue's net position per symbol, read once when a recovered stop needs it (a venue that holds positions).
   let venuePositions: Map<string, number> | undefined;
-  const closingSide = async (symbol: string): Promise<'buy' | 'sell' | undefined> => {
+  const closingSide = async (symbol: string): Promise<OrderSide | null> => {
     if (!o.venue.capabilities.positions) return 'sell';
     venuePositions ??= new Map((await o.venue.fetchPositions()).map((p) => [p.symbol, p.quantity]));
-    const q = venuePositions.get(symbol) ?? 0;
-    return q > EPS ? 'sell' : q < -EPS ? 'buy' : undefined;
+    return protectiveSide(venuePositions.get(symbol) ?? 0, true);
   };
   const recover = async (v: VenueOrder & { clientOrderId: string }): Promise<void> => {
     // A stop of ours on the closing side is the position's protective stop (its tag was in the lost record): a sell
