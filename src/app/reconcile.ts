@@ -8,12 +8,13 @@ import type { EventBus } from '../core/events.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Fill } from '../core/fill.js';
 import { decimalText, type Exact, exact, ZERO } from '../core/money.js';
-import { isTerminal, type Order } from '../core/order.js';
+import { isTerminal, type Order, type OrderSide } from '../core/order.js';
 import { orderDecimals, setOrderFills } from '../engine/execution-engine.js';
 import type { Venue, VenueOrder } from '../core/venue.js';
 import { orderSubject, type Store } from '../store/index.js';
 import { type LiveVenueBridge, PROTECTIVE_STOP_TAG } from '../venues/live/bridge.js';
 import type { StoreJournal } from './live/journal.js';
+import { protectiveSide } from './live/protective-stops.js';
 
 /** What reconciliation found and did. */
 export interface ReconcileReport {
@@ -152,10 +153,19 @@ export async function reconcileDeployment(o: ReconcileOptions): Promise<Reconcil
   };
   const prefix = o.ownClientIdPrefix;
   const isOurs = (cid: string | undefined): cid is string => prefix !== undefined && !!cid?.startsWith(prefix);
+  // The venue's net position per symbol, read once when a recovered stop needs it (a venue that holds positions).
+  let venuePositions: Map<string, number> | undefined;
+  const closingSide = async (symbol: string): Promise<OrderSide | null> => {
+    if (!o.venue.capabilities.positions) return 'sell';
+    venuePositions ??= new Map((await o.venue.fetchPositions()).map((p) => [p.symbol, p.quantity]));
+    return protectiveSide(venuePositions.get(symbol) ?? 0, true);
+  };
   const recover = async (v: VenueOrder & { clientOrderId: string }): Promise<void> => {
-    // A stop sell of ours is the position's protective stop (its tag was in the lost record): tracked as one, so the
-    // stop sync adjusts it instead of placing a second one the account cannot cover.
-    await adoptVenueOrder(v, v.side === 'sell' && v.type === 'stop' ? PROTECTIVE_STOP_TAG : undefined);
+    // A stop of ours on the closing side is the position's protective stop (its tag was in the lost record): a sell
+    // stop on spot, the side against the venue's position where positions are held (a short's buy stop). Tracked as
+    // one, so the stop sync adjusts it instead of placing a second one.
+    const protective = v.type === 'stop' && v.side === (await closingSide(v.symbol));
+    await adoptVenueOrder(v, protective ? PROTECTIVE_STOP_TAG : undefined);
     report.recovered++;
     await mismatch(
       'Order recovered from the venue',

@@ -202,8 +202,9 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   journal.attach(bus, d.id);
   // The run spec's stop-loss is kept on the venue as well (RISK-3), so the position stays protected in an outage.
   const stopLoss = d.exits?.stopLoss;
+  let protective: ProtectiveStops | null = null;
   if (stopLoss !== undefined) {
-    if (built.venue.capabilities.stopOrders) stops = new ProtectiveStops(engine, bridge, stopLoss);
+    if (built.venue.capabilities.stopOrders) protective = new ProtectiveStops(engine, bridge, stopLoss);
     else log.warn({ deploymentId: d.id }, 'venue has no stop orders: exits.stopLoss is not kept on the venue');
   }
   const saved = await store.strategyState.load(d.id, d.id);
@@ -274,6 +275,9 @@ export async function startDeployment(deps: DeploymentDeps, d: DeploymentConfig,
   const strategyRec = await strategyOrders.reconcile(bridge);
   gate.warming = false;
   feed.start();
+  // Protection syncs only once reconciliation has found every order of ours: a fill it books (an entry whose journal
+  // record was lost) would otherwise place a stop beside the venue's, which it recovers only later.
+  stops = protective;
   if (stops) for (const sym of d.symbols) stops.sync(sym);
   const runtime: DeploymentRuntime = {
     id: d.id,

@@ -279,7 +279,7 @@ export class LiveVenueBridge implements ExecutionVenue {
   engageKillSwitch(): void {
     this.emergency = true;
     const f = this.inFlight;
-    if (f !== undefined && !(f.order.reduceOnly || f.order.side === 'sell')) f.abort.abort();
+    if (f !== undefined && !this.isUrgentOrder(f.order)) f.abort.abort();
   }
 
   /** Back to one ordinary lane (the kill switch was released). */
@@ -392,6 +392,11 @@ export class LiveVenueBridge implements ExecutionVenue {
     const out: Order[] = [];
     for (const o of this.byClientId.values()) if (isOpen(o.status) || o.status === 'new') out.push(o);
     return out;
+  }
+
+  /** The venue holds positions (futures, margin): a short can exist there, and a protective stop travels reduce-only. */
+  get holdsPositions(): boolean {
+    return this.venue.capabilities.positions;
   }
 
   /** The open protective stop of a symbol, if any. */
@@ -558,9 +563,14 @@ export class LiveVenueBridge implements ExecutionVenue {
     return order.reduceOnly || order.side === 'sell' || order.tag === PROTECTIVE_STOP_TAG;
   }
 
+  /** An exit other than the protective stop: a sell, or a reduce-only order (a short's cover on a futures venue). */
+  private isExit(order: Order): boolean {
+    return (order.side === 'sell' || order.reduceOnly) && order.tag !== PROTECTIVE_STOP_TAG;
+  }
+
   /** Asks the runtime to bring the symbol's protection back in line now. */
   private protect(order: Order, reason: string): void {
-    if (order.side !== 'sell' || order.tag === PROTECTIVE_STOP_TAG) return;
+    if (!this.isExit(order)) return;
     this.o.onProtectionNeeded?.(order.symbol, reason);
   }
 
@@ -628,7 +638,7 @@ export class LiveVenueBridge implements ExecutionVenue {
         this.now(),
       );
       this.retireIfDone(order);
-      const exit = order.side === 'sell' && order.tag !== PROTECTIVE_STOP_TAG;
+      const exit = this.isExit(order);
       this.notice(
         exit ? 'critical' : 'warning',
         exit ? 'Exit rejected by the venue: protection re-placed' : 'Order rejected by the venue',
