@@ -159,4 +159,72 @@ describe('closed trades in exact decimals on the live path', () => {
     expect(after).toHaveLength(1);
     expect(after[0].exact).toEqual(want);
   }, 240_000);
+
+  it('on paper: the closed trade is the exact sums of its stored fills, served and read back the same', async () => {
+    const paper = {
+      venues: [{ id: 'pap', type: 'paper', options: { url: bed.sim.url, balances: { USDT: 1000 } } }],
+      deployments: [{ ...simDeployment('xp'), venue: 'pap' }],
+      runtime: config.runtime,
+    };
+    bed.sim.setPrice('BTCUSDT', 0.1 + 0.2);
+    const { runtime, home } = await bed.start(paper);
+    const dep = runtime.deployments[0];
+    const engine = dep.engine;
+    const closed: ClosedTrade[] = [];
+    runtime.bus.subscribe('trade.closed.v1', (e) => closed.push(e.payload.trade));
+    await waitFor('a paper price', () => engine.portfolio.last[0] > 0 && dep.feed.liveBars > 0);
+    const entry = engine.submitIntent({
+      strategyId: 'xp',
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.1 + 0.2 + 1e-8,
+    });
+    expect(entry).not.toBeNull();
+    await waitFor('the paper buy filled', () => entry!.status === 'filled');
+    bed.sim.setPrice('BTCUSDT', 0.1 + 0.2 + 0.1);
+    await waitFor('the paper exit price', () => engine.portfolio.last[0] > 0.35);
+    const exit = engine.submitIntent({
+      strategyId: 'xp',
+      symbol: 'BTC/USDT',
+      side: 'sell',
+      type: 'market',
+      quantity: engine.portfolio.qty[0],
+      reduceOnly: true,
+    });
+    expect(exit).not.toBeNull();
+    await waitFor('the paper trade closed', () => closed.length === 1);
+    await waitFor(
+      'the paper trade stored',
+      async () => (await runtime.store.trades.list({ strategyId: 'xp' })).length === 1,
+    );
+
+    // The trade from the deployment's stored fills (their exact text): Σ price × quantity of each side, fees summed.
+    const fills = await runtime.store.fills.list({ strategyId: 'xp' });
+    expect(fills.map((f) => f.side)).toEqual(['buy', 'sell']);
+    const [b, s] = fills.map((f) => ({
+      p: exact(f.exact!.price),
+      q: exact(f.exact!.quantity),
+      fee: exact(f.exact!.fee),
+    }));
+    const fees = b.fee.plus(s.fee);
+    const want = {
+      entryPrice: b.p.toFixed(),
+      exitPrice: s.p.toFixed(),
+      quantity: b.q.toFixed(),
+      fees: fees.toFixed(),
+      pnl: s.p.mul(s.q).minus(b.p.mul(b.q)).minus(fees).toFixed(),
+    };
+    expect(want.quantity).toMatch(/^0\.\d{8}$/);
+    expect(closed[0].exact).toEqual(want);
+    const token = readCliToken(home.run);
+    const res = await fetch(`${runtime.url}/api/trades?strategy=xp`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await res.json()) as { trades: ClosedTrade[] }).trades.map((t) => t.exact)).toEqual([want]);
+
+    // After a restart the rebuilt book closes the same trade from the stored fills' text.
+    await bed.stop();
+    const again = await bed.start(paper);
+    expect(again.runtime.deployments[0].engine.portfolio.trades.map((t) => t.exact)).toEqual([want]);
+    expect((await again.runtime.store.trades.list({ strategyId: 'xp' })).map((t) => t.exact)).toEqual([want]);
+  }, 240_000);
 });
