@@ -11,7 +11,7 @@ describe('ExactTrips (a round trip in decimals)', () => {
     t.grow(0, x('0.1'), x('0.3'), x('0.00000001'));
     t.grow(0, x('0.2'), x('0.7'), x('0.00000002'));
     expect(t.reduce(0, x('0.3'), x('0.4'), x('0.00012'), x('0.3'))).toEqual({ rest: x('0'), restFee: x('0') });
-    expect(t.close(0, 1)?.exact).toEqual({
+    expect(t.close(0, 1)).toEqual({
       entryPrice: '0.5666666666666666666666666666666666666667',
       exitPrice: '0.4',
       quantity: '0.3',
@@ -28,7 +28,7 @@ describe('ExactTrips (a round trip in decimals)', () => {
     const { rest, restFee } = t.reduce(0, x('4'), x('99.9'), x('0.4'), x('3'));
     expect(rest.toFixed()).toBe('1');
     expect(restFee.toFixed()).toBe('0.1');
-    expect(t.close(0, -1)?.exact).toEqual({
+    expect(t.close(0, -1)).toEqual({
       entryPrice: '100.1',
       exitPrice: '99.9',
       quantity: '3',
@@ -44,11 +44,11 @@ describe('ExactTrips (a round trip in decimals)', () => {
     t.reduce(0, x('1'), x('12'), x('0'), x('2'));
     t.reduce(0, x('0.99999999'), x('14'), x('0'), x('1'));
     const closed = t.close(0, 1);
-    expect(closed?.exact.quantity).toBe('2');
+    expect(closed?.quantity).toBe('2');
     // (exit average − 10) × 2 × 0.1, the exit average being (12 + 13.99999986) / 1.99999999.
     const exitAvg = x('25.99999986').div(x('1.99999999'));
-    expect(closed?.exact.exitPrice).toBe(exitAvg.toFixed());
-    expect(closed?.exact.pnl).toBe(exitAvg.minus(10).mul(2).mul(x('0.1')).toFixed());
+    expect(closed?.exitPrice).toBe(exitAvg.toFixed());
+    expect(closed?.pnl).toBe(exitAvg.minus(10).mul(2).mul(x('0.1')).toFixed());
   });
 
   it('has nothing exact to report for a trip without an entry or an exit', () => {

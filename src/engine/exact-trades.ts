@@ -61,7 +61,7 @@ export class ExactTrips {
    * keeps its doubles). Prices are Σ price × quantity / Σ quantity, the one division (40 significant digits); P&L
    * is the difference of the two sums when the trip exited what it entered, as it does on the lot grid.
    */
-  close(s: number, dir: 1 | -1): { exact: ClosedTradeExact; pnl: Money; entryNotional: Money } | undefined {
+  close(s: number, dir: 1 | -1): ClosedTradeExact | undefined {
     const qty = this.entryQty[s];
     const exitQty = this.exitQty[s];
     if (qty.isZero() || exitQty.isZero()) return undefined;
@@ -73,15 +73,11 @@ export class ExactTrips {
       : exitPrice.minus(entryPrice).mul(qty).mul(m);
     const pnl = (dir > 0 ? gross : gross.neg()).minus(this.fees[s]);
     return {
-      exact: {
-        entryPrice: decimalText(entryPrice),
-        exitPrice: decimalText(exitPrice),
-        quantity: decimalText(qty),
-        fees: decimalText(this.fees[s]),
-        pnl: decimalText(pnl),
-      },
-      pnl,
-      entryNotional: this.entryNotional[s].mul(m),
+      entryPrice: decimalText(entryPrice),
+      exitPrice: decimalText(exitPrice),
+      quantity: decimalText(qty),
+      fees: decimalText(this.fees[s]),
+      pnl: decimalText(pnl),
     };
   }
 }

@@ -345,15 +345,16 @@ export class Portfolio implements PortfolioView {
     if (row < 0) return;
     const closed = trips.close(s, qBefore > 0 ? 1 : -1);
     if (closed !== undefined) {
-      this.trExact[row] = closed.exact;
+      this.trExact[row] = closed;
       const o = row * TRADE_FIELDS;
       const num = this.trNum;
-      num[o + 1] = Number(closed.exact.entryPrice);
-      num[o + 3] = Number(closed.exact.exitPrice);
-      num[o + 4] = Number(closed.exact.quantity);
-      num[o + 5] = Number(closed.exact.fees);
-      num[o + 6] = Number(closed.exact.pnl);
-      if (!closed.entryNotional.isZero()) num[o + 7] = closed.pnl.div(closed.entryNotional).toNumber();
+      num[o + 1] = Number(closed.entryPrice);
+      num[o + 3] = Number(closed.exitPrice);
+      num[o + 4] = Number(closed.quantity);
+      num[o + 5] = Number(closed.fees);
+      num[o + 6] = Number(closed.pnl);
+      // A ratio, not an amount: from the readings, with no second division in decimals.
+      num[o + 7] = num[o + 6] / (num[o + 1] * num[o + 4] * this.mult[s]);
     }
     // Flipped: the rest of the fill opens the next trip at the fill price.
     if (this.qty[s] !== 0) {
