@@ -133,7 +133,15 @@ const rows: Row[] = [
     method: 'GET',
     path: '/api/trades?symbol=BTC/USDT',
     bad: { path: '/api/trades?from=yesterday', field: 'query.from' },
-    check: (j) => expect(j.trades).toEqual([expect.objectContaining({ symbol: 'BTC/USDT', pnl: 9.8 })]),
+    check: (j) =>
+      expect(j.trades).toEqual([
+        expect.objectContaining({
+          symbol: 'BTC/USDT',
+          pnl: 9.8,
+          // The store's text as exact decimals beside the numbers (docs/money.md).
+          exact: { entryPrice: '100', exitPrice: '110', quantity: '1', fees: '0.2', pnl: '9.8' },
+        }),
+      ]),
   },
   {
     method: 'GET',
@@ -148,6 +156,8 @@ const rows: Row[] = [
       // A tag starting with = must not run as a spreadsheet formula.
       expect(lines[1]).toContain(",'=cmd");
       expect(lines[1]).toContain('2026-01-06T10:00:00.000Z');
+      // The exact text of a negative P&L is written as a number, not guarded as a formula.
+      expect(lines[2]).toContain(',2,0.1,-10.1,-0.1,stop_loss');
     },
   },
   {

@@ -303,7 +303,41 @@ for (const backend of backends()) {
       };
       await store.trades.insert(t);
       await store.trades.insert(t);
-      expect(await store.trades.list({ strategyId: 'sma' })).toEqual([t]);
+      // A backtest's trade (no exact text) is stored from its doubles and read back with that text as its exact.
+      expect(await store.trades.list({ strategyId: 'sma' })).toEqual([
+        { ...t, exact: { entryPrice: '100.1', exitPrice: '110.2', quantity: '3', fees: '0.3', pnl: '30.0000000001' } },
+      ]);
+      // A paper or live trade is stored from its exact text (more digits than a double keeps) and read back as written.
+      const paper: ClosedTrade = {
+        ...t,
+        strategyId: 'paper',
+        entryPrice: 0.5666666666666667,
+        quantity: 0.30000000000000004,
+        pnl: -0.05012002999999996,
+        exact: {
+          entryPrice: '0.5666666666666666666666666666666666666667',
+          exitPrice: '110.2',
+          quantity: '0.3',
+          fees: '0.00000001',
+          pnl: '-0.05012003',
+        },
+      };
+      await store.trades.insert(paper);
+      expect(
+        await store.db
+          .selectFrom('trades')
+          .select(['entry_price', 'quantity', 'fees', 'pnl'])
+          .where('strategy_id', '=', 'paper')
+          .executeTakeFirstOrThrow(),
+      ).toEqual({
+        entry_price: '0.5666666666666666666666666666666666666667',
+        quantity: '0.3',
+        fees: '0.00000001',
+        pnl: '-0.05012003',
+      });
+      const [back] = await store.trades.list({ strategyId: 'paper' });
+      expect(back.exact).toEqual(paper.exact);
+      expect(back).toMatchObject({ quantity: 0.3, pnl: -0.05012003, fees: 1e-8 });
 
       await store.positions.upsert(
         {

@@ -241,8 +241,16 @@ describe('IBKR adapter on the fake TWS', () => {
     expect(o.status).toBe('accepted');
     expect(tws.order(o.venueOrderId)?.status).toBe('Submitted');
     expect((await venue.fetchOpenOrders('AAPL/USD')).map((x) => x.clientOrderId)).toContain(clientOrderId);
-    const moved = await venue.modifyOrder({ symbol: 'AAPL/USD', clientOrderId }, { price: 151 });
+    // The new limit is exact text: a buy's goes down onto the tick (151.009 is 151.00, never 151.01).
+    const moved = await venue.modifyOrder({ symbol: 'AAPL/USD', clientOrderId }, { price: '151.009' });
     expect(moved.price).toBe(151);
+    expect(tws.order(o.venueOrderId)?.lmtPrice).toBe(151);
+    // A text that is not a decimal is refused before anything reaches TWS, with one line naming the field.
+    const bad = await venue
+      .modifyOrder({ symbol: 'AAPL/USD', clientOrderId }, { price: '151,5' })
+      .catch((e: unknown) => e as VenueError);
+    expect(bad).toMatchObject({ code: 'VENUE_INVALID_ORDER', retryable: false });
+    expect((bad as Error).message).toMatch(/modifyOrder price: "151,5" is not a decimal number$/);
     expect(tws.order(o.venueOrderId)?.lmtPrice).toBe(151);
     const c = await venue.cancelOrder({ symbol: 'AAPL/USD', venueOrderId: o.venueOrderId });
     expect(c.status).toBe('cancelled');

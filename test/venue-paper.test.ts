@@ -8,9 +8,14 @@ import { PercentFeeModel } from '../src/backtest/fee-model.js';
 import { BarFillModel, limitFillPrice, stopFillPrice, stopLimitFillPrice } from '../src/backtest/fill-model.js';
 import { PercentSlippage, type SlippageModel } from '../src/backtest/slippage-model.js';
 import { ValidationError, type VenueError, type VenueFill, type VenueOrder } from '../src/core/index.js';
+import type { DomainEvent } from '../src/core/events.js';
+import { exact } from '../src/core/money.js';
+import { InProcessEventBus } from '../src/engine/event-bus.js';
 import type { BarLike } from '../src/engine/execution-venue.js';
 import { CcxtVenue } from '../src/venues/ccxt/index.js';
+import { VenueMessages } from '../src/venues/live/venue-messages.js';
 import { PAPER_CODES, PaperVenue, type PaperVenueOptions } from '../src/venues/paper/index.js';
+import { ResilientVenue } from '../src/venues/resilience.js';
 import { type SimulatorHandle, startSimulator } from '../src/venues/simulator/index.js';
 
 const SYM = 'BTC/USDT';
@@ -319,7 +324,7 @@ describe('paper venue on live prices', () => {
     });
     const modified = await v.modifyOrder(
       { symbol: SYM, venueOrderId: placed.venueOrderId },
-      { price: 29_700, quantity: 0.02 },
+      { price: '29700', quantity: '0.02' },
     );
     expect(modified).toMatchObject({
       venueOrderId: placed.venueOrderId,
@@ -329,13 +334,60 @@ describe('paper venue on live prices', () => {
     });
     expect(balance(await v.fetchBalances(), 'USDT').used).toBeCloseTo(0.02 * 29_700 * 1.001, 8);
     const err = (await v
-      .modifyOrder({ symbol: SYM, venueOrderId: placed.venueOrderId }, { quantity: 1 })
+      .modifyOrder({ symbol: SYM, venueOrderId: placed.venueOrderId }, { quantity: '1' })
       .catch((e: unknown) => e)) as VenueError;
     expect(err.code).toBe(PAPER_CODES.insufficientFunds);
     expect((await v.fetchOrder({ symbol: SYM, venueOrderId: placed.venueOrderId }))?.quantity).toBe(0.02);
     await moveTo(v, 29_650);
     const [fill] = await v.fetchFills(SYM);
     expect(fill).toMatchObject({ price: 29_650, quantity: 0.02 });
+  });
+
+  it('a modification passes through the runtime wrappers as exact text and lands on the grid by the money rules', async () => {
+    const v = await paper(30_000);
+    const bus = new InProcessEventBus();
+    const said: string[] = [];
+    bus.subscribe('venue.message.v1', (e: DomainEvent<'venue.message.v1'>) => said.push(e.payload.message));
+    // The runtime's stack: the recorder of venue messages over the retrying decorator over the adapter.
+    const venue = new VenueMessages(new ResilientVenue(v), { bus });
+    const clientOrderId = cid('mx');
+    const placed = await venue.placeOrder({
+      clientOrderId,
+      symbol: SYM,
+      side: 'buy',
+      type: 'limit',
+      quantity: 0.01,
+      price: 29_000,
+    });
+    // 0.1 + 0.2 of a lot past 0.02 (0.02000003) goes toward zero onto the lot (0.00001); a buy limit of 29700.019 goes
+    // down onto the tick (0.01), where a float rounding to the nearest tick gave 29700.02.
+    const modified = await venue.modifyOrder(
+      { symbol: SYM, clientOrderId },
+      { quantity: exact('0.02').plus(exact('0.00000001').plus('0.00000002')), price: '29700.019' },
+    );
+    expect(modified).toMatchObject({ venueOrderId: placed.venueOrderId, price: 29_700.01, quantity: 0.02 });
+    expect(said).toContain(`modifyOrder sent: ${SYM} quantity 0.02000003 price 29700.019`);
+    expect(said.some((m) => m.startsWith('modifyOrder: accepted, filled 0 of 0.02'))).toBe(true);
+    // Bad text is refused in one line before anything changes (and is not retried).
+    const err = (await venue
+      .modifyOrder({ symbol: SYM, clientOrderId }, { price: '29 700' })
+      .catch((e: unknown) => e)) as VenueError;
+    expect(err.code).toBe(PAPER_CODES.invalidOrder);
+    expect(err.message).toMatch(/modifyOrder price: "29 700" is not a decimal number$/);
+    expect(said.at(-1)).toMatch(/^modifyOrder failed \(VENUE_INVALID_ORDER\)/);
+    expect((await v.fetchOrder({ symbol: SYM, clientOrderId }))?.price).toBe(29_700.01);
+    // A sell stop's trigger goes down onto the tick: never triggers before the asked level.
+    const stopId = cid('ms');
+    await venue.placeOrder({
+      clientOrderId: stopId,
+      symbol: SYM,
+      side: 'sell',
+      type: 'stop',
+      quantity: 0.01,
+      stopPrice: 29_000,
+    });
+    const moved = await venue.modifyOrder({ symbol: SYM, clientOrderId: stopId }, { stopPrice: '29100.009' });
+    expect(moved.stopPrice).toBe(29_100);
   });
 
   it('persists and restores the account: balances, orders, fills, ids, and matching resumes', async () => {

@@ -1,4 +1,5 @@
 import type { Fill } from './fill.js';
+import type { DecimalText } from './money.js';
 import type { Order, OrderIntent } from './order.js';
 import type { Position } from './position.js';
 
@@ -124,6 +125,23 @@ export interface ClosedTrade {
   pnlPct: number;
   exitReason: string;
   entryTag?: string;
+  /**
+   * The trade's exact decimals (docs/money.md) as decimal text, set where the exact ledger is the account (paper and
+   * live) and when read from the store; the numbers above are their nearest doubles. Undefined in a backtest.
+   */
+  exact?: ClosedTradeExact;
+}
+
+/**
+ * A closed trade's exact decimals: entry and exit price (Σ price × quantity / Σ quantity of its fills), quantity
+ * (what the account was credited on entry), fees (quote currency) and net P&L after fees.
+ */
+export interface ClosedTradeExact {
+  entryPrice: DecimalText;
+  exitPrice: DecimalText;
+  quantity: DecimalText;
+  fees: DecimalText;
+  pnl: DecimalText;
 }
 
 /** Handler of one event type. */

@@ -1,6 +1,7 @@
 import type { Bar, OrderBook, Ticker } from './bar.js';
 import type { Liquidity } from './fill.js';
 import type { Instrument } from './instrument.js';
+import { type DecimalText, type Exact, exact, type Money, type Quantity } from './money.js';
 import type { OrderSide, OrderStatus, OrderType, TimeInForce } from './order.js';
 import type { Balance, Position } from './position.js';
 import type { Timeframe } from './timeframe.js';
@@ -75,6 +76,26 @@ export interface VenueFill {
   exact?: { price?: string; quantity?: string; fee?: string };
 }
 
+/**
+ * New terms of a working order (`Venue.modifyOrder`): each amount as exact decimal text or an exact value, never a
+ * double (docs/money.md). The adapter puts them on its grid: the quantity toward zero onto the lot, a limit price to
+ * the passive side of the tick, a stop trigger away from the market.
+ */
+export interface OrderChanges {
+  quantity?: DecimalText | Quantity;
+  price?: DecimalText | Money;
+  stopPrice?: DecimalText | Money;
+}
+
+/** An order's new terms read as exact decimals; a text that is not a decimal throws a one-line RangeError naming it. */
+export function exactChanges(changes: OrderChanges): { quantity?: Quantity; price?: Money; stopPrice?: Money } {
+  const out: { quantity?: Exact; price?: Exact; stopPrice?: Exact } = {};
+  if (changes.quantity !== undefined) out.quantity = exact(changes.quantity, 'modifyOrder quantity');
+  if (changes.price !== undefined) out.price = exact(changes.price, 'modifyOrder price');
+  if (changes.stopPrice !== undefined) out.stopPrice = exact(changes.stopPrice, 'modifyOrder stopPrice');
+  return out;
+}
+
 /** Refers to an order by the venue's id or ours. */
 export interface OrderRef {
   symbol: string;
@@ -101,7 +122,8 @@ export interface Venue {
   fetchPositions(): Promise<Position[]>;
   placeOrder(request: VenueOrderRequest): Promise<VenueOrder>;
   cancelOrder(ref: OrderRef): Promise<VenueOrder>;
-  modifyOrder(ref: OrderRef, changes: { quantity?: number; price?: number; stopPrice?: number }): Promise<VenueOrder>;
+  /** Changes a working order's quantity, limit price or trigger (`capabilities.modifyOrder`), given exactly. */
+  modifyOrder(ref: OrderRef, changes: OrderChanges): Promise<VenueOrder>;
   /** Looks an order up; null when the venue has never seen it (safe to place again). */
   fetchOrder(ref: OrderRef): Promise<VenueOrder | null>;
   fetchOpenOrders(symbol?: string): Promise<VenueOrder[]>;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exact } from '../core/money.js';
 import { Portfolio } from './portfolio.js';
 
 describe('Portfolio accounting', () => {
@@ -77,5 +78,69 @@ describe('Portfolio accounting', () => {
     expect(p.feesPaid).toBe(0);
     const t = p.applyFill(1, -1, 2, 100, 0, 2, 'exit_signal', undefined)!;
     expect(t.pnl).toBe(0);
+  });
+});
+
+describe('Portfolio closed trades in exact decimals (paper and live: the exact ledger is the account)', () => {
+  it('a closed trade carries its exact text and its doubles are the nearest readings of it', () => {
+    const books = (['shadow', 'authority'] as const).map((role) => {
+      const p = new Portfolio(['X'], { cash: 1000, exact: role });
+      p.applyFill(0, 1, 0.1, 0.1 + 0.2, 1e-8, 1, 'x', undefined);
+      p.applyFill(0, 1, 0.2, 0.7, 2e-8, 2, 'x', undefined);
+      return p.applyFill(0, -1, 0.1 + 0.2, 0.4, 0.00012, 3, 'exit_signal', undefined)!;
+    });
+    const [backtest, live] = books;
+    // A backtest keeps its double bookkeeping (and no exact text).
+    expect(backtest.exact).toBeUndefined();
+    expect(backtest.quantity).toBe(0.30000000000000004);
+    expect(backtest.pnl).not.toBe(-0.05012003);
+    expect(live.exact).toEqual({
+      entryPrice: '0.5666666666666666666666666666666666666667',
+      exitPrice: '0.4',
+      quantity: '0.3',
+      fees: '0.00012003',
+      pnl: '-0.05012003',
+    });
+    expect(live).toMatchObject({ quantity: 0.3, pnl: -0.05012003, fees: 0.00012003, exitPrice: 0.4 });
+    expect(live.entryPrice).toBe(Number(live.exact?.entryPrice));
+  });
+
+  it('books the fill the venue sent (a fee in the base asset valued at the fill price), short and flipped trips', () => {
+    const p = new Portfolio(['X'], { cash: 1000, margin: true, exact: 'authority' });
+    // A buy of 0.30000001 at 0.3 credited 0.29970001 (0.0003 taken in the base asset: 0.00009 in quote).
+    p.applyFill(0, 1, 0.29970001, 0.30000000000000004, 0.00009, 1, 'x', undefined, {
+      price: exact('0.3'),
+      executed: exact('0.30000001'),
+      booked: exact('0.29970001'),
+      fee: exact('0.00009'),
+    });
+    // Sells 0.39970001: closes the long, and the rest (0.1) opens a short with its share of the fee.
+    const t = p.applyFill(0, -1, 0.39970001, 0.4, 0.0004, 2, 'exit_signal', 'flip', {
+      price: exact('0.4'),
+      executed: exact('0.39970001'),
+      booked: exact('0.39970001'),
+      fee: exact('0.0004'),
+    })!;
+    const closeFee = exact('0.0004').mul('0.29970001').div('0.39970001');
+    expect(t.exact).toEqual({
+      entryPrice: '0.3',
+      exitPrice: '0.4',
+      quantity: '0.29970001',
+      fees: exact('0.00009').plus(closeFee).toFixed(),
+      pnl: exact('0.029970001').minus('0.00009').minus(closeFee).toFixed(),
+    });
+    expect(p.qty[0]).toBeCloseTo(-0.1, 12);
+    const s = p.applyFill(0, 1, 0.1, 0.1 + 0.2, 0, 3, 'exit_signal', undefined)!;
+    expect(s.side).toBe('short');
+    expect(s.exact).toEqual({
+      entryPrice: '0.4',
+      exitPrice: '0.3',
+      quantity: '0.1',
+      fees: exact('0.0004').minus(closeFee).toFixed(),
+      pnl: exact('0.01').minus(exact('0.0004').minus(closeFee)).toFixed(),
+    });
+    // The trips' P&L adds up to the ledger's realised P&L less its fees, exactly.
+    const book = p.exact!;
+    expect(exact(t.exact!.pnl).plus(s.exact!.pnl).toFixed()).toBe(book.realizedPnl.minus(book.feesPaid).toFixed());
   });
 });

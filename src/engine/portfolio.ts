@@ -1,9 +1,10 @@
-import type { ClosedTrade } from '../core/events.js';
+import type { ClosedTrade, ClosedTradeExact } from '../core/events.js';
 import type { ExactExecution } from '../core/fill.js';
 import type { Position, PositionExact } from '../core/position.js';
-import { decimalText, type Exact, exact } from '../core/money.js';
+import { decimalText, type Exact, exact, type Money, type Quantity } from '../core/money.js';
 import type { PortfolioView } from '../strategy/types.js';
 import { ExactLedger } from './exact-ledger.js';
+import { ExactTrips } from './exact-trades.js';
 
 /** Account settings of a portfolio. */
 export interface PortfolioOptions {
@@ -61,6 +62,8 @@ export class Portfolio implements PortfolioView {
   /** The same fills booked in exact decimals (null when `exact: 'off'`). */
   readonly exact: ExactLedger | null;
   private readonly exactIsAuthority: boolean;
+  /** The round trips in exact decimals (paper and live: the exact ledger is the account), else null. */
+  private readonly trips: ExactTrips | null;
   /** Round trips closed (rows of the trade columns). */
   tradeCount = 0;
 
@@ -70,6 +73,7 @@ export class Portfolio implements PortfolioView {
   private trNum: Float64Array = new Float64Array(64 * TRADE_FIELDS);
   private readonly trReason: string[] = [];
   private readonly trTag: (string | undefined)[] = [];
+  private readonly trExact: (ClosedTradeExact | undefined)[] = [];
   private readonly built: ClosedTrade[] = [];
 
   // Round-trip bookkeeping of the currently open trade per symbol.
@@ -113,6 +117,7 @@ export class Portfolio implements PortfolioView {
     const multipliers: Exact[] = [];
     for (let i = 0; i < n; i++) multipliers.push(exact(this.mult[i], `${symbols[i]} multiplier`));
     this.exact = role === 'off' ? null : new ExactLedger(n, exact(opts.cash, 'starting cash'), multipliers);
+    this.trips = this.exactIsAuthority ? new ExactTrips(n, multipliers) : null;
   }
 
   /** Index of a symbol, -1 when unknown. */
@@ -278,6 +283,8 @@ export class Portfolio implements PortfolioView {
         exitReason: this.trReason[k],
       };
       if (tag !== undefined) trade.entryTag = tag;
+      const ex = this.trExact[k];
+      if (ex !== undefined) trade.exact = ex;
       built.push(trade);
     }
     return built[row];
@@ -299,20 +306,61 @@ export class Portfolio implements PortfolioView {
     entryTag: string | undefined,
     exactFill?: ExactExecution,
   ): number {
-    const row = this.bookDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
     const x = this.exact;
-    if (x === null) return row;
+    if (x === null) return this.bookDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
     // Without exact amounts the double a fill arrives in is read as the decimal it stands for (15 significant
     // digits, docs/money.md).
-    x.applyFill(
-      s,
-      sideSign > 0 ? 1 : -1,
-      exactFill?.booked ?? exact(quantity, 'fill quantity'),
-      exactFill?.price ?? exact(price, 'fill price'),
-      exactFill?.fee ?? exact(fee, 'fee'),
-    );
+    const xq = exactFill?.booked ?? exact(quantity, 'fill quantity');
+    const xp = exactFill?.price ?? exact(price, 'fill price');
+    const xf = exactFill?.fee ?? exact(fee, 'fee');
+    const trips = this.trips;
+    const qBefore = this.qty[s];
+    const held = x.qty[s].abs();
+    const row = this.bookDouble(s, sideSign, quantity, price, fee, time, exitReason, entryTag);
+    if (trips !== null) this.bookTrip(trips, s, sideSign, qBefore, row, xq, xp, xf, held);
+    x.applyFill(s, sideSign > 0 ? 1 : -1, xq, xp, xf);
     if (this.exactIsAuthority) this.readExact(x, s);
     return row;
+  }
+
+  // The same step of the round trip in decimals, as the double bookkeeping just classified it (`qBefore`: the
+  // position before the fill; `row`: the trip it closed, or -1). A closed trip's doubles become its exact readings.
+  private bookTrip(
+    trips: ExactTrips,
+    s: number,
+    sideSign: number,
+    qBefore: number,
+    row: number,
+    quantity: Quantity,
+    price: Money,
+    fee: Money,
+    held: Quantity,
+  ): void {
+    if (qBefore === 0 || qBefore > 0 === sideSign > 0) {
+      if (qBefore === 0) trips.start(s);
+      trips.grow(s, quantity, price, fee);
+      return;
+    }
+    const { rest, restFee } = trips.reduce(s, quantity, price, fee, held);
+    if (row < 0) return;
+    const closed = trips.close(s, qBefore > 0 ? 1 : -1);
+    if (closed !== undefined) {
+      this.trExact[row] = closed;
+      const o = row * TRADE_FIELDS;
+      const num = this.trNum;
+      num[o + 1] = Number(closed.entryPrice);
+      num[o + 3] = Number(closed.exitPrice);
+      num[o + 4] = Number(closed.quantity);
+      num[o + 5] = Number(closed.fees);
+      num[o + 6] = Number(closed.pnl);
+      // A ratio, not an amount: from the readings, with no second division in decimals.
+      num[o + 7] = num[o + 6] / (num[o + 1] * num[o + 4] * this.mult[s]);
+    }
+    // Flipped: the rest of the fill opens the next trip at the fill price.
+    if (this.qty[s] !== 0) {
+      trips.start(s);
+      trips.grow(s, rest, price, restFee);
+    }
   }
 
   // Paper and live: the account is the exact ledger; the doubles are its nearest readings, not running sums.

@@ -5,6 +5,7 @@
 import {
   type Bar,
   type OrderBook,
+  type OrderChanges,
   type OrderRef,
   type Subscription,
   type Ticker,
@@ -364,7 +365,7 @@ export class ResilientVenue implements Venue {
       throw err;
     }
   }
-  modifyOrder(ref: OrderRef, changes: { quantity?: number; price?: number; stopPrice?: number }) {
+  modifyOrder(ref: OrderRef, changes: OrderChanges) {
     // Not idempotent: a blind retry could apply twice; the caller reconciles instead.
     return this.inner.modifyOrder(ref, changes);
   }

@@ -2,7 +2,7 @@
  * P&L by day, week (ISO: Monday start) or month, from closed trades, with day boundaries in an IANA time zone
  * (default UTC); and the trades' CSV export.
  */
-import type { ClosedTrade } from '../../core/events.js';
+import type { ClosedTrade, ClosedTradeExact } from '../../core/events.js';
 
 /** One period's totals. */
 export interface PnlRow {
@@ -84,6 +84,15 @@ const CSV_COLUMNS = [
   'entryTag',
 ] as const;
 
+// Columns a trade also carries as exact decimal text (paper and live): the CSV writes that text, not the double.
+const EXACT_COLUMNS: ReadonlySet<string> = new Set<keyof ClosedTradeExact>([
+  'entryPrice',
+  'exitPrice',
+  'quantity',
+  'fees',
+  'pnl',
+]);
+
 /** Quotes a CSV field when needed; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
 function csvField(v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -92,14 +101,19 @@ function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Trades as CSV with a header row; times are ISO 8601 UTC. */
+/**
+ * Trades as CSV with a header row; times are ISO 8601 UTC. Prices, quantity, fees and P&L are the exact decimal
+ * text where the trade carries it (a plain decimal: no formula prefix, so `-0.5` stays a number in a spreadsheet).
+ */
 export function tradesCsv(trades: readonly ClosedTrade[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const t of trades) {
     lines.push(
-      CSV_COLUMNS.map((c) =>
-        csvField(c === 'entryTime' || c === 'exitTime' ? new Date(t[c]).toISOString() : t[c]),
-      ).join(','),
+      CSV_COLUMNS.map((c) => {
+        const text = EXACT_COLUMNS.has(c) ? t.exact?.[c as keyof ClosedTradeExact] : undefined;
+        if (text !== undefined) return text;
+        return csvField(c === 'entryTime' || c === 'exitTime' ? new Date(t[c]).toISOString() : t[c]);
+      }).join(','),
     );
   }
   return `${lines.join('\n')}\n`;

@@ -186,6 +186,16 @@ export const tradeSchema = z.object({
   pnlPct: z.number(),
   exitReason: z.string(),
   entryTag: z.string().optional(),
+  /** The trade's exact decimals as decimal text (the store's text; docs/money.md), beside the JSON numbers. */
+  exact: z
+    .object({
+      entryPrice: z.string(),
+      exitPrice: z.string(),
+      quantity: z.string(),
+      fees: z.string(),
+      pnl: z.string(),
+    })
+    .optional(),
 });
 
 /** GET /api/pnl query. */

@@ -316,12 +316,13 @@ export function tradeToRow(t: ClosedTrade): TradesTable {
     symbol: t.symbol,
     side: t.side,
     entry_time: t.entryTime,
-    entry_price: toDecimalText(t.entryPrice),
+    // Paper and live trades are written from their exact text, a backtest's from its doubles.
+    entry_price: t.exact?.entryPrice ?? toDecimalText(t.entryPrice),
     exit_time: t.exitTime,
-    exit_price: toDecimalText(t.exitPrice),
-    quantity: toDecimalText(t.quantity),
-    fees: toDecimalText(t.fees),
-    pnl: toDecimalText(t.pnl),
+    exit_price: t.exact?.exitPrice ?? toDecimalText(t.exitPrice),
+    quantity: t.exact?.quantity ?? toDecimalText(t.quantity),
+    fees: t.exact?.fees ?? toDecimalText(t.fees),
+    pnl: t.exact?.pnl ?? toDecimalText(t.pnl),
     pnl_pct: toDecimalText(t.pnlPct),
     exit_reason: t.exitReason,
     entry_tag: t.entryTag ?? null,
@@ -345,6 +346,14 @@ export function rowToTrade(r: TradesTable): ClosedTrade {
     exitReason: r.exit_reason,
   };
   if (r.entry_tag !== null) t.entryTag = r.entry_tag;
+  // The stored text is the exact decimal (paper and live trades are written from it): read back as written.
+  t.exact = {
+    entryPrice: exactText(r.entry_price, 'trades.entry_price'),
+    exitPrice: exactText(r.exit_price, 'trades.exit_price'),
+    quantity: exactText(r.quantity, 'trades.quantity'),
+    fees: exactText(r.fees, 'trades.fees'),
+    pnl: exactText(r.pnl, 'trades.pnl'),
+  };
   return t;
 }
 

@@ -26,14 +26,16 @@ import { ValidationError, VenueError } from '../../core/errors.js';
 import type { Instrument } from '../../core/instrument.js';
 import { isOpen, type OrderSide, type OrderStatus, type OrderType } from '../../core/order.js';
 import type { Balance, Position } from '../../core/position.js';
-import type {
-  OrderRef,
-  Subscription,
-  Venue,
-  VenueCapabilities,
-  VenueFill,
-  VenueOrder,
-  VenueOrderRequest,
+import {
+  exactChanges,
+  type OrderChanges,
+  type OrderRef,
+  type Subscription,
+  type Venue,
+  type VenueCapabilities,
+  type VenueFill,
+  type VenueOrder,
+  type VenueOrderRequest,
 } from '../../core/venue.js';
 import { contractFor, symbolOf } from './contracts.js';
 import {
@@ -1209,10 +1211,18 @@ export class IbkrVenue implements Venue {
     return this.toVenueOrder(await done);
   }
 
-  async modifyOrder(
-    ref: OrderRef,
-    changes: { quantity?: number; price?: number; stopPrice?: number },
-  ): Promise<VenueOrder> {
+  async modifyOrder(ref: OrderRef, changes: OrderChanges): Promise<VenueOrder> {
+    let x: ReturnType<typeof exactChanges>;
+    try {
+      x = exactChanges(changes);
+    } catch (err) {
+      throw new VenueError(`IBKR ${this.id}: ${err instanceof Error ? err.message : String(err)}`, {
+        retryable: false,
+        venue: this.id,
+        code: 'VENUE_INVALID_ORDER',
+        cause: err,
+      });
+    }
     await this.ready();
     const t = this.find(ref);
     if (!t || !isOpen(t.status)) {
@@ -1224,12 +1234,14 @@ export class IbkrVenue implements Venue {
     }
     const details = await this.contractDetailsOf(t.symbol);
     const c = details.contract;
+    // The new terms exactly (never through a double), the working order's own terms where unchanged.
     const amounts = ibOrderAmounts(
       {
         side: t.side,
-        quantity: changes.quantity ?? t.quantity,
-        ...((changes.price ?? t.price) !== undefined ? { price: changes.price ?? t.price } : {}),
-        ...((changes.stopPrice ?? t.stopPrice) !== undefined ? { stopPrice: changes.stopPrice ?? t.stopPrice } : {}),
+        quantity: t.quantity,
+        ...(t.price !== undefined ? { price: t.price } : {}),
+        ...(t.stopPrice !== undefined ? { stopPrice: t.stopPrice } : {}),
+        exact: x,
       },
       details.minTick ?? 0,
     );

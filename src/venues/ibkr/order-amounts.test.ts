@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exact } from '../../core/money.js';
 import { ibOrderAmounts } from './order-amounts.js';
 
 describe('ibOrderAmounts: an IBKR order on the contract grid in exact decimals', () => {
@@ -27,5 +28,15 @@ describe('ibOrderAmounts: an IBKR order on the contract grid in exact decimals',
     expect(
       ibOrderAmounts({ side: 'sell', quantity: 5, price: 99, exact: { quantity: '4', price: '99.5' } }, 0.5),
     ).toEqual({ quantity: 4, price: 99.5 });
+  });
+
+  it("a modification's exact terms are sent even where the order had no such double, and a value may be an Exact", () => {
+    // A working stop given a limit (stop-limit terms) and a quantity as an exact value: 0.1 + 0.2 lots of ten shares.
+    expect(
+      ibOrderAmounts(
+        { side: 'buy', quantity: 5, stopPrice: 101, exact: { quantity: exact('3.0000000001'), price: '100.009' } },
+        0.01,
+      ),
+    ).toEqual({ quantity: 3, price: 100, stopPrice: 101 });
   });
 });

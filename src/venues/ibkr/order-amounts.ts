@@ -4,19 +4,22 @@
  * from the market — never a float step. The numbers handed to the TWS client are the nearest doubles of decimals
  * of a few digits, which it writes as that decimal text.
  */
-import { exact, priceRounding, quantise } from '../../core/money.js';
+import { type Exact, exact, priceRounding, quantise } from '../../core/money.js';
 import type { OrderSide } from '../../core/order.js';
 
 /** IBKR's lot: whole shares or contracts (`fetchInstruments` reports lotSize 1). */
 const LOT = exact(1);
 
-/** What an order sends, as given: doubles, with the bridge's exact text beside them when it set it. */
+/**
+ * What an order sends, as given: doubles, with the exact text or values beside them when there are any (the bridge's
+ * text; a modification's new terms). An exact amount wins over its double, and is sent even without one.
+ */
 export interface IbAmountsRequest {
   side: OrderSide;
   quantity: number;
   price?: number;
   stopPrice?: number;
-  exact?: { quantity?: string; price?: string; stopPrice?: string };
+  exact?: { quantity?: string | Exact; price?: string | Exact; stopPrice?: string | Exact };
 }
 
 /** The quantity, limit price and trigger as sent to TWS. */
@@ -32,13 +35,13 @@ export function ibOrderAmounts(req: IbAmountsRequest, minTick: number): IbAmount
   const out: IbAmounts = {
     quantity: quantise(exact(req.exact?.quantity ?? req.quantity, 'order quantity'), LOT, 'toward_zero').toNumber(),
   };
-  if (req.price !== undefined) {
-    const p = exact(req.exact?.price ?? req.price, 'order price');
-    out.price = quantise(p, tick, priceRounding(req.side, 'limit')).toNumber();
+  const price = req.exact?.price ?? req.price;
+  if (price !== undefined) {
+    out.price = quantise(exact(price, 'order price'), tick, priceRounding(req.side, 'limit')).toNumber();
   }
-  if (req.stopPrice !== undefined) {
-    const s = exact(req.exact?.stopPrice ?? req.stopPrice, 'order stop price');
-    out.stopPrice = quantise(s, tick, priceRounding(req.side, 'stop')).toNumber();
+  const stopPrice = req.exact?.stopPrice ?? req.stopPrice;
+  if (stopPrice !== undefined) {
+    out.stopPrice = quantise(exact(stopPrice, 'order stop price'), tick, priceRounding(req.side, 'stop')).toNumber();
   }
   return out;
 }

@@ -10,6 +10,7 @@ import type {
   EventBus,
   Instrument,
   OrderBook,
+  OrderChanges,
   OrderRef,
   Position,
   Subscription,
@@ -21,6 +22,7 @@ import type {
   VenueOrder,
   VenueOrderRequest,
 } from '../../core/index.js';
+import { decimalText } from '../../core/money.js';
 
 /** Options of the recorder. */
 export interface VenueMessagesOptions {
@@ -113,8 +115,28 @@ export class VenueMessages implements Venue {
     }, onError);
   }
 
-  modifyOrder(ref: OrderRef, changes: { quantity?: number; price?: number; stopPrice?: number }): Promise<VenueOrder> {
-    return this.inner.modifyOrder(ref, changes);
+  async modifyOrder(ref: OrderRef, changes: OrderChanges): Promise<VenueOrder> {
+    const cid = ref.clientOrderId ?? this.clientIdOf(ref.venueOrderId);
+    // The new terms go to the adapter as given (it reads and checks them); the message shows them as text.
+    if (cid !== undefined) {
+      const terms = (['quantity', 'price', 'stopPrice'] as const).flatMap((k) => {
+        const v = changes[k];
+        return v === undefined ? [] : [[k, typeof v === 'string' ? v : decimalText(v)] as const];
+      });
+      this.say(
+        cid,
+        `modifyOrder sent: ${ref.symbol} ${terms.map(([k, v]) => `${k} ${v}`).join(' ')}`,
+        Object.fromEntries(terms),
+      );
+    }
+    try {
+      const v = await this.inner.modifyOrder(ref, changes);
+      this.answered('modifyOrder', v.clientOrderId || cid, v);
+      return v;
+    } catch (err) {
+      if (cid !== undefined) this.failed('modifyOrder', cid, err);
+      throw err;
+    }
   }
   connect(): Promise<void> {
     return this.inner.connect();

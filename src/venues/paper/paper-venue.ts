@@ -17,6 +17,7 @@ import {
   type Liquidity,
   type Order,
   type OrderBook,
+  type OrderChanges,
   type OrderRef,
   type OrderSide,
   type OrderStatus,
@@ -31,11 +32,13 @@ import {
   validateIntent,
   type Venue,
   type VenueCapabilities,
+  exactChanges,
   VenueError,
   type VenueFill,
   type VenueOrder,
   type VenueOrderRequest,
 } from '../../core/index.js';
+import { quantisePrice, quantiseQuantity } from '../../core/money.js';
 import type { VenueListener } from '../../engine/execution-venue.js';
 import { type ReconnectOptions, ReconnectingStream } from '../resilience.js';
 import { Ledger } from './ledger.js';
@@ -321,10 +324,8 @@ export class PaperVenue implements Venue {
     return this.answer(p.order);
   }
 
-  async modifyOrder(
-    ref: OrderRef,
-    changes: { quantity?: number; price?: number; stopPrice?: number },
-  ): Promise<VenueOrder> {
+  async modifyOrder(ref: OrderRef, changes: OrderChanges): Promise<VenueOrder> {
+    const x = this.exactTerms(changes);
     await this.connect();
     const p = this.find(ref);
     if (!p) throw this.error(`order ${ref.venueOrderId ?? ref.clientOrderId} not found`, PAPER_CODES.orderNotFound);
@@ -332,9 +333,12 @@ export class PaperVenue implements Venue {
     if (!isOpen(o.status)) throw this.error(`order ${o.clientOrderId} is ${o.status}`, PAPER_CODES.orderNotOpen);
     if (o.type === 'market') throw this.error('a market order cannot be modified', PAPER_CODES.invalidOrder);
     const inst = this.bookFor(o.symbol).inst;
-    const quantity = changes.quantity !== undefined ? roundQuantity(inst, changes.quantity) : o.quantity;
-    const price = changes.price !== undefined ? roundPrice(inst, changes.price) : o.price;
-    const stopPrice = changes.stopPrice !== undefined ? roundPrice(inst, changes.stopPrice) : o.stopPrice;
+    // The new terms onto the instrument's grid in exact decimals by the rules of docs/money.md (the quantity toward
+    // zero, a limit price to the passive side, a trigger away from the market); the simulation keeps their doubles.
+    const quantity = x.quantity !== undefined ? quantiseQuantity(inst, x.quantity).toNumber() : o.quantity;
+    const price = x.price !== undefined ? quantisePrice(inst, x.price, o.side, 'limit').toNumber() : o.price;
+    const stopPrice =
+      x.stopPrice !== undefined ? quantisePrice(inst, x.stopPrice, o.side, 'stop').toNumber() : o.stopPrice;
     this.validate({ ...o, quantity, price, stopPrice });
     if (!(quantity > o.filledQuantity + EPS)) {
       throw this.error(`quantity ${quantity} must exceed the filled ${o.filledQuantity}`, PAPER_CODES.invalidOrder);
@@ -837,6 +841,15 @@ export class PaperVenue implements Venue {
       `insufficient ${asset}: order needs ${need}, free ${this.ledger.free(asset)}`,
       PAPER_CODES.insufficientFunds,
     );
+  }
+
+  // A modification's terms as exact decimals; a text that is not a decimal is the caller's error, never retried.
+  private exactTerms(changes: OrderChanges): ReturnType<typeof exactChanges> {
+    try {
+      return exactChanges(changes);
+    } catch (err) {
+      throw this.error(err instanceof Error ? err.message : String(err), PAPER_CODES.invalidOrder, err);
+    }
   }
 
   private error(message: string, code: string, cause?: unknown): VenueError {

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { exact } from './money.js';
+import { exactChanges } from './venue.js';
+
+describe("exactChanges: an order modification's new terms as exact decimals", () => {
+  it('reads text as written and keeps exact values; absent terms stay absent', () => {
+    const x = exactChanges({ quantity: '0.00000001', price: exact('0.1').plus('0.2') });
+    expect(x.quantity?.toFixed()).toBe('0.00000001');
+    expect(x.price?.toFixed()).toBe('0.3');
+    expect('stopPrice' in x).toBe(false);
+    expect(exactChanges({ stopPrice: '12345678.123456789' }).stopPrice?.toFixed()).toBe('12345678.123456789');
+  });
+
+  it('refuses a text that is not a decimal in one line naming the term', () => {
+    expect(() => exactChanges({ stopPrice: '1,5' })).toThrow(/^modifyOrder stopPrice: "1,5" is not a decimal number$/);
+  });
+});
