@@ -220,6 +220,13 @@ describe('closed trades in exact decimals on the live path', () => {
     const token = readCliToken(home.run);
     const res = await fetch(`${runtime.url}/api/trades?strategy=xp`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await res.json()) as { trades: ClosedTrade[] }).trades.map((t) => t.exact)).toEqual([want]);
+    // The P&L by period sums the trade's text: one trade, so the day's exact P&L is the trade's.
+    const pnlRes = await fetch(`${runtime.url}/api/pnl?period=day&strategy=xp`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const pnl = (await pnlRes.json()) as { rows: { pnl: number; exact?: { pnl: string; fees: string } }[] };
+    expect(pnl.rows.map((r) => r.exact)).toEqual([{ pnl: want.pnl, fees: want.fees }]);
+    expect(pnl.rows[0]?.pnl).toBe(Number(want.pnl));
 
     // After a restart the rebuilt book closes the same trade from the stored fills' text.
     await bed.stop();

@@ -50,4 +50,21 @@ describe('P&L periods', () => {
     ]);
     expect(pnlByPeriod(trades, 'week', 'Europe/Berlin').map((r) => [r.start, r.trades])).toEqual([['2026-01-05', 3]]);
   });
+
+  it('sums exact trades in decimals, and a period with one trade of doubles only as doubles', () => {
+    const day = Date.UTC(2026, 0, 6, 10);
+    const exactTrade = (pnl: string, fees: string): ClosedTrade => ({
+      ...trade(day, Number(pnl)),
+      fees: Number(fees),
+      exact: { entryPrice: '1', exitPrice: '1', quantity: '1', fees, pnl },
+    });
+    // 0.1 + 0.2 in doubles is 0.30000000000000004; in decimals 0.3.
+    const rows = pnlByPeriod([exactTrade('0.1', '0.00000001'), exactTrade('0.2', '0.00000002')], 'day');
+    expect(rows).toEqual([
+      { start: '2026-01-06', pnl: 0.3, trades: 2, fees: 0.00000003, exact: { pnl: '0.3', fees: '0.00000003' } },
+    ]);
+    const mixed = pnlByPeriod([exactTrade('0.1', '0'), trade(day, 0.2)], 'day');
+    expect(mixed[0]?.exact).toBeUndefined();
+    expect(mixed[0]?.pnl).toBe(0.1 + 0.2);
+  });
 });

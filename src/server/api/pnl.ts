@@ -3,6 +3,7 @@
  * (default UTC); and the trades' CSV export.
  */
 import type { ClosedTrade, ClosedTradeExact } from '../../core/events.js';
+import { type DecimalText, type Exact, ZERO, decimalText, exact, toDouble } from '../../core/money.js';
 
 /** One period's totals. */
 export interface PnlRow {
@@ -11,6 +12,8 @@ export interface PnlRow {
   pnl: number;
   trades: number;
   fees: number;
+  /** The exact sums (decimal text) when every trade of the period carries exact figures (paper and live). */
+  exact?: { pnl: DecimalText; fees: DecimalText };
 }
 
 /** A P&L period. */
@@ -51,21 +54,43 @@ export function periodStartDate(time: number, period: PnlPeriod, tz = 'UTC'): st
   return new Date(day - weekday * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Sums trades by the period of their exit time (days in `tz`, default UTC), oldest first. */
+/**
+ * Sums trades by the period of their exit time (days in `tz`, default UTC), oldest first. A period whose trades all
+ * carry exact figures is summed in decimals (its doubles are the nearest to those sums, no float residue); one
+ * trade without them (a backtest's, or stored before exact trades) makes the period a sum of doubles.
+ */
 export function pnlByPeriod(trades: readonly ClosedTrade[], period: PnlPeriod, tz = 'UTC'): PnlRow[] {
-  const rows = new Map<string, PnlRow>();
+  const rows = new Map<string, PnlRow & { exactPnl: Exact | undefined; exactFees: Exact | undefined }>();
   for (const t of trades) {
     const start = periodStartDate(t.exitTime, period, tz);
     let r = rows.get(start);
     if (!r) {
-      r = { start, pnl: 0, trades: 0, fees: 0 };
+      r = { start, pnl: 0, trades: 0, fees: 0, exactPnl: ZERO, exactFees: ZERO };
       rows.set(start, r);
     }
     r.pnl += t.pnl;
     r.fees += t.fees;
     r.trades++;
+    if (t.exact !== undefined && r.exactPnl !== undefined && r.exactFees !== undefined) {
+      r.exactPnl = r.exactPnl.plus(exact(t.exact.pnl, 'trade.exact.pnl'));
+      r.exactFees = r.exactFees.plus(exact(t.exact.fees, 'trade.exact.fees'));
+    } else {
+      r.exactPnl = undefined;
+      r.exactFees = undefined;
+    }
   }
-  return [...rows.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  return [...rows.values()]
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+    .map(({ exactPnl, exactFees, ...row }) =>
+      exactPnl !== undefined && exactFees !== undefined
+        ? {
+            ...row,
+            pnl: toDouble(exactPnl),
+            fees: toDouble(exactFees),
+            exact: { pnl: decimalText(exactPnl), fees: decimalText(exactFees) },
+          }
+        : row,
+    );
 }
 
 const CSV_COLUMNS = [

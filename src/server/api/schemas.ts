@@ -214,7 +214,15 @@ export const pnlQuery = z.strictObject({
 export const pnlSchema = z.object({
   period: z.enum(['day', 'week', 'month']),
   tz: z.string(),
-  rows: z.array(z.object({ start: z.string(), pnl: z.number(), trades: z.number(), fees: z.number() })),
+  rows: z.array(
+    z.object({
+      start: z.string(),
+      pnl: z.number(),
+      trades: z.number(),
+      fees: z.number(),
+      exact: z.object({ pnl: z.string(), fees: z.string() }).optional(),
+    }),
+  ),
 });
 
 /** The equity curve. */
