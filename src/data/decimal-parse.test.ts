@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDecimalAt, parseDecimalBytes, scanDecimalBytes, scanEnd } from './decimal-parse.js';
 
@@ -144,5 +145,54 @@ describe('the byte readers (what the CSV import runs on a file)', () => {
     // What Number() refuses or reads otherwise is never decided here.
     for (const s of ['1.', '.5', '-', '', '5e-324', '1e3', '+1', ' 1'])
       expect(parseDecimalBytes(bytes(s), 0, s.length)).toBeNaN();
+  });
+});
+
+describe('the decimal reader against Number() (property)', () => {
+  // Random decimal strings: optional '-', 1-22 integer digits (leading zeros too), an optional fraction of 1-25
+  // digits. The reader must give Number()'s double exactly, or NaN to hand the cell to Number().
+  const digits = (min: number, max: number) =>
+    fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((d) => d.join(''));
+  const decimal = fc
+    .tuple(fc.boolean(), digits(1, 22), fc.option(digits(1, 25), { nil: undefined }))
+    .map(([neg, int, frac]) => `${neg ? '-' : ''}${int}${frac === undefined ? '' : `.${frac}`}`);
+
+  it('parseDecimalBytes equals Number() or declines', () => {
+    fc.assert(
+      fc.property(decimal, (s) => {
+        const got = parseDecimalBytes(Buffer.from(s, 'latin1'), 0, s.length);
+        return Number.isNaN(got) || Object.is(got, Number(s));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('scanDecimalBytes stops at the delimiter after the number with the same value', () => {
+    fc.assert(
+      fc.property(decimal, fc.constantFrom(',', ';', '\t', '|', '\n', '\r'), (s, stop) => {
+        const buf = Buffer.from(`${s}${stop}9`, 'latin1');
+        const got = scanDecimalBytes(buf, 0, buf.length);
+        if (scanEnd[0] !== s.length) return false;
+        return Number.isNaN(got) || Object.is(got, Number(s));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('decides nearly every price-like string of up to 17 significant digits', () => {
+    let decided = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(fc.double({ min: 1e-4, max: 1e7, noNaN: true }), (v) => {
+        const s = String(v);
+        if (s.includes('e')) return true;
+        total++;
+        const got = parseDecimalAt(s, 0, s.length);
+        if (!Number.isNaN(got)) decided++;
+        return Number.isNaN(got) || Object.is(got, Number(s));
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(decided / total).toBeGreaterThan(0.9);
   });
 });

@@ -1,5 +1,6 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { parseCsv } from './parse-csv.js';
+import { CSV_CHUNK_BYTES, parseCsv } from './parse-csv.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -464,5 +465,79 @@ describe('importFile reads the common CSV from its bytes, with the result of rea
     const fromFile = importFile(file('grow.csv', text), { policy: 'none' });
     expect(fromFile.columns.length).toBe(501);
     expect(fromFile.columns).toEqual(importText(text, { policy: 'none', format: 'csv' }).columns);
+  });
+});
+
+describe('importFile reads a large CSV in chunks into one buffer', () => {
+  const header = 'time,open,high,low,close,volume';
+  // Rows of varying length, so chunk ends fall at every kind of place in a row.
+  const rows = (count: number, eol: string): string[] =>
+    Array.from({ length: count }, (_, i) => {
+      const p = 100 + ((i * 7919) % 1000) / 7;
+      return `${new Date(D1 + i * 60_000).toISOString()},${p},${p + 1.25},${p - 0.5},${p + i / 3},${i % 13}${eol}`;
+    });
+  const same = (text: string, p: string): void => {
+    const fromFile = importFile(p, { policy: 'none' });
+    const fromText = importText(text, { policy: 'none', format: 'csv' }, p);
+    expect(fromFile.columns).toEqual(fromText.columns);
+    expect(fromFile.report).toEqual(fromText.report);
+  };
+
+  it('reads rows cut by a chunk end, LF and CRLF, with the result of reading the text', () => {
+    for (const eol of ['\n', '\r\n']) {
+      const text = `${header}${eol}${rows(25_000, eol).join('')}`;
+      expect(text.length).toBeGreaterThan(2 * CSV_CHUNK_BYTES);
+      same(text, file(`chunks-${eol.length}.csv`, text));
+    }
+  });
+
+  it('reads a CRLF row whose \\r ends one chunk and \\n starts the next', () => {
+    const body = rows(20_000, '\r\n');
+    const head = `${header}\r\n`;
+    // The last row wholly in the first chunk gets its open written with trailing zeros (same value) until its \r is
+    // the chunk's last byte.
+    let at = head.length;
+    let k = 0;
+    while (at + body[k].length <= CSV_CHUNK_BYTES) at += body[k++].length;
+    // at: the start of row k, so row k - 1's \r is at at - 2.
+    const pad = CSV_CHUNK_BYTES + 1 - at;
+    const cells = body[k - 1].split(',');
+    cells[1] = `${cells[1]}${cells[1].includes('.') ? '' : '.'}${'0'.repeat(pad)}`;
+    body[k - 1] = cells.join(',');
+    const text = head + body.join('');
+    expect(text.charCodeAt(CSV_CHUNK_BYTES - 1)).toBe(13);
+    expect(text.charCodeAt(CSV_CHUNK_BYTES)).toBe(10);
+    same(text, file('cut-crlf.csv', text));
+  });
+
+  it('gives the text reader its result when an irregular row lies after the first chunk', () => {
+    const body = rows(30_000, '\n');
+    body[25_000] = body[25_000].replace(/^([^,]*),/, '"$1",');
+    const text = `${header}\n${body.join('')}`;
+    same(text, file('late-quote.csv', text));
+    const bad = `${header}\n${rows(30_000, '\n').join('')}2024-12-01,1,2,x,1,1\n`;
+    expect(dataError(() => importFile(file('late-bad.csv', bad))).message).toMatch(/row 30002, column low/);
+  });
+
+  it('reads from a FIFO, through the chunked reader and through the fallback when it gives up', async () => {
+    const plain = `${header}\n${rows(30_000, '\n').join('')}`;
+    const body = rows(30_000, '\n');
+    body[29_000] = body[29_000].replace(/^([^,]*),/, '"$1",');
+    const quoted = `${header}\n${body.join('')}`;
+    for (const [name, text] of [
+      ['plain', plain],
+      ['quoted', quoted],
+    ] as const) {
+      const src = file(`fifo-src-${name}.csv`, text);
+      const fifo = join(dir, `fifo-${name}`);
+      execFileSync('mkfifo', [fifo]);
+      // The writer runs in another process: opening the FIFO blocks this one until the writer opens its end.
+      const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', src, fifo], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => writer.on('exit', resolve));
+      const fromFifo = importFile(fifo, { policy: 'none', format: 'csv' });
+      expect(await exited).toBe(0);
+      expect(fromFifo.columns).toEqual(importFile(src, { policy: 'none' }).columns);
+      expect(fromFifo.columns.length).toBe(30_000);
+    }
   });
 });

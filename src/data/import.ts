@@ -1,8 +1,8 @@
 import { isAscii } from 'node:buffer';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataError } from '../core/index.js';
-import { parseCsv, parseCsvBytes } from './parse-csv.js';
+import { parseCsv, parseCsvChunks } from './parse-csv.js';
 import { parseJson } from './parse-json.js';
 import type { ParsedBars } from './parsed-bars.js';
 import { applyPolicy } from './policy.js';
@@ -34,31 +34,74 @@ export function finishImport(parsed: ParsedBars, opts: ImportOptions = {}, file?
   return { columns, timeframe, report };
 }
 
-/** Reads a CSV or JSON bar file (by extension, else by content). Errors are one-line DataErrors naming the file. */
+/**
+ * Reads a CSV or JSON bar file (by extension, else by content), a regular file or a pipe. The common CSV is read in
+ * 1 MiB chunks into one reused buffer and parsed in place; anything else is read whole. Errors are one-line
+ * DataErrors naming the file.
+ */
 export function importFile(path: string, opts: ImportOptions = {}): ImportResult {
-  let bytes: Buffer;
-  try {
-    if (statSync(path).isDirectory()) throw new DataError('is a directory, not a data file', { file: path });
-    bytes = readFileSync(path);
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read (${code})`;
-    throw new DataError(why, { file: path });
-  }
   const ext = extname(path).toLowerCase();
   const format = opts.format ?? (ext === '.json' ? 'json' : ext === '.csv' || ext === '.tsv' ? 'csv' : undefined);
-  // The common CSV straight from the bytes; anything it declines is decoded and read as before.
-  if (format === 'csv' || (format === undefined && !startsLikeJson(bytes))) {
-    const parsed = parseCsvBytes(bytes, opts, path);
-    if (parsed !== null) return finishImport(parsed, opts, path);
+  let fd: number;
+  let size = 0;
+  let regular = true;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new DataError('is a directory, not a data file', { file: path });
+    regular = st.isFile();
+    size = regular ? st.size : 0;
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw readError(err, path);
+  }
+  let bytes: Buffer;
+  try {
+    // A pipe cannot be read twice: what the chunked reader read before giving up is kept for the second reader.
+    const kept: Buffer[] | undefined = regular ? undefined : [];
+    if (format !== 'json') {
+      const parsed = parseCsvChunks(
+        {
+          read: (buf, offset, length) => readSync(fd, buf, offset, length, null),
+          size,
+          ...(kept ? { kept } : {}),
+          ...(format === undefined ? { accept: (first: Uint8Array) => !startsLikeJson(first) } : {}),
+        },
+        opts,
+        path,
+      );
+      if (parsed !== null) return finishImport(parsed, opts, path);
+    }
+    bytes = kept ? Buffer.concat([...kept, readRest(fd)]) : readFileSync(path);
+  } catch (err) {
+    throw readError(err, path);
+  } finally {
+    closeSync(fd);
   }
   // An ASCII file (most CSVs) decodes as Latin-1: a plain copy into a one-byte string, where UTF-8 decoding
   // validates every byte (the larger part of reading a 100 MB file).
   const ascii = isAscii(bytes) ? bytes : undefined;
   const text = ascii !== undefined ? bytes.toString('latin1') : bytes.toString('utf8');
   return importText(text, { ...opts, ...(format ? { format } : {}) }, path, ascii);
+}
+
+// The one-line error for a file that cannot be opened or read (a DataError passes through).
+function readError(err: unknown, path: string): Error {
+  if (err instanceof DataError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read (${code})`;
+  return new DataError(why, { file: path });
+}
+
+// Everything left in `fd` up to its end (a pipe's rest).
+function readRest(fd: number): Buffer {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.allocUnsafe(1 << 16);
+    const got = readSync(fd, buf, 0, buf.length, null);
+    if (got <= 0) break;
+    parts.push(buf.subarray(0, got));
+  }
+  return Buffer.concat(parts);
 }
 
 // The first byte after ASCII whitespace is `[` or `{` (what importText takes for JSON).

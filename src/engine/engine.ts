@@ -26,6 +26,11 @@ import type { SymbolFeed } from './market-data.js';
 import { Portfolio } from './portfolio.js';
 import { type AtrLike, EngineRiskView } from './risk-view.js';
 
+// tsx compiles each use of an imported function to a getter call: the per-order sizing calls these copies.
+const lotDecimals = decimalsOf;
+const lotUnits = stepUnits;
+const roundLot = roundToStep;
+
 /** How entries are sized when a strategy does not give a quantity; defined with the run spec in core. */
 export type { StakeSpec } from '../core/run-spec.js';
 
@@ -253,7 +258,7 @@ export class Engine implements ExecutionSink, RiskActions {
     );
     this.exitStates = symbols.map(() => new ExitState());
     this.lotScale = Float64Array.from(opts.instruments, (inst) => {
-      const d = decimalsOf(inst.lotSize);
+      const d = lotDecimals(inst.lotSize);
       return d <= 15 ? 10 ** d : 0;
     });
     const cap = Math.max(16, opts.equityCapacity ?? 1024);
@@ -537,11 +542,11 @@ export class Engine implements ExecutionSink, RiskActions {
       }
     }
     const lot = inst.lotSize;
-    const units = stepUnits(amount / (price * inst.multiplier), lot, 'down');
+    const units = lotUnits(amount / (price * inst.multiplier), lot, 'down');
     if (units <= 0) return 0;
-    // Same value as roundToStep(..., 'down') without its string round trip: units x lot at the lot's decimals.
+    // Same value as roundLot(..., 'down') without its string round trip: units x lot at the lot's decimals.
     const scale = this.lotScale[s];
-    return scale > 0 ? Math.round(units * lot * scale) / scale : roundToStep(units * lot, lot, 'down');
+    return scale > 0 ? Math.round(units * lot * scale) / scale : roundLot(units * lot, lot, 'down');
   }
 
   /** Remaining quantity of open reduce-only orders of symbol `s` (market orders only when `marketOnly`). */
