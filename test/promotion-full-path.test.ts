@@ -80,6 +80,10 @@ function runtimeConfig(sim: SimulatorHandle, id: string, strategy: string) {
         risk: { orderRate: { perMinute: 1000, perSecond: 100 } },
       },
     ],
+    // The account's order budget too (defaults 5/s, 10/min): it is measured on the wall clock and kept in the home
+    // across runtimes, so the dry run's five entries, made within a second, refused the live phase's first entry
+    // ORDER_RATE whenever that came less than a second later (a quick run: with the user-data stream on, mostly).
+    risk: { orderRate: { perMinute: 1000, perSecond: 100 } },
     // Daily bars built from the ticker stream (as the parity test builds minute bars), so one price is one bar.
     runtime: { barSeconds: 86_400, warmupBars: 0, pollMs: 25, staleAfterSeconds: 3600, heartbeatSeconds: 3600 },
   });

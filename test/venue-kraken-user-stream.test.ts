@@ -218,7 +218,12 @@ describe('ccxt kraken on the Kraken private WebSocket', () => {
   it('polls while Kraken leaves the subscription unanswered, and streams once it answers', async () => {
     // The subscription's limit is userStreamTimeoutMs, not the REST timeout: with the REST one (10 min here) the
     // unanswered subscribe stayed pending on the old socket and every retry waited on it, so the stream never came back.
-    const r = await start(20, { timeoutMs: 600_000, userStreamTimeoutMs: 300, ignoreSubscribes: true, waitStream: false });
+    const r = await start(20, {
+      timeoutMs: 600_000,
+      userStreamTimeoutMs: 300,
+      ignoreSubscribes: true,
+      waitStream: false,
+    });
     // No acknowledgement within the timeout: the connection is closed and the feeds poll meanwhile.
     await waitFor('polling', () => r.modes.fills.at(-1) === 'poll' && r.modes.orders.at(-1) === 'poll');
     expect(r.sim.ws.subscriptions()).toBe(0);
