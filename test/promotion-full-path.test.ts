@@ -80,6 +80,10 @@ function runtimeConfig(sim: SimulatorHandle, id: string, strategy: string) {
         risk: { orderRate: { perMinute: 1000, perSecond: 100 } },
       },
     ],
+    // The account's order budget too (defaults 5/s, 10/min): it is measured on the wall clock and kept in the home
+    // across runtimes, so the dry run's five entries, made within a second, refused the live phase's first entry
+    // ORDER_RATE whenever that came less than a second later (a quick run: with the user-data stream on, mostly).
+    risk: { orderRate: { perMinute: 1000, perSecond: 100 } },
     // Daily bars built from the ticker stream (as the parity test builds minute bars), so one price is one bar.
     runtime: { barSeconds: 86_400, warmupBars: 0, pollMs: 25, staleAfterSeconds: 3600, heartbeatSeconds: 3600 },
   });
@@ -221,8 +225,19 @@ describe('from idea to live behind the gates', () => {
     });
     cleanups.push(() => running.stop('test end'));
     expect(running.deployments.map((d) => d.id)).toEqual(['zz-live']);
+    // Every risk decision of the live phase, for the failure message: with the user-data stream on it once placed no
+    // order over these four bars (docs/live.md); the bars and the decisions tell a missed signal from a refusal.
+    const decisions: string[] = [];
+    running.bus.subscribe('risk.checked.v1', ({ payload: p }) =>
+      decisions.push(`${p.intent.side} ${p.accepted ? 'accepted' : `refused ${p.code}: ${p.detail}`}`),
+    );
     await drive(running, simLive, DRY_PATH.slice(0, 4));
-    expect(simLive.state.orders.length).toBeGreaterThan(0);
+    const cols = running.deployments[0].engine.feeds[0].columns;
+    const closes = Array.from(cols.close.subarray(0, cols.length));
+    expect(
+      simLive.state.orders.length,
+      `no order; bar closes ${closes.join()}; risk: ${decisions.join('; ')}`,
+    ).toBeGreaterThan(0);
     expect(running.deployments[0].engine.portfolio.trades.length).toBeGreaterThanOrEqual(1);
     expect((await store.deployments.get('zz-live'))?.profile).toBe('live');
     expect((await store.audit.verify(KEY)).ok).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * The runtime's venues read orders and fills stream-first with venues[].userStream true (src/app/venues.ts): a feed that
+ * The runtime's venues read orders and fills stream-first by default (venues[].userStream, src/app/venues.ts): a feed that
  * falls back to REST polling is a warning alert naming the feed and the cause, and the stream comes back.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +40,7 @@ describe('runtime on the user-data stream', () => {
   it('alerts when a feed falls back to REST polling, and is back on the stream afterwards', async () => {
     const config = resolveConfig({
       server: { port: 0 },
-      venues: [{ id: 'sim', type: 'simulator', userStream: true, options: { url: sim.url } }],
+      venues: [{ id: 'sim', type: 'simulator', options: { url: sim.url } }],
       deployments: [
         { id: 'us', strategy: 'sma-cross', params: { fast: 100, slow: 200 }, venue: 'sim', symbols: ['BTC/USDT'] },
       ],

@@ -44,7 +44,7 @@ afterEach(async () => {
 
 async function start(
   pollIntervalMs: number,
-  { timeoutMs = 3_000, ignoreSubscribes = false, waitStream = true } = {},
+  { timeoutMs = 3_000, userStreamTimeoutMs = 3_000, ignoreSubscribes = false, waitStream = true } = {},
 ): Promise<Rig> {
   const sim = await startKrakenSimulator({ seed: 31, tickIntervalMs: 0, nonceWindow: 10_000 });
   sim.ws.ignoreSubscribes = ignoreSubscribes;
@@ -56,6 +56,7 @@ async function start(
     urls: sim.ccxtUrls(),
     rateLimitMs: 1,
     timeoutMs,
+    userStreamTimeoutMs,
     pollIntervalMs,
     // Market data polled (the Kraken mode serves none over WebSocket); orders and fills streamed.
     disableStreaming: true,
@@ -215,7 +216,14 @@ describe('ccxt kraken on the Kraken private WebSocket', () => {
   });
 
   it('polls while Kraken leaves the subscription unanswered, and streams once it answers', async () => {
-    const r = await start(20, { timeoutMs: 300, ignoreSubscribes: true, waitStream: false });
+    // The subscription's limit is userStreamTimeoutMs, not the REST timeout: with the REST one (10 min here) the
+    // unanswered subscribe stayed pending on the old socket and every retry waited on it, so the stream never came back.
+    const r = await start(20, {
+      timeoutMs: 600_000,
+      userStreamTimeoutMs: 300,
+      ignoreSubscribes: true,
+      waitStream: false,
+    });
     // No acknowledgement within the timeout: the connection is closed and the feeds poll meanwhile.
     await waitFor('polling', () => r.modes.fills.at(-1) === 'poll' && r.modes.orders.at(-1) === 'poll');
     expect(r.sim.ws.subscriptions()).toBe(0);

@@ -26,7 +26,10 @@ const noSecrets = async () => undefined;
 const MY_TRADES = ['GET', '/api/v3/myTrades'] as const;
 
 describe('venues[].userStream', () => {
-  it.each([['true', { userStream: true }]])(
+  it.each([
+    ['unset (the default)', {}],
+    ['true', { userStream: true }],
+  ])(
     '%s: fills come from the user-data stream, nothing is polled while it is up, and each switch is reported',
     async (_, venueKeys) => {
       const modes: UserStreamStatus[] = [];
@@ -71,28 +74,28 @@ describe('venues[].userStream', () => {
     },
   );
 
-  it.each([
-    ['false', { userStream: false }],
-    ['unset (the default)', {}],
-  ])('%s: orders and fills are polled over REST, no user-data subscription is made', async (_, venueKeys) => {
-    const modes: UserStreamStatus[] = [];
-    const subscribes = sim.userData.stats.subscribes;
-    const venues = await buildVenues(configWith(venueKeys), 'dev', noSecrets, undefined, undefined, (_, s) =>
-      modes.push(s),
-    );
-    const built = venues.get('sim')!;
-    const polled = sim.requestCount(...MY_TRADES);
-    const sub = built.venue.watchFills(() => undefined);
-    try {
-      expect((built.venue as CcxtVenue).userStreaming).toBe(false);
-      await until('two polls', () => sim.requestCount(...MY_TRADES) >= polled + 2);
-      expect(sim.userData.stats.subscribes).toBe(subscribes);
-      expect(modes).toEqual([]);
-    } finally {
-      sub.close();
-      for (const v of venues.values()) await v.close();
-    }
-  });
+  it.each([['false', { userStream: false }]])(
+    '%s: orders and fills are polled over REST, no user-data subscription is made',
+    async (_, venueKeys) => {
+      const modes: UserStreamStatus[] = [];
+      const subscribes = sim.userData.stats.subscribes;
+      const venues = await buildVenues(configWith(venueKeys), 'dev', noSecrets, undefined, undefined, (_, s) =>
+        modes.push(s),
+      );
+      const built = venues.get('sim')!;
+      const polled = sim.requestCount(...MY_TRADES);
+      const sub = built.venue.watchFills(() => undefined);
+      try {
+        expect((built.venue as CcxtVenue).userStreaming).toBe(false);
+        await until('two polls', () => sim.requestCount(...MY_TRADES) >= polled + 2);
+        expect(sim.userData.stats.subscribes).toBe(subscribes);
+        expect(modes).toEqual([]);
+      } finally {
+        sub.close();
+        for (const v of venues.values()) await v.close();
+      }
+    },
+  );
 
   it('is refused where it would do nothing, and must be a boolean', async () => {
     const paper = resolveConfig({

@@ -231,11 +231,11 @@ export async function buildVenues(
           `${where}.userStream`,
           `only simulator and ccxt venues read a user-data stream; remove it from ${vc.type} venue ${vc.id}`,
         );
-      // Stream first only when asked (`userStream: true`): test/promotion-full-path.test.ts's live phase still placed
-      // no order once with the stream on, in a run beside the runtime/venue test files (not diagnosed yet,
-      // docs/live.md), so polling stays the default. Each switch is reported with the venue's id.
+      // Stream first unless switched off (`userStream: false`), REST polling while the stream is not confirmed or is
+      // down (src/venues/ccxt/user-feed.ts). The promotion test's live phase that once placed no order with the stream
+      // on was refused by the account's order budget, not the stream (docs/live.md). Each switch is reported.
       const userStream: Pick<CcxtVenueOptions, 'userStream' | 'onUserStream'> = {
-        userStream: vc.userStream ?? false,
+        userStream: vc.userStream ?? true,
         ...(onUserStream
           ? {
               onUserStream: (feed, mode, cause) =>

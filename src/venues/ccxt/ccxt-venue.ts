@@ -1070,7 +1070,9 @@ export class CcxtVenue implements Venue {
           }, limitMs);
         });
         try {
-          await Promise.race([ready?.(this.exchange, (fn) => this.call(fn), this.opts.timeoutMs ?? 10_000), timeout]);
+          // The exchange's own wait (Kraken's acknowledgement) gets the same limit: a longer one (the REST
+          // `timeoutMs`) would keep an abandoned subscribe pending on the old socket, which a retry then waits on.
+          await Promise.race([ready?.(this.exchange, (fn) => this.call(fn), limitMs), timeout]);
         } catch (err) {
           throw err instanceof VenueError ? err : mapCcxtError(err, this.id);
         } finally {
