@@ -236,4 +236,39 @@ describe('ccxt kraken on the Kraken private WebSocket', () => {
     await waitFor('every fill', () => fillIds(r).join() === simTradeIds(r).join());
     expect(new Set(fillIds(r)).size).toBe(r.fills.length);
   });
+  it("closes cleanly while the WebSocket token request is out (no unhandled rejection from ccxt's token flight)", async () => {
+    // ccxt's kraken registers its token flight as a future and awaits it only after the REST answer; closing the
+    // exchange meanwhile rejected that future with nobody listening (an unhandled rejection: a crash in Node).
+    const sim = await startKrakenSimulator({ seed: 32, tickIntervalMs: 0, nonceWindow: 10_000 });
+    const venue = new CcxtVenue({
+      exchange: 'kraken',
+      apiKey: sim.apiKey,
+      secret: sim.secret,
+      urls: sim.ccxtUrls(),
+      rateLimitMs: 1,
+      pollIntervalMs: 60_000,
+      disableStreaming: true,
+      userStream: true,
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on('unhandledRejection', onRejection);
+    try {
+      await venue.connect();
+      sim.faults.latencyMs = 300;
+      const sub = venue.watchFills(() => undefined);
+      await waitFor('token requested', () => sim.requestCount('/0/private/GetWebSocketsToken') >= 1);
+      sub.close();
+      await venue.close();
+      // Past the token's delayed answer: the flight is settled either way by then.
+      await waitFor('the token request answered', () =>
+        sim.requests.some((r) => r.path === '/0/private/GetWebSocketsToken' && r.status !== 0),
+      );
+      await new Promise((r) => setImmediate(r));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await sim.close();
+    }
+  });
 });

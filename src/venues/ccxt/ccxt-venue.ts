@@ -308,6 +308,11 @@ export class CcxtVenue implements Venue {
     this.userFeeds.clear();
     // Lets unsubscribes already sent behind ccxt's throttle land before the socket goes away.
     await this.streams.close();
+    // Closing rejects every future ccxt holds; one nobody awaits yet (kraken's WebSocket token flight, awaited only
+    // after its REST answer) would be an unhandled rejection, a crash in Node. Its own awaiter still sees the error.
+    const clients = (this.exchange.clients ?? {}) as Record<string, { futures?: Record<string, unknown> } | undefined>;
+    for (const client of Object.values(clients))
+      for (const f of Object.values(client?.futures ?? {})) if (f instanceof Promise) f.catch(() => undefined);
     try {
       await this.exchange.close();
     } catch {
