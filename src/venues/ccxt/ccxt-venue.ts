@@ -175,6 +175,11 @@ type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+// Futures: the params of a call on a stop at the Algo Service, by its raw algo id or (none) by our client id.
+function algoParams(ref: OrderRef, rawId: string | undefined): Record<string, unknown> {
+  return rawId !== undefined ? { trigger: true } : { trigger: true, clientOrderId: ref.clientOrderId };
+}
+
 /** A `Venue` over one ccxt exchange instance. */
 export class CcxtVenue implements Venue {
   readonly id: string;
@@ -550,15 +555,18 @@ export class CcxtVenue implements Venue {
 
   // Futures: cancels a stop at the Algo Service, by its `algo-` id or its client id; its state comes from a fetch.
   private async cancelAlgoOrder(ref: OrderRef): Promise<VenueOrder> {
-    const byId = ref.venueOrderId !== undefined && isAlgoId(ref.venueOrderId);
-    const params: Record<string, unknown> = byId
-      ? { trigger: true }
-      : { trigger: true, clientOrderId: ref.clientOrderId };
-    const raw = byId ? rawAlgoId(ref.venueOrderId as string) : '';
-    await this.call(() => this.exchange.cancelOrder(raw, ref.symbol, params));
+    const rawId =
+      ref.venueOrderId !== undefined && isAlgoId(ref.venueOrderId) ? rawAlgoId(ref.venueOrderId) : undefined;
+    await this.call(() => this.exchange.cancelOrder(rawId ?? '', ref.symbol, algoParams(ref, rawId)));
+    return this.stateAfterCancel(ref, `stop ${ref.venueOrderId ?? ref.clientOrderId}`);
+  }
+
+  // A venue that answers a cancel without the order's state: it comes from a fetch, and an order gone by then is
+  // a non-retryable not-found naming `what`.
+  private async stateAfterCancel(ref: OrderRef, what: string): Promise<VenueOrder> {
     const after = await this.fetchOrder(ref);
     if (!after)
-      throw new VenueError(`${this.id}: stop ${ref.venueOrderId ?? ref.clientOrderId} not found after cancelling it`, {
+      throw new VenueError(`${this.id}: ${what} not found after cancelling it`, {
         retryable: false,
         venue: this.id,
         code: VENUE_CODES.orderNotFound,
@@ -599,14 +607,7 @@ export class CcxtVenue implements Venue {
     if (!id && !ref.clientOrderId) throw new ValidationError('cancelOrder needs venueOrderId or clientOrderId', 'ref');
     const params: Record<string, unknown> = id ? {} : { clientOrderId: this.venueClientId(ref.clientOrderId ?? '') };
     await this.call(() => this.exchange.cancelOrder(id ?? '', ref.symbol, params));
-    const after = await this.fetchOrder(ref);
-    if (!after)
-      throw new VenueError(`${this.id}: order ${id ?? ref.clientOrderId} not found after cancelling it`, {
-        retryable: false,
-        venue: this.id,
-        code: VENUE_CODES.orderNotFound,
-      });
-    return after;
+    return this.stateAfterCancel(ref, `order ${id ?? ref.clientOrderId}`);
   }
 
   async modifyOrder(): Promise<VenueOrder> {
@@ -634,12 +635,10 @@ export class CcxtVenue implements Venue {
    * that order's id.
    */
   private async fetchAlgoOrder(ref: OrderRef, rawId: string | undefined): Promise<VenueOrder | null> {
-    const params: Record<string, unknown> =
-      rawId !== undefined ? { trigger: true } : { trigger: true, clientOrderId: ref.clientOrderId };
     let o: Order;
     try {
       o = await this.call(() =>
-        this.exchange.fetchOrder(rawId ?? (undefined as unknown as string), ref.symbol, params),
+        this.exchange.fetchOrder(rawId ?? (undefined as unknown as string), ref.symbol, algoParams(ref, rawId)),
       );
     } catch (err) {
       if (err instanceof VenueError && err.code === VENUE_CODES.orderNotFound) return null;
