@@ -166,8 +166,9 @@ const rows: Row[] = [
     bad: { path: '/api/pnl?period=year', field: 'query.period' },
     check: (j) =>
       expect(j.rows).toEqual([
-        { start: '2026-01-05', pnl: 9.8, trades: 1, fees: 0.2 },
-        { start: '2026-01-12', pnl: -10.1, trades: 1, fees: 0.1 },
+        // Stored trades read back with their text, so each period is also summed in decimals.
+        { start: '2026-01-05', pnl: 9.8, trades: 1, fees: 0.2, exact: { pnl: '9.8', fees: '0.2' } },
+        { start: '2026-01-12', pnl: -10.1, trades: 1, fees: 0.1, exact: { pnl: '-10.1', fees: '0.1' } },
       ]),
   },
   {
