@@ -44,10 +44,11 @@ afterEach(async () => {
 
 async function start(
   pollIntervalMs: number,
-  { timeoutMs = 3_000, userStreamTimeoutMs = 3_000, ignoreSubscribes = false, waitStream = true } = {},
+  { timeoutMs = 3_000, userStreamTimeoutMs = 3_000, ignoreSubscribes = false, waitStream = true, latencyMs = 0 } = {},
 ): Promise<Rig> {
   const sim = await startKrakenSimulator({ seed: 31, tickIntervalMs: 0, nonceWindow: 10_000 });
   sim.ws.ignoreSubscribes = ignoreSubscribes;
+  sim.faults.latencyMs = latencyMs;
   const modes: Rig['modes'] = { orders: [], fills: [] };
   const venue = new CcxtVenue({
     exchange: 'kraken',
@@ -239,26 +240,14 @@ describe('ccxt kraken on the Kraken private WebSocket', () => {
   it("closes cleanly while the WebSocket token request is out (no unhandled rejection from ccxt's token flight)", async () => {
     // ccxt's kraken registers its token flight as a future and awaits it only after the REST answer; closing the
     // exchange meanwhile rejected that future with nobody listening (an unhandled rejection: a crash in Node).
-    const sim = await startKrakenSimulator({ seed: 32, tickIntervalMs: 0, nonceWindow: 10_000 });
-    const venue = new CcxtVenue({
-      exchange: 'kraken',
-      apiKey: sim.apiKey,
-      secret: sim.secret,
-      urls: sim.ccxtUrls(),
-      rateLimitMs: 1,
-      pollIntervalMs: 60_000,
-      disableStreaming: true,
-      userStream: true,
-    });
     const rejections: unknown[] = [];
     const onRejection = (e: unknown) => rejections.push(e);
     process.on('unhandledRejection', onRejection);
     try {
-      await venue.connect();
-      sim.faults.latencyMs = 300;
-      const sub = venue.watchFills(() => undefined);
+      // Every request answered 300 ms late: the venue is closed while the token request waits.
+      const { sim, venue, subs } = await start(60_000, { waitStream: false, latencyMs: 300 });
       await waitFor('token requested', () => sim.requestCount('/0/private/GetWebSocketsToken') >= 1);
-      sub.close();
+      for (const sub of subs) sub.close();
       await venue.close();
       // Past the token's delayed answer: the flight is settled either way by then.
       await waitFor('the token request answered', () =>
@@ -268,7 +257,6 @@ describe('ccxt kraken on the Kraken private WebSocket', () => {
       expect(rejections).toEqual([]);
     } finally {
       process.off('unhandledRejection', onRejection);
-      await sim.close();
     }
   });
 });
