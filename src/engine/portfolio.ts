@@ -346,15 +346,16 @@ export class Portfolio implements PortfolioView {
     const closed = trips.close(s, qBefore > 0 ? 1 : -1);
     if (closed !== undefined) {
       this.trExact[row] = closed;
-      const o = row * TRADE_FIELDS;
-      const num = this.trNum;
-      num[o + 1] = Number(closed.entryPrice);
-      num[o + 3] = Number(closed.exitPrice);
-      num[o + 4] = Number(closed.quantity);
-      num[o + 5] = Number(closed.fees);
-      num[o + 6] = Number(closed.pnl);
-      // A ratio, not an amount: from the readings, with no second division in decimals.
-      num[o + 7] = num[o + 6] / (num[o + 1] * num[o + 4] * this.mult[s]);
+      // The percentage is a ratio, not an amount: from the readings, with no second division in decimals.
+      this.writeTradeAmounts(
+        row,
+        Number(closed.entryPrice),
+        Number(closed.exitPrice),
+        Number(closed.quantity),
+        Number(closed.fees),
+        Number(closed.pnl),
+        this.mult[s],
+      );
     }
     // Flipped: the rest of the fill opens the next trip at the fill price.
     if (this.qty[s] !== 0) {
@@ -485,21 +486,36 @@ export class Portfolio implements PortfolioView {
     const row = this.tradeCount;
     if (row === this.trSymbol.length) this.growTrades();
     const o = row * TRADE_FIELDS;
-    const num = this.trNum;
-    num[o] = this.tOpenTime[s];
-    num[o + 1] = entryPrice;
-    num[o + 2] = time;
-    num[o + 3] = exitPrice;
-    num[o + 4] = qty;
-    num[o + 5] = fees;
-    num[o + 6] = pnl;
-    num[o + 7] = pnl / (entryPrice * qty * m);
+    this.trNum[o] = this.tOpenTime[s];
+    this.trNum[o + 2] = time;
+    this.writeTradeAmounts(row, entryPrice, exitPrice, qty, fees, pnl, m);
     this.trSymbol[row] = s;
     this.trDir[row] = dir > 0 ? 1 : -1;
     this.trReason.push(exitReason);
     this.trTag.push(this.tTag[s]);
     this.tradeCount = row + 1;
     return row;
+  }
+
+  // The amounts of trade row `row` and its P&L percentage (of the entry notional at multiplier `m`): the one home of
+  // that layout for the double bookkeeping and for the exact readings that replace it on paper and live.
+  private writeTradeAmounts(
+    row: number,
+    entryPrice: number,
+    exitPrice: number,
+    qty: number,
+    fees: number,
+    pnl: number,
+    m: number,
+  ): void {
+    const o = row * TRADE_FIELDS;
+    const num = this.trNum;
+    num[o + 1] = entryPrice;
+    num[o + 3] = exitPrice;
+    num[o + 4] = qty;
+    num[o + 5] = fees;
+    num[o + 6] = pnl;
+    num[o + 7] = pnl / (entryPrice * qty * m);
   }
 
   private growTrades(): void {
