@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exact } from './money.js';
-import { exactChanges } from './venue.js';
+import { VenueError } from './errors.js';
+import { exactChanges, modificationTerms } from './venue.js';
 
 describe("exactChanges: an order modification's new terms as exact decimals", () => {
   it('reads text as written and keeps exact values; absent terms stay absent', () => {
@@ -13,5 +14,18 @@ describe("exactChanges: an order modification's new terms as exact decimals", ()
 
   it('refuses a text that is not a decimal in one line naming the term', () => {
     expect(() => exactChanges({ stopPrice: '1,5' })).toThrow(/^modifyOrder stopPrice: "1,5" is not a decimal number$/);
+  });
+
+  it("at an adapter's edge the refusal is the venue's non-retryable invalid-order error", () => {
+    let err: unknown;
+    try {
+      modificationTerms({ price: '29 700' }, 'paper', 'IBKR paper');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VenueError);
+    expect(err).toMatchObject({ retryable: false, venue: 'paper', code: 'VENUE_INVALID_ORDER' });
+    expect((err as Error).message).toBe('IBKR paper: modifyOrder price: "29 700" is not a decimal number');
+    expect(modificationTerms({ quantity: '1' }, 'paper').quantity?.toFixed()).toBe('1');
   });
 });

@@ -1,4 +1,5 @@
 import type { Bar, OrderBook, Ticker } from './bar.js';
+import { VenueError } from './errors.js';
 import type { Liquidity } from './fill.js';
 import type { Instrument } from './instrument.js';
 import { type DecimalText, type Exact, exact, type Money, type Quantity } from './money.js';
@@ -94,6 +95,27 @@ export function exactChanges(changes: OrderChanges): { quantity?: Quantity; pric
   if (changes.price !== undefined) out.price = exact(changes.price, 'modifyOrder price');
   if (changes.stopPrice !== undefined) out.stopPrice = exact(changes.stopPrice, 'modifyOrder stopPrice');
   return out;
+}
+
+/**
+ * `exactChanges` at an adapter's edge: a term that is not a decimal is the caller's mistake, so it is a non-retryable
+ * VenueError (`VENUE_INVALID_ORDER`) of venue `venueId`, its message prefixed by `who` (default the venue id).
+ */
+export function modificationTerms(
+  changes: OrderChanges,
+  venueId: string,
+  who = venueId,
+): ReturnType<typeof exactChanges> {
+  try {
+    return exactChanges(changes);
+  } catch (err) {
+    throw new VenueError(`${who}: ${err instanceof Error ? err.message : String(err)}`, {
+      retryable: false,
+      venue: venueId,
+      code: 'VENUE_INVALID_ORDER',
+      cause: err,
+    });
+  }
 }
 
 /** Refers to an order by the venue's id or ours. */

@@ -27,7 +27,7 @@ import type { Instrument } from '../../core/instrument.js';
 import { isOpen, type OrderSide, type OrderStatus, type OrderType } from '../../core/order.js';
 import type { Balance, Position } from '../../core/position.js';
 import {
-  exactChanges,
+  modificationTerms,
   type OrderChanges,
   type OrderRef,
   type Subscription,
@@ -1212,17 +1212,7 @@ export class IbkrVenue implements Venue {
   }
 
   async modifyOrder(ref: OrderRef, changes: OrderChanges): Promise<VenueOrder> {
-    let x: ReturnType<typeof exactChanges>;
-    try {
-      x = exactChanges(changes);
-    } catch (err) {
-      throw new VenueError(`IBKR ${this.id}: ${err instanceof Error ? err.message : String(err)}`, {
-        retryable: false,
-        venue: this.id,
-        code: 'VENUE_INVALID_ORDER',
-        cause: err,
-      });
-    }
+    const x = modificationTerms(changes, this.id, `IBKR ${this.id}`);
     await this.ready();
     const t = this.find(ref);
     if (!t || !isOpen(t.status)) {

@@ -32,7 +32,7 @@ import {
   validateIntent,
   type Venue,
   type VenueCapabilities,
-  exactChanges,
+  modificationTerms,
   VenueError,
   type VenueFill,
   type VenueOrder,
@@ -325,7 +325,7 @@ export class PaperVenue implements Venue {
   }
 
   async modifyOrder(ref: OrderRef, changes: OrderChanges): Promise<VenueOrder> {
-    const x = this.exactTerms(changes);
+    const x = modificationTerms(changes, this.id);
     await this.connect();
     const p = this.find(ref);
     if (!p) throw this.error(`order ${ref.venueOrderId ?? ref.clientOrderId} not found`, PAPER_CODES.orderNotFound);
@@ -841,15 +841,6 @@ export class PaperVenue implements Venue {
       `insufficient ${asset}: order needs ${need}, free ${this.ledger.free(asset)}`,
       PAPER_CODES.insufficientFunds,
     );
-  }
-
-  // A modification's terms as exact decimals; a text that is not a decimal is the caller's error, never retried.
-  private exactTerms(changes: OrderChanges): ReturnType<typeof exactChanges> {
-    try {
-      return exactChanges(changes);
-    } catch (err) {
-      throw this.error(err instanceof Error ? err.message : String(err), PAPER_CODES.invalidOrder, err);
-    }
   }
 
   private error(message: string, code: string, cause?: unknown): VenueError {
