@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RuntimeStatus } from '../src/app/live/runtime-types.js';
 import { runCliAsync } from './fixtures/cli.js';
 import { simBed, simDeployment } from './fixtures/runtime/sim-bed.js';
 import { waitFor } from './fixtures/wait.js';
@@ -8,26 +9,8 @@ import { waitFor } from './fixtures/wait.js';
 
 const bed = simBed('status-offline', 21);
 
-interface StatusJson {
-  source: string;
-  deployments: {
-    id: string;
-    cash: number;
-    realizedPnl: number;
-    fundingPnl: number;
-    closedTrades: number;
-    exact?: { cash: string; realizedPnl: string; fees: string };
-  }[];
-  positions: {
-    deployment: string;
-    symbol: string;
-    quantity: number;
-    averagePrice: number;
-    last: number;
-    exact?: { quantity: string; averagePrice: string };
-  }[];
-  recentFills: { id: string; price: number; exact?: { price: string; quantity: string; fee: string } }[];
-}
+// What `status --json` prints, online and offline: the runtime's status type.
+type StatusJson = RuntimeStatus;
 
 // What the offline status promises to equal: the booked figures, not the marks (docs/live.md).
 function booked(s: StatusJson) {
