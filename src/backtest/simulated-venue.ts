@@ -203,6 +203,16 @@ export class SimulatedVenue implements ExecutionVenue {
     if (this.pending[s].length !== 0) this.matchBar(s, bar, count);
   }
 
+  idle(s: number): boolean {
+    return this.pending[s].length === 0;
+  }
+
+  skipBars(s: number, bar: BarLike, count: number): void {
+    if (this.pending[s].length !== 0) throw new Error(`skipBars: orders rest at symbol ${s}`);
+    if (this.bars[s] !== bar) this.bars[s] = bar;
+    this.barCount[s] += count;
+  }
+
   // Matches the orders resting at symbol `s` against its new bar (the `count`-th).
   private matchBar(s: number, bar: BarLike, count: number): void {
     const list = this.pending[s];

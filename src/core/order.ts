@@ -124,9 +124,41 @@ export function isOpen(status: OrderStatus): boolean {
   return status === 'submitted' || status === 'accepted' || status === 'partially_filled';
 }
 
+/**
+ * A status's position in ORDER_TRANSITIONS (0-7). A switch over the eight names compiles to a few pointer compares;
+ * a keyed read of a table by a status that varies is a megamorphic lookup, which showed in the backtest's profile
+ * (two per order).
+ */
+export function statusIndex(status: OrderStatus): number {
+  switch (status) {
+    case 'new':
+      return 0;
+    case 'submitted':
+      return 1;
+    case 'accepted':
+      return 2;
+    case 'partially_filled':
+      return 3;
+    case 'filled':
+      return 4;
+    case 'cancelled':
+      return 5;
+    case 'rejected':
+      return 6;
+    default:
+      return 7;
+  }
+}
+
+// ORDER_TRANSITIONS as one bit mask per state, by statusIndex (bit `statusIndex(to)` set when the move is legal).
+const TRANSITION_MASKS = new Uint8Array(8);
+for (const [from, tos] of Object.entries(ORDER_TRANSITIONS) as [OrderStatus, readonly OrderStatus[]][]) {
+  for (const to of tos) TRANSITION_MASKS[statusIndex(from)] |= 1 << statusIndex(to);
+}
+
 /** Whether `from -> to` is a legal move. */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return ORDER_TRANSITIONS[from].includes(to);
+  return ((TRANSITION_MASKS[statusIndex(from)] >> statusIndex(to)) & 1) === 1;
 }
 
 /** Moves an order to `to`, throwing IllegalTransitionError for a move the state machine forbids. */

@@ -123,13 +123,19 @@ export class EngineContext implements StrategyContext {
     // Freqtrade's max_open_trades: an entry with every slot taken is skipped, as there.
     if (e.maxOpenTrades !== Number.POSITIVE_INFINITY && q === 0 && e.openTrades() >= e.maxOpenTrades) return null;
     const symbol = e.feeds[s].symbol;
-    const quantity = opts?.quantity ?? e.stakeQuantity(s, e.feeds[s].bar.close);
-    const intent = this.intent(symbol, side, 'market', quantity, opts);
+    const close = e.feeds[s].bar.close;
+    const quantity = opts?.quantity ?? e.stakeQuantity(s, close);
     if (!(quantity > 0)) {
-      e.reject(intent, 'INSUFFICIENT_FUNDS', `stake buys no whole lot of ${symbol} at ${e.feeds[s].bar.close}`);
+      if (!e.refuseStakeQuietly(s, close)) {
+        e.reject(
+          this.intent(symbol, side, 'market', quantity, opts),
+          'INSUFFICIENT_FUNDS',
+          stakeRefusalDetail(symbol, close),
+        );
+      }
       return null;
     }
-    return e.submitIntent(intent);
+    return e.submitIntent(this.intent(symbol, side, 'market', quantity, opts));
   }
 
   // Market close of a long (dir 1) or short (dir -1): reduce-only, the whole position unless told less.
@@ -140,8 +146,7 @@ export class EngineContext implements StrategyContext {
     // useExitSignal: false ignores the strategy's closes (Freqtrade's use_exit_signal); the exit rules still run.
     if (q * dir <= 0 || !e.exits.useExitSignal) return null;
     const quantity = Math.min(opts?.quantity ?? Math.abs(q), Math.abs(q));
-    const intent = this.intent(e.feeds[s].symbol, dir > 0 ? 'sell' : 'buy', 'market', quantity, opts);
-    intent.reduceOnly = true;
+    const intent = this.intent(e.feeds[s].symbol, dir > 0 ? 'sell' : 'buy', 'market', quantity, opts, true);
     return e.submitIntent(intent);
   }
 
@@ -177,22 +182,32 @@ export class EngineContext implements StrategyContext {
     type: OrderType,
     quantity: number,
     opts: OrderOptions | undefined,
+    close = false,
   ): OrderIntent {
-    const intent: OrderIntent = {
-      strategyId: this.strategyId,
-      symbol,
-      side,
-      type,
-      quantity,
-      signalTime: this.time,
-      source: 'strategy',
-    };
+    // A close's flag is part of the literal: set afterwards it would add a property (and an allocation) per order.
+    const intent: OrderIntent = close
+      ? {
+          strategyId: this.strategyId,
+          symbol,
+          side,
+          type,
+          quantity,
+          signalTime: this.time,
+          source: 'strategy',
+          reduceOnly: true,
+        }
+      : { strategyId: this.strategyId, symbol, side, type, quantity, signalTime: this.time, source: 'strategy' };
     if (opts !== undefined) {
       if (opts.tag !== undefined) intent.tag = opts.tag;
       if (opts.timeInForce !== undefined) intent.timeInForce = opts.timeInForce;
       if (opts.clientOrderId !== undefined) intent.clientOrderId = opts.clientOrderId;
-      if (opts.reduceOnly !== undefined) intent.reduceOnly = opts.reduceOnly;
+      if (!close && opts.reduceOnly !== undefined) intent.reduceOnly = opts.reduceOnly;
     }
     return intent;
   }
+}
+
+/** The text of a refused entry whose stake buys no whole lot: the one home of it (quiet and full records). */
+export function stakeRefusalDetail(symbol: string, price: number): string {
+  return `stake buys no whole lot of ${symbol} at ${price}`;
 }

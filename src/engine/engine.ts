@@ -17,7 +17,7 @@ import {
 } from '../risk/exits.js';
 import type { ParamValues, Strategy, StrategyReconcileResult } from '../strategy/types.js';
 import { type Clock, SimulatedClock } from './clock.js';
-import { EngineContext } from './context.js';
+import { EngineContext, stakeRefusalDetail } from './context.js';
 import { InProcessEventBus } from './event-bus.js';
 import { ExecutionEngine, type ExecutionSink } from './execution-engine.js';
 import { type ExecutionVenue, PROTECTIVE_STOP_TAG } from './execution-venue.js';
@@ -144,8 +144,9 @@ export class Engine implements ExecutionSink, RiskActions {
   readonly feeds: readonly SymbolFeed[];
   readonly instruments: readonly Instrument[];
   readonly ctx: EngineContext;
-  /** Rejections (risk, funds) in time order. */
-  readonly riskEvents: RiskEvent[] = [];
+  // Rejections in time order; stake refusals recorded quietly wait in `refusals` until `riskEvents` is read.
+  private readonly events: RiskEvent[] = [];
+  private readonly refusals = new StakeRefusals();
   readonly strategyFailures: StrategyFailure[] = [];
   /** Equity curve: the first `equityLength` rows are valid. */
   equityTime: Float64Array;
@@ -204,6 +205,8 @@ export class Engine implements ExecutionSink, RiskActions {
   private equitySubscribed = false;
   /** False while `equityTime` is the caller's array of known times (never written). */
   private ownEquityTime: boolean;
+  /** Backtests: per symbol, the rows on which the strategy's `onBar` may act (`Strategy.precompute`), else null. */
+  private wakeRows: readonly (Int32Array | null)[] | null = null;
   // Assigned last in the constructor: the hot fields above keep their in-object slots.
   private readonly correlationPrefix: string | null;
   private signalSeq: number;
@@ -275,6 +278,35 @@ export class Engine implements ExecutionSink, RiskActions {
     this.signalSeq = 0;
   }
 
+  /** Rejections (risk, funds) in time order. */
+  get riskEvents(): RiskEvent[] {
+    if (this.refusals.count > 0) this.refusals.flushInto(this.events, this.feeds);
+    return this.events;
+  }
+
+  private pushRisk(event: RiskEvent): void {
+    if (this.refusals.count > 0) this.refusals.flushInto(this.events, this.feeds);
+    this.events.push(event);
+  }
+
+  /**
+   * An entry whose stake buys no whole lot of symbol `s` at `price`: recorded as its time and price when nobody
+   * listens for the refusal (a backtest), its text written when `riskEvents` is read — formatting a price and keeping
+   * one object per refusal was a large part of a long losing backtest's time. False when the refusal must be
+   * recorded in full now (listeners, live correlation ids): the caller then uses `reject`.
+   */
+  refuseStakeQuietly(s: number, price: number): boolean {
+    if (
+      this.correlationPrefix !== null ||
+      this.bus.hasSubscribers('risk.checked.v1') ||
+      this.bus.hasSubscribers('risk.rejected.v1')
+    ) {
+      return false;
+    }
+    this.refusals.add(this.clock.now(), s, price);
+    return true;
+  }
+
   /** Index of a symbol; throws for a symbol the run does not trade. */
   indexOf(symbol: string): number {
     const s = this.symbolIndex.get(symbol);
@@ -290,6 +322,13 @@ export class Engine implements ExecutionSink, RiskActions {
     this.attachRisk();
     this.emit('strategy.started.v1', this.strategyId, { strategyId: this.strategyId });
     if (this.strategy.onStart) this.guard('onStart', this.strategy.onStart, this.strategy);
+    if (this.mode === 'backtest' && typeof this.strategy.precompute === 'function' && !this.strategyStopped) {
+      try {
+        this.wakeRows = this.strategy.precompute(this.feeds.map((f) => f.columns));
+      } catch (err) {
+        this.failStrategy('precompute', err);
+      }
+    }
   }
 
   /**
@@ -358,7 +397,26 @@ export class Engine implements ExecutionSink, RiskActions {
     let eqValue = this.equityValue;
     let ownTime = this.ownEquityTime;
     let exposure = 0;
+    // Sparse: the strategy said on which rows its onBar may act; a run of other rows on which nothing else can
+    // happen (no order rests, no exit rule watches a position, no timer runs) only extends the equity curve.
+    const wake = this.wakeRows?.[0] ?? null;
+    const sparse =
+      plainEquity && wake !== null && venue !== null && venue.idle !== undefined && venue.skipBars !== undefined;
+    const wakeCount = wake === null ? 0 : wake.length;
+    let w = 0;
     for (let i = 0; i < n; i++) {
+      if (sparse) {
+        while (w < wakeCount && wake![w] < i) w++;
+        const next = w < wakeCount && hasOnBar && !this.strategyStopped ? wake![w] : n;
+        const k = this.equityLength;
+        const end = Math.min(next, i + Math.min(eqValue.length, eqTime.length) - k);
+        if (end > i && venue!.idle!(0) && !(exits.active && qty[0] !== 0) && !(exec.timersArmed && exec.timersActive)) {
+          this.skipRows(i, end, k, eqTime, eqValue, ownTime);
+          if (pf.openPositions > 0) exposure += end - i;
+          i = end - 1;
+          continue;
+        }
+      }
       // feed.advance(i), spelled out: the bar view reads row i of the columns.
       const t = time[i];
       const px = close[i];
@@ -401,6 +459,40 @@ export class Engine implements ExecutionSink, RiskActions {
       if (openCount > 0) exposure++;
     }
     return exposure;
+  }
+
+  // Rows [from, end) of feed 0 on which nothing can happen (runSingleFeed's sparse loop): their equity points, the
+  // same values the per-bar step writes, then the state that step leaves after row end - 1 (bar view, clock,
+  // venue bar count, last price).
+  private skipRows(
+    from: number,
+    end: number,
+    k: number,
+    eqTime: Float64Array,
+    eqValue: Float64Array,
+    ownTime: boolean,
+  ): void {
+    const feed = this.feeds[0];
+    const c = feed.columns;
+    const close = c.close;
+    const pf = this.portfolio;
+    const cash = pf.cash;
+    const at = k - from;
+    // A loop, not TypedArray#fill: that runs in the runtime's C++ and showed in the profile.
+    if (pf.openPositions === 0) for (let j = k, e = k + end - from; j < e; j++) eqValue[j] = cash;
+    else {
+      const q = pf.qty[0];
+      const mult = pf.mult[0];
+      for (let j = from; j < end; j++) eqValue[at + j] = cash + q * close[j] * mult;
+    }
+    if (ownTime) eqTime.set(c.time.subarray(from, end), k);
+    this.equityLength = k + end - from;
+    const lastRow = end - 1;
+    feed.cursor = lastRow;
+    feed.bar.index = lastRow;
+    if (this.simClock !== null) this.simClock.set(c.time[lastRow]);
+    this.barVenue!.skipBars!(0, feed.bar, end - from);
+    pf.last[0] = close[lastRow];
   }
 
   /** Delivers a tick to the strategy (live and paper); marks the symbol at the last price. */
@@ -661,7 +753,7 @@ export class Engine implements ExecutionSink, RiskActions {
         this.attachRisk();
         hook.killSwitch(actor, reason, this.clock.now());
       } else {
-        this.riskEvents.push({ time: this.clock.now(), code: 'KILL_SWITCH', detail: `engaged by ${actor}: ${reason}` });
+        this.pushRisk({ time: this.clock.now(), code: 'KILL_SWITCH', detail: `engaged by ${actor}: ${reason}` });
         this.emit('killswitch.triggered.v1', this.strategyId, { actor, reason });
       }
       // A hook that did not call back (or none) still gets the whole kill switch.
@@ -747,7 +839,7 @@ export class Engine implements ExecutionSink, RiskActions {
     if (order.status === 'rejected' || (order.status === 'cancelled' && order.reason === 'INSUFFICIENT_FUNDS')) {
       const reason = order.reason ?? 'REJECTED';
       if (reason === 'INSUFFICIENT_FUNDS' || reason === 'VENUE_RATE_LIMIT') {
-        this.riskEvents.push({
+        this.pushRisk({
           time: order.updatedAt,
           code: reason,
           detail: `${order.side} ${order.quantity} ${order.symbol} (${order.type}) ${order.id}`,
@@ -968,7 +1060,7 @@ export class Engine implements ExecutionSink, RiskActions {
     dryRun = false,
   ): void {
     const time = this.clock.now();
-    this.riskEvents.push(
+    this.pushRisk(
       dryRun ? { time, code, detail: `dry run, order placed anyway: ${detail}`, dryRun: true } : { time, code, detail },
     );
     if (this.correlationPrefix !== null && intent.correlationId === undefined) this.correlate(intent);
@@ -1086,4 +1178,46 @@ function exitReasonOf(order: Order): string {
   if (order.tag === PROTECTIVE_STOP_TAG) return 'stop_loss';
   if (order.source === 'exit') return order.tag ?? 'exit';
   return order.source;
+}
+
+/** Stake refusals in columns (time, symbol, price), turned into risk events when they are read. */
+class StakeRefusals {
+  count = 0;
+  private time = new Float64Array(64);
+  private price = new Float64Array(64);
+  private symbol = new Int32Array(64);
+
+  add(time: number, s: number, price: number): void {
+    const k = this.count;
+    if (k === this.time.length) this.grow();
+    this.time[k] = time;
+    this.price[k] = price;
+    this.symbol[k] = s;
+    this.count = k + 1;
+  }
+
+  /** Appends the refusals as risk events (the text `reject` gives them) and forgets them. */
+  flushInto(events: RiskEvent[], feeds: readonly SymbolFeed[]): void {
+    for (let k = 0; k < this.count; k++) {
+      events.push({
+        time: this.time[k],
+        code: 'INSUFFICIENT_FUNDS',
+        detail: stakeRefusalDetail(feeds[this.symbol[k]].symbol, this.price[k]),
+      });
+    }
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const cap = this.time.length * 2;
+    const t = new Float64Array(cap);
+    t.set(this.time);
+    this.time = t;
+    const p = new Float64Array(cap);
+    p.set(this.price);
+    this.price = p;
+    const s = new Int32Array(cap);
+    s.set(this.symbol);
+    this.symbol = s;
+  }
 }

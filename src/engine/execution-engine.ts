@@ -7,6 +7,7 @@ import {
   type Order,
   type OrderDecimals,
   type OrderIntent,
+  statusIndex,
   transitionOrder,
   validateIntent,
 } from '../core/order.js';
@@ -19,6 +20,7 @@ const checkIntent = validateIntent;
 const moveOrder = transitionOrder;
 const terminal = isTerminal;
 const openStatus = isOpen;
+const indexOfStatus = statusIndex;
 
 /** Receives what happened to orders, after the execution engine has updated their state. */
 export interface ExecutionSink {
@@ -47,16 +49,17 @@ export interface RequestBudget {
   tryAcquire(now: number): boolean;
 }
 
-const ORDER_EVENT: Readonly<Record<Order['status'], EventName>> = {
-  new: 'order.submitted.v1',
-  submitted: 'order.submitted.v1',
-  accepted: 'order.accepted.v1',
-  partially_filled: 'order.partially_filled.v1',
-  filled: 'order.filled.v1',
-  cancelled: 'order.cancelled.v1',
-  rejected: 'order.rejected.v1',
-  expired: 'order.expired.v1',
-};
+// The event of each status, in statusIndex order (read by index: see statusIndex).
+const ORDER_EVENT: readonly EventName[] = [
+  'order.submitted.v1', // new
+  'order.submitted.v1', // submitted
+  'order.accepted.v1',
+  'order.partially_filled.v1',
+  'order.filled.v1',
+  'order.cancelled.v1',
+  'order.rejected.v1',
+  'order.expired.v1',
+];
 
 /**
  * Order lifecycle owner: turns accepted intents into orders, enforces the order state machine, makes placement
@@ -308,7 +311,7 @@ export class ExecutionEngine implements VenueListener {
   }
 
   private changed(order: Order): void {
-    const name = ORDER_EVENT[order.status];
+    const name = ORDER_EVENT[indexOfStatus(order.status)];
     if (this.bus.hasSubscribers(name)) {
       this.publish(name, order.updatedAt, order.correlationId, { order } as EventMap[typeof name]);
     }

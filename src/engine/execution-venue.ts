@@ -68,4 +68,11 @@ export interface ExecutionVenue {
    * fills arrive from the broker.
    */
   onMarketBar?(symbolIndex: number, bar: BarLike): void;
+  /** Simulated venues: true when no order rests at the symbol, so a new bar would match nothing. */
+  idle?(symbolIndex: number): boolean;
+  /**
+   * Simulated venues, while `idle`: `count` bars of the symbol passed, the latest being `bar` — what `count` calls of
+   * `onMarketBar` would do when nothing rests (the backtest's sparse loop skips bars on which nothing can happen).
+   */
+  skipBars?(symbolIndex: number, bar: BarLike, count: number): void;
 }

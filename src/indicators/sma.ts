@@ -38,6 +38,89 @@ export class Sma {
     return this.count === n ? this.sum / n : Number.NaN;
   }
 
+  /**
+   * `update` of each of `x[from..to)` in turn, the averages into `out[0..to-from)`: the same arithmetic in the same
+   * order, with the running state in locals (a backtest's precomputation runs a whole column through it).
+   */
+  updateMany(x: Float64Array, from: number, to: number, out: Float64Array): void {
+    const n = this.period;
+    const buf = this.buf;
+    let k = this.idx;
+    let count = this.count;
+    let sum = this.sum;
+    for (let j = from; j < to; j++) {
+      const v = x[j];
+      if (count === n) sum += v - buf[k];
+      else {
+        count++;
+        sum += v;
+      }
+      buf[k] = v;
+      if (++k === n) {
+        k = 0;
+        let r = 0;
+        for (let i = 0; i < n; i++) r += buf[i];
+        sum = r;
+      }
+      out[j - from] = count === n ? sum / n : Number.NaN;
+    }
+    this.idx = k;
+    this.count = count;
+    this.sum = sum;
+  }
+
+  /**
+   * `a.update(x[j]) - b.update(x[j])` for each j of [from, to), into `out[0..to-from)`: both averages in one loop
+   * (two independent running sums the CPU overlaps), each with exactly `update`'s arithmetic. A crossover's
+   * precomputation runs its whole column through it.
+   */
+  static updateDifference(a: Sma, b: Sma, x: Float64Array, from: number, to: number, out: Float64Array): void {
+    const na = a.period;
+    const nb = b.period;
+    const bufA = a.buf;
+    const bufB = b.buf;
+    let ka = a.idx;
+    let kb = b.idx;
+    let ca = a.count;
+    let cb = b.count;
+    let sa = a.sum;
+    let sb = b.sum;
+    for (let j = from; j < to; j++) {
+      const v = x[j];
+      if (ca === na) sa += v - bufA[ka];
+      else {
+        ca++;
+        sa += v;
+      }
+      bufA[ka] = v;
+      if (++ka === na) {
+        ka = 0;
+        let r = 0;
+        for (let i = 0; i < na; i++) r += bufA[i];
+        sa = r;
+      }
+      if (cb === nb) sb += v - bufB[kb];
+      else {
+        cb++;
+        sb += v;
+      }
+      bufB[kb] = v;
+      if (++kb === nb) {
+        kb = 0;
+        let r = 0;
+        for (let i = 0; i < nb; i++) r += bufB[i];
+        sb = r;
+      }
+      out[j - from] = (ca === na ? sa / na : Number.NaN) - (cb === nb ? sb / nb : Number.NaN);
+    }
+    a.idx = ka;
+    a.count = ca;
+    a.sum = sa;
+    b.idx = kb;
+    b.count = cb;
+    b.sum = sb;
+  }
+
   // Once per window: the sum re-added from the buffer (in index order) so rounding error cannot accumulate.
   // Out of line so the per-update path stays small enough to inline into callers.
   private resum(): void {

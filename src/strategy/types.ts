@@ -1,4 +1,4 @@
-import type { Tick } from '../core/bar.js';
+import type { BarColumns, Tick } from '../core/bar.js';
 import type { Fill } from '../core/fill.js';
 import type { Instrument } from '../core/instrument.js';
 import type { Order, OrderSide, TimeInForce } from '../core/order.js';
@@ -160,6 +160,15 @@ export interface Strategy {
   restore?(state: unknown): void;
   /** The strategy's own statistics, asked once at the end of a backtest and put into its result (JSON, CSV, HTML). */
   statistics?(): StrategyStatistics;
+  /**
+   * Backtests only, after `onStart`: the whole bar columns of each symbol (in `ctx.symbols` order), known in advance
+   * there. The strategy computes from them what it can, causally (row i reads rows <= i only), and returns per
+   * symbol the ascending rows on which `onBar` may place, change or cancel an order, or null for "any row". On the
+   * other rows the engine may skip `onBar` when nothing else needs the bar (no resting order, no exit rule watching
+   * a position, no per-bar listener); `onBar` is still called on them at times and must then act as it would have.
+   * Paper and live never call it: `onBar` there sees every bar.
+   */
+  precompute?(series: readonly BarColumns[]): readonly (Int32Array | null)[];
   /**
    * Pause (operator, breaker, kill switch): cancel the strategy's resting orders and place none until `resume`;
    * `reason` is recorded. Strategies without it cannot be paused.
