@@ -405,9 +405,12 @@ export class Engine implements ExecutionSink, RiskActions {
     const wakeCount = wake === null ? 0 : wake.length;
     let w = 0;
     for (let i = 0; i < n; i++) {
+      // Whether the strategy may act on this row (sparse: a row it named; it is not called on the others).
+      let acts = true;
       if (sparse) {
         while (w < wakeCount && wake![w] < i) w++;
         const next = w < wakeCount && hasOnBar && !this.strategyStopped ? wake![w] : n;
+        acts = next === i;
         const k = this.equityLength;
         const end = Math.min(next, i + Math.min(eqValue.length, eqTime.length) - k);
         if (end > i && venue!.idle!(0) && !(exits.active && qty[0] !== 0) && !(exec.timersArmed && exec.timersActive)) {
@@ -429,7 +432,7 @@ export class Engine implements ExecutionSink, RiskActions {
         this.exitPosition(0, decision.reason, decision.price);
       }
       last[0] = px;
-      if (hasOnBar && !this.strategyStopped) {
+      if (acts && hasOnBar && !this.strategyStopped) {
         // Same values every bar of a single-feed run: compare instead of storing (no write barrier).
         if (ctx.bar !== bar) ctx.bar = bar;
         if (ctx.symbol !== sym) ctx.symbol = sym;
