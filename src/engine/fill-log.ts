@@ -1,5 +1,6 @@
 import type { FillRecord, Liquidity } from '../core/fill.js';
 import type { OrderSide, OrderType } from '../core/order.js';
+import { StringColumn } from './string-column.js';
 
 const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit'];
 
@@ -18,8 +19,8 @@ export class FillLog {
   private symbolIndex: Int32Array;
   /** Bit 0: sell; bit 1: maker; bits 2-3: the order type's index in ORDER_TYPES. */
   private flags: Uint8Array;
-  /** Tag by row (undefined: none), appended for every row so the array stays dense. */
-  private readonly tags: (string | undefined)[] = [];
+  /** Tag by row (undefined: none). */
+  private readonly tags = new StringColumn();
   private built: FillRecord[] | null = null;
 
   constructor(
@@ -81,7 +82,7 @@ export class FillLog {
         quantity: this.quantity[k],
         fee: this.fee[k],
         orderType: ORDER_TYPES[(f >> 2) & 3],
-        tag: this.tags[k] ?? null,
+        tag: this.tags.get(k) ?? null,
         liquidity: (f & 2) === 2 ? 'maker' : 'taker',
       };
     }

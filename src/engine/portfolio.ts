@@ -5,6 +5,7 @@ import { decimalText, type Exact, exact, type Money, type Quantity } from '../co
 import type { PortfolioView } from '../strategy/types.js';
 import { ExactLedger } from './exact-ledger.js';
 import { ExactTrips } from './exact-trades.js';
+import { StringColumn } from './string-column.js';
 
 /** Account settings of a portfolio. */
 export interface PortfolioOptions {
@@ -71,8 +72,8 @@ export class Portfolio implements PortfolioView {
   private trSymbol: Int32Array = new Int32Array(64);
   private trDir: Int8Array = new Int8Array(64);
   private trNum: Float64Array = new Float64Array(64 * TRADE_FIELDS);
-  private readonly trReason: string[] = [];
-  private readonly trTag: (string | undefined)[] = [];
+  private readonly trReason = new StringColumn();
+  private readonly trTag = new StringColumn();
   private readonly trExact: (ClosedTradeExact | undefined)[] = [];
   private readonly built: ClosedTrade[] = [];
 
@@ -267,7 +268,7 @@ export class Portfolio implements PortfolioView {
     for (let k = built.length; k <= row; k++) {
       const o = k * TRADE_FIELDS;
       const dir = this.trDir[k];
-      const tag = this.trTag[k];
+      const tag = this.trTag.get(k);
       const trade: ClosedTrade = {
         strategyId: this.strategyId,
         symbol: this.symbols[this.trSymbol[k]],
@@ -280,7 +281,7 @@ export class Portfolio implements PortfolioView {
         fees: num[o + 5],
         pnl: num[o + 6],
         pnlPct: num[o + 7],
-        exitReason: this.trReason[k],
+        exitReason: this.trReason.get(k) ?? '',
       };
       if (tag !== undefined) trade.entryTag = tag;
       const ex = this.trExact[k];
