@@ -10,26 +10,7 @@ function streamed(period: number, x: Float64Array): number[] {
   return Array.from(x, (v) => s.update(v));
 }
 
-describe('Sma batch forms', () => {
-  it('updateMany gives update’s values bit for bit, in any split into chunks', () => {
-    fc.assert(
-      fc.property(prices, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 64 }), (values, period, chunk) => {
-        const x = Float64Array.from(values);
-        const s = new Sma(period);
-        const out = new Float64Array(chunk);
-        const got: number[] = [];
-        for (let from = 0; from < x.length; from += chunk) {
-          const to = Math.min(x.length, from + chunk);
-          s.updateMany(x, from, to, out);
-          got.push(...out.subarray(0, to - from));
-        }
-        expect(got).toEqual(streamed(period, x));
-        // The state carries on: the next update continues the same series.
-        expect(s.update(1)).toBe(streamed(period, Float64Array.from([...values, 1])).at(-1));
-      }),
-    );
-  });
-
+describe('Sma.updateDifference', () => {
   it('updateDifference gives a.update(x) - b.update(x) bit for bit', () => {
     fc.assert(
       fc.property(prices, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 60 }), (values, pa, pb) => {

@@ -39,37 +39,6 @@ export class Sma {
   }
 
   /**
-   * `update` of each of `x[from..to)` in turn, the averages into `out[0..to-from)`: the same arithmetic in the same
-   * order, with the running state in locals (a backtest's precomputation runs a whole column through it).
-   */
-  updateMany(x: Float64Array, from: number, to: number, out: Float64Array): void {
-    const n = this.period;
-    const buf = this.buf;
-    let k = this.idx;
-    let count = this.count;
-    let sum = this.sum;
-    for (let j = from; j < to; j++) {
-      const v = x[j];
-      if (count === n) sum += v - buf[k];
-      else {
-        count++;
-        sum += v;
-      }
-      buf[k] = v;
-      if (++k === n) {
-        k = 0;
-        let r = 0;
-        for (let i = 0; i < n; i++) r += buf[i];
-        sum = r;
-      }
-      out[j - from] = count === n ? sum / n : Number.NaN;
-    }
-    this.idx = k;
-    this.count = count;
-    this.sum = sum;
-  }
-
-  /**
    * `a.update(x[j]) - b.update(x[j])` for each j of [from, to), into `out[0..to-from)`: both averages in one loop
    * (two independent running sums the CPU overlaps), each with exactly `update`'s arithmetic. A crossover's
    * precomputation runs its whole column through it.

@@ -5,8 +5,6 @@ import type { ParamSpec, Strategy, StrategyContext } from '../types.js';
 /** A streaming line a crossover compares (an SMA, an EMA, a MACD line...). */
 export interface Line {
   update(x: number): number;
-  /** Optional batch form: `out[j - from] = update(x[j])` for each j of [from, to), in order. */
-  updateMany?(x: Float64Array, from: number, to: number, out: Float64Array): void;
 }
 
 /** Parameter shared by the directional built-ins. */
@@ -117,10 +115,9 @@ interface CrossPlan {
   last: number;
 }
 
-// Batch lines run in chunks through these two buffers (reused: small enough to stay in cache, never fresh memory).
+// Two SMAs run in chunks through this buffer (reused: small enough to stay in cache, never fresh memory).
 const CHUNK = 2048;
-const FAST_CHUNK = new Float64Array(CHUNK);
-const SLOW_CHUNK = new Float64Array(CHUNK);
+const DIFF_CHUNK = new Float64Array(CHUNK);
 
 /** The crosses found so far, grown by doubling. */
 class CrossList {
@@ -143,31 +140,29 @@ class CrossList {
 }
 
 // The crosses of fast - slow over close[0..n), by the comparison `onBar` makes on each difference and the one
-// before it (batch lines in chunks, with the same values).
+// before it. Two SMAs run in one loop over a chunk (Sma.updateDifference; the comparison in a second loop over the
+// chunk measured faster than inside it), other lines row by row.
 function planCrosses(close: Float64Array, n: number, fast: Line, slow: Line): CrossPlan {
   const list = new CrossList();
   let p = Number.NaN;
-  const smaPair = fast instanceof Sma && slow instanceof Sma;
-  const batch = fast.updateMany !== undefined && slow.updateMany !== undefined;
-  for (let from = 0; from < n; from += CHUNK) {
-    const to = Math.min(n, from + CHUNK);
-    if (smaPair) {
-      // Both averages in one loop: FAST_CHUNK holds the differences.
-      Sma.updateDifference(fast, slow, close, from, to, FAST_CHUNK);
-    } else if (batch) {
-      fast.updateMany!(close, from, to, FAST_CHUNK);
-      slow.updateMany!(close, from, to, SLOW_CHUNK);
-    } else {
-      for (let j = from; j < to; j++) {
-        FAST_CHUNK[j - from] = fast.update(close[j]);
-        SLOW_CHUNK[j - from] = slow.update(close[j]);
+  if (fast instanceof Sma && slow instanceof Sma) {
+    for (let from = 0; from < n; from += CHUNK) {
+      const len = Math.min(n - from, CHUNK);
+      Sma.updateDifference(fast, slow, close, from, from + len, DIFF_CHUNK);
+      for (let j = 0; j < len; j++) {
+        const d = DIFF_CHUNK[j];
+        // A NaN on either side (warm-up, or the first row with both lines) fails every comparison.
+        if (d > 0 && p <= 0) list.push(from + j, true);
+        else if (d < 0 && p >= 0) list.push(from + j, false);
+        p = d;
       }
     }
-    for (let j = from; j < to; j++) {
-      const d = smaPair ? FAST_CHUNK[j - from] : FAST_CHUNK[j - from] - SLOW_CHUNK[j - from];
-      // A NaN on either side (warm-up, or the first row with both lines) fails every comparison.
-      if (d > 0 && p <= 0) list.push(j, true);
-      else if (d < 0 && p >= 0) list.push(j, false);
+  } else {
+    for (let i = 0; i < n; i++) {
+      const c = close[i];
+      const d = fast.update(c) - slow.update(c);
+      if (d > 0 && p <= 0) list.push(i, true);
+      else if (d < 0 && p >= 0) list.push(i, false);
       p = d;
     }
   }
