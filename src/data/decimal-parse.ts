@@ -8,6 +8,8 @@
 
 // Exact powers of ten (10^22 is the largest one a double holds exactly).
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+// Their reciprocals (rounded): the double-double quotient's approximation and correction multiply by them.
+const INV_POW10 = Float64Array.from(POW10, (p) => 1 / p);
 // Veltkamp splitter for 53-bit doubles: 2^27 + 1.
 const SPLITTER = 134_217_729;
 const f64 = new Float64Array(1);
@@ -119,7 +121,7 @@ export function scanDecimalBytes(buf: Uint8Array, a: number, limit: number): num
   let v: number;
   if (loDigits === 0) v = frac === 0 ? hi : hi / POW10[frac];
   else {
-    v = nearestQuotient(hi, lo, loDigits, POW10[frac]);
+    v = nearestQuotient(hi, lo, loDigits, POW10[frac], INV_POW10[frac]);
     if (Number.isNaN(v)) return v;
   }
   return neg ? -v : v;
@@ -134,7 +136,7 @@ export function parseDecimalBytes(buf: Uint8Array, a: number, b: number): number
 
 // The double nearest (hi x 10^loDigits + lo) / p, in double-double arithmetic (about 104 bits), or NaN when the
 // exact quotient lies so close to a midpoint between two doubles that this precision cannot tell which side.
-function nearestQuotient(hi: number, lo: number, loDigits: number, p: number): number {
+function nearestQuotient(hi: number, lo: number, loDigits: number, p: number, invP: number): number {
   // d = hi x 10^j + lo exactly, as dh + dl.
   const m = POW10[loDigits];
   const ph = hi * m;
@@ -144,12 +146,14 @@ function nearestQuotient(hi: number, lo: number, loDigits: number, p: number): n
   const se = ph - (sh - bb) + (lo - bb);
   const dh = sh;
   const dl = se + pe;
-  // Quotient: qh = fl(dh / p), ql = remainder / p.
-  const qh = dh / p;
+  // Quotient: qh ~ dh / p, ql = remainder / p, both by the rounded reciprocal (two dependent divisions measured a
+  // tenth of a cell's time): qh is then within an ulp or two of dh / p, the remainder below stays exact (Sterbenz:
+  // qh x p is within a factor 2 of dh) and ql's own rounding is about 2^-104 of x, far inside the tolerance.
+  const qh = dh * invP;
   const mh = qh * p;
   const me = twoProductError(qh, p, mh);
   const r = dh - mh - me + dl;
-  const ql = r / p;
+  const ql = r * invP;
   const x = qh + ql;
   const xb = x - qh;
   const e = qh - (x - xb) + (ql - xb);

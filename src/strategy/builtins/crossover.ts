@@ -1,5 +1,5 @@
 import type { BarColumns } from '../../core/bar.js';
-import { Sma } from '../../indicators/sma.js';
+import { type CrossingSink, Sma } from '../../indicators/sma.js';
 import type { ParamSpec, Strategy, StrategyContext } from '../types.js';
 
 /** A streaming line a crossover compares (an SMA, an EMA, a MACD line...). */
@@ -115,12 +115,8 @@ interface CrossPlan {
   last: number;
 }
 
-// Two SMAs run in chunks through this buffer (reused: small enough to stay in cache, never fresh memory).
-const CHUNK = 2048;
-const DIFF_CHUNK = new Float64Array(CHUNK);
-
 /** The crosses found so far, grown by doubling. */
-class CrossList {
+class CrossList implements CrossingSink {
   rows = new Int32Array(1024);
   up = new Uint8Array(1024);
   count = 0;
@@ -140,23 +136,12 @@ class CrossList {
 }
 
 // The crosses of fast - slow over close[0..n), by the comparison `onBar` makes on each difference and the one
-// before it. Two SMAs run in one loop over a chunk (Sma.updateDifference; the comparison in a second loop over the
-// chunk measured faster than inside it), other lines row by row.
+// before it. Two SMAs run in one specialised pass (Sma.differenceCrossings), other lines row by row.
 function planCrosses(close: Float64Array, n: number, fast: Line, slow: Line): CrossPlan {
   const list = new CrossList();
   let p = Number.NaN;
   if (fast instanceof Sma && slow instanceof Sma) {
-    for (let from = 0; from < n; from += CHUNK) {
-      const len = Math.min(n - from, CHUNK);
-      Sma.updateDifference(fast, slow, close, from, from + len, DIFF_CHUNK);
-      for (let j = 0; j < len; j++) {
-        const d = DIFF_CHUNK[j];
-        // A NaN on either side (warm-up, or the first row with both lines) fails every comparison.
-        if (d > 0 && p <= 0) list.push(from + j, true);
-        else if (d < 0 && p >= 0) list.push(from + j, false);
-        p = d;
-      }
-    }
+    p = Sma.differenceCrossings(fast, slow, close, n, list);
   } else {
     for (let i = 0; i < n; i++) {
       const c = close[i];
