@@ -4,13 +4,18 @@
  * crossover and cash/position bookkeeping on the same bars (the physical limit; measured interleaved in this
  * process, issue 11: engine >= 0.5x the loop), and the end-to-end time of a 1M-bar run: load from the columnar
  * store + run + metrics. Prints the trade fingerprint so a faster engine can show it changed no result, and the
- * load average beside every figure (the machine is shared).
+ * load average beside every figure (the machine is shared). Measured in a process started like `tradeforge
+ * backtest` (its node flags: the backtest young generation, src/backtest/young-generation.js); the same comparison
+ * with V8's default young generation follows, measured in the bench runner's process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/backtest/runner.js';
+import type { BarColumns } from '../src/core/bar.js';
 import { generateBars, MarketDataStore } from '../src/data/index.js';
+import { describeNodeFlags, measureAsCommand } from './as-command.js';
 import { bareSmaCrossLoop } from './bare-sma-loop.js';
 import { load1 } from './load-average.js';
 
@@ -22,35 +27,64 @@ const TARGET_END_TO_END_MS = 1000;
 const TIMED_RUNS = 15;
 const TARGET_RATIO = 0.5;
 
-export default async function (): Promise<void> {
-  const columns = generateBars({ bars: N, seed: 42, timeframe: '1m' });
-  const opts = {
-    strategy: 'sma-cross',
-    params: { fast: 10, slow: 30 },
-    stake: { kind: 'percent', value: 95 } as const,
-    fee: 0.001,
-  };
+const OPTS = {
+  strategy: 'sma-cross',
+  params: { fast: 10, slow: 30 },
+  stake: { kind: 'percent', value: 95 } as const,
+  fee: 0.001,
+};
+
+/** The engine and the bare loop on the same bars, interleaved so both see the same machine load; best of each. */
+function engineAgainstLoop(columns: BarColumns) {
+  const data = { symbol: 'SYN', columns, timeframe: '1m' as const };
   // Warm-up so the JIT has optimised the loop before we measure.
-  for (let i = 0; i < 3; i++) runBacktest({ ...opts, data: { symbol: 'SYN', columns, timeframe: '1m' } });
+  for (let i = 0; i < 3; i++) runBacktest({ ...OPTS, data });
   const curve = new Float64Array(N);
-  for (let i = 0; i < 3; i++) bareSmaCrossLoop(columns, 10, 30, 100_000, opts.fee, 1e-8, curve);
+  for (let i = 0; i < 3; i++) bareSmaCrossLoop(columns, 10, 30, 100_000, OPTS.fee, 1e-8, curve);
   let best = Number.POSITIVE_INFINITY;
   let bestBare = Number.POSITIVE_INFINITY;
-  let result = runBacktest({ ...opts, data: { symbol: 'SYN', columns, timeframe: '1m' } });
-  let bare = bareSmaCrossLoop(columns, 10, 30, 100_000, opts.fee, 1e-8, curve);
-  // Interleaved, so both see the same machine load.
+  let result = runBacktest({ ...OPTS, data });
+  let bare = bareSmaCrossLoop(columns, 10, 30, 100_000, OPTS.fee, 1e-8, curve);
   for (let i = 0; i < TIMED_RUNS; i++) {
-    result = runBacktest({ ...opts, data: { symbol: 'SYN', columns, timeframe: '1m' } });
+    result = runBacktest({ ...OPTS, data });
     best = Math.min(best, result.timing.runMs);
     const t0 = performance.now();
-    bare = bareSmaCrossLoop(columns, 10, 30, 100_000, opts.fee, 1e-8, curve);
+    bare = bareSmaCrossLoop(columns, 10, 30, 100_000, OPTS.fee, 1e-8, curve);
     bestBare = Math.min(bestBare, performance.now() - t0);
   }
+  return { best, bestBare, result, bare };
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * Measures as `tradeforge backtest` runs, then, for comparison, the engine against the loop with V8's default
+ * young generation in this process (unless it was started with the command's flags already).
+ */
+export default async function (): Promise<void> {
+  const asCommand = process.argv[1] !== SELF && describeNodeFlags('backtest') !== 'none';
+  await measureAsCommand('backtest', SELF, measure);
+  if (!asCommand) return;
+  const { best, bestBare } = engineAgainstLoop(generateBars({ bars: N, seed: 42, timeframe: '1m' }));
+  process.stdout.write(
+    [
+      `the same with node's default young generation (node flags: none), measured in the bench runner`,
+      `  engine run         ${best.toFixed(1)} ms   loop run ${bestBare.toFixed(1)} ms   engine / bare loop ${(bestBare / best).toFixed(2)}x   ${load1()}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+async function measure(): Promise<void> {
+  const columns = generateBars({ bars: N, seed: 42, timeframe: '1m' });
+  const opts = OPTS;
+  const { best, bestBare, result, bare } = engineAgainstLoop(columns);
   const bps = N / (best / 1000);
   const bareBps = N / (bestBare / 1000);
   const ratio = bps / bareBps;
   process.stdout.write(
     [
+      `node flags         ${process.execArgv.filter((f) => f.startsWith('--max-semi') || f.startsWith('--single')).join(' ') || 'none'} (as \`tradeforge backtest\` runs: ${describeNodeFlags('backtest')})`,
       `sma-cross 10/30, ${N.toLocaleString('en-US')} 1m bars, full accounting`,
       `  engine run         ${best.toFixed(1)} ms (best of ${TIMED_RUNS})   ${load1()}`,
       `  bars/second        ${(bps / 1e6).toFixed(1)} M   (target >= ${TARGET_BARS_PER_SECOND / 1e6} M: ${bps >= TARGET_BARS_PER_SECOND ? 'PASS' : 'FAIL'})`,
@@ -97,3 +131,5 @@ export default async function (): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+if (process.argv[1] === SELF) await measure();

@@ -3,7 +3,6 @@
  * synthetic bars. Each trial is a full backtest of BARS one-minute bars, heavy enough that the per-trial
  * message cost is noise; worker start-up (tsx + data hand-over) is timed separately and reported.
  */
-import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { shareColumns, WorkerEvaluator } from '../src/backtest/optimizer/evaluators.js';
@@ -11,6 +10,7 @@ import { parseObjective } from '../src/backtest/optimizer/objective.js';
 import { optimize } from '../src/backtest/optimizer/search.js';
 import { parseParamSpace } from '../src/backtest/optimizer/space.js';
 import { generateBars } from '../src/data/generate.js';
+import { measureAsCommand } from './as-command.js';
 
 const BARS = 250_000;
 // 64 trials: a grid of realistic size. With only a handful of trials of uneven cost, the last one runs alone
@@ -66,11 +66,9 @@ async function measure(): Promise<void> {
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** Measures in a process started like `tradeforge optimize` (bin/tradeforge.js adds --single-threaded-gc). */
-export default async function (): Promise<void> {
-  if (process.execArgv.includes('--single-threaded-gc')) return measure();
-  const child = spawnSync(process.execPath, ['--single-threaded-gc', '--import', 'tsx', SELF], { stdio: 'inherit' });
-  if (child.status !== 0) throw new Error(`optimizer bench exited with ${child.status ?? child.signal}`);
+/** Measures in a process started like `tradeforge optimize` (bin/node-flags.js: --single-threaded-gc). */
+export default function (): Promise<void> {
+  return measureAsCommand('optimize', SELF, measure);
 }
 
 if (process.argv[1] === SELF) await measure();

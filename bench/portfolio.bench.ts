@@ -7,9 +7,11 @@
  */
 import { loadavg } from 'node:os';
 import { resourceUsage } from 'node:process';
+import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/backtest/runner.js';
 import { generateBars } from '../src/data/index.js';
 import type { Strategy, StrategyContext } from '../src/strategy/types.js';
+import { measureAsCommand } from './as-command.js';
 import { load1 } from './load-average.js';
 
 const SYMBOLS = 50;
@@ -68,7 +70,7 @@ class MomentumRank implements Strategy {
   }
 }
 
-export default async function portfolioBench(): Promise<void> {
+async function measure(): Promise<void> {
   const t0 = performance.now();
   const data = Array.from({ length: SYMBOLS }, (_, k) => ({
     symbol: `S${String(k).padStart(2, '0')}`,
@@ -111,3 +113,12 @@ export default async function portfolioBench(): Promise<void> {
     ].join('\n'),
   );
 }
+
+const SELF = fileURLToPath(import.meta.url);
+
+/** Measures in a process started like `tradeforge backtest` (bin/node-flags.js), which also makes the peak RSS its own. */
+export default function portfolioBench(): Promise<void> {
+  return measureAsCommand('backtest', SELF, measure);
+}
+
+if (process.argv[1] === SELF) await measure();

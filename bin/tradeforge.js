@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx so `npx tradeforge` works right after `npm ci`, with no build step.
 
-// `optimize` runs one worker thread per core. V8's background GC threads would compete with those workers for
-// the same cores (measured on 2 cores: 1.54x speed-up with them, 1.87x without, and faster in absolute terms),
-// and V8 takes GC flags only at start-up, so that command re-runs this script with the flag set.
-if (process.argv[2] === 'optimize' && !process.execArgv.includes('--single-threaded-gc')) {
+// V8 takes GC flags only at start-up: a command that needs some (bin/node-flags.js: `optimize`, and the commands
+// that backtest in this thread) re-runs this script with them, before tsx is loaded.
+const { missingNodeFlags } = await import('./node-flags.js');
+const missing = missingNodeFlags(process.argv[2], process.execArgv);
+if (missing.length > 0) {
   const { spawnSync } = await import('node:child_process');
-  const child = spawnSync(process.execPath, ['--single-threaded-gc', ...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
   });
   process.exit(child.status ?? 1);

@@ -11,6 +11,7 @@ import { DEFAULT_SANDBOX_LIMITS } from '../authoring/sandbox/limits.js';
 import { stoppedAt, watchCallbacks } from '../authoring/sandbox/watchdog.js';
 import { parseVersionRef, versionFileName } from '../authoring/versions.js';
 import { tsxWorkerSource } from '../backtest/optimizer/pool.js';
+import { BACKTEST_YOUNG_GENERATION_MB } from '../backtest/young-generation.js';
 import { ValidationError } from '../core/errors.js';
 import { getStrategy } from '../strategy/registry.js';
 import type {
@@ -201,6 +202,8 @@ export class BacktestJobs implements ApiBacktests {
     const worker = new Worker(tsxWorkerSource(WORKER), {
       eval: true,
       workerData: { ...next.data, ...(marks ? { marks } : {}) },
+      // A job is one backtest, run as the `backtest` command runs it (src/backtest/young-generation.js).
+      resourceLimits: { maxYoungGenerationSizeMb: BACKTEST_YOUNG_GENERATION_MB },
     });
     this.running = worker;
     let settled = false;

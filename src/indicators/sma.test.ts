@@ -63,4 +63,48 @@ describe('Sma.differenceCrossings', () => {
     expect(got.rows).toEqual([]);
     expect(got.last).toBeNaN();
   });
+
+  it('leaves both averages as the streaming updates would: pre-filled windows in, the same values out after', () => {
+    // Values streamed before the call (the windows hold values not in the column) and after it (the ring buffers,
+    // their positions and the sums must be what `update` leaves, though the pass reads the column instead).
+    fc.assert(
+      fc.property(
+        prices,
+        prices,
+        prices,
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 60 }),
+        (pre, col, post, pa, pb) => {
+          const x = Float64Array.from(col);
+          const a = new Sma(pa);
+          const b = new Sma(pb);
+          const ra = new Sma(pa);
+          const rb = new Sma(pb);
+          let p = Number.NaN;
+          for (const v of pre) {
+            a.update(v);
+            b.update(v);
+            p = ra.update(v) - rb.update(v);
+          }
+          const rows: [number, boolean][] = [];
+          const last = Sma.differenceCrossings(a, b, x, x.length, { push: (row, up) => rows.push([row, up]) });
+          const want: [number, boolean][] = [];
+          // The pass starts from NaN, whatever came before: only its own rows are compared.
+          p = Number.NaN;
+          for (let j = 0; j < x.length; j++) {
+            const d = ra.update(x[j]) - rb.update(x[j]);
+            if (d > 0 && p <= 0) want.push([j, true]);
+            else if (d < 0 && p >= 0) want.push([j, false]);
+            p = d;
+          }
+          expect(rows).toEqual(want);
+          expect(Object.is(last, p)).toBe(true);
+          for (const v of post) {
+            expect(Object.is(a.update(v), ra.update(v))).toBe(true);
+            expect(Object.is(b.update(v), rb.update(v))).toBe(true);
+          }
+        },
+      ),
+    );
+  });
 });

@@ -62,8 +62,10 @@ export class Sma {
     let sb = b.sum;
     let p = Number.NaN;
     let j = 0;
-    // Until both windows are full each update counts its value in, as `update` does.
-    for (; j < n && (ca < na || cb < nb); j++) {
+    // Until both windows are full of this column's values, each update goes through the ring buffers with the count
+    // tests, as `update` does (the windows may hold values from before this call).
+    const m = na > nb ? na : nb;
+    for (; j < n && (ca < na || cb < nb || j < m); j++) {
       const v = x[j];
       if (ca === na) sa += v - bufA[ka];
       else {
@@ -94,30 +96,35 @@ export class Sma {
       else if (d < 0 && p >= 0) sink.push(j, false);
       p = d;
     }
-    // Both full: the same updates without the count tests (measured 5.2 ms against 8.4 ms on 1M rows for one loop
-    // with the tests writing the differences out and a second loop comparing them).
+    // From row m on, the value leaving a window is the column's x[j - period] and a window re-added at its wrap is
+    // x[j - period + 1 .. j] (the ring buffer's index order at that moment): the same operations on the same values,
+    // read from the column, with no buffer writes and no count tests (measured 5.4 ms against 5.8 ms on 1M rows).
+    const steady = j;
     for (; j < n; j++) {
       const v = x[j];
-      sa += v - bufA[ka];
-      bufA[ka] = v;
+      sa += v - x[j - na];
       if (++ka === na) {
         ka = 0;
         let r = 0;
-        for (let i = 0; i < na; i++) r += bufA[i];
+        for (let i = j - na + 1; i <= j; i++) r += x[i];
         sa = r;
       }
-      sb += v - bufB[kb];
-      bufB[kb] = v;
+      sb += v - x[j - nb];
       if (++kb === nb) {
         kb = 0;
         let r = 0;
-        for (let i = 0; i < nb; i++) r += bufB[i];
+        for (let i = j - nb + 1; i <= j; i++) r += x[i];
         sb = r;
       }
       const d = sa / na - sb / nb;
       if (d > 0 && p <= 0) sink.push(j, true);
       else if (d < 0 && p >= 0) sink.push(j, false);
       p = d;
+    }
+    if (j > steady) {
+      // The ring buffers as `update` would have left them: row j - i sits at index ka - i (mod period).
+      for (let i = 1; i <= na; i++) bufA[(ka - i + na) % na] = x[j - i];
+      for (let i = 1; i <= nb; i++) bufB[(kb - i + nb) % nb] = x[j - i];
     }
     a.idx = ka;
     a.count = ca;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, DataError, StrategyError, ValidationError } from '../../core/errors.js';
+import { BACKTEST_YOUNG_GENERATION_MB } from '../young-generation.js';
 
 /** An error as it crosses the worker boundary (class name kept so user errors stay user errors). */
 export interface WireError {
@@ -59,14 +60,6 @@ export function tsxWorkerSource(script: URL): string {
   const api = import.meta.resolve('tsx/esm/api');
   return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); });`;
 }
-
-/**
- * Young-generation size of a trial thread. A backtest allocates short-lived objects at a steady rate; with the
- * default young generation one trial of 100k bars triggers about one scavenge that copies the run's live state, and
- * V8's helper threads do part of it. A larger young generation scavenges a few times less often: about 7% less CPU
- * per trial (bench/scale-out.bench.ts, docs/scale-out.md), memory committed only as it is used.
- */
-export const TRIAL_YOUNG_GENERATION_MB = 96;
 
 /** The pool itself broke (a worker crashed or exited): no later trial can run, so the search must stop. */
 export class WorkerPoolError extends Error {
@@ -149,7 +142,9 @@ export class WorkerPool {
       const worker = new Worker(tsxWorkerSource(opts.script), {
         eval: true,
         workerData,
-        resourceLimits: { maxYoungGenerationSizeMb: TRIAL_YOUNG_GENERATION_MB },
+        // The backtest young generation (young-generation.js): with the default one a trial of 100k bars triggers about
+        // one scavenge that copies the run's live state; about 7% less CPU per trial (docs/scale-out.md).
+        resourceLimits: { maxYoungGenerationSizeMb: BACKTEST_YOUNG_GENERATION_MB },
       });
       slot = { worker, busy: true, ...(guard ? { guard } : {}) };
       const thisSlot = slot;
