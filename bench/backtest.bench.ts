@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/backtest/runner.js';
 import type { BarColumns } from '../src/core/bar.js';
 import { generateBars, MarketDataStore } from '../src/data/index.js';
+import { missingNodeFlags, nodeFlagsFor } from '../bin/node-flags.js';
 import { describeNodeFlags, measureAsCommand } from './as-command.js';
 import { bareSmaCrossLoop } from './bare-sma-loop.js';
 import { load1 } from './load-average.js';
@@ -62,9 +63,10 @@ const SELF = fileURLToPath(import.meta.url);
  * young generation in this process (unless it was started with the command's flags already).
  */
 export default async function (): Promise<void> {
-  const asCommand = process.argv[1] !== SELF && describeNodeFlags('backtest') !== 'none';
+  // Without the command's flags here, the measurement ran in a child that has them and this process is the default.
+  const defaults = missingNodeFlags('backtest', process.execArgv).length > 0;
   await measureAsCommand('backtest', SELF, measure);
-  if (!asCommand) return;
+  if (!defaults) return;
   const { best, bestBare } = engineAgainstLoop(generateBars({ bars: N, seed: 42, timeframe: '1m' }));
   process.stdout.write(
     [
@@ -77,14 +79,17 @@ export default async function (): Promise<void> {
 
 async function measure(): Promise<void> {
   const columns = generateBars({ bars: N, seed: 42, timeframe: '1m' });
-  const opts = OPTS;
   const { best, bestBare, result, bare } = engineAgainstLoop(columns);
   const bps = N / (best / 1000);
   const bareBps = N / (bestBare / 1000);
   const ratio = bps / bareBps;
   process.stdout.write(
     [
-      `node flags         ${process.execArgv.filter((f) => f.startsWith('--max-semi') || f.startsWith('--single')).join(' ') || 'none'} (as \`tradeforge backtest\` runs: ${describeNodeFlags('backtest')})`,
+      `node flags         ${
+        nodeFlagsFor('backtest')
+          .filter((f) => process.execArgv.includes(f))
+          .join(' ') || 'none'
+      } (as \`tradeforge backtest\` runs: ${describeNodeFlags('backtest')})`,
       `sma-cross 10/30, ${N.toLocaleString('en-US')} 1m bars, full accounting`,
       `  engine run         ${best.toFixed(1)} ms (best of ${TIMED_RUNS})   ${load1()}`,
       `  bars/second        ${(bps / 1e6).toFixed(1)} M   (target >= ${TARGET_BARS_PER_SECOND / 1e6} M: ${bps >= TARGET_BARS_PER_SECOND ? 'PASS' : 'FAIL'})`,
@@ -111,7 +116,7 @@ async function measure(): Promise<void> {
       const t0 = performance.now();
       const loaded = new MarketDataStore(dir).read('SYN', '1m');
       const loadMs = performance.now() - t0;
-      const r = runBacktest({ ...opts, data: { symbol: 'SYN', columns: loaded, timeframe: '1m' }, loadMs });
+      const r = runBacktest({ ...OPTS, data: { symbol: 'SYN', columns: loaded, timeframe: '1m' }, loadMs });
       const total = performance.now() - t0;
       if (total < bestE2e) {
         bestE2e = total;

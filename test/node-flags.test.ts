@@ -43,8 +43,7 @@ function runRecorded(name: string, args: string[]) {
     home,
     env: { NODE_OPTIONS: `--import=${RECORDER}`, TF_TEST_NODE_FLAGS_FILE: file },
   });
-  const lines = readRecords(file);
-  return { r, records: lines };
+  return { r, records: readRecords(file) };
 }
 
 describe('node flags of the CLI commands (bin/node-flags.js)', () => {

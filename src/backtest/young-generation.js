@@ -4,9 +4,9 @@
  * Young generation (MB) of every process and thread that runs backtests: the `backtest` and `replay` commands
  * (bin/node-flags.js), optimizer trial threads (backtest/optimizer/pool.ts) and the server's backtest jobs
  * (app/backtest-jobs.ts). A backtest allocates short-lived objects at a steady rate (about 640 bytes per order);
- * V8's default young generation of 48 MB collects inside nearly every 1M-bar run. With 96 MB:
- * `npm run bench backtest` 22.2-23.0 ms against 23.5-25.9 ms, and trial threads' GC pauses ~1 ms against ~8 ms
- * (docs/backtesting.md, docs/scale-out.md). Memory is committed only as it is used.
+ * V8's default young generation of 48 MB collects inside nearly every 1M-bar run, and 96 MB mostly does not
+ * (figures: docs/backtesting.md "Speed", docs/scale-out.md). Memory is committed only as it is used. Sandboxed
+ * backtests of code we did not write keep their own, smaller limits (authoring/sandbox).
  */
 export const BACKTEST_YOUNG_GENERATION_MB = 96;
 
